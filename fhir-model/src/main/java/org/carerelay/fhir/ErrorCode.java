@@ -1,0 +1,104 @@
+package org.carerelay.fhir;
+
+import java.util.Locale;
+
+/**
+ * The one catalogue of error codes that CareRelay answers with, over FHIR (as the code of
+ * {@code OperationOutcome.issue.details.coding}, system {@link #SYSTEM}) and over HL7v2 (in the
+ * {@code ERR} segment). Codes are stable: clients and partner systems switch on them, so a code is
+ * never renamed or reused for another meaning.
+ */
+public enum ErrorCode {
+    // --- request / protocol level
+    INVALID_REQUEST("invalid-request", 400, "invalid", "207", "The request is malformed."),
+    INVALID_RESOURCE("invalid-resource", 422, "invalid", "207", "The resource is not valid."),
+    XML_FORBIDDEN_CONSTRUCT("xml-forbidden-construct", 400, "security", "102",
+            "XML with a DOCTYPE, DTD or entity declaration is refused."),
+    PAYLOAD_TOO_LARGE("payload-too-large", 413, "too-costly", "207", "The request body exceeds the configured limit."),
+    UNSUPPORTED_MEDIA_TYPE("unsupported-media-type", 415, "not-supported", "200", "The content type is not supported."),
+    NOT_SUPPORTED("not-supported", 405, "not-supported", "200", "The operation is not supported."),
+    NOT_FOUND("not-found", 404, "not-found", "204", "The resource does not exist or is not visible to the caller."),
+    CONFLICT("conflict", 409, "conflict", "207", "The request conflicts with the current state."),
+    // --- authentication and authorisation
+    UNAUTHENTICATED("unauthenticated", 401, "login", "207", "A valid bearer token is required."),
+    FORBIDDEN("forbidden", 403, "forbidden", "207", "The caller is not allowed to do this."),
+    RATE_LIMITED("rate-limited", 429, "throttled", "207", "Too many failed attempts; try again later."),
+    // --- registration
+    REGISTRATION_NO_CHANNEL("registration-no-channel", 422, "business-rule", "207",
+            "The organisation has neither a fax number nor an e-mail address in the directory."),
+    REGISTRATION_CODE_INVALID("registration-code-invalid", 422, "security", "207", "The one-time code is wrong."),
+    REGISTRATION_CODE_EXPIRED("registration-code-expired", 422, "expired", "207",
+            "The one-time code has expired or was used up; request a new one."),
+    REGISTRATION_NOT_PENDING("registration-not-pending", 422, "business-rule", "207",
+            "No registration is pending for this organisation; request a code first."),
+    ALREADY_REGISTERED("already-registered", 409, "duplicate", "207", "The organisation is already registered."),
+    ORGANIZATION_INACTIVE("organization-inactive", 422, "business-rule", "207", "The organisation is deactivated."),
+    NOT_REGISTERED("not-registered", 422, "business-rule", "207", "The organisation is not registered."),
+    // --- directory
+    CSV_INVALID("csv-invalid", 422, "invalid", "207", "The CSV file is not valid; nothing was imported."),
+    DUPLICATE_IDENTIFIER("duplicate-identifier", 409, "duplicate", "205",
+            "Another directory entry already carries this identifier."),
+    // --- messaging (used by conversations, consent and delivery)
+    CONSENT_MISSING("consent-missing", 422, "business-rule", "207", "The patient has no active consent."),
+    CONSENT_REVOKED("consent-revoked", 422, "business-rule", "207", "The patient's consent was revoked."),
+    RECIPIENT_NOT_COVERED("recipient-not-covered", 422, "business-rule", "207",
+            "A recipient is not a permitted partner in the patient's consent."),
+    UNKNOWN_RECIPIENT("unknown-recipient", 422, "not-found", "204", "A recipient is not in the directory."),
+    INTEGRITY_FAILURE("integrity-failure", 422, "security", "207", "A signature or checksum did not verify."),
+    // --- last resort
+    INTERNAL_ERROR("internal-error", 500, "exception", "207", "An internal error occurred; nothing was changed.");
+
+    /** Code system of the codes in {@code OperationOutcome.issue.details.coding}. */
+    public static final String SYSTEM = "https://fhir.carerelay.org/CodeSystem/error";
+
+    private final String code;
+    private final int httpStatus;
+    private final String fhirIssueType;
+    private final String hl7ErrorCode;
+    private final String defaultText;
+
+    ErrorCode(String code, int httpStatus, String fhirIssueType, String hl7ErrorCode, String defaultText) {
+        this.code = code;
+        this.httpStatus = httpStatus;
+        this.fhirIssueType = fhirIssueType;
+        this.hl7ErrorCode = hl7ErrorCode;
+        this.defaultText = defaultText;
+    }
+
+    /** The stable code, e.g. {@code consent-missing}. */
+    public String code() {
+        return code;
+    }
+
+    public int httpStatus() {
+        return httpStatus;
+    }
+
+    /** The FHIR {@code IssueType} code (value set issue-type). */
+    public String fhirIssueType() {
+        return fhirIssueType;
+    }
+
+    /** HL7 table 0357 (message error condition codes) for ERR-3. */
+    public String hl7ErrorCode() {
+        return hl7ErrorCode;
+    }
+
+    public String defaultText() {
+        return defaultText;
+    }
+
+    public static ErrorCode fromCode(String code) {
+        for (ErrorCode c : values()) {
+            if (c.code.equals(code)) {
+                return c;
+            }
+        }
+        throw new IllegalArgumentException("Unknown error code: " + code);
+    }
+
+    @Override
+    public String toString() {
+        return code.toUpperCase(Locale.ROOT);
+    }
+}

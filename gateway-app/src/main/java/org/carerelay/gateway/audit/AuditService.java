@@ -1,0 +1,96 @@
+package org.carerelay.gateway.audit;
+
+import ca.uhn.fhir.context.FhirContext;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.Date;
+import java.util.UUID;
+import org.carerelay.fhir.Systems;
+import org.carerelay.gateway.security.Caller;
+import org.hl7.fhir.r4.model.AuditEvent;
+import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
+import org.hl7.fhir.r4.model.AuditEvent.AuditEventOutcome;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.Reference;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Propagation;
+import org.springframework.transaction.annotation.Transactional;
+
+/**
+ * Writes the audit trail as FHIR AuditEvents. Entries name who, what, when and the outcome, never
+ * message text or patient data beyond a resource reference.
+ */
+@Service
+public class AuditService {
+
+    private static final String OBSERVER = "CareRelay gateway";
+    private final JdbcClient jdbc;
+    private final FhirContext fhirContext;
+
+    public AuditService(JdbcClient jdbc, FhirContext fhirContext) {
+        this.jdbc = jdbc;
+        this.fhirContext = fhirContext;
+    }
+
+    /** One audit entry. {@code subtype} is a code of {@link Systems#AUDIT_SUBTYPE}. */
+    public record Entry(String subtype, AuditEventAction action, AuditEventOutcome outcome, String agentWho,
+            String clientAddress, String entityWhat, String description) {
+    }
+
+    /** Written in its own transaction, so a refused request still leaves its trace. */
+    @Transactional(propagation = Propagation.REQUIRES_NEW)
+    public void record(Entry entry) {
+        Instant now = Instant.now();
+        String id = UUID.randomUUID().toString();
+        AuditEvent event = new AuditEvent();
+        event.setId(id);
+        event.setType(new Coding(Systems.AUDIT_EVENT_TYPE, "rest", "RESTful Operation"));
+        if (entry.subtype() != null) {
+            event.addSubtype(new Coding(Systems.AUDIT_SUBTYPE, entry.subtype(), null));
+        }
+        event.setAction(entry.action());
+        event.setRecorded(Date.from(now));
+        event.setOutcome(entry.outcome());
+        if (entry.description() != null) {
+            event.setOutcomeDesc(entry.description());
+        }
+        AuditEvent.AuditEventAgentComponent agent = event.addAgent().setRequestor(true);
+        if (entry.agentWho() != null) {
+            if (entry.agentWho().startsWith("Organization/")) {
+                agent.setWho(new Reference(entry.agentWho()));
+            } else {
+                agent.setWho(new Reference().setDisplay(entry.agentWho()));
+            }
+        }
+        if (entry.clientAddress() != null) {
+            agent.getNetwork().setAddress(entry.clientAddress())
+                    .setType(AuditEvent.AuditEventAgentNetworkType._2);
+        }
+        event.getSource().setObserver(new Reference().setDisplay(OBSERVER)).setSite("carerelay");
+        if (entry.entityWhat() != null) {
+            event.addEntity().setWhat(new Reference(entry.entityWhat()));
+        }
+        String json = fhirContext.newJsonParser().encodeResourceToString(event);
+        jdbc.sql("""
+                insert into audit_event (id, recorded, type_code, subtype_code, action, outcome, agent_who, entity_what, content)
+                values (?::uuid, ?, ?, ?, ?, ?, ?, ?, ?::jsonb)
+                """).params(id, Timestamp.from(now), "rest", entry.subtype(),
+                entry.action() == null ? null : entry.action().toCode(), entry.outcome().toCode(),
+                entry.agentWho(), entry.entityWhat(), json).update();
+    }
+
+    public void success(String subtype, AuditEventAction action, Caller caller, String clientAddress, String entity) {
+        record(new Entry(subtype, action, AuditEventOutcome._0, caller.auditName(), clientAddress, entity, null));
+    }
+
+    public void failure(String subtype, AuditEventAction action, Caller caller, String clientAddress, String entity,
+            String why) {
+        record(new Entry(subtype, action, AuditEventOutcome._4, caller.auditName(), clientAddress, entity, why));
+    }
+
+    public void authenticationFailed(String clientAddress, String path) {
+        record(new Entry("authentication-failed", AuditEventAction.E, AuditEventOutcome._4, "anonymous",
+                clientAddress, null, "Invalid bearer token on " + path));
+    }
+}

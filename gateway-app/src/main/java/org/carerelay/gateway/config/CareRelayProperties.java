@@ -1,0 +1,63 @@
+package org.carerelay.gateway.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/**
+ * Every {@code carerelay.*} setting. Defaults live in the bundled {@code application.yml}; the
+ * README's configuration reference lists them with their environment variable names.
+ */
+@ConfigurationProperties("carerelay")
+public record CareRelayProperties(
+        Path dataDir,
+        Db db,
+        Broker broker,
+        Queue queue,
+        Mail mail,
+        Fax fax,
+        Security security,
+        Registration registration,
+        Fhir fhir,
+        Directory directory,
+        Operator operator) {
+
+    public record Db(String url, String user, String password) {
+        public boolean external() {
+            return url != null && !url.isBlank();
+        }
+    }
+
+    public record Broker(String url, String user, String password) {
+    }
+
+    public record Queue(String mail) {
+    }
+
+    public record Mail(String from, Smtp smtp) {
+        public record Smtp(String host, int port, String username, String password, boolean starttls, boolean ssl) {
+        }
+    }
+
+    public record Fax(String domain) {
+    }
+
+    public record Security(String adminToken, int authFailureLimit, Duration authFailureWindow) {
+    }
+
+    public record Registration(Duration codeTtl, int maxCodeAttempts, int maxCodeRequestsPerDay) {
+    }
+
+    public record Fhir(long maxRequestBytes, String publicBaseUrl) {
+    }
+
+    public record Directory(String demoFile, boolean loadDemo) {
+    }
+
+    public record Operator(String name, String address) {
+    }
+
+    public Path outboxDir() {
+        return dataDir.resolve("outbox");
+    }
+}

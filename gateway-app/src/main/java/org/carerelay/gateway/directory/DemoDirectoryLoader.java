@@ -1,0 +1,54 @@
+package org.carerelay.gateway.directory;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.carerelay.gateway.config.CareRelayProperties;
+import org.carerelay.gateway.store.ResourceStore;
+import org.hl7.fhir.r4.model.Organization;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.ApplicationArguments;
+import org.springframework.boot.ApplicationRunner;
+import org.springframework.stereotype.Component;
+
+/**
+ * On first start (empty directory) loads the demo directory named by
+ * {@code carerelay.directory.demo-file}, when {@code carerelay.directory.load-demo} is on.
+ */
+@Component
+public class DemoDirectoryLoader implements ApplicationRunner {
+
+    private static final Logger log = LoggerFactory.getLogger(DemoDirectoryLoader.class);
+    private final CareRelayProperties props;
+    private final ResourceStore store;
+    private final DirectoryImportService importer;
+
+    public DemoDirectoryLoader(CareRelayProperties props, ResourceStore store, DirectoryImportService importer) {
+        this.props = props;
+        this.store = store;
+        this.importer = importer;
+    }
+
+    @Override
+    public void run(ApplicationArguments args) throws IOException {
+        String file = props.directory().demoFile();
+        if (!props.directory().loadDemo() || file == null || file.isBlank()) {
+            return;
+        }
+        if (store.count(Organization.class, null, java.util.Map.of()) > 0) {
+            return;
+        }
+        Path path = Path.of(file);
+        if (!Files.exists(path)) {
+            log.warn("Demo directory {} not found; starting with an empty directory", path);
+            return;
+        }
+        try (Reader reader = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
+            DirectoryImportService.Result result = importer.importCsv(reader, path.toString());
+            log.info("Loaded the demo directory: {} organisations", result.created());
+        }
+    }
+}

@@ -1,0 +1,214 @@
+package org.carerelay.gateway.directory;
+
+import ca.uhn.fhir.rest.annotation.Count;
+import ca.uhn.fhir.rest.annotation.Create;
+import ca.uhn.fhir.rest.annotation.Delete;
+import ca.uhn.fhir.rest.annotation.IdParam;
+import ca.uhn.fhir.rest.annotation.Offset;
+import ca.uhn.fhir.rest.annotation.Operation;
+import ca.uhn.fhir.rest.annotation.OperationParam;
+import ca.uhn.fhir.rest.annotation.OptionalParam;
+import ca.uhn.fhir.rest.annotation.Read;
+import ca.uhn.fhir.rest.annotation.ResourceParam;
+import ca.uhn.fhir.rest.annotation.Search;
+import ca.uhn.fhir.rest.annotation.Update;
+import ca.uhn.fhir.rest.api.MethodOutcome;
+import ca.uhn.fhir.rest.api.server.RequestDetails;
+import ca.uhn.fhir.rest.param.StringParam;
+import ca.uhn.fhir.rest.param.TokenParam;
+import ca.uhn.fhir.rest.server.IResourceProvider;
+import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.carerelay.fhir.ErrorCode;
+import org.carerelay.gateway.audit.AuditService;
+import org.carerelay.gateway.fhir.GatewayException;
+import org.carerelay.gateway.registration.RegistrationService;
+import org.carerelay.gateway.security.Caller;
+import org.carerelay.gateway.store.ResourceStore;
+import org.carerelay.gateway.store.SearchBuilder;
+import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
+import org.hl7.fhir.r4.model.IdType;
+import org.hl7.fhir.r4.model.Organization;
+import org.hl7.fhir.r4.model.Parameters;
+import org.hl7.fhir.r4.model.StringType;
+import org.springframework.stereotype.Component;
+
+/**
+ * The directory of organisations (registered or not), plus registration and the CSV import.
+ * Deleting an entry deactivates it ({@code active=false}); nothing is removed.
+ */
+@Component
+public class OrganizationResourceProvider implements IResourceProvider {
+
+    private static final int DEFAULT_COUNT = 50;
+    private static final int MAX_COUNT = 500;
+
+    private final ResourceStore store;
+    private final DirectoryService directory;
+    private final RegistrationService registration;
+    private final DirectoryImportService importer;
+    private final AuditService audit;
+
+    public OrganizationResourceProvider(ResourceStore store, DirectoryService directory,
+            RegistrationService registration, DirectoryImportService importer, AuditService audit) {
+        this.store = store;
+        this.directory = directory;
+        this.registration = registration;
+        this.importer = importer;
+        this.audit = audit;
+    }
+
+    @Override
+    public Class<Organization> getResourceType() {
+        return Organization.class;
+    }
+
+    @Read
+    public Organization read(@IdParam IdType id) {
+        Organization org = directory.requireOrganization(id.getIdPart());
+        directory.decorate(List.of(org));
+        return org;
+    }
+
+    /**
+     * {@code name} matches anywhere in the name (case-insensitive); {@code address-city} and
+     * {@code address-postalcode} match the start; {@code type} is a code of the CareRelay
+     * organisation types; {@code registered} is {@code true} or {@code false}.
+     */
+    @Search
+    public List<Organization> search(
+            @OptionalParam(name = "_id") TokenParam id,
+            @OptionalParam(name = Organization.SP_NAME) StringParam name,
+            @OptionalParam(name = Organization.SP_TYPE) TokenParam type,
+            @OptionalParam(name = Organization.SP_ADDRESS_CITY) StringParam city,
+            @OptionalParam(name = Organization.SP_ADDRESS_POSTALCODE) StringParam postalCode,
+            @OptionalParam(name = Organization.SP_IDENTIFIER) TokenParam identifier,
+            @OptionalParam(name = Organization.SP_ACTIVE) TokenParam active,
+            @OptionalParam(name = "registered") TokenParam registered,
+            @Count Integer count,
+            @Offset Integer offset) {
+        SearchBuilder sb = new SearchBuilder()
+                .textContains("(content->>'name')", name)
+                .codeableConcept("type", type)
+                .arrayFieldStartsWith("content->'address'", "city", city)
+                .arrayFieldStartsWith("content->'address'", "postalCode", postalCode)
+                .identifier("identifier", identifier);
+        if (id != null && id.getValue() != null) {
+            sb.where("id = :oid");
+        }
+        if (active != null && active.getValue() != null) {
+            sb.where("coalesce((content->>'active')::boolean, true) = " + Boolean.parseBoolean(active.getValue()));
+        }
+        if (registered != null && registered.getValue() != null) {
+            String exists = "exists (select 1 from participant p where p.organization_id = fhir_resource.id and p.status = 'registered')";
+            sb.where(Boolean.parseBoolean(registered.getValue()) ? exists : "not " + exists);
+        }
+        var params = new java.util.HashMap<String, Object>(sb.params());
+        if (id != null && id.getValue() != null) {
+            params.put("oid", id.getValue());
+        }
+        List<Organization> result = store.search(Organization.class, sb.sql(), params, limit(count), offset == null ? 0 : Math.max(0, offset));
+        directory.decorate(result);
+        return result;
+    }
+
+    static int limit(Integer count) {
+        return count == null ? DEFAULT_COUNT : Math.max(0, Math.min(count, MAX_COUNT));
+    }
+
+    @Create
+    public MethodOutcome create(@ResourceParam Organization org, RequestDetails request) {
+        org.setId((String) null);
+        Organization saved = directory.saveOrganization(org, true);
+        auditChange(request, AuditEventAction.C, saved);
+        directory.decorate(List.of(saved));
+        return new MethodOutcome(saved.getIdElement(), true).setResource(saved);
+    }
+
+    @Update
+    public MethodOutcome update(@IdParam IdType id, @ResourceParam Organization org, RequestDetails request) {
+        if (org.getIdElement().hasIdPart() && !id.getIdPart().equals(org.getIdElement().getIdPart())) {
+            throw new GatewayException(ErrorCode.INVALID_REQUEST, "The id in the body does not match the URL.");
+        }
+        boolean exists = store.exists("Organization", id.getIdPart());
+        org.setId(id.getIdPart());
+        Organization saved = directory.saveOrganization(org, !exists);
+        auditChange(request, exists ? AuditEventAction.U : AuditEventAction.C, saved);
+        directory.decorate(List.of(saved));
+        return new MethodOutcome(saved.getIdElement(), !exists).setResource(saved);
+    }
+
+    /** Deactivates the entry; it stays in the directory and in every conversation. */
+    @Delete
+    public MethodOutcome deactivate(@IdParam IdType id, RequestDetails request) {
+        Organization org = directory.requireOrganization(id.getIdPart());
+        org.setActive(false);
+        Organization saved = directory.saveOrganization(org, false);
+        auditChange(request, AuditEventAction.D, saved);
+        return new MethodOutcome(saved.getIdElement());
+    }
+
+    /**
+     * Step 1 (with {@code email}): sends a one-time code to the organisation's fax, or e-mail when
+     * it has no fax. Step 2 (with {@code code}): returns the API token once.
+     */
+    @Operation(name = "$register", idempotent = false)
+    public Parameters register(@IdParam IdType id,
+            @OperationParam(name = "email", min = 0, max = 1) StringType email,
+            @OperationParam(name = "code", min = 0, max = 1) StringType code,
+            ServletRequestDetails request) {
+        String address = request.getServletRequest().getRemoteAddr();
+        if (code != null && code.hasValue()) {
+            return registration.confirm(id.getIdPart(), code.getValue(), email == null ? null : email.getValue(), address);
+        }
+        if (email == null || !email.hasValue()) {
+            throw new GatewayException(ErrorCode.INVALID_REQUEST,
+                    "Send the parameter 'email' (contact address for notifications) to request a code, or 'code' to confirm.");
+        }
+        return registration.requestCode(id.getIdPart(), email.getValue(), address);
+    }
+
+    @Operation(name = "$rotate-token", idempotent = false)
+    public Parameters rotateToken(@IdParam IdType id, ServletRequestDetails request) {
+        return registration.rotateToken(id.getIdPart(), Caller.of(request), request.getServletRequest().getRemoteAddr());
+    }
+
+    @Operation(name = "$deregister", idempotent = false)
+    public Parameters deregister(@IdParam IdType id, ServletRequestDetails request) {
+        return registration.deregister(id.getIdPart(), Caller.of(request), request.getServletRequest().getRemoteAddr());
+    }
+
+    /**
+     * Bulk import of a directory CSV ({@code Content-Type: text/csv}; columns in the README).
+     * All rows or none: a malformed row is reported with its line number and nothing is written.
+     */
+    @Operation(name = "$import", idempotent = false, manualRequest = true)
+    public Parameters importCsv(ServletRequestDetails request) {
+        Caller.of(request).requireAdmin();
+        String contentType = request.getServletRequest().getContentType();
+        if (contentType == null || !contentType.toLowerCase(java.util.Locale.ROOT).startsWith("text/csv")) {
+            throw new GatewayException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Send the directory as Content-Type: text/csv.");
+        }
+        try (Reader reader = new InputStreamReader(request.getServletRequest().getInputStream(), StandardCharsets.UTF_8)) {
+            DirectoryImportService.Result result = importer.importCsv(reader, "api");
+            audit.success("directory-import", AuditEventAction.C, Caller.of(request),
+                    request.getServletRequest().getRemoteAddr(), null);
+            Parameters out = new Parameters();
+            out.addParameter("created", result.created());
+            out.addParameter("updated", result.updated());
+            return out;
+        } catch (IOException e) {
+            throw new GatewayException(ErrorCode.INVALID_REQUEST, "The request body could not be read.");
+        }
+    }
+
+    private void auditChange(RequestDetails request, AuditEventAction action, Organization saved) {
+        String address = request instanceof ServletRequestDetails srd ? srd.getServletRequest().getRemoteAddr() : null;
+        audit.success("directory-change", action, Caller.of(request), address,
+                "Organization/" + saved.getIdElement().getIdPart());
+    }
+}

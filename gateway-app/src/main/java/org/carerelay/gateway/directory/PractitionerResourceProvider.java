@@ -1,0 +1,109 @@
+package org.carerelay.gateway.directory;
+
+import ca.uhn.fhir.rest.annotation.Count;
+import ca.uhn.fhir.rest.annotation.Create;
+import ca.uhn.fhir.rest.annotation.Delete;
+import ca.uhn.fhir.rest.annotation.IdParam;
+import ca.uhn.fhir.rest.annotation.Offset;
+import ca.uhn.fhir.rest.annotation.OptionalParam;
+import ca.uhn.fhir.rest.annotation.Read;
+import ca.uhn.fhir.rest.annotation.ResourceParam;
+import ca.uhn.fhir.rest.annotation.Search;
+import ca.uhn.fhir.rest.annotation.Update;
+import ca.uhn.fhir.rest.api.MethodOutcome;
+import ca.uhn.fhir.rest.api.server.RequestDetails;
+import ca.uhn.fhir.rest.param.StringParam;
+import ca.uhn.fhir.rest.param.TokenParam;
+import ca.uhn.fhir.rest.server.IResourceProvider;
+import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
+import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
+import java.util.List;
+import org.carerelay.fhir.ErrorCode;
+import org.carerelay.gateway.audit.AuditService;
+import org.carerelay.gateway.fhir.GatewayException;
+import org.carerelay.gateway.security.Caller;
+import org.carerelay.gateway.store.ResourceStore;
+import org.carerelay.gateway.store.SearchBuilder;
+import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
+import org.hl7.fhir.r4.model.IdType;
+import org.hl7.fhir.r4.model.Practitioner;
+import org.springframework.stereotype.Component;
+
+/** Practitioners in the directory (operator-managed; readable by every participant). */
+@Component
+public class PractitionerResourceProvider implements IResourceProvider {
+
+    private final ResourceStore store;
+    private final AuditService audit;
+
+    public PractitionerResourceProvider(ResourceStore store, AuditService audit) {
+        this.store = store;
+        this.audit = audit;
+    }
+
+    @Override
+    public Class<Practitioner> getResourceType() {
+        return Practitioner.class;
+    }
+
+    @Read
+    public Practitioner read(@IdParam IdType id) {
+        return store.read(Practitioner.class, id.getIdPart()).orElseThrow(() -> new ResourceNotFoundException(id));
+    }
+
+    /** {@code name} matches family or given names anywhere, case-insensitive. */
+    @Search
+    public List<Practitioner> search(
+            @OptionalParam(name = Practitioner.SP_NAME) StringParam name,
+            @OptionalParam(name = Practitioner.SP_IDENTIFIER) TokenParam identifier,
+            @Count Integer count,
+            @Offset Integer offset) {
+        SearchBuilder sb = new SearchBuilder()
+                .textContains("(select string_agg(coalesce(n->>'text','') || ' ' || coalesce(n->>'family','') || ' ' || "
+                        + "coalesce((select string_agg(g, ' ') from jsonb_array_elements_text(coalesce(n->'given','[]'::jsonb)) g),''), ' ') "
+                        + "from jsonb_array_elements(coalesce(content->'name','[]'::jsonb)) n)", name)
+                .identifier("identifier", identifier);
+        return store.search(Practitioner.class, sb.sql(), sb.params(), OrganizationResourceProvider.limit(count),
+                offset == null ? 0 : Math.max(0, offset));
+    }
+
+    @Create
+    public MethodOutcome create(@ResourceParam Practitioner practitioner, RequestDetails request) {
+        practitioner.setId((String) null);
+        validate(practitioner);
+        Practitioner saved = store.create(practitioner);
+        auditChange(request, AuditEventAction.C, saved);
+        return new MethodOutcome(saved.getIdElement(), true).setResource(saved);
+    }
+
+    @Update
+    public MethodOutcome update(@IdParam IdType id, @ResourceParam Practitioner practitioner, RequestDetails request) {
+        boolean exists = store.exists("Practitioner", id.getIdPart());
+        practitioner.setId(id.getIdPart());
+        validate(practitioner);
+        Practitioner saved = store.update(practitioner);
+        auditChange(request, exists ? AuditEventAction.U : AuditEventAction.C, saved);
+        return new MethodOutcome(saved.getIdElement(), !exists).setResource(saved);
+    }
+
+    /** Deactivates ({@code active=false}). */
+    @Delete
+    public MethodOutcome deactivate(@IdParam IdType id, RequestDetails request) {
+        Practitioner practitioner = read(id);
+        practitioner.setActive(false);
+        Practitioner saved = store.update(practitioner);
+        auditChange(request, AuditEventAction.D, saved);
+        return new MethodOutcome(saved.getIdElement());
+    }
+
+    private static void validate(Practitioner practitioner) {
+        if (!practitioner.hasName()) {
+            throw new GatewayException(ErrorCode.INVALID_RESOURCE, "Practitioner.name is required.");
+        }
+    }
+
+    private void auditChange(RequestDetails request, AuditEventAction action, Practitioner saved) {
+        String address = request instanceof ServletRequestDetails srd ? srd.getServletRequest().getRemoteAddr() : null;
+        audit.success("directory-change", action, Caller.of(request), address, "Practitioner/" + saved.getIdElement().getIdPart());
+    }
+}

@@ -1,0 +1,57 @@
+package org.carerelay.gateway.fhir;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.rest.api.EncodingEnum;
+import ca.uhn.fhir.rest.server.HardcodedServerAddressStrategy;
+import ca.uhn.fhir.rest.server.IResourceProvider;
+import ca.uhn.fhir.rest.server.RestfulServer;
+import java.util.List;
+import org.carerelay.gateway.config.CareRelayProperties;
+import org.carerelay.gateway.security.AccessRules;
+import org.carerelay.gateway.security.AuthenticationInterceptor;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.boot.web.servlet.ServletRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.Ordered;
+
+/** The HAPI FHIR server at {@code /fhir}, with its providers and interceptors. */
+@Configuration(proxyBeanMethods = false)
+public class FhirServerConfiguration {
+
+    @Bean
+    FhirContext fhirContext() {
+        return FhirContext.forR4Cached();
+    }
+
+    @Bean
+    ServletRegistrationBean<RestfulServer> fhirServlet(FhirContext fhirContext, List<IResourceProvider> providers,
+            AuthenticationInterceptor authentication, CareRelayProperties props) {
+        RestfulServer server = new RestfulServer(fhirContext);
+        server.setServerName("CareRelay");
+        server.setImplementationDescription("CareRelay secure messaging gateway");
+        server.setDefaultResponseEncoding(EncodingEnum.JSON);
+        server.setDefaultPrettyPrint(false);
+        server.setResourceProviders(List.copyOf(providers));
+        String base = props.fhir().publicBaseUrl();
+        if (base != null && !base.isBlank()) {
+            server.setServerAddressStrategy(new HardcodedServerAddressStrategy(base));
+        }
+        server.registerInterceptor(new ErrorOutcomeInterceptor());
+        server.registerInterceptor(authentication);
+        server.registerInterceptor(new AccessRules());
+        ServletRegistrationBean<RestfulServer> registration = new ServletRegistrationBean<>(server, "/fhir/*");
+        registration.setName("fhir");
+        registration.setLoadOnStartup(1);
+        return registration;
+    }
+
+    @Bean
+    FilterRegistrationBean<RequestGuardFilter> requestGuardFilter(FhirContext fhirContext, CareRelayProperties props) {
+        FilterRegistrationBean<RequestGuardFilter> registration =
+                new FilterRegistrationBean<>(new RequestGuardFilter(fhirContext, props.fhir().maxRequestBytes()));
+        registration.addUrlPatterns("/fhir/*");
+        registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 10);
+        return registration;
+    }
+}

@@ -1,0 +1,27 @@
+package org.carerelay.gateway.fhir;
+
+import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
+import org.carerelay.fhir.ErrorCode;
+import org.carerelay.fhir.OperationOutcomes;
+
+/** A refusal with a stable {@link ErrorCode}, answered as an OperationOutcome with its HTTP status. */
+public class GatewayException extends BaseServerResponseException {
+
+    private final ErrorCode errorCode;
+
+    public GatewayException(ErrorCode errorCode, String diagnostics) {
+        super(errorCode.httpStatus(), diagnostics == null ? errorCode.defaultText() : diagnostics,
+                OperationOutcomes.of(errorCode, diagnostics == null ? errorCode.defaultText() : diagnostics));
+        this.errorCode = errorCode;
+    }
+
+    /** A refusal whose outcome lists several issues (e.g. every bad row of a CSV file). */
+    public GatewayException(ErrorCode errorCode, String summary, org.hl7.fhir.r4.model.OperationOutcome outcome) {
+        super(errorCode.httpStatus(), summary, outcome);
+        this.errorCode = errorCode;
+    }
+
+    public ErrorCode errorCode() {
+        return errorCode;
+    }
+}

@@ -1,0 +1,25 @@
+package org.carerelay.gateway.mail;
+
+import org.carerelay.gateway.config.CareRelayProperties;
+import org.carerelay.routes.mail.OutboundMailRoute;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/** Wires the outbound-mail route: SMTP when a host is configured, else .eml files in the outbox. */
+@Configuration(proxyBeanMethods = false)
+public class MailRouteConfiguration {
+
+    @Bean
+    OutboundMailRoute outboundMailRoute(CareRelayProperties props) {
+        var smtp = props.mail().smtp();
+        var settings = new org.carerelay.routes.mail.MailTransportSettings(
+                blankToNull(smtp.host()), smtp.port(), blankToNull(smtp.username()), blankToNull(smtp.password()),
+                smtp.starttls(), smtp.ssl(), props.outboxDir().toAbsolutePath().normalize());
+        String queue = "jms:queue:" + props.queue().mail();
+        return new OutboundMailRoute(queue, settings, queue + ".dlq");
+    }
+
+    private static String blankToNull(String s) {
+        return s == null || s.isBlank() ? null : s;
+    }
+}

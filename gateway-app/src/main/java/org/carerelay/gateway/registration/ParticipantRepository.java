@@ -1,0 +1,69 @@
+package org.carerelay.gateway.registration;
+
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
+
+/** Registration state of directory organisations: token hash and contact address. */
+@Repository
+public class ParticipantRepository {
+
+    private final JdbcClient jdbc;
+
+    public ParticipantRepository(JdbcClient jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    public Optional<String> organizationForTokenHash(String tokenHash) {
+        return jdbc.sql("select organization_id from participant where token_hash = ? and status = 'registered'")
+                .param(tokenHash).query(String.class).optional();
+    }
+
+    public boolean isRegistered(String organizationId) {
+        return jdbc.sql("select count(*) from participant where organization_id = ? and status = 'registered'")
+                .param(organizationId).query(Integer.class).single() > 0;
+    }
+
+    public Set<String> registeredAmong(Collection<String> organizationIds) {
+        if (organizationIds.isEmpty()) {
+            return Set.of();
+        }
+        return new HashSet<>(jdbc.sql("select organization_id from participant where status = 'registered' and organization_id in (:ids)")
+                .param("ids", List.copyOf(organizationIds)).query(String.class).list());
+    }
+
+    public Optional<String> contactEmail(String organizationId) {
+        return jdbc.sql("select contact_email from participant where organization_id = ? and status = 'registered'")
+                .param(organizationId).query(String.class).optional();
+    }
+
+    public void register(String organizationId, String tokenHash, String contactEmail, Instant now) {
+        Timestamp ts = Timestamp.from(now);
+        jdbc.sql("""
+                insert into participant (organization_id, status, token_hash, contact_email, registered_at, token_issued_at)
+                values (?, 'registered', ?, ?, ?, ?)
+                on conflict (organization_id) do update set status = 'registered', token_hash = excluded.token_hash,
+                    contact_email = excluded.contact_email, registered_at = excluded.registered_at,
+                    token_issued_at = excluded.token_issued_at, deregistered_at = null
+                """).params(organizationId, tokenHash, contactEmail, ts, ts).update();
+    }
+
+    public boolean rotateToken(String organizationId, String tokenHash, Instant now) {
+        return jdbc.sql("update participant set token_hash = ?, token_issued_at = ? where organization_id = ? and status = 'registered'")
+                .params(tokenHash, Timestamp.from(now), organizationId).update() == 1;
+    }
+
+    /** Token void, contact data erased; the row stays as the record that it once took part. */
+    public boolean deregister(String organizationId, Instant now) {
+        return jdbc.sql("""
+                update participant set status = 'deregistered', token_hash = null, contact_email = null, deregistered_at = ?
+                where organization_id = ? and status = 'registered'
+                """).params(Timestamp.from(now), organizationId).update() == 1;
+    }
+}

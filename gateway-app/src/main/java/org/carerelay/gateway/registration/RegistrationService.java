@@ -1,0 +1,242 @@
+package org.carerelay.gateway.registration;
+
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.Date;
+import java.util.List;
+import java.util.Optional;
+import org.carerelay.fhir.ErrorCode;
+import org.carerelay.fhir.Telecoms;
+import org.carerelay.gateway.audit.AuditService;
+import org.carerelay.gateway.config.CareRelayProperties;
+import org.carerelay.gateway.directory.DirectoryService;
+import org.carerelay.gateway.fhir.GatewayException;
+import org.carerelay.gateway.mail.MailOutbox;
+import org.carerelay.gateway.security.Caller;
+import org.carerelay.gateway.security.Tokens;
+import org.carerelay.routes.letter.LetterPdf;
+import org.carerelay.routes.mail.OutboundMail;
+import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
+import org.hl7.fhir.r4.model.ContactPoint.ContactPointSystem;
+import org.hl7.fhir.r4.model.InstantType;
+import org.hl7.fhir.r4.model.Organization;
+import org.hl7.fhir.r4.model.Parameters;
+import org.hl7.fhir.r4.model.Reference;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+
+/**
+ * Verified registration: knowing an organisation's name is not enough, control of the fax number
+ * or mailbox on record in the directory is. A one-time code goes there; the code, presented within
+ * its lifetime and attempt limit, yields the API token once. Only hashes are stored.
+ */
+@Service
+public class RegistrationService {
+
+    private static final DateTimeFormatter GERMAN_DATE_TIME =
+            DateTimeFormatter.ofPattern("dd.MM.yyyy 'um' HH:mm 'Uhr'").withZone(ZoneId.of("Europe/Berlin"));
+
+    private final JdbcClient jdbc;
+    private final DirectoryService directory;
+    private final ParticipantRepository participants;
+    private final MailOutbox outbox;
+    private final AuditService audit;
+    private final CareRelayProperties props;
+
+    public RegistrationService(JdbcClient jdbc, DirectoryService directory, ParticipantRepository participants,
+            MailOutbox outbox, AuditService audit, CareRelayProperties props) {
+        this.jdbc = jdbc;
+        this.directory = directory;
+        this.participants = participants;
+        this.outbox = outbox;
+        this.audit = audit;
+        this.props = props;
+    }
+
+    /** Step 1: send a one-time code to the directory's fax number (or e-mail address). */
+    @Transactional
+    public Parameters requestCode(String organizationId, String contactEmail, String clientAddress) {
+        Organization org = directory.requireOrganization(organizationId);
+        String entity = "Organization/" + organizationId;
+        if (!org.getActive() && org.hasActive()) {
+            audit.failure("registration-code-requested", AuditEventAction.E, Caller.ANONYMOUS, clientAddress, entity, "inactive");
+            throw new GatewayException(ErrorCode.ORGANIZATION_INACTIVE, null);
+        }
+        if (!Telecoms.isPlausibleEmail(contactEmail)) {
+            throw new GatewayException(ErrorCode.INVALID_REQUEST, "The parameter 'email' is not a valid e-mail address.");
+        }
+        Instant now = Instant.now();
+        int recent = jdbc.sql("select count(*) from registration_challenge where organization_id = ? and created_at > ?")
+                .params(organizationId, Timestamp.from(now.minusSeconds(86_400))).query(Integer.class).single();
+        if (recent >= props.registration().maxCodeRequestsPerDay()) {
+            audit.failure("registration-code-requested", AuditEventAction.E, Caller.ANONYMOUS, clientAddress, entity, "rate limited");
+            throw new GatewayException(ErrorCode.RATE_LIMITED,
+                    "Too many codes were requested for this organisation today; try again tomorrow.");
+        }
+        Optional<String> fax = Telecoms.first(org, ContactPointSystem.FAX);
+        Optional<String> mail = Telecoms.first(org, ContactPointSystem.EMAIL);
+        if (fax.isEmpty() && mail.isEmpty()) {
+            audit.failure("registration-code-requested", AuditEventAction.E, Caller.ANONYMOUS, clientAddress, entity, "no channel");
+            throw new GatewayException(ErrorCode.REGISTRATION_NO_CHANNEL, null);
+        }
+        String code = Tokens.newCode();
+        Instant expires = now.plus(props.registration().codeTtl());
+        String channel = fax.isPresent() ? "fax" : "email";
+        String masked = fax.map(Telecoms::maskNumber).orElseGet(() -> Telecoms.maskEmail(mail.get()));
+
+        jdbc.sql("update registration_challenge set state = 'void' where organization_id = ? and state = 'pending'")
+                .param(organizationId).update();
+        jdbc.sql("""
+                insert into registration_challenge (organization_id, code_hash, contact_email, channel, destination, created_at, expires_at, state)
+                values (?, ?, ?, ?, ?, ?, ?, 'pending')
+                """).params(organizationId, Tokens.sha256(Tokens.normalizeCode(code)), contactEmail.trim(), channel, masked,
+                Timestamp.from(now), Timestamp.from(expires)).update();
+
+        byte[] letter = LetterPdf.render(letter(org, code, expires));
+        if (fax.isPresent()) {
+            String to = Telecoms.faxDigits(fax.get(), "49") + "@" + props.fax().domain();
+            outbox.send(new OutboundMail("registration-code", to, "Fax: CareRelay Registrierung",
+                    "Fax-Auftrag: Registrierungsschreiben im Anhang.\n",
+                    List.of(new OutboundMail.Attachment("registrierung.pdf", "application/pdf", letter))));
+        } else {
+            outbox.send(new OutboundMail("registration-code", mail.get(), "CareRelay: Ihr Registrierungscode",
+                    emailText(org, code, expires),
+                    List.of(new OutboundMail.Attachment("registrierung.pdf", "application/pdf", letter))));
+        }
+        audit.success("registration-code-sent", AuditEventAction.E, Caller.ANONYMOUS, clientAddress, entity);
+
+        Parameters out = new Parameters();
+        out.addParameter("channel", channel);
+        out.addParameter("destination", masked);
+        out.addParameter().setName("expires").setValue(new InstantType(Date.from(expires)));
+        return out;
+    }
+
+    /** Step 2: the code for the token. Wrong codes count; after the limit the code is void. */
+    @Transactional(noRollbackFor = GatewayException.class)
+    public Parameters confirm(String organizationId, String code, String contactEmail, String clientAddress) {
+        directory.requireOrganization(organizationId);
+        String entity = "Organization/" + organizationId;
+        Instant now = Instant.now();
+        Optional<Challenge> pending = jdbc.sql("""
+                select id, code_hash, contact_email, expires_at, failed_attempts from registration_challenge
+                where organization_id = ? and state = 'pending' order by created_at desc limit 1 for update
+                """).param(organizationId)
+                .query((rs, i) -> new Challenge(rs.getLong(1), rs.getString(2), rs.getString(3),
+                        rs.getTimestamp(4).toInstant(), rs.getInt(5)))
+                .optional();
+        if (pending.isEmpty()) {
+            audit.failure("registration-confirm", AuditEventAction.E, Caller.ANONYMOUS, clientAddress, entity, "no pending code");
+            boolean hadOne = jdbc.sql("select count(*) from registration_challenge where organization_id = ?")
+                    .param(organizationId).query(Integer.class).single() > 0;
+            throw new GatewayException(hadOne ? ErrorCode.REGISTRATION_CODE_EXPIRED : ErrorCode.REGISTRATION_NOT_PENDING, null);
+        }
+        Challenge challenge = pending.get();
+        if (now.isAfter(challenge.expiresAt())) {
+            jdbc.sql("update registration_challenge set state = 'void' where id = ?").param(challenge.id()).update();
+            audit.failure("registration-confirm", AuditEventAction.E, Caller.ANONYMOUS, clientAddress, entity, "code expired");
+            throw new GatewayException(ErrorCode.REGISTRATION_CODE_EXPIRED, null);
+        }
+        if (!Tokens.hashEquals(challenge.codeHash(), Tokens.sha256(Tokens.normalizeCode(code)))) {
+            int failed = challenge.failedAttempts() + 1;
+            int max = props.registration().maxCodeAttempts();
+            jdbc.sql("update registration_challenge set failed_attempts = ?, state = ? where id = ?")
+                    .params(failed, failed >= max ? "void" : "pending", challenge.id()).update();
+            audit.failure("registration-confirm", AuditEventAction.E, Caller.ANONYMOUS, clientAddress, entity, "wrong code");
+            if (failed >= max) {
+                throw new GatewayException(ErrorCode.REGISTRATION_CODE_EXPIRED,
+                        "The code was entered wrongly " + max + " times and is now void; request a new one.");
+            }
+            throw new GatewayException(ErrorCode.REGISTRATION_CODE_INVALID,
+                    "The code is wrong; " + (max - failed) + " attempt(s) left.");
+        }
+        String email = contactEmail != null && !contactEmail.isBlank() ? contactEmail.trim() : challenge.contactEmail();
+        if (!Telecoms.isPlausibleEmail(email)) {
+            throw new GatewayException(ErrorCode.INVALID_REQUEST, "The parameter 'email' is not a valid e-mail address.");
+        }
+        jdbc.sql("update registration_challenge set state = 'used' where id = ?").param(challenge.id()).update();
+        String token = Tokens.newToken();
+        participants.register(organizationId, Tokens.sha256(token), email, now);
+        audit.success("registration-completed", AuditEventAction.E, Caller.participant(organizationId), clientAddress, entity);
+
+        Parameters out = new Parameters();
+        out.addParameter().setName("organization").setValue(new Reference(entity));
+        out.addParameter("token", token);
+        return out;
+    }
+
+    @Transactional
+    public Parameters rotateToken(String organizationId, Caller caller, String clientAddress) {
+        requireSelfOrAdmin(organizationId, caller);
+        String token = Tokens.newToken();
+        if (!participants.rotateToken(organizationId, Tokens.sha256(token), Instant.now())) {
+            throw new GatewayException(ErrorCode.NOT_REGISTERED, null);
+        }
+        audit.success("token-rotated", AuditEventAction.E, caller, clientAddress, "Organization/" + organizationId);
+        Parameters out = new Parameters();
+        out.addParameter().setName("organization").setValue(new Reference("Organization/" + organizationId));
+        out.addParameter("token", token);
+        return out;
+    }
+
+    @Transactional
+    public Parameters deregister(String organizationId, Caller caller, String clientAddress) {
+        requireSelfOrAdmin(organizationId, caller);
+        if (!participants.deregister(organizationId, Instant.now())) {
+            throw new GatewayException(ErrorCode.NOT_REGISTERED, null);
+        }
+        jdbc.sql("update registration_challenge set state = 'void', contact_email = '' where organization_id = ?")
+                .param(organizationId).update();
+        audit.success("deregistered", AuditEventAction.E, caller, clientAddress, "Organization/" + organizationId);
+        Parameters out = new Parameters();
+        out.addParameter().setName("organization").setValue(new Reference("Organization/" + organizationId));
+        out.addParameter("deregistered", true);
+        return out;
+    }
+
+    private void requireSelfOrAdmin(String organizationId, Caller caller) {
+        directory.requireOrganization(organizationId);
+        if (!caller.isAdmin() && !(caller.isParticipant() && organizationId.equals(caller.organizationId()))) {
+            throw new GatewayException(ErrorCode.FORBIDDEN, "Only the organisation itself or the operator may do this.");
+        }
+    }
+
+    private LetterPdf.Letter letter(Organization org, String code, Instant expires) {
+        String operator = props.operator().name()
+                + (props.operator().address() == null || props.operator().address().isBlank() ? "" : "\n" + props.operator().address());
+        StringBuilder recipient = new StringBuilder(org.getName());
+        org.getAddress().stream().findFirst().ifPresent(a -> {
+            a.getLine().forEach(l -> recipient.append('\n').append(l.getValue()));
+            recipient.append('\n').append(a.hasPostalCode() ? a.getPostalCode() + " " : "").append(a.hasCity() ? a.getCity() : "");
+        });
+        return new LetterPdf.Letter(operator, recipient.toString().trim(),
+                "Registrierung bei CareRelay – Ihr Einmalcode",
+                List.of("Sehr geehrte Damen und Herren,",
+                        "für Ihre Einrichtung wurde die Teilnahme am sicheren Nachrichtenaustausch CareRelay beantragt. "
+                                + "Mit dem folgenden Einmalcode schließen Sie die Registrierung ab. Der Code gilt bis "
+                                + GERMAN_DATE_TIME.format(expires) + " und kann nur einmal verwendet werden.",
+                        "Übermitteln Sie den Code mit der Operation $register an Organization/" + org.getIdElement().getIdPart()
+                                + " (Parameter 'code'). Sie erhalten dann einmalig Ihren Zugangsschlüssel (API-Token).",
+                        "Wenn niemand in Ihrer Einrichtung die Registrierung beantragt hat, können Sie dieses Schreiben vernichten; "
+                                + "ohne den Code entsteht kein Zugang."),
+                code,
+                "Mit freundlichen Grüßen\n" + props.operator().name());
+    }
+
+    private String emailText(Organization org, String code, Instant expires) {
+        return "Sehr geehrte Damen und Herren,\n\n"
+                + "für Ihre Einrichtung wurde die Teilnahme an CareRelay beantragt.\n\n"
+                + "Ihr Einmalcode: " + code + "\n"
+                + "Gültig bis: " + GERMAN_DATE_TIME.format(expires) + "\n\n"
+                + "Übermitteln Sie den Code mit der Operation $register an Organization/" + org.getIdElement().getIdPart()
+                + " (Parameter 'code'); Sie erhalten dann einmalig Ihren Zugangsschlüssel.\n"
+                + "Wenn niemand in Ihrer Einrichtung die Registrierung beantragt hat, ignorieren Sie diese Nachricht.\n\n"
+                + "Mit freundlichen Grüßen\n" + props.operator().name() + "\n";
+    }
+
+    private record Challenge(long id, String codeHash, String contactEmail, Instant expiresAt, int failedAttempts) {
+    }
+}

@@ -1,0 +1,52 @@
+package org.carerelay.gateway.security;
+
+import ca.uhn.fhir.rest.api.server.RequestDetails;
+import ca.uhn.fhir.rest.server.interceptor.auth.AuthorizationInterceptor;
+import ca.uhn.fhir.rest.server.interceptor.auth.IAuthRule;
+import ca.uhn.fhir.rest.server.interceptor.auth.PolicyEnum;
+import ca.uhn.fhir.rest.server.interceptor.auth.RuleBuilder;
+import java.util.List;
+import org.hl7.fhir.r4.model.Endpoint;
+import org.hl7.fhir.r4.model.IdType;
+import org.hl7.fhir.r4.model.Organization;
+import org.hl7.fhir.r4.model.Practitioner;
+import org.hl7.fhir.r4.model.PractitionerRole;
+
+/**
+ * Who may do what, deny by default: every rule list ends in {@code denyAll()}. Finer rules that
+ * need the stored data (e.g. that an Endpoint belongs to the caller) are checked in the providers.
+ */
+public class AccessRules extends AuthorizationInterceptor {
+
+    public AccessRules() {
+        super(PolicyEnum.DENY);
+    }
+
+    @Override
+    public List<IAuthRule> buildRuleList(RequestDetails request) {
+        Caller caller = Caller.of(request);
+        RuleBuilder rules = new RuleBuilder();
+        rules.allow("capability statement").metadata().andThen()
+                .allow("registration").operation().named("$register").onInstancesOfType(Organization.class)
+                .andAllowAllResponses().andThen();
+        switch (caller.kind()) {
+            case ADMIN -> rules.allowAll("operator");
+            case PARTICIPANT -> {
+                IdType self = new IdType("Organization", caller.organizationId());
+                rules.allow("directory: organisations").read().resourcesOfType(Organization.class).withAnyId().andThen()
+                        .allow("directory: practitioners").read().resourcesOfType(Practitioner.class).withAnyId().andThen()
+                        .allow("directory: roles").read().resourcesOfType(PractitionerRole.class).withAnyId().andThen()
+                        .allow("directory: endpoints").read().resourcesOfType(Endpoint.class).withAnyId().andThen()
+                        .allow("own endpoints").write().resourcesOfType(Endpoint.class).withAnyId().andThen()
+                        .allow("own token").operation().named("$rotate-token").onInstance(self)
+                        .andAllowAllResponses().andThen()
+                        .allow("own deregistration").operation().named("$deregister").onInstance(self)
+                        .andAllowAllResponses().andThen();
+            }
+            case ANONYMOUS -> {
+                // nothing beyond the open operations above
+            }
+        }
+        return rules.denyAll("deny by default").build();
+    }
+}

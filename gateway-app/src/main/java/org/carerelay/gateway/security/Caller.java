@@ -1,0 +1,51 @@
+package org.carerelay.gateway.security;
+
+import ca.uhn.fhir.rest.api.server.RequestDetails;
+import org.carerelay.fhir.ErrorCode;
+import org.carerelay.gateway.fhir.GatewayException;
+
+/** Who is calling: the operator (admin token), a registered organisation, or nobody yet. */
+public record Caller(Kind kind, String organizationId) {
+
+    public enum Kind { ANONYMOUS, ADMIN, PARTICIPANT }
+
+    public static final Caller ANONYMOUS = new Caller(Kind.ANONYMOUS, null);
+    public static final Caller ADMIN = new Caller(Kind.ADMIN, null);
+    private static final String KEY = Caller.class.getName();
+
+    public static Caller participant(String organizationId) {
+        return new Caller(Kind.PARTICIPANT, organizationId);
+    }
+
+    public boolean isAdmin() {
+        return kind == Kind.ADMIN;
+    }
+
+    public boolean isParticipant() {
+        return kind == Kind.PARTICIPANT;
+    }
+
+    /** {@code Organization/<id>} for participants, {@code admin} or {@code anonymous} otherwise. */
+    public String auditName() {
+        return switch (kind) {
+            case ADMIN -> "admin";
+            case ANONYMOUS -> "anonymous";
+            case PARTICIPANT -> "Organization/" + organizationId;
+        };
+    }
+
+    public void attachTo(RequestDetails request) {
+        request.getUserData().put(KEY, this);
+    }
+
+    public static Caller of(RequestDetails request) {
+        Object caller = request == null ? null : request.getUserData().get(KEY);
+        return caller instanceof Caller c ? c : ANONYMOUS;
+    }
+
+    public void requireAdmin() {
+        if (!isAdmin()) {
+            throw new GatewayException(ErrorCode.FORBIDDEN, "This operation is reserved to the operator.");
+        }
+    }
+}

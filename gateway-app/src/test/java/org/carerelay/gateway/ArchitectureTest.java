@@ -1,0 +1,31 @@
+package org.carerelay.gateway;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.junit.AnalyzeClasses;
+import com.tngtech.archunit.junit.ArchTest;
+import com.tngtech.archunit.lang.ArchRule;
+
+/** Module boundaries: the canonical model stays pure, routes only wire. */
+@AnalyzeClasses(packages = "org.carerelay", importOptions = ImportOption.DoNotIncludeTests.class)
+class ArchitectureTest {
+
+    @ArchTest
+    static final ArchRule fhirModelImportsNoCamelNoSpring = noClasses()
+            .that().resideInAPackage("org.carerelay.fhir..")
+            .should().dependOnClassesThat().resideInAnyPackage("org.apache.camel..", "org.springframework..")
+            .as("fhir-model imports no Camel and no Spring");
+
+    @ArchTest
+    static final ArchRule routesNeverTouchJdbc = noClasses()
+            .that().resideInAPackage("org.carerelay.routes..")
+            .should().dependOnClassesThat().resideInAnyPackage("java.sql..", "javax.sql..", "org.springframework.jdbc..")
+            .as("routes never touch JDBC directly");
+
+    @ArchTest
+    static final ArchRule modelAndRoutesDoNotDependOnTheApp = noClasses()
+            .that().resideInAnyPackage("org.carerelay.fhir..", "org.carerelay.routes..")
+            .should().dependOnClassesThat().resideInAPackage("org.carerelay.gateway..")
+            .as("fhir-model and routes do not depend on the application");
+}
