@@ -31,7 +31,6 @@ public enum ErrorCode {
             "The one-time code has expired or was used up; request a new one."),
     REGISTRATION_NOT_PENDING("registration-not-pending", 422, "business-rule", "207",
             "No registration is pending for this organisation; request a code first."),
-    ALREADY_REGISTERED("already-registered", 409, "duplicate", "207", "The organisation is already registered."),
     ORGANIZATION_INACTIVE("organization-inactive", 422, "business-rule", "207", "The organisation is deactivated."),
     NOT_REGISTERED("not-registered", 422, "business-rule", "207", "The organisation is not registered."),
     // --- directory
