@@ -34,6 +34,19 @@ public final class Systems {
     /** HL7 v3 ActCode (for REDACT on masked messages). */
     public static final String ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
 
+    /**
+     * Complex extension on Patient (read and search results): the patient's consent situation,
+     * sub-extensions {@code status} (valueCode {@code none}, {@code active} or {@code revoked}),
+     * {@code consent} (valueReference) and {@code revokedAt} (valueDateTime).
+     */
+    public static final String EXT_CONSENT_STATUS = "https://fhir.carerelay.org/StructureDefinition/consent-status";
+    /** Communication.category: {@code patient-bound} or {@code networking}. */
+    public static final String COMMUNICATION_CATEGORY = "https://fhir.carerelay.org/CodeSystem/communication-category";
+    public static final String LOINC = "http://loinc.org";
+    /** LOINC 59284-0: Patient Consent. */
+    public static final String LOINC_PATIENT_CONSENT = "59284-0";
+    public static final String CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope";
+
     public static final String AUDIT_EVENT_TYPE = "http://terminology.hl7.org/CodeSystem/audit-event-type";
     public static final String AUDIT_SUBTYPE = "https://fhir.carerelay.org/CodeSystem/audit-subtype";
     public static final String DICOM_DCM = "http://dicom.nema.org/resources/ontology/DCM";

@@ -58,6 +58,7 @@ public abstract class GatewayIntegrationTest {
         registry.add("carerelay.security.auth-failure-limit", () -> 10_000);
         registry.add("carerelay.registration.max-code-requests-per-day", () -> 3);
         registry.add("carerelay.fhir.max-request-bytes", () -> 1_048_576);
+        registry.add("carerelay.attachments.max-bytes", () -> 524_288);
     }
 
     @LocalServerPort

@@ -20,7 +20,9 @@ public record CareRelayProperties(
         Registration registration,
         Fhir fhir,
         Directory directory,
-        Operator operator) {
+        Operator operator,
+        Crypto crypto,
+        Attachments attachments) {
 
     public record Db(String url, String user, String password) {
         public boolean external() {
@@ -55,6 +57,13 @@ public record CareRelayProperties(
     }
 
     public record Operator(String name, String address) {
+    }
+
+    public record Crypto(String dataKey) {
+    }
+
+    /** Upload limits for attachments (Binary) and consent documents. */
+    public record Attachments(long maxBytes, java.util.List<String> allowedTypes) {
     }
 
     public Path outboxDir() {

@@ -6,7 +6,11 @@ import ca.uhn.fhir.rest.server.interceptor.auth.IAuthRule;
 import ca.uhn.fhir.rest.server.interceptor.auth.PolicyEnum;
 import ca.uhn.fhir.rest.server.interceptor.auth.RuleBuilder;
 import java.util.List;
+import org.hl7.fhir.r4.model.Binary;
+import org.hl7.fhir.r4.model.Communication;
+import org.hl7.fhir.r4.model.Consent;
 import org.hl7.fhir.r4.model.Endpoint;
+import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Organization;
 import org.hl7.fhir.r4.model.Practitioner;
@@ -41,7 +45,23 @@ public class AccessRules extends AuthorizationInterceptor {
                         .allow("own token").operation().named("$rotate-token").onInstance(self)
                         .andAllowAllResponses().andThen()
                         .allow("own deregistration").operation().named("$deregister").onInstance(self)
-                        .andAllowAllResponses().andThen();
+                        .andAllowAllResponses().andThen()
+                        // patients, consents, messages, attachments: visibility is checked per record
+                        // by the services (creator / sender / recipient / conversation participant)
+                        .allow("patients").read().resourcesOfType(Patient.class).withAnyId().andThen()
+                        .allow("patients: write").write().resourcesOfType(Patient.class).withAnyId().andThen()
+                        .allow("consent template").operation().named("$consent-template").onInstancesOfType(Patient.class)
+                        .andAllowAllResponses().andThen()
+                        .allow("consents").read().resourcesOfType(Consent.class).withAnyId().andThen()
+                        .allow("consents: write").write().resourcesOfType(Consent.class).withAnyId().andThen()
+                        .allow("consent revocation").operation().named("$revoke").onInstancesOfType(Consent.class)
+                        .andAllowAllResponses().andThen()
+                        .allow("messages").read().resourcesOfType(Communication.class).withAnyId().andThen()
+                        .allow("messages: send").create().resourcesOfType(Communication.class).withAnyId().andThen()
+                        .allow("messages: mark read").operation().named("$mark-read").onInstancesOfType(Communication.class)
+                        .andAllowAllResponses().andThen()
+                        .allow("attachments").read().resourcesOfType(Binary.class).withAnyId().andThen()
+                        .allow("attachments: upload").create().resourcesOfType(Binary.class).withAnyId().andThen();
             }
             case ANONYMOUS -> {
                 // nothing beyond the open operations above

@@ -15,7 +15,6 @@ import java.io.UncheckedIOException;
 import java.time.LocalDate;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
-import java.util.ArrayList;
 import java.util.Calendar;
 import java.util.List;
 import java.util.Objects;
@@ -261,69 +260,16 @@ public final class LetterPdf {
             }
         }
 
-        /** Greedy word wrap; words wider than the line are split. Returns no lines for blank text. */
         List<String> wrap(String text, PDFont font, float size, float maxWidth) throws IOException {
-            List<String> lines = new ArrayList<>();
-            String clean = sanitise(text, font).strip();
-            if (clean.isEmpty()) {
-                return lines;
-            }
-            StringBuilder current = new StringBuilder();
-            for (String word : clean.split(" +")) {
-                String candidate = current.isEmpty() ? word : current + " " + word;
-                if (width(candidate, font, size) <= maxWidth) {
-                    current.setLength(0);
-                    current.append(candidate);
-                    continue;
-                }
-                if (!current.isEmpty()) {
-                    lines.add(current.toString());
-                    current.setLength(0);
-                }
-                // the word alone may still be too wide: split it
-                String rest = word;
-                while (width(rest, font, size) > maxWidth) {
-                    int cut = rest.length() - 1;
-                    while (cut > 1 && width(rest.substring(0, cut), font, size) > maxWidth) {
-                        cut--;
-                    }
-                    lines.add(rest.substring(0, cut));
-                    rest = rest.substring(cut);
-                }
-                current.append(rest);
-            }
-            if (!current.isEmpty()) {
-                lines.add(current.toString());
-            }
-            return lines;
+            return PdfText.wrap(text, font, size, maxWidth);
         }
 
         float width(String text, PDFont font, float size) throws IOException {
-            return font.getStringWidth(sanitise(text, font)) / 1000f * size;
+            return PdfText.width(text, font, size);
         }
 
-        /** Replaces control characters by spaces and characters the font cannot encode by '?'. */
         String sanitise(String text, PDFont font) {
-            StringBuilder out = new StringBuilder(text.length());
-            text.codePoints().forEach(cp -> {
-                if (cp == '\t' || Character.isISOControl(cp) || Character.isWhitespace(cp) && cp != ' ') {
-                    out.append(' ');
-                } else if (canEncode(cp, font)) {
-                    out.appendCodePoint(cp);
-                } else {
-                    out.append('?');
-                }
-            });
-            return out.toString();
-        }
-
-        private static boolean canEncode(int codePoint, PDFont font) {
-            try {
-                font.encode(new String(Character.toChars(codePoint)));
-                return true;
-            } catch (IllegalArgumentException | IOException e) {
-                return false;
-            }
+            return PdfText.sanitise(text, font);
         }
     }
 }

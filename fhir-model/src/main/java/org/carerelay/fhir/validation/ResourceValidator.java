@@ -1,0 +1,173 @@
+package org.carerelay.fhir.validation;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.context.FhirVersionEnum;
+import ca.uhn.fhir.context.support.DefaultProfileValidationSupport;
+import ca.uhn.fhir.parser.DataFormatException;
+import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
+import ca.uhn.fhir.validation.FhirValidator;
+import ca.uhn.fhir.validation.ResultSeverityEnum;
+import ca.uhn.fhir.validation.SingleValidationMessage;
+import ca.uhn.fhir.validation.ValidationResult;
+import com.google.gson.JsonParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import org.hl7.fhir.common.hapi.validation.support.CommonCodeSystemsTerminologyService;
+import org.hl7.fhir.common.hapi.validation.support.InMemoryTerminologyServerValidationSupport;
+import org.hl7.fhir.common.hapi.validation.support.SnapshotGeneratingValidationSupport;
+import org.hl7.fhir.common.hapi.validation.support.ValidationSupportChain;
+import org.hl7.fhir.common.hapi.validation.validator.FhirInstanceValidator;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.Communication;
+import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.StringType;
+
+/**
+ * Validates resources against the base FHIR R4 profiles (structure, cardinality, invariants and
+ * the required bindings to FHIR's own value sets, e.g. {@code Communication.status}).
+ *
+ * <p>CareRelay's API uses its own code systems ({@code https://fhir.carerelay.org/CodeSystem/...}),
+ * its own extensions and German identifier systems the validator does not know, and references
+ * such as {@code Patient/123} that the validator cannot resolve. None of these is an error here:
+ *
+ * <ul>
+ *   <li>any extension is allowed (an unknown extension is only an information message, which is
+ *       not reported);</li>
+ *   <li>an unknown profile in {@code meta.profile} is a warning, not an error;</li>
+ *   <li>references are not resolved (no resource fetcher is configured), so {@code Patient/123}
+ *       yields no message at all;</li>
+ *   <li>a coding from a code system the validator does not know (CareRelay's, {@code fhir.de},
+ *       LOINC, ICD-10-GM, ...) is a warning ("CodeSystem is unknown and can't be validated") in
+ *       example, preferred and extensible bindings. HAPI 8.8.1 raises no error for it, so no
+ *       message is downgraded. Terminology checks stay on: a code outside a required binding to
+ *       one of FHIR's own value sets ({@code Communication.status}, {@code Consent.status}), an
+ *       unknown code in a code system the validator knows, and an invalid UCUM unit are errors.</li>
+ * </ul>
+ *
+ * <p>Expensive to create (the first validation loads and snapshots the core StructureDefinitions,
+ * several seconds); create one instance per {@link FhirContext}, share it and call
+ * {@link #warmUp()} in the background at startup. Thread-safe.
+ */
+public final class ResourceValidator {
+
+    private final FhirValidator validator;
+
+    public ResourceValidator(FhirContext ctx) {
+        Objects.requireNonNull(ctx, "ctx");
+        if (ctx.getVersion().getVersion() != FhirVersionEnum.R4) {
+            throw new IllegalArgumentException("R4 FhirContext required, got " + ctx.getVersion().getVersion());
+        }
+        // ValidationSupportChain caches lookups itself (Caffeine via hapi-fhir-caching-caffeine);
+        // CachingValidationSupport is deprecated for removal since HAPI 8.0.
+        ValidationSupportChain support = new ValidationSupportChain(
+                ValidationSupportChain.CacheConfiguration.defaultValues(),
+                new DefaultProfileValidationSupport(ctx),
+                new CommonCodeSystemsTerminologyService(ctx),
+                new InMemoryTerminologyServerValidationSupport(ctx),
+                new SnapshotGeneratingValidationSupport(ctx));
+
+        FhirInstanceValidator instanceValidator = new FhirInstanceValidator(support);
+        instanceValidator.setAnyExtensionsAllowed(true);
+        instanceValidator.setErrorForUnknownProfiles(false);
+        instanceValidator.setNoTerminologyChecks(false);
+        // create the (lazily initialised, unsynchronised) worker context now, before this instance
+        // is shared between threads; the expensive loading still happens on the first validation
+        instanceValidator.getWorkerContext();
+
+        validator = ctx.newValidator();
+        validator.setValidateAgainstStandardSchema(false);
+        validator.setValidateAgainstStandardSchematron(false);
+        validator.registerValidatorModule(instanceValidator);
+    }
+
+    /** Validates {@code resource} against the base R4 profile of its type. */
+    public Result validate(IBaseResource resource) {
+        Objects.requireNonNull(resource, "resource");
+        return toResult(validator.validateWithResult(resource));
+    }
+
+    /**
+     * Validates a resource given as JSON or XML text. Unlike parsing first, this also reports
+     * values the HAPI parser would reject or drop, such as an unknown {@code status} code, with
+     * their location. Text that is not a FHIR resource at all (blank, malformed JSON or XML, no
+     * {@code resourceType}) gives a result with one fatal issue instead of an exception.
+     */
+    public Result validate(String resourceText) {
+        Objects.requireNonNull(resourceText, "resourceText");
+        if (resourceText.isBlank()) {
+            return unreadable("The resource is empty");
+        }
+        try {
+            return toResult(validator.validateWithResult(resourceText));
+        } catch (JsonParseException | InvalidRequestException | DataFormatException e) {
+            // Gson (JSON syntax) and HAPI (neither JSON nor XML) throw instead of reporting
+            return unreadable("The resource cannot be read: " + e.getMessage());
+        }
+    }
+
+    private static Result unreadable(String message) {
+        return new Result(List.of(new Issue("fatal", null, message)), List.of());
+    }
+
+    private static Result toResult(ValidationResult result) {
+        List<Issue> errors = new ArrayList<>();
+        List<Issue> warnings = new ArrayList<>();
+        for (SingleValidationMessage message : result.getMessages()) {
+            ResultSeverityEnum severity = message.getSeverity();
+            if (severity == null) {
+                continue;
+            }
+            switch (severity) {
+                case FATAL, ERROR -> errors.add(issue(severity, message));
+                case WARNING -> warnings.add(issue(severity, message));
+                default -> {
+                    // information messages are not reported
+                }
+            }
+        }
+        return new Result(errors, warnings);
+    }
+
+    /**
+     * Validates one small Communication, so that the core StructureDefinitions, value sets and the
+     * validator's worker context are loaded before the first real request.
+     */
+    public void warmUp() {
+        Communication communication = new Communication();
+        communication.setStatus(Communication.CommunicationStatus.COMPLETED);
+        communication.setSubject(new Reference("Patient/warm-up"));
+        communication.addPayload().setContent(new StringType("warm-up"));
+        validate(communication);
+    }
+
+    private static Issue issue(ResultSeverityEnum severity, SingleValidationMessage message) {
+        return new Issue(severity.getCode().toLowerCase(Locale.ROOT), message.getLocationString(), message.getMessage());
+    }
+
+    /** The outcome of one validation: errors (severity error or fatal) and warnings. */
+    public record Result(List<Issue> errors, List<Issue> warnings) {
+
+        public Result {
+            errors = List.copyOf(errors);
+            warnings = List.copyOf(warnings);
+        }
+
+        /** Whether there are no errors (warnings do not count). */
+        public boolean isValid() {
+            return errors.isEmpty();
+        }
+    }
+
+    /**
+     * One validation message.
+     *
+     * @param severity {@code fatal}, {@code error} or {@code warning}
+     * @param location FHIRPath of the offending element, e.g. {@code Communication.status};
+     *     {@code null} for the few messages about the resource as a whole that HAPI gives none
+     * @param message human-readable text (English, from the HL7 validator)
+     */
+    public record Issue(String severity, String location, String message) {
+    }
+}

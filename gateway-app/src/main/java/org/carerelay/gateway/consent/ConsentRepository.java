@@ -1,0 +1,65 @@
+package org.carerelay.gateway.consent;
+
+import java.sql.Array;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
+
+/** The current consent of each patient and every revocation. */
+@Repository
+public class ConsentRepository {
+
+    private final JdbcClient jdbc;
+
+    public ConsentRepository(JdbcClient jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    public ConsentState stateOf(String patientId) {
+        Optional<Instant> lastRevoked = jdbc.sql("select max(revoked_at) from consent_revocation where patient_id = ?")
+                .param(patientId).query(Timestamp.class).optional().map(Timestamp::toInstant);
+        return jdbc.sql("select consent_id, status, actors from patient_consent where patient_id = ?")
+                .param(patientId)
+                .query((rs, i) -> {
+                    Array actors = rs.getArray(3);
+                    return new ConsentState(rs.getString(1), "active".equals(rs.getString(2)),
+                            Arrays.asList((String[]) actors.getArray()), lastRevoked);
+                })
+                .optional()
+                .orElse(new ConsentState(null, false, List.of(), lastRevoked));
+    }
+
+    /** Locks the patient's consent row (or its absence) for the rest of the transaction. */
+    public void lock(String patientId) {
+        jdbc.sql("select pg_advisory_xact_lock(hashtext(?))").param("consent:" + patientId).query(Object.class).optional();
+    }
+
+    public void setCurrent(String patientId, String consentId, boolean active, List<String> actors) {
+        jdbc.sql("""
+                insert into patient_consent (patient_id, consent_id, status, actors, updated_at) values (?, ?, ?, ?::text[], ?)
+                on conflict (patient_id) do update set consent_id = excluded.consent_id, status = excluded.status,
+                    actors = excluded.actors, updated_at = excluded.updated_at
+                """).params(patientId, consentId, active ? "active" : "inactive", toArrayLiteral(actors),
+                Timestamp.from(Instant.now())).update();
+    }
+
+    public void recordRevocation(String patientId, String consentId, Instant at, String by, String reason) {
+        jdbc.sql("insert into consent_revocation (patient_id, consent_id, revoked_at, revoked_by, reason) values (?, ?, ?, ?, ?)")
+                .params(patientId, consentId, Timestamp.from(at), by, reason).update();
+    }
+
+    private static String toArrayLiteral(List<String> values) {
+        StringBuilder sb = new StringBuilder("{");
+        for (int i = 0; i < values.size(); i++) {
+            if (i > 0) {
+                sb.append(',');
+            }
+            sb.append('"').append(values.get(i).replace("\\", "\\\\").replace("\"", "\\\"")).append('"');
+        }
+        return sb.append('}').toString();
+    }
+}

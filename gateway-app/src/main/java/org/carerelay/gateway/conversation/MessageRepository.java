@@ -1,0 +1,108 @@
+package org.carerelay.gateway.conversation;
+
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
+
+/** Stored messages: encrypted content plus the index columns for routing, search and visibility. */
+@Repository
+public class MessageRepository {
+
+    /** One stored message as read back: encrypted content plus what the gateway knows about it. */
+    public record Row(String id, String conversationId, String senderOrg, String subjectPatient, String category,
+            Instant sent, String keyId, byte[] content, Instant maskedSince, Instant readAt) {
+        public boolean masked() {
+            return maskedSince != null;
+        }
+    }
+
+    /** What a new message's index looks like. */
+    public record NewMessage(String id, String conversationId, String senderOrg, String subjectPatient, String category,
+            Instant sent, String inResponseTo, String keyId, byte[] content, Collection<String> recipients,
+            Collection<String> binaryIds) {
+    }
+
+    static final String VISIBLE = "(m.sender_org = :viewer or exists (select 1 from message_recipient vr "
+            + "where vr.message_id = m.id and vr.organization_id = :viewer))";
+    private static final String COLUMNS = "m.id, m.conversation_id, m.sender_org, m.subject_patient, m.category, m.sent, m.key_id, m.content, "
+            + "(select min(cr.revoked_at) from consent_revocation cr where cr.patient_id = m.subject_patient and cr.revoked_at >= m.sent) as masked_since, "
+            + "(select rr.read_at from message_recipient rr where rr.message_id = m.id and rr.organization_id = :viewer) as read_at";
+
+    private final JdbcClient jdbc;
+
+    public MessageRepository(JdbcClient jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    public void insert(NewMessage m) {
+        jdbc.sql("""
+                insert into message (id, conversation_id, sender_org, subject_patient, category, sent, in_response_to, key_id, content)
+                values (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """).params(m.id(), m.conversationId(), m.senderOrg(), m.subjectPatient(), m.category(),
+                Timestamp.from(m.sent()), m.inResponseTo(), m.keyId(), m.content()).update();
+        for (String recipient : m.recipients()) {
+            jdbc.sql("insert into message_recipient (message_id, organization_id) values (?, ?)").params(m.id(), recipient).update();
+        }
+        for (String binaryId : m.binaryIds()) {
+            jdbc.sql("insert into message_attachment (message_id, binary_id) values (?, ?) on conflict do nothing")
+                    .params(m.id(), binaryId).update();
+        }
+        jdbc.sql("insert into conversation_participant (conversation_id, organization_id) values (?, ?) on conflict do nothing")
+                .params(m.conversationId(), m.senderOrg()).update();
+        for (String recipient : m.recipients()) {
+            jdbc.sql("insert into conversation_participant (conversation_id, organization_id) values (?, ?) on conflict do nothing")
+                    .params(m.conversationId(), recipient).update();
+        }
+        jdbc.sql("insert into routing_job (message_id, created_at) values (?, ?)").params(m.id(), Timestamp.from(m.sent())).update();
+    }
+
+    /** The message if {@code viewer} sent or received it. */
+    public Optional<Row> findVisible(String id, String viewer) {
+        return jdbc.sql("select " + COLUMNS + " from message m where m.id = :id and " + VISIBLE)
+                .param("id", id).param("viewer", viewer).query(MessageRepository::row).optional();
+    }
+
+    /** Any message, for the operator's {@code $unmask}. */
+    public Optional<Row> find(String id) {
+        return jdbc.sql("select " + COLUMNS + " from message m where m.id = :id")
+                .param("id", id).param("viewer", "").query(MessageRepository::row).optional();
+    }
+
+    public List<Row> search(String where, Map<String, Object> params, String viewer, int limit, int offset) {
+        String sql = "select " + COLUMNS + " from message m where " + VISIBLE
+                + (where.isBlank() ? "" : " and " + where)
+                + " order by m.sent desc, m.id limit :limit offset :offset";
+        return jdbc.sql(sql).params(params).param("viewer", viewer).param("limit", limit).param("offset", offset)
+                .query(MessageRepository::row).list();
+    }
+
+    public boolean isRecipient(String messageId, String organizationId) {
+        return jdbc.sql("select count(*) from message_recipient where message_id = ? and organization_id = ?")
+                .params(messageId, organizationId).query(Integer.class).single() > 0;
+    }
+
+    public Instant markRead(String messageId, String organizationId) {
+        Instant now = Instant.now();
+        jdbc.sql("update message_recipient set read_at = ? where message_id = ? and organization_id = ? and read_at is null")
+                .params(Timestamp.from(now), messageId, organizationId).update();
+        return jdbc.sql("select read_at from message_recipient where message_id = ? and organization_id = ?")
+                .params(messageId, organizationId).query(Timestamp.class).single().toInstant();
+    }
+
+    public Optional<Row> conversationHeaderOf(String messageId, String viewer) {
+        return findVisible(messageId, viewer);
+    }
+
+    private static Row row(java.sql.ResultSet rs, int i) throws java.sql.SQLException {
+        Timestamp masked = rs.getTimestamp(9);
+        Timestamp read = rs.getTimestamp(10);
+        return new Row(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                rs.getTimestamp(6).toInstant(), rs.getString(7), rs.getBytes(8),
+                masked == null ? null : masked.toInstant(), read == null ? null : read.toInstant());
+    }
+}

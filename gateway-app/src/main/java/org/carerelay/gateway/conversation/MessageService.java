@@ -1,0 +1,372 @@
+package org.carerelay.gateway.conversation;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.rest.api.MethodOutcome;
+import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
+import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.carerelay.fhir.ErrorCode;
+import org.carerelay.fhir.Systems;
+import org.carerelay.fhir.conversation.Masking;
+import org.carerelay.gateway.attachment.AttachmentService;
+import org.carerelay.gateway.audit.AuditService;
+import org.carerelay.gateway.consent.ConsentRepository;
+import org.carerelay.gateway.consent.ConsentState;
+import org.carerelay.gateway.directory.DirectoryService;
+import org.carerelay.gateway.fhir.GatewayException;
+import org.carerelay.gateway.fhir.Validation;
+import org.carerelay.gateway.patient.PatientAccess;
+import org.carerelay.gateway.security.Caller;
+import org.carerelay.routes.crypto.ContentCipher;
+import org.hl7.fhir.r4.model.Attachment;
+import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
+import org.hl7.fhir.r4.model.CodeableConcept;
+import org.hl7.fhir.r4.model.Communication;
+import org.hl7.fhir.r4.model.IdType;
+import org.hl7.fhir.r4.model.Reference;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+
+/**
+ * Messages ({@code Communication}): accepted through the consent gate, stored encrypted with
+ * their routing job in one transaction, shown only to sender and recipients, masked after a
+ * revocation.
+ */
+@Service
+public class MessageService {
+
+    public static final String PATIENT_BOUND = "patient-bound";
+    public static final String NETWORKING = "networking";
+    private static final DateTimeFormatter GERMAN_DATE = DateTimeFormatter.ofPattern("dd.MM.yyyy").withZone(ZoneId.of("Europe/Berlin"));
+
+    private final MessageRepository messages;
+    private final ConsentRepository consents;
+    private final PatientAccess patientAccess;
+    private final DirectoryService directory;
+    private final AttachmentService attachments;
+    private final ContentCipher cipher;
+    private final Validation validation;
+    private final AuditService audit;
+    private final FhirContext fhirContext;
+
+    public MessageService(MessageRepository messages, ConsentRepository consents, PatientAccess patientAccess,
+            DirectoryService directory, AttachmentService attachments, ContentCipher cipher, Validation validation,
+            AuditService audit, FhirContext fhirContext) {
+        this.messages = messages;
+        this.consents = consents;
+        this.patientAccess = patientAccess;
+        this.directory = directory;
+        this.attachments = attachments;
+        this.cipher = cipher;
+        this.validation = validation;
+        this.audit = audit;
+        this.fhirContext = fhirContext;
+    }
+
+    static String address(ServletRequestDetails request) {
+        return request.getServletRequest() == null ? null : request.getServletRequest().getRemoteAddr();
+    }
+
+    static Caller requireParticipant(ServletRequestDetails request) {
+        Caller caller = Caller.of(request);
+        if (!caller.isParticipant()) {
+            throw new GatewayException(ErrorCode.FORBIDDEN,
+                    "Only registered participants send and read messages; the operator uses $unmask with a reason.");
+        }
+        return caller;
+    }
+
+    @Transactional
+    public MethodOutcome accept(Communication message, ServletRequestDetails request) {
+        Caller caller = requireParticipant(request);
+        String self = caller.organizationId();
+        String senderRef = "Organization/" + self;
+        if (message.hasSender() && !senderRef.equals(message.getSender().getReferenceElement().toUnqualifiedVersionless().getValue())) {
+            audit.failure("message-create", AuditEventAction.C, caller, address(request), null, "sender mismatch");
+            throw new GatewayException(ErrorCode.FORBIDDEN, "The sender is always your own organisation (" + senderRef + ").");
+        }
+        Instant now = Instant.now();
+        String id = java.util.UUID.randomUUID().toString();
+        message.setId(id);
+        message.setSender(new Reference(senderRef));
+        message.setSent(Date.from(now));
+        if (!message.hasStatus()) {
+            message.setStatus(Communication.CommunicationStatus.COMPLETED);
+        }
+        validation.require(message);
+
+        List<String> recipients = recipients(message);
+        String patientId = subjectPatient(message, caller);
+        String category = categorize(message, patientId);
+
+        String conversationId = id;
+        String inResponseTo = null;
+        if (message.hasPartOf()) {
+            conversationId = conversationOf(message.getPartOf(), self, "partOf");
+            Optional<MessageRepository.Row> header = messages.findVisible(conversationId, self);
+            String headerPatient = header.map(MessageRepository.Row::subjectPatient).orElse(null);
+            if (!java.util.Objects.equals(headerPatient, patientId)) {
+                throw new GatewayException(ErrorCode.INVALID_RESOURCE, "A message has the same subject as its conversation.");
+            }
+        }
+        if (message.hasInResponseTo()) {
+            String repliedConversation = conversationOf(message.getInResponseTo(), self, "inResponseTo");
+            inResponseTo = message.getInResponseToFirstRep().getReferenceElement().getIdPart();
+            if (message.hasPartOf() && !repliedConversation.equals(conversationId)) {
+                throw new GatewayException(ErrorCode.INVALID_RESOURCE, "inResponseTo names a message of another conversation.");
+            }
+            if (!message.hasPartOf()) {
+                conversationId = repliedConversation;
+                message.addPartOf(new Reference("Communication/" + conversationId));
+            }
+        }
+
+        if (patientId != null) {
+            consentGate(patientId, self, recipients, caller, request);
+        }
+        Set<String> binaryIds = attachmentsOf(message, self);
+
+        byte[] json = fhirContext.newJsonParser().encodeResourceToString(message).getBytes(StandardCharsets.UTF_8);
+        byte[] sealed = cipher.encrypt(json, id.getBytes(StandardCharsets.UTF_8));
+        messages.insert(new MessageRepository.NewMessage(id, conversationId, self, patientId, category, now, inResponseTo,
+                cipher.keyId(), sealed, recipients, binaryIds));
+        if (patientId != null) {
+            patientAccess.grantAll(patientId, recipients, "conversation");
+        }
+        audit.success("message-create", AuditEventAction.C, caller, address(request), "Communication/" + id);
+        return new MethodOutcome(new IdType("Communication", id, "1"), true).setResource(message);
+    }
+
+    private List<String> recipients(Communication message) {
+        if (!message.hasRecipient()) {
+            throw new GatewayException(ErrorCode.INVALID_RESOURCE, "Communication.recipient names at least one organisation.");
+        }
+        Set<String> ids = new LinkedHashSet<>();
+        List<String> unknown = new ArrayList<>();
+        for (Reference recipient : message.getRecipient()) {
+            var ref = recipient.getReferenceElement();
+            if (!"Organization".equals(ref.getResourceType()) || ref.getIdPart() == null) {
+                throw new GatewayException(ErrorCode.INVALID_RESOURCE, "Recipients are organisations: Organization/<id>.");
+            }
+            if (directory.findOrganization(ref.getIdPart()).isEmpty()) {
+                unknown.add("Organization/" + ref.getIdPart());
+            } else {
+                ids.add(ref.getIdPart());
+            }
+        }
+        if (!unknown.isEmpty()) {
+            throw new GatewayException(ErrorCode.UNKNOWN_RECIPIENT, "Not in the directory: " + String.join(", ", unknown));
+        }
+        return List.copyOf(ids);
+    }
+
+    private String subjectPatient(Communication message, Caller caller) {
+        if (!message.hasSubject()) {
+            return null;
+        }
+        var ref = message.getSubject().getReferenceElement();
+        if (!"Patient".equals(ref.getResourceType()) || ref.getIdPart() == null) {
+            throw new GatewayException(ErrorCode.INVALID_RESOURCE, "Communication.subject is a Patient/<id> or absent (general networking).");
+        }
+        if (!patientAccess.canSee(caller.organizationId(), ref.getIdPart())) {
+            throw new GatewayException(ErrorCode.INVALID_RESOURCE, "Communication.subject is not a patient known to you.");
+        }
+        return ref.getIdPart();
+    }
+
+    private static String categorize(Communication message, String patientId) {
+        String wanted = patientId == null ? NETWORKING : PATIENT_BOUND;
+        for (CodeableConcept cc : message.getCategory()) {
+            for (var coding : cc.getCoding()) {
+                if (Systems.COMMUNICATION_CATEGORY.equals(coding.getSystem()) && !wanted.equals(coding.getCode())) {
+                    throw new GatewayException(ErrorCode.INVALID_RESOURCE, patientId == null
+                            ? "A message without a patient is general networking (category networking)."
+                            : "A message about a patient has category patient-bound.");
+                }
+            }
+        }
+        boolean present = message.getCategory().stream().flatMap(c -> c.getCoding().stream())
+                .anyMatch(c -> Systems.COMMUNICATION_CATEGORY.equals(c.getSystem()));
+        if (!present) {
+            message.addCategory().addCoding().setSystem(Systems.COMMUNICATION_CATEGORY).setCode(wanted)
+                    .setDisplay(patientId == null ? "Allgemeine Vernetzung" : "Patientenbezogen");
+        }
+        return wanted;
+    }
+
+    /** The conversation (header message id) a thread reference points into; 422 if not visible. */
+    private String conversationOf(List<Reference> refs, String viewer, String element) {
+        if (refs.size() != 1) {
+            throw new GatewayException(ErrorCode.INVALID_RESOURCE, element + " names exactly one message.");
+        }
+        var ref = refs.get(0).getReferenceElement();
+        if (!"Communication".equals(ref.getResourceType()) || ref.getIdPart() == null) {
+            throw new GatewayException(ErrorCode.INVALID_RESOURCE, element + " references Communication/<id>.");
+        }
+        return messages.findVisible(ref.getIdPart(), viewer).map(MessageRepository.Row::conversationId)
+                .orElseThrow(() -> new GatewayException(ErrorCode.INVALID_RESOURCE,
+                        element + " names a message you neither sent nor received."));
+    }
+
+    /** The consent gate: sender and every recipient must be permitted partners of the active consent. */
+    private void consentGate(String patientId, String sender, List<String> recipients, Caller caller,
+            ServletRequestDetails request) {
+        ConsentState state = consents.stateOf(patientId);
+        String entity = "Patient/" + patientId;
+        if (!state.active()) {
+            if (state.revoked()) {
+                Instant at = state.lastRevoked().orElseThrow();
+                audit.failure("consent-decision", AuditEventAction.E, caller, address(request), entity, "consent-revoked");
+                throw new GatewayException(ErrorCode.CONSENT_REVOKED,
+                        "The patient revoked the consent on " + GERMAN_DATE.format(at) + " (" + at + "); no new messages about this patient.");
+            }
+            audit.failure("consent-decision", AuditEventAction.E, caller, address(request), entity, "consent-missing");
+            throw new GatewayException(ErrorCode.CONSENT_MISSING,
+                    "Upload the patient's signed consent (Consent with sourceAttachment) before sending messages about the patient.");
+        }
+        List<String> notCovered = new ArrayList<>();
+        if (!state.actors().contains(sender)) {
+            notCovered.add("Organization/" + sender + " (sender)");
+        }
+        for (String recipient : recipients) {
+            if (!state.actors().contains(recipient)) {
+                notCovered.add("Organization/" + recipient);
+            }
+        }
+        if (!notCovered.isEmpty()) {
+            audit.failure("consent-decision", AuditEventAction.E, caller, address(request), entity, "recipient-not-covered");
+            throw new GatewayException(ErrorCode.RECIPIENT_NOT_COVERED,
+                    "Not permitted by the patient's consent (Consent/" + state.consentId() + "): " + String.join(", ", notCovered));
+        }
+        audit.success("consent-decision", AuditEventAction.E, caller, address(request), entity);
+    }
+
+    /** Attachment references must be Binaries the sender may use; inline data is stored as Binary. */
+    private Set<String> attachmentsOf(Communication message, String sender) {
+        Set<String> ids = new LinkedHashSet<>();
+        for (Communication.CommunicationPayloadComponent payload : message.getPayload()) {
+            if (payload.hasContentAttachment()) {
+                Attachment attachment = payload.getContentAttachment();
+                if (attachment.hasData()) {
+                    AttachmentService.Stored stored = attachments.store(attachment.getContentType(), attachment.getData(), sender);
+                    attachment.setData(null);
+                    attachment.setUrl("Binary/" + stored.id());
+                    attachment.setContentType(stored.contentType());
+                    attachment.setSize((int) stored.size());
+                    ids.add(stored.id());
+                } else if (attachment.hasUrl()) {
+                    String binaryId = binaryId(attachment.getUrl());
+                    requireUsable(binaryId, sender);
+                    attachment.setUrl("Binary/" + binaryId);
+                    ids.add(binaryId);
+                } else {
+                    throw new GatewayException(ErrorCode.INVALID_RESOURCE, "An attachment has data or a url Binary/<id>.");
+                }
+            } else if (payload.hasContentReference()) {
+                var ref = payload.getContentReference().getReferenceElement();
+                if ("Binary".equals(ref.getResourceType()) && ref.getIdPart() != null) {
+                    requireUsable(ref.getIdPart(), sender);
+                    ids.add(ref.getIdPart());
+                } else {
+                    throw new GatewayException(ErrorCode.INVALID_RESOURCE,
+                            "payload.contentReference names an uploaded attachment: Binary/<id>.");
+                }
+            }
+        }
+        return ids;
+    }
+
+    private static String binaryId(String url) {
+        int i = url.lastIndexOf("Binary/");
+        String id = i < 0 ? null : url.substring(i + "Binary/".length()).replaceAll("/_history/.*$", "");
+        if (id == null || id.isBlank() || id.contains("/")) {
+            throw new GatewayException(ErrorCode.INVALID_RESOURCE, "Attachment url must be Binary/<id> of an uploaded attachment.");
+        }
+        return id;
+    }
+
+    private void requireUsable(String binaryId, String sender) {
+        if (!attachments.canRead(binaryId, sender)) {
+            throw new GatewayException(ErrorCode.INVALID_RESOURCE, "Binary/" + binaryId + " is not an attachment you uploaded or received.");
+        }
+    }
+
+    // --- reading
+
+    public Communication read(String id, ServletRequestDetails request) {
+        Caller caller = requireParticipant(request);
+        MessageRepository.Row row = messages.findVisible(id, caller.organizationId()).orElseThrow(() -> {
+            audit.failure("message-read", AuditEventAction.R, caller, address(request), "Communication/" + id, "not visible");
+            return new ResourceNotFoundException(new IdType("Communication", id));
+        });
+        Communication shown = present(row);
+        audit.success(row.masked() ? "message-read-masked" : "message-read", AuditEventAction.R, caller, address(request),
+                "Communication/" + id);
+        return shown;
+    }
+
+    public List<Communication> search(MessageQuery query, ServletRequestDetails request) {
+        Caller caller = requireParticipant(request);
+        MessageQuery.Sql sql = query.toSql(caller.organizationId());
+        List<MessageRepository.Row> rows = messages.search(sql.where(), sql.params(), caller.organizationId(), sql.limit(), sql.offset());
+        List<Communication> result = rows.stream().map(this::present).toList();
+        audit.success("message-search", AuditEventAction.R, caller, address(request),
+                query.patient() == null ? null : "Patient/" + query.patient());
+        return result;
+    }
+
+    /** Decrypts; masks when the patient's consent was revoked after the message was sent. */
+    Communication present(MessageRepository.Row row) {
+        Communication original = decrypt(row);
+        return row.masked() ? Masking.mask(original, row.maskedSince()) : original;
+    }
+
+    private Communication decrypt(MessageRepository.Row row) {
+        byte[] json;
+        try {
+            json = cipher.decrypt(row.content(), row.id().getBytes(StandardCharsets.UTF_8));
+        } catch (ContentCipher.IntegrityException e) {
+            throw new GatewayException(ErrorCode.INTEGRITY_FAILURE, "The stored message does not verify.");
+        }
+        return fhirContext.newJsonParser().parseResource(Communication.class, new String(json, StandardCharsets.UTF_8));
+    }
+
+    public org.hl7.fhir.r4.model.Parameters markRead(String id, ServletRequestDetails request) {
+        Caller caller = requireParticipant(request);
+        messages.findVisible(id, caller.organizationId())
+                .orElseThrow(() -> new ResourceNotFoundException(new IdType("Communication", id)));
+        if (!messages.isRecipient(id, caller.organizationId())) {
+            throw new GatewayException(ErrorCode.INVALID_REQUEST, "Only a recipient marks a message as read.");
+        }
+        Instant readAt = messages.markRead(id, caller.organizationId());
+        audit.success("message-mark-read", AuditEventAction.U, caller, address(request), "Communication/" + id);
+        var out = new org.hl7.fhir.r4.model.Parameters();
+        out.addParameter().setName("communication").setValue(new Reference("Communication/" + id));
+        out.addParameter().setName("readAt").setValue(new org.hl7.fhir.r4.model.InstantType(Date.from(readAt)));
+        return out;
+    }
+
+    /** The operator reads a message's original content, with a stated reason; always audited. */
+    public Communication unmask(String id, String reason, ServletRequestDetails request) {
+        Caller caller = Caller.of(request);
+        caller.requireAdmin();
+        if (reason == null || reason.isBlank()) {
+            throw new GatewayException(ErrorCode.INVALID_REQUEST, "$unmask needs the parameter 'reason'.");
+        }
+        MessageRepository.Row row = messages.find(id).orElseThrow(() -> new ResourceNotFoundException(new IdType("Communication", id)));
+        Communication original = decrypt(row);
+        audit.record(new AuditService.Entry("message-unmask", AuditEventAction.R,
+                org.hl7.fhir.r4.model.AuditEvent.AuditEventOutcome._0, caller.auditName(), address(request),
+                "Communication/" + id, "Reason: " + reason.strip()));
+        return original;
+    }
+}

@@ -1,0 +1,52 @@
+package org.carerelay.gateway.fhir;
+
+import ca.uhn.fhir.context.FhirContext;
+import org.carerelay.fhir.ErrorCode;
+import org.carerelay.fhir.OperationOutcomes;
+import org.carerelay.fhir.validation.ResourceValidator;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+
+/** Validates incoming resources against the base R4 profiles; refusals list every issue. */
+@Component
+public class Validation {
+
+    private static final Logger log = LoggerFactory.getLogger(Validation.class);
+    private final ResourceValidator validator;
+
+    public Validation(FhirContext fhirContext) {
+        this.validator = new ResourceValidator(fhirContext);
+        Thread warmUp = new Thread(() -> {
+            long start = System.nanoTime();
+            try {
+                validator.warmUp();
+                log.info("FHIR validator ready after {} ms", (System.nanoTime() - start) / 1_000_000);
+            } catch (RuntimeException e) {
+                log.warn("FHIR validator warm-up failed", e);
+            }
+        }, "fhir-validator-warm-up");
+        warmUp.setDaemon(true);
+        warmUp.start();
+    }
+
+    /** @throws GatewayException {@code invalid-resource} (422) with one issue per validation error */
+    public void require(IBaseResource resource) {
+        ResourceValidator.Result result = validator.validate(resource);
+        if (result.isValid()) {
+            return;
+        }
+        OperationOutcome outcome = new OperationOutcome();
+        for (ResourceValidator.Issue issue : result.errors()) {
+            var added = OperationOutcomes.addIssue(outcome, ErrorCode.INVALID_RESOURCE, issue.message());
+            if (issue.location() != null) {
+                added.addExpression(issue.location());
+            }
+        }
+        throw new GatewayException(ErrorCode.INVALID_RESOURCE,
+                result.errors().size() + " validation error(s) against the base R4 profiles.", outcome);
+    }
+
+}

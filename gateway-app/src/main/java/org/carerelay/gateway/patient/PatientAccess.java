@@ -1,0 +1,42 @@
+package org.carerelay.gateway.patient;
+
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.Collection;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
+
+/**
+ * Who may see a patient: the organisations that created it and every participant of a
+ * conversation about it. Everyone else gets 404, so existence does not leak.
+ */
+@Repository
+public class PatientAccess {
+
+    private final JdbcClient jdbc;
+
+    public PatientAccess(JdbcClient jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    public boolean canSee(String organizationId, String patientId) {
+        return jdbc.sql("select count(*) from patient_access where patient_id = ? and organization_id = ?")
+                .params(patientId, organizationId).query(Integer.class).single() > 0;
+    }
+
+    public void grant(String patientId, String organizationId, String reason) {
+        jdbc.sql("insert into patient_access (patient_id, organization_id, granted_at, reason) values (?, ?, ?, ?) on conflict do nothing")
+                .params(patientId, organizationId, Timestamp.from(Instant.now()), reason).update();
+    }
+
+    public void grantAll(String patientId, Collection<String> organizationIds, String reason) {
+        for (String org : organizationIds) {
+            grant(patientId, org, reason);
+        }
+    }
+
+    /** SQL predicate: the row's {@code id} column is a patient visible to {@code :viewer}. */
+    public static String visibleToViewerPredicate() {
+        return "exists (select 1 from patient_access pa where pa.patient_id = fhir_resource.id and pa.organization_id = :viewer)";
+    }
+}

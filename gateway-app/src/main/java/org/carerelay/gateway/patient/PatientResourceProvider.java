@@ -1,0 +1,94 @@
+package org.carerelay.gateway.patient;
+
+import ca.uhn.fhir.rest.annotation.ConditionalUrlParam;
+import ca.uhn.fhir.rest.annotation.Count;
+import ca.uhn.fhir.rest.annotation.Create;
+import ca.uhn.fhir.rest.annotation.IdParam;
+import ca.uhn.fhir.rest.annotation.Offset;
+import ca.uhn.fhir.rest.annotation.Operation;
+import ca.uhn.fhir.rest.annotation.OptionalParam;
+import ca.uhn.fhir.rest.annotation.Read;
+import ca.uhn.fhir.rest.annotation.ResourceParam;
+import ca.uhn.fhir.rest.annotation.Search;
+import ca.uhn.fhir.rest.annotation.Update;
+import ca.uhn.fhir.rest.api.MethodOutcome;
+import ca.uhn.fhir.rest.param.DateParam;
+import ca.uhn.fhir.rest.param.StringParam;
+import ca.uhn.fhir.rest.param.TokenParam;
+import ca.uhn.fhir.rest.server.IResourceProvider;
+import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.util.List;
+import org.hl7.fhir.r4.model.IdType;
+import org.hl7.fhir.r4.model.Patient;
+import org.springframework.stereotype.Component;
+
+/**
+ * Patients: created and searched by registered participants, visible only to their creators and
+ * to participants of conversations about them. Read and search results carry the consent marker
+ * ({@code https://fhir.carerelay.org/StructureDefinition/consent-status}).
+ */
+@Component
+public class PatientResourceProvider implements IResourceProvider {
+
+    private final PatientService patients;
+
+    public PatientResourceProvider(PatientService patients) {
+        this.patients = patients;
+    }
+
+    @Override
+    public Class<Patient> getResourceType() {
+        return Patient.class;
+    }
+
+    /**
+     * Conditional by KVNR: a patient whose KVNR ({@code http://fhir.de/sid/gkv/kvid-10}) is known
+     * already is returned (200) instead of creating a twin; {@code If-None-Exist} is honoured too.
+     */
+    @Create
+    public MethodOutcome create(@ResourceParam Patient patient, @ConditionalUrlParam String conditionalUrl,
+            ServletRequestDetails request) {
+        return patients.create(patient, conditionalUrl, request);
+    }
+
+    @Update
+    public MethodOutcome update(@IdParam IdType id, @ResourceParam Patient patient, ServletRequestDetails request) {
+        return patients.update(id.getIdPart(), patient, request);
+    }
+
+    @Read
+    public Patient read(@IdParam IdType id, ServletRequestDetails request) {
+        return patients.read(id.getIdPart(), request);
+    }
+
+    @Search
+    public List<Patient> search(
+            @OptionalParam(name = "_id") TokenParam id,
+            @OptionalParam(name = Patient.SP_NAME) StringParam name,
+            @OptionalParam(name = Patient.SP_FAMILY) StringParam family,
+            @OptionalParam(name = Patient.SP_GIVEN) StringParam given,
+            @OptionalParam(name = Patient.SP_BIRTHDATE) DateParam birthDate,
+            @OptionalParam(name = Patient.SP_GENDER) TokenParam gender,
+            @OptionalParam(name = Patient.SP_IDENTIFIER) TokenParam identifier,
+            @Count Integer count,
+            @Offset Integer offset,
+            ServletRequestDetails request) {
+        return patients.search(new PatientService.Query(id, name, family, given, birthDate, gender, identifier),
+                count, offset, request);
+    }
+
+    /** The pre-filled German consent form (PDF) to print, have signed, scan and upload as Consent. */
+    @Operation(name = "$consent-template", idempotent = true, manualResponse = true)
+    public void consentTemplate(@IdParam IdType id, ServletRequestDetails request) throws IOException {
+        byte[] pdf = patients.consentTemplate(id.getIdPart(), request);
+        HttpServletResponse response = request.getServletResponse();
+        response.setStatus(200);
+        response.setContentType("application/pdf");
+        response.setHeader("Content-Disposition", "attachment; filename=\"einwilligung.pdf\"");
+        response.setContentLength(pdf.length);
+        response.getOutputStream().write(pdf);
+        response.getOutputStream().flush();
+    }
+}
