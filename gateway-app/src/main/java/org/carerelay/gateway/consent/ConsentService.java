@@ -161,7 +161,15 @@ public class ConsentService {
 
     public Consent read(String id, ServletRequestDetails request) {
         Caller caller = Caller.of(request);
-        return requireVisible(id, caller);
+        Consent consent;
+        try {
+            consent = requireVisible(id, caller);
+        } catch (ResourceNotFoundException e) {
+            audit.failure("consent-read", AuditEventAction.R, caller, address(request), "Consent/" + id, "not visible");
+            throw e;
+        }
+        audit.success("consent-read", AuditEventAction.R, caller, address(request), "Consent/" + id);
+        return consent;
     }
 
     /** Every participant of any conversation about the patient (and its creators) sees its consent. */

@@ -6,6 +6,7 @@ import ca.uhn.fhir.rest.server.HardcodedServerAddressStrategy;
 import ca.uhn.fhir.rest.server.IResourceProvider;
 import ca.uhn.fhir.rest.server.RestfulServer;
 import java.util.List;
+import org.carerelay.gateway.audit.ReadAuditInterceptor;
 import org.carerelay.gateway.config.CareRelayProperties;
 import org.carerelay.gateway.security.AccessRules;
 import org.carerelay.gateway.security.AuthenticationInterceptor;
@@ -26,7 +27,7 @@ public class FhirServerConfiguration {
 
     @Bean
     ServletRegistrationBean<RestfulServer> fhirServlet(FhirContext fhirContext, List<IResourceProvider> providers,
-            AuthenticationInterceptor authentication, CareRelayProperties props) {
+            AuthenticationInterceptor authentication, ReadAuditInterceptor readAudit, CareRelayProperties props) {
         RestfulServer server = new RestfulServer(fhirContext);
         server.setServerName("CareRelay");
         server.setImplementationDescription("CareRelay secure messaging gateway");
@@ -40,6 +41,7 @@ public class FhirServerConfiguration {
         server.registerInterceptor(new ErrorOutcomeInterceptor());
         server.registerInterceptor(authentication);
         server.registerInterceptor(new AccessRules());
+        server.registerInterceptor(readAudit);
         ServletRegistrationBean<RestfulServer> registration = new ServletRegistrationBean<>(server, "/fhir/*");
         registration.setName("fhir");
         registration.setLoadOnStartup(1);
