@@ -89,7 +89,8 @@ class AccessIT extends GatewayIntegrationTest {
         var strict = new CareRelayProperties.Security(null, 3, java.time.Duration.ofMinutes(15));
         var limiter = new AuthFailureLimiter(jdbc, new CareRelayProperties(props.dataDir(), props.db(), props.broker(),
                 props.queue(), props.mail(), props.fax(), strict, props.registration(), props.fhir(), props.directory(),
-                props.operator(), props.crypto(), props.attachments()));
+                props.operator(), props.crypto(), props.attachments(), props.pipeline(), props.invitation(),
+                props.notification()));
         String address = "198.51.100." + (int) (Math.random() * 250);
         for (int i = 0; i < 3; i++) {
             assertThat(limiter.isBlocked(address)).isFalse();

@@ -59,6 +59,13 @@ public abstract class GatewayIntegrationTest {
         registry.add("carerelay.registration.max-code-requests-per-day", () -> 3);
         registry.add("carerelay.fhir.max-request-bytes", () -> 1_048_576);
         registry.add("carerelay.attachments.max-bytes", () -> 524_288);
+        registry.add("carerelay.pipeline.redelivery-delay", () -> "200ms");
+        registry.add("carerelay.pipeline.redelivery-multiplier", () -> "1.5");
+        registry.add("carerelay.pipeline.max-redelivery-delay", () -> "1s");
+        registry.add("carerelay.pipeline.max-attempts", () -> 4);
+        registry.add("carerelay.pipeline.connect-timeout", () -> "1s");
+        registry.add("carerelay.pipeline.response-timeout", () -> "2s");
+        registry.add("carerelay.pipeline.sweep-interval", () -> "1s");
     }
 
     @LocalServerPort

@@ -22,7 +22,10 @@ public record CareRelayProperties(
         Directory directory,
         Operator operator,
         Crypto crypto,
-        Attachments attachments) {
+        Attachments attachments,
+        Pipeline pipeline,
+        Invitation invitation,
+        Notification notification) {
 
     public record Db(String url, String user, String password) {
         public boolean external() {
@@ -57,6 +60,21 @@ public record CareRelayProperties(
     }
 
     public record Operator(String name, String address) {
+    }
+
+    /**
+     * Routing pipeline: queue names, broker redelivery with exponential backoff, delivery timeouts.
+     */
+    public record Pipeline(String queuePrefix, int concurrentConsumers, Duration redeliveryDelay,
+            double redeliveryMultiplier, Duration maxRedeliveryDelay, int maxAttempts, Duration sweepInterval,
+            Duration connectTimeout, Duration responseTimeout) {
+    }
+
+    public record Invitation(Duration reminderAfter, int maxReminders, Duration reminderCheckInterval) {
+    }
+
+    /** Where notification mails point to (the public FHIR base), and the sender name in them. */
+    public record Notification(String baseUrl) {
     }
 
     public record Crypto(String dataKey) {

@@ -31,9 +31,21 @@ import org.springframework.stereotype.Component;
 public class CommunicationResourceProvider implements IResourceProvider {
 
     private final MessageService messages;
+    private final org.carerelay.gateway.pipeline.DeliveryStatus deliveryStatus;
 
-    public CommunicationResourceProvider(MessageService messages) {
+    public CommunicationResourceProvider(MessageService messages, org.carerelay.gateway.pipeline.DeliveryStatus deliveryStatus) {
         this.messages = messages;
+        this.deliveryStatus = deliveryStatus;
+    }
+
+    /**
+     * Per recipient: {@code organization}, {@code state} (queued, delivered, failed, held-invited,
+     * notified), {@code channel}, {@code attempts}, {@code lastAttempt}, {@code deliveredAt},
+     * {@code notifiedAt}, {@code detail}. Sender (and operator) only.
+     */
+    @Operation(name = "$delivery-status", idempotent = true)
+    public Parameters deliveryStatus(@IdParam IdType id, ServletRequestDetails request) {
+        return deliveryStatus.of(id.getIdPart(), request);
     }
 
     @Override

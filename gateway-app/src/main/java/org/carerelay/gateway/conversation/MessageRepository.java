@@ -81,6 +81,11 @@ public class MessageRepository {
                 .query(MessageRepository::row).list();
     }
 
+    public List<String> recipientsOf(String messageId) {
+        return jdbc.sql("select organization_id from message_recipient where message_id = ? order by organization_id")
+                .param(messageId).query(String.class).list();
+    }
+
     public boolean isRecipient(String messageId, String organizationId) {
         return jdbc.sql("select count(*) from message_recipient where message_id = ? and organization_id = ?")
                 .params(messageId, organizationId).query(Integer.class).single() > 0;

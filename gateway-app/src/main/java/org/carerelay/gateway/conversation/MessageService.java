@@ -57,10 +57,12 @@ public class MessageService {
     private final Validation validation;
     private final AuditService audit;
     private final FhirContext fhirContext;
+    private final org.carerelay.gateway.pipeline.RoutingKickoff kickoff;
 
     public MessageService(MessageRepository messages, ConsentRepository consents, PatientAccess patientAccess,
             DirectoryService directory, AttachmentService attachments, ContentCipher cipher, Validation validation,
-            AuditService audit, FhirContext fhirContext) {
+            AuditService audit, FhirContext fhirContext, org.carerelay.gateway.pipeline.RoutingKickoff kickoff) {
+        this.kickoff = kickoff;
         this.messages = messages;
         this.consents = consents;
         this.patientAccess = patientAccess;
@@ -142,6 +144,7 @@ public class MessageService {
         if (patientId != null) {
             patientAccess.grantAll(patientId, recipients, "conversation");
         }
+        kickoff.afterCommit(id);
         audit.success("message-create", AuditEventAction.C, caller, address(request), "Communication/" + id);
         return new MethodOutcome(new IdType("Communication", id, "1"), true).setResource(message);
     }
@@ -328,6 +331,11 @@ public class MessageService {
     Communication present(MessageRepository.Row row) {
         Communication original = decrypt(row);
         return row.masked() ? Masking.mask(original, row.maskedSince()) : original;
+    }
+
+    /** The original content of a stored message, for the delivery pipeline (no caller, no audit). */
+    public Optional<Communication> originalForDelivery(String id) {
+        return messages.find(id).map(this::decrypt);
     }
 
     private Communication decrypt(MessageRepository.Row row) {

@@ -27,13 +27,15 @@ public class FhirServerConfiguration {
 
     @Bean
     ServletRegistrationBean<RestfulServer> fhirServlet(FhirContext fhirContext, List<IResourceProvider> providers,
-            AuthenticationInterceptor authentication, ReadAuditInterceptor readAudit, CareRelayProperties props) {
+            AuthenticationInterceptor authentication, ReadAuditInterceptor readAudit,
+            org.carerelay.gateway.pipeline.DeadLetterAdmin deadLetters, CareRelayProperties props) {
         RestfulServer server = new RestfulServer(fhirContext);
         server.setServerName("CareRelay");
         server.setImplementationDescription("CareRelay secure messaging gateway");
         server.setDefaultResponseEncoding(EncodingEnum.JSON);
         server.setDefaultPrettyPrint(false);
         server.setResourceProviders(List.copyOf(providers));
+        server.registerProvider(deadLetters);
         String base = props.fhir().publicBaseUrl();
         if (base != null && !base.isBlank()) {
             server.setServerAddressStrategy(new HardcodedServerAddressStrategy(base));

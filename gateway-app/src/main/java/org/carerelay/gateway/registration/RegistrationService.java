@@ -24,6 +24,7 @@ import org.hl7.fhir.r4.model.InstantType;
 import org.hl7.fhir.r4.model.Organization;
 import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.Reference;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
@@ -45,9 +46,19 @@ public class RegistrationService {
     private final MailOutbox outbox;
     private final AuditService audit;
     private final CareRelayProperties props;
+    private final ApplicationEventPublisher events;
+
+    /** Published in the registering transaction; held messages are released after the commit. */
+    public record OrganizationRegistered(String organizationId) {
+    }
+
+    /** Where an invitation went. */
+    public record Invitation(String channel, String destination) {
+    }
 
     public RegistrationService(JdbcClient jdbc, DirectoryService directory, ParticipantRepository participants,
-            MailOutbox outbox, AuditService audit, CareRelayProperties props) {
+            MailOutbox outbox, AuditService audit, CareRelayProperties props, ApplicationEventPublisher events) {
+        this.events = events;
         this.jdbc = jdbc;
         this.directory = directory;
         this.participants = participants;
@@ -154,18 +165,91 @@ public class RegistrationService {
                     "The code is wrong; " + (max - failed) + " attempt(s) left.");
         }
         String email = contactEmail != null && !contactEmail.isBlank() ? contactEmail.trim() : challenge.contactEmail();
+        if (email == null) {
+            throw new GatewayException(ErrorCode.INVALID_REQUEST,
+                    "Send the parameter 'email' (contact address for notifications) together with the code.");
+        }
         if (!Telecoms.isPlausibleEmail(email)) {
             throw new GatewayException(ErrorCode.INVALID_REQUEST, "The parameter 'email' is not a valid e-mail address.");
         }
         jdbc.sql("update registration_challenge set state = 'used' where id = ?").param(challenge.id()).update();
         String token = Tokens.newToken();
         participants.register(organizationId, Tokens.sha256(token), email, now);
+        jdbc.sql("update invitation set status = 'completed', completed_at = ? where organization_id = ? and status = 'requested'")
+                .params(Timestamp.from(now), organizationId).update();
+        events.publishEvent(new OrganizationRegistered(organizationId));
         audit.success("registration-completed", AuditEventAction.E, Caller.participant(organizationId), clientAddress, entity);
 
         Parameters out = new Parameters();
         out.addParameter().setName("organization").setValue(new Reference(entity));
         out.addParameter("token", token);
         return out;
+    }
+
+    /**
+     * Invites an organisation that is not registered: a letter by fax-over-email (or e-mail without
+     * fax) saying that a message waits, how to register, and a one-time code. No patient data.
+     * Runs inside the caller's transaction. Empty when the organisation has no fax and no e-mail.
+     */
+    public Optional<Invitation> sendInvitation(Organization org, String senderName, boolean reminder) {
+        Optional<String> fax = Telecoms.first(org, ContactPointSystem.FAX);
+        Optional<String> mail = Telecoms.first(org, ContactPointSystem.EMAIL);
+        if (fax.isEmpty() && mail.isEmpty()) {
+            return Optional.empty();
+        }
+        String organizationId = org.getIdElement().getIdPart();
+        Instant now = Instant.now();
+        Instant expires = now.plus(props.registration().codeTtl().plus(props.invitation().reminderAfter()));
+        String code = Tokens.newCode();
+        String channel = fax.isPresent() ? "fax" : "email";
+        String masked = fax.map(Telecoms::maskNumber).orElseGet(() -> Telecoms.maskEmail(mail.get()));
+        jdbc.sql("update registration_challenge set state = 'void' where organization_id = ? and state = 'pending'")
+                .param(organizationId).update();
+        jdbc.sql("insert into registration_challenge (organization_id, code_hash, contact_email, channel, destination, "
+                + "created_at, expires_at, state) values (?, ?, null, ?, ?, ?, ?, 'pending')")
+                .params(organizationId, Tokens.sha256(Tokens.normalizeCode(code)), channel, masked,
+                        Timestamp.from(now), Timestamp.from(expires)).update();
+        String who = senderName == null ? "Eine Einrichtung" : senderName;
+        List<String> paragraphs = List.of("Sehr geehrte Damen und Herren,",
+                (reminder ? "wir erinnern daran: " : "") + who + " hat Ihrer Einrichtung über den sicheren Nachrichtendienst "
+                        + "CareRelay eine Nachricht gesendet. Sie wartet auf Sie, bis Sie sich registriert haben.",
+                "CareRelay verbindet Praxen, Kliniken, Pflegedienste, Pflegeheime und Kassen für den verschlüsselten "
+                        + "Austausch. Inhalte und Patientendaten werden aus Datenschutzgründen nicht per Fax oder E-Mail übermittelt.",
+                "So registrieren Sie sich: Rufen Sie die Operation $register an Organization/" + organizationId
+                        + " mit den Parametern 'code' (unten) und 'email' (Ihre Adresse für Benachrichtigungen) auf. "
+                        + "Sie erhalten einmalig Ihren Zugangsschlüssel; danach werden die wartenden Nachrichten zugestellt. "
+                        + "Der Code gilt bis " + GERMAN_DATE_TIME.format(expires) + ".",
+                "Wenn Sie nicht teilnehmen möchten, können Sie dieses Schreiben vernichten.");
+        String subject = reminder ? "Erinnerung: Eine Nachricht wartet auf Sie bei CareRelay"
+                : "Eine Nachricht wartet auf Sie bei CareRelay";
+        byte[] letter = LetterPdf.render(new LetterPdf.Letter(operatorBlock(), recipientBlock(org), subject, paragraphs, code,
+                "Mit freundlichen Grüßen\n" + props.operator().name()));
+        List<OutboundMail.Attachment> attachment = List.of(new OutboundMail.Attachment("einladung.pdf", "application/pdf", letter));
+        if (fax.isPresent()) {
+            outbox.send(new OutboundMail("invitation", Telecoms.faxDigits(fax.get(), "49") + "@" + props.fax().domain(),
+                    "Fax: CareRelay Einladung", "Fax-Auftrag: Einladungsschreiben im Anhang.\n", attachment));
+        } else {
+            outbox.send(new OutboundMail("invitation", mail.get(), subject,
+                    String.join("\n\n", paragraphs) + "\n\nIhr Einmalcode: " + code + "\n\nMit freundlichen Grüßen\n"
+                            + props.operator().name() + "\n", attachment));
+        }
+        audit.success(reminder ? "invitation-reminder" : "invitation-sent", AuditEventAction.E, Caller.ANONYMOUS, null,
+                "Organization/" + organizationId);
+        return Optional.of(new Invitation(channel, masked));
+    }
+
+    private String operatorBlock() {
+        return props.operator().name()
+                + (props.operator().address() == null || props.operator().address().isBlank() ? "" : "\n" + props.operator().address());
+    }
+
+    private static String recipientBlock(Organization org) {
+        StringBuilder recipient = new StringBuilder(org.getName());
+        org.getAddress().stream().findFirst().ifPresent(a -> {
+            a.getLine().forEach(l -> recipient.append('\n').append(l.getValue()));
+            recipient.append('\n').append(a.hasPostalCode() ? a.getPostalCode() + " " : "").append(a.hasCity() ? a.getCity() : "");
+        });
+        return recipient.toString().trim();
     }
 
     @Transactional

@@ -60,6 +60,9 @@ public class AccessRules extends AuthorizationInterceptor {
                         .allow("messages: send").create().resourcesOfType(Communication.class).withAnyId().andThen()
                         .allow("messages: mark read").operation().named("$mark-read").onInstancesOfType(Communication.class)
                         .andAllowAllResponses().andThen()
+                        .allow("messages: delivery status").operation().named("$delivery-status").onInstancesOfType(Communication.class)
+                        .andAllowAllResponses().andThen()
+                        .allow("invitations").read().resourcesOfType(org.hl7.fhir.r4.model.Task.class).withAnyId().andThen()
                         .allow("attachments").read().resourcesOfType(Binary.class).withAnyId().andThen()
                         .allow("attachments: upload").create().resourcesOfType(Binary.class).withAnyId().andThen();
             }

@@ -1,0 +1,114 @@
+package org.carerelay.gateway.pipeline;
+
+import java.time.Duration;
+import java.util.Optional;
+import org.carerelay.gateway.conversation.MessageRepository;
+import org.carerelay.gateway.conversation.MessageService;
+import org.carerelay.gateway.directory.DirectoryService;
+import org.hl7.fhir.r4.model.Communication;
+import org.hl7.fhir.r4.model.Endpoint;
+import org.hl7.fhir.r4.model.Organization;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * The frame every push delivery shares: claim the ledger entry (idempotency + lease), check the
+ * consent again, hand over, record the outcome. Retryable failures throw, so the broker redelivers
+ * the work item with backoff; permanent ones are recorded as {@code failed}.
+ */
+@Component
+public class DeliveryAttempt {
+
+    /** What a channel reports back. */
+    public record Outcome(boolean delivered, boolean retry, String detail) {
+        public static Outcome delivered(String detail) {
+            return new Outcome(true, false, detail);
+        }
+
+        public static Outcome permanentFailure(String detail) {
+            return new Outcome(false, false, detail);
+        }
+
+        public static Outcome retry(String detail) {
+            return new Outcome(false, true, detail);
+        }
+    }
+
+    /** What a channel gets to work with. */
+    public record Context(MessageRepository.Row message, Communication communication, Organization recipient, Endpoint endpoint) {
+    }
+
+    /** Thrown for a retryable failure; the broker redelivers. Carries no content. */
+    public static class RetryLater extends RuntimeException {
+        public RetryLater(String detail) {
+            super(detail, null, false, false);
+        }
+    }
+
+    private final DeliveryLedger ledger;
+    private final MessageRepository messages;
+    private final MessageService messageService;
+    private final DirectoryService directory;
+    private final RecipientChannels channels;
+    private final ConsentCheck consent;
+    private final TransactionTemplate tx;
+
+    public DeliveryAttempt(DeliveryLedger ledger, MessageRepository messages, MessageService messageService,
+            DirectoryService directory, RecipientChannels channels, ConsentCheck consent, TransactionTemplate tx) {
+        this.ledger = ledger;
+        this.messages = messages;
+        this.messageService = messageService;
+        this.directory = directory;
+        this.channels = channels;
+        this.consent = consent;
+        this.tx = tx;
+    }
+
+    public void run(String messageId, String recipient, Duration lease, java.util.function.Function<Context, Outcome> channel) {
+        Optional<Context> context = tx.execute(status -> {
+            if (!ledger.claim(messageId, recipient, lease)) {
+                return Optional.<Context>empty(); // done already, or another attempt is in flight
+            }
+            MessageRepository.Row message = messages.find(messageId).orElse(null);
+            if (message == null) {
+                ledger.failed(messageId, recipient, "message not found");
+                return Optional.<Context>empty();
+            }
+            Optional<String> refusal = consent.refusal(message.subjectPatient(), message.sent(), message.senderOrg(), recipient);
+            if (refusal.isPresent()) {
+                ledger.failed(messageId, recipient, refusal.get());
+                return Optional.<Context>empty();
+            }
+            Organization org = directory.findOrganization(recipient).orElse(null);
+            Endpoint endpoint = org == null ? null : channels.systemEndpoint(org).orElse(null);
+            if (endpoint == null) {
+                ledger.failed(messageId, recipient, "no active system endpoint");
+                return Optional.<Context>empty();
+            }
+            Communication communication = messageService.originalForDelivery(messageId).orElseThrow();
+            return Optional.of(new Context(message, communication, org, endpoint));
+        });
+        if (context == null || context.isEmpty()) {
+            return;
+        }
+        Outcome outcome;
+        try {
+            outcome = channel.apply(context.get());
+        } catch (RuntimeException e) {
+            outcome = Outcome.retry(e.getClass().getSimpleName());
+        }
+        Outcome result = outcome;
+        tx.executeWithoutResult(status -> {
+            if (result.delivered()) {
+                ledger.delivered(messageId, recipient, result.detail());
+            } else if (result.retry()) {
+                ledger.attemptFailed(messageId, recipient, result.detail());
+            } else {
+                ledger.failed(messageId, recipient, result.detail());
+            }
+        });
+        if (result.retry()) {
+            throw new RetryLater(result.detail());
+        }
+    }
+}

@@ -1,0 +1,123 @@
+package org.carerelay.gateway.pipeline;
+
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
+
+/** Delivery state per message and recipient: the single source of truth for "delivered once". */
+@Repository
+public class DeliveryLedger {
+
+    public record Entry(String messageId, String recipient, String channel, String state, int attempts,
+            Instant lastAttempt, String detail, Instant deliveredAt, Instant notifiedAt) {
+    }
+
+    private final JdbcClient jdbc;
+
+    public DeliveryLedger(JdbcClient jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    private static final String COLUMNS =
+            "message_id, recipient_org, channel, state, attempts, last_attempt, detail, delivered_at, notified_at";
+
+    private static Entry row(java.sql.ResultSet rs, int i) throws java.sql.SQLException {
+        return new Entry(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getInt(5),
+                instant(rs.getTimestamp(6)), rs.getString(7), instant(rs.getTimestamp(8)), instant(rs.getTimestamp(9)));
+    }
+
+    private static Instant instant(Timestamp ts) {
+        return ts == null ? null : ts.toInstant();
+    }
+
+    public Optional<Entry> lock(String messageId, String recipient) {
+        return jdbc.sql("select " + COLUMNS + " from delivery where message_id = ? and recipient_org = ? for update")
+                .params(messageId, recipient).query(DeliveryLedger::row).optional();
+    }
+
+    public Optional<Entry> find(String messageId, String recipient) {
+        return jdbc.sql("select " + COLUMNS + " from delivery where message_id = ? and recipient_org = ?")
+                .params(messageId, recipient).query(DeliveryLedger::row).optional();
+    }
+
+    public List<Entry> forMessage(String messageId) {
+        return jdbc.sql("select " + COLUMNS + " from delivery where message_id = ? order by recipient_org")
+                .param(messageId).query(DeliveryLedger::row).list();
+    }
+
+    public void insert(String messageId, String recipient, String channel, String state, String detail) {
+        Timestamp now = Timestamp.from(Instant.now());
+        jdbc.sql("""
+                insert into delivery (message_id, recipient_org, channel, state, detail, created_at, updated_at)
+                values (?, ?, ?, ?, ?, ?, ?) on conflict do nothing
+                """).params(messageId, recipient, channel, state, detail, now, now).update();
+    }
+
+    public void setState(String messageId, String recipient, String channel, String state, String detail) {
+        jdbc.sql("update delivery set channel = ?, state = ?, detail = ?, updated_at = ? where message_id = ? and recipient_org = ?")
+                .params(channel, state, detail, Timestamp.from(Instant.now()), messageId, recipient).update();
+    }
+
+    /**
+     * Claims a queued delivery for one attempt: counts the attempt and sets a lease. False when it
+     * is not queued any more or another attempt holds the lease.
+     */
+    public boolean claim(String messageId, String recipient, Duration lease) {
+        Instant now = Instant.now();
+        return jdbc.sql("""
+                update delivery set attempts = attempts + 1, last_attempt = ?, in_flight_until = ?, updated_at = ?
+                where message_id = ? and recipient_org = ? and state = 'queued'
+                  and (in_flight_until is null or in_flight_until < ?)
+                """).params(Timestamp.from(now), Timestamp.from(now.plus(lease)), Timestamp.from(now), messageId, recipient,
+                Timestamp.from(now)).update() == 1;
+    }
+
+    public void delivered(String messageId, String recipient, String detail) {
+        Timestamp now = Timestamp.from(Instant.now());
+        jdbc.sql("""
+                update delivery set state = 'delivered', delivered_at = ?, detail = ?, in_flight_until = null, updated_at = ?
+                where message_id = ? and recipient_org = ?
+                """).params(now, detail, now, messageId, recipient).update();
+    }
+
+    public void failed(String messageId, String recipient, String detail) {
+        jdbc.sql("update delivery set state = 'failed', detail = ?, in_flight_until = null, updated_at = ? where message_id = ? and recipient_org = ?")
+                .params(detail, Timestamp.from(Instant.now()), messageId, recipient).update();
+    }
+
+    /** A failed attempt that will be retried: lease released, reason kept. */
+    public void attemptFailed(String messageId, String recipient, String detail) {
+        jdbc.sql("update delivery set detail = ?, in_flight_until = null, updated_at = ? where message_id = ? and recipient_org = ?")
+                .params(detail, Timestamp.from(Instant.now()), messageId, recipient).update();
+    }
+
+    public void notified(String messageId, String recipient, boolean pullOnly) {
+        Timestamp now = Timestamp.from(Instant.now());
+        jdbc.sql("update delivery set notified_at = ?, state = case when ? then 'notified' else state end, updated_at = ? "
+                + "where message_id = ? and recipient_org = ?")
+                .params(now, pullOnly, now, messageId, recipient).update();
+    }
+
+    /** Messages held for an organisation that has registered since (for the sweeper). */
+    public List<String> heldForRegistered(int limit) {
+        return jdbc.sql("""
+                select distinct d.message_id from delivery d join participant p on p.organization_id = d.recipient_org
+                where d.state = 'held-invited' and p.status = 'registered' limit ?
+                """).param(limit).query(String.class).list();
+    }
+
+    public List<String> heldFor(String organizationId) {
+        return jdbc.sql("select message_id from delivery where recipient_org = ? and state = 'held-invited'")
+                .param(organizationId).query(String.class).list();
+    }
+
+    /** Queued deliveries whose lease ran out long ago and that no work item carries any more. */
+    public void requeue(String messageId, String recipient) {
+        jdbc.sql("update delivery set state = 'queued', in_flight_until = null, updated_at = ? where message_id = ? and recipient_org = ?")
+                .params(Timestamp.from(Instant.now()), messageId, recipient).update();
+    }
+}

@@ -1,0 +1,164 @@
+package org.carerelay.gateway.pipeline;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.rest.api.MethodOutcome;
+import ca.uhn.fhir.rest.client.api.IGenericClient;
+import ca.uhn.fhir.rest.client.api.IRestfulClientFactory;
+import ca.uhn.fhir.rest.client.api.ServerValidationModeEnum;
+import ca.uhn.fhir.rest.client.exceptions.FhirClientConnectionException;
+import ca.uhn.fhir.rest.client.interceptor.AdditionalRequestHeadersInterceptor;
+import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
+import org.carerelay.fhir.Systems;
+import org.carerelay.gateway.attachment.AttachmentService;
+import org.carerelay.gateway.config.CareRelayProperties;
+import org.carerelay.gateway.directory.DirectoryService;
+import org.carerelay.gateway.store.ResourceStore;
+import org.hl7.fhir.r4.model.Attachment;
+import org.hl7.fhir.r4.model.Binary;
+import org.hl7.fhir.r4.model.Communication;
+import org.hl7.fhir.r4.model.Identifier;
+import org.hl7.fhir.r4.model.Organization;
+import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Reference;
+import org.springframework.stereotype.Component;
+
+/**
+ * Delivery to a recipient's FHIR server: attachments first as Binary, then the Communication with
+ * the patient contained and organisations referenced by identifier. The Communication carries
+ * {@code identifier = urn:uuid:<id>} and is created conditionally on it, so a repeated delivery
+ * after a crash finds the first one instead of creating a twin. Endpoint {@code header} entries
+ * ({@code Name: value}) are sent with every request (the recipient's credentials).
+ */
+@Component
+public class FhirDelivery {
+
+    static final String URN_SYSTEM = "urn:ietf:rfc:3986";
+
+    private final DeliveryAttempt attempt;
+    private final AttachmentService attachments;
+    private final ResourceStore store;
+    private final DirectoryService directory;
+    private final FhirContext clientContext;
+    private final CareRelayProperties.Pipeline settings;
+
+    public FhirDelivery(DeliveryAttempt attempt, AttachmentService attachments, ResourceStore store, DirectoryService directory,
+            CareRelayProperties props) {
+        this.attempt = attempt;
+        this.attachments = attachments;
+        this.store = store;
+        this.directory = directory;
+        this.settings = props.pipeline();
+        this.clientContext = FhirContext.forR4();
+        IRestfulClientFactory factory = clientContext.getRestfulClientFactory();
+        factory.setServerValidationMode(ServerValidationModeEnum.NEVER);
+        factory.setConnectTimeout((int) settings.connectTimeout().toMillis());
+        factory.setSocketTimeout((int) settings.responseTimeout().toMillis());
+    }
+
+    public void deliver(String messageId, String recipient) {
+        attempt.run(messageId, recipient, settings.responseTimeout().multipliedBy(4), this::send);
+    }
+
+    private DeliveryAttempt.Outcome send(DeliveryAttempt.Context context) {
+        IGenericClient client = clientContext.newRestfulGenericClient(context.endpoint().getAddress().replaceAll("/+$", ""));
+        AdditionalRequestHeadersInterceptor headers = new AdditionalRequestHeadersInterceptor();
+        for (var header : context.endpoint().getHeader()) {
+            String value = header.getValue();
+            int colon = value == null ? -1 : value.indexOf(':');
+            if (colon > 0) {
+                headers.addHeaderValue(value.substring(0, colon).trim(), value.substring(colon + 1).trim());
+            }
+        }
+        client.registerInterceptor(headers);
+        try {
+            Communication outgoing = outgoing(context, client);
+            String id = context.message().id();
+            MethodOutcome outcome = client.create().resource(outgoing)
+                    .conditionalByUrl("Communication?identifier=" + URN_SYSTEM + "|urn:uuid:" + id).execute();
+            String remoteId = outcome.getId() == null ? "?" : outcome.getId().toUnqualifiedVersionless().getValue();
+            return DeliveryAttempt.Outcome.delivered("FHIR " + remoteId);
+        } catch (FhirClientConnectionException e) {
+            return DeliveryAttempt.Outcome.retry("connection failed: " + rootMessage(e));
+        } catch (BaseServerResponseException e) {
+            int status = e.getStatusCode();
+            if (status == 408 || status == 429 || status >= 500) {
+                return DeliveryAttempt.Outcome.retry("HTTP " + status);
+            }
+            return DeliveryAttempt.Outcome.permanentFailure("HTTP " + status + " from recipient");
+        }
+    }
+
+    private Communication outgoing(DeliveryAttempt.Context context, IGenericClient client) {
+        Communication out = context.communication().copy();
+        String id = context.message().id();
+        out.setId((String) null);
+        out.setMeta(null);
+        out.addIdentifier(new Identifier().setSystem(URN_SYSTEM).setValue("urn:uuid:" + id));
+        if (context.message().subjectPatient() != null) {
+            Patient patient = store.read(Patient.class, context.message().subjectPatient()).orElseThrow();
+            patient.setId("patient");
+            patient.setMeta(null);
+            patient.getExtension().removeIf(e -> Systems.EXT_CONSENT_STATUS.equals(e.getUrl()));
+            out.getContained().clear();
+            out.addContained(patient);
+            out.setSubject(new Reference("#patient"));
+        }
+        out.setSender(organizationReference(out.getSender()));
+        out.getRecipient().replaceAll(this::organizationReference);
+        out.getPartOf().replaceAll(FhirDelivery::messageReference);
+        out.getInResponseTo().replaceAll(FhirDelivery::messageReference);
+        for (Communication.CommunicationPayloadComponent payload : out.getPayload()) {
+            String binaryId = null;
+            if (payload.hasContentAttachment() && payload.getContentAttachment().hasUrl()) {
+                binaryId = payload.getContentAttachment().getUrl().replaceAll(".*Binary/", "");
+            } else if (payload.hasContentReference() && "Binary".equals(payload.getContentReference().getReferenceElement().getResourceType())) {
+                binaryId = payload.getContentReference().getReferenceElement().getIdPart();
+            }
+            if (binaryId == null) {
+                continue;
+            }
+            AttachmentService.Content content = attachments.load(binaryId);
+            Binary binary = new Binary().setContentType(content.contentType()).setData(content.data());
+            MethodOutcome created = client.create().resource(binary).execute();
+            String url = created.getId() == null ? null : "Binary/" + created.getId().getIdPart();
+            Attachment attachment = payload.hasContentAttachment() ? payload.getContentAttachment()
+                    : new Attachment().setContentType(content.contentType());
+            attachment.setUrl(url);
+            attachment.setData(null);
+            payload.setContent(attachment);
+        }
+        return out;
+    }
+
+    /** Our organisation ids mean nothing to the recipient: refer by IK number / BSNR / Telematik-ID and name. */
+    private Reference organizationReference(Reference local) {
+        String orgId = local.getReferenceElement().getIdPart();
+        Organization org = orgId == null ? null : directory.findOrganization(orgId).orElse(null);
+        if (org == null) {
+            return local;
+        }
+        Reference ref = new Reference().setDisplay(org.getName());
+        for (String system : new String[] {Systems.TELEMATIK_ID, Systems.IKNR, Systems.BSNR}) {
+            for (Identifier identifier : org.getIdentifier()) {
+                if (system.equals(identifier.getSystem()) && identifier.hasValue() && !ref.hasIdentifier()) {
+                    ref.setIdentifier(new Identifier().setSystem(system).setValue(identifier.getValue()));
+                }
+            }
+        }
+        return ref;
+    }
+
+    private static Reference messageReference(Reference local) {
+        String id = local.getReferenceElement().getIdPart();
+        return new Reference().setIdentifier(new Identifier().setSystem(URN_SYSTEM).setValue("urn:uuid:" + id));
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t.getClass().getSimpleName();
+    }
+
+}

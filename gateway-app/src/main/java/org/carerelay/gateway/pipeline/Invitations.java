@@ -1,0 +1,159 @@
+package org.carerelay.gateway.pipeline;
+
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.carerelay.gateway.config.CareRelayProperties;
+import org.carerelay.gateway.conversation.MessageRepository;
+import org.carerelay.gateway.directory.DirectoryService;
+import org.carerelay.gateway.registration.ParticipantRepository;
+import org.carerelay.gateway.registration.RegistrationService;
+import org.hl7.fhir.r4.model.Organization;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Invitations of organisations that are in the directory but not registered: one invitation per
+ * organisation (not per message), by fax-over-email or e-mail, with a registration code; reminders
+ * after a configurable time. The invitation names who wrote, never the patient or the content.
+ */
+@Component
+public class Invitations {
+
+    private static final Logger log = LoggerFactory.getLogger(Invitations.class);
+
+    public record Invitation(String id, String organizationId, String status, String channel, String destination,
+            Instant createdAt, Instant lastSentAt, int reminders, Instant completedAt) {
+    }
+
+    private final JdbcClient jdbc;
+    private final DeliveryLedger ledger;
+    private final MessageRepository messages;
+    private final ParticipantRepository participants;
+    private final DirectoryService directory;
+    private final RegistrationService registration;
+    private final RoutingKickoff kickoff;
+    private final TransactionTemplate tx;
+    private final CareRelayProperties.Invitation settings;
+
+    public Invitations(JdbcClient jdbc, DeliveryLedger ledger, MessageRepository messages, ParticipantRepository participants,
+            DirectoryService directory, RegistrationService registration, RoutingKickoff kickoff, TransactionTemplate tx,
+            CareRelayProperties props) {
+        this.jdbc = jdbc;
+        this.ledger = ledger;
+        this.messages = messages;
+        this.participants = participants;
+        this.directory = directory;
+        this.registration = registration;
+        this.kickoff = kickoff;
+        this.tx = tx;
+        this.settings = props.invitation();
+    }
+
+    public void invite(String messageId, String recipient) {
+        boolean registeredMeanwhile = Boolean.TRUE.equals(tx.execute(status -> {
+            Optional<DeliveryLedger.Entry> entry = ledger.lock(messageId, recipient);
+            if (entry.isEmpty() || !"held-invited".equals(entry.get().state())) {
+                return false;
+            }
+            if (participants.isRegistered(recipient)) {
+                return true;
+            }
+            // one open invitation per organisation; the lock serialises concurrent messages
+            jdbc.sql("select pg_advisory_xact_lock(hashtext(?))").param("invite:" + recipient).query(Object.class).optional();
+            if (open(recipient).isPresent()) {
+                return false;
+            }
+            Organization org = directory.findOrganization(recipient).orElse(null);
+            if (org == null || (org.hasActive() && !org.getActive())) {
+                ledger.failed(messageId, recipient, "recipient not reachable: inactive directory entry");
+                return false;
+            }
+            String sender = messages.find(messageId).flatMap(m -> directory.findOrganization(m.senderOrg()))
+                    .map(Organization::getName).orElse("Eine Einrichtung");
+            Optional<RegistrationService.Invitation> sent = registration.sendInvitation(org, sender, false);
+            if (sent.isEmpty()) {
+                ledger.failed(messageId, recipient, "recipient not reachable: no fax number or e-mail address in the directory");
+                return false;
+            }
+            Instant now = Instant.now();
+            jdbc.sql("""
+                    insert into invitation (id, organization_id, status, channel, destination, created_at, last_sent_at)
+                    values (?, ?, 'requested', ?, ?, ?, ?)
+                    """).params(UUID.randomUUID().toString(), recipient, sent.get().channel(), sent.get().destination(),
+                    Timestamp.from(now), Timestamp.from(now)).update();
+            log.info("Invited organisation {} by {}", recipient, sent.get().channel());
+            return false;
+        }));
+        if (registeredMeanwhile) {
+            kickoff.fanOut(messageId);
+        }
+    }
+
+    public Optional<Invitation> open(String organizationId) {
+        return jdbc.sql("select " + COLUMNS + " from invitation where organization_id = ? and status = 'requested'")
+                .param(organizationId).query(Invitations::row).optional();
+    }
+
+    public int sendDueReminders() {
+        Integer sent = tx.execute(status -> {
+            Instant due = Instant.now().minus(settings.reminderAfter());
+            List<Invitation> invitations = jdbc.sql("select " + COLUMNS + " from invitation where status = 'requested' "
+                    + "and last_sent_at < ? and reminders < ? order by last_sent_at limit 50 for update skip locked")
+                    .params(Timestamp.from(due), settings.maxReminders()).query(Invitations::row).list();
+            int count = 0;
+            for (Invitation invitation : invitations) {
+                Organization org = directory.findOrganization(invitation.organizationId()).orElse(null);
+                if (org == null || participants.isRegistered(invitation.organizationId())) {
+                    continue;
+                }
+                if (registration.sendInvitation(org, null, true).isPresent()) {
+                    jdbc.sql("update invitation set reminders = reminders + 1, last_sent_at = ? where id = ?")
+                            .params(Timestamp.from(Instant.now()), invitation.id()).update();
+                    count++;
+                }
+            }
+            return count;
+        });
+        return sent == null ? 0 : sent;
+    }
+
+    public void complete(String organizationId) {
+        jdbc.sql("update invitation set status = 'completed', completed_at = ? where organization_id = ? and status = 'requested'")
+                .params(Timestamp.from(Instant.now()), organizationId).update();
+    }
+
+    public List<Invitation> search(String organizationId, String status, int limit) {
+        StringBuilder sql = new StringBuilder("select " + COLUMNS + " from invitation where true");
+        java.util.Map<String, Object> params = new java.util.HashMap<>();
+        if (organizationId != null) {
+            sql.append(" and organization_id = :org");
+            params.put("org", organizationId);
+        }
+        if (status != null) {
+            sql.append(" and status = :status");
+            params.put("status", status);
+        }
+        sql.append(" order by created_at desc limit ").append(limit);
+        return jdbc.sql(sql.toString()).params(params).query(Invitations::row).list();
+    }
+
+    public Optional<Invitation> find(String id) {
+        return jdbc.sql("select " + COLUMNS + " from invitation where id = ?").param(id).query(Invitations::row).optional();
+    }
+
+    private static final String COLUMNS =
+            "id, organization_id, status, channel, destination, created_at, last_sent_at, reminders, completed_at";
+
+    private static Invitation row(java.sql.ResultSet rs, int i) throws java.sql.SQLException {
+        Timestamp completed = rs.getTimestamp(9);
+        return new Invitation(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                rs.getTimestamp(6).toInstant(), rs.getTimestamp(7).toInstant(), rs.getInt(8),
+                completed == null ? null : completed.toInstant());
+    }
+}

@@ -1,0 +1,111 @@
+package org.carerelay.gateway.pipeline;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import org.carerelay.fhir.Systems;
+import org.carerelay.fhir.hl7.CommunicationToMdm;
+import org.carerelay.gateway.attachment.AttachmentService;
+import org.carerelay.gateway.config.CareRelayProperties;
+import org.carerelay.gateway.directory.DirectoryService;
+import org.carerelay.gateway.store.ResourceStore;
+import org.carerelay.routes.mllp.MllpSender;
+import org.hl7.fhir.r4.model.Communication;
+import org.hl7.fhir.r4.model.Identifier;
+import org.hl7.fhir.r4.model.Organization;
+import org.hl7.fhir.r4.model.Patient;
+import org.springframework.stereotype.Component;
+
+/**
+ * Delivery to care software over MLLP: the message as MDM^T02 (v2.5.1). AA = delivered; AE/AR =
+ * failed, with the ACK text kept; timeout or connection error = retried. TXA-12 carries the
+ * message id, MSH-10 a control id derived from message and recipient, so the receiver can detect a
+ * repeated delivery.
+ */
+@Component
+public class MllpDelivery {
+
+    private final DeliveryAttempt attempt;
+    private final AttachmentService attachments;
+    private final ResourceStore store;
+    private final DirectoryService directory;
+    private final MllpSender sender;
+    private final CareRelayProperties.Pipeline settings;
+
+    public MllpDelivery(DeliveryAttempt attempt, AttachmentService attachments, ResourceStore store, DirectoryService directory,
+            CareRelayProperties props) {
+        this.attempt = attempt;
+        this.attachments = attachments;
+        this.store = store;
+        this.directory = directory;
+        this.settings = props.pipeline();
+        this.sender = new MllpSender(settings.connectTimeout(), settings.responseTimeout());
+    }
+
+    public void deliver(String messageId, String recipient) {
+        attempt.run(messageId, recipient, settings.responseTimeout().plus(settings.connectTimeout()).multipliedBy(2), this::send);
+    }
+
+    private DeliveryAttempt.Outcome send(DeliveryAttempt.Context context) {
+        URI address = URI.create(context.endpoint().getAddress());
+        Communication communication = context.communication();
+        Patient patient = context.message().subjectPatient() == null ? null
+                : store.read(Patient.class, context.message().subjectPatient()).orElse(null);
+        List<CommunicationToMdm.AttachmentContent> contents = new ArrayList<>();
+        for (Communication.CommunicationPayloadComponent payload : communication.getPayload()) {
+            String binaryId = null;
+            String title = null;
+            if (payload.hasContentAttachment() && payload.getContentAttachment().hasUrl()) {
+                binaryId = payload.getContentAttachment().getUrl().replaceAll(".*Binary/", "");
+                title = payload.getContentAttachment().getTitle();
+            } else if (payload.hasContentReference()
+                    && "Binary".equals(payload.getContentReference().getReferenceElement().getResourceType())) {
+                binaryId = payload.getContentReference().getReferenceElement().getIdPart();
+            }
+            if (binaryId != null) {
+                AttachmentService.Content content = attachments.load(binaryId);
+                contents.add(new CommunicationToMdm.AttachmentContent(binaryId, content.contentType(), content.data(), title));
+            }
+        }
+        Organization from = directory.findOrganization(context.message().senderOrg()).orElse(null);
+        String er7 = CommunicationToMdm.encode(CommunicationToMdm.map(new CommunicationToMdm.Input(communication, patient,
+                contents, "CareRelay", facility(from), "", facility(context.recipient()),
+                controlId(context.message().id(), context.recipient().getIdElement().getIdPart()), Instant.now())));
+        MllpSender.Result result = sender.send(address.getHost(), address.getPort(), er7);
+        return switch (result.outcome()) {
+            case ACCEPTED -> DeliveryAttempt.Outcome.delivered("MLLP " + result.ackCode());
+            case REJECTED -> DeliveryAttempt.Outcome.permanentFailure("MLLP " + result.ackCode()
+                    + (result.detail() == null ? "" : ": " + result.detail()));
+            case RETRY -> DeliveryAttempt.Outcome.retry("MLLP " + (result.detail() == null ? "no answer" : result.detail()));
+        };
+    }
+
+    /** MSH-4/MSH-6: the HL7 alias, else IK number, BSNR or Telematik-ID, else the directory id. */
+    static String facility(Organization org) {
+        if (org == null) {
+            return "";
+        }
+        for (String system : new String[] {Systems.HL7_FACILITY, Systems.IKNR, Systems.BSNR, Systems.TELEMATIK_ID}) {
+            for (Identifier identifier : org.getIdentifier()) {
+                if (system.equals(identifier.getSystem()) && identifier.hasValue()) {
+                    return identifier.getValue();
+                }
+            }
+        }
+        return org.getIdElement().getIdPart();
+    }
+
+    /** MSH-10 has at most 20 characters: a stable digest of message and recipient. */
+    static String controlId(String messageId, String recipient) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest((messageId + "|" + recipient).getBytes(StandardCharsets.UTF_8));
+            return "CR" + HexFormat.of().formatHex(digest, 0, 9).toUpperCase(java.util.Locale.ROOT);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

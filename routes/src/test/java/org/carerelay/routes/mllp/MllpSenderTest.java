@@ -1,0 +1,348 @@
+package org.carerelay.routes.mllp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import ca.uhn.hl7v2.AcknowledgmentCode;
+import ca.uhn.hl7v2.DefaultHapiContext;
+import ca.uhn.hl7v2.ErrorCode;
+import ca.uhn.hl7v2.HL7Exception;
+import ca.uhn.hl7v2.HapiContext;
+import ca.uhn.hl7v2.app.HL7Service;
+import ca.uhn.hl7v2.llp.MinLowerLayerProtocol;
+import ca.uhn.hl7v2.model.Message;
+import ca.uhn.hl7v2.parser.CanonicalModelClassFactory;
+import ca.uhn.hl7v2.protocol.ReceivingApplication;
+import ca.uhn.hl7v2.util.idgenerator.InMemoryIDGenerator;
+import ca.uhn.hl7v2.validation.impl.ValidationContextFactory;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.carerelay.fhir.Systems;
+import org.carerelay.fhir.hl7.CommunicationToMdm;
+import org.carerelay.routes.mllp.MllpSender.Outcome;
+import org.carerelay.routes.mllp.MllpSender.Result;
+import org.hl7.fhir.r4.model.Communication;
+import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.StringType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class MllpSenderTest {
+
+    private static final Duration CONNECT_TIMEOUT = Duration.ofMillis(500);
+    private static final Duration ACK_TIMEOUT = Duration.ofMillis(600);
+    private static final String LOCALHOST = "127.0.0.1";
+
+    private enum Mode { ACCEPT, ERROR, REJECT, HANG }
+
+    private static HapiContext serverContext;
+    private static HL7Service server;
+    private static int serverPort;
+    private static volatile Mode mode = Mode.ACCEPT;
+    private static volatile CountDownLatch release = new CountDownLatch(0);
+    private static final List<String> received = new ArrayList<>();
+
+    private MllpSender sender;
+
+    @BeforeAll
+    static void startServer() throws Exception {
+        serverContext = new DefaultHapiContext();
+        serverContext.setModelClassFactory(new CanonicalModelClassFactory("2.5.1"));
+        serverContext.setValidationContext(ValidationContextFactory.noValidation());
+        serverContext.getParserConfiguration().setIdGenerator(new InMemoryIDGenerator());
+        MinLowerLayerProtocol llp = new MinLowerLayerProtocol(true);
+        llp.setCharset(StandardCharsets.UTF_8);
+        serverContext.setLowerLayerProtocol(llp);
+        serverPort = freePort();
+        server = serverContext.newServer(serverPort, false);
+        server.registerApplication(new ReceivingApplication<Message>() {
+            @Override
+            public Message processMessage(Message message, Map<String, Object> metadata) throws HL7Exception {
+                synchronized (received) {
+                    received.add(message.encode());
+                }
+                try {
+                    switch (mode) {
+                        case ERROR:
+                            return message.generateACK(AcknowledgmentCode.AE,
+                                    new HL7Exception("Patient unbekannt", ErrorCode.UNKNOWN_KEY_IDENTIFIER));
+                        case REJECT:
+                            return message.generateACK(AcknowledgmentCode.AR,
+                                    new HL7Exception("Nachrichtentyp nicht unterstützt",
+                                            ErrorCode.UNSUPPORTED_MESSAGE_TYPE));
+                        case HANG:
+                            release.await(10, TimeUnit.SECONDS);
+                            return message.generateACK();
+                        default:
+                            return message.generateACK();
+                    }
+                } catch (IOException | InterruptedException e) {
+                    throw new HL7Exception(e);
+                }
+            }
+
+            @Override
+            public boolean canProcess(Message message) {
+                return true;
+            }
+        });
+        server.startAndWait();
+    }
+
+    @AfterAll
+    static void stopServer() throws Exception {
+        release.countDown();
+        server.stopAndWait();
+        serverContext.close();
+    }
+
+    @BeforeEach
+    void newSender() {
+        mode = Mode.ACCEPT;
+        release = new CountDownLatch(1);
+        synchronized (received) {
+            received.clear();
+        }
+        sender = new MllpSender(CONNECT_TIMEOUT, ACK_TIMEOUT);
+    }
+
+    @AfterEach
+    void closeSender() {
+        release.countDown();
+        sender.close();
+    }
+
+    @Test
+    void aa_isAccepted_andUmlautsArriveIntact() {
+        String er7 = mdm("msg-aa");
+
+        Result result = sender.send(LOCALHOST, serverPort, er7);
+
+        assertThat(result.outcome()).isEqualTo(Outcome.ACCEPTED);
+        assertThat(result.ackCode()).isEqualTo("AA");
+        assertThat(received()).singleElement().asString()
+                .contains("|msg-aa|")
+                .contains("Müller")
+                .contains("Grüße aus Köln, Größe ß");
+    }
+
+    @Test
+    void realThirdPartyMessageWithNewlineSeparators_isAccepted() throws Exception {
+        String er7;
+        try (InputStream in = getClass().getResourceAsStream("/hl7v2/msft_MDM-T02-03.hl7")) {
+            er7 = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+        }
+        assertThat(er7).contains("\n").doesNotContain("\r");
+
+        Result result = sender.send(LOCALHOST, serverPort, er7);
+
+        assertThat(result.outcome()).isEqualTo(Outcome.ACCEPTED);
+        assertThat(received()).singleElement().asString()
+                .startsWith("MSH|^~\\&|SIMHOSP|SFAC|RAPP|RFAC|")
+                .contains("\rOBX|29|TX|");
+    }
+
+    @Test
+    void ae_isRejected_withAckTextButNoMessageContent() {
+        mode = Mode.ERROR;
+
+        Result result = sender.send(LOCALHOST, serverPort, mdm("msg-ae"));
+
+        assertThat(result.outcome()).isEqualTo(Outcome.REJECTED);
+        assertThat(result.ackCode()).isEqualTo("AE");
+        assertThat(result.detail()).contains("Patient unbekannt").contains("204")
+                .doesNotContain("Müller").doesNotContain("Grüße");
+    }
+
+    @Test
+    void ar_isRejected() {
+        mode = Mode.REJECT;
+
+        Result result = sender.send(LOCALHOST, serverPort, mdm("msg-ar"));
+
+        assertThat(result.outcome()).isEqualTo(Outcome.REJECTED);
+        assertThat(result.ackCode()).isEqualTo("AR");
+        assertThat(result.detail()).contains("Nachrichtentyp nicht unterstützt");
+    }
+
+    @Test
+    void noAnswer_isRetry_afterAboutTheAckTimeout() {
+        mode = Mode.HANG;
+
+        long start = System.nanoTime();
+        Result result = sender.send(LOCALHOST, serverPort, mdm("msg-hang"));
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+
+        assertThat(result.outcome()).isEqualTo(Outcome.RETRY);
+        assertThat(result.ackCode()).isNull();
+        assertThat(result.detail()).contains("no ACK within 600 ms");
+        assertThat(millis).isBetween(ACK_TIMEOUT.toMillis() - 50, ACK_TIMEOUT.toMillis() + 1_500);
+    }
+
+    @Test
+    void nothingListening_isRetry_quickly() throws Exception {
+        int port = freePort();
+
+        long start = System.nanoTime();
+        Result result = sender.send(LOCALHOST, port, mdm("msg-refused"));
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+
+        assertThat(result.outcome()).isEqualTo(Outcome.RETRY);
+        assertThat(result.detail()).contains("connection refused");
+        assertThat(millis).isLessThan(CONNECT_TIMEOUT.toMillis());
+    }
+
+    /**
+     * A listener that never accepts and whose backlog is full drops further SYNs (Linux), so a
+     * connect hangs like one to an unreachable host; skipped where the OS refuses instead.
+     */
+    @Test
+    void connectHanging_isRetry_afterTheConnectTimeout() throws Exception {
+        List<Socket> filling = new ArrayList<>();
+        try (ServerSocket full = new ServerSocket(0, 1, InetAddress.getByName(LOCALHOST))) {
+            boolean hangs = false;
+            for (int i = 0; i < 10 && !hangs; i++) {
+                Socket socket = new Socket();
+                try {
+                    socket.connect(new InetSocketAddress(LOCALHOST, full.getLocalPort()), 200);
+                    filling.add(socket);
+                } catch (SocketTimeoutException e) {
+                    hangs = true;
+                    socket.close();
+                } catch (IOException e) {
+                    socket.close();
+                    break;
+                }
+            }
+            assumeTrue(hangs, "OS does not let connects to a full backlog hang");
+
+            long start = System.nanoTime();
+            Result result = sender.send(LOCALHOST, full.getLocalPort(), mdm("msg-connect"));
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+
+            assertThat(result.outcome()).isEqualTo(Outcome.RETRY);
+            assertThat(result.detail()).contains("connect timeout after 500 ms");
+            assertThat(millis).isBetween(CONNECT_TIMEOUT.toMillis() - 50, CONNECT_TIMEOUT.toMillis() + 1_000);
+        } finally {
+            for (Socket socket : filling) {
+                socket.close();
+            }
+        }
+    }
+
+    @Test
+    void peerClosingWithoutAck_isRetry() throws Exception {
+        try (ServerSocket raw = new ServerSocket(0, 1, InetAddress.getByName(LOCALHOST))) {
+            Thread peer = new Thread(() -> {
+                try (Socket socket = raw.accept()) {
+                    readFrame(socket.getInputStream());
+                } catch (IOException e) {
+                    // test ends
+                }
+            });
+            peer.start();
+
+            Result result = sender.send(LOCALHOST, raw.getLocalPort(), mdm("msg-close"));
+
+            assertThat(result.outcome()).isEqualTo(Outcome.RETRY);
+            assertThat(result.detail()).contains("closed by peer");
+            peer.join(2_000);
+        }
+    }
+
+    @Test
+    void ackWithUnknownCode_isRetry() throws Exception {
+        try (ServerSocket raw = new ServerSocket(0, 1, InetAddress.getByName(LOCALHOST))) {
+            Thread peer = new Thread(() -> {
+                try (Socket socket = raw.accept()) {
+                    readFrame(socket.getInputStream());
+                    String ack = "MSH|^~\\&|KIS|KH|CareRelay|CR|20240502102000||ACK^T02^ACK|a1|P|2.5.1\r"
+                            + "MSA|XY|msg-odd\r";
+                    OutputStream out = socket.getOutputStream();
+                    out.write(0x0b);
+                    out.write(ack.getBytes(StandardCharsets.US_ASCII));
+                    out.write(new byte[] {0x1c, 0x0d});
+                    out.flush();
+                    socket.getInputStream().read(); // wait until the sender closes
+                } catch (IOException e) {
+                    // test ends
+                }
+            });
+            peer.start();
+
+            Result result = sender.send(LOCALHOST, raw.getLocalPort(), mdm("msg-odd"));
+
+            assertThat(result.outcome()).isEqualTo(Outcome.RETRY);
+            assertThat(result.ackCode()).isNull();
+            assertThat(result.detail()).contains("unknown MSA-1 'XY'");
+            peer.join(2_000);
+        }
+    }
+
+    @Test
+    void unparsableMessage_isIllegalArgument_withoutContent() {
+        assertThatThrownBy(() -> sender.send(LOCALHOST, serverPort, "Hallo Frau Müller"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageNotContaining("Müller");
+    }
+
+    private static List<String> received() {
+        synchronized (received) {
+            return List.copyOf(received);
+        }
+    }
+
+    /** An MDM^T02 as CareRelay sends it. */
+    private static String mdm(String controlId) {
+        Communication communication = new Communication();
+        communication.setId("c-1");
+        communication.setStatus(Communication.CommunicationStatus.COMPLETED);
+        communication.setSubject(new Reference("Patient/p-1"));
+        communication.addPayload().setContent(new StringType("Grüße aus Köln, Größe ß\nBlutdruck 140/90 | ok"));
+        Patient patient = new Patient();
+        patient.setId("p-1");
+        patient.addIdentifier().setSystem(Systems.KVNR).setValue("A123456780");
+        patient.addName().setFamily("Müller").addGiven("Erika");
+        return CommunicationToMdm.encode(CommunicationToMdm.map(new CommunicationToMdm.Input(communication, patient,
+                List.of(), "CareRelay", "CR", "KIS", "KH", controlId, Instant.parse("2024-05-02T08:20:00Z"))));
+    }
+
+    private static void readFrame(InputStream in) throws IOException {
+        ByteArrayOutputStream frame = new ByteArrayOutputStream();
+        int previous = -1;
+        int b;
+        while ((b = in.read()) >= 0) {
+            frame.write(b);
+            if (previous == 0x1c && b == 0x0d) {
+                return;
+            }
+            previous = b;
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}
