@@ -90,7 +90,7 @@ class AccessIT extends GatewayIntegrationTest {
         var limiter = new AuthFailureLimiter(jdbc, new CareRelayProperties(props.dataDir(), props.db(), props.broker(),
                 props.queue(), props.mail(), props.fax(), strict, props.registration(), props.fhir(), props.directory(),
                 props.operator(), props.crypto(), props.attachments(), props.pipeline(), props.invitation(),
-                props.notification()));
+                props.notification(), props.hl7()));
         String address = "198.51.100." + (int) (Math.random() * 250);
         for (int i = 0; i < 3; i++) {
             assertThat(limiter.isBlocked(address)).isFalse();

@@ -62,6 +62,7 @@ class CrashRecoveryIT {
     final AtomicInteger retransmissions = new AtomicInteger();
     Path dataDir;
     int port;
+    int hl7Port;
     Process gateway;
 
     static int freePort() throws Exception {
@@ -80,6 +81,7 @@ class CrashRecoveryIT {
                 "--carerelay.data-dir=" + dataDir,
                 "--carerelay.security.admin-token=" + ADMIN,
                 "--carerelay.fax.domain=fax.crash.example",
+                "--carerelay.hl7.port=" + hl7Port,
                 "--carerelay.pipeline.redelivery-delay=300ms",
                 "--carerelay.pipeline.max-redelivery-delay=2s",
                 "--carerelay.pipeline.sweep-interval=1s",
@@ -130,6 +132,7 @@ class CrashRecoveryIT {
         dataDir = Path.of("target", "crash-test", UUID.randomUUID().toString()).toAbsolutePath();
         Files.createDirectories(dataDir);
         port = freePort();
+        hl7Port = freePort();
         int mllpPort = freePort();
         HapiContext hapi = new DefaultHapiContext();
         HL7Service recipientSystem = hapi.newServer(mllpPort, false);

@@ -38,6 +38,16 @@ public abstract class GatewayIntegrationTest {
     protected static final FhirContext FHIR = FhirContext.forR4Cached();
     protected static final GreenMail GREEN_MAIL;
     private static final Path DATA_DIR = Path.of("target", "it-data", UUID.randomUUID().toString());
+    /** The gateway's MLLP listener port in tests. */
+    protected static final int HL7_PORT = freePort();
+
+    private static int freePort() {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
 
     static {
         GREEN_MAIL = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
@@ -66,6 +76,10 @@ public abstract class GatewayIntegrationTest {
         registry.add("carerelay.pipeline.connect-timeout", () -> "1s");
         registry.add("carerelay.pipeline.response-timeout", () -> "2s");
         registry.add("carerelay.pipeline.sweep-interval", () -> "1s");
+        registry.add("carerelay.hl7.host", () -> "127.0.0.1");
+        registry.add("carerelay.hl7.port", () -> HL7_PORT);
+        registry.add("carerelay.hl7.read-timeout", () -> "2s");
+        registry.add("carerelay.hl7.receive-timeout", () -> "4s");
     }
 
     @LocalServerPort

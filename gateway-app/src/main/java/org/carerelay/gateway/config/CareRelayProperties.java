@@ -25,7 +25,8 @@ public record CareRelayProperties(
         Attachments attachments,
         Pipeline pipeline,
         Invitation invitation,
-        Notification notification) {
+        Notification notification,
+        Hl7 hl7) {
 
     public record Db(String url, String user, String password) {
         public boolean external() {
@@ -75,6 +76,11 @@ public record CareRelayProperties(
 
     /** Where notification mails point to (the public FHIR base), and the sender name in them. */
     public record Notification(String baseUrl) {
+    }
+
+    /** The HL7v2 MLLP listener for care software. */
+    public record Hl7(boolean enabled, String host, int port, int maxFrameBytes, Duration receiveTimeout,
+            Duration readTimeout, Duration idleTimeout, int maxConnections, Duration duplicateRetention) {
     }
 
     public record Crypto(String dataKey) {

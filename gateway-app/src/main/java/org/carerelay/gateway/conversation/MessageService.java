@@ -89,11 +89,22 @@ public class MessageService {
 
     @Transactional
     public MethodOutcome accept(Communication message, ServletRequestDetails request) {
-        Caller caller = requireParticipant(request);
+        return accept(message, requireParticipant(request), address(request));
+    }
+
+    /**
+     * Accepts a message from {@code caller} (FHIR or HL7v2 inbound): checks, consent gate, storage
+     * with its routing job, all in one transaction.
+     */
+    @Transactional
+    public MethodOutcome accept(Communication message, Caller caller, String clientAddress) {
+        if (!caller.isParticipant()) {
+            throw new GatewayException(ErrorCode.FORBIDDEN, "Only registered participants send messages.");
+        }
         String self = caller.organizationId();
         String senderRef = "Organization/" + self;
         if (message.hasSender() && !senderRef.equals(message.getSender().getReferenceElement().toUnqualifiedVersionless().getValue())) {
-            audit.failure("message-create", AuditEventAction.C, caller, address(request), null, "sender mismatch");
+            audit.failure("message-create", AuditEventAction.C, caller, clientAddress, null, "sender mismatch");
             throw new GatewayException(ErrorCode.FORBIDDEN, "The sender is always your own organisation (" + senderRef + ").");
         }
         Instant now = Instant.now();
@@ -133,7 +144,7 @@ public class MessageService {
         }
 
         if (patientId != null) {
-            consentGate(patientId, self, recipients, caller, request);
+            consentGate(patientId, self, recipients, caller, clientAddress);
         }
         Set<String> binaryIds = attachmentsOf(message, self);
 
@@ -145,7 +156,7 @@ public class MessageService {
             patientAccess.grantAll(patientId, recipients, "conversation");
         }
         kickoff.afterCommit(id);
-        audit.success("message-create", AuditEventAction.C, caller, address(request), "Communication/" + id);
+        audit.success("message-create", AuditEventAction.C, caller, clientAddress, "Communication/" + id);
         return new MethodOutcome(new IdType("Communication", id, "1"), true).setResource(message);
     }
 
@@ -222,17 +233,17 @@ public class MessageService {
 
     /** The consent gate: sender and every recipient must be permitted partners of the active consent. */
     private void consentGate(String patientId, String sender, List<String> recipients, Caller caller,
-            ServletRequestDetails request) {
+            String clientAddress) {
         ConsentState state = consents.stateOf(patientId);
         String entity = "Patient/" + patientId;
         if (!state.active()) {
             if (state.revoked()) {
                 Instant at = state.lastRevoked().orElseThrow();
-                audit.failure("consent-decision", AuditEventAction.E, caller, address(request), entity, "consent-revoked");
+                audit.failure("consent-decision", AuditEventAction.E, caller, clientAddress, entity, "consent-revoked");
                 throw new GatewayException(ErrorCode.CONSENT_REVOKED,
                         "The patient revoked the consent on " + GERMAN_DATE.format(at) + " (" + at + "); no new messages about this patient.");
             }
-            audit.failure("consent-decision", AuditEventAction.E, caller, address(request), entity, "consent-missing");
+            audit.failure("consent-decision", AuditEventAction.E, caller, clientAddress, entity, "consent-missing");
             throw new GatewayException(ErrorCode.CONSENT_MISSING,
                     "Upload the patient's signed consent (Consent with sourceAttachment) before sending messages about the patient.");
         }
@@ -246,11 +257,11 @@ public class MessageService {
             }
         }
         if (!notCovered.isEmpty()) {
-            audit.failure("consent-decision", AuditEventAction.E, caller, address(request), entity, "recipient-not-covered");
+            audit.failure("consent-decision", AuditEventAction.E, caller, clientAddress, entity, "recipient-not-covered");
             throw new GatewayException(ErrorCode.RECIPIENT_NOT_COVERED,
                     "Not permitted by the patient's consent (Consent/" + state.consentId() + "): " + String.join(", ", notCovered));
         }
-        audit.success("consent-decision", AuditEventAction.E, caller, address(request), entity);
+        audit.success("consent-decision", AuditEventAction.E, caller, clientAddress, entity);
     }
 
     /** Attachment references must be Binaries the sender may use; inline data is stored as Binary. */
@@ -275,13 +286,22 @@ public class MessageService {
                     throw new GatewayException(ErrorCode.INVALID_RESOURCE, "An attachment has data or a url Binary/<id>.");
                 }
             } else if (payload.hasContentReference()) {
+                String local = payload.getContentReference().getReference();
+                if (local != null && local.startsWith("#")) {
+                    boolean contained = message.getContained().stream()
+                            .anyMatch(r -> local.substring(1).equals(r.getIdElement().getIdPart()));
+                    if (!contained) {
+                        throw new GatewayException(ErrorCode.INVALID_RESOURCE, "payload.contentReference " + local + " names no contained resource.");
+                    }
+                    continue; // e.g. Observations carried inside the message (HL7 ORU^R01)
+                }
                 var ref = payload.getContentReference().getReferenceElement();
                 if ("Binary".equals(ref.getResourceType()) && ref.getIdPart() != null) {
                     requireUsable(ref.getIdPart(), sender);
                     ids.add(ref.getIdPart());
                 } else {
                     throw new GatewayException(ErrorCode.INVALID_RESOURCE,
-                            "payload.contentReference names an uploaded attachment: Binary/<id>.");
+                            "payload.contentReference names an uploaded attachment (Binary/<id>) or a contained resource (#id).");
                 }
             }
         }

@@ -84,7 +84,11 @@ public class PatientService {
 
     @Transactional
     public MethodOutcome create(Patient patient, String conditionalUrl, ServletRequestDetails request) {
-        Caller caller = requireParticipant(request);
+        return create(patient, conditionalUrl, requireParticipant(request), address(request));
+    }
+
+    @Transactional
+    public MethodOutcome create(Patient patient, String conditionalUrl, Caller caller, String clientAddress) {
         patient.setId((String) null);
         stripComputed(patient);
         validate(patient);
@@ -110,7 +114,7 @@ public class PatientService {
             if (!owner.equals(newId)) {
                 access.grant(owner, caller.organizationId(), "created");
                 Patient existing = store.read(Patient.class, owner).orElseThrow();
-                audit.success("patient-create-existing", AuditEventAction.R, caller, address(request), "Patient/" + owner);
+                audit.success("patient-create-existing", AuditEventAction.R, caller, clientAddress, "Patient/" + owner);
                 decorate(existing);
                 return new MethodOutcome(existing.getIdElement(), false).setResource(existing);
             }
@@ -119,7 +123,7 @@ public class PatientService {
         Patient saved = store.create(patient);
         String id = saved.getIdElement().getIdPart();
         access.grant(id, caller.organizationId(), "created");
-        audit.success("patient-create", AuditEventAction.C, caller, address(request), "Patient/" + id);
+        audit.success("patient-create", AuditEventAction.C, caller, clientAddress, "Patient/" + id);
         decorate(saved);
         return new MethodOutcome(saved.getIdElement(), true).setResource(saved);
     }
@@ -147,6 +151,92 @@ public class PatientService {
         audit.success("patient-update", AuditEventAction.U, caller, address(request), "Patient/" + id);
         decorate(saved);
         return new MethodOutcome(saved.getIdElement(), false).setResource(saved);
+    }
+
+    /**
+     * HL7v2 ADT (and the PID of documents): the patient known by any of the incoming identifiers
+     * (KVNR first) is updated with the incoming demographics, otherwise created; the sender may see
+     * it from then on.
+     */
+    @Transactional
+    public Patient upsertFromHl7(Patient incoming, Caller caller, String clientAddress) {
+        stripComputed(incoming);
+        incoming.setId((String) null);
+        Optional<Patient> existing = findByIdentifiers(incoming);
+        if (existing.isEmpty()) {
+            MethodOutcome created = create(incoming, null, caller, clientAddress);
+            return (Patient) created.getResource();
+        }
+        Patient patient = existing.get();
+        String id = patient.getIdElement().getIdPart();
+        if (incoming.hasName()) {
+            patient.setName(incoming.getName());
+        }
+        if (incoming.hasBirthDate()) {
+            patient.setBirthDateElement(incoming.getBirthDateElement());
+        }
+        if (incoming.hasGender()) {
+            patient.setGender(incoming.getGender());
+        }
+        if (incoming.hasAddress()) {
+            patient.setAddress(incoming.getAddress());
+        }
+        if (incoming.hasTelecom()) {
+            patient.setTelecom(incoming.getTelecom());
+        }
+        if (incoming.hasDeceased()) {
+            patient.setDeceased(incoming.getDeceased());
+        }
+        boolean hasKvnr = kvnrOf(patient).isPresent();
+        for (Identifier identifier : incoming.getIdentifier()) {
+            boolean known = patient.getIdentifier().stream().anyMatch(i -> java.util.Objects.equals(i.getSystem(), identifier.getSystem())
+                    && java.util.Objects.equals(i.getValue(), identifier.getValue()));
+            boolean secondKvnr = Systems.KVNR.equals(identifier.getSystem()) && hasKvnr;
+            if (!known && !secondKvnr) {
+                patient.addIdentifier(identifier);
+                if (Systems.KVNR.equals(identifier.getSystem())) {
+                    jdbc.sql("insert into patient_kvnr (kvnr, patient_id) values (?, ?) on conflict do nothing")
+                            .params(identifier.getValue(), id).update();
+                    hasKvnr = true;
+                }
+            }
+        }
+        stripComputed(patient);
+        validate(patient);
+        Patient saved = store.update(patient);
+        access.grant(id, caller.organizationId(), "created");
+        audit.success("patient-update", AuditEventAction.U, caller, clientAddress, "Patient/" + id);
+        return saved;
+    }
+
+    /**
+     * The stored patient the incoming one is: by KVNR when it has one; otherwise by another
+     * identifier — but never a patient that has a different KVNR.
+     */
+    private Optional<Patient> findByIdentifiers(Patient incoming) {
+        Optional<String> kvnr = kvnrOf(incoming);
+        if (kvnr.isPresent()) {
+            Optional<Patient> byKvnr = searchByIdentifier(Systems.KVNR, kvnr.get());
+            if (byKvnr.isPresent()) {
+                return byKvnr;
+            }
+        }
+        for (Identifier identifier : incoming.getIdentifier()) {
+            if (!identifier.hasSystem() || !identifier.hasValue() || Systems.KVNR.equals(identifier.getSystem())) {
+                continue;
+            }
+            Optional<Patient> found = searchByIdentifier(identifier.getSystem(), identifier.getValue());
+            if (found.isPresent() && (kvnr.isEmpty() || kvnrOf(found.get()).isEmpty())) {
+                return found;
+            }
+        }
+        return Optional.empty();
+    }
+
+    private Optional<Patient> searchByIdentifier(String system, String value) {
+        SearchBuilder sb = new SearchBuilder().identifier("identifier", new TokenParam(system, value));
+        List<Patient> found = store.search(Patient.class, sb.sql(), sb.params(), 1, 0);
+        return found.stream().findFirst();
     }
 
     public Patient read(String id, ServletRequestDetails request) {

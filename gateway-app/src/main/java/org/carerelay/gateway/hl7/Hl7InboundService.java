@@ -1,0 +1,344 @@
+package org.carerelay.gateway.hl7;
+
+import ca.uhn.hl7v2.AcknowledgmentCode;
+import ca.uhn.hl7v2.HL7Exception;
+import ca.uhn.hl7v2.model.Message;
+import ca.uhn.hl7v2.util.Terser;
+import ca.uhn.hl7v2.util.idgenerator.InMemoryIDGenerator;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.carerelay.fhir.ErrorCode;
+import org.carerelay.fhir.hl7.AdtToPatient;
+import org.carerelay.fhir.hl7.Hl7Inbound;
+import org.carerelay.fhir.hl7.Hl7InboundException;
+import org.carerelay.fhir.hl7.MdmToCommunication;
+import org.carerelay.fhir.hl7.OruToObservations;
+import org.carerelay.gateway.audit.AuditService;
+import org.carerelay.gateway.config.CareRelayProperties;
+import org.carerelay.gateway.conversation.MessageService;
+import org.carerelay.gateway.fhir.GatewayException;
+import org.carerelay.gateway.patient.PatientService;
+import org.carerelay.gateway.registration.ParticipantRepository;
+import org.carerelay.gateway.security.Caller;
+import org.carerelay.routes.mllp.Hl7Receiver;
+import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
+import org.hl7.fhir.r4.model.Communication;
+import org.hl7.fhir.r4.model.Observation;
+import org.hl7.fhir.r4.model.Organization;
+import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.StringType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * HL7v2 inbound: decode (MSH-18 charset, separators), parse (v2.3–v2.8), identify the sender
+ * (MSH-4, else MSH-3, mapped to a registered organisation), answer a repeated MSH-10 with the
+ * original ACK, then map to FHIR and hand to the same services as the FHIR API — so the same
+ * consent gate and pipeline apply. The AA is built only after the transaction that stored the
+ * result (and its routing job) has committed. Logs carry ids and codes, never message content.
+ */
+@Service
+public class Hl7InboundService implements Hl7Receiver {
+
+    private static final Logger log = LoggerFactory.getLogger(Hl7InboundService.class);
+    private static final DateTimeFormatter HL7_TS = DateTimeFormatter.ofPattern("yyyyMMddHHmmss").withZone(ZoneId.of("Europe/Berlin"));
+    static final List<String> ADT_EVENTS = List.of("A01", "A04", "A05", "A08", "A28", "A31");
+
+    private final Facilities facilities;
+    private final ParticipantRepository participants;
+    private final PatientService patients;
+    private final MessageService messages;
+    private final AuditService audit;
+    private final JdbcClient jdbc;
+    private final TransactionTemplate tx;
+    private final CareRelayProperties.Hl7 settings;
+    private final AdtToPatient.AssigningAuthorities authorities;
+
+    public Hl7InboundService(Facilities facilities, ParticipantRepository participants, PatientService patients,
+            MessageService messages, AuditService audit, JdbcClient jdbc, TransactionTemplate tx, CareRelayProperties props) {
+        this.facilities = facilities;
+        this.participants = participants;
+        this.patients = patients;
+        this.messages = messages;
+        this.audit = audit;
+        this.jdbc = jdbc;
+        this.tx = tx;
+        this.settings = props.hl7();
+        this.authorities = AdtToPatient.AssigningAuthorities.defaults();
+    }
+
+    /** Outcome of processing, before it becomes an ACK. */
+    record Outcome(AcknowledgmentCode code, ErrorCode error, String hl7Code, String text) {
+        static Outcome accepted(String text) {
+            return new Outcome(AcknowledgmentCode.AA, null, null, text);
+        }
+    }
+
+    @Override
+    public byte[] receive(byte[] frame, String remoteAddress) {
+        if (frame.length > settings.maxFrameBytes()) {
+            log.info("HL7 frame from {} rejected: {} bytes exceed the limit", remoteAddress, frame.length);
+            return rawReject(frame, ErrorCode.PAYLOAD_TOO_LARGE, "207",
+                    "The message has " + frame.length + " bytes; the limit is " + settings.maxFrameBytes() + ".");
+        }
+        Hl7Inbound.Decoded decoded;
+        Hl7Inbound.Parsed parsed;
+        try {
+            decoded = Hl7Inbound.decode(frame, null);
+            parsed = Hl7Inbound.parse(decoded.er7());
+        } catch (Hl7InboundException e) {
+            log.info("HL7 frame from {} rejected: {}", remoteAddress, e.errorCode().code());
+            return rawReject(frame, e.errorCode(), e.hl7ErrorCode(), e.getMessage());
+        } catch (RuntimeException e) {
+            log.info("HL7 frame from {} rejected: unparsable ({})", remoteAddress, e.getClass().getSimpleName());
+            return rawReject(frame, ErrorCode.INVALID_REQUEST, "102", "The message could not be parsed.");
+        }
+        Charset charset = decoded.charset();
+        Optional<Organization> sender = facilities.find(parsed.sendingFacility())
+                .or(() -> facilities.find(parsed.sendingApplication()));
+        if (sender.isEmpty() || !participants.isRegistered(sender.get().getIdElement().getIdPart())) {
+            audit.failure("hl7-inbound", AuditEventAction.C, Caller.ANONYMOUS, remoteAddress, null, "unknown sender");
+            return ack(parsed, charset, new Outcome(AcknowledgmentCode.AR, ErrorCode.UNAUTHENTICATED, "204",
+                    "Unknown sender: MSH-4 '" + safe(parsed.sendingFacility()) + "' is not a registered participant."));
+        }
+        Caller caller = Caller.participant(sender.get().getIdElement().getIdPart());
+        String senderId = caller.organizationId();
+        Optional<String> previous = previousAck(senderId, parsed.controlId());
+        if (previous.isPresent()) {
+            log.info("Repeated MSH-10 from {}: original ACK sent again", senderId);
+            return previous.get().getBytes(charset);
+        }
+        Outcome outcome;
+        String[] acceptedAck = new String[1];
+        try {
+            outcome = tx.execute(status -> {
+                Outcome result = dispatch(parsed, caller, remoteAddress);
+                if (result.code() == AcknowledgmentCode.AA) {
+                    String ack = encodeAck(parsed, result);
+                    acceptedAck[0] = ack;
+                    jdbc.sql("insert into hl7_inbound (sender_org, control_id, message_type, received_at, ack, charset) "
+                            + "values (?, ?, ?, ?, ?, ?) on conflict do nothing")
+                            .params(senderId, parsed.controlId(), parsed.messageType() + "^" + parsed.triggerEvent(),
+                                    Timestamp.from(Instant.now()), ack, charset.name()).update();
+                }
+                return result;
+            });
+        } catch (GatewayException e) {
+            outcome = new Outcome(e.errorCode().httpStatus() >= 500 ? AcknowledgmentCode.AR : AcknowledgmentCode.AE,
+                    e.errorCode(), e.errorCode().hl7ErrorCode(), e.getMessage());
+        } catch (ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException e) {
+            outcome = new Outcome(AcknowledgmentCode.AE, ErrorCode.INVALID_RESOURCE, "207", e.getMessage());
+        } catch (RuntimeException e) {
+            log.error("HL7 message {} from {} failed", parsed.controlId(), senderId, e);
+            outcome = new Outcome(AcknowledgmentCode.AR, ErrorCode.INTERNAL_ERROR, "207", "Internal error; nothing was stored.");
+        }
+        audit.record(new AuditService.Entry("hl7-inbound", AuditEventAction.C,
+                outcome.code() == AcknowledgmentCode.AA ? org.hl7.fhir.r4.model.AuditEvent.AuditEventOutcome._0
+                        : org.hl7.fhir.r4.model.AuditEvent.AuditEventOutcome._4,
+                caller.auditName(), remoteAddress, null,
+                parsed.messageType() + "^" + parsed.triggerEvent() + " " + outcome.code().name()
+                        + (outcome.error() == null ? "" : " " + outcome.error().code())));
+        if (acceptedAck[0] != null && outcome.code() == AcknowledgmentCode.AA) {
+            return acceptedAck[0].getBytes(charset); // the very ACK stored for repeats
+        }
+        return ack(parsed, charset, outcome);
+    }
+
+    private Outcome dispatch(Hl7Inbound.Parsed parsed, Caller caller, String remoteAddress) {
+        String type = parsed.messageType() + "^" + parsed.triggerEvent();
+        switch (parsed.messageType()) {
+            case "ADT" -> {
+                if ("A40".equals(parsed.triggerEvent())) {
+                    return new Outcome(AcknowledgmentCode.AR, ErrorCode.NOT_SUPPORTED, "201",
+                            "ADT^A40 (merge) is not supported; merge the patients in the sending system and send ADT^A08.");
+                }
+                if (!ADT_EVENTS.contains(parsed.triggerEvent())) {
+                    return unsupported(type);
+                }
+                Patient patient = patients.upsertFromHl7(AdtToPatient.map(parsed.message(), authorities), caller, remoteAddress);
+                return Outcome.accepted("Patient/" + patient.getIdElement().getIdPart());
+            }
+            case "MDM" -> {
+                if (!List.of("T01", "T02").contains(parsed.triggerEvent())) {
+                    return unsupported(type);
+                }
+                MdmToCommunication.Result document = MdmToCommunication.map(parsed.message());
+                Communication communication = MdmToCommunication.toCommunication(document);
+                return send(parsed, communication, caller, remoteAddress);
+            }
+            case "ORU" -> {
+                if (!"R01".equals(parsed.triggerEvent())) {
+                    return unsupported(type);
+                }
+                List<Observation> observations = OruToObservations.map(parsed.message());
+                if (observations.isEmpty()) {
+                    return new Outcome(AcknowledgmentCode.AE, ErrorCode.INVALID_RESOURCE, "101", "The ORU^R01 carries no OBX result.");
+                }
+                Communication communication = new Communication();
+                communication.setStatus(Communication.CommunicationStatus.COMPLETED);
+                StringBuilder summary = new StringBuilder("Messwerte (" + observations.size() + "):");
+                int n = 0;
+                for (Observation observation : observations) {
+                    String localId = "obs" + (++n);
+                    observation.setId(localId);
+                    communication.addContained(observation);
+                    communication.addPayload().setContent(new Reference("#" + localId));
+                    summary.append("\n").append(describe(observation));
+                }
+                communication.getPayload().add(0, new Communication.CommunicationPayloadComponent(new StringType(summary.toString())));
+                return send(parsed, communication, caller, remoteAddress);
+            }
+            default -> {
+                return unsupported(type);
+            }
+        }
+    }
+
+    private Outcome send(Hl7Inbound.Parsed parsed, Communication communication, Caller caller, String remoteAddress) {
+        Optional<Organization> recipient = facilities.find(parsed.receivingFacility())
+                .or(() -> facilities.find(parsed.receivingApplication()));
+        if (recipient.isEmpty()) {
+            return new Outcome(AcknowledgmentCode.AE, ErrorCode.UNKNOWN_RECIPIENT, "204",
+                    "Unknown recipient: MSH-6 '" + safe(parsed.receivingFacility()) + "' is not in the directory.");
+        }
+        communication.addRecipient(new Reference("Organization/" + recipient.get().getIdElement().getIdPart()));
+        boolean hasPatient = hasPid(parsed.message());
+        if (hasPatient) {
+            Patient patient = patients.upsertFromHl7(AdtToPatient.map(parsed.message(), authorities), caller, remoteAddress);
+            communication.setSubject(new Reference("Patient/" + patient.getIdElement().getIdPart()));
+            communication.getContained().stream().filter(r -> r instanceof Observation)
+                    .forEach(r -> ((Observation) r).setSubject(new Reference("Patient/" + patient.getIdElement().getIdPart())));
+        }
+        var outcome = messages.accept(communication, caller, remoteAddress);
+        return Outcome.accepted("Communication/" + outcome.getId().getIdPart());
+    }
+
+    private static boolean hasPid(Message message) {
+        try {
+            String value = new Terser(message).get("/.PID-3-1");
+            String name = new Terser(message).get("/.PID-5-1");
+            return (value != null && !value.isBlank()) || (name != null && !name.isBlank());
+        } catch (HL7Exception e) {
+            return false;
+        }
+    }
+
+    private static String describe(Observation observation) {
+        String name = observation.getCode().hasText() ? observation.getCode().getText()
+                : observation.getCode().getCodingFirstRep().hasDisplay() ? observation.getCode().getCodingFirstRep().getDisplay()
+                : observation.getCode().getCodingFirstRep().getCode();
+        String value = observation.hasValueQuantity()
+                ? observation.getValueQuantity().getValue().toPlainString() + " " + (observation.getValueQuantity().hasUnit()
+                        ? observation.getValueQuantity().getUnit() : observation.getValueQuantity().getCode())
+                : observation.hasValue() ? observation.getValue().primitiveValue() : "";
+        return "- " + name + ": " + (value == null ? "" : value.trim());
+    }
+
+    private static Outcome unsupported(String type) {
+        return new Outcome(AcknowledgmentCode.AR, ErrorCode.NOT_SUPPORTED, "200", "Message type " + type + " is not supported.");
+    }
+
+    private Optional<String> previousAck(String senderId, String controlId) {
+        if (controlId == null || controlId.isBlank()) {
+            return Optional.empty();
+        }
+        return jdbc.sql("select ack from hl7_inbound where sender_org = ? and control_id = ? and received_at > ?")
+                .params(senderId, controlId, Timestamp.from(Instant.now().minus(settings.duplicateRetention())))
+                .query(String.class).optional();
+    }
+
+    private byte[] ack(Hl7Inbound.Parsed parsed, Charset charset, Outcome outcome) {
+        try {
+            return encodeAck(parsed, outcome).getBytes(charset);
+        } catch (RuntimeException e) {
+            return rawReject(null, outcome.error() == null ? ErrorCode.INTERNAL_ERROR : outcome.error(),
+                    outcome.hl7Code() == null ? "207" : outcome.hl7Code(), outcome.text());
+        }
+    }
+
+    /** ACK with MSA-2 = MSH-10; in enhanced mode (MSH-15 set) the commit codes CA/CE/CR. */
+    private String encodeAck(Hl7Inbound.Parsed parsed, Outcome outcome) {
+        try {
+            Message message = parsed.message();
+            message.getParser().getParserConfiguration().setIdGenerator(ID_GENERATOR);
+            boolean enhanced = parsed.acceptAckType() != null && !parsed.acceptAckType().isBlank();
+            AcknowledgmentCode code = outcome.code();
+            if (enhanced) {
+                code = switch (code) {
+                    case AA -> AcknowledgmentCode.CA;
+                    case AE -> AcknowledgmentCode.CE;
+                    default -> AcknowledgmentCode.CR;
+                };
+            }
+            Message ack = outcome.error() == null ? message.generateACK(code, null)
+                    : message.generateACK(code, new HL7Exception(outcome.text()));
+            Terser terser = new Terser(ack);
+            terser.set("/MSH-3-1", "CareRelay");
+            terser.set("/MSH-4-1", "CareRelay");
+            if (outcome.text() != null) {
+                terser.set("/MSA-3", truncate(outcome.text(), 80));
+            }
+            if (outcome.error() != null) {
+                terser.set("/ERR-3-1", outcome.hl7Code());
+                terser.set("/ERR-3-3", "HL70357");
+                terser.set("/ERR-4", "E");
+                terser.set("/ERR-5-1", outcome.error().code());
+                terser.set("/ERR-5-2", outcome.error().defaultText());
+                terser.set("/ERR-5-3", ErrorCode.SYSTEM);
+                terser.set("/ERR-8", truncate(outcome.text(), 250));
+            }
+            return message.getParser().encode(ack);
+        } catch (Exception e) {
+            throw new IllegalStateException("ACK could not be built", e);
+        }
+    }
+
+    private static final InMemoryIDGenerator ID_GENERATOR = new InMemoryIDGenerator();
+
+    /** An AR for frames that could not be parsed at all: built by hand, MSA-2 from the raw MSH if possible. */
+    static byte[] rawReject(byte[] frame, ErrorCode error, String hl7Code, String text) {
+        String controlId = "";
+        String version = "2.5.1";
+        if (frame != null) {
+            String raw = new String(frame, StandardCharsets.ISO_8859_1);
+            int msh = raw.indexOf("MSH");
+            if (msh >= 0 && raw.length() > msh + 8) {
+                char sep = raw.charAt(msh + 3);
+                String[] fields = raw.substring(msh).split("[\\r\\n]", 2)[0].split(java.util.regex.Pattern.quote(String.valueOf(sep)), -1);
+                if (fields.length > 9) {
+                    controlId = fields[9].replaceAll("[^A-Za-z0-9._\\-]", "");
+                }
+                if (fields.length > 11 && fields[11].matches("2\\.[0-9.]+")) {
+                    version = fields[11];
+                }
+            }
+        }
+        String now = HL7_TS.format(Instant.now());
+        String safeText = text == null ? "" : text.replaceAll("[|^~\\\\&\\r\\n]", " ");
+        String ack = "MSH|^~\\&|CareRelay|CareRelay|||" + now + "||ACK|" + now + "R|P|" + version + "\r"
+                + "MSA|AR|" + controlId + "|" + truncate(safeText, 80) + "\r"
+                + "ERR|||" + hl7Code + "^^HL70357|E|" + error.code() + "^" + error.defaultText().replaceAll("[|^~\\\\&]", " ")
+                + "^" + ErrorCode.SYSTEM + "|||" + truncate(safeText, 250) + "\r";
+        return ack.getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    private static String truncate(String s, int max) {
+        return s == null ? null : s.length() <= max ? s : s.substring(0, max);
+    }
+
+    private static String safe(String s) {
+        return s == null ? "" : s.replaceAll("[^\\p{L}\\p{N}._\\- ]", "");
+    }
+
+}

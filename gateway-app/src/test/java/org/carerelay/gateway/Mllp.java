@@ -1,0 +1,67 @@
+package org.carerelay.gateway;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.Charset;
+
+/** A minimal MLLP client on a real socket, for raw frames (bad input, exact bytes). */
+final class Mllp {
+
+    static final int START = 0x0b;
+    static final int END = 0x1c;
+    static final int CR = 0x0d;
+
+    private Mllp() {
+    }
+
+    /** Sends one frame and returns the ACK text, or null when the gateway closed the connection. */
+    static String exchange(int port, byte[] payload, Charset charset, int timeoutMs) throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(timeoutMs);
+            OutputStream out = socket.getOutputStream();
+            out.write(START);
+            out.write(payload);
+            out.write(END);
+            out.write(CR);
+            out.flush();
+            return readFrame(socket.getInputStream(), charset);
+        }
+    }
+
+    static String readFrame(InputStream in, Charset charset) throws IOException {
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        int b;
+        boolean started = false;
+        try {
+            while ((b = in.read()) != -1) {
+                if (!started) {
+                    started = b == START;
+                    continue;
+                }
+                if (b == END) {
+                    in.read();
+                    return buffer.toString(charset);
+                }
+                buffer.write(b);
+            }
+        } catch (SocketTimeoutException e) {
+            throw e;
+        }
+        return null;
+    }
+
+    static String field(String er7, String segment, int index) {
+        for (String line : er7.split("\r")) {
+            if (line.startsWith(segment + "|")) {
+                String[] fields = line.split("\\|", -1);
+                int i = segment.equals("MSH") ? index - 1 : index;
+                return i < fields.length ? fields[i] : "";
+            }
+        }
+        return null;
+    }
+}
