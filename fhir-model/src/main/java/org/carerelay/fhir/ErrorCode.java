@@ -22,6 +22,8 @@ public enum ErrorCode {
     // --- authentication and authorisation
     UNAUTHENTICATED("unauthenticated", 401, "login", "207", "A valid bearer token is required."),
     FORBIDDEN("forbidden", 403, "forbidden", "207", "The caller is not allowed to do this."),
+    UNKNOWN_SENDER("unknown-sender", 403, "security", "204",
+            "The sending facility (MSH-4/MSH-3) is not a registered participant."),
     RATE_LIMITED("rate-limited", 429, "throttled", "207", "Too many failed attempts; try again later."),
     // --- registration
     REGISTRATION_NO_CHANNEL("registration-no-channel", 422, "business-rule", "207",

@@ -59,6 +59,7 @@ public abstract class GatewayIntegrationTest {
     @DynamicPropertySource
     static void gatewayProperties(DynamicPropertyRegistry registry) {
         registry.add("carerelay.data-dir", () -> DATA_DIR.toString());
+        registry.add("carerelay.db.embedded-durable", () -> false); // speed; the crash test runs durable
         registry.add("carerelay.security.admin-token", () -> ADMIN_TOKEN);
         registry.add("carerelay.mail.smtp.host", () -> "127.0.0.1");
         registry.add("carerelay.mail.smtp.port", () -> GREEN_MAIL.getSmtp().getPort());
@@ -79,7 +80,7 @@ public abstract class GatewayIntegrationTest {
         registry.add("carerelay.hl7.host", () -> "127.0.0.1");
         registry.add("carerelay.hl7.port", () -> HL7_PORT);
         registry.add("carerelay.hl7.read-timeout", () -> "2s");
-        registry.add("carerelay.hl7.receive-timeout", () -> "4s");
+        registry.add("carerelay.hl7.receive-timeout", () -> "10s");
     }
 
     @LocalServerPort

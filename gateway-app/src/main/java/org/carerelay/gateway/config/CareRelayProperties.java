@@ -28,7 +28,8 @@ public record CareRelayProperties(
         Notification notification,
         Hl7 hl7) {
 
-    public record Db(String url, String user, String password) {
+    /** {@code embeddedDurable}: fsync and synchronous commit on for the embedded server (default). */
+    public record Db(String url, String user, String password, boolean embeddedDurable) {
         public boolean external() {
             return url != null && !url.isBlank();
         }

@@ -46,7 +46,7 @@ public class DatabaseConfiguration {
         if (props.db().external()) {
             return EmbeddedDatabase.NONE;
         }
-        return EmbeddedDatabase.start(props.dataDir().toAbsolutePath().normalize());
+        return EmbeddedDatabase.start(props.dataDir().toAbsolutePath().normalize(), props.db().embeddedDurable());
     }
 
     /** Owns the embedded server process, if one was started. */
@@ -58,14 +58,20 @@ public class DatabaseConfiguration {
             this.postgres = postgres;
         }
 
-        static EmbeddedDatabase start(Path dataDir) {
+        static EmbeddedDatabase start(Path dataDir, boolean durable) {
             Path pgData = dataDir.resolve("postgres");
             Path pgBin = dataDir.resolve("postgres-bin");
             try {
                 Files.createDirectories(pgData);
                 Files.createDirectories(pgBin);
                 StalePostmaster.stop(pgData);
+                // the embedded server's library defaults (fsync, synchronous_commit, full_page_writes off)
+                // suit throwaway test databases; a commit the gateway acknowledges must survive a power loss
+                String onOff = durable ? "on" : "off";
                 EmbeddedPostgres pg = EmbeddedPostgres.builder()
+                        .setServerConfig("fsync", onOff)
+                        .setServerConfig("synchronous_commit", onOff)
+                        .setServerConfig("full_page_writes", onOff)
                         .setDataDirectory(pgData.toFile())
                         .setCleanDataDirectory(false)
                         .setOverrideWorkingDirectory(pgBin.toFile())
