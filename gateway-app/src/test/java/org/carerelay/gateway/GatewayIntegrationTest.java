@@ -40,6 +40,13 @@ public abstract class GatewayIntegrationTest {
     private static final Path DATA_DIR = Path.of("target", "it-data", UUID.randomUUID().toString());
     /** The gateway's MLLP listener port in tests. */
     protected static final int HL7_PORT = freePort();
+    /**
+     * The MLLP listener with mutual TLS, on in every integration test: all test classes share one
+     * context (a second one would start a second embedded PostgreSQL and Artemis on the same data
+     * directory). Its server key and CA are made by {@link TestPki} before the context starts.
+     */
+    protected static final int HL7_TLS_PORT = freePortOtherThan(HL7_PORT);
+    protected static final TestPki PKI = TestPki.create(Path.of("target", "it-pki", UUID.randomUUID().toString()), "CareRelay Test CA");
 
     private static int freePort() {
         try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
@@ -47,6 +54,14 @@ public abstract class GatewayIntegrationTest {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    private static int freePortOtherThan(int taken) {
+        int port;
+        do {
+            port = freePort();
+        } while (port == taken);
+        return port;
     }
 
     static {
@@ -81,6 +96,12 @@ public abstract class GatewayIntegrationTest {
         registry.add("carerelay.hl7.port", () -> HL7_PORT);
         registry.add("carerelay.hl7.read-timeout", () -> "2s");
         registry.add("carerelay.hl7.receive-timeout", () -> "10s");
+        registry.add("carerelay.hl7.tls.enabled", () -> true);
+        registry.add("carerelay.hl7.tls.port", () -> HL7_TLS_PORT);
+        registry.add("carerelay.hl7.tls.keystore", () -> PKI.serverKeystore().toString());
+        registry.add("carerelay.hl7.tls.keystore-password", () -> TestPki.PASSWORD);
+        registry.add("carerelay.hl7.tls.truststore", () -> PKI.truststore().toString());
+        registry.add("carerelay.hl7.tls.truststore-password", () -> TestPki.PASSWORD);
     }
 
     @LocalServerPort

@@ -79,9 +79,18 @@ public record CareRelayProperties(
     public record Notification(String baseUrl) {
     }
 
-    /** The HL7v2 MLLP listener for care software. */
+    /** The HL7v2 MLLP listener for care software, and the optional second listener with mutual TLS. */
     public record Hl7(boolean enabled, String host, int port, int maxFrameBytes, Duration receiveTimeout,
-            Duration readTimeout, Duration idleTimeout, int maxConnections, Duration duplicateRetention) {
+            Duration readTimeout, Duration idleTimeout, int maxConnections, Duration duplicateRetention, Tls tls) {
+
+        /**
+         * MLLP over TLS with client certificates: {@code keystore} is a PKCS#12 file with the
+         * server key and certificate, {@code truststore} a PKCS#12 or PEM file with the CA
+         * certificates that issue the participants' client certificates.
+         */
+        public record Tls(boolean enabled, int port, String keystore, String keystorePassword, String truststore,
+                String truststorePassword) {
+        }
     }
 
     public record Crypto(String dataKey) {

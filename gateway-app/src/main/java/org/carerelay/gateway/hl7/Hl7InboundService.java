@@ -87,6 +87,17 @@ public class Hl7InboundService implements Hl7Receiver {
 
     @Override
     public byte[] receive(byte[] frame, String remoteAddress) {
+        return receive(frame, Connection.plain(remoteAddress));
+    }
+
+    /**
+     * On the TLS listener the sender named by MSH-4/MSH-3 must also be the organisation the client
+     * certificate names ({@link Facilities#findByCertificateSubject}); otherwise {@code AR}
+     * {@code unknown-sender}.
+     */
+    @Override
+    public byte[] receive(byte[] frame, Connection connection) {
+        String remoteAddress = connection.remoteAddress();
         if (frame.length > settings.maxFrameBytes()) {
             log.info("HL7 frame from {} rejected: {} bytes exceed the limit", remoteAddress, frame.length);
             return rawReject(frame, ErrorCode.PAYLOAD_TOO_LARGE, "207",
@@ -111,6 +122,20 @@ public class Hl7InboundService implements Hl7Receiver {
             audit.failure("hl7-inbound", AuditEventAction.C, Caller.ANONYMOUS, remoteAddress, null, "unknown sender");
             return ack(parsed, charset, new Outcome(AcknowledgmentCode.AR, ErrorCode.UNKNOWN_SENDER, "204",
                     "Unknown sender: MSH-4 '" + safe(parsed.sendingFacility()) + "' is not a registered participant."));
+        }
+        if (connection.tls()) {
+            String senderOrg = sender.get().getIdElement().getIdPart();
+            Optional<String> certificateOrg = facilities.findByCertificateSubject(connection.clientCertificateSubject())
+                    .map(org -> org.getIdElement().getIdPart());
+            if (!certificateOrg.equals(Optional.of(senderOrg))) {
+                log.info("HL7 frame from {} rejected: MSH-4 names {}, the client certificate {}", remoteAddress, senderOrg,
+                        certificateOrg.orElse("no directory organisation"));
+                audit.failure("hl7-inbound", AuditEventAction.C, Caller.ANONYMOUS, remoteAddress, "Organization/" + senderOrg,
+                        "client certificate does not belong to the sending organisation");
+                return ack(parsed, charset, new Outcome(AcknowledgmentCode.AR, ErrorCode.UNKNOWN_SENDER, "204",
+                        "The client certificate does not belong to the sending organisation (MSH-4 '"
+                                + safe(parsed.sendingFacility()) + "')."));
+            }
         }
         Caller caller = Caller.participant(sender.get().getIdElement().getIdPart());
         String senderId = caller.organizationId();

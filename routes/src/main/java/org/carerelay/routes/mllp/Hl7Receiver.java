@@ -7,4 +7,28 @@ package org.carerelay.routes.mllp;
 public interface Hl7Receiver {
 
     byte[] receive(byte[] frame, String remoteAddress);
+
+    /**
+     * Where a frame came from: the remote address and, on the TLS listener, the subject of the
+     * client certificate the TLS handshake verified (as camel-mllp reports it, the
+     * {@code X500Principal} string, e.g. {@code CN=PFL123, O=Pflegedienst, C=DE}).
+     */
+    record Connection(String remoteAddress, boolean tls, String clientCertificateSubject) {
+
+        public static Connection plain(String remoteAddress) {
+            return new Connection(remoteAddress, false, null);
+        }
+
+        public static Connection tls(String remoteAddress, String clientCertificateSubject) {
+            return new Connection(remoteAddress, true, clientCertificateSubject);
+        }
+    }
+
+    /**
+     * A frame from a known connection. The TLS listener calls this one; receivers that tie the
+     * sender to the client certificate override it. The default ignores the certificate.
+     */
+    default byte[] receive(byte[] frame, Connection connection) {
+        return receive(frame, connection.remoteAddress());
+    }
 }

@@ -1,13 +1,27 @@
 package org.carerelay.routes.mllp;
 
+import java.security.KeyStore;
+import java.util.List;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.component.mllp.MllpConstants;
+import org.apache.camel.component.mllp.MllpEndpoint;
+import org.apache.camel.support.jsse.ClientAuthentication;
+import org.apache.camel.support.jsse.KeyManagersParameters;
+import org.apache.camel.support.jsse.KeyStoreParameters;
+import org.apache.camel.support.jsse.SSLContextParameters;
+import org.apache.camel.support.jsse.SSLContextServerParameters;
+import org.apache.camel.support.jsse.SecureSocketProtocolsParameters;
+import org.apache.camel.support.jsse.TrustManagersParameters;
 
 /**
  * The MLLP listener for care software. Every frame is handed to the {@link Hl7Receiver}, whose
  * acknowledgement is sent back (camel-mllp's own ACK generation is off). Frames are bounded in
  * size and time, so a frame that never ends or a 50 MB message ends in a closed connection, not a
  * hung thread or an exhausted heap. PHI logging of the component is off.
+ *
+ * <p>With {@link SSLContextParameters} (see {@link #mutualTls}) the listener speaks TLS and
+ * requires a client certificate; the subject of the verified certificate is handed to the
+ * receiver with every frame ({@link Hl7Receiver.Connection}).
  */
 public class MllpInboundRoute extends RouteBuilder {
 
@@ -18,11 +32,46 @@ public class MllpInboundRoute extends RouteBuilder {
     private final Hl7Receiver receiver;
     private final Settings settings;
     private final String routeId;
+    private final SSLContextParameters tls;
 
     public MllpInboundRoute(String routeId, Hl7Receiver receiver, Settings settings) {
+        this(routeId, receiver, settings, null);
+    }
+
+    /** A listener with TLS when {@code tls} is not null. */
+    public MllpInboundRoute(String routeId, Hl7Receiver receiver, Settings settings, SSLContextParameters tls) {
         this.routeId = routeId;
         this.receiver = receiver;
         this.settings = settings;
+        this.tls = tls;
+    }
+
+    /**
+     * Server side of mutual TLS: the server key and certificate from {@code keyStore}, client
+     * certificates required and verified against the CA certificates in {@code trustStore};
+     * TLS 1.2 and 1.3 only.
+     */
+    public static SSLContextParameters mutualTls(KeyStore keyStore, String keyPassword, KeyStore trustStore) {
+        KeyStoreParameters keys = new KeyStoreParameters();
+        keys.setKeyStore(keyStore);
+        KeyManagersParameters keyManagers = new KeyManagersParameters();
+        keyManagers.setKeyStore(keys);
+        keyManagers.setKeyPassword(keyPassword);
+        KeyStoreParameters trusted = new KeyStoreParameters();
+        trusted.setKeyStore(trustStore);
+        TrustManagersParameters trustManagers = new TrustManagersParameters();
+        trustManagers.setKeyStore(trusted);
+        SSLContextServerParameters server = new SSLContextServerParameters();
+        server.setClientAuthentication(ClientAuthentication.REQUIRE.name());
+        SecureSocketProtocolsParameters protocols = new SecureSocketProtocolsParameters();
+        protocols.setSecureSocketProtocol(List.of("TLSv1.3", "TLSv1.2"));
+        SSLContextParameters parameters = new SSLContextParameters();
+        parameters.setSecureSocketProtocol("TLS");
+        parameters.setSecureSocketProtocols(protocols);
+        parameters.setKeyManagers(keyManagers);
+        parameters.setTrustManagers(trustManagers);
+        parameters.setServerParameters(server);
+        return parameters;
     }
 
     public String uri() {
@@ -39,6 +88,19 @@ public class MllpInboundRoute extends RouteBuilder {
     @Override
     public void configure() {
         getContext().getComponent("mllp", org.apache.camel.component.mllp.MllpComponent.class).setLogPhi(false);
+        if (tls != null) {
+            MllpEndpoint endpoint = getContext().getEndpoint(uri(), MllpEndpoint.class);
+            endpoint.setSslContextParameters(tls);
+            from(endpoint).routeId(routeId)
+                    .process(exchange -> {
+                        byte[] frame = exchange.getIn().getBody(byte[].class);
+                        String remote = exchange.getIn().getHeader(MllpConstants.MLLP_REMOTE_ADDRESS, String.class);
+                        String subject = exchange.getIn().getHeader(MllpConstants.MLLP_SSL_CLIENT_CERT_SUBJECT_NAME, String.class);
+                        byte[] ack = receiver.receive(frame == null ? new byte[0] : frame, Hl7Receiver.Connection.tls(remote, subject));
+                        exchange.setProperty(MllpConstants.MLLP_ACKNOWLEDGEMENT, ack);
+                    }).id(routeId + "-receive");
+            return;
+        }
         from(uri()).routeId(routeId)
                 .process(exchange -> {
                     byte[] frame = exchange.getIn().getBody(byte[].class);
