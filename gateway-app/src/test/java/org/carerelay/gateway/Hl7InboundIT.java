@@ -112,6 +112,24 @@ class Hl7InboundIT extends GatewayIntegrationTest {
     }
 
     @Test
+    void senderWithoutMsh18_isReadInItsConfiguredCharacterSet() throws Exception {
+        Participants.Registered latin9 = Participants.registerNew(this, "Pflegedienst Latin-9");
+        addAlias(latin9.organizationId(), "CS15SENDER");
+        String kvnr = Conversations.kvnr();
+        String adt = msh("CS15SENDER", "CARERELAY", "ADT^A01^ADT_A01", "L9" + UUID.randomUUID().toString().substring(0, 8), "2.5", "")
+                + "EVN|A01|20261128120000\r"
+                + "PID|1||" + kvnr + "^^^KVNR^KVNR||Weiß^Günther||19380412|M|||Am €-Platz 1^^Görlitz^^02826^DEU\r"
+                + "PV1|1|O\r";
+        Charset latin9Charset = Charset.forName("ISO-8859-15");
+        String ack = send(adt, latin9Charset);
+        assertThat(Mllp.field(ack, "MSA", 1)).isEqualTo("AA");
+        Patient patient = client(latin9.token()).read().resource(Patient.class)
+                .withId(patientIdByKvnr(latin9.token(), kvnr)).execute();
+        assertThat(patient.getAddressFirstRep().getLine().get(0).getValue()).isEqualTo("Am €-Platz 1");
+        assertThat(patient.getNameFirstRep().getFamily()).isEqualTo("Weiß");
+    }
+
+    @Test
     void mdmT02_withConsent_becomesACommunicationWithTextAndAttachment() throws Exception {
         String kvnr = Conversations.kvnr();
         assertThat(Mllp.field(send(adt(senderAlias, "P" + UUID.randomUUID().toString().substring(0, 8), kvnr), LATIN1), "MSA", 1))

@@ -81,7 +81,8 @@ public record CareRelayProperties(
 
     /** The HL7v2 MLLP listener for care software, and the optional second listener with mutual TLS. */
     public record Hl7(boolean enabled, String host, int port, int maxFrameBytes, Duration receiveTimeout,
-            Duration readTimeout, Duration idleTimeout, int maxConnections, Duration duplicateRetention, Tls tls) {
+            Duration readTimeout, Duration idleTimeout, int maxConnections, Duration duplicateRetention, Tls tls,
+            java.util.Map<String, String> senderCharsets) {
 
         /**
          * MLLP over TLS with client certificates: {@code keystore} is a PKCS#12 file with the

@@ -103,11 +103,19 @@ public class Hl7InboundService implements Hl7Receiver {
             return rawReject(frame, ErrorCode.PAYLOAD_TOO_LARGE, "207",
                     "The message has " + frame.length + " bytes; the limit is " + settings.maxFrameBytes() + ".");
         }
-        Hl7Inbound.Decoded decoded;
-        Hl7Inbound.Parsed parsed;
+        Hl7Inbound.Decoded decodedFirst;
+        Hl7Inbound.Parsed parsedFirst;
         try {
-            decoded = Hl7Inbound.decode(frame, null);
-            parsed = Hl7Inbound.parse(decoded.er7());
+            Hl7Inbound.Decoded decoded = Hl7Inbound.decode(frame, null);
+            Hl7Inbound.Parsed parsed = Hl7Inbound.parse(decoded.er7());
+            // a sender that leaves MSH-18 empty may have a configured default character set
+            Charset senderDefault = senderCharset(parsed);
+            if (senderDefault != null && isBlank(msh18(parsed)) && !senderDefault.equals(decoded.charset())) {
+                decoded = Hl7Inbound.decode(frame, senderDefault);
+                parsed = Hl7Inbound.parse(decoded.er7());
+            }
+            decodedFirst = decoded;
+            parsedFirst = parsed;
         } catch (Hl7InboundException e) {
             log.info("HL7 frame from {} rejected: {}", remoteAddress, e.errorCode().code());
             return rawReject(frame, e.errorCode(), e.hl7ErrorCode(), e.getMessage());
@@ -115,6 +123,8 @@ public class Hl7InboundService implements Hl7Receiver {
             log.info("HL7 frame from {} rejected: unparsable ({})", remoteAddress, e.getClass().getSimpleName());
             return rawReject(frame, ErrorCode.INVALID_REQUEST, "102", "The message could not be parsed.");
         }
+        final Hl7Inbound.Decoded decoded = decodedFirst;
+        final Hl7Inbound.Parsed parsed = parsedFirst;
         Charset charset = decoded.charset();
         Optional<Organization> sender = facilities.find(parsed.sendingFacility())
                 .or(() -> facilities.find(parsed.sendingApplication()));
@@ -268,6 +278,39 @@ public class Hl7InboundService implements Hl7Receiver {
                         ? observation.getValueQuantity().getUnit() : observation.getValueQuantity().getCode())
                 : observation.hasValue() ? observation.getValue().primitiveValue() : "";
         return "- " + name + ": " + (value == null ? "" : value.trim());
+    }
+
+    /** {@code carerelay.hl7.sender-charsets.<MSH-4 or MSH-3>}: the charset of a sender that leaves MSH-18 empty. */
+    private Charset senderCharset(Hl7Inbound.Parsed parsed) {
+        java.util.Map<String, String> configured = settings.senderCharsets();
+        if (configured == null || configured.isEmpty()) {
+            return null;
+        }
+        String name = configured.get(parsed.sendingFacility() == null ? "" : parsed.sendingFacility());
+        if (name == null) {
+            name = configured.get(parsed.sendingApplication() == null ? "" : parsed.sendingApplication());
+        }
+        if (name == null) {
+            return null;
+        }
+        try {
+            return Charset.forName(name.trim());
+        } catch (RuntimeException e) {
+            log.warn("Ignoring unknown character set configured for an HL7 sender");
+            return null;
+        }
+    }
+
+    private static String msh18(Hl7Inbound.Parsed parsed) {
+        try {
+            return new Terser(parsed.message()).get("/MSH-18");
+        } catch (HL7Exception e) {
+            return null;
+        }
+    }
+
+    private static boolean isBlank(String s) {
+        return s == null || s.isBlank();
     }
 
     private static Outcome unsupported(String type) {
