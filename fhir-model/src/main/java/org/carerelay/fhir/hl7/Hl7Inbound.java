@@ -340,7 +340,30 @@ public final class Hl7Inbound {
         context.getParserConfiguration().setValidating(false);
         context.getParserConfiguration().setInvalidObx2Type("ST");
         context.getParserConfiguration().setDefaultObx2Type("ST");
-        return context.getPipeParser();
+        PipeParser parser = context.getPipeParser();
+        warmUp(parser);
+        return parser;
+    }
+
+    /**
+     * HAPI resolves message structures and event maps lazily on first use; concurrent first uses
+     * of a message type were seen to fail now and then. Resolving every supported type once, on one
+     * thread, before the parser is shared, removes that race.
+     */
+    private static void warmUp(PipeParser parser) {
+        String[] types = {"ADT^A01", "ADT^A04", "ADT^A05", "ADT^A08", "ADT^A28", "ADT^A31", "ADT^A40",
+            "MDM^T01", "MDM^T02", "ORU^R01", "ACK^A01"};
+        for (String version : SUPPORTED_VERSIONS) {
+            for (String type : types) {
+                String message = "MSH|^~\\&|W|W|W|W|20260101000000||" + type + "|1|P|" + version + "\r"
+                        + "EVN|A01|20260101000000\rPID|1||1^^^X^PI||N^V\rPV1|1|O\r";
+                try {
+                    parser.parse(message);
+                } catch (Exception e) {
+                    // a structure that does not parse from this stub is resolved on first real use
+                }
+            }
+        }
     }
 
     /**
