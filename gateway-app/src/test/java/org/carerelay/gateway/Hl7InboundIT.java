@@ -229,6 +229,25 @@ class Hl7InboundIT extends GatewayIntegrationTest {
     }
 
     @Test
+    void hugeRepetitionFields_andControlCharactersInMsh10_getAnAR_notAHang() throws Exception {
+        String kvnr = Conversations.kvnr();
+        String repetitions = "~".repeat(300_000);
+        String flood = adt(senderAlias, "FLOOD1", kvnr).replace("^^^KVNR^KVNR~", "^^^KVNR^KVNR" + repetitions + "~");
+        String ack = send(flood, LATIN1);
+        assertThat(Mllp.field(ack, "MSA", 1)).isEqualTo("AR");
+
+        String nul = adt(senderAlias, "A\u0000B", kvnr);
+        String nulAck = send(nul, LATIN1);
+        assertThat(Mllp.field(nulAck, "MSA", 1)).isEqualTo("AR");
+
+        String noPid = msh(senderAlias, "CARERELAY", "ADT^A08^ADT_A01", "NOPID" + UUID.randomUUID().toString().substring(0, 6), "2.5", "")
+                + "EVN|A08|20261128120000\rPV1|1|O\r";
+        String noPidAck = send(noPid, LATIN1);
+        assertThat(Mllp.field(noPidAck, "MSA", 1)).isIn("AR", "AE");
+        assertThat(noPidAck).doesNotContain("internal-error");
+    }
+
+    @Test
     void garbageBytes_getARejectOrACleanClose() throws Exception {
         String ack = Mllp.exchange(HL7_PORT, "das ist kein HL7".getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8, 30_000);
         if (ack != null) {

@@ -103,6 +103,11 @@ public class Hl7InboundService implements Hl7Receiver {
             return rawReject(frame, ErrorCode.PAYLOAD_TOO_LARGE, "207",
                     "The message has " + frame.length + " bytes; the limit is " + settings.maxFrameBytes() + ".");
         }
+        if (tooManyDelimiters(frame)) {
+            log.info("HL7 frame from {} rejected: too many repetitions or components in one segment", remoteAddress);
+            return rawReject(frame, ErrorCode.INVALID_REQUEST, "102",
+                    "A segment has more than " + MAX_DELIMITERS_PER_SEGMENT + " repetition/component separators.");
+        }
         Hl7Inbound.Decoded decodedFirst;
         Hl7Inbound.Parsed parsedFirst;
         try {
@@ -149,6 +154,10 @@ public class Hl7InboundService implements Hl7Receiver {
         }
         Caller caller = Caller.participant(sender.get().getIdElement().getIdPart());
         String senderId = caller.organizationId();
+        if (parsed.controlId() == null || parsed.controlId().isBlank() || parsed.controlId().chars().anyMatch(c -> c < 0x20)) {
+            return ack(parsed, charset, new Outcome(AcknowledgmentCode.AR, ErrorCode.INVALID_REQUEST, "102",
+                    "MSH-10 (message control id) is empty or contains control characters."));
+        }
         Optional<String> previous = previousAck(senderId, parsed.controlId());
         if (previous.isPresent()) {
             log.info("Repeated MSH-10 from {}: original ACK sent again", senderId);
@@ -169,6 +178,11 @@ public class Hl7InboundService implements Hl7Receiver {
                 }
                 return result;
             });
+        } catch (Hl7InboundException e) {
+            outcome = new Outcome(AcknowledgmentCode.AR, e.errorCode(), e.hl7ErrorCode(), e.getMessage());
+        } catch (IllegalArgumentException e) {
+            outcome = new Outcome(AcknowledgmentCode.AE, ErrorCode.INVALID_RESOURCE, "207",
+                    "The message content cannot be mapped: " + truncate(e.getMessage(), 120));
         } catch (GatewayException e) {
             outcome = new Outcome(e.errorCode().httpStatus() >= 500 ? AcknowledgmentCode.AR : AcknowledgmentCode.AE,
                     e.errorCode(), e.errorCode().hl7ErrorCode(), e.getMessage());
@@ -374,6 +388,27 @@ public class Hl7InboundService implements Hl7Receiver {
     }
 
     private static final InMemoryIDGenerator ID_GENERATOR = new InMemoryIDGenerator();
+
+    /**
+     * HAPI's parsing and our mapping grow faster than linearly with the number of repetitions and
+     * components in one field; real messages have a few hundred at most. Far more is refused before
+     * parsing, so a crafted frame cannot tie up memory or a thread.
+     */
+    static final int MAX_DELIMITERS_PER_SEGMENT = 5_000;
+
+    static boolean tooManyDelimiters(byte[] frame) {
+        int count = 0;
+        for (byte b : frame) {
+            if (b == '\r' || b == '\n') {
+                count = 0;
+            } else if (b == '~' || b == '^' || b == '&') {
+                if (++count > MAX_DELIMITERS_PER_SEGMENT) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
 
     /** HL7 table 0357 (message error condition codes). */
     static final java.util.Map<String, String> TABLE_0357 = java.util.Map.ofEntries(
