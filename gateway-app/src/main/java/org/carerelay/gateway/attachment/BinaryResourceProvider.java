@@ -44,7 +44,7 @@ public class BinaryResourceProvider implements IResourceProvider {
             throw new GatewayException(ErrorCode.FORBIDDEN, "Only registered participants upload attachments.");
         }
         AttachmentService.Stored stored = attachments.store(binary.getContentType(), binary.getData(), caller.organizationId());
-        audit.success("attachment-upload", AuditEventAction.C, caller, request.getServletRequest().getRemoteAddr(),
+        audit.success("attachment-upload", AuditEventAction.C, caller, Caller.clientAddress(request),
                 "Binary/" + stored.id());
         Binary result = new Binary();
         result.setId(new IdType("Binary", stored.id(), "1"));
@@ -57,12 +57,12 @@ public class BinaryResourceProvider implements IResourceProvider {
         Caller caller = Caller.of(request);
         String binaryId = id.getIdPart();
         if (!caller.isParticipant() || !attachments.canRead(binaryId, caller.organizationId())) {
-            audit.failure("attachment-read", AuditEventAction.R, caller, request.getServletRequest().getRemoteAddr(),
+            audit.failure("attachment-read", AuditEventAction.R, caller, Caller.clientAddress(request),
                     "Binary/" + binaryId, "not visible");
             throw new ResourceNotFoundException(id);
         }
         AttachmentService.Content content = attachments.load(binaryId);
-        audit.success("attachment-read", AuditEventAction.R, caller, request.getServletRequest().getRemoteAddr(), "Binary/" + binaryId);
+        audit.success("attachment-read", AuditEventAction.R, caller, Caller.clientAddress(request), "Binary/" + binaryId);
         Binary binary = new Binary();
         binary.setId(new IdType("Binary", binaryId, "1"));
         binary.setContentType(content.contentType());

@@ -5,7 +5,6 @@ import ca.uhn.fhir.interceptor.api.Interceptor;
 import ca.uhn.fhir.interceptor.api.Pointcut;
 import ca.uhn.fhir.rest.api.RestOperationTypeEnum;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
-import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
 import java.util.Set;
 import org.carerelay.gateway.security.Caller;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
@@ -34,8 +33,7 @@ public class ReadAuditInterceptor {
         if (type == null || !DIRECTORY.contains(type) || op == null) {
             return;
         }
-        String address = request instanceof ServletRequestDetails srd && srd.getServletRequest() != null
-                ? srd.getServletRequest().getRemoteAddr() : null;
+        String address = Caller.clientAddress(request);
         Caller caller = Caller.of(request);
         switch (op) {
             case READ, VREAD -> audit.success("directory-read", AuditEventAction.R, caller, address,

@@ -69,9 +69,6 @@ public class ConsentService {
         return caller;
     }
 
-    static String address(ServletRequestDetails request) {
-        return request.getServletRequest() == null ? null : request.getServletRequest().getRemoteAddr();
-    }
 
     /** Upload: a new Consent, or a new version of the patient's active one. */
     @Transactional
@@ -96,7 +93,7 @@ public class ConsentService {
         String consentId = saved.getIdElement().getIdPart();
         consents.setCurrent(patientId, consentId, true, actors);
         audit.success(newVersion ? "consent-new-version" : "consent-upload", newVersion ? AuditEventAction.U : AuditEventAction.C,
-                caller, address(request), "Consent/" + consentId);
+                caller, Caller.clientAddress(request), "Consent/" + consentId);
         return new MethodOutcome(saved.getIdElement(), !newVersion).setResource(saved);
     }
 
@@ -125,7 +122,7 @@ public class ConsentService {
         List<String> actors = checkContent(consent);
         Consent saved = store.update(consent);
         consents.setCurrent(patientId, id, true, actors);
-        audit.success("consent-new-version", AuditEventAction.U, caller, address(request), "Consent/" + id);
+        audit.success("consent-new-version", AuditEventAction.U, caller, Caller.clientAddress(request), "Consent/" + id);
         return new MethodOutcome(saved.getIdElement(), false).setResource(saved);
     }
 
@@ -155,7 +152,7 @@ public class ConsentService {
         ConsentState state = consents.stateOf(patientId);
         consents.setCurrent(patientId, saved.getIdElement().getIdPart(), false, state.actors());
         consents.recordRevocation(patientId, saved.getIdElement().getIdPart(), now, caller.auditName(), reason);
-        audit.success("consent-revoked", AuditEventAction.U, caller, address(request), "Consent/" + saved.getIdElement().getIdPart());
+        audit.success("consent-revoked", AuditEventAction.U, caller, Caller.clientAddress(request), "Consent/" + saved.getIdElement().getIdPart());
         return saved;
     }
 
@@ -165,10 +162,10 @@ public class ConsentService {
         try {
             consent = requireVisible(id, caller);
         } catch (ResourceNotFoundException e) {
-            audit.failure("consent-read", AuditEventAction.R, caller, address(request), "Consent/" + id, "not visible");
+            audit.failure("consent-read", AuditEventAction.R, caller, Caller.clientAddress(request), "Consent/" + id, "not visible");
             throw e;
         }
-        audit.success("consent-read", AuditEventAction.R, caller, address(request), "Consent/" + id);
+        audit.success("consent-read", AuditEventAction.R, caller, Caller.clientAddress(request), "Consent/" + id);
         return consent;
     }
 
@@ -200,7 +197,7 @@ public class ConsentService {
             params.put("status", status);
         }
         List<Consent> result = store.search(Consent.class, where.toString(), params, 100, 0);
-        audit.success("consent-search", AuditEventAction.R, caller, address(request), patientId == null ? null : "Patient/" + patientId);
+        audit.success("consent-search", AuditEventAction.R, caller, Caller.clientAddress(request), patientId == null ? null : "Patient/" + patientId);
         return result;
     }
 

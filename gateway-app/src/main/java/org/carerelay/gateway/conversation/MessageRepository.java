@@ -99,10 +99,6 @@ public class MessageRepository {
                 .params(messageId, organizationId).query(Timestamp.class).single().toInstant();
     }
 
-    public Optional<Row> conversationHeaderOf(String messageId, String viewer) {
-        return findVisible(messageId, viewer);
-    }
-
     private static Row row(java.sql.ResultSet rs, int i) throws java.sql.SQLException {
         Timestamp masked = rs.getTimestamp(9);
         Timestamp read = rs.getTimestamp(10);

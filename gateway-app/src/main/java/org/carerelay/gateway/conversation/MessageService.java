@@ -74,9 +74,6 @@ public class MessageService {
         this.fhirContext = fhirContext;
     }
 
-    static String address(ServletRequestDetails request) {
-        return request.getServletRequest() == null ? null : request.getServletRequest().getRemoteAddr();
-    }
 
     static Caller requireParticipant(ServletRequestDetails request) {
         Caller caller = Caller.of(request);
@@ -89,7 +86,7 @@ public class MessageService {
 
     @Transactional
     public MethodOutcome accept(Communication message, ServletRequestDetails request) {
-        return accept(message, requireParticipant(request), address(request));
+        return accept(message, requireParticipant(request), Caller.clientAddress(request));
     }
 
     /**
@@ -328,11 +325,11 @@ public class MessageService {
     public Communication read(String id, ServletRequestDetails request) {
         Caller caller = requireParticipant(request);
         MessageRepository.Row row = messages.findVisible(id, caller.organizationId()).orElseThrow(() -> {
-            audit.failure("message-read", AuditEventAction.R, caller, address(request), "Communication/" + id, "not visible");
+            audit.failure("message-read", AuditEventAction.R, caller, Caller.clientAddress(request), "Communication/" + id, "not visible");
             return new ResourceNotFoundException(new IdType("Communication", id));
         });
         Communication shown = present(row);
-        audit.success(row.masked() ? "message-read-masked" : "message-read", AuditEventAction.R, caller, address(request),
+        audit.success(row.masked() ? "message-read-masked" : "message-read", AuditEventAction.R, caller, Caller.clientAddress(request),
                 "Communication/" + id);
         return shown;
     }
@@ -342,7 +339,7 @@ public class MessageService {
         MessageQuery.Sql sql = query.toSql(caller.organizationId());
         List<MessageRepository.Row> rows = messages.search(sql.where(), sql.params(), caller.organizationId(), sql.limit(), sql.offset());
         List<Communication> result = rows.stream().map(this::present).toList();
-        audit.success("message-search", AuditEventAction.R, caller, address(request),
+        audit.success("message-search", AuditEventAction.R, caller, Caller.clientAddress(request),
                 query.patient() == null ? null : "Patient/" + query.patient());
         return result;
     }
@@ -376,7 +373,7 @@ public class MessageService {
             throw new GatewayException(ErrorCode.INVALID_REQUEST, "Only a recipient marks a message as read.");
         }
         Instant readAt = messages.markRead(id, caller.organizationId());
-        audit.success("message-mark-read", AuditEventAction.U, caller, address(request), "Communication/" + id);
+        audit.success("message-mark-read", AuditEventAction.U, caller, Caller.clientAddress(request), "Communication/" + id);
         var out = new org.hl7.fhir.r4.model.Parameters();
         out.addParameter().setName("communication").setValue(new Reference("Communication/" + id));
         out.addParameter().setName("readAt").setValue(new org.hl7.fhir.r4.model.InstantType(Date.from(readAt)));
@@ -393,7 +390,7 @@ public class MessageService {
         MessageRepository.Row row = messages.find(id).orElseThrow(() -> new ResourceNotFoundException(new IdType("Communication", id)));
         Communication original = decrypt(row);
         audit.record(new AuditService.Entry("message-unmask", AuditEventAction.R,
-                org.hl7.fhir.r4.model.AuditEvent.AuditEventOutcome._0, caller.auditName(), address(request),
+                org.hl7.fhir.r4.model.AuditEvent.AuditEventOutcome._0, caller.auditName(), Caller.clientAddress(request),
                 "Communication/" + id, "Reason: " + reason.strip()));
         return original;
     }

@@ -17,7 +17,6 @@ import ca.uhn.fhir.rest.param.StringParam;
 import ca.uhn.fhir.rest.param.TokenParam;
 import ca.uhn.fhir.rest.server.IResourceProvider;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
-import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
 import java.util.List;
 import org.carerelay.fhir.ErrorCode;
 import org.carerelay.gateway.audit.AuditService;
@@ -129,7 +128,7 @@ public class EndpointResourceProvider implements IResourceProvider {
     }
 
     private void auditChange(RequestDetails request, AuditEventAction action, Endpoint saved) {
-        String address = request instanceof ServletRequestDetails srd ? srd.getServletRequest().getRemoteAddr() : null;
+        String address = Caller.clientAddress(request);
         audit.success("directory-change", action, Caller.of(request), address, "Endpoint/" + saved.getIdElement().getIdPart());
     }
 

@@ -161,7 +161,7 @@ public class OrganizationResourceProvider implements IResourceProvider {
             @OperationParam(name = "email", min = 0, max = 1) StringType email,
             @OperationParam(name = "code", min = 0, max = 1) StringType code,
             ServletRequestDetails request) {
-        String address = request.getServletRequest().getRemoteAddr();
+        String address = Caller.clientAddress(request);
         if (code != null && code.hasValue()) {
             return registration.confirm(id.getIdPart(), code.getValue(), email == null ? null : email.getValue(), address);
         }
@@ -174,12 +174,12 @@ public class OrganizationResourceProvider implements IResourceProvider {
 
     @Operation(name = "$rotate-token", idempotent = false)
     public Parameters rotateToken(@IdParam IdType id, ServletRequestDetails request) {
-        return registration.rotateToken(id.getIdPart(), Caller.of(request), request.getServletRequest().getRemoteAddr());
+        return registration.rotateToken(id.getIdPart(), Caller.of(request), Caller.clientAddress(request));
     }
 
     @Operation(name = "$deregister", idempotent = false)
     public Parameters deregister(@IdParam IdType id, ServletRequestDetails request) {
-        return registration.deregister(id.getIdPart(), Caller.of(request), request.getServletRequest().getRemoteAddr());
+        return registration.deregister(id.getIdPart(), Caller.of(request), Caller.clientAddress(request));
     }
 
     /**
@@ -196,7 +196,7 @@ public class OrganizationResourceProvider implements IResourceProvider {
         try (Reader reader = new InputStreamReader(request.getServletRequest().getInputStream(), StandardCharsets.UTF_8)) {
             DirectoryImportService.Result result = importer.importCsv(reader, "api");
             audit.success("directory-import", AuditEventAction.C, Caller.of(request),
-                    request.getServletRequest().getRemoteAddr(), null);
+                    Caller.clientAddress(request), null);
             Parameters out = new Parameters();
             out.addParameter("created", result.created());
             out.addParameter("updated", result.updated());
@@ -207,7 +207,7 @@ public class OrganizationResourceProvider implements IResourceProvider {
     }
 
     private void auditChange(RequestDetails request, AuditEventAction action, Organization saved) {
-        String address = request instanceof ServletRequestDetails srd ? srd.getServletRequest().getRemoteAddr() : null;
+        String address = Caller.clientAddress(request);
         audit.success("directory-change", action, Caller.of(request), address,
                 "Organization/" + saved.getIdElement().getIdPart());
     }

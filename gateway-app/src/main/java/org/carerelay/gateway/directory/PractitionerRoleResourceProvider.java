@@ -16,7 +16,6 @@ import ca.uhn.fhir.rest.param.ReferenceParam;
 import ca.uhn.fhir.rest.param.TokenParam;
 import ca.uhn.fhir.rest.server.IResourceProvider;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
-import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
 import java.util.List;
 import org.carerelay.fhir.ErrorCode;
 import org.carerelay.gateway.audit.AuditService;
@@ -26,8 +25,6 @@ import org.carerelay.gateway.store.ResourceStore;
 import org.carerelay.gateway.store.SearchBuilder;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
 import org.hl7.fhir.r4.model.IdType;
-import org.hl7.fhir.r4.model.Organization;
-import org.hl7.fhir.r4.model.Practitioner;
 import org.hl7.fhir.r4.model.PractitionerRole;
 import org.springframework.stereotype.Component;
 
@@ -109,10 +106,7 @@ public class PractitionerRoleResourceProvider implements IResourceProvider {
     }
 
     private void auditChange(RequestDetails request, AuditEventAction action, PractitionerRole saved) {
-        String address = request instanceof ServletRequestDetails srd ? srd.getServletRequest().getRemoteAddr() : null;
+        String address = Caller.clientAddress(request);
         audit.success("directory-change", action, Caller.of(request), address, "PractitionerRole/" + saved.getIdElement().getIdPart());
     }
-
-    @SuppressWarnings("unused")
-    private static final Class<?>[] REFERENCED = {Organization.class, Practitioner.class};
 }

@@ -78,13 +78,10 @@ public class PatientService {
         return caller;
     }
 
-    static String address(ServletRequestDetails request) {
-        return request.getServletRequest() == null ? null : request.getServletRequest().getRemoteAddr();
-    }
 
     @Transactional
     public MethodOutcome create(Patient patient, String conditionalUrl, ServletRequestDetails request) {
-        return create(patient, conditionalUrl, requireParticipant(request), address(request));
+        return create(patient, conditionalUrl, requireParticipant(request), Caller.clientAddress(request));
     }
 
     @Transactional
@@ -148,7 +145,7 @@ public class PatientService {
             }
         }
         Patient saved = store.update(patient);
-        audit.success("patient-update", AuditEventAction.U, caller, address(request), "Patient/" + id);
+        audit.success("patient-update", AuditEventAction.U, caller, Caller.clientAddress(request), "Patient/" + id);
         decorate(saved);
         return new MethodOutcome(saved.getIdElement(), false).setResource(saved);
     }
@@ -284,7 +281,7 @@ public class PatientService {
         int limit = count == null ? 50 : Math.max(0, Math.min(count, 500));
         List<Patient> result = store.search(Patient.class, sb.sql(), params, limit, offset == null ? 0 : Math.max(0, offset));
         result.forEach(this::decorate);
-        audit.success("patient-search", AuditEventAction.R, caller, address(request), null);
+        audit.success("patient-search", AuditEventAction.R, caller, Caller.clientAddress(request), null);
         return result;
     }
 
@@ -297,7 +294,7 @@ public class PatientService {
         String requester = directory.findOrganization(caller.organizationId()).map(o -> o.getName()).orElse(null);
         byte[] pdf = ConsentTemplatePdf.render(new ConsentTemplatePdf.Form(props.operator().name(), props.operator().address(),
                 name, birthDate, kvnrOf(patient).orElse(null), requester, LocalDate.now(ZoneId.of("Europe/Berlin"))));
-        audit.success("consent-template", AuditEventAction.R, caller, address(request), "Patient/" + id);
+        audit.success("consent-template", AuditEventAction.R, caller, Caller.clientAddress(request), "Patient/" + id);
         return pdf;
     }
 

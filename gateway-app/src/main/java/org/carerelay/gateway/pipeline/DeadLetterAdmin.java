@@ -80,7 +80,7 @@ public class DeadLetterAdmin {
             Integer count = jms.browse(dlq, (session, browser) -> Collections.list(browser.getEnumeration()).size());
             out.addParameter().setName("mailDeadLetters").setValue(new IntegerType(count == null ? 0 : count));
         }
-        audit.success("dead-letters-list", AuditEventAction.R, Caller.of(request), address(request), null);
+        audit.success("dead-letters-list", AuditEventAction.R, Caller.of(request), Caller.clientAddress(request), null);
         return out;
     }
 
@@ -124,14 +124,11 @@ public class DeadLetterAdmin {
                 moved++;
             }
         }
-        audit.success("dead-letters-retry", AuditEventAction.E, Caller.of(request), address(request), null);
+        audit.success("dead-letters-retry", AuditEventAction.E, Caller.of(request), Caller.clientAddress(request), null);
         Parameters out = new Parameters();
         out.addParameter().setName("retried").setValue(new IntegerType(moved));
         return out;
     }
 
-    private static String address(ServletRequestDetails request) {
-        return request.getServletRequest() == null ? null : request.getServletRequest().getRemoteAddr();
-    }
 
 }

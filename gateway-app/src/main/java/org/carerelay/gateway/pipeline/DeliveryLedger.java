@@ -44,11 +44,6 @@ public class DeliveryLedger {
                 .params(messageId, recipient).query(DeliveryLedger::row).optional();
     }
 
-    public List<Entry> forMessage(String messageId) {
-        return jdbc.sql("select " + COLUMNS + " from delivery where message_id = ? order by recipient_org")
-                .param(messageId).query(DeliveryLedger::row).list();
-    }
-
     public void insert(String messageId, String recipient, String channel, String state, String detail) {
         Timestamp now = Timestamp.from(Instant.now());
         jdbc.sql("""

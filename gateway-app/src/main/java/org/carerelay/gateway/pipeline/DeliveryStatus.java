@@ -58,7 +58,7 @@ public class DeliveryStatus {
             entry.map(DeliveryLedger.Entry::detail).ifPresent(d -> part.addPart().setName("detail").setValue(new StringType(d)));
         }
         audit.success("delivery-status", AuditEventAction.R, caller,
-                request.getServletRequest() == null ? null : request.getServletRequest().getRemoteAddr(), "Communication/" + messageId);
+                Caller.clientAddress(request), "Communication/" + messageId);
         return out;
     }
 }

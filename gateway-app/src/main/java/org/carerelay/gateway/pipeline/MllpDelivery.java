@@ -72,10 +72,10 @@ public class MllpDelivery {
             }
         }
         Organization from = directory.findOrganization(context.message().senderOrg()).orElse(null);
-        String er7 = CommunicationToMdm.encode(CommunicationToMdm.map(new CommunicationToMdm.Input(communication, patient,
+        var mdm = CommunicationToMdm.map(new CommunicationToMdm.Input(communication, patient,
                 contents, "CareRelay", facility(from), "", facility(context.recipient()),
-                controlId(context.message().id(), context.recipient().getIdElement().getIdPart()), Instant.now())));
-        MllpSender.Result result = sender.send(address.getHost(), address.getPort(), er7);
+                controlId(context.message().id(), context.recipient().getIdElement().getIdPart()), Instant.now()));
+        MllpSender.Result result = sender.send(address.getHost(), address.getPort(), mdm);
         return switch (result.outcome()) {
             case ACCEPTED -> DeliveryAttempt.Outcome.delivered("MLLP " + result.ackCode());
             case REJECTED -> DeliveryAttempt.Outcome.permanentFailure("MLLP " + result.ackCode()

@@ -289,14 +289,7 @@ public class RegistrationService {
     }
 
     private LetterPdf.Letter letter(Organization org, String code, Instant expires) {
-        String operator = props.operator().name()
-                + (props.operator().address() == null || props.operator().address().isBlank() ? "" : "\n" + props.operator().address());
-        StringBuilder recipient = new StringBuilder(org.getName());
-        org.getAddress().stream().findFirst().ifPresent(a -> {
-            a.getLine().forEach(l -> recipient.append('\n').append(l.getValue()));
-            recipient.append('\n').append(a.hasPostalCode() ? a.getPostalCode() + " " : "").append(a.hasCity() ? a.getCity() : "");
-        });
-        return new LetterPdf.Letter(operator, recipient.toString().trim(),
+        return new LetterPdf.Letter(operatorBlock(), recipientBlock(org),
                 "Registrierung bei CareRelay – Ihr Einmalcode",
                 List.of("Sehr geehrte Damen und Herren,",
                         "für Ihre Einrichtung wurde die Teilnahme am sicheren Nachrichtenaustausch CareRelay beantragt. "

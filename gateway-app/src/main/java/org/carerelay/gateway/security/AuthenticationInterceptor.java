@@ -5,7 +5,6 @@ import ca.uhn.fhir.interceptor.api.Interceptor;
 import ca.uhn.fhir.interceptor.api.Pointcut;
 import ca.uhn.fhir.rest.api.RestOperationTypeEnum;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
-import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
 import java.util.Optional;
 import org.carerelay.fhir.ErrorCode;
 import org.carerelay.gateway.audit.AuditService;
@@ -47,13 +46,14 @@ public class AuthenticationInterceptor {
             }
             throw new GatewayException(ErrorCode.UNAUTHENTICATED, "Send Authorization: Bearer <token>.");
         }
-        String address = clientAddress(request);
-        if (limiter.isBlocked(address)) {
-            throw new GatewayException(ErrorCode.RATE_LIMITED,
-                    "Too many failed authentication attempts from this address; try again later.");
-        }
         Optional<Caller> caller = resolve(header);
         if (caller.isEmpty()) {
+            // only failures are counted and limited, so a valid token costs no extra query
+            String address = Caller.clientAddress(request);
+            if (limiter.isBlocked(address)) {
+                throw new GatewayException(ErrorCode.RATE_LIMITED,
+                        "Too many failed authentication attempts from this address; try again later.");
+            }
             limiter.recordFailure(address);
             audit.authenticationFailed(address, request.getRequestPath());
             throw new GatewayException(ErrorCode.UNAUTHENTICATED, "The bearer token is not valid.");
@@ -82,10 +82,4 @@ public class AuthenticationInterceptor {
                 && "$register".equals(request.getOperation());
     }
 
-    static String clientAddress(RequestDetails request) {
-        if (request instanceof ServletRequestDetails srd && srd.getServletRequest() != null) {
-            return srd.getServletRequest().getRemoteAddr();
-        }
-        return "unknown";
-    }
 }

@@ -43,6 +43,14 @@ public record Caller(Kind kind, String organizationId) {
         return caller instanceof Caller c ? c : ANONYMOUS;
     }
 
+    /** The client's address (behind a proxy: as resolved by the forward-headers strategy). */
+    public static String clientAddress(RequestDetails request) {
+        if (request instanceof ca.uhn.fhir.rest.server.servlet.ServletRequestDetails srd && srd.getServletRequest() != null) {
+            return srd.getServletRequest().getRemoteAddr();
+        }
+        return null;
+    }
+
     public void requireAdmin() {
         if (!isAdmin()) {
             throw new GatewayException(ErrorCode.FORBIDDEN, "This operation is reserved to the operator.");

@@ -130,7 +130,30 @@ public final class MllpSender implements AutoCloseable {
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("invalid port " + port);
         }
-        Message message = parseOutgoing(er7);
+        return send(host, port, parseOutgoing(er7));
+    }
+
+    /**
+     * Sends an already built message (e.g. from the FHIR mapping) without encoding and re-parsing
+     * it first; it is encoded once, on the wire.
+     *
+     * @throws IllegalArgumentException if the message has no MSH-10
+     */
+    public Result send(String host, int port, Message message) {
+        if (executor.isShutdown()) {
+            throw new IllegalStateException("MllpSender is closed");
+        }
+        if (host == null || host.isBlank() || port < 1 || port > 65535) {
+            throw new IllegalArgumentException("host and port are required");
+        }
+        try {
+            String controlId = new Terser(message).get("/MSH-10");
+            if (controlId == null || controlId.isBlank()) {
+                throw new IllegalArgumentException("message has no MSH-10 (message control id)");
+            }
+        } catch (HL7Exception e) {
+            throw new IllegalArgumentException("message has no readable MSH-10");
+        }
 
         Socket socket = new Socket();
         try {
