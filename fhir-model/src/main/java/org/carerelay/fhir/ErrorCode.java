@@ -39,6 +39,9 @@ public enum ErrorCode {
     CSV_INVALID("csv-invalid", 422, "invalid", "207", "The CSV file is not valid; nothing was imported."),
     DUPLICATE_IDENTIFIER("duplicate-identifier", 409, "duplicate", "205",
             "Another directory entry already carries this identifier."),
+    CERTIFICATE_INVALID("certificate-invalid", 422, "invalid", "207", "The certificate is not usable for encryption."),
+    ENCRYPTION_CERTIFICATE_MISSING("encryption-certificate-missing", 406, "not-supported", "207",
+            "No usable encryption certificate is registered for the caller's organisation."),
     // --- messaging (used by conversations, consent and delivery)
     CONSENT_MISSING("consent-missing", 422, "business-rule", "207", "The patient has no active consent."),
     CONSENT_REVOKED("consent-revoked", 422, "business-rule", "207", "The patient's consent was revoked."),

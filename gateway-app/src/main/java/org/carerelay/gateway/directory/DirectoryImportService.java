@@ -64,6 +64,7 @@ public class DirectoryImportService {
                 if (existing.isPresent()) {
                     org.setId(existing.get().getIdElement().getIdPart());
                     org.setEndpoint(existing.get().getEndpoint());
+                    org.getExtension().addAll(existing.get().getExtensionsByUrl(DirectoryService.EXT_ENCRYPTION_CERTIFICATE));
                     directory.saveOrganization(org, false);
                     updated++;
                 } else {

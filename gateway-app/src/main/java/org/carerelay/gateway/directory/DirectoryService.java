@@ -1,7 +1,15 @@
 package org.carerelay.gateway.directory;
 
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
+import java.io.ByteArrayInputStream;
+import java.security.cert.CertificateEncodingException;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -13,9 +21,12 @@ import org.carerelay.gateway.fhir.GatewayException;
 import org.carerelay.gateway.registration.ParticipantRepository;
 import org.carerelay.gateway.store.ResourceStore;
 import org.carerelay.gateway.store.SearchBuilder;
+import org.carerelay.routes.crypto.EncryptionCertificates;
+import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.BooleanType;
 import org.hl7.fhir.r4.model.ContactPoint;
 import org.hl7.fhir.r4.model.Endpoint;
+import org.hl7.fhir.r4.model.Extension;
 import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.Organization;
 import org.hl7.fhir.r4.model.Reference;
@@ -28,6 +39,14 @@ public class DirectoryService {
 
     /** Identifier systems that must be unique across organisations. */
     static final Set<String> UNIQUE_SYSTEMS = Set.of(Systems.IKNR, Systems.BSNR, Systems.TELEMATIK_ID, Systems.HL7_FACILITY);
+
+    /**
+     * The participant's encryption certificate on its Organization: {@code valueAttachment} with
+     * {@code contentType} {@value #CERTIFICATE_CONTENT_TYPE}, {@code data} = the DER bytes and
+     * {@code title} = the subject DN. At most one per organisation.
+     */
+    public static final String EXT_ENCRYPTION_CERTIFICATE = "https://fhir.carerelay.org/StructureDefinition/encryption-certificate";
+    public static final String CERTIFICATE_CONTENT_TYPE = "application/pkix-cert";
 
     private final ResourceStore store;
     private final ParticipantRepository participants;
@@ -77,7 +96,151 @@ public class DirectoryService {
                 throw new GatewayException(ErrorCode.INVALID_RESOURCE, "A BSNR has 9 digits.");
             }
         }
+        validateEncryptionCertificate(org);
         checkUniqueIdentifiers(org);
+    }
+
+    /**
+     * At most one encryption-certificate extension, a {@code valueAttachment} whose data is one
+     * X.509 certificate. A certificate that is new or differs from the stored one must pass
+     * {@link EncryptionCertificates#parse} (valid now, suitable key); the one already stored is
+     * not re-checked, so an entry whose certificate has since expired can still be saved
+     * (deactivated, renamed) — deliveries check validity themselves.
+     */
+    private void validateEncryptionCertificate(Organization org) {
+        List<Extension> extensions = org.getExtensionsByUrl(EXT_ENCRYPTION_CERTIFICATE);
+        if (extensions.isEmpty()) {
+            return;
+        }
+        if (extensions.size() > 1) {
+            throw new GatewayException(ErrorCode.CERTIFICATE_INVALID, "An organisation has at most one encryption certificate.");
+        }
+        if (!(extensions.get(0).getValue() instanceof Attachment attachment) || !attachment.hasData()) {
+            throw new GatewayException(ErrorCode.CERTIFICATE_INVALID,
+                    "The encryption-certificate extension needs a valueAttachment with the certificate as data.");
+        }
+        if (attachment.hasContentType() && !CERTIFICATE_CONTENT_TYPE.equals(baseMediaType(attachment.getContentType()))) {
+            throw new GatewayException(ErrorCode.CERTIFICATE_INVALID,
+                    "The encryption certificate's contentType must be " + CERTIFICATE_CONTENT_TYPE + ".");
+        }
+        byte[] data = attachment.getData();
+        String id = org.getIdElement().getIdPart();
+        byte[] stored = id == null ? null
+                : findOrganization(id).flatMap(DirectoryService::encryptionCertificateExtension)
+                        .map(e -> ((Attachment) e.getValue()).getData()).orElse(null);
+        if (stored != null && Arrays.equals(stored, data)) {
+            return;
+        }
+        checkEncryptionCertificate(data, Instant.now());
+    }
+
+    /**
+     * Parses and checks a certificate offered for encryption (PEM or DER).
+     *
+     * @throws GatewayException {@code certificate-invalid} (422) saying what is wrong
+     */
+    public static X509Certificate checkEncryptionCertificate(byte[] pemOrDer, Instant now) {
+        try {
+            return EncryptionCertificates.parse(pemOrDer, now);
+        } catch (IllegalArgumentException e) {
+            throw new GatewayException(ErrorCode.CERTIFICATE_INVALID, e.getMessage());
+        }
+    }
+
+    /** The extension value that stores {@code certificate}: DER, content type and subject DN. */
+    public static Attachment encryptionCertificateAttachment(X509Certificate certificate) {
+        try {
+            return new Attachment().setContentType(CERTIFICATE_CONTENT_TYPE).setData(certificate.getEncoded())
+                    .setTitle(certificate.getSubjectX500Principal().getName());
+        } catch (CertificateEncodingException e) {
+            throw new IllegalStateException("certificate cannot be encoded", e);
+        }
+    }
+
+    /**
+     * Stores the certificate as DER with content type and subject DN, whatever form (PEM or DER
+     * bytes, with or without title) the operator sent. Leaves unparseable data for
+     * {@link #validate} to refuse.
+     */
+    private static void normalizeEncryptionCertificate(Organization org) {
+        List<Extension> extensions = org.getExtensionsByUrl(EXT_ENCRYPTION_CERTIFICATE);
+        if (extensions.size() != 1 || !(extensions.get(0).getValue() instanceof Attachment attachment) || !attachment.hasData()) {
+            return;
+        }
+        if (attachment.hasContentType() && !CERTIFICATE_CONTENT_TYPE.equals(baseMediaType(attachment.getContentType()))) {
+            return;
+        }
+        try {
+            var certificates = CertificateFactory.getInstance("X.509").generateCertificates(new ByteArrayInputStream(attachment.getData()));
+            if (certificates.size() == 1 && certificates.iterator().next() instanceof X509Certificate certificate) {
+                Attachment normalized = encryptionCertificateAttachment(certificate);
+                attachment.setContentType(normalized.getContentType()).setData(normalized.getData()).setTitle(normalized.getTitle());
+            }
+        } catch (CertificateException | RuntimeException e) {
+            // refused by validate with the reason
+        }
+    }
+
+    private static String baseMediaType(String contentType) {
+        int semicolon = contentType.indexOf(';');
+        return (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).trim().toLowerCase(Locale.ROOT);
+    }
+
+    private static Optional<Extension> encryptionCertificateExtension(Organization org) {
+        return org.getExtensionsByUrl(EXT_ENCRYPTION_CERTIFICATE).stream().findFirst();
+    }
+
+    private static X509Certificate readCertificate(byte[] pemOrDer) throws CertificateException {
+        return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(pemOrDer));
+    }
+
+    /**
+     * The encryption certificate an organisation registered, for enveloping its attachments (CMS).
+     * Validity is not checked here: check it at delivery time with
+     * {@link EncryptionCertificates#check}. Empty when the organisation is unknown or has none.
+     *
+     * @throws IllegalStateException when the stored certificate cannot be read (never stored so
+     *         by the gateway; deliveries must not fall back to sending unencrypted)
+     */
+    public Optional<X509Certificate> encryptionCertificate(String organizationId) {
+        return findOrganization(organizationId).flatMap(DirectoryService::encryptionCertificateExtension).map(extension -> {
+            try {
+                if (extension.getValue() instanceof Attachment attachment && attachment.hasData()) {
+                    return readCertificate(attachment.getData());
+                }
+            } catch (CertificateException | RuntimeException e) {
+                throw new IllegalStateException("The encryption certificate of Organization/" + organizationId + " is unreadable.", e);
+            }
+            throw new IllegalStateException("The encryption certificate of Organization/" + organizationId + " has no data.");
+        });
+    }
+
+    /**
+     * Registers {@code pemOrDer} (checked with {@link EncryptionCertificates#parse}) as the
+     * organisation's encryption certificate, replacing any earlier one; a new version of the entry.
+     */
+    @Transactional
+    public Organization setEncryptionCertificate(String organizationId, byte[] pemOrDer) {
+        Organization org = requireOrganization(organizationId);
+        X509Certificate certificate = checkEncryptionCertificate(pemOrDer, Instant.now());
+        org.getExtension().removeIf(e -> EXT_ENCRYPTION_CERTIFICATE.equals(e.getUrl()));
+        org.addExtension(EXT_ENCRYPTION_CERTIFICATE, encryptionCertificateAttachment(certificate));
+        return saveOrganization(org, false);
+    }
+
+    /**
+     * Removes the organisation's encryption certificate (a new version of the entry); the entry as
+     * it is when there is none. Not re-validated: taking the certificate away cannot make an entry
+     * invalid, and deregistration must not fail over unrelated directory data.
+     */
+    @Transactional
+    public Organization removeEncryptionCertificate(String organizationId) {
+        Organization org = requireOrganization(organizationId);
+        if (!org.getExtension().removeIf(e -> EXT_ENCRYPTION_CERTIFICATE.equals(e.getUrl()))) {
+            return org;
+        }
+        stripComputed(org);
+        return store.update(org);
     }
 
     private void checkUniqueIdentifiers(Organization org) {
@@ -120,6 +283,7 @@ public class DirectoryService {
     @Transactional
     public Organization saveOrganization(Organization org, boolean create) {
         stripComputed(org);
+        normalizeEncryptionCertificate(org);
         validate(org);
         return create ? store.create(org) : store.update(org);
     }

@@ -25,17 +25,24 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.carerelay.fhir.ErrorCode;
 import org.carerelay.gateway.audit.AuditService;
+import org.carerelay.gateway.audit.AuditService.Entry;
 import org.carerelay.gateway.fhir.GatewayException;
 import org.carerelay.gateway.registration.RegistrationService;
 import org.carerelay.gateway.security.Caller;
 import org.carerelay.gateway.store.ResourceStore;
 import org.carerelay.gateway.store.SearchBuilder;
+import org.hl7.fhir.instance.model.api.IBase;
+import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
+import org.hl7.fhir.r4.model.AuditEvent.AuditEventOutcome;
+import org.hl7.fhir.r4.model.Base64BinaryType;
+import org.hl7.fhir.r4.model.BooleanType;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Organization;
 import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.StringType;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * The directory of organisations (registered or not), plus registration and the CSV import.
@@ -46,20 +53,24 @@ public class OrganizationResourceProvider implements IResourceProvider {
 
     private static final int DEFAULT_COUNT = 50;
     private static final int MAX_COUNT = 500;
+    /** Audit subtype of {@code $encryption-certificate}. */
+    private static final String CERTIFICATE_AUDIT = "encryption-certificate";
 
     private final ResourceStore store;
     private final DirectoryService directory;
     private final RegistrationService registration;
     private final DirectoryImportService importer;
     private final AuditService audit;
+    private final TransactionTemplate tx;
 
     public OrganizationResourceProvider(ResourceStore store, DirectoryService directory,
-            RegistrationService registration, DirectoryImportService importer, AuditService audit) {
+            RegistrationService registration, DirectoryImportService importer, AuditService audit, TransactionTemplate tx) {
         this.store = store;
         this.directory = directory;
         this.registration = registration;
         this.importer = importer;
         this.audit = audit;
+        this.tx = tx;
     }
 
     @Override
@@ -177,9 +188,77 @@ public class OrganizationResourceProvider implements IResourceProvider {
         return registration.rotateToken(id.getIdPart(), Caller.of(request), Caller.clientAddress(request));
     }
 
+    /** Also removes the encryption certificate, in the same transaction. */
     @Operation(name = "$deregister", idempotent = false)
     public Parameters deregister(@IdParam IdType id, ServletRequestDetails request) {
-        return registration.deregister(id.getIdPart(), Caller.of(request), Caller.clientAddress(request));
+        return tx.execute(status -> {
+            Parameters out = registration.deregister(id.getIdPart(), Caller.of(request), Caller.clientAddress(request));
+            directory.removeEncryptionCertificate(id.getIdPart());
+            return out;
+        });
+    }
+
+    /**
+     * Registers the organisation's encryption certificate ({@code certificate}: PEM as
+     * {@code valueString}, DER or PEM as {@code valueBase64Binary}) or removes it
+     * ({@code remove = true}). The organisation itself or the operator. Returns the entry.
+     */
+    @Operation(name = "$encryption-certificate", idempotent = false)
+    public Organization encryptionCertificate(@IdParam IdType id,
+            @OperationParam(name = "certificate", min = 0, max = 1) IBase certificate,
+            @OperationParam(name = "remove", min = 0, max = 1) BooleanType remove,
+            ServletRequestDetails request) {
+        String organizationId = id.getIdPart();
+        Caller caller = Caller.of(request);
+        String address = Caller.clientAddress(request);
+        String entity = "Organization/" + organizationId;
+        Organization current = directory.requireOrganization(organizationId);
+        if (!caller.isAdmin() && !(caller.isParticipant() && organizationId.equals(caller.organizationId()))) {
+            audit.failure(CERTIFICATE_AUDIT, AuditEventAction.U, caller, address, entity, "forbidden");
+            throw new GatewayException(ErrorCode.FORBIDDEN, "Only the organisation itself or the operator may do this.");
+        }
+        boolean removing = remove != null && remove.hasValue() && remove.booleanValue();
+        if (removing == (certificate != null)) {
+            audit.failure(CERTIFICATE_AUDIT, AuditEventAction.U, caller, address, entity, "invalid request");
+            throw new GatewayException(ErrorCode.INVALID_REQUEST,
+                    "Send either 'certificate' (valueString with PEM, or valueBase64Binary with DER or PEM) or 'remove' = true.");
+        }
+        Organization saved;
+        String description;
+        try {
+            if (removing) {
+                description = current.getExtensionByUrl(DirectoryService.EXT_ENCRYPTION_CERTIFICATE) == null
+                        ? "no encryption certificate registered, nothing removed" : "encryption certificate removed";
+                saved = directory.removeEncryptionCertificate(organizationId);
+            } else {
+                saved = directory.setEncryptionCertificate(organizationId, certificateBytes(certificate));
+                Attachment registered = (Attachment) saved.getExtensionByUrl(DirectoryService.EXT_ENCRYPTION_CERTIFICATE).getValue();
+                description = "encryption certificate registered: " + registered.getTitle();
+            }
+        } catch (GatewayException e) {
+            audit.failure(CERTIFICATE_AUDIT, AuditEventAction.U, caller, address, entity, e.errorCode().code() + ": " + e.getMessage());
+            throw e;
+        }
+        audit.record(new Entry(CERTIFICATE_AUDIT, AuditEventAction.U, AuditEventOutcome._0, caller.auditName(), address, entity,
+                description));
+        directory.decorate(List.of(saved));
+        return saved;
+    }
+
+    private static byte[] certificateBytes(IBase parameter) {
+        // HAPI hands an IBase-typed operation parameter over as the whole Parameters.parameter
+        IBase value = parameter instanceof Parameters.ParametersParameterComponent component ? component.getValue() : parameter;
+        if (value instanceof StringType text && text.hasValue()) {
+            return text.getValue().getBytes(StandardCharsets.UTF_8);
+        }
+        if (value instanceof Base64BinaryType binary && binary.hasValue()) {
+            return binary.getValue();
+        }
+        if (value instanceof Attachment attachment && attachment.hasData()) {
+            return attachment.getData();
+        }
+        throw new GatewayException(ErrorCode.INVALID_REQUEST, "'certificate' is a valueString (PEM) or a valueBase64Binary (DER or PEM)"
+                + (value instanceof org.hl7.fhir.r4.model.Base base ? ", not " + base.fhirType() : "") + ".");
     }
 
     /**

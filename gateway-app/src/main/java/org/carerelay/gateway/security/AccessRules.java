@@ -46,6 +46,8 @@ public class AccessRules extends AuthorizationInterceptor {
                         .andAllowAllResponses().andThen()
                         .allow("own deregistration").operation().named("$deregister").onInstance(self)
                         .andAllowAllResponses().andThen()
+                        .allow("own encryption certificate").operation().named("$encryption-certificate").onInstance(self)
+                        .andAllowAllResponses().andThen()
                         // patients, consents, messages, attachments: visibility is checked per record
                         // by the services (creator / sender / recipient / conversation participant)
                         .allow("patients").read().resourcesOfType(Patient.class).withAnyId().andThen()

@@ -46,19 +46,29 @@ public class AuthenticationInterceptor {
             }
             throw new GatewayException(ErrorCode.UNAUTHENTICATED, "Send Authorization: Bearer <token>.");
         }
+        authenticate(header, Caller.clientAddress(request), request.getRequestPath()).attachTo(request);
+    }
+
+    /**
+     * The caller behind an {@code Authorization} header, for requests served outside HAPI (the
+     * attachment streams): the same checks, audit and rate limit as for every FHIR request.
+     */
+    public Caller authenticate(String header, String address, String path) {
+        if (header == null || header.isBlank()) {
+            throw new GatewayException(ErrorCode.UNAUTHENTICATED, "Send Authorization: Bearer <token>.");
+        }
         Optional<Caller> caller = resolve(header);
         if (caller.isEmpty()) {
             // only failures are counted and limited, so a valid token costs no extra query
-            String address = Caller.clientAddress(request);
             if (limiter.isBlocked(address)) {
                 throw new GatewayException(ErrorCode.RATE_LIMITED,
                         "Too many failed authentication attempts from this address; try again later.");
             }
             limiter.recordFailure(address);
-            audit.authenticationFailed(address, request.getRequestPath());
+            audit.authenticationFailed(address, path);
             throw new GatewayException(ErrorCode.UNAUTHENTICATED, "The bearer token is not valid.");
         }
-        caller.get().attachTo(request);
+        return caller.get();
     }
 
     private Optional<Caller> resolve(String header) {
