@@ -15,6 +15,9 @@ import java.util.Set;
  * fails closed: a declared type this class cannot verify never matches, so callers decide
  * explicitly (with {@link #isCheckable(String)}) what to do with such uploads.
  *
+ * <p>For uploads that are checked while they stream through, without buffering them, use
+ * {@link ContentInspector}, which gives the same results.
+ *
  * <p>Pure and stateless; all methods are thread-safe.
  */
 public final class ContentTypes {
@@ -27,12 +30,21 @@ public final class ContentTypes {
     public static final String DICOM = "application/dicom";
     public static final String ZIP = "application/zip";
     public static final String TEXT = "text/plain";
+    /** HL7 CDA R2 document (XML); {@code application/cda+xml} is accepted as an alias. */
+    public static final String CDA = "application/hl7-cda+xml";
+
+    /**
+     * Declared types that are checked as CDA documents: the root element must be
+     * {@code ClinicalDocument} in namespace {@code urn:hl7-org:v3} (see {@link ContentInspector}).
+     */
+    public static final Set<String> CDA_TYPES = Set.of(CDA, "text/xml", "application/xml");
 
     /** The binary types {@link #sniff(byte[])} can detect. */
     public static final Set<String> SNIFFABLE = Set.of(PDF, JPEG, PNG, TIFF, GIF, DICOM, ZIP);
 
     /** All declared types {@link #matches(String, byte[])} can verify. */
-    public static final Set<String> CHECKABLE = Set.of(PDF, JPEG, PNG, TIFF, GIF, DICOM, ZIP, TEXT);
+    public static final Set<String> CHECKABLE =
+            Set.of(PDF, JPEG, PNG, TIFF, GIF, DICOM, ZIP, TEXT, CDA, "text/xml", "application/xml");
 
     /** Non-standard spellings sent by browsers and older mail clients, mapped to the registered type. */
     private static final Map<String, String> ALIASES = Map.of(
@@ -41,7 +53,8 @@ public final class ContentTypes {
             "image/x-png", PNG,
             "image/x-tiff", TIFF,
             "application/x-pdf", PDF,
-            "application/x-zip-compressed", ZIP);
+            "application/x-zip-compressed", ZIP,
+            "application/cda+xml", CDA);
 
     /** A PDF header may be preceded by junk; readers look for it within the first 1024 bytes. */
     private static final int PDF_HEADER_WINDOW = 1024;
@@ -110,6 +123,10 @@ public final class ContentTypes {
      *   <li>For {@code text/plain} the data must contain no NUL byte, must be valid UTF-8 or
      *       printable ISO-8859-1 text (tab, CR, LF, FF, 0x20-0x7E, 0xA0-0xFF), and must not be
      *       sniffed as one of the binary types.</li>
+     *   <li>For the {@linkplain #CDA_TYPES CDA types} ({@code application/hl7-cda+xml},
+     *       {@code text/xml}, {@code application/xml}) the document must have the root element
+     *       {@code ClinicalDocument} in namespace {@code urn:hl7-org:v3} and no DOCTYPE or entity
+     *       declaration in its first 64 KiB; see {@link ContentInspector}.</li>
      *   <li>Empty or {@code null} data, a {@code null} or blank declared type, and any declared type
      *       not in {@link #CHECKABLE} never match.</li>
      * </ul>
@@ -124,6 +141,9 @@ public final class ContentTypes {
         }
         if (SNIFFABLE.contains(type)) {
             return sniff(data).map(type::equals).orElse(false);
+        }
+        if (CDA_TYPES.contains(type)) {
+            return ContentInspector.inspect(type, data).matches();
         }
         return false;
     }
@@ -236,6 +256,15 @@ public final class ContentTypes {
             }
         }
         return true;
+    }
+
+    /**
+     * Whether the unsigned byte {@code b} is printable ISO-8859-1 (tab, CR, LF, FF, 0x20-0x7E,
+     * 0xA0-0xFF): the per-byte rule of {@link #isPrintableLatin1(byte[])}, for {@link ContentInspector}.
+     */
+    static boolean isPrintableLatin1(int b) {
+        return (b >= 0x20 && b <= 0x7E) || b >= 0xA0
+                || b == '\t' || b == '\n' || b == '\r' || b == '\f';
     }
 
     private static boolean startsWith(byte[] data, int offset, byte[] magic) {
