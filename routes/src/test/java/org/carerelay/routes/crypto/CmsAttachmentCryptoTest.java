@@ -1,0 +1,505 @@
+package org.carerelay.routes.crypto;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.carerelay.routes.crypto.TestPki.readAll;
+import static org.carerelay.routes.crypto.TestPki.seal;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.cms.CMSObjectIdentifiers;
+import org.bouncycastle.asn1.cms.ContentInfo;
+import org.bouncycastle.asn1.esf.SignerAttribute;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
+import org.bouncycastle.cms.CMSAlgorithm;
+import org.bouncycastle.cms.CMSAuthEnvelopedData;
+import org.bouncycastle.cms.CMSAuthEnvelopedDataGenerator;
+import org.bouncycastle.cms.CMSSignedData;
+import org.bouncycastle.cms.CMSTypedData;
+import org.bouncycastle.cms.RecipientInformation;
+import org.bouncycastle.cms.SignerInformation;
+import org.bouncycastle.cms.jcajce.JceCMSContentEncryptorBuilder;
+import org.bouncycastle.cms.jcajce.JceKeyAgreeAuthEnvelopedRecipient;
+import org.bouncycastle.cms.jcajce.JceKeyAgreeRecipientInfoGenerator;
+import org.bouncycastle.cms.jcajce.JceKeyTransAuthEnvelopedRecipient;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import org.bouncycastle.operator.OutputAEADEncryptor;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class CmsAttachmentCryptoTest {
+
+    private static final Origin ORIGIN = new Origin("5-SMC-B-Testkarte-883110000092400", "Praxis Dr. Müller");
+    private static final BouncyCastleProvider BC = new BouncyCastleProvider();
+
+    @TempDir
+    static Path dir;
+
+    static Pkcs12GatewayKeys keys;
+    static CmsAttachmentCrypto crypto;
+    static TestPki.Issued gatewayCa;
+
+    @BeforeAll
+    static void createKeys() throws Exception {
+        keys = Pkcs12GatewayKeys.createIfAbsent(dir.resolve("gateway.p12"), dir.resolve("gateway.pass"), "Test Gateway");
+        crypto = new CmsAttachmentCrypto(keys);
+        gatewayCa = TestPki.gatewayCa(dir.resolve("gateway.p12"), dir.resolve("gateway.pass"));
+    }
+
+    private static byte[] data(int size, long seed) {
+        byte[] data = new byte[size];
+        new Random(seed).nextBytes(data);
+        return data;
+    }
+
+    // ---------------------------------------------------------------------------- round trips
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 1000, 5 * 1024 * 1024 + 17})
+    void sealThenOpen_returnsTheBytes_andTheOrigin(int size) throws Exception {
+        byte[] content = data(size, size);
+        byte[] sealed = seal(crypto, content, ORIGIN);
+
+        assertThat(contentType(sealed)).isEqualTo(CMSObjectIdentifiers.authEnvelopedData);
+        try (AttachmentCrypto.OpenedAttachment opened = crypto.open(new ByteArrayInputStream(sealed))) {
+            assertThat(opened.origin()).as("not known before the end").isNull();
+            assertThat(opened.readAllBytes()).isEqualTo(content);
+            assertThat(opened.origin()).isEqualTo(ORIGIN);
+            assertThat(opened.read()).isEqualTo(-1);
+        }
+    }
+
+    @Test
+    void singleByteReads_andOriginWithoutName() throws Exception {
+        Origin origin = new Origin("org-without-name", null);
+        byte[] sealed = seal(crypto, new byte[] {42, -1, 0}, origin);
+        try (AttachmentCrypto.OpenedAttachment opened = crypto.open(new ByteArrayInputStream(sealed))) {
+            assertThat(opened.read()).isEqualTo(42);
+            assertThat(opened.read()).isEqualTo(255);
+            assertThat(opened.read()).isEqualTo(0);
+            assertThat(opened.read()).isEqualTo(-1);
+            assertThat(opened.origin()).isEqualTo(origin);
+        }
+    }
+
+    @Test
+    void emptyContent_roundTrips() throws Exception {
+        byte[] sealed = seal(crypto, new byte[0], ORIGIN);
+        assertThat(readAll(crypto, sealed)).isEmpty();
+    }
+
+    @Test
+    void closingTheSealStream_closesTheSink_once() throws Exception {
+        int[] closes = {0};
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        OutputStream sink = new OutputStream() {
+            @Override
+            public void write(int b) {
+                bytes.write(b);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) {
+                bytes.write(b, off, len);
+            }
+
+            @Override
+            public void close() {
+                closes[0]++;
+            }
+        };
+        OutputStream out = crypto.seal(sink, ORIGIN);
+        out.write(new byte[] {1, 2, 3});
+        assertThat(closes[0]).isZero();
+        out.close();
+        out.close();
+        assertThat(closes[0]).isEqualTo(1);
+        assertThat(readAll(crypto, bytes.toByteArray())).containsExactly(1, 2, 3);
+    }
+
+    @Test
+    void sealedStructure_followsTheProfile() throws Exception {
+        byte[] content = "Befund".getBytes();
+        byte[] sealed = seal(crypto, content, ORIGIN);
+
+        CMSAuthEnvelopedData enveloped = new CMSAuthEnvelopedData(sealed);
+        RecipientInformation recipient = enveloped.getRecipientInfos().getRecipients().iterator().next();
+        assertThat(recipient.getKeyEncryptionAlgOID()).isEqualTo(CMSAlgorithm.ECDH_SHA256KDF.getId());
+        byte[] inner = recipient.getContent(new JceKeyAgreeAuthEnvelopedRecipient(keys.currentStorageKey().privateKey()).setProvider(BC));
+
+        CMSSignedData signed = new CMSSignedData(inner);
+        assertThat((byte[]) signed.getSignedContent().getContent()).isEqualTo(content);
+        assertThat(signed.getCertificates().getMatches(null)).hasSize(2);
+        SignerInformation signer = signed.getSignerInfos().getSigners().iterator().next();
+        assertThat(signer.getEncryptionAlgOID()).isEqualTo(X9ObjectIdentifiers.ecdsa_with_SHA256.getId());
+        assertThat(signer.getDigestAlgOID()).isEqualTo("2.16.840.1.101.3.4.2.1");
+        List<ASN1ObjectIdentifier> attributes = new ArrayList<>();
+        signer.getSignedAttributes().toHashtable().keySet().forEach(oid -> attributes.add((ASN1ObjectIdentifier) oid));
+        assertThat(attributes).containsExactlyInAnyOrder(
+                PKCSObjectIdentifiers.pkcs_9_at_contentType,
+                PKCSObjectIdentifiers.pkcs_9_at_messageDigest,
+                PKCSObjectIdentifiers.pkcs_9_at_signingTime,
+                PKCSObjectIdentifiers.id_aa_cmsAlgorithmProtect,
+                PKCSObjectIdentifiers.id_aa_ets_signerAttr);
+        SignerAttribute signerAttribute = SignerAttribute.getInstance(
+                signer.getSignedAttributes().get(PKCSObjectIdentifiers.id_aa_ets_signerAttr).getAttrValues().getObjectAt(0));
+        org.bouncycastle.asn1.x509.Attribute[] claimed = (org.bouncycastle.asn1.x509.Attribute[]) signerAttribute.getValues()[0];
+        assertThat(claimed).extracting(org.bouncycastle.asn1.x509.Attribute::getAttrType).containsExactly(BCStyle.ORGANIZATION_IDENTIFIER, BCStyle.O);
+        assertThat(claimed[0].getAttributeValues()[0]).isInstanceOf(org.bouncycastle.asn1.DERUTF8String.class);
+    }
+
+    @Test
+    void rsaStorageKey_andRsaPssSigningKey_roundTrip() throws Exception {
+        KeyPair storage = TestPki.rsa();
+        X509Certificate storageCertificate = TestPki.certificate("CN=RSA storage", storage.getPublic(), gatewayCa.certificate(),
+                gatewayCa.privateKey(), Instant.now().minusSeconds(60), Instant.now().plus(Duration.ofDays(1)), false,
+                KeyUsage.keyEncipherment, null);
+        TestPki.Issued signing = TestPki.signer("CN=RSA signing, O=CareRelay", TestPki.rsa(), gatewayCa);
+        GatewayKeys rsaKeys = new TestPki.StaticKeys(keys.caCertificate(), signing.privateKey(),
+                List.of(signing.certificate(), keys.caCertificate()),
+                List.of(new GatewayKeys.StorageKey("storage-rsa", storageCertificate, storage.getPrivate())));
+        CmsAttachmentCrypto rsaCrypto = new CmsAttachmentCrypto(rsaKeys);
+        byte[] content = data(100_000, 7);
+
+        byte[] sealed = seal(rsaCrypto, content, ORIGIN);
+
+        try (AttachmentCrypto.OpenedAttachment opened = rsaCrypto.open(new ByteArrayInputStream(sealed))) {
+            assertThat(opened.readAllBytes()).isEqualTo(content);
+            assertThat(opened.origin()).isEqualTo(ORIGIN);
+        }
+        CMSAuthEnvelopedData enveloped = new CMSAuthEnvelopedData(sealed);
+        RecipientInformation recipient = enveloped.getRecipientInfos().getRecipients().iterator().next();
+        assertThat(recipient.getKeyEncryptionAlgOID()).isEqualTo(PKCSObjectIdentifiers.id_RSAES_OAEP.getId());
+        CMSSignedData signed = new CMSSignedData(recipient.getContent(new JceKeyTransAuthEnvelopedRecipient(storage.getPrivate()).setProvider(BC)));
+        assertThat(signed.getSignerInfos().getSigners().iterator().next().getEncryptionAlgOID())
+                .isEqualTo(PKCSObjectIdentifiers.id_RSASSA_PSS.getId());
+    }
+
+    @Test
+    void olderStorageKeys_stillOpen() throws Exception {
+        KeyPair newStorage = TestPki.ec();
+        X509Certificate newCertificate = TestPki.certificate("CN=newer storage", newStorage.getPublic(), null, newStorage.getPrivate(),
+                Instant.now(), Instant.now().plus(Duration.ofDays(1)), false, KeyUsage.keyAgreement, null);
+        List<GatewayKeys.StorageKey> storage = new ArrayList<>();
+        storage.add(new GatewayKeys.StorageKey("storage-new", newCertificate, newStorage.getPrivate()));
+        storage.addAll(keys.storageKeys());
+        CmsAttachmentCrypto rotated = new CmsAttachmentCrypto(new TestPki.StaticKeys(keys.caCertificate(), keys.signingKey(),
+                keys.signingChain(), storage));
+        byte[] old = seal(crypto, new byte[] {1}, ORIGIN);
+        byte[] fresh = seal(rotated, new byte[] {2}, ORIGIN);
+
+        assertThat(rotated.currentStorageKeyId()).isEqualTo("storage-new");
+        assertThat(readAll(rotated, old)).containsExactly(1);
+        assertThat(readAll(rotated, fresh)).containsExactly(2);
+        assertThatThrownBy(() -> readAll(crypto, fresh))
+                .isInstanceOf(IntegrityException.class)
+                .hasMessageContaining("storage keys");
+    }
+
+    @Test
+    void rfc5652Nesting_signedDataContentType_opensToo() throws Exception {
+        byte[] content = data(3000, 3);
+        byte[] sealed = seal(crypto, content, ORIGIN);
+        // take our SignedData out and re-encrypt it as a bare SignedData with content type id-signedData
+        CMSAuthEnvelopedData enveloped = new CMSAuthEnvelopedData(sealed);
+        byte[] contentInfo = enveloped.getRecipientInfos().getRecipients().iterator().next()
+                .getContent(new JceKeyAgreeAuthEnvelopedRecipient(keys.currentStorageKey().privateKey()).setProvider(BC));
+        byte[] bareSignedData = ContentInfo.getInstance(contentInfo).getContent().toASN1Primitive().getEncoded();
+        byte[] renested = authEnveloped(new TypedBytes(CMSObjectIdentifiers.signedData, bareSignedData), keys.currentStorageKey().certificate());
+
+        assertThat(readAll(crypto, renested)).isEqualTo(content);
+    }
+
+    // ---------------------------------------------------------------------------- tampering
+
+    @Test
+    void flippedByteInTheEncryptedContent_failsAtTheEnd() throws Exception {
+        byte[] content = data(5 * 1024 * 1024, 11);
+        byte[] sealed = seal(crypto, content, ORIGIN);
+        sealed[sealed.length / 2] ^= (byte) 0xff;
+
+        try (AttachmentCrypto.OpenedAttachment opened = crypto.open(new ByteArrayInputStream(sealed))) {
+            assertThatThrownBy(opened::readAllBytes)
+                    .isInstanceOf(IntegrityException.class)
+                    .hasMessageContaining("tag");
+            assertThat(opened.origin()).isNull();
+            assertThatThrownBy(opened::read).as("stays failed").isInstanceOf(IntegrityException.class);
+        }
+    }
+
+    @Test
+    void flippedByteInTheTag_fails() throws Exception {
+        byte[] content = data(200_000, 12);
+        byte[] sealed = seal(crypto, content, ORIGIN);
+        // ... OCTET STRING (16-byte GCM tag), then end-of-contents of AuthEnvelopedData, [0] and ContentInfo
+        int tag = sealed.length - 6 - 16;
+        assertThat(Arrays.copyOfRange(sealed, tag - 2, tag)).containsExactly(0x04, 0x10);
+        assertThat(Arrays.copyOfRange(sealed, tag + 16, sealed.length)).containsOnly(0);
+        sealed[tag + 7] ^= 0x01;
+
+        assertThatThrownBy(() -> readAll(crypto, sealed))
+                .isInstanceOf(IntegrityException.class)
+                .hasMessageContaining("tag");
+    }
+
+    /**
+     * Every single-bit change of a sealed object either still yields exactly the original bytes
+     * (unauthenticated framing or key-agreement metadata that does not change the outcome) or
+     * fails with an IntegrityException; nothing else escapes and nothing else is returned.
+     */
+    @Test
+    void anyFlippedBit_yieldsTheOriginalOrIntegrityException() throws Exception {
+        byte[] content = data(300, 13);
+        byte[] sealed = seal(crypto, content, ORIGIN);
+        int failures = 0;
+        for (int position = 0; position < sealed.length; position += position < 64 || position > sealed.length - 64 ? 1 : 5) {
+            for (int bit : new int[] {0x01, 0x80}) {
+                byte[] tampered = sealed.clone();
+                tampered[position] ^= (byte) bit;
+                Throwable thrown = catchThrowable(() -> assertThat(readAll(crypto, tampered)).isEqualTo(content));
+                if (thrown != null) {
+                    assertThat(thrown).as("bit %x at %d of %d", bit, position, sealed.length).isInstanceOf(IntegrityException.class);
+                    failures++;
+                }
+            }
+        }
+        assertThat(failures).isGreaterThan(100);
+    }
+
+    @Test
+    void garbage_failsWithIntegrityExceptionOnly() throws Exception {
+        byte[] sealed = seal(crypto, data(2000, 14), ORIGIN);
+        Random random = new Random(15);
+        List<byte[]> inputs = new ArrayList<>();
+        inputs.add(new byte[0]);
+        inputs.add(new byte[] {0x30});
+        inputs.add(new byte[] {0x30, (byte) 0x80});
+        for (int i = 0; i < 40; i++) {
+            byte[] garbage = data(1 + random.nextInt(3000), random.nextLong());
+            inputs.add(garbage);
+            // behind a valid ContentInfo(AuthEnvelopedData) start, so that the parser gets further
+            byte[] prefixed = garbage.clone();
+            System.arraycopy(sealed, 0, prefixed, 0, Math.min(17 + i, prefixed.length));
+            inputs.add(prefixed);
+        }
+        for (int length = 0; length < sealed.length; length += length > sealed.length - 40 ? 1 : 11) {
+            inputs.add(Arrays.copyOf(sealed, length));
+        }
+
+        for (byte[] input : inputs) {
+            assertThatThrownBy(() -> readAll(crypto, input))
+                    .as("input of %d bytes", input.length)
+                    .isInstanceOf(IntegrityException.class);
+        }
+    }
+
+    @Test
+    void ioErrorOfTheSource_isNotReportedAsIntegrityProblem() throws Exception {
+        byte[] sealed = seal(crypto, data(500_000, 16), ORIGIN);
+        InputStream failing = new InputStream() {
+            private final InputStream in = new ByteArrayInputStream(sealed);
+            private int read;
+
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                if (read > 100_000) {
+                    throw new IOException("disk on fire");
+                }
+                int n = in.read(b, off, Math.min(len, 4096));
+                read += Math.max(n, 0);
+                return n;
+            }
+        };
+        assertThatThrownBy(() -> crypto.open(failing).readAllBytes())
+                .isExactlyInstanceOf(IOException.class)
+                .hasMessage("disk on fire");
+    }
+
+    // ---------------------------------------------------------------------------- signers
+
+    @Test
+    void selfSignedSigner_isRejected() throws Exception {
+        TestPki.Issued rogue = TestPki.signer("CN=Test Gateway signing, O=CareRelay", TestPki.ec(), null);
+        assertRejected(rogue, List.of(rogue.certificate()), "not certified by the gateway CA");
+    }
+
+    @Test
+    void signerFromAnotherCaWithTheSameName_isRejected() throws Exception {
+        // same DNs as the real gateway keys, different keys
+        Pkcs12GatewayKeys impostor = Pkcs12GatewayKeys.createIfAbsent(dir.resolve("impostor/gateway.p12"),
+                dir.resolve("impostor/gateway.pass"), "Test Gateway");
+        assertThat(impostor.caCertificate().getSubjectX500Principal()).isEqualTo(keys.caCertificate().getSubjectX500Principal());
+        GatewayKeys mixed = new TestPki.StaticKeys(impostor.caCertificate(), impostor.signingKey(), impostor.signingChain(),
+                keys.storageKeys());
+
+        byte[] sealed = seal(new CmsAttachmentCrypto(mixed), data(1000, 17), ORIGIN);
+
+        assertThatThrownBy(() -> readAll(crypto, sealed))
+                .isInstanceOf(IntegrityException.class)
+                .hasMessageContaining("not certified by the gateway CA");
+    }
+
+    @Test
+    void signerUnderAnIntermediateIncludedInTheSignedData_isAccepted_andWithoutIt_rejected() throws Exception {
+        KeyPair intermediateKeys = TestPki.ec();
+        X509Certificate intermediate = TestPki.certificate("CN=Intermediate, O=CareRelay", intermediateKeys.getPublic(),
+                gatewayCa.certificate(), gatewayCa.privateKey(), Instant.now().minusSeconds(600), Instant.now().plus(Duration.ofDays(1)),
+                true, KeyUsage.keyCertSign, null);
+        TestPki.Issued leaf = TestPki.signer("CN=Leaf signer, O=CareRelay", TestPki.ec(),
+                new TestPki.Issued(intermediateKeys, intermediate));
+
+        GatewayKeys withIntermediate = new TestPki.StaticKeys(keys.caCertificate(), leaf.privateKey(),
+                List.of(leaf.certificate(), intermediate, keys.caCertificate()), keys.storageKeys());
+        byte[] sealed = seal(new CmsAttachmentCrypto(withIntermediate), data(1000, 18), ORIGIN);
+        try (AttachmentCrypto.OpenedAttachment opened = crypto.open(new ByteArrayInputStream(sealed))) {
+            assertThat(opened.readAllBytes()).hasSize(1000);
+            assertThat(opened.origin()).isEqualTo(ORIGIN);
+        }
+
+        assertRejected(leaf, List.of(leaf.certificate()), "not certified by the gateway CA");
+    }
+
+    @Test
+    void signerCertificateExpiredAtSigningTime_isRejected() throws Exception {
+        TestPki.Issued expired = TestPki.signer("CN=Expired signer, O=CareRelay", TestPki.ec(), gatewayCa,
+                Instant.now().minus(Duration.ofDays(30)), Instant.now().minus(Duration.ofDays(1)));
+        assertRejected(expired, List.of(expired.certificate(), keys.caCertificate()), "not valid at the signing time");
+    }
+
+    @Test
+    void signerCertificateNotMeantForSignatures_isRejected() throws Exception {
+        KeyPair keyPair = TestPki.ec();
+        X509Certificate certificate = TestPki.certificate("CN=Key agreement only", keyPair.getPublic(), gatewayCa.certificate(),
+                gatewayCa.privateKey(), Instant.now().minusSeconds(600), Instant.now().plus(Duration.ofDays(1)), false,
+                KeyUsage.keyAgreement, null);
+        TestPki.Issued wrongUsage = new TestPki.Issued(keyPair, certificate);
+        assertRejected(wrongUsage, List.of(certificate, keys.caCertificate()), "key usage");
+    }
+
+    private static void assertRejected(TestPki.Issued signer, List<X509Certificate> chain, String reason) throws Exception {
+        GatewayKeys rogueKeys = new TestPki.StaticKeys(keys.caCertificate(), signer.privateKey(), chain, keys.storageKeys());
+        byte[] content = data(1000, 19);
+        byte[] sealed = seal(new CmsAttachmentCrypto(rogueKeys), content, ORIGIN);
+
+        try (AttachmentCrypto.OpenedAttachment opened = crypto.open(new ByteArrayInputStream(sealed))) {
+            byte[] buffer = new byte[content.length];
+            assertThat(opened.readNBytes(buffer, 0, content.length)).isEqualTo(content.length);
+            assertThatThrownBy(opened::read).isInstanceOf(IntegrityException.class).hasMessageContaining(reason);
+            assertThat(opened.origin()).isNull();
+        }
+    }
+
+    // ---------------------------------------------------------------------------- reseal
+
+    @Test
+    void reseal_yieldsEnvelopedDataWithTheUnchangedSignedData() throws Exception {
+        byte[] content = data(70_000, 20);
+        byte[] sealed = seal(crypto, content, ORIGIN);
+        TestPki.Issued recipient = TestPki.signer("CN=Recipient", TestPki.ec(), null);
+
+        ByteArrayOutputStream resealed = new ByteArrayOutputStream();
+        crypto.reseal(new ByteArrayInputStream(sealed), recipient.certificate(), resealed);
+
+        assertThat(contentType(resealed.toByteArray())).isEqualTo(CMSObjectIdentifiers.envelopedData);
+        org.bouncycastle.cms.CMSEnvelopedData enveloped = new org.bouncycastle.cms.CMSEnvelopedData(resealed.toByteArray());
+        assertThat(enveloped.getEncryptionAlgOID()).isEqualTo(CMSAlgorithm.AES256_CBC.getId());
+        byte[] signed = enveloped.getRecipientInfos().getRecipients().iterator().next()
+                .getContent(new org.bouncycastle.cms.jcajce.JceKeyAgreeEnvelopedRecipient(recipient.privateKey()).setProvider(BC));
+        byte[] stored = new CMSAuthEnvelopedData(sealed).getRecipientInfos().getRecipients().iterator().next()
+                .getContent(new JceKeyAgreeAuthEnvelopedRecipient(keys.currentStorageKey().privateKey()).setProvider(BC));
+        assertThat(signed).isEqualTo(stored);
+        assertThat((byte[]) new CMSSignedData(signed).getSignedContent().getContent()).isEqualTo(content);
+    }
+
+    @Test
+    void reseal_doesNotCloseStreams_andRejectsATamperedObject() throws Exception {
+        byte[] sealed = seal(crypto, data(10_000, 21), ORIGIN);
+        TestPki.Issued recipient = TestPki.signer("CN=Recipient", TestPki.ec(), null);
+        boolean[] closed = {false, false};
+        InputStream in = new ByteArrayInputStream(sealed) {
+            @Override
+            public void close() {
+                closed[0] = true;
+            }
+        };
+        OutputStream out = new ByteArrayOutputStream() {
+            @Override
+            public void close() {
+                closed[1] = true;
+            }
+        };
+        crypto.reseal(in, recipient.certificate(), out);
+        assertThat(closed).containsExactly(false, false);
+
+        byte[] tampered = sealed.clone();
+        tampered[tampered.length - 12] ^= 1;
+        assertThatThrownBy(() -> crypto.reseal(new ByteArrayInputStream(tampered), recipient.certificate(), new ByteArrayOutputStream()))
+                .isInstanceOf(IntegrityException.class);
+    }
+
+    @Test
+    void currentStorageKeyId_isTheKeystoreAlias() {
+        assertThat(crypto.currentStorageKeyId()).isEqualTo(keys.currentStorageKey().alias()).startsWith("storage-");
+    }
+
+    // ---------------------------------------------------------------------------- helpers
+
+    private static ASN1ObjectIdentifier contentType(byte[] cms) {
+        return ContentInfo.getInstance(cms).getContentType();
+    }
+
+    private record TypedBytes(ASN1ObjectIdentifier type, byte[] bytes) implements CMSTypedData {
+        @Override
+        public ASN1ObjectIdentifier getContentType() {
+            return type;
+        }
+
+        @Override
+        public void write(OutputStream out) throws IOException {
+            out.write(bytes);
+        }
+
+        @Override
+        public Object getContent() {
+            return bytes.clone();
+        }
+    }
+
+    private static byte[] authEnveloped(CMSTypedData content, X509Certificate recipient) throws Exception {
+        KeyPair ephemeral = TestPki.ec();
+        CMSAuthEnvelopedDataGenerator generator = new CMSAuthEnvelopedDataGenerator();
+        // RFC 5083: authenticated attributes (at least the content type) are required for non-data content
+        generator.setAuthenticatedAttributeGenerator(new org.bouncycastle.cms.SimpleAttributeTableGenerator(new org.bouncycastle.asn1.cms.AttributeTable(
+                new org.bouncycastle.asn1.cms.Attribute(PKCSObjectIdentifiers.pkcs_9_at_contentType, new org.bouncycastle.asn1.DERSet(content.getContentType())))));
+        generator.addRecipientInfoGenerator(new JceKeyAgreeRecipientInfoGenerator(CMSAlgorithm.ECDH_SHA256KDF, ephemeral.getPrivate(),
+                ephemeral.getPublic(), CMSAlgorithm.AES256_WRAP).addRecipient(recipient).setProvider(BC));
+        OutputAEADEncryptor encryptor = (OutputAEADEncryptor) new JceCMSContentEncryptorBuilder(CMSAlgorithm.AES256_GCM).setProvider(BC).build();
+        return generator.generate(content, encryptor).getEncoded();
+    }
+}

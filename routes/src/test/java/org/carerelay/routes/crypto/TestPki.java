@@ -1,0 +1,175 @@
+package org.carerelay.routes.crypto;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+
+/** Test certificates, keys and helpers shared by the crypto tests. */
+final class TestPki {
+
+    private static BigInteger serial = BigInteger.valueOf(1000);
+
+    private TestPki() {
+    }
+
+    /** Gateway keys assembled freely, e.g. a rogue signer with the real storage key. */
+    record StaticKeys(X509Certificate caCertificate, PrivateKey signingKey, List<X509Certificate> signingChain,
+            List<StorageKey> storageKeys) implements GatewayKeys {
+        @Override
+        public StorageKey currentStorageKey() {
+            return storageKeys.get(0);
+        }
+    }
+
+    /** A key pair with its certificate. */
+    record Issued(KeyPair keyPair, X509Certificate certificate) {
+        PrivateKey privateKey() {
+            return keyPair.getPrivate();
+        }
+    }
+
+    static KeyPair ec() throws GeneralSecurityException {
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+        generator.initialize(new ECGenParameterSpec("secp256r1"));
+        return generator.generateKeyPair();
+    }
+
+    static KeyPair rsa() throws GeneralSecurityException {
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+        generator.initialize(2048);
+        return generator.generateKeyPair();
+    }
+
+    /** A self-signed CA. */
+    static Issued ca(String subject) throws Exception {
+        KeyPair keyPair = ec();
+        return new Issued(keyPair, certificate(subject, keyPair.getPublic(), null, keyPair.getPrivate(), Instant.now().minusSeconds(600),
+                Instant.now().plus(Duration.ofDays(365)), true, KeyUsage.keyCertSign | KeyUsage.cRLSign, null));
+    }
+
+    /** A signing certificate (digitalSignature, nonRepudiation, emailProtection) for {@code keyPair}. */
+    static Issued signer(String subject, KeyPair keyPair, Issued issuer) throws Exception {
+        return signer(subject, keyPair, issuer, Instant.now().minusSeconds(600), Instant.now().plus(Duration.ofDays(30)));
+    }
+
+    static Issued signer(String subject, KeyPair keyPair, Issued issuer, Instant notBefore, Instant notAfter) throws Exception {
+        X509Certificate issuerCertificate = issuer == null ? null : issuer.certificate();
+        PrivateKey issuerKey = issuer == null ? keyPair.getPrivate() : issuer.privateKey();
+        return new Issued(keyPair, certificate(subject, keyPair.getPublic(), issuerCertificate, issuerKey, notBefore, notAfter, false,
+                KeyUsage.digitalSignature | KeyUsage.nonRepudiation, KeyPurposeId.id_kp_emailProtection));
+    }
+
+    static X509Certificate certificate(String subject, PublicKey key, X509Certificate issuer, PrivateKey issuerKey, Instant notBefore,
+            Instant notAfter, boolean ca, int keyUsage, KeyPurposeId extendedKeyUsage) throws Exception {
+        X500Name subjectName = X500Name.getInstance(new javax.security.auth.x500.X500Principal(subject).getEncoded());
+        X500Name issuerName = issuer == null ? subjectName : X500Name.getInstance(issuer.getSubjectX500Principal().getEncoded());
+        X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(issuerName, nextSerial(), java.util.Date.from(notBefore),
+                java.util.Date.from(notAfter), subjectName, key);
+        if (ca) {
+            builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
+        }
+        builder.addExtension(Extension.keyUsage, true, new KeyUsage(keyUsage));
+        if (extendedKeyUsage != null) {
+            builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(extendedKeyUsage));
+        }
+        String algorithm = "EC".equals(issuerKey.getAlgorithm()) ? "SHA256withECDSA" : "SHA256withRSA";
+        return new JcaX509CertificateConverter().getCertificate(builder.build(new JcaContentSignerBuilder(algorithm).build(issuerKey)));
+    }
+
+    private static synchronized BigInteger nextSerial() {
+        serial = serial.add(BigInteger.ONE);
+        return serial;
+    }
+
+    /** The CA private key kept under the alias {@code ca} of a keystore made by {@link Pkcs12GatewayKeys#createIfAbsent}. */
+    static Issued gatewayCa(Path p12, Path passwordFile) throws Exception {
+        char[] password = Files.readString(passwordFile).strip().toCharArray();
+        KeyStore keyStore = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(p12)) {
+            keyStore.load(in, password);
+        }
+        X509Certificate certificate = (X509Certificate) keyStore.getCertificate("ca");
+        PrivateKey key = (PrivateKey) keyStore.getKey("ca", password);
+        return new Issued(new KeyPair(certificate.getPublicKey(), key), certificate);
+    }
+
+    static String pem(PrivateKey key) {
+        return "-----BEGIN PRIVATE KEY-----\n"
+                + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(key.getEncoded())
+                + "\n-----END PRIVATE KEY-----\n";
+    }
+
+    static X509Certificate readCertificate(Path pem) throws Exception {
+        try (InputStream in = Files.newInputStream(pem)) {
+            return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+        }
+    }
+
+    static byte[] seal(AttachmentCrypto crypto, byte[] content, Origin origin) throws IOException {
+        java.io.ByteArrayOutputStream sink = new java.io.ByteArrayOutputStream(content.length + 4096);
+        try (OutputStream out = crypto.seal(sink, origin)) {
+            out.write(content);
+        }
+        return sink.toByteArray();
+    }
+
+    static byte[] readAll(AttachmentCrypto crypto, byte[] sealed) throws IOException {
+        try (InputStream in = crypto.open(new ByteArrayInputStream(sealed))) {
+            return in.readAllBytes();
+        }
+    }
+
+    /** Result of an external command. */
+    record Result(int exitCode, String stdout, String stderr) {
+        String describe() {
+            return "exit " + exitCode + "\nstdout: " + stdout + "\nstderr: " + stderr;
+        }
+    }
+
+    static Result run(Path directory, String... command) throws IOException, InterruptedException {
+        ProcessBuilder builder = new ProcessBuilder(command).directory(directory.toFile());
+        Path out = Files.createTempFile(directory, "out", ".txt");
+        Path err = Files.createTempFile(directory, "err", ".txt");
+        builder.redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.from(nullFile()));
+        Process process = builder.start();
+        if (!process.waitFor(120, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new IllegalStateException("Timed out: " + String.join(" ", command));
+        }
+        return new Result(process.exitValue(), Files.readString(out), Files.readString(err));
+    }
+
+    private static java.io.File nullFile() {
+        return new java.io.File(System.getProperty("os.name").startsWith("Windows") ? "NUL" : "/dev/null");
+    }
+
+}
