@@ -86,7 +86,11 @@ class ConversationIT extends GatewayIntegrationTest {
         Bundle consents = client(careService.token()).search().forResource(Consent.class)
                 .where(Consent.PATIENT.hasId("Patient/" + patientId)).returnBundle(Bundle.class).execute();
         assertThat(consents.getEntry()).hasSize(1);
-        assertThat(((Consent) consents.getEntryFirstRep().getResource()).getSourceAttachment().getData()).isNotEmpty();
+        // the signed scan is a sealed attachment now; the recipient reads it through the Binary
+        String document = ((Consent) consents.getEntryFirstRep().getResource()).getSourceAttachment().getUrl();
+        assertThat(document).startsWith("Binary/");
+        Binary scan = client(careService.token()).read().resource(Binary.class).withId(document.substring("Binary/".length())).execute();
+        assertThat(new String(scan.getData(), 0, 5, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("%PDF-");
     }
 
     @Test

@@ -21,6 +21,8 @@ final class FakeFhirRecipient implements AutoCloseable {
     final List<Communication> communications = new CopyOnWriteArrayList<>();
     final List<String> authorizations = new CopyOnWriteArrayList<>();
     final AtomicInteger binaries = new AtomicInteger();
+    /** Binaries received (FHIR JSON bodies, or raw bytes with their content type). */
+    final List<org.hl7.fhir.r4.model.Binary> binaryResources = new CopyOnWriteArrayList<>();
     final AtomicInteger requests = new AtomicInteger();
     volatile int failNext;
     volatile boolean down;
@@ -50,6 +52,13 @@ final class FakeFhirRecipient implements AutoCloseable {
         authorizations.add(String.valueOf(exchange.getRequestHeaders().getFirst("Authorization")));
         if (path.endsWith("/Binary")) {
             binaries.incrementAndGet();
+            String type = exchange.getRequestHeaders().getFirst("Content-Type");
+            if (type != null && type.contains("fhir+json")) {
+                binaryResources.add(GatewayIntegrationTest.FHIR.newJsonParser()
+                        .parseResource(org.hl7.fhir.r4.model.Binary.class, new String(body, StandardCharsets.UTF_8)));
+            } else { // HAPI's client posts a Binary as its raw bytes with their content type
+                binaryResources.add(new org.hl7.fhir.r4.model.Binary().setContentType(type).setData(body));
+            }
             respond(exchange, 201, "Binary/" + UUID.randomUUID());
         } else if (path.endsWith("/Communication")) {
             Communication c = GatewayIntegrationTest.FHIR.newJsonParser()

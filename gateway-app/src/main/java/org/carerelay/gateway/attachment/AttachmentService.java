@@ -1,78 +1,193 @@
 package org.carerelay.gateway.attachment;
 
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.security.cert.X509Certificate;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Optional;
+import java.util.UUID;
 import org.carerelay.fhir.ErrorCode;
+import org.carerelay.fhir.content.ContentInspector;
 import org.carerelay.fhir.content.ContentTypes;
+import org.carerelay.gateway.audit.AuditService;
 import org.carerelay.gateway.config.CareRelayProperties;
+import org.carerelay.gateway.directory.DirectoryService;
 import org.carerelay.gateway.fhir.GatewayException;
+import org.carerelay.routes.crypto.AttachmentCrypto;
 import org.carerelay.routes.crypto.ContentCipher;
+import org.carerelay.routes.crypto.IntegrityException;
+import org.carerelay.routes.crypto.Origin;
+import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
+import org.hl7.fhir.r4.model.AuditEvent.AuditEventOutcome;
 import org.hl7.fhir.r4.model.IdType;
+import org.hl7.fhir.r4.model.Organization;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
 
 /**
- * Attachments (FHIR Binary): type checked against the bytes, size limited, encrypted at rest.
- * Visible to the uploading organisation and to the participants of messages that carry them,
- * unless every such message is masked.
+ * Attachments (FHIR Binary, HL7 ED payloads, consent documents): size limited, type checked
+ * against the bytes, hashed, signed with CMS on behalf of the sending organisation and encrypted
+ * to the gateway's storage key, all while streaming. Nothing is released before its tag and
+ * signature have verified. Visible to the uploading organisation and to the participants of
+ * messages that carry them unless every such message is masked; a consent document wherever its
+ * patient is visible.
  */
 @Service
 public class AttachmentService {
 
-    public record Stored(String id, String contentType, long size, String sha256) {
+    private static final Logger log = LoggerFactory.getLogger(AttachmentService.class);
+
+    /** Attachments up to this size are verified and served from memory; larger ones in two passes. */
+    static final int IN_MEMORY_BYTES = 4 << 20;
+    static final String FORMAT_CMS = "cms";
+
+    /** What was stored: the content type and the digests of the original bytes. */
+    public record Stored(String id, String contentType, long size, String sha256, String sha1Base64) {
     }
 
+    /** Metadata of a stored attachment. */
+    public record Meta(String id, String contentType, long size, String sha256, String sha1Base64, String uploadedBy,
+            String format, String consentPatient) {
+    }
+
+    /** Verified content, for deliveries and FHIR-format reads that need the bytes in memory. */
     public record Content(String id, String contentType, byte[] data, String uploadedBy) {
     }
 
     private final JdbcClient jdbc;
-    private final ContentCipher cipher;
+    private final BlobStore blobs;
+    private final AttachmentCrypto crypto;
+    private final ContentCipher legacyCipher;
+    private final DirectoryService directory;
+    private final AuditService audit;
     private final CareRelayProperties.Attachments limits;
+    private final Counter integrityFailures;
 
-    public AttachmentService(JdbcClient jdbc, ContentCipher cipher, CareRelayProperties props) {
+    public AttachmentService(JdbcClient jdbc, BlobStore blobs, AttachmentCrypto crypto, ContentCipher legacyCipher,
+            DirectoryService directory, AuditService audit, CareRelayProperties props, MeterRegistry meters) {
         this.jdbc = jdbc;
-        this.cipher = cipher;
+        this.blobs = blobs;
+        this.crypto = crypto;
+        this.legacyCipher = legacyCipher;
+        this.directory = directory;
+        this.audit = audit;
         this.limits = props.attachments();
+        this.integrityFailures = Counter.builder("carerelay.attachments.integrity.failures")
+                .description("Stored attachments whose signature or authentication tag did not verify")
+                .register(meters);
     }
 
-    /** Checks type and size of an upload; 415 or 413 on refusal. */
-    public String checkUpload(String declaredType, byte[] data) {
-        if (data == null || data.length == 0) {
-            throw new GatewayException(ErrorCode.INVALID_RESOURCE, "The attachment is empty.");
-        }
-        if (data.length > limits.maxBytes()) {
-            throw new GatewayException(ErrorCode.PAYLOAD_TOO_LARGE,
-                    "The attachment has " + data.length + " bytes; the limit is " + limits.maxBytes() + ".");
-        }
-        String type = declaredType == null ? null : ContentTypes.normalize(declaredType);
-        if (type == null || !limits.allowedTypes().contains(type)) {
-            throw new GatewayException(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-                    "Attachment type " + declaredType + " is not allowed; allowed: " + String.join(", ", limits.allowedTypes()) + ".");
-        }
-        if (!ContentTypes.matches(type, data)) {
-            throw new GatewayException(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-                    "The attachment's bytes are not " + type + (ContentTypes.sniff(data).map(t -> " but " + t).orElse("")) + ".");
+    public long maxBytes() {
+        return limits.maxBytes();
+    }
+
+    /** The normalised type if it is allowed; 415 otherwise. */
+    public String allowedType(String declaredType) {
+        String type = declaredType == null ? "" : ContentTypes.normalize(declaredType);
+        if (type.isEmpty() || !limits.allowedTypes().contains(type)) {
+            throw new GatewayException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Attachment type "
+                    + (declaredType == null || declaredType.isBlank() ? "(none)" : declaredType)
+                    + " is not allowed; allowed: " + String.join(", ", limits.allowedTypes()) + ".");
         }
         return type;
     }
 
+    /** Refuses a declared length over the limit before anything is read. */
+    public void checkDeclaredLength(long length) {
+        if (length > limits.maxBytes()) {
+            throw tooLarge(length);
+        }
+    }
+
+    @Transactional
     public Stored store(String declaredType, byte[] data, String uploaderOrganizationId) {
-        String type = checkUpload(declaredType, data);
-        String id = java.util.UUID.randomUUID().toString();
-        String sha256 = sha256(data);
-        byte[] sealed = cipher.encrypt(data, id.getBytes(StandardCharsets.UTF_8));
+        return store(declaredType, new java.io.ByteArrayInputStream(data == null ? new byte[0] : data),
+                uploaderOrganizationId, null);
+    }
+
+    /**
+     * Stores an attachment read from {@code data} (not closed here). Joins the caller's
+     * transaction, or runs in its own: on any refusal nothing of it remains.
+     *
+     * @param consentPatient the patient whose consent document this is, or null
+     */
+    @Transactional
+    public Stored store(String declaredType, InputStream data, String uploaderOrganizationId, String consentPatient) {
+        String type = allowedType(declaredType);
+        String id = UUID.randomUUID().toString();
         jdbc.sql("""
-                insert into binary_content (id, content_type, size_bytes, sha256, key_id, data, uploaded_by, created_at)
-                values (?, ?, ?, ?, ?, ?, ?, ?)
-                """).params(id, type, data.length, sha256, cipher.keyId(), sealed, uploaderOrganizationId,
-                Timestamp.from(Instant.now())).update();
-        return new Stored(id, type, data.length, sha256);
+                insert into binary_content (id, content_type, size_bytes, sha256, key_id, format, uploaded_by, created_at, consent_patient)
+                values (?, ?, 0, '', ?, ?, ?, ?, ?)
+                """).params(id, type, crypto.currentStorageKeyId(), FORMAT_CMS, uploaderOrganizationId,
+                Timestamp.from(Instant.now()), consentPatient).update();
+        ContentInspector inspector = new ContentInspector(type);
+        MessageDigest sha256 = digest("SHA-256");
+        MessageDigest sha1 = digest("SHA-1");
+        long size = 0;
+        BlobStore.CountingOutput blob = blobs.create(id);
+        try (OutputStream sealed = crypto.seal(blob, origin(uploaderOrganizationId))) {
+            byte[] buffer = new byte[64 * 1024];
+            int n;
+            while ((n = data.read(buffer)) > 0) {
+                size += n;
+                if (size > limits.maxBytes()) {
+                    throw tooLarge(-1);
+                }
+                inspector.update(buffer, 0, n);
+                sha256.update(buffer, 0, n);
+                sha1.update(buffer, 0, n);
+                sealed.write(buffer, 0, n);
+            }
+        } catch (IOException e) {
+            throw new GatewayException(ErrorCode.INVALID_REQUEST, "The attachment could not be read completely.");
+        }
+        if (size == 0) {
+            throw new GatewayException(ErrorCode.INVALID_RESOURCE, "The attachment is empty.");
+        }
+        ContentInspector.Result check = inspector.finish();
+        if (!check.matches()) {
+            throw new GatewayException(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                    "The attachment's bytes are not " + type + ": " + check.detail() + ".");
+        }
+        String sha256Hex = HexFormat.of().formatHex(sha256.digest());
+        String sha1Base64 = Base64.getEncoder().encodeToString(sha1.digest());
+        jdbc.sql("update binary_content set size_bytes = ?, sha256 = ?, sha1 = ?, sealed_bytes = ? where id = ?")
+                .params(size, sha256Hex, sha1Base64, blob.total(), id).update();
+        return new Stored(id, type, size, sha256Hex, sha1Base64);
+    }
+
+    public Optional<Meta> meta(String id) {
+        return jdbc.sql("""
+                select id, content_type, size_bytes, sha256, sha1, uploaded_by, format, consent_patient
+                from binary_content where id = ?
+                """).param(id)
+                .query((rs, i) -> new Meta(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getString(4),
+                        rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8)))
+                .optional();
+    }
+
+    public Meta requireMeta(String id) {
+        return meta(id).orElseThrow(() -> new ResourceNotFoundException(new IdType("Binary", id)));
+    }
+
+    /** Makes the attachment the consent document of {@code patientId}: visible wherever the patient is. */
+    public void markConsentDocument(String id, String patientId) {
+        jdbc.sql("update binary_content set consent_patient = ? where id = ?").params(patientId, id).update();
     }
 
     public Optional<String> uploader(String id) {
@@ -92,30 +207,146 @@ public class AttachmentService {
                    and not exists (select 1 from message_attachment ma join message m on m.id = ma.message_id
                            where ma.binary_id = :id
                              and exists (select 1 from consent_revocation cr where cr.patient_id = m.subject_patient and cr.revoked_at >= m.sent)))
+                  or
+                  (exists (select 1 from binary_content b join patient_access pa on pa.patient_id = b.consent_patient
+                           where b.id = :id and pa.organization_id = :org))
                 """).param("id", id).param("org", organizationId).query(Boolean.class).single();
     }
 
-    /** Decrypted content; integrity failures surface as {@code integrity-failure}. */
-    public Content load(String id) {
-        return jdbc.sql("select content_type, data, uploaded_by, sha256 from binary_content where id = ?").param(id)
-                .query((rs, i) -> {
-                    byte[] plain;
-                    try {
-                        plain = cipher.decrypt(rs.getBytes(2), id.getBytes(StandardCharsets.UTF_8));
-                    } catch (ContentCipher.IntegrityException e) {
-                        throw new GatewayException(ErrorCode.INTEGRITY_FAILURE, "The stored attachment does not verify.");
-                    }
-                    if (!sha256(plain).equals(rs.getString(4))) {
-                        throw new GatewayException(ErrorCode.INTEGRITY_FAILURE, "The stored attachment does not verify.");
-                    }
-                    return new Content(id, rs.getString(1), plain, rs.getString(3));
-                })
-                .optional().orElseThrow(() -> new ResourceNotFoundException(new IdType("Binary", id)));
+    /**
+     * Writes the original bytes to {@code out} after they verified: attachments up to
+     * {@value #IN_MEMORY_BYTES} bytes are decrypted once into memory, larger ones are verified in
+     * a first pass and streamed in a second. An integrity failure throws before the first byte.
+     */
+    public void writeVerified(Meta meta, OutputStream out, String reader) throws IOException {
+        if (!FORMAT_CMS.equals(meta.format())) {
+            out.write(legacy(meta, reader));
+            return;
+        }
+        if (meta.size() <= IN_MEMORY_BYTES) {
+            out.write(readVerified(meta, reader));
+            return;
+        }
+        verify(meta, reader);
+        try (InputStream plain = crypto.open(blobs.open(meta.id()))) {
+            plain.transferTo(out);
+        } catch (IntegrityException e) {
+            // altered between the passes: the response is cut short, which the client notices
+            throw integrityFailure(meta, reader, e);
+        }
     }
 
-    static String sha256(byte[] data) {
+    /** The verified bytes in memory; for deliveries and FHIR-format reads. */
+    public byte[] readVerified(Meta meta, String reader) {
+        if (!FORMAT_CMS.equals(meta.format())) {
+            return legacy(meta, reader);
+        }
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream((int) Math.min(meta.size(), Integer.MAX_VALUE - 8));
+        try (InputStream plain = crypto.open(blobs.open(meta.id()))) {
+            plain.transferTo(buffer);
+        } catch (IntegrityException e) {
+            throw integrityFailure(meta, reader, e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        byte[] data = buffer.toByteArray();
+        if (!sha256Hex(data).equals(meta.sha256())) {
+            throw integrityFailure(meta, reader, new IntegrityException("digest differs from the stored one"));
+        }
+        return data;
+    }
+
+    public Content load(String id, String reader) {
+        Meta meta = requireMeta(id);
+        return new Content(id, meta.contentType(), readVerified(meta, reader), meta.uploadedBy());
+    }
+
+    /**
+     * Writes the CMS envelope of the attachment for {@code recipient}'s certificate (the stored
+     * signature inside, unchanged), after the stored object verified.
+     */
+    public void writeEnvelope(Meta meta, X509Certificate recipient, OutputStream out, String reader) throws IOException {
+        if (!FORMAT_CMS.equals(meta.format())) {
+            throw new GatewayException(ErrorCode.NOT_SUPPORTED,
+                    "This attachment was stored before CMS sealing and has no envelope; read it as bytes.");
+        }
+        verify(meta, reader);
+        try (InputStream sealed = blobs.open(meta.id())) {
+            crypto.reseal(sealed, recipient, out);
+        } catch (IntegrityException e) {
+            throw integrityFailure(meta, reader, e);
+        }
+    }
+
+    /** The envelope in memory, for deliveries. */
+    public byte[] envelope(Meta meta, X509Certificate recipient, String reader) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.min(meta.size() + 8192, Integer.MAX_VALUE - 8));
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+            writeEnvelope(meta, recipient, out, reader);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+
+    /** Reads the whole attachment through verification, discarding the bytes. */
+    void verify(Meta meta, String reader) throws IOException {
+        MessageDigest sha256 = digest("SHA-256");
+        try (InputStream plain = crypto.open(blobs.open(meta.id()))) {
+            byte[] buffer = new byte[64 * 1024];
+            int n;
+            while ((n = plain.read(buffer)) > 0) {
+                sha256.update(buffer, 0, n);
+            }
+        } catch (IntegrityException e) {
+            throw integrityFailure(meta, reader, e);
+        }
+        if (!HexFormat.of().formatHex(sha256.digest()).equals(meta.sha256())) {
+            throw integrityFailure(meta, reader, new IntegrityException("digest differs from the stored one"));
+        }
+    }
+
+    private byte[] legacy(Meta meta, String reader) {
+        byte[] sealed = jdbc.sql("select data from binary_content where id = ?").param(meta.id()).query(byte[].class).single();
+        byte[] plain;
+        try {
+            plain = legacyCipher.decrypt(sealed, meta.id().getBytes(StandardCharsets.UTF_8));
+        } catch (ContentCipher.IntegrityException e) {
+            throw integrityFailure(meta, reader, e);
+        }
+        if (!sha256Hex(plain).equals(meta.sha256())) {
+            throw integrityFailure(meta, reader, new IntegrityException("digest differs from the stored one"));
+        }
+        return plain;
+    }
+
+    private GatewayException integrityFailure(Meta meta, String reader, Exception cause) {
+        integrityFailures.increment();
+        log.error("Attachment Binary/{} failed verification ({}); it is not served", meta.id(),
+                cause.getClass().getSimpleName());
+        audit.record(new AuditService.Entry("attachment-integrity", AuditEventAction.R, AuditEventOutcome._8,
+                reader, null, "Binary/" + meta.id(), "The stored attachment's signature or tag did not verify."));
+        return new GatewayException(ErrorCode.INTEGRITY_FAILURE, "The stored attachment does not verify; it is not served.");
+    }
+
+    private Origin origin(String organizationId) {
+        String name = organizationId == null ? null
+                : directory.findOrganization(organizationId).map(Organization::getName).orElse(null);
+        return new Origin(organizationId, name);
+    }
+
+    private GatewayException tooLarge(long length) {
+        return new GatewayException(ErrorCode.PAYLOAD_TOO_LARGE, (length >= 0 ? "The attachment has " + length + " bytes; " : "The attachment exceeds ")
+                + "the limit of " + limits.maxBytes() + " bytes.");
+    }
+
+    static String sha256Hex(byte[] data) {
+        return HexFormat.of().formatHex(digest("SHA-256").digest(data));
+    }
+
+    private static MessageDigest digest(String algorithm) {
+        try {
+            return MessageDigest.getInstance(algorithm);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

@@ -18,8 +18,8 @@ import org.hl7.fhir.r4.model.IdType;
 import org.springframework.stereotype.Component;
 
 /**
- * Attachments: {@code POST /fhir/Binary} with the raw bytes and their Content-Type (or a FHIR
- * Binary resource); reading returns the raw bytes unless FHIR JSON/XML is asked for.
+ * Attachments as FHIR Binary resources (JSON/XML, data in base64). The raw byte streams in both
+ * directions are served by {@link BinaryStreamingFilter} before a request reaches HAPI.
  */
 @Component
 public class BinaryResourceProvider implements IResourceProvider {
@@ -27,8 +27,12 @@ public class BinaryResourceProvider implements IResourceProvider {
     private final AttachmentService attachments;
     private final AuditService audit;
 
-    public BinaryResourceProvider(AttachmentService attachments, AuditService audit) {
+    private final long maxInlineBytes;
+
+    public BinaryResourceProvider(AttachmentService attachments, AuditService audit,
+            org.carerelay.gateway.config.CareRelayProperties props) {
         this.attachments = attachments;
+        this.maxInlineBytes = props.fhir().maxRequestBytes();
         this.audit = audit;
     }
 
@@ -43,7 +47,13 @@ public class BinaryResourceProvider implements IResourceProvider {
         if (!caller.isParticipant()) {
             throw new GatewayException(ErrorCode.FORBIDDEN, "Only registered participants upload attachments.");
         }
-        AttachmentService.Stored stored = attachments.store(binary.getContentType(), binary.getData(), caller.organizationId());
+        AttachmentService.Stored stored;
+        try {
+            stored = attachments.store(binary.getContentType(), binary.getData(), caller.organizationId());
+        } catch (GatewayException e) {
+            audit.failure("attachment-upload", AuditEventAction.C, caller, Caller.clientAddress(request), null, e.errorCode().code());
+            throw e;
+        }
         audit.success("attachment-upload", AuditEventAction.C, caller, Caller.clientAddress(request),
                 "Binary/" + stored.id());
         Binary result = new Binary();
@@ -61,7 +71,14 @@ public class BinaryResourceProvider implements IResourceProvider {
                     "Binary/" + binaryId, "not visible");
             throw new ResourceNotFoundException(id);
         }
-        AttachmentService.Content content = attachments.load(binaryId);
+        AttachmentService.Meta meta = attachments.requireMeta(binaryId);
+        if (meta.size() > maxInlineBytes) {
+            throw new GatewayException(ErrorCode.PAYLOAD_TOO_LARGE, "The attachment has " + meta.size()
+                    + " bytes, too many to return base64-encoded in a FHIR resource; read it without _format and with"
+                    + " an Accept header other than FHIR JSON/XML to get the bytes as a stream.");
+        }
+        AttachmentService.Content content = new AttachmentService.Content(binaryId, meta.contentType(),
+                attachments.readVerified(meta, caller.auditName()), meta.uploadedBy());
         audit.success("attachment-read", AuditEventAction.R, caller, Caller.clientAddress(request), "Binary/" + binaryId);
         Binary binary = new Binary();
         binary.setId(new IdType("Binary", binaryId, "1"));

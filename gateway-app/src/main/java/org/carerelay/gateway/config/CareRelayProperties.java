@@ -94,7 +94,12 @@ public record CareRelayProperties(
         }
     }
 
-    public record Crypto(String dataKey) {
+    /**
+     * {@code dataKey}: encrypts messages at rest. {@code keystore}/{@code keystorePassword}: the
+     * PKCS#12 file with the CA, signing and storage keys for attachments; empty = created on first
+     * start under {@code <data-dir>/keys}.
+     */
+    public record Crypto(String dataKey, String keystore, String keystorePassword) {
     }
 
     /** Upload limits for attachments (Binary) and consent documents. */

@@ -13,6 +13,7 @@ import java.util.Set;
 import org.carerelay.fhir.ErrorCode;
 import org.carerelay.fhir.Systems;
 import org.carerelay.fhir.content.ContentTypes;
+import org.carerelay.gateway.attachment.AttachmentService;
 import org.carerelay.gateway.audit.AuditService;
 import org.carerelay.gateway.config.CareRelayProperties;
 import org.carerelay.gateway.directory.DirectoryService;
@@ -49,9 +50,12 @@ public class ConsentService {
     private final Validation validation;
     private final AuditService audit;
     private final CareRelayProperties props;
+    private final AttachmentService attachments;
 
     public ConsentService(ResourceStore store, ConsentRepository consents, PatientAccess patientAccess,
-            DirectoryService directory, Validation validation, AuditService audit, CareRelayProperties props) {
+            DirectoryService directory, Validation validation, AuditService audit, CareRelayProperties props,
+            AttachmentService attachments) {
+        this.attachments = attachments;
         this.store = store;
         this.consents = consents;
         this.patientAccess = patientAccess;
@@ -80,6 +84,7 @@ public class ConsentService {
             throw new GatewayException(ErrorCode.INVALID_RESOURCE, "A new Consent has status 'active'; revoke with $revoke.");
         }
         List<String> actors = checkContent(consent);
+        storeDocument(consent, caller.organizationId(), patientId);
         consents.lock(patientId);
         ConsentState state = consents.stateOf(patientId);
         boolean newVersion = state.active();
@@ -120,6 +125,7 @@ public class ConsentService {
         }
         consent.setId(id);
         List<String> actors = checkContent(consent);
+        storeDocument(consent, caller.organizationId(), patientId);
         Consent saved = store.update(consent);
         consents.setCurrent(patientId, id, true, actors);
         audit.success("consent-new-version", AuditEventAction.U, caller, Caller.clientAddress(request), "Consent/" + id);
@@ -217,9 +223,10 @@ public class ConsentService {
     private List<String> checkContent(Consent consent) {
         stripComputed(consent);
         Attachment document = consent.hasSourceAttachment() ? consent.getSourceAttachment() : null;
-        if (document == null || !document.hasData()) {
+        if (document == null || !(document.hasData() || document.hasUrl())) {
             throw new GatewayException(ErrorCode.INVALID_RESOURCE,
-                    "Consent.sourceAttachment must contain the signed consent document (PDF, JPEG or PNG) as data.");
+                    "Consent.sourceAttachment must contain the signed consent document (PDF, JPEG or PNG) as data,"
+                            + " or name it as url Binary/<id> after uploading it.");
         }
         validation.require(consent);
         boolean scope = consent.getScope().getCoding().stream()
@@ -232,18 +239,12 @@ public class ConsentService {
         if (!category) {
             throw new GatewayException(ErrorCode.INVALID_RESOURCE, "Consent.category must include LOINC 59284-0 (Patient Consent).");
         }
-        byte[] data = document.getData();
-        if (data.length > props.attachments().maxBytes()) {
-            throw new GatewayException(ErrorCode.PAYLOAD_TOO_LARGE,
-                    "The consent document has " + data.length + " bytes; the limit is " + props.attachments().maxBytes() + ".");
-        }
-        String type = document.hasContentType() ? ContentTypes.normalize(document.getContentType()) : null;
-        if (type == null || !DOCUMENT_TYPES.contains(type)) {
-            throw new GatewayException(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-                    "The consent document must be application/pdf, image/jpeg or image/png, not " + document.getContentType() + ".");
-        }
-        if (!ContentTypes.matches(type, data)) {
-            throw new GatewayException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "The consent document's bytes are not " + type + ".");
+        if (document.hasData()) {
+            if (document.getData().length > props.attachments().maxBytes()) {
+                throw new GatewayException(ErrorCode.PAYLOAD_TOO_LARGE, "The consent document has " + document.getData().length
+                        + " bytes; the limit is " + props.attachments().maxBytes() + ".");
+            }
+            requireDocumentType(document.getContentType());
         }
         Set<String> actors = new LinkedHashSet<>();
         collectActors(consent.getProvision(), actors);
@@ -261,6 +262,55 @@ public class ConsentService {
             throw new GatewayException(ErrorCode.UNKNOWN_RECIPIENT, "Not in the directory: " + String.join(", ", unknown));
         }
         return List.copyOf(actors);
+    }
+
+    private static void requireDocumentType(String declared) {
+        String type = declared == null ? null : ContentTypes.normalize(declared);
+        if (type == null || !DOCUMENT_TYPES.contains(type)) {
+            throw new GatewayException(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                    "The consent document must be application/pdf, image/jpeg or image/png, not " + declared + ".");
+        }
+    }
+
+    /**
+     * Stores the consent document as an attachment (signed, encrypted, visible wherever the
+     * patient is) and leaves only its url, size and hash in the Consent.
+     */
+    private void storeDocument(Consent consent, String organizationId, String patientId) {
+        Attachment document = consent.getSourceAttachment();
+        String binaryId;
+        String contentType;
+        long size;
+        String sha1;
+        if (document.hasData()) {
+            AttachmentService.Stored stored = attachments.store(document.getContentType(),
+                    new java.io.ByteArrayInputStream(document.getData()), organizationId, patientId);
+            binaryId = stored.id();
+            contentType = stored.contentType();
+            size = stored.size();
+            sha1 = stored.sha1Base64();
+        } else {
+            String url = document.getUrl();
+            int at = url.lastIndexOf("Binary/");
+            binaryId = at < 0 ? "" : url.substring(at + "Binary/".length()).replaceAll("/_history/.*$", "");
+            String id = binaryId;
+            AttachmentService.Meta meta = attachments.meta(id)
+                    .filter(m -> organizationId.equals(m.uploadedBy()) || patientId.equals(m.consentPatient()))
+                    .orElseThrow(() -> new GatewayException(ErrorCode.INVALID_RESOURCE,
+                            "Consent.sourceAttachment.url must name an attachment you uploaded (Binary/<id>) or the patient's consent document."));
+            requireDocumentType(meta.contentType());
+            attachments.markConsentDocument(id, patientId);
+            contentType = meta.contentType();
+            size = meta.size();
+            sha1 = meta.sha1Base64();
+        }
+        document.setData(null);
+        document.setUrl("Binary/" + binaryId);
+        document.setContentType(contentType);
+        document.setSize((int) Math.min(size, Integer.MAX_VALUE));
+        if (sha1 != null) {
+            document.setHash(java.util.Base64.getDecoder().decode(sha1));
+        }
     }
 
     private static void collectActors(Consent.ProvisionComponent provision, Set<String> out) {

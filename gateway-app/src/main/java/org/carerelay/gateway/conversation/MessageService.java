@@ -272,12 +272,24 @@ public class MessageService {
                     attachment.setData(null);
                     attachment.setUrl("Binary/" + stored.id());
                     attachment.setContentType(stored.contentType());
-                    attachment.setSize((int) stored.size());
+                    attachment.setSize((int) Math.min(stored.size(), Integer.MAX_VALUE));
+                    attachment.setHash(java.util.Base64.getDecoder().decode(stored.sha1Base64()));
                     ids.add(stored.id());
                 } else if (attachment.hasUrl()) {
                     String binaryId = binaryId(attachment.getUrl());
                     requireUsable(binaryId, sender);
+                    AttachmentService.Meta meta = attachments.requireMeta(binaryId);
                     attachment.setUrl("Binary/" + binaryId);
+                    if (!attachment.hasContentType()) {
+                        attachment.setContentType(meta.contentType());
+                    } else if (!meta.contentType().equals(org.carerelay.fhir.content.ContentTypes.normalize(attachment.getContentType()))) {
+                        throw new GatewayException(ErrorCode.INVALID_RESOURCE, "Attachment.contentType " + attachment.getContentType()
+                                + " differs from the uploaded Binary/" + binaryId + " (" + meta.contentType() + ").");
+                    }
+                    attachment.setSize((int) Math.min(meta.size(), Integer.MAX_VALUE));
+                    if (meta.sha1Base64() != null) {
+                        attachment.setHash(java.util.Base64.getDecoder().decode(meta.sha1Base64()));
+                    }
                     ids.add(binaryId);
                 } else {
                     throw new GatewayException(ErrorCode.INVALID_RESOURCE, "An attachment has data or a url Binary/<id>.");

@@ -11,16 +11,23 @@ import java.security.SecureRandom;
 import java.util.Base64;
 import org.carerelay.gateway.config.CareRelayProperties;
 import org.carerelay.routes.crypto.AesGcmContentCipher;
+import org.carerelay.routes.crypto.AttachmentCrypto;
+import org.carerelay.routes.crypto.CmsAttachmentCrypto;
 import org.carerelay.routes.crypto.ContentCipher;
+import org.carerelay.routes.crypto.Pkcs12GatewayKeys;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 /**
- * The data key that encrypts messages and attachments at rest: {@code CARERELAY_DATA_KEY}
- * (base64, 32 bytes) or generated on first start into {@code <data-dir>/keys/data-key}
- * (owner-only). Every node of a cluster needs the same key.
+ * Key material. The data key encrypts messages at rest: {@code CARERELAY_DATA_KEY} (base64, 32
+ * bytes) or generated on first start into {@code <data-dir>/keys/data-key}. Attachments are
+ * signed and encrypted with the keys of a PKCS#12 keystore: {@code carerelay.crypto.keystore} and
+ * {@code carerelay.crypto.keystore-password}, or, when no keystore is configured, one created on
+ * first start in {@code <data-dir>/keys/carerelay.p12} with a small CA, a signing key and a
+ * storage key (password in {@code <data-dir>/keys/keystore-password}). Files are owner-only.
+ * Every node of a cluster needs the same keys.
  */
 @Configuration(proxyBeanMethods = false)
 public class CryptoConfiguration {
@@ -37,6 +44,32 @@ public class CryptoConfiguration {
             key = readOrCreate(props.dataDir().resolve("keys").resolve("data-key"));
         }
         return new AesGcmContentCipher(key);
+    }
+
+    @Bean
+    Pkcs12GatewayKeys gatewayKeys(CareRelayProperties props) {
+        CareRelayProperties.Crypto crypto = props.crypto();
+        String keystore = crypto == null ? null : crypto.keystore();
+        if (keystore != null && !keystore.isBlank()) {
+            String password = crypto.keystorePassword();
+            if (password == null || password.isEmpty()) {
+                throw new IllegalStateException("carerelay.crypto.keystore is set, so carerelay.crypto.keystore-password must be too");
+            }
+            Pkcs12GatewayKeys keys = Pkcs12GatewayKeys.load(Path.of(keystore), password.toCharArray());
+            log.info("Attachment keys from the configured keystore; storage key {}", keys.currentStorageKey().alias());
+            return keys;
+        }
+        Path dir = props.dataDir().resolve("keys");
+        Pkcs12GatewayKeys keys = Pkcs12GatewayKeys.createIfAbsent(dir.resolve("carerelay.p12"), dir.resolve("keystore-password"),
+                "CareRelay");
+        log.info("Attachment keys from {} (owner-only); storage key {}", dir.resolve("carerelay.p12"),
+                keys.currentStorageKey().alias());
+        return keys;
+    }
+
+    @Bean
+    AttachmentCrypto attachmentCrypto(Pkcs12GatewayKeys keys) {
+        return new CmsAttachmentCrypto(keys);
     }
 
     private static byte[] readOrCreate(Path file) {

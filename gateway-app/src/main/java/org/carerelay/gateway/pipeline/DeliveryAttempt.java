@@ -94,6 +94,13 @@ public class DeliveryAttempt {
         Outcome outcome;
         try {
             outcome = channel.apply(context.get());
+        } catch (RecipientAttachments.CertificateUnusable e) {
+            outcome = Outcome.permanentFailure(e.getMessage());
+        } catch (org.carerelay.gateway.fhir.GatewayException e) {
+            // an attachment that does not verify is never sent; retrying would not change it
+            outcome = e.errorCode() == org.carerelay.fhir.ErrorCode.INTEGRITY_FAILURE
+                    ? Outcome.permanentFailure("integrity-failure: a stored attachment does not verify")
+                    : Outcome.retry(e.errorCode().code());
         } catch (RuntimeException e) {
             outcome = Outcome.retry(e.getClass().getSimpleName());
         }

@@ -9,7 +9,6 @@ import ca.uhn.fhir.rest.client.exceptions.FhirClientConnectionException;
 import ca.uhn.fhir.rest.client.interceptor.AdditionalRequestHeadersInterceptor;
 import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import org.carerelay.fhir.Systems;
-import org.carerelay.gateway.attachment.AttachmentService;
 import org.carerelay.gateway.config.CareRelayProperties;
 import org.carerelay.gateway.directory.DirectoryService;
 import org.carerelay.gateway.store.ResourceStore;
@@ -35,16 +34,16 @@ public class FhirDelivery {
     static final String URN_SYSTEM = "urn:ietf:rfc:3986";
 
     private final DeliveryAttempt attempt;
-    private final AttachmentService attachments;
+    private final RecipientAttachments recipientAttachments;
     private final ResourceStore store;
     private final DirectoryService directory;
     private final FhirContext clientContext;
     private final CareRelayProperties.Pipeline settings;
 
-    public FhirDelivery(DeliveryAttempt attempt, AttachmentService attachments, ResourceStore store, DirectoryService directory,
+    public FhirDelivery(DeliveryAttempt attempt, RecipientAttachments recipientAttachments, ResourceStore store, DirectoryService directory,
             CareRelayProperties props) {
         this.attempt = attempt;
-        this.attachments = attachments;
+        this.recipientAttachments = recipientAttachments;
         this.store = store;
         this.directory = directory;
         this.settings = props.pipeline();
@@ -79,6 +78,8 @@ public class FhirDelivery {
             return DeliveryAttempt.Outcome.delivered("FHIR " + remoteId);
         } catch (FhirClientConnectionException e) {
             return DeliveryAttempt.Outcome.retry("connection failed: " + rootMessage(e));
+        } catch (org.carerelay.gateway.fhir.GatewayException e) {
+            throw e; // ours, not the recipient's answer
         } catch (BaseServerResponseException e) {
             int status = e.getStatusCode();
             if (status == 408 || status == 429 || status >= 500) {
@@ -117,14 +118,21 @@ public class FhirDelivery {
             if (binaryId == null) {
                 continue;
             }
-            AttachmentService.Content content = attachments.load(binaryId);
+            RecipientAttachments.Outgoing content = recipientAttachments.prepare(binaryId, context.recipient().getIdElement().getIdPart());
             Binary binary = new Binary().setContentType(content.contentType()).setData(content.data());
             MethodOutcome created = client.create().resource(binary).execute();
             String url = created.getId() == null ? null : "Binary/" + created.getId().getIdPart();
             Attachment attachment = payload.hasContentAttachment() ? payload.getContentAttachment()
-                    : new Attachment().setContentType(content.contentType());
+                    : new Attachment().setContentType(content.meta().contentType());
             attachment.setUrl(url);
             attachment.setData(null);
+            attachment.setSize((int) Math.min(content.meta().size(), Integer.MAX_VALUE));
+            if (content.meta().sha1Base64() != null) {
+                attachment.setHash(java.util.Base64.getDecoder().decode(content.meta().sha1Base64()));
+            }
+            if (content.enveloped()) {
+                attachment.addExtension(RecipientAttachments.EXT_ENVELOPE, new org.hl7.fhir.r4.model.CodeType(RecipientAttachments.PKCS7_MIME));
+            }
             payload.setContent(attachment);
         }
         return out;

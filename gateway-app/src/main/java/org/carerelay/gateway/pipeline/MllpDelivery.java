@@ -9,7 +9,6 @@ import java.util.HexFormat;
 import java.util.List;
 import org.carerelay.fhir.Systems;
 import org.carerelay.fhir.hl7.CommunicationToMdm;
-import org.carerelay.gateway.attachment.AttachmentService;
 import org.carerelay.gateway.config.CareRelayProperties;
 import org.carerelay.gateway.directory.DirectoryService;
 import org.carerelay.gateway.store.ResourceStore;
@@ -30,16 +29,16 @@ import org.springframework.stereotype.Component;
 public class MllpDelivery {
 
     private final DeliveryAttempt attempt;
-    private final AttachmentService attachments;
+    private final RecipientAttachments recipientAttachments;
     private final ResourceStore store;
     private final DirectoryService directory;
     private final MllpSender sender;
     private final CareRelayProperties.Pipeline settings;
 
-    public MllpDelivery(DeliveryAttempt attempt, AttachmentService attachments, ResourceStore store, DirectoryService directory,
+    public MllpDelivery(DeliveryAttempt attempt, RecipientAttachments recipientAttachments, ResourceStore store, DirectoryService directory,
             CareRelayProperties props) {
         this.attempt = attempt;
-        this.attachments = attachments;
+        this.recipientAttachments = recipientAttachments;
         this.store = store;
         this.directory = directory;
         this.settings = props.pipeline();
@@ -67,8 +66,10 @@ public class MllpDelivery {
                 binaryId = payload.getContentReference().getReferenceElement().getIdPart();
             }
             if (binaryId != null) {
-                AttachmentService.Content content = attachments.load(binaryId);
-                contents.add(new CommunicationToMdm.AttachmentContent(binaryId, content.contentType(), content.data(), title));
+                RecipientAttachments.Outgoing content =
+                        recipientAttachments.prepare(binaryId, context.recipient().getIdElement().getIdPart());
+                contents.add(new CommunicationToMdm.AttachmentContent(binaryId,
+                        content.enveloped() ? RecipientAttachments.PKCS7_MIME : content.contentType(), content.data(), title));
             }
         }
         Organization from = directory.findOrganization(context.message().senderOrg()).orElse(null);

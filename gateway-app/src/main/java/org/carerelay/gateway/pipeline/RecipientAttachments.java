@@ -1,0 +1,63 @@
+package org.carerelay.gateway.pipeline;
+
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.Optional;
+import org.carerelay.gateway.attachment.AttachmentService;
+import org.carerelay.gateway.directory.DirectoryService;
+import org.carerelay.gateway.fhir.GatewayException;
+import org.carerelay.routes.crypto.EncryptionCertificates;
+import org.springframework.stereotype.Component;
+
+/**
+ * An attachment as it leaves for one recipient: a CMS envelope for the recipient's registered
+ * encryption certificate (the gateway's signature inside), or the verified original bytes when
+ * the recipient registered none. A registered certificate that is no longer valid stops the
+ * delivery instead of falling back to unencrypted bytes.
+ */
+@Component
+public class RecipientAttachments {
+
+    public static final String PKCS7_MIME = "application/pkcs7-mime";
+    public static final String PKCS7_ENVELOPED = PKCS7_MIME + "; smime-type=enveloped-data";
+    /** Marks an Attachment whose Binary is a CMS envelope of the original {@code contentType}. */
+    public static final String EXT_ENVELOPE = "https://fhir.carerelay.org/StructureDefinition/attachment-envelope";
+
+    /** What to send: {@code enveloped} tells whether {@code data} is a CMS envelope. */
+    public record Outgoing(AttachmentService.Meta meta, String contentType, byte[] data, boolean enveloped) {
+    }
+
+    /** The recipient's certificate cannot be used; the delivery fails with this reason. */
+    public static final class CertificateUnusable extends RuntimeException {
+        CertificateUnusable(String message) {
+            super(message);
+        }
+    }
+
+    private final AttachmentService attachments;
+    private final DirectoryService directory;
+
+    public RecipientAttachments(AttachmentService attachments, DirectoryService directory) {
+        this.attachments = attachments;
+        this.directory = directory;
+    }
+
+    /**
+     * @throws CertificateUnusable when the recipient's registered certificate expired
+     * @throws GatewayException {@code integrity-failure} when the stored attachment does not verify
+     */
+    public Outgoing prepare(String binaryId, String recipientOrganizationId) {
+        AttachmentService.Meta meta = attachments.requireMeta(binaryId);
+        String reader = "delivery to Organization/" + recipientOrganizationId;
+        Optional<X509Certificate> certificate = directory.encryptionCertificate(recipientOrganizationId);
+        if (certificate.isEmpty()) {
+            return new Outgoing(meta, meta.contentType(), attachments.readVerified(meta, reader), false);
+        }
+        try {
+            EncryptionCertificates.check(certificate.get(), Instant.now());
+        } catch (IllegalArgumentException e) {
+            throw new CertificateUnusable("encryption certificate of the recipient not usable: " + e.getMessage());
+        }
+        return new Outgoing(meta, PKCS7_ENVELOPED, attachments.envelope(meta, certificate.get(), reader), true);
+    }
+}
