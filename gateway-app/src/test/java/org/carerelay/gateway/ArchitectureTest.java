@@ -28,4 +28,10 @@ class ArchitectureTest {
             .that().resideInAnyPackage("org.carerelay.fhir..", "org.carerelay.routes..")
             .should().dependOnClassesThat().resideInAPackage("org.carerelay.gateway..")
             .as("fhir-model and routes do not depend on the application");
+
+    @ArchTest
+    static final ArchRule bouncyCastleStaysBehindTheCryptoInterfaces = noClasses()
+            .that().resideOutsideOfPackage("org.carerelay.routes.crypto..")
+            .should().dependOnClassesThat().resideInAPackage("org.bouncycastle..")
+            .as("Bouncy Castle is used only behind the interfaces of routes.crypto");
 }
