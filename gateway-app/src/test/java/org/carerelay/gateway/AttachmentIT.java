@@ -263,6 +263,31 @@ class AttachmentIT extends GatewayIntegrationTest {
     }
 
     @Test
+    void deliveryOfATamperedAttachment_failsForGood_andNothingReachesTheRecipient() throws Exception {
+        byte[] pdf = Conversations.signedScan();
+        String id = idFrom(send("POST", "/fhir/Binary", clinic.token(), "application/pdf", null, pdf));
+        jdbc.sql("update binary_chunk set data = overlay(data placing decode(lpad(to_hex(255 - get_byte(data, length(data) / 2)), 2, '0'), 'hex')"
+                + " from length(data) / 2 + 1 for 1) where binary_id = ? and seq = 0").param(id).update();
+        int binariesBefore = hospitalServer.binaryResources.size();
+        int communicationsBefore = hospitalServer.communications.size();
+        Communication message = Conversations.message(null, "Laborbefund", hospital.organizationId());
+        message.addPayload().setContent(new Attachment().setUrl("Binary/" + id));
+        String messageId = Conversations.send(client(clinic.token()), message);
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> "failed".equals(recipientPart(messageId, "state")));
+        assertThat(recipientPart(messageId, "detail")).contains("integrity-failure");
+        assertThat(hospitalServer.binaryResources).hasSize(binariesBefore);
+        assertThat(hospitalServer.communications).hasSize(communicationsBefore);
+    }
+
+    private String recipientPart(String messageId, String name) {
+        Parameters status = client(clinic.token()).operation().onInstance("Communication/" + messageId).named("$delivery-status")
+                .withNoParameters(Parameters.class).execute();
+        return status.getParameterFirstRep().getPart().stream().filter(p -> p.getName().equals(name)).findFirst()
+                .map(p -> p.getValue().primitiveValue()).orElse("");
+    }
+
+    @Test
     void caCertificates_arePublishedWithoutToken() throws Exception {
         HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + port + "/.well-known/carerelay/ca.pem")).GET().build(), HttpResponse.BodyHandlers.ofString());

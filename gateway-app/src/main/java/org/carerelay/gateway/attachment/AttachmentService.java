@@ -190,6 +190,13 @@ public class AttachmentService {
         jdbc.sql("update binary_content set consent_patient = ? where id = ?").params(patientId, id).update();
     }
 
+    public long totalBytesOfMessage(String messageId) {
+        return jdbc.sql("""
+                select coalesce(sum(b.size_bytes), 0) from message_attachment ma join binary_content b on b.id = ma.binary_id
+                 where ma.message_id = ?
+                """).param(messageId).query(Long.class).single();
+    }
+
     public Optional<String> uploader(String id) {
         return jdbc.sql("select uploaded_by from binary_content where id = ?").param(id).query(String.class).optional();
     }

@@ -13,7 +13,6 @@ import org.carerelay.gateway.config.CareRelayProperties;
 import org.carerelay.gateway.directory.DirectoryService;
 import org.carerelay.gateway.store.ResourceStore;
 import org.hl7.fhir.r4.model.Attachment;
-import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.Communication;
 import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.Organization;
@@ -38,6 +37,13 @@ public class FhirDelivery {
     private final ResourceStore store;
     private final DirectoryService directory;
     private final FhirContext clientContext;
+    private final java.net.http.HttpClient http;
+    /** Writes attachments into the pipes that uploads read from. */
+    private final java.util.concurrent.ExecutorService producers = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread thread = new Thread(r, "attachment-upload");
+        thread.setDaemon(true);
+        return thread;
+    });
     private final CareRelayProperties.Pipeline settings;
 
     public FhirDelivery(DeliveryAttempt attempt, RecipientAttachments recipientAttachments, ResourceStore store, DirectoryService directory,
@@ -47,6 +53,7 @@ public class FhirDelivery {
         this.store = store;
         this.directory = directory;
         this.settings = props.pipeline();
+        this.http = java.net.http.HttpClient.newBuilder().connectTimeout(settings.connectTimeout()).build();
         this.clientContext = FhirContext.forR4();
         IRestfulClientFactory factory = clientContext.getRestfulClientFactory();
         factory.setServerValidationMode(ServerValidationModeEnum.NEVER);
@@ -55,7 +62,9 @@ public class FhirDelivery {
     }
 
     public void deliver(String messageId, String recipient) {
-        attempt.run(messageId, recipient, settings.responseTimeout().multipliedBy(4), this::send);
+        // attachments stream within the lease: one second per MB on top
+        attempt.run(messageId, recipient, settings.responseTimeout().multipliedBy(4)
+                .plusSeconds(recipientAttachments.totalBytes(messageId) / 1_000_000), this::send);
     }
 
     private DeliveryAttempt.Outcome send(DeliveryAttempt.Context context) {
@@ -118,19 +127,17 @@ public class FhirDelivery {
             if (binaryId == null) {
                 continue;
             }
-            RecipientAttachments.Outgoing content = recipientAttachments.prepare(binaryId, context.recipient().getIdElement().getIdPart());
-            Binary binary = new Binary().setContentType(content.contentType()).setData(content.data());
-            MethodOutcome created = client.create().resource(binary).execute();
-            String url = created.getId() == null ? null : "Binary/" + created.getId().getIdPart();
+            RecipientAttachments.Planned planned = recipientAttachments.plan(binaryId, context.recipient().getIdElement().getIdPart());
+            String url = postBinary(context, planned);
             Attachment attachment = payload.hasContentAttachment() ? payload.getContentAttachment()
-                    : new Attachment().setContentType(content.meta().contentType());
+                    : new Attachment().setContentType(planned.meta().contentType());
             attachment.setUrl(url);
             attachment.setData(null);
-            attachment.setSize((int) Math.min(content.meta().size(), Integer.MAX_VALUE));
-            if (content.meta().sha1Base64() != null) {
-                attachment.setHash(java.util.Base64.getDecoder().decode(content.meta().sha1Base64()));
+            attachment.setSize((int) Math.min(planned.meta().size(), Integer.MAX_VALUE));
+            if (planned.meta().sha1Base64() != null) {
+                attachment.setHash(java.util.Base64.getDecoder().decode(planned.meta().sha1Base64()));
             }
-            if (content.enveloped()) {
+            if (planned.enveloped()) {
                 attachment.addExtension(RecipientAttachments.EXT_ENVELOPE, new org.hl7.fhir.r4.model.CodeType(RecipientAttachments.PKCS7_MIME));
             }
             payload.setContent(attachment);
@@ -159,6 +166,72 @@ public class FhirDelivery {
     private static Reference messageReference(Reference local) {
         String id = local.getReferenceElement().getIdPart();
         return new Reference().setIdentifier(new Identifier().setSystem(URN_SYSTEM).setValue("urn:uuid:" + id));
+    }
+
+    /**
+     * {@code POST [base]/Binary} with the attachment's bytes (or its CMS envelope) as the raw body,
+     * streamed: a producer thread writes it in chunks that the HTTP client sends. The stored
+     * object is verified before its first byte leaves; if it does not verify, the request is
+     * aborted (no complete body reaches the recipient) and the integrity failure is rethrown.
+     *
+     * @return {@code Binary/<id>} as the recipient named it
+     */
+    private String postBinary(DeliveryAttempt.Context context, RecipientAttachments.Planned planned) {
+        String base = context.endpoint().getAddress().replaceAll("/+$", "");
+        StreamingBody body = new StreamingBody(out -> recipientAttachments.write(planned, out), producers);
+        // the whole body must get through within the response timeout plus one second per MB
+        java.time.Duration timeout = settings.responseTimeout().plusSeconds(planned.meta().size() / 1_000_000);
+        java.net.http.HttpRequest.Builder request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/Binary"))
+                .timeout(timeout)
+                .header("Content-Type", planned.contentType())
+                .header("Accept", "application/fhir+json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.fromPublisher(body));
+        for (var header : context.endpoint().getHeader()) {
+            String value = header.getValue();
+            int colon = value == null ? -1 : value.indexOf(':');
+            if (colon > 0) {
+                request.header(value.substring(0, colon).trim(), value.substring(colon + 1).trim());
+            }
+        }
+        java.net.http.HttpResponse<Void> response;
+        try {
+            response = http.send(request.build(), java.net.http.HttpResponse.BodyHandlers.discarding());
+        } catch (java.io.IOException e) {
+            if (body.subscribed) {
+                rethrowProducerFailure(body);
+            }
+            throw new FhirClientConnectionException("Binary upload failed: " + rootMessage(e));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FhirClientConnectionException("Binary upload interrupted");
+        }
+        rethrowProducerFailure(body);
+        int status = response.statusCode();
+        if (status / 100 != 2) {
+            throw BaseServerResponseException.newInstance(status, "Binary upload answered HTTP " + status);
+        }
+        String location = response.headers().firstValue("Location").orElse(null);
+        if (location == null || !location.contains("Binary/")) {
+            return null;
+        }
+        return "Binary/" + location.replaceAll(".*Binary/([^/]+).*", "$1");
+    }
+
+    /** A failed producer (e.g. an attachment that does not verify) decides the outcome, not the HTTP error it caused. */
+    private static void rethrowProducerFailure(StreamingBody body) {
+        try {
+            body.done.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new FhirClientConnectionException("Binary upload failed: " + rootMessage(e.getCause()));
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new FhirClientConnectionException("Binary upload: the attachment stream did not finish");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FhirClientConnectionException("Binary upload interrupted");
+        }
     }
 
     private static String rootMessage(Throwable e) {

@@ -34,6 +34,7 @@ public class MllpDelivery {
     private final DirectoryService directory;
     private final MllpSender sender;
     private final CareRelayProperties.Pipeline settings;
+    private final long maxFrameBytes;
 
     public MllpDelivery(DeliveryAttempt attempt, RecipientAttachments recipientAttachments, ResourceStore store, DirectoryService directory,
             CareRelayProperties props) {
@@ -42,6 +43,7 @@ public class MllpDelivery {
         this.store = store;
         this.directory = directory;
         this.settings = props.pipeline();
+        this.maxFrameBytes = props.hl7().maxFrameBytes();
         this.sender = new MllpSender(settings.connectTimeout(), settings.responseTimeout());
     }
 
@@ -54,6 +56,12 @@ public class MllpDelivery {
         Communication communication = context.communication();
         Patient patient = context.message().subjectPatient() == null ? null
                 : store.read(Patient.class, context.message().subjectPatient()).orElse(null);
+        long encodedBytes = recipientAttachments.totalBytes(context.message().id()) / 3 * 4;
+        if (encodedBytes + 65_536 > maxFrameBytes) {
+            // an HL7v2 message holds its attachments in Base64; it is never sent in part
+            return DeliveryAttempt.Outcome.permanentFailure("attachments too large for one HL7v2 message: about " + encodedBytes
+                    + " bytes in Base64, frame limit " + maxFrameBytes + " (carerelay.hl7.max-frame-bytes)");
+        }
         List<CommunicationToMdm.AttachmentContent> contents = new ArrayList<>();
         for (Communication.CommunicationPayloadComponent payload : communication.getPayload()) {
             String binaryId = null;

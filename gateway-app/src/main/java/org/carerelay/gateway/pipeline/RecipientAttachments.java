@@ -42,7 +42,52 @@ public class RecipientAttachments {
         this.directory = directory;
     }
 
+    /** An attachment planned for a recipient: sent as is, or enveloped for {@code certificate}. */
+    public record Planned(AttachmentService.Meta meta, X509Certificate certificate, String reader) {
+        public boolean enveloped() {
+            return certificate != null;
+        }
+
+        public String contentType() {
+            return enveloped() ? PKCS7_ENVELOPED : meta.contentType();
+        }
+    }
+
+    /** The size of all attachments of a message, to size delivery leases and timeouts. */
+    public long totalBytes(String messageId) {
+        return attachments.totalBytesOfMessage(messageId);
+    }
+
+    /** Decides how the attachment leaves; nothing is read yet. */
+    public Planned plan(String binaryId, String recipientOrganizationId) {
+        AttachmentService.Meta meta = attachments.requireMeta(binaryId);
+        String reader = "delivery to Organization/" + recipientOrganizationId;
+        Optional<X509Certificate> certificate = directory.encryptionCertificate(recipientOrganizationId);
+        if (certificate.isPresent()) {
+            try {
+                EncryptionCertificates.check(certificate.get(), Instant.now());
+            } catch (IllegalArgumentException e) {
+                throw new CertificateUnusable("encryption certificate of the recipient not usable: " + e.getMessage());
+            }
+        }
+        return new Planned(meta, certificate.orElse(null), reader);
+    }
+
     /**
+     * Streams what {@link #plan} decided into {@code out}; the stored object is verified before
+     * the first byte is written ({@code integrity-failure} otherwise).
+     */
+    public void write(Planned planned, java.io.OutputStream out) throws java.io.IOException {
+        if (planned.enveloped()) {
+            attachments.writeEnvelope(planned.meta(), planned.certificate(), out, planned.reader());
+        } else {
+            attachments.writeVerified(planned.meta(), out, planned.reader());
+        }
+    }
+
+    /**
+     * In memory, for channels that cannot stream (HL7v2).
+     *
      * @throws CertificateUnusable when the recipient's registered certificate expired
      * @throws GatewayException {@code integrity-failure} when the stored attachment does not verify
      */
