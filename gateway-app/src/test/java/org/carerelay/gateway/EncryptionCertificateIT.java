@@ -123,8 +123,9 @@ class EncryptionCertificateIT extends GatewayIntegrationTest {
                 new Base64BinaryType("this is not a certificate".getBytes(StandardCharsets.UTF_8)), ErrorCode.CERTIFICATE_INVALID, null);
         assertRefused(client(p.token()), p.organizationId(), new StringType("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"),
                 ErrorCode.CERTIFICATE_INVALID, null);
+        // a CA certificate that only signs certificates: its key usage allows no encryption
         assertRefused(client(p.token()), p.organizationId(), new StringType(EncryptionCertificates.toPem(PKI.caCertificate())),
-                ErrorCode.CERTIFICATE_INVALID, "CA");
+                ErrorCode.CERTIFICATE_INVALID, "key usage");
 
         Organization unchanged = admin().read().resource(Organization.class).withId(p.organizationId()).execute();
         assertThat(unchanged.getExtensionByUrl(DirectoryService.EXT_ENCRYPTION_CERTIFICATE)).isNull();

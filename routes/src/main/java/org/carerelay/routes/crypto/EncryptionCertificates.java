@@ -51,9 +51,9 @@ public final class EncryptionCertificates {
         if (at.after(certificate.getNotAfter())) {
             throw new IllegalArgumentException("The certificate expired on " + certificate.getNotAfter().toInstant() + ".");
         }
-        if (certificate.getBasicConstraints() >= 0) {
-            throw new IllegalArgumentException("A CA certificate cannot be an encryption certificate.");
-        }
+        // CA:TRUE alone is no reason to refuse: `openssl req -x509` sets it on every self-signed
+        // certificate. A real CA certificate restricts its key usage to signing certificates and
+        // fails the key usage check below.
         PublicKey key = certificate.getPublicKey();
         boolean[] usage = certificate.getKeyUsage();
         if (key instanceof RSAPublicKey rsa) {
