@@ -72,11 +72,9 @@ import org.bouncycastle.cms.SignerInformationStore;
 import org.bouncycastle.cms.jcajce.JcaSignerInfoGeneratorBuilder;
 import org.bouncycastle.cms.jcajce.JcaSimpleSignerInfoVerifierBuilder;
 import org.bouncycastle.cms.jcajce.JceCMSContentEncryptorBuilder;
-import org.bouncycastle.cms.jcajce.JceKeyAgreeAuthEnvelopedRecipient;
 import org.bouncycastle.cms.jcajce.JceKeyAgreeEnvelopedRecipient;
 import org.bouncycastle.cms.jcajce.JceKeyAgreeRecipient;
 import org.bouncycastle.cms.jcajce.JceKeyAgreeRecipientInfoGenerator;
-import org.bouncycastle.cms.jcajce.JceKeyTransAuthEnvelopedRecipient;
 import org.bouncycastle.cms.jcajce.JceKeyTransEnvelopedRecipient;
 import org.bouncycastle.cms.jcajce.JceKeyTransRecipient;
 import org.bouncycastle.cms.jcajce.JceKeyTransRecipientInfoGenerator;
@@ -104,12 +102,15 @@ import org.bouncycastle.util.Store;
  * (claimed organizationIdentifier and organizationName).
  *
  * <p>Providers: the content digest and the AES-GCM encryption use the JDK (hardware AES-GCM and
- * SHA-256). The AES-GCM decryption uses a private Bouncy Castle provider instance because the
- * JDK's GCM decryption holds back all plaintext until the tag is checked, i.e. buffers the whole
- * attachment; Bouncy Castle releases plaintext as it goes and checks the tag at the end of the
- * stream (it also accepts RFC 5083 authenticated attributes, which the streaming parser only
- * reaches after the ciphertext). Key agreement with a KDF needs Bouncy Castle as well. The
- * provider is never registered globally.
+ * SHA-256). The JDK's GCM decryption cannot be used as it is, because it holds back all plaintext
+ * until the tag is checked, i.e. buffers the whole attachment. AES-GCM with a 12-byte nonce and a
+ * 16-byte tag (what {@link #seal} and OpenSSL produce) is therefore decrypted by
+ * {@link GcmDecryption}: the JDK's AES-CTR (hardware AES) for the keystream, GHASH from Bouncy
+ * Castle's GCM building blocks, plaintext released as it goes and the tag checked at the end of the
+ * stream (RFC 5083 authenticated attributes, which the streaming parser only reaches after the
+ * ciphertext, are accepted too). Other AES-GCM parameters fall back to a private Bouncy Castle
+ * provider instance, which streams the same way. Key agreement with a KDF needs Bouncy Castle as
+ * well. The provider is never registered globally.
  *
  * <p>Errors: anything that does not parse, decrypt or verify is an {@link IntegrityException};
  * an I/O error of the sealed stream itself is passed on unchanged. An opened attachment releases
@@ -605,11 +606,11 @@ public final class CmsAttachmentCrypto implements AttachmentCrypto {
 
     private static Recipient recipient(RecipientInformation information, PrivateKey key, boolean authenticated) throws IntegrityException {
         if (information instanceof KeyAgreeRecipientInformation) {
-            JceKeyAgreeRecipient recipient = authenticated ? new JceKeyAgreeAuthEnvelopedRecipient(key) : new JceKeyAgreeEnvelopedRecipient(key);
+            JceKeyAgreeRecipient recipient = authenticated ? new JdkGcmDecryptor.KeyAgreeRecipient(key) : new JceKeyAgreeEnvelopedRecipient(key);
             return recipient.setProvider(BC).setContentProvider(BC);
         }
         if (information instanceof KeyTransRecipientInformation) {
-            JceKeyTransRecipient recipient = authenticated ? new JceKeyTransAuthEnvelopedRecipient(key) : new JceKeyTransEnvelopedRecipient(key);
+            JceKeyTransRecipient recipient = authenticated ? new JdkGcmDecryptor.KeyTransRecipient(key) : new JceKeyTransEnvelopedRecipient(key);
             return recipient.setProvider(BC).setContentProvider(BC);
         }
         throw new IntegrityException("Unsupported recipient info " + information.getClass().getSimpleName());

@@ -106,6 +106,11 @@ class CmsOpensslInteropTest {
             // no signer-attributes attribute: the origin falls back to the signer's subject
             assertThat(opened.origin()).isEqualTo(new Origin("CN=openssl signer,O=Elsewhere", null));
         }
+        if (cipher.endsWith("-gcm")) {
+            byte[] sealed = Files.readAllBytes(work.resolve("sealed.der"));
+            assertThat(JdkGcmDecryptor.supports(new org.bouncycastle.cms.CMSAuthEnvelopedDataParser(sealed).getEncryptionAlgOID()))
+                    .as("OpenSSL's AES-256-GCM (12-byte nonce, 16-byte tag) is decrypted with the JDK's AES").isTrue();
+        }
     }
 
     @Test
