@@ -217,6 +217,24 @@ class AttachmentIT extends GatewayIntegrationTest {
     }
 
     @Test
+    void uploadThatOutgrowsTheLimitWhileStreaming_gets413_andLeavesNothingBehind() throws Exception {
+        long before = jdbc.sql("select count(*) from binary_content where uploaded_by = ?").param(clinic.organizationId())
+                .query(Long.class).single();
+        long chunksBefore = jdbc.sql("select count(*) from binary_chunk").query(Long.class).single();
+        // no Content-Length: the limit (512 KiB in the tests) is only noticed while the body streams in
+        byte[] text = "Verlaufsbericht, Zeile fuer Zeile.\n".repeat(15_000).getBytes(StandardCharsets.UTF_8);
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/fhir/Binary"))
+                .header("Authorization", "Bearer " + clinic.token()).header("Content-Type", "text/plain")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(text))).build();
+        HttpResponse<String> response = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(413);
+        assertThat(response.body()).contains("payload-too-large");
+        assertThat(jdbc.sql("select count(*) from binary_content where uploaded_by = ?").param(clinic.organizationId())
+                .query(Long.class).single()).isEqualTo(before);
+        assertThat(jdbc.sql("select count(*) from binary_chunk").query(Long.class).single()).isEqualTo(chunksBefore);
+    }
+
+    @Test
     void consentDocument_isStoredAsSealedAttachment_visibleToThePartners() throws Exception {
         String patientId = Conversations.createPatient(client(clinic.token()), Conversations.patient("Dokument", "Erna", null));
         String consentId = Conversations.uploadConsent(client(clinic.token()), patientId, clinic.organizationId(), partner.organizationId());
