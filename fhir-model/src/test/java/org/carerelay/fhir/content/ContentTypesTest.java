@@ -2,22 +2,17 @@ package org.carerelay.fhir.content;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 
 class ContentTypesTest {
 
-    private static final byte[] PNG = image("png");
-    private static final byte[] JPEG = image("jpeg");
-    private static final byte[] GIF = image("gif");
+    private static final byte[] PNG = ContentFixtures.PNG;
+    private static final byte[] JPEG = ContentFixtures.JPEG;
+    private static final byte[] GIF = ContentFixtures.GIF;
     private static final byte[] PDF = ascii("%PDF-1.7\n%\u00e2\u00e3\u00cf\u00d3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n");
-    private static final byte[] DICOM = dicom();
+    private static final byte[] DICOM = ContentFixtures.DICOM;
     private static final byte[] TIFF_LITTLE_ENDIAN = {'I', 'I', 0x2A, 0x00, 0x08, 0x00, 0x00, 0x00};
     private static final byte[] TIFF_BIG_ENDIAN = {'M', 'M', 0x00, 0x2A, 0x00, 0x00, 0x00, 0x08};
     private static final byte[] ZIP = {'P', 'K', 0x03, 0x04, 0x14, 0x00, 0x00, 0x00, 0x08, 0x00};
@@ -146,25 +141,6 @@ class ContentTypesTest {
         assertThat(ContentTypes.matches("application/octet-stream", PDF)).isFalse();
         assertThat(ContentTypes.matches(null, PDF)).isFalse();
         assertThat(ContentTypes.matches("  ", PDF)).isFalse();
-    }
-
-    private static byte[] image(String format) {
-        BufferedImage image = new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB);
-        image.setRGB(0, 0, 0xCC3300);
-        try (ByteArrayOutputStream out = new ByteArrayOutputStream()) {
-            if (!ImageIO.write(image, format, out)) {
-                throw new IllegalStateException("no ImageIO writer for " + format);
-            }
-            return out.toByteArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    /** 128-byte zero preamble, "DICM", then the start of the file meta group (0002,0000) UL. */
-    private static byte[] dicom() {
-        byte[] tail = {'D', 'I', 'C', 'M', 0x02, 0x00, 0x00, 0x00, 'U', 'L', 0x04, 0x00};
-        return concat(new byte[128], tail);
     }
 
     private static byte[] ascii(String s) {

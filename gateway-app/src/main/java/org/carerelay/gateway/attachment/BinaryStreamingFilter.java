@@ -239,7 +239,7 @@ public class BinaryStreamingFilter extends OncePerRequestFilter {
 
     private void writeResource(HttpServletRequest request, HttpServletResponse response, org.hl7.fhir.instance.model.api.IBaseResource resource)
             throws IOException {
-        boolean xml = wantsXml(request);
+        boolean xml = org.carerelay.gateway.fhir.RequestGuardFilter.wantsXml(request);
         IParser parser = xml ? fhirContext.newXmlParser() : fhirContext.newJsonParser();
         response.setCharacterEncoding("UTF-8");
         response.setContentType(xml ? "application/fhir+xml" : "application/fhir+json");
@@ -262,14 +262,5 @@ public class BinaryStreamingFilter extends OncePerRequestFilter {
             response.setHeader("WWW-Authenticate", "Bearer realm=\"carerelay\"");
         }
         writeResource(request, response, OperationOutcomes.of(code, message));
-    }
-
-    private static boolean wantsXml(HttpServletRequest request) {
-        String accept = request.getHeader("Accept");
-        String format = request.getParameter("_format");
-        if (format != null) {
-            return format.contains("xml");
-        }
-        return accept != null && accept.contains("xml") && !accept.contains("json");
     }
 }

@@ -80,7 +80,8 @@ public class RequestGuardFilter extends OncePerRequestFilter {
         response.getWriter().write(parser.encodeResourceToString(OperationOutcomes.of(code, message)));
     }
 
-    private static boolean wantsXml(HttpServletRequest request) {
+    /** Whether an answer of the gateway's own (an OperationOutcome) should be XML rather than JSON. */
+    public static boolean wantsXml(HttpServletRequest request) {
         String accept = request.getHeader("Accept");
         String format = request.getParameter("_format");
         if (format != null) {
