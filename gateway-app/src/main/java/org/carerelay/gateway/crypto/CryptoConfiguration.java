@@ -36,7 +36,7 @@ public class CryptoConfiguration {
 
     @Bean
     ContentCipher contentCipher(CareRelayProperties props) {
-        String configured = props.crypto() == null ? null : props.crypto().dataKey();
+        String configured = required(props.crypto() == null ? null : props.crypto().dataKey(), "CARERELAY_DATA_KEY");
         byte[] key;
         if (configured != null && !configured.isBlank()) {
             key = Base64.getDecoder().decode(configured.trim());
@@ -49,9 +49,9 @@ public class CryptoConfiguration {
     @Bean
     Pkcs12GatewayKeys gatewayKeys(CareRelayProperties props) {
         CareRelayProperties.Crypto crypto = props.crypto();
-        String keystore = crypto == null ? null : crypto.keystore();
+        String keystore = required(crypto == null ? null : crypto.keystore(), "CARERELAY_CRYPTO_KEYSTORE");
         if (keystore != null && !keystore.isBlank()) {
-            String password = crypto.keystorePassword();
+            String password = required(crypto.keystorePassword(), "CARERELAY_CRYPTO_KEYSTORE_PASSWORD");
             if (password == null || password.isEmpty()) {
                 throw new IllegalStateException("carerelay.crypto.keystore is set, so carerelay.crypto.keystore-password must be too");
             }
@@ -70,6 +70,18 @@ public class CryptoConfiguration {
     @Bean
     AttachmentCrypto attachmentCrypto(Pkcs12GatewayKeys keys) {
         return new CmsAttachmentCrypto(keys);
+    }
+
+    /**
+     * A setting that a profile demands from the environment (the production profile writes
+     * {@code ${CARERELAY_...}} without a default) arrives unresolved when the variable is missing:
+     * stop with a clear message instead of using the placeholder as a value.
+     */
+    static String required(String value, String variable) {
+        if (value != null && value.startsWith("${")) {
+            throw new IllegalStateException(variable + " is not set; this profile needs it (the same value on every node)");
+        }
+        return value;
     }
 
     private static byte[] readOrCreate(Path file) {
