@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.Objects;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
+import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.IvParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 import org.bouncycastle.crypto.io.InvalidCipherTextIOException;
@@ -21,18 +22,25 @@ import org.bouncycastle.crypto.modes.gcm.GCMUtil;
 import org.bouncycastle.crypto.modes.gcm.Tables8kGCMMultiplier;
 
 /**
- * Streaming AES-GCM decryption (NIST SP 800-38D) for a 96-bit nonce and a 128-bit tag: the AES part
- * is the JDK's {@code AES/CTR/NoPadding} (hardware AES), GHASH is computed here with Bouncy
- * Castle's GCM building blocks. Plaintext is released as the ciphertext arrives; only the last 16
- * bytes of the input (the tag, which follows the ciphertext) are held back. The tag is checked when
- * the input ends: a mismatch, or an input shorter than a tag, makes that read throw an
+ * Streaming AES-GCM decryption (NIST SP 800-38D) for a 96-bit nonce and a 128-bit tag, on the JDK's
+ * hardware AES and GHASH. The plaintext comes from the JDK's {@code AES/CTR/NoPadding}; the tag
+ * from re-encrypting that plaintext with the JDK's {@code AES/GCM/NoPadding} (same key and nonce,
+ * no AAD): GCM encryption is deterministic, so that reproduces the ciphertext and yields
+ * T0 = GHASH_H(&empty;, C) xor E_K(J0). Plaintext is released as the ciphertext arrives; only the
+ * last 16 bytes of the input (the tag, which follows the ciphertext) are held back. The tag is
+ * checked when the input ends: a mismatch, or an input shorter than a tag, makes that read throw an
  * {@link InvalidCipherTextIOException} (as Bouncy Castle's cipher streams do), and every read after
  * it throws it again.
  *
  * <p>Associated data may be written to {@link #aadStream()} at any time before the input ends,
  * before, during or after the ciphertext (the CMS parser only reaches RFC 5083 authenticated
- * attributes after the ciphertext): GHASH is linear, so the AAD hash is kept apart and moved into
- * place with a power of H at the end. All AAD written counts as one string, in order.
+ * attributes after the ciphertext): GHASH is linear, so its hash is kept apart (Bouncy Castle's
+ * GHASH, it is short) and moved into place with a power of H at the end. All AAD written counts as
+ * one string, in order.
+ *
+ * <p>SunJCE's GCM takes at most 2^31 - 1 bytes per message; ciphertext beyond {@link #JDK_SEGMENT_BYTES}
+ * is hashed here with Bouncy Castle's GHASH instead (slower, but such messages are rare), and the
+ * two parts are combined with a power of H as well.
  *
  * <p>One instance decrypts one message; not thread-safe.
  */
@@ -43,24 +51,26 @@ final class GcmDecryption {
     private static final int BLOCK = 16;
     /** SP 800-38D: at most 2^32 - 2 blocks of plaintext; also keeps the JDK's 128-bit CTR increment equal to inc32. */
     private static final long MAX_CIPHERTEXT_BYTES = ((1L << 32) - 2) * BLOCK;
+    /** How much ciphertext goes through the JDK's GCM: whole blocks, below SunJCE's limit of 2^31 - 1 bytes per message. */
+    static final long JDK_SEGMENT_BYTES = (1L << 31) - (1 << 16);
     private static final int BUFFER_SIZE = 64 * 1024;
 
     private final Cipher ctr;
+    private final Cipher gcm;
+    /** Where the JDK's GCM writes the ciphertext it reproduces (ignored) and, at the end, its tag. */
+    private final byte[] scratch = new byte[BUFFER_SIZE + 2 * BLOCK];
+    private final long jdkSegmentLimit;
     private final byte[] h;
     private final byte[] tagMask;
     private final GCMMultiplier multiplier = new Tables8kGCMMultiplier();
 
-    /** GHASH over the ciphertext, starting from zero. */
-    private final byte[] s = new byte[BLOCK];
-    private final byte[] partialCiphertext = new byte[BLOCK];
-    private int partialCiphertextLength;
     private long ciphertextLength;
-
-    /** GHASH over the AAD alone, starting from zero. */
-    private final byte[] sAad = new byte[BLOCK];
-    private final byte[] partialAad = new byte[BLOCK];
-    private int partialAadLength;
-    private long aadLength;
+    private long jdkSegmentLength;
+    /** GHASH_H(C1) * H for the ciphertext C1 through the JDK's GCM (without length block), once it is done. */
+    private byte[] jdkSegmentHash;
+    /** The ciphertext after the JDK's segment, if any. */
+    private final Ghash tail = new Ghash();
+    private final Ghash aad = new Ghash();
 
     private boolean decrypting;
     private boolean finished;
@@ -71,6 +81,11 @@ final class GcmDecryption {
      * @param nonce 12 bytes
      */
     GcmDecryption(byte[] key, byte[] nonce) throws GeneralSecurityException {
+        this(key, nonce, JDK_SEGMENT_BYTES);
+    }
+
+    /** With how many bytes of ciphertext (a multiple of 16) at most go through the JDK's GCM: tests try small ones. */
+    GcmDecryption(byte[] key, byte[] nonce, long jdkSegmentLimit) throws GeneralSecurityException {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(nonce, "nonce");
         if (key.length != 16 && key.length != 24 && key.length != 32) {
@@ -79,6 +94,10 @@ final class GcmDecryption {
         if (nonce.length != NONCE_BYTES) {
             throw new IllegalArgumentException("Only 12-byte nonces are supported, not " + nonce.length);
         }
+        if (jdkSegmentLimit < 0 || jdkSegmentLimit > JDK_SEGMENT_BYTES || jdkSegmentLimit % BLOCK != 0) {
+            throw new IllegalArgumentException("Bad JDK segment limit " + jdkSegmentLimit);
+        }
+        this.jdkSegmentLimit = jdkSegmentLimit;
         SecretKeySpec aes = new SecretKeySpec(key, "AES");
 
         Cipher ecb = cipher("AES/ECB/NoPadding");
@@ -93,6 +112,9 @@ final class GcmDecryption {
         counter[BLOCK - 1] = 2; // the first counter block for the plaintext: inc32(J0)
         ctr = cipher("AES/CTR/NoPadding");
         ctr.init(Cipher.DECRYPT_MODE, aes, new IvParameterSpec(counter));
+        // a new Cipher per message: SunJCE refuses to encrypt twice with one key and nonce on the same object
+        gcm = cipher("AES/GCM/NoPadding");
+        gcm.init(Cipher.ENCRYPT_MODE, aes, new GCMParameterSpec(TAG_BYTES * 8, nonce));
     }
 
     /** The JDK's implementation (hardware AES) when present, else whatever the default lookup finds. */
@@ -112,7 +134,10 @@ final class GcmDecryption {
             @Override
             public void write(byte[] b, int off, int len) {
                 Objects.checkFromIndexSize(off, len, b.length);
-                updateAad(b, off, len);
+                if (finished) {
+                    throw new IllegalStateException("Associated data after the tag was checked");
+                }
+                aad.update(b, off, len);
             }
         };
     }
@@ -137,92 +162,135 @@ final class GcmDecryption {
 
     // -------------------------------------------------------------------------------- GHASH
 
-    private void updateAad(byte[] b, int off, int len) {
-        if (finished) {
-            throw new IllegalStateException("Associated data after the tag was checked");
+    /**
+     * Authenticates {@code len} bytes of ciphertext, given also as the plaintext they decrypted to:
+     * the JDK's GCM re-encrypts the plaintext up to its segment limit, the rest of the ciphertext
+     * goes to {@link #tail}.
+     */
+    private void authenticate(byte[] plaintext, int plaintextOff, byte[] ciphertext, int ciphertextOff, int len)
+            throws GeneralSecurityException {
+        int jdk = (int) Math.min(len, jdkSegmentLimit - jdkSegmentLength);
+        if (jdk > 0) {
+            gcm.update(plaintext, plaintextOff, jdk, scratch, 0);
+            jdkSegmentLength += jdk;
         }
-        aadLength += len;
-        if (partialAadLength > 0) {
-            int take = Math.min(BLOCK - partialAadLength, len);
-            System.arraycopy(b, off, partialAad, partialAadLength, take);
-            partialAadLength += take;
-            off += take;
-            len -= take;
-            if (partialAadLength < BLOCK) {
-                return;
+        if (jdk < len) {
+            if (jdkSegmentHash == null) {
+                endJdkSegment();
             }
-            GCMUtil.xor(sAad, partialAad);
-            multiplier.multiplyH(sAad);
-            partialAadLength = 0;
+            tail.update(ciphertext, ciphertextOff + jdk, len - jdk);
         }
-        for (; len >= BLOCK; off += BLOCK, len -= BLOCK) {
-            GCMUtil.xor(sAad, b, off);
-            multiplier.multiplyH(sAad);
-        }
-        if (len > 0) {
-            System.arraycopy(b, off, partialAad, 0, len);
-            partialAadLength = len;
-        }
+        ciphertextLength += len;
     }
 
-    private void updateCiphertext(byte[] b, int off, int len) {
-        if (partialCiphertextLength > 0) {
-            int take = Math.min(BLOCK - partialCiphertextLength, len);
-            System.arraycopy(b, off, partialCiphertext, partialCiphertextLength, take);
-            partialCiphertextLength += take;
-            off += take;
-            len -= take;
-            if (partialCiphertextLength < BLOCK) {
-                return;
-            }
-            GCMUtil.xor(s, partialCiphertext);
-            multiplier.multiplyH(s);
-            partialCiphertextLength = 0;
-        }
-        for (; len >= BLOCK; off += BLOCK, len -= BLOCK) {
-            GCMUtil.xor(s, b, off);
-            multiplier.multiplyH(s);
-        }
-        if (len > 0) {
-            System.arraycopy(b, off, partialCiphertext, 0, len);
-            partialCiphertextLength = len;
-        }
+    /** From T0 = (GHASH_H(C1) xor [0]64 || [len(C1)]64) * H xor E_K(J0), GHASH_H(C1) * H. */
+    private void endJdkSegment() throws GeneralSecurityException {
+        int produced = gcm.doFinal(scratch, 0);
+        byte[] hash = Arrays.copyOfRange(scratch, produced - TAG_BYTES, produced);
+        GCMUtil.xor(hash, tagMask);
+        byte[] lengths = lengths(0, jdkSegmentLength);
+        multiplier.multiplyH(lengths);
+        GCMUtil.xor(hash, lengths);
+        jdkSegmentHash = hash;
     }
 
-    /** GHASH_H(A || 0* || C || 0* || [len(A)]64 || [len(C)]64) xor E_K(J0). */
-    private byte[] expectedTag() {
-        if (partialCiphertextLength > 0) {
-            GCMUtil.xor(s, partialCiphertext, 0, partialCiphertextLength);
-            multiplier.multiplyH(s);
+    /**
+     * GHASH_H(A || 0* || C || 0* || [len(A)]64 || [len(C)]64) xor E_K(J0), with C = C1 || C2 (C1
+     * through the JDK's GCM, whole blocks unless C2 is empty; C2 of c2 blocks), c blocks of C in
+     * all: by linearity
+     * (GHASH(A) * H^c xor GHASH(C2) xor lengths) * H xor (GHASH(C1) * H) * H^c2 xor E_K(J0),
+     * GHASH(X) here meaning the hash of X's zero-padded blocks alone, from zero. Without AAD or C2
+     * that is the JDK's tag T0; with AAD but no C2 it is
+     * T0 xor GHASH(A) * H^(c+1) xor ([len(A)]64 || 0^64) * H.
+     */
+    private byte[] expectedTag() throws GeneralSecurityException {
+        if (jdkSegmentHash == null) {
+            endJdkSegment();
         }
-        if (partialAadLength > 0) {
-            GCMUtil.xor(sAad, partialAad, 0, partialAadLength);
-            multiplier.multiplyH(sAad);
+        byte[] t = tail.hash();
+        if (aad.length > 0) {
+            byte[] aadHash = aad.hash();
+            GCMUtil.multiply(aadHash, powerOfH(blocks(ciphertextLength)));
+            GCMUtil.xor(t, aadHash);
         }
-        if (aadLength > 0) {
-            if (ciphertextLength > 0) {
-                // the AAD blocks come before the ciphertext blocks: shift them by H^(ciphertext blocks)
-                GCMExponentiator exponentiator = new BasicGCMExponentiator();
-                exponentiator.init(h);
-                byte[] hPower = new byte[BLOCK];
-                exponentiator.exponentiateX((ciphertextLength + BLOCK - 1) / BLOCK, hPower);
-                GCMUtil.multiply(sAad, hPower);
-            }
-            GCMUtil.xor(s, sAad);
+        GCMUtil.xor(t, lengths(aad.length, ciphertextLength));
+        multiplier.multiplyH(t);
+        byte[] c1 = jdkSegmentHash;
+        if (tail.length > 0) {
+            GCMUtil.multiply(c1, powerOfH(blocks(tail.length)));
         }
+        GCMUtil.xor(t, c1);
+        GCMUtil.xor(t, tagMask);
+        return t;
+    }
+
+    /** The length block [8 aadBytes]64 || [8 ciphertextBytes]64. */
+    private static byte[] lengths(long aadBytes, long ciphertextBytes) {
         byte[] lengths = new byte[BLOCK];
-        putLong(aadLength * 8, lengths, 0);
-        putLong(ciphertextLength * 8, lengths, 8);
-        GCMUtil.xor(s, lengths);
-        multiplier.multiplyH(s);
-        GCMUtil.xor(s, tagMask);
-        return s;
+        putLong(aadBytes * 8, lengths, 0);
+        putLong(ciphertextBytes * 8, lengths, 8);
+        return lengths;
+    }
+
+    private byte[] powerOfH(long exponent) {
+        GCMExponentiator exponentiator = new BasicGCMExponentiator();
+        exponentiator.init(h);
+        byte[] power = new byte[BLOCK];
+        exponentiator.exponentiateX(exponent, power);
+        return power;
+    }
+
+    private static long blocks(long bytes) {
+        return (bytes + BLOCK - 1) / BLOCK;
     }
 
     private static void putLong(long value, byte[] out, int off) {
         for (int i = 7; i >= 0; i--) {
             out[off + i] = (byte) value;
             value >>>= 8;
+        }
+    }
+
+    /** GHASH_H over a string given in pieces, zero-padded to whole blocks, without a length block, from zero. */
+    private final class Ghash {
+        private final byte[] state = new byte[BLOCK];
+        private final byte[] partial = new byte[BLOCK];
+        private int partialLength;
+        long length;
+
+        void update(byte[] b, int off, int len) {
+            length += len;
+            if (partialLength > 0) {
+                int take = Math.min(BLOCK - partialLength, len);
+                System.arraycopy(b, off, partial, partialLength, take);
+                partialLength += take;
+                off += take;
+                len -= take;
+                if (partialLength < BLOCK) {
+                    return;
+                }
+                GCMUtil.xor(state, partial);
+                multiplier.multiplyH(state);
+                partialLength = 0;
+            }
+            for (; len >= BLOCK; off += BLOCK, len -= BLOCK) {
+                GCMUtil.xor(state, b, off);
+                multiplier.multiplyH(state);
+            }
+            if (len > 0) {
+                System.arraycopy(b, off, partial, 0, len);
+                partialLength = len;
+            }
+        }
+
+        /** The hash, the padded last block included; once, at the end. */
+        byte[] hash() {
+            if (partialLength > 0) {
+                GCMUtil.xor(state, partial, 0, partialLength);
+                multiplier.multiplyH(state);
+                partialLength = 0;
+            }
+            return state;
         }
     }
 
@@ -279,18 +347,16 @@ final class GcmDecryption {
             if (ciphertextLength + n > MAX_CIPHERTEXT_BYTES) {
                 throw fail(new InvalidCipherTextIOException("GCM ciphertext longer than 2^39 - 256 bits", null));
             }
-            updateCiphertext(buf, start, n);
-            int produced;
             try {
-                produced = ctr.update(buf, start, n, b, off);
+                int produced = ctr.update(buf, start, n, b, off);
+                if (produced != n) {
+                    throw new IllegalStateException("AES-CTR returned " + produced + " bytes for " + n);
+                }
+                authenticate(b, off, buf, start, n);
             } catch (GeneralSecurityException e) {
-                throw new IllegalStateException("AES-CTR failed", e);
-            }
-            if (produced != n) {
-                throw new IllegalStateException("AES-CTR returned " + produced + " bytes for " + n);
+                throw new IllegalStateException("AES failed", e);
             }
             start += n;
-            ciphertextLength += n;
             return n;
         }
 
@@ -299,7 +365,12 @@ final class GcmDecryption {
                 throw fail(new InvalidCipherTextIOException("GCM input shorter than the tag", null));
             }
             byte[] received = Arrays.copyOfRange(buf, start, start + TAG_BYTES);
-            byte[] expected = expectedTag();
+            byte[] expected;
+            try {
+                expected = expectedTag();
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("AES-GCM failed", e);
+            }
             finished = true;
             if (!MessageDigest.isEqual(expected, received)) {
                 throw fail(new InvalidCipherTextIOException("mac check in GCM failed", new AEADBadTagException("mac check in GCM failed")));

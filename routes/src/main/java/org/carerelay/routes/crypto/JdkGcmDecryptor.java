@@ -22,8 +22,8 @@ import org.bouncycastle.operator.InputAEADDecryptor;
 
 /**
  * The content decryptor of an AuthEnvelopedData with AES-GCM, 12-byte nonce and 16-byte tag, on
- * {@link GcmDecryption} (the JDK's AES-CTR plus GHASH), for the recipients below. It behaves like
- * Bouncy Castle's own {@code CMSInputAEADDecryptor}: the content stream it is given is the
+ * {@link GcmDecryption} (the JDK's AES-CTR, and its AES-GCM for the tag), for the recipients below.
+ * It behaves like Bouncy Castle's own {@code CMSInputAEADDecryptor}: the content stream it is given is the
  * ciphertext followed by the tag, the authenticated attributes arrive on {@link #getAADStream()}
  * (the streaming parser writes them once it has passed the ciphertext), and a wrong tag makes the
  * end of the content stream throw an {@link org.bouncycastle.crypto.io.InvalidCipherTextIOException}.

@@ -43,6 +43,22 @@ class GcmDecryptionTest {
         return new Case(key, nonce, aad, plaintext, jdkEncrypt(key, nonce, aad, plaintext));
     }
 
+    /** A random case, but with AAD of the given length. */
+    private static Case randomCase(Random random, int aadLength) throws Exception {
+        Case c = randomCase(random);
+        byte[] aad = bytes(random, aadLength);
+        return new Case(c.key(), c.nonce(), aad, c.plaintext(), jdkEncrypt(c.key(), c.nonce(), aad, c.plaintext()));
+    }
+
+    /** 1 to 100 bytes, a multiple of 16, or none. */
+    private static int aadLength(Random random, int i) {
+        return switch (i % 4) {
+            case 0 -> 16 * (1 + random.nextInt(6));
+            case 1 -> 0;
+            default -> 1 + random.nextInt(100);
+        };
+    }
+
     private static byte[] jdkEncrypt(byte[] key, byte[] nonce, byte[] aad, byte[] plaintext) throws Exception {
         Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
         cipher.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key, "AES"), new GCMParameterSpec(128, nonce));
@@ -73,6 +89,96 @@ class GcmDecryptionTest {
             totalBytes += c.plaintext().length;
         }
         assertThat(totalBytes).as("the cases include long inputs").isGreaterThan(5_000_000);
+    }
+
+    /** As the CMS parser delivers authenticated attributes: the tag must be corrected for AAD the JDK's GCM never saw. */
+    @Test
+    void aadAfterTheCiphertext_ofAnyLength_givesTheJdksTag() throws Exception {
+        Random random = new Random(20_260_101);
+        int withAad = 0;
+        for (int i = 0; i < 400; i++) {
+            Case c = randomCase(random, aadLength(random, i));
+            GcmDecryption gcm = new GcmDecryption(c.key(), c.nonce());
+            byte[] opened = readAll(gcm, c.sealed(), c.ciphertextLength(), c.aad(), AadTiming.AFTER_CIPHERTEXT, random);
+            assertThat(opened).as("case %d (%d bytes, %d bytes AAD)", i, c.plaintext().length, c.aad().length).isEqualTo(c.plaintext());
+            assertThat(gcm.verifiedTag()).isEqualTo(Arrays.copyOfRange(c.sealed(), c.ciphertextLength(), c.sealed().length));
+            withAad += c.aad().length > 0 ? 1 : 0;
+        }
+        assertThat(withAad).isGreaterThan(250);
+    }
+
+    @Test
+    void tamperedAad_afterTheCiphertext_failsAtTheEndOnly() throws Exception {
+        Random random = new Random(4_242);
+        for (int i = 0; i < 300; i++) {
+            Case c = randomCase(random, i % 4 == 1 ? 16 * (1 + random.nextInt(6)) : 1 + random.nextInt(100));
+            byte[] aad = c.aad();
+            byte[] flipped = aad.clone();
+            flipped[random.nextInt(aad.length)] ^= (byte) (1 << random.nextInt(8));
+            // to the next multiple of 16 (the same zero-padded GHASH blocks, only the length block differs), or by a zero block
+            byte[] padded = Arrays.copyOf(aad, (aad.length + 16) / 16 * 16);
+            byte[] inverted = aad.clone();
+            inverted[0] = (byte) ~inverted[0];
+            inverted[inverted.length - 1] = (byte) ~aad[aad.length - 1];
+            byte[] other;
+            do {
+                other = bytes(random, aad.length);
+            } while (Arrays.equals(other, aad));
+            Object[][] tampered = {
+                {flipped, "one bit flipped"},
+                {Arrays.copyOf(aad, aad.length - 1), "the last byte missing"},
+                {Arrays.copyOf(aad, aad.length + 1 + random.nextInt(20)), "zero bytes added"},
+                {padded, "zero-padded to " + padded.length},
+                {new byte[0], "no AAD"},
+                {other, "other AAD of the same length"},
+                {inverted, "first and last byte inverted"},
+            };
+            for (Object[] t : tampered) {
+                int released = assertFailsAtTheEnd(c, c.sealed(), (byte[]) t[0], AadTiming.AFTER_CIPHERTEXT, random,
+                        "case " + i + " (" + aad.length + " bytes AAD): " + t[1]);
+                assertThat(released).as("case %d: all plaintext before the failure", i).isEqualTo(c.ciphertextLength());
+            }
+        }
+        // and AAD where the sender had none
+        for (int i = 0; i < 50; i++) {
+            Case c = randomCase(random, 0);
+            assertFailsAtTheEnd(c, c.sealed(), bytes(random, 1 + random.nextInt(40)), AadTiming.AFTER_CIPHERTEXT, random, "case " + i);
+        }
+    }
+
+    /**
+     * SunJCE's GCM takes under 2 GiB: the ciphertext beyond its segment is hashed with Bouncy
+     * Castle's GHASH (tried here with small segments).
+     */
+    @Test
+    void ciphertextBeyondTheJdkSegment_stillChecked() throws Exception {
+        Random random = new Random(65_537);
+        for (int i = 0; i < 300; i++) {
+            Case c = randomCase(random, aadLength(random, i));
+            int ciphertextBlocks = (c.ciphertextLength() + 15) / 16;
+            long limit = 16L * switch (i % 5) {
+                case 0 -> 0;
+                case 1 -> random.nextInt(3);
+                case 2 -> Math.max(0, ciphertextBlocks - random.nextInt(2)); // around the end
+                default -> random.nextInt(ciphertextBlocks + 1);
+            };
+            AadTiming timing = AadTiming.values()[i % 3];
+            String description = String.format("case %d (%d bytes, %d bytes AAD, %s, segment %d)", i, c.plaintext().length, c.aad().length,
+                    timing, limit);
+            GcmDecryption gcm = new GcmDecryption(c.key(), c.nonce(), limit);
+            assertThat(readAll(gcm, c.sealed(), c.ciphertextLength(), c.aad(), timing, random)).as(description).isEqualTo(c.plaintext());
+            assertThat(gcm.verifiedTag()).as(description)
+                    .isEqualTo(Arrays.copyOfRange(c.sealed(), c.ciphertextLength(), c.sealed().length));
+
+            byte[] sealed = c.sealed().clone();
+            sealed[random.nextInt(sealed.length)] ^= (byte) (1 << random.nextInt(8));
+            GcmDecryption tampered = new GcmDecryption(c.key(), c.nonce(), limit);
+            assertThatThrownBy(() -> readAll(tampered, sealed, c.ciphertextLength(), c.aad(), timing, random)).as(description)
+                    .isInstanceOf(InvalidCipherTextIOException.class);
+        }
+        assertThatThrownBy(() -> new GcmDecryption(new byte[16], new byte[12], 8)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new GcmDecryption(new byte[16], new byte[12], GcmDecryption.JDK_SEGMENT_BYTES + 16))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
