@@ -14,6 +14,7 @@ import org.carerelay.routes.crypto.AesGcmContentCipher;
 import org.carerelay.routes.crypto.AttachmentCrypto;
 import org.carerelay.routes.crypto.CmsAttachmentCrypto;
 import org.carerelay.routes.crypto.ContentCipher;
+import org.carerelay.routes.crypto.JdkCryptoWarmUp;
 import org.carerelay.routes.crypto.Pkcs12GatewayKeys;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -70,6 +71,18 @@ public class CryptoConfiguration {
     @Bean
     AttachmentCrypto attachmentCrypto(Pkcs12GatewayKeys keys) {
         return new CmsAttachmentCrypto(keys);
+    }
+
+    /** Lets the JIT compile the JDK's AES and SHA-256 intrinsics in the background once the gateway is up. */
+    @Bean
+    org.springframework.context.ApplicationListener<org.springframework.boot.context.event.ApplicationReadyEvent> cryptoWarmUp() {
+        return event -> {
+            Thread thread = new Thread(() -> log.debug("AES-GCM, AES-CTR and SHA-256 warmed up in {} ms", JdkCryptoWarmUp.run()),
+                    "crypto-warm-up");
+            thread.setDaemon(true);
+            thread.setPriority(Thread.MIN_PRIORITY);
+            thread.start();
+        };
     }
 
     /**
