@@ -49,7 +49,7 @@ public final class ContentInspector {
     static final String CDA_NAMESPACE = "urn:hl7-org:v3";
     static final String CDA_ROOT = "ClinicalDocument";
     static final String DETAIL_DOCTYPE = "DOCTYPE or entity declarations are not accepted";
-    static final String DETAIL_TEXT_ENCODING = "not valid UTF-8 or Latin-1 text";
+    static final String DETAIL_TEXT_ENCODING = "not valid UTF-8, ISO-8859-1 or Windows-1252 text";
     static final String DETAIL_NUL = "contains a NUL byte";
     static final String DETAIL_EMPTY = "empty";
 

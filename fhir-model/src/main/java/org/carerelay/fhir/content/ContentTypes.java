@@ -121,7 +121,7 @@ public final class ContentTypes {
      *   <li>For the binary types ({@link #SNIFFABLE}) the {@linkplain #sniff(byte[]) sniffed} type
      *       must equal the declared one.</li>
      *   <li>For {@code text/plain} the data must contain no NUL byte, must be valid UTF-8 or
-     *       printable ISO-8859-1 text (tab, CR, LF, FF, 0x20-0x7E, 0xA0-0xFF), and must not be
+     *       printable ISO-8859-1 or Windows-1252 text (tab, CR, LF, FF, 0x20-0x7E, 0x80-0xFF but the five bytes Windows-1252 leaves undefined), and must not be
      *       sniffed as one of the binary types.</li>
      *   <li>For the {@linkplain #CDA_TYPES CDA types} ({@code application/hl7-cda+xml},
      *       {@code text/xml}, {@code application/xml}) the document must have the root element
@@ -248,10 +248,7 @@ public final class ContentTypes {
 
     private static boolean isPrintableLatin1(byte[] data) {
         for (byte value : data) {
-            int b = value & 0xFF;
-            boolean printable = (b >= 0x20 && b <= 0x7E) || b >= 0xA0
-                    || b == '\t' || b == '\n' || b == '\r' || b == '\f';
-            if (!printable) {
+            if (!isPrintableLatin1(value & 0xFF)) {
                 return false;
             }
         }
@@ -259,10 +256,16 @@ public final class ContentTypes {
     }
 
     /**
-     * Whether the unsigned byte {@code b} is printable ISO-8859-1 (tab, CR, LF, FF, 0x20-0x7E,
-     * 0xA0-0xFF): the per-byte rule of {@link #isPrintableLatin1(byte[])}, for {@link ContentInspector}.
+     * Whether the unsigned byte {@code b} is printable single-byte text: ISO-8859-1 (tab, CR, LF,
+     * FF, 0x20-0x7E, 0xA0-0xFF) or the characters Windows-1252 puts at 0x80-0x9F (€, „, “, ”, –, …;
+     * German text exported on Windows is full of them). The five bytes Windows-1252 leaves
+     * undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) and all other control characters are not text.
+     * The per-byte rule of {@link #isPrintableLatin1(byte[])}, for {@link ContentInspector}.
      */
     static boolean isPrintableLatin1(int b) {
+        if (b >= 0x80 && b <= 0x9F) {
+            return b != 0x81 && b != 0x8D && b != 0x8F && b != 0x90 && b != 0x9D;
+        }
         return (b >= 0x20 && b <= 0x7E) || b >= 0xA0
                 || b == '\t' || b == '\n' || b == '\r' || b == '\f';
     }

@@ -202,7 +202,7 @@ class ContentInspectorPropertyTest {
             data[i] = (byte) b;
         }
         if (data.length > 0 && rnd.nextInt(4) == 0) {
-            data[rnd.nextInt(data.length)] = (byte) (0x80 + rnd.nextInt(0x20)); // a C1 control
+            data[rnd.nextInt(data.length)] = (byte) (0x80 + rnd.nextInt(0x20)); // 0x80-0x9F: Windows-1252 text unless undefined there
         }
         return data;
     }

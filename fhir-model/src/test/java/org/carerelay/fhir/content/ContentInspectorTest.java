@@ -42,30 +42,37 @@ class ContentInspectorTest {
 
     @Test
     void invalidContinuationIsFoundAcrossAChunkBoundary() {
-        // F0 9F then 'A': not UTF-8, and 0x9F is no printable Latin-1
-        byte[] broken = concat(utf8("abc"), new byte[] {(byte) 0xF0, (byte) 0x9F}, utf8("A and more"));
+        // F0 9F then ESC: not UTF-8, and ESC is no printable single-byte text
+        byte[] broken = concat(utf8("abc"), new byte[] {(byte) 0xF0, (byte) 0x9F, 0x1B}, utf8("A and more"));
         for (int split = 1; split < broken.length; split++) {
             ContentInspector inspector = new ContentInspector("text/plain");
             inspector.update(broken, 0, split);
             inspector.update(broken, split, broken.length - split);
             assertThat(inspector.finish()).as("split at " + split)
-                    .isEqualTo(new Result(false, "not valid UTF-8 or Latin-1 text"));
+                    .isEqualTo(new Result(false, "not valid UTF-8, ISO-8859-1 or Windows-1252 text"));
         }
         assertThat(ContentTypes.matches("text/plain", broken)).isFalse();
     }
 
     @Test
     void sequenceTruncatedAtTheEndIsInvalid() {
-        // F0 alone would be Latin-1 "ð"; F0 9F and F0 9F 98 hold a C1 control, so no Latin-1 either
+        // U+10000 is F0 90 80 80: cut after 2 or 3 bytes it is no UTF-8, and 0x90 is undefined in
+        // Windows-1252, so it is no single-byte text either
+        byte[] linearB = concat(utf8("abc "), new byte[] {(byte) 0xF0, (byte) 0x90, (byte) 0x80, (byte) 0x80});
+        assertThat(byteByByte("text/plain", linearB).matches()).isTrue();
         for (int cut = 2; cut < 4; cut++) {
-            byte[] truncated = Arrays.copyOf(WITH_EMOJI, EMOJI_START + cut);
+            byte[] truncated = Arrays.copyOf(linearB, 4 + cut);
             Result result = byteByByte("text/plain", truncated);
-            assertThat(result).as("cut after " + cut).isEqualTo(new Result(false, "not valid UTF-8 or Latin-1 text"));
+            assertThat(result).as("cut after " + cut).isEqualTo(new Result(false, "not valid UTF-8, ISO-8859-1 or Windows-1252 text"));
             assertThat(ContentTypes.matches("text/plain", truncated)).isFalse();
         }
-        // E2 82 (a truncated euro sign): 0x82 is a C1 control, so no Latin-1 either
-        assertThat(ContentInspector.inspect("text/plain", concat(utf8("5 "), new byte[] {(byte) 0xE2, (byte) 0x82})).matches())
+        // E2 81 (U+2041 cut short): 0x81 is undefined in Windows-1252
+        assertThat(ContentInspector.inspect("text/plain", concat(utf8("5 "), new byte[] {(byte) 0xE2, (byte) 0x81})).matches())
                 .isFalse();
+        // a cut sequence whose bytes are all printable Windows-1252 reads as such ("ðŸ˜"), like ContentTypes.matches
+        byte[] emojiCut = Arrays.copyOf(WITH_EMOJI, EMOJI_START + 3);
+        assertThat(byteByByte("text/plain", emojiCut).matches()).isTrue();
+        assertThat(ContentTypes.matches("text/plain", emojiCut)).isTrue();
     }
 
     @Test
@@ -101,8 +108,8 @@ class ContentInspectorTest {
                 .getBytes(StandardCharsets.ISO_8859_1);
         assertThat(byteByByte("text/plain; charset=ISO-8859-1", text)).isEqualTo(new Result(true, ""));
         assertThat(ContentInspector.inspect("text/plain", ContentFixtures.TEXT_LATIN1).matches()).isTrue();
-        // a C1 control (NEL) in otherwise Latin-1 text that is no UTF-8 either
-        byte[] withControl = concat(text, new byte[] {(byte) 0x85});
+        // a byte Windows-1252 leaves undefined in otherwise Latin-1 text that is no UTF-8 either
+        byte[] withControl = concat(text, new byte[] {(byte) 0x8D});
         assertThat(byteByByte("text/plain", withControl).matches()).isFalse();
     }
 

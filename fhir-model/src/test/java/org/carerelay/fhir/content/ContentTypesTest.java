@@ -104,6 +104,10 @@ class ContentTypesTest {
                 "Größe: 180 cm, Gewicht: 75 kg".getBytes(StandardCharsets.ISO_8859_1))).isTrue();
         assertThat(ContentTypes.matches("text/plain", "emoji \uD83D\uDE00".getBytes(StandardCharsets.UTF_8)))
                 .isTrue();
+        // Windows-1252, as German text exported on Windows comes: euro sign, German quotes, dash, ellipsis
+        assertThat(ContentTypes.matches("text/plain",
+                "Zuzahlung 10 \u20ac \u2013 \u201eBitte R\u00fcckruf\u201c \u2026".getBytes(java.nio.charset.Charset.forName("windows-1252"))))
+                .isTrue();
     }
 
     @Test
@@ -111,8 +115,10 @@ class ContentTypesTest {
         assertThat(ContentTypes.matches("text/plain", new byte[] {'a', 0, 'b'})).isFalse();
         // UTF-16 text contains NUL bytes
         assertThat(ContentTypes.matches("text/plain", "abc".getBytes(StandardCharsets.UTF_16LE))).isFalse();
-        // neither valid UTF-8 (lone continuation byte) nor printable Latin-1 (C1 control 0x85, ESC)
-        assertThat(ContentTypes.matches("text/plain", new byte[] {'a', (byte) 0x85, 0x1B})).isFalse();
+        // neither valid UTF-8 (lone continuation byte) nor printable single-byte text (0x81 is
+        // undefined in Windows-1252, ESC a control character)
+        assertThat(ContentTypes.matches("text/plain", new byte[] {'a', (byte) 0x81, 'b'})).isFalse();
+        assertThat(ContentTypes.matches("text/plain", new byte[] {'a', (byte) 0xE4, 0x1B})).isFalse();
     }
 
     @Test
