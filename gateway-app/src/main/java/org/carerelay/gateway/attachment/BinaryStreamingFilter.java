@@ -81,6 +81,11 @@ public class BinaryStreamingFilter extends OncePerRequestFilter {
         } catch (ResourceNotFoundException e) {
             fail(request, response, ErrorCode.NOT_FOUND, "Binary is not known or not visible to you.");
             return;
+        } catch (RuntimeException e) {
+            // e.g. the database is unreachable: an OperationOutcome, details only in the log
+            log.error("Attachment request failed: {}", e.toString());
+            fail(request, response, ErrorCode.INTERNAL_ERROR, ErrorCode.INTERNAL_ERROR.defaultText());
+            return;
         }
         chain.doFilter(request, response);
     }
