@@ -1,14 +1,14 @@
 package org.carerelay.fhir.hl7;
 
+import static org.carerelay.fhir.hl7.V2Support.repetitions;
+import static org.carerelay.fhir.hl7.V2Support.value;
+
 import ca.uhn.hl7v2.HL7Exception;
 import ca.uhn.hl7v2.model.Message;
 import ca.uhn.hl7v2.model.Segment;
 import ca.uhn.hl7v2.util.Terser;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.time.LocalDateTime;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -82,9 +82,9 @@ import org.hl7.fhir.r4.model.StringType;
  *   <li>telecom PID-13 (use home unless XTN-2 says otherwise) and PID-14 (work): see
  *       {@link #telecom};</li>
  *   <li>deceased: PID-30 {@code N} → false (even if PID-29 has a date), else PID-29 as dateTime,
- *       else PID-30 {@code Y} → true.</li>
+ *       else PID-30 {@code Y} → true; the date and time are converted like every v2 timestamp
+ *       ({@link V2Support#dateTime(String)}: without a UTC offset as Europe/Berlin local time).</li>
  * </ul>
- * Times without a UTC offset are taken as Europe/Berlin local time.
  *
  * <p>Pure and stateless; thread-safe.
  */
@@ -106,7 +106,6 @@ public final class AdtToPatient {
     private static final Pattern OID = Pattern.compile("[0-2](\\.(0|[1-9][0-9]*))+");
     private static final Pattern TS = Pattern.compile(
             "(\\d{4})(\\d{2})?(\\d{2})?(?:(\\d{2})(\\d{2})?(\\d{2})?(?:\\.(\\d{1,4}))?)?([+-]\\d{4})?");
-    private static final ZoneId BERLIN = ZoneId.of("Europe/Berlin");
     private static final Map<String, String> BUILT_IN_AUTHORITIES = Map.of(
             "KVNR", Systems.KVNR,
             "GKV", Systems.KVNR,
@@ -159,18 +158,18 @@ public final class AdtToPatient {
 
         Patient patient = new Patient();
         patient.setIdentifier(identifiers(pid, 3, authorities));
-        for (int rep = 0; rep < reps(pid, 5); rep++) {
+        for (int rep = 0; rep < repetitions(pid, 5); rep++) {
             name(pid, rep).ifPresent(patient::addName);
         }
         birthDate(value(pid, 7, 0, 1, 1)).ifPresent(patient::setBirthDateElement);
         gender(pid, patient);
-        for (int rep = 0; rep < reps(pid, 11); rep++) {
+        for (int rep = 0; rep < repetitions(pid, 11); rep++) {
             address(pid, rep).ifPresent(patient::addAddress);
         }
-        for (int rep = 0; rep < reps(pid, 13); rep++) {
+        for (int rep = 0; rep < repetitions(pid, 13); rep++) {
             telecom(pid, 13, rep, ContactPointUse.HOME).ifPresent(patient::addTelecom);
         }
-        for (int rep = 0; rep < reps(pid, 14); rep++) {
+        for (int rep = 0; rep < repetitions(pid, 14); rep++) {
             telecom(pid, 14, rep, ContactPointUse.WORK).ifPresent(patient::addTelecom);
         }
         deceased(pid, patient);
@@ -200,7 +199,7 @@ public final class AdtToPatient {
 
     private static List<Identifier> identifiers(Segment segment, int field, AssigningAuthorities authorities) {
         List<Identifier> result = new ArrayList<>();
-        for (int rep = 0; rep < reps(segment, field); rep++) {
+        for (int rep = 0; rep < repetitions(segment, field); rep++) {
             identifier(segment, field, rep, authorities).ifPresent(result::add);
         }
         return result;
@@ -520,45 +519,11 @@ public final class AdtToPatient {
             patient.setDeceased(new BooleanType(false));
             return;
         }
-        Optional<DateTimeType> dateTime = dateTime(value(pid, 29, 0, 1, 1));
-        if (dateTime.isPresent()) {
-            patient.setDeceased(dateTime.get());
+        DateTimeType dateTime = V2Support.dateTime(value(pid, 29, 0, 1, 1));
+        if (dateTime != null) {
+            patient.setDeceased(dateTime);
         } else if ("Y".equals(indicator)) {
             patient.setDeceased(new BooleanType(true));
-        }
-    }
-
-    /** HL7 DTM → FHIR dateTime keeping the precision; a local time gets the Europe/Berlin offset. */
-    static Optional<DateTimeType> dateTime(String ts) {
-        if (ts == null) {
-            return Optional.empty();
-        }
-        Matcher m = TS.matcher(ts);
-        if (!m.matches()) {
-            return Optional.empty();
-        }
-        try {
-            if (m.group(4) == null) {
-                return birthDate(ts).map(d -> new DateTimeType(d.getValueAsString()));
-            }
-            if (m.group(2) == null || m.group(3) == null) {
-                return Optional.empty(); // hours without a full date
-            }
-            String seconds = m.group(6) != null ? m.group(6) : "00";
-            String fraction = m.group(7) != null ? "." + m.group(7) : "";
-            String local = m.group(1) + "-" + m.group(2) + "-" + m.group(3) + "T" + m.group(4) + ":"
-                    + (m.group(5) != null ? m.group(5) : "00") + ":" + seconds;
-            String offset;
-            if (m.group(8) != null) {
-                String o = m.group(8);
-                offset = o.substring(0, 3) + ":" + o.substring(3);
-            } else {
-                ZoneOffset zo = BERLIN.getRules().getOffset(LocalDateTime.parse(local));
-                offset = zo.getId().equals("Z") ? "+00:00" : zo.getId();
-            }
-            return Optional.of(new DateTimeType(local + fraction + offset));
-        } catch (RuntimeException e) {
-            return Optional.empty();
         }
     }
 
@@ -577,31 +542,6 @@ public final class AdtToPatient {
     private static String controlId(Message message) {
         try {
             return new Terser(message).get("/MSH-10");
-        } catch (HL7Exception | RuntimeException e) {
-            return null;
-        }
-    }
-
-    private static int reps(Segment segment, int field) {
-        try {
-            return segment.getField(field).length;
-        } catch (HL7Exception | RuntimeException e) {
-            return 0;
-        }
-    }
-
-    /** Trimmed value, {@code null} when empty or the HL7 null {@code ""}. */
-    private static String value(Segment segment, int field, int rep, int component, int subcomponent) {
-        if (rep >= reps(segment, field)) {
-            return null; // asking the Terser would add an empty repetition to the caller's message
-        }
-        try {
-            String v = Terser.get(segment, field, rep, component, subcomponent);
-            if (v == null) {
-                return null;
-            }
-            v = v.trim();
-            return v.isEmpty() || "\"\"".equals(v) ? null : v;
         } catch (HL7Exception | RuntimeException e) {
             return null;
         }

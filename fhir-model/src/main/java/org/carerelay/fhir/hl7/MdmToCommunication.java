@@ -66,6 +66,8 @@ public final class MdmToCommunication {
     private static final Set<String> TABLE_0270 = Set.of(
             "AR", "CD", "CN", "DI", "DS", "ED", "HP", "OP", "PC", "PH", "PN", "PR", "SP", "TS");
     private static final Set<String> TEXT_TYPES = Set.of("TX", "FT", "ST");
+    /** ED-2 values taken as a MIME top-level type (with ED-3 as subtype). */
+    private static final Set<String> MIME_TOP_LEVEL_TYPES = Set.of("application", "image", "text", "audio", "video");
     private static final String ATTACHMENT_PREFIX = CommunicationToMdm.ATTACHMENT_OBSERVATION + ":";
 
     private MdmToCommunication() {
@@ -145,7 +147,7 @@ public final class MdmToCommunication {
                     lines.add("");
                 }
                 for (int rep = 0; rep < reps; rep++) {
-                    lines.add(V2Support.decodeFormatting(V2Support.fullText(V2Support.field(obx, 5, rep)), escape));
+                    lines.add(V2Support.text(obx, 5, rep, escape));
                 }
                 if (obxTitle == null && label != null && !isOwnLabel(label)) {
                     obxTitle = label;
@@ -158,9 +160,10 @@ public final class MdmToCommunication {
                         skippedEmpty++;
                         continue;
                     }
+                    String encoding = V2Support.value(obx, 5, rep, 4, 1);
                     byte[] bytes;
                     try {
-                        bytes = decode(V2Support.value(obx, 5, rep, 4, 1), edData(obx, rep, escape));
+                        bytes = decode(encoding, edData(data, encoding, escape));
                     } catch (IllegalArgumentException e) {
                         throw new IllegalArgumentException("OBX #" + obxNumber + " (OBX-1 "
                                 + V2Support.value(obx, 1, 1) + "): " + e.getMessage(), e);
@@ -298,11 +301,10 @@ public final class MdmToCommunication {
             default:
                 break;
         }
-        if (!sub.isEmpty() && sub.matches("[a-z0-9][a-z0-9!#$&^_.+-]*")
-                && Set.of("application", "image", "text", "audio", "video").contains(type)) {
+        if (!sub.isEmpty() && sub.matches("[a-z0-9][a-z0-9!#$&^_.+-]*") && MIME_TOP_LEVEL_TYPES.contains(type)) {
             return ContentTypes.normalize(type + "/" + sub);
         }
-        if (type.equals("text") || type.equals("tx")) {
+        if (text) {
             return ContentTypes.TEXT;
         }
         return "application/octet-stream";
@@ -367,16 +369,13 @@ public final class MdmToCommunication {
     }
 
     /**
-     * ED-5 of an ED repetition: the raw value with escape sequences dropped for Base64/Hex (they
-     * can only be escaped line breaks there) and decoded for ASCII.
+     * ED-5 ({@code raw}) as {@link #decode(String, String)} takes it: escape sequences dropped for
+     * Base64/Hex (ED-4 {@code encoding}; they can only be escaped line breaks there) and decoded
+     * for ASCII.
      */
-    private static String edData(Segment obx, int rep, char escape) {
-        String raw = V2Support.value(obx, 5, rep, 5, 1);
-        if (raw == null) {
-            return "";
-        }
-        String encoding = upper(V2Support.value(obx, 5, rep, 4, 1));
-        if (encoding.equals("BASE64") || encoding.equals("B64") || encoding.equals("HEX")) {
+    private static String edData(String raw, String encoding, char escape) {
+        String enc = upper(encoding);
+        if (enc.equals("BASE64") || enc.equals("B64") || enc.equals("HEX")) {
             return V2Support.stripEscapes(raw, escape);
         }
         return V2Support.decodeFormatting(raw, escape);

@@ -394,7 +394,7 @@ public final class OruToObservations {
             observation.setEffective(effective);
         }
 
-        String range = V2Support.decodeFormatting(V2Support.fullText(V2Support.field(obx, 7, 0)), escape).strip();
+        String range = V2Support.text(obx, 7, 0, escape).strip();
         if (!range.isEmpty()) {
             observation.addReferenceRange().setText(range);
         }
@@ -444,7 +444,7 @@ public final class OruToObservations {
             case "ST", "TX", "FT" -> {
                 List<String> lines = new ArrayList<>();
                 for (int rep = 0; rep < V2Support.repetitions(obx, 5); rep++) {
-                    lines.add(V2Support.decodeFormatting(V2Support.fullText(V2Support.field(obx, 5, rep)), escape));
+                    lines.add(V2Support.text(obx, 5, rep, escape));
                 }
                 String text = String.join("\n", lines);
                 if (text.isBlank()) {
@@ -733,7 +733,7 @@ public final class OruToObservations {
     private static void note(Observation observation, Segment nte, char escape) {
         List<String> lines = new ArrayList<>();
         for (int rep = 0; rep < V2Support.repetitions(nte, 3); rep++) {
-            String line = V2Support.decodeFormatting(V2Support.fullText(V2Support.field(nte, 3, rep)), escape);
+            String line = V2Support.text(nte, 3, rep, escape);
             if (!line.isBlank()) {
                 lines.add(line);
             }

@@ -30,7 +30,7 @@ import java.util.regex.Pattern;
 import org.hl7.fhir.r4.model.DateTimeType;
 
 /**
- * Helpers shared by the inbound v2 → FHIR mappers ({@link MdmToCommunication},
+ * Helpers shared by the inbound v2 → FHIR mappers ({@link AdtToPatient}, {@link MdmToCommunication},
  * {@link OruToObservations}): walking a parsed message's segments in message order, reading field
  * values as text, decoding the HL7 formatting escapes HAPI leaves in place, and converting v2
  * timestamps.
@@ -135,7 +135,7 @@ final class V2Support {
     static String value(Segment segment, int field, int repetition, int component, int subcomponent) {
         try {
             if (segment == null || repetition >= segment.getField(field).length) {
-                return null;
+                return null; // asking the Terser would add an empty repetition to the caller's message
             }
             return clean(Terser.get(segment, field, repetition, component, subcomponent));
         } catch (HL7Exception | RuntimeException e) {
@@ -199,6 +199,14 @@ final class V2Support {
         }
         String result = stripTrailing(text.toString(), '^');
         return HL7_NULL.equals(result) ? "" : result;
+    }
+
+    /**
+     * The text of the {@code repetition}th repetition of {@code field}: its {@link #fullText(Type)}
+     * with the formatting escapes decoded ({@link #decodeFormatting(String, char)}); empty if absent.
+     */
+    static String text(Segment segment, int field, int repetition, char escape) {
+        return decodeFormatting(fullText(field(segment, field, repetition)), escape);
     }
 
     private static String joinComponents(Composite composite, char separator) {

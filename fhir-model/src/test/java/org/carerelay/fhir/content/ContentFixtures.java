@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Random;
 import javax.imageio.ImageIO;
 
-/** Test inputs shared by the content tests: the same fixtures as {@link ContentTypesTest}, plus helpers. */
+/** Test inputs shared by the content tests, plus helpers. */
 final class ContentFixtures {
 
     static final byte[] PNG = image("png");

@@ -1,21 +1,22 @@
 package org.carerelay.fhir.content;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.carerelay.fhir.content.ContentFixtures.DICOM;
+import static org.carerelay.fhir.content.ContentFixtures.GIF;
+import static org.carerelay.fhir.content.ContentFixtures.JPEG;
+import static org.carerelay.fhir.content.ContentFixtures.PDF;
+import static org.carerelay.fhir.content.ContentFixtures.PNG;
+import static org.carerelay.fhir.content.ContentFixtures.TIFF_BIG_ENDIAN;
+import static org.carerelay.fhir.content.ContentFixtures.TIFF_LITTLE_ENDIAN;
+import static org.carerelay.fhir.content.ContentFixtures.ZIP;
+import static org.carerelay.fhir.content.ContentFixtures.concat;
+import static org.carerelay.fhir.content.ContentFixtures.latin1;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 class ContentTypesTest {
-
-    private static final byte[] PNG = ContentFixtures.PNG;
-    private static final byte[] JPEG = ContentFixtures.JPEG;
-    private static final byte[] GIF = ContentFixtures.GIF;
-    private static final byte[] PDF = ascii("%PDF-1.7\n%\u00e2\u00e3\u00cf\u00d3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n");
-    private static final byte[] DICOM = ContentFixtures.DICOM;
-    private static final byte[] TIFF_LITTLE_ENDIAN = {'I', 'I', 0x2A, 0x00, 0x08, 0x00, 0x00, 0x00};
-    private static final byte[] TIFF_BIG_ENDIAN = {'M', 'M', 0x00, 0x2A, 0x00, 0x00, 0x00, 0x08};
-    private static final byte[] ZIP = {'P', 'K', 0x03, 0x04, 0x14, 0x00, 0x00, 0x00, 0x08, 0x00};
 
     @Test
     void sniffsImagesWrittenByImageIo() {
@@ -55,10 +56,10 @@ class ContentTypesTest {
     void unknownTruncatedOrMissingDataIsNotSniffed() {
         assertThat(ContentTypes.sniff(new byte[0])).isEmpty();
         assertThat(ContentTypes.sniff(null)).isEmpty();
-        assertThat(ContentTypes.sniff(ascii("hello world"))).isEmpty();
+        assertThat(ContentTypes.sniff(latin1("hello world"))).isEmpty();
         assertThat(ContentTypes.sniff(Arrays.copyOf(PNG, 7))).isEmpty();
         assertThat(ContentTypes.sniff(Arrays.copyOf(DICOM, 131))).isEmpty();
-        assertThat(ContentTypes.sniff(ascii("%PDF"))).isEmpty();
+        assertThat(ContentTypes.sniff(latin1("%PDF"))).isEmpty();
     }
 
     @Test
@@ -78,7 +79,7 @@ class ContentTypesTest {
         assertThat(ContentTypes.matches("image/png", JPEG)).isFalse();
         assertThat(ContentTypes.matches("image/jpeg", PDF)).isFalse();
         assertThat(ContentTypes.matches("application/dicom", ZIP)).isFalse();
-        assertThat(ContentTypes.matches("application/pdf", ascii("just some text"))).isFalse();
+        assertThat(ContentTypes.matches("application/pdf", latin1("just some text"))).isFalse();
         assertThat(ContentTypes.matches("text/plain", PNG)).isFalse();
         assertThat(ContentTypes.matches("text/plain", PDF)).isFalse();
     }
@@ -147,15 +148,5 @@ class ContentTypesTest {
         assertThat(ContentTypes.matches("application/octet-stream", PDF)).isFalse();
         assertThat(ContentTypes.matches(null, PDF)).isFalse();
         assertThat(ContentTypes.matches("  ", PDF)).isFalse();
-    }
-
-    private static byte[] ascii(String s) {
-        return s.getBytes(StandardCharsets.ISO_8859_1);
-    }
-
-    private static byte[] concat(byte[] a, byte[] b) {
-        byte[] result = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, result, a.length, b.length);
-        return result;
     }
 }

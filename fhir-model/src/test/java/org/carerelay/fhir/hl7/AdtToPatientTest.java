@@ -41,7 +41,7 @@ class AdtToPatientTest {
             "");
 
     private static Message parse(String file) {
-        return Hl7Inbound.decodeAndParse(Hl7InboundTest.sample(file), null).message();
+        return Hl7Inbound.decodeAndParse(V2TestMessages.sampleBytes(file), null).message();
     }
 
     private static Message parseGerman(String er7) {

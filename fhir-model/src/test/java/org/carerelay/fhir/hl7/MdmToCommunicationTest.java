@@ -2,20 +2,15 @@ package org.carerelay.fhir.hl7;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.carerelay.fhir.hl7.V2TestMessages.parse;
 
 import ca.uhn.hl7v2.HL7Exception;
 import ca.uhn.hl7v2.model.Message;
-import ca.uhn.hl7v2.parser.CanonicalModelClassFactory;
-import ca.uhn.hl7v2.parser.PipeParser;
-import ca.uhn.hl7v2.validation.impl.ValidationContextFactory;
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.Date;
 import java.util.List;
-import java.util.Objects;
 import org.carerelay.fhir.hl7.MdmToCommunication.Attachment;
 import org.carerelay.fhir.hl7.MdmToCommunication.Result;
 import org.carerelay.fhir.validation.ResourceValidator;
@@ -37,23 +32,8 @@ class MdmToCommunicationTest {
             "TXA|1|DS|TX|20240502101000+0200||||||||DOC-42^KIS",
             "");
 
-    private static final PipeParser PARSER = parser();
-
-    private static PipeParser parser() {
-        PipeParser parser = new PipeParser(new CanonicalModelClassFactory("2.5.1"));
-        parser.setValidationContext(ValidationContextFactory.noValidation());
-        return parser;
-    }
-
-    private static Message parse(String er7) throws HL7Exception {
-        return PARSER.parse(er7.replace("\r\n", "\r").replace('\n', '\r'));
-    }
-
-    private static Message sample(String name) throws IOException, HL7Exception {
-        try (InputStream in = MdmToCommunicationTest.class.getResourceAsStream("/hl7v2/" + name)) {
-            Objects.requireNonNull(in, name);
-            return parse(new String(in.readAllBytes(), StandardCharsets.UTF_8));
-        }
+    private static Message sample(String name) throws HL7Exception {
+        return V2TestMessages.sample(name, StandardCharsets.UTF_8);
     }
 
     /** {@link #HEADER} followed by the given OBX segments. */

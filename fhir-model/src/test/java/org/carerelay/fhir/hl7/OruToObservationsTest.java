@@ -2,19 +2,13 @@ package org.carerelay.fhir.hl7;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.carerelay.fhir.hl7.V2TestMessages.parse;
+import static org.carerelay.fhir.hl7.V2TestMessages.sample;
 
-import ca.uhn.hl7v2.HL7Exception;
 import ca.uhn.hl7v2.model.Message;
-import ca.uhn.hl7v2.parser.CanonicalModelClassFactory;
-import ca.uhn.hl7v2.parser.PipeParser;
-import ca.uhn.hl7v2.validation.impl.ValidationContextFactory;
-import java.io.IOException;
-import java.io.InputStream;
 import java.math.BigDecimal;
-import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Objects;
 import java.util.stream.Collectors;
 import org.carerelay.fhir.Systems;
 import org.carerelay.fhir.hl7.OruToObservations.VitalSign;
@@ -52,25 +46,6 @@ class OruToObservationsTest {
             "OBX|1|NM|2345-7^Glukose [Masse/Volumen] in Serum oder Plasma^LN||98|mg/dL^mg/dl^UCUM|70-110|N|||F"
                     + "|||20240502093000+0200",
             "");
-
-    private static final PipeParser PARSER = parser();
-
-    private static PipeParser parser() {
-        PipeParser parser = new PipeParser(new CanonicalModelClassFactory("2.5.1"));
-        parser.setValidationContext(ValidationContextFactory.noValidation());
-        return parser;
-    }
-
-    static Message parse(String er7) throws HL7Exception {
-        return PARSER.parse(er7.replace("\r\n", "\r").replace('\n', '\r'));
-    }
-
-    static Message sample(String name, Charset charset) throws IOException, HL7Exception {
-        try (InputStream in = OruToObservationsTest.class.getResourceAsStream("/hl7v2/" + name)) {
-            Objects.requireNonNull(in, name);
-            return parse(new String(in.readAllBytes(), charset));
-        }
-    }
 
     // ------------------------------------------------------------------ constructed German ORU
 

@@ -4,9 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ca.uhn.hl7v2.model.Message;
 import ca.uhn.hl7v2.model.Segment;
-import ca.uhn.hl7v2.parser.CanonicalModelClassFactory;
-import ca.uhn.hl7v2.parser.PipeParser;
-import ca.uhn.hl7v2.validation.impl.ValidationContextFactory;
 import java.time.Instant;
 import org.hl7.fhir.r4.model.DateTimeType;
 import org.junit.jupiter.api.Test;
@@ -89,7 +86,7 @@ class V2SupportTest {
 
     @Test
     void otherEscapeCharacter_fromMsh2_isUsed() throws Exception {
-        Message message = parser().parse("MSH|^~!&|A|B|C|D|20240502||MDM^T02|1|P|2.5.1\rEVN|T02\rPID|1\rPV1|1|N\r"
+        Message message = V2TestMessages.parse("MSH|^~!&|A|B|C|D|20240502||MDM^T02|1|P|2.5.1\rEVN|T02\rPID|1\rPV1|1|N\r"
                 + "TXA|1|CN|TX\rOBX|1|TX|^x||eins!.br!zwei||||||F\r");
 
         char escape = V2Support.escapeCharacter(message);
@@ -100,7 +97,7 @@ class V2SupportTest {
 
     @Test
     void segmentsOfMessageWithMisplacedObx_comeInMessageOrder() throws Exception {
-        Message message = parser().parse(String.join("\r",
+        Message message = V2TestMessages.parse(String.join("\r",
                 "MSH|^~\\&|A|B|C|D|20240502||ORU^R01|1|P|2.5.1",
                 "PID|1||1",
                 "OBX|1|NM|a||1",
@@ -114,11 +111,5 @@ class V2SupportTest {
                 .containsExactly("MSH", "PID", "OBX", "PV1", "OBR", "OBX", "NTE");
         assertThat(V2Support.segments(message)).extracting(s -> V2Support.value(s, 1, 1))
                 .containsExactly("|", "1", "1", "1", "1", "2", "1");
-    }
-
-    private static PipeParser parser() {
-        PipeParser parser = new PipeParser(new CanonicalModelClassFactory("2.5.1"));
-        parser.setValidationContext(ValidationContextFactory.noValidation());
-        return parser;
     }
 }
