@@ -16,6 +16,7 @@ import java.security.Provider;
 import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.Security;
+import java.security.cert.CertificateEncodingException;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.security.interfaces.ECPublicKey;
@@ -105,10 +106,10 @@ import org.bouncycastle.util.Store;
  * SHA-256). The JDK's GCM decryption cannot be used as it is, because it holds back all plaintext
  * until the tag is checked, i.e. buffers the whole attachment. AES-GCM with a 12-byte nonce and a
  * 16-byte tag (what {@link #seal} and OpenSSL produce) is therefore decrypted by
- * {@link GcmDecryption}: the JDK's AES-CTR (hardware AES) for the keystream, GHASH from Bouncy
- * Castle's GCM building blocks, plaintext released as it goes and the tag checked at the end of the
- * stream (RFC 5083 authenticated attributes, which the streaming parser only reaches after the
- * ciphertext, are accepted too). Other AES-GCM parameters fall back to a private Bouncy Castle
+ * {@link GcmDecryption}: the JDK's AES-CTR (hardware AES) for the keystream, the JDK's AES-GCM
+ * re-encrypting the plaintext for the tag, plaintext released as it goes and the tag checked at the
+ * end of the stream (RFC 5083 authenticated attributes, which the streaming parser only reaches
+ * after the ciphertext, are accepted too). Other AES-GCM parameters fall back to a private Bouncy Castle
  * provider instance, which streams the same way. Key agreement with a KDF needs Bouncy Castle as
  * well. The provider is never registered globally.
  *
@@ -131,6 +132,14 @@ public final class CmsAttachmentCrypto implements AttachmentCrypto {
     private final GatewayKeys keys;
     private final SecureRandom random = new SecureRandom();
     private final DigestCalculatorProvider digests;
+    /** The signing chain and every storage key's certificate in Bouncy Castle's form, converted once. */
+    private final X509CertificateHolder signingCertificate;
+    private final JcaCertStore signingChain;
+    private final List<StorageRecipient> storageRecipients;
+
+    /** A storage key's certificate (to match a recipient info against) and private key. */
+    private record StorageRecipient(X509CertificateHolder certificate, PrivateKey privateKey) {
+    }
 
     public CmsAttachmentCrypto(GatewayKeys keys) {
         this.keys = Objects.requireNonNull(keys, "keys");
@@ -138,6 +147,17 @@ public final class CmsAttachmentCrypto implements AttachmentCrypto {
             this.digests = new JcaDigestCalculatorProviderBuilder().build();
         } catch (OperatorCreationException e) {
             throw new IllegalStateException(e);
+        }
+        try {
+            this.signingCertificate = new JcaX509CertificateHolder(keys.signingChain().get(0));
+            this.signingChain = new JcaCertStore(keys.signingChain());
+            List<StorageRecipient> storage = new ArrayList<>();
+            for (GatewayKeys.StorageKey key : keys.storageKeys()) {
+                storage.add(new StorageRecipient(new JcaX509CertificateHolder(key.certificate()), key.privateKey()));
+            }
+            this.storageRecipients = List.copyOf(storage);
+        } catch (CertificateEncodingException e) {
+            throw new IllegalArgumentException("A certificate of the gateway keys cannot be encoded", e);
         }
     }
 
@@ -169,7 +189,7 @@ public final class CmsAttachmentCrypto implements AttachmentCrypto {
             CMSSignedDataStreamGenerator signed = new CMSSignedDataStreamGenerator();
             signed.setBufferSize(BUFFER_SIZE);
             signed.addSignerInfoGenerator(signerInfo);
-            signed.addCertificates(new JcaCertStore(keys.signingChain()));
+            signed.addCertificates(signingChain);
             OutputStream signing = signed.open(encrypting, true);
             return new SealingOutputStream(signing, encrypting, sink);
         } catch (CMSException | OperatorCreationException | GeneralSecurityException e) {
@@ -177,9 +197,8 @@ public final class CmsAttachmentCrypto implements AttachmentCrypto {
         }
     }
 
-    private SignerInfoGenerator signerInfoGenerator(Origin origin) throws OperatorCreationException, GeneralSecurityException {
-        X509Certificate certificate = keys.signingChain().get(0);
-        PublicKey publicKey = certificate.getPublicKey();
+    private SignerInfoGenerator signerInfoGenerator(Origin origin) throws OperatorCreationException {
+        PublicKey publicKey = keys.signingChain().get(0).getPublicKey();
         String algorithm;
         if (publicKey instanceof ECPublicKey) {
             algorithm = "SHA256withECDSA";
@@ -201,7 +220,7 @@ public final class CmsAttachmentCrypto implements AttachmentCrypto {
 
         return new JcaSignerInfoGeneratorBuilder(digests)
                 .setSignedAttributeGenerator(new DefaultSignedAttributeTableGenerator(extra))
-                .build(signer, certificate);
+                .build(signer, signingCertificate);
     }
 
     /** ECDH (SHA-256 KDF, AES-256 wrap) for EC keys, RSAES-OAEP (SHA-256, MGF1-SHA-256) for RSA keys. */
@@ -589,17 +608,16 @@ public final class CmsAttachmentCrypto implements AttachmentCrypto {
             } else {
                 throw new IntegrityException("Not a CMS (Auth)EnvelopedData but content type " + type);
             }
-            for (GatewayKeys.StorageKey key : keys.storageKeys()) {
-                X509CertificateHolder holder = new JcaX509CertificateHolder(key.certificate());
+            for (StorageRecipient key : storageRecipients) {
                 for (RecipientInformation information : recipients.getRecipients()) {
-                    if (information.getRID().match(holder)) {
+                    if (information.getRID().match(key.certificate())) {
                         CMSTypedStream content = information.getContentStream(recipient(information, key.privateKey(), authenticated));
                         return new Decrypted(source, contentInfo(content));
                     }
                 }
             }
             throw new IntegrityException("The attachment is not encrypted to any of the gateway's storage keys");
-        } catch (CMSException | IOException | GeneralSecurityException | RuntimeException e) {
+        } catch (CMSException | IOException | RuntimeException e) {
             throw integrityFailure(source, "Cannot decrypt the attachment", e);
         }
     }

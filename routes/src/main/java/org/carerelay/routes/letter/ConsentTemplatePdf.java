@@ -1,7 +1,6 @@
 package org.carerelay.routes.letter;
 
 import org.apache.pdfbox.pdmodel.PDDocument;
-import org.apache.pdfbox.pdmodel.PDDocumentInformation;
 import org.apache.pdfbox.pdmodel.PDPage;
 import org.apache.pdfbox.pdmodel.PDPageContentStream;
 import org.apache.pdfbox.pdmodel.common.PDRectangle;
@@ -9,12 +8,10 @@ import org.apache.pdfbox.pdmodel.font.PDFont;
 import org.apache.pdfbox.pdmodel.font.PDType1Font;
 import org.apache.pdfbox.pdmodel.font.Standard14Fonts;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.LocalDate;
 import java.time.format.DateTimeFormatter;
-import java.util.Calendar;
 import java.util.List;
 import java.util.Objects;
 
@@ -133,14 +130,8 @@ public final class ConsentTemplatePdf {
         Objects.requireNonNull(form, "form");
         try (PDDocument document = new PDDocument()) {
             new Writer(document).write(form);
-            PDDocumentInformation info = document.getDocumentInformation();
             // no patient data in the metadata: it is easily overlooked when files are passed on
-            info.setTitle(TITLE);
-            info.setCreator("CareRelay");
-            info.setCreationDate(Calendar.getInstance());
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            document.save(out);
-            return out.toByteArray();
+            return PdfText.save(document, TITLE);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot render consent form", e);
         }
@@ -352,14 +343,7 @@ public final class ConsentTemplatePdf {
         }
 
         private void text(String text, PDFont font, float size, float x, float baseline) throws IOException {
-            if (text.isEmpty()) {
-                return;
-            }
-            stream.beginText();
-            stream.setFont(font, size);
-            stream.newLineAtOffset(x, baseline);
-            stream.showText(PdfText.sanitise(text, font));
-            stream.endText();
+            PdfText.show(stream, text, font, size, x, baseline);
         }
 
         private void horizontalLine(float fromX, float toX, float atY, float lineWidth) throws IOException {

@@ -1,7 +1,6 @@
 package org.carerelay.routes.letter;
 
 import org.apache.pdfbox.pdmodel.PDDocument;
-import org.apache.pdfbox.pdmodel.PDDocumentInformation;
 import org.apache.pdfbox.pdmodel.PDPage;
 import org.apache.pdfbox.pdmodel.PDPageContentStream;
 import org.apache.pdfbox.pdmodel.common.PDRectangle;
@@ -9,13 +8,11 @@ import org.apache.pdfbox.pdmodel.font.PDFont;
 import org.apache.pdfbox.pdmodel.font.PDType1Font;
 import org.apache.pdfbox.pdmodel.font.Standard14Fonts;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.LocalDate;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
-import java.util.Calendar;
 import java.util.List;
 import java.util.Objects;
 
@@ -87,13 +84,7 @@ public final class LetterPdf {
         try (PDDocument document = new PDDocument()) {
             Writer writer = new Writer(document);
             writer.write(letter, date);
-            PDDocumentInformation info = document.getDocumentInformation();
-            info.setTitle(writer.sanitise(letter.subject(), writer.regular));
-            info.setCreator("CareRelay");
-            info.setCreationDate(Calendar.getInstance());
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            document.save(out);
-            return out.toByteArray();
+            return PdfText.save(document, PdfText.sanitise(letter.subject(), writer.regular));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot render letter", e);
         }
@@ -120,7 +111,7 @@ public final class LetterPdf {
                 y = PAGE.getHeight() - BODY_START;
                 line("Datum: " + DATE.format(date), regular, BODY_SIZE, MARGIN_LEFT);
                 y -= 2 * BODY_SIZE;
-                for (String subjectLine : wrap(letter.subject(), bold, SUBJECT_SIZE, CONTENT_WIDTH)) {
+                for (String subjectLine : PdfText.wrap(letter.subject(), bold, SUBJECT_SIZE, CONTENT_WIDTH)) {
                     line(subjectLine, bold, SUBJECT_SIZE, MARGIN_LEFT);
                 }
                 y -= BODY_SIZE;
@@ -146,14 +137,14 @@ public final class LetterPdf {
                     .filter(s -> !s.isEmpty()).toList();
             float senderWidth = 0;
             for (int i = 0; i < senderLines.size(); i++) {
-                senderWidth = Math.max(senderWidth, width(senderLines.get(i), i == 0 ? bold : regular, SENDER_SIZE));
+                senderWidth = Math.max(senderWidth, PdfText.width(senderLines.get(i), i == 0 ? bold : regular, SENDER_SIZE));
             }
             senderWidth = Math.min(senderWidth, CONTENT_WIDTH / 2);
             float senderX = PAGE.getWidth() - MARGIN_RIGHT - senderWidth;
             y = PAGE.getHeight() - MARGIN_TOP;
             boolean first = true;
             for (String s : senderLines) {
-                for (String l : wrap(s, first ? bold : regular, SENDER_SIZE, senderWidth)) {
+                for (String l : PdfText.wrap(s, first ? bold : regular, SENDER_SIZE, senderWidth)) {
                     line(l, first ? bold : regular, SENDER_SIZE, senderX);
                 }
                 first = false;
@@ -162,13 +153,13 @@ public final class LetterPdf {
             // return line and recipient in the window area
             y = PAGE.getHeight() - ADDRESS_TOP - 12 * MM;
             String returnLine = String.join(" \u00b7 ", senderLines);
-            List<String> returnLines = wrap(returnLine, regular, RETURN_LINE_SIZE, ADDRESS_WIDTH);
+            List<String> returnLines = PdfText.wrap(returnLine, regular, RETURN_LINE_SIZE, ADDRESS_WIDTH);
             if (!returnLines.isEmpty()) {
                 line(returnLines.get(0), regular, RETURN_LINE_SIZE, ADDRESS_LEFT);
             }
             y -= RETURN_LINE_SIZE * 0.5f;
             for (String r : letter.recipientBlock().lines().toList()) {
-                for (String l : wrap(r.strip(), regular, BODY_SIZE, ADDRESS_WIDTH)) {
+                for (String l : PdfText.wrap(r.strip(), regular, BODY_SIZE, ADDRESS_WIDTH)) {
                     line(l, regular, BODY_SIZE, ADDRESS_LEFT);
                 }
             }
@@ -176,7 +167,7 @@ public final class LetterPdf {
 
         private void paragraph(String text) throws IOException {
             for (String hardLine : text.split("\\R", -1)) {
-                List<String> lines = wrap(hardLine, regular, BODY_SIZE, CONTENT_WIDTH);
+                List<String> lines = PdfText.wrap(hardLine, regular, BODY_SIZE, CONTENT_WIDTH);
                 if (lines.isEmpty()) {
                     y -= BODY_SIZE * LEADING;
                 }
@@ -189,7 +180,7 @@ public final class LetterPdf {
         }
 
         private void highlighted(String text) throws IOException {
-            List<String> lines = wrap(text.strip(), bold, HIGHLIGHT_SIZE, CONTENT_WIDTH - 20);
+            List<String> lines = PdfText.wrap(text.strip(), bold, HIGHLIGHT_SIZE, CONTENT_WIDTH - 20);
             float padding = 10f;
             float lineHeight = HIGHLIGHT_SIZE * 1.25f;
             float boxHeight = lines.size() * lineHeight + 2 * padding;
@@ -201,7 +192,7 @@ public final class LetterPdf {
             stream.stroke();
             y = top - padding;
             for (String l : lines) {
-                float x = MARGIN_LEFT + (CONTENT_WIDTH - width(l, bold, HIGHLIGHT_SIZE)) / 2;
+                float x = MARGIN_LEFT + (CONTENT_WIDTH - PdfText.width(l, bold, HIGHLIGHT_SIZE)) / 2;
                 y -= HIGHLIGHT_SIZE;
                 text(l, bold, HIGHLIGHT_SIZE, x, y);
                 y -= lineHeight - HIGHLIGHT_SIZE;
@@ -216,14 +207,7 @@ public final class LetterPdf {
         }
 
         private void text(String text, PDFont font, float size, float x, float baseline) throws IOException {
-            if (text.isEmpty()) {
-                return;
-            }
-            stream.beginText();
-            stream.setFont(font, size);
-            stream.newLineAtOffset(x, baseline);
-            stream.showText(sanitise(text, font));
-            stream.endText();
+            PdfText.show(stream, text, font, size, x, baseline);
         }
 
         private void ensureSpace(float height) throws IOException {
@@ -250,26 +234,10 @@ public final class LetterPdf {
                 try (PDPageContentStream footer = new PDPageContentStream(document, page,
                         PDPageContentStream.AppendMode.APPEND, true, true)) {
                     String label = "Seite " + (i + 1) + " von " + total;
-                    float x = PAGE.getWidth() - MARGIN_RIGHT - width(label, regular, FOOTER_SIZE);
-                    footer.beginText();
-                    footer.setFont(regular, FOOTER_SIZE);
-                    footer.newLineAtOffset(x, MARGIN_BOTTOM / 2);
-                    footer.showText(label);
-                    footer.endText();
+                    float x = PAGE.getWidth() - MARGIN_RIGHT - PdfText.width(label, regular, FOOTER_SIZE);
+                    PdfText.show(footer, label, regular, FOOTER_SIZE, x, MARGIN_BOTTOM / 2);
                 }
             }
-        }
-
-        List<String> wrap(String text, PDFont font, float size, float maxWidth) throws IOException {
-            return PdfText.wrap(text, font, size, maxWidth);
-        }
-
-        float width(String text, PDFont font, float size) throws IOException {
-            return PdfText.width(text, font, size);
-        }
-
-        String sanitise(String text, PDFont font) {
-            return PdfText.sanitise(text, font);
         }
     }
 }

@@ -1,15 +1,43 @@
 package org.carerelay.routes.letter;
 
+import org.apache.pdfbox.pdmodel.PDDocument;
+import org.apache.pdfbox.pdmodel.PDDocumentInformation;
+import org.apache.pdfbox.pdmodel.PDPageContentStream;
 import org.apache.pdfbox.pdmodel.font.PDFont;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Calendar;
 import java.util.List;
 
 /** Text helpers shared by the PDF renderers of this package (Standard 14 fonts, WinAnsiEncoding). */
 final class PdfText {
 
     private PdfText() {
+    }
+
+    /** Sets the document's title, creator (CareRelay) and creation date (now) and returns the saved PDF. */
+    static byte[] save(PDDocument document, String title) throws IOException {
+        PDDocumentInformation info = document.getDocumentInformation();
+        info.setTitle(title);
+        info.setCreator("CareRelay");
+        info.setCreationDate(Calendar.getInstance());
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        document.save(out);
+        return out.toByteArray();
+    }
+
+    /** Shows {@code text} (sanitised for the font) with its baseline starting at (x, baseline); nothing for empty text. */
+    static void show(PDPageContentStream stream, String text, PDFont font, float size, float x, float baseline) throws IOException {
+        if (text.isEmpty()) {
+            return;
+        }
+        stream.beginText();
+        stream.setFont(font, size);
+        stream.newLineAtOffset(x, baseline);
+        stream.showText(sanitise(text, font));
+        stream.endText();
     }
 
     /** Greedy word wrap; words wider than the line are split. Returns no lines for blank text. */

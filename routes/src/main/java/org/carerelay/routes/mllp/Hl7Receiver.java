@@ -25,8 +25,9 @@ public interface Hl7Receiver {
     }
 
     /**
-     * A frame from a known connection. The TLS listener calls this one; receivers that tie the
-     * sender to the client certificate override it. The default ignores the certificate.
+     * A frame from a known connection. The listeners call this one (the plain listener with a
+     * {@link Connection#plain} connection); receivers that tie the sender to the client
+     * certificate override it. The default ignores the certificate.
      */
     default byte[] receive(byte[] frame, Connection connection) {
         return receive(frame, connection.remoteAddress());

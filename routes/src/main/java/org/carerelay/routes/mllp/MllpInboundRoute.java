@@ -88,24 +88,18 @@ public class MllpInboundRoute extends RouteBuilder {
     @Override
     public void configure() {
         getContext().getComponent("mllp", org.apache.camel.component.mllp.MllpComponent.class).setLogPhi(false);
+        MllpEndpoint endpoint = getContext().getEndpoint(uri(), MllpEndpoint.class);
         if (tls != null) {
-            MllpEndpoint endpoint = getContext().getEndpoint(uri(), MllpEndpoint.class);
             endpoint.setSslContextParameters(tls);
-            from(endpoint).routeId(routeId)
-                    .process(exchange -> {
-                        byte[] frame = exchange.getIn().getBody(byte[].class);
-                        String remote = exchange.getIn().getHeader(MllpConstants.MLLP_REMOTE_ADDRESS, String.class);
-                        String subject = exchange.getIn().getHeader(MllpConstants.MLLP_SSL_CLIENT_CERT_SUBJECT_NAME, String.class);
-                        byte[] ack = receiver.receive(frame == null ? new byte[0] : frame, Hl7Receiver.Connection.tls(remote, subject));
-                        exchange.setProperty(MllpConstants.MLLP_ACKNOWLEDGEMENT, ack);
-                    }).id(routeId + "-receive");
-            return;
         }
-        from(uri()).routeId(routeId)
+        from(endpoint).routeId(routeId)
                 .process(exchange -> {
                     byte[] frame = exchange.getIn().getBody(byte[].class);
                     String remote = exchange.getIn().getHeader(MllpConstants.MLLP_REMOTE_ADDRESS, String.class);
-                    byte[] ack = receiver.receive(frame == null ? new byte[0] : frame, remote);
+                    Hl7Receiver.Connection connection = tls == null ? Hl7Receiver.Connection.plain(remote)
+                            : Hl7Receiver.Connection.tls(remote,
+                                    exchange.getIn().getHeader(MllpConstants.MLLP_SSL_CLIENT_CERT_SUBJECT_NAME, String.class));
+                    byte[] ack = receiver.receive(frame == null ? new byte[0] : frame, connection);
                     exchange.setProperty(MllpConstants.MLLP_ACKNOWLEDGEMENT, ack);
                 }).id(routeId + "-receive");
     }

@@ -121,15 +121,7 @@ public final class MllpSender implements AutoCloseable {
      * @throws IllegalStateException    after {@link #close()}
      */
     public Result send(String host, int port, String er7) {
-        if (executor.isShutdown()) {
-            throw new IllegalStateException("MllpSender is closed");
-        }
-        if (host == null || host.isBlank()) {
-            throw new IllegalArgumentException("host is required");
-        }
-        if (port < 1 || port > 65535) {
-            throw new IllegalArgumentException("invalid port " + port);
-        }
+        checkOpenAndTarget(host, port);
         return send(host, port, parseOutgoing(er7));
     }
 
@@ -140,12 +132,7 @@ public final class MllpSender implements AutoCloseable {
      * @throws IllegalArgumentException if the message has no MSH-10
      */
     public Result send(String host, int port, Message message) {
-        if (executor.isShutdown()) {
-            throw new IllegalStateException("MllpSender is closed");
-        }
-        if (host == null || host.isBlank() || port < 1 || port > 65535) {
-            throw new IllegalArgumentException("host and port are required");
-        }
+        checkOpenAndTarget(host, port);
         try {
             String controlId = new Terser(message).get("/MSH-10");
             if (controlId == null || controlId.isBlank()) {
@@ -214,25 +201,32 @@ public final class MllpSender implements AutoCloseable {
         executor.shutdownNow();
     }
 
+    private void checkOpenAndTarget(String host, int port) {
+        if (executor.isShutdown()) {
+            throw new IllegalStateException("MllpSender is closed");
+        }
+        if (host == null || host.isBlank()) {
+            throw new IllegalArgumentException("host is required");
+        }
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("invalid port " + port);
+        }
+    }
+
+    /** Parses without validation; MSH-10 is checked by {@link #send(String, int, Message)}. */
     private Message parseOutgoing(String er7) {
         if (er7 == null || er7.isBlank()) {
             throw new IllegalArgumentException("empty message");
         }
         // real feeds use \n or \r\n; MLLP wants \r. Trailing separators are dropped by the parser.
         String normalized = er7.strip().replace("\r\n", "\r").replace('\n', '\r');
-        Message message;
         try {
-            message = parser.parse(normalized);
-            String controlId = new Terser(message).get("/MSH-10");
-            if (controlId == null || controlId.isBlank()) {
-                throw new IllegalArgumentException("message has no MSH-10 (message control id)");
-            }
+            return parser.parse(normalized);
         } catch (HL7Exception e) {
             // the exception's text may quote the message, so it is not passed on
             throw new IllegalArgumentException("message is not a parsable HL7 v2 message ("
                     + e.getClass().getSimpleName() + ", " + e.getError() + ")");
         }
-        return message;
     }
 
     private static Result interpret(Message ack) {

@@ -50,10 +50,10 @@ public class PipelineRoutes extends RouteBuilder {
                     .toD("jms:queue:${header.CareRelayQueue}").id("fan-out-emit")
                 .end();
 
-        stage(WorkItem.Stage.DELIVER_FHIR, "delivery-fhir", (m, r) -> steps.deliverFhir(m, r));
-        stage(WorkItem.Stage.DELIVER_MLLP, "delivery-mllp", (m, r) -> steps.deliverMllp(m, r));
-        stage(WorkItem.Stage.NOTIFY, "notification", (m, r) -> steps.notifyRecipient(m, r));
-        stage(WorkItem.Stage.INVITE, "invitation", (m, r) -> steps.invite(m, r));
+        stage(WorkItem.Stage.DELIVER_FHIR, "delivery-fhir", steps::deliverFhir);
+        stage(WorkItem.Stage.DELIVER_MLLP, "delivery-mllp", steps::deliverMllp);
+        stage(WorkItem.Stage.NOTIFY, "notification", steps::notifyRecipient);
+        stage(WorkItem.Stage.INVITE, "invitation", steps::invite);
 
         from("direct:dead-letter").routeId("dead-letter")
                 .process(this::recordDeadLetter)

@@ -3,6 +3,7 @@ package org.carerelay.routes.crypto;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.carerelay.routes.crypto.TestPki.data;
 import static org.carerelay.routes.crypto.TestPki.readAll;
 import static org.carerelay.routes.crypto.TestPki.seal;
 
@@ -21,6 +22,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.DERSet;
+import org.bouncycastle.asn1.cms.Attribute;
+import org.bouncycastle.asn1.cms.AttributeTable;
 import org.bouncycastle.asn1.cms.CMSObjectIdentifiers;
 import org.bouncycastle.asn1.cms.ContentInfo;
 import org.bouncycastle.asn1.esf.SignerAttribute;
@@ -30,17 +34,12 @@ import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
 import org.bouncycastle.cms.CMSAlgorithm;
 import org.bouncycastle.cms.CMSAuthEnvelopedData;
-import org.bouncycastle.cms.CMSAuthEnvelopedDataGenerator;
 import org.bouncycastle.cms.CMSSignedData;
-import org.bouncycastle.cms.CMSTypedData;
 import org.bouncycastle.cms.RecipientInformation;
 import org.bouncycastle.cms.SignerInformation;
-import org.bouncycastle.cms.jcajce.JceCMSContentEncryptorBuilder;
 import org.bouncycastle.cms.jcajce.JceKeyAgreeAuthEnvelopedRecipient;
-import org.bouncycastle.cms.jcajce.JceKeyAgreeRecipientInfoGenerator;
 import org.bouncycastle.cms.jcajce.JceKeyTransAuthEnvelopedRecipient;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
-import org.bouncycastle.operator.OutputAEADEncryptor;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -64,12 +63,6 @@ class CmsAttachmentCryptoTest {
         keys = Pkcs12GatewayKeys.createIfAbsent(dir.resolve("gateway.p12"), dir.resolve("gateway.pass"), "Test Gateway");
         crypto = new CmsAttachmentCrypto(keys);
         gatewayCa = TestPki.gatewayCa(dir.resolve("gateway.p12"), dir.resolve("gateway.pass"));
-    }
-
-    private static byte[] data(int size, long seed) {
-        byte[] data = new byte[size];
-        new Random(seed).nextBytes(data);
-        return data;
     }
 
     // ---------------------------------------------------------------------------- round trips
@@ -221,11 +214,13 @@ class CmsAttachmentCryptoTest {
         byte[] content = data(3000, 3);
         byte[] sealed = seal(crypto, content, ORIGIN);
         // take our SignedData out and re-encrypt it as a bare SignedData with content type id-signedData
-        CMSAuthEnvelopedData enveloped = new CMSAuthEnvelopedData(sealed);
-        byte[] contentInfo = enveloped.getRecipientInfos().getRecipients().iterator().next()
-                .getContent(new JceKeyAgreeAuthEnvelopedRecipient(keys.currentStorageKey().privateKey()).setProvider(BC));
+        byte[] contentInfo = TestPki.storedSignedData(sealed, keys.currentStorageKey().privateKey());
         byte[] bareSignedData = ContentInfo.getInstance(contentInfo).getContent().toASN1Primitive().getEncoded();
-        byte[] renested = authEnveloped(new TypedBytes(CMSObjectIdentifiers.signedData, bareSignedData), keys.currentStorageKey().certificate());
+        // RFC 5083: authenticated attributes (at least the content type) are required for non-data content
+        AttributeTable contentType = new AttributeTable(
+                new Attribute(PKCSObjectIdentifiers.pkcs_9_at_contentType, new DERSet(CMSObjectIdentifiers.signedData)));
+        byte[] renested = TestPki.authEnveloped(CMSObjectIdentifiers.signedData, bareSignedData, keys.currentStorageKey().certificate(),
+                null, contentType);
 
         assertThat(readAll(crypto, renested)).isEqualTo(content);
     }
@@ -431,8 +426,7 @@ class CmsAttachmentCryptoTest {
         assertThat(enveloped.getEncryptionAlgOID()).isEqualTo(CMSAlgorithm.AES256_CBC.getId());
         byte[] signed = enveloped.getRecipientInfos().getRecipients().iterator().next()
                 .getContent(new org.bouncycastle.cms.jcajce.JceKeyAgreeEnvelopedRecipient(recipient.privateKey()).setProvider(BC));
-        byte[] stored = new CMSAuthEnvelopedData(sealed).getRecipientInfos().getRecipients().iterator().next()
-                .getContent(new JceKeyAgreeAuthEnvelopedRecipient(keys.currentStorageKey().privateKey()).setProvider(BC));
+        byte[] stored = TestPki.storedSignedData(sealed, keys.currentStorageKey().privateKey());
         assertThat(signed).isEqualTo(stored);
         assertThat((byte[]) new CMSSignedData(signed).getSignedContent().getContent()).isEqualTo(content);
     }
@@ -472,34 +466,5 @@ class CmsAttachmentCryptoTest {
 
     private static ASN1ObjectIdentifier contentType(byte[] cms) {
         return ContentInfo.getInstance(cms).getContentType();
-    }
-
-    private record TypedBytes(ASN1ObjectIdentifier type, byte[] bytes) implements CMSTypedData {
-        @Override
-        public ASN1ObjectIdentifier getContentType() {
-            return type;
-        }
-
-        @Override
-        public void write(OutputStream out) throws IOException {
-            out.write(bytes);
-        }
-
-        @Override
-        public Object getContent() {
-            return bytes.clone();
-        }
-    }
-
-    private static byte[] authEnveloped(CMSTypedData content, X509Certificate recipient) throws Exception {
-        KeyPair ephemeral = TestPki.ec();
-        CMSAuthEnvelopedDataGenerator generator = new CMSAuthEnvelopedDataGenerator();
-        // RFC 5083: authenticated attributes (at least the content type) are required for non-data content
-        generator.setAuthenticatedAttributeGenerator(new org.bouncycastle.cms.SimpleAttributeTableGenerator(new org.bouncycastle.asn1.cms.AttributeTable(
-                new org.bouncycastle.asn1.cms.Attribute(PKCSObjectIdentifiers.pkcs_9_at_contentType, new org.bouncycastle.asn1.DERSet(content.getContentType())))));
-        generator.addRecipientInfoGenerator(new JceKeyAgreeRecipientInfoGenerator(CMSAlgorithm.ECDH_SHA256KDF, ephemeral.getPrivate(),
-                ephemeral.getPublic(), CMSAlgorithm.AES256_WRAP).addRecipient(recipient).setProvider(BC));
-        OutputAEADEncryptor encryptor = (OutputAEADEncryptor) new JceCMSContentEncryptorBuilder(CMSAlgorithm.AES256_GCM).setProvider(BC).build();
-        return generator.generate(content, encryptor).getEncoded();
     }
 }

@@ -2,12 +2,11 @@ package org.carerelay.routes.crypto;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.carerelay.routes.crypto.TestPki.data;
 import static org.carerelay.routes.crypto.TestPki.seal;
 
 import java.io.ByteArrayInputStream;
-import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Path;
 import java.security.AlgorithmParameters;
 import java.security.KeyPair;
@@ -16,7 +15,6 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Random;
 import org.bouncycastle.asn1.ASN1EncodableVector;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.DERNull;
@@ -31,17 +29,8 @@ import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.asn1.x509.KeyUsage;
-import org.bouncycastle.cms.CMSAlgorithm;
-import org.bouncycastle.cms.CMSAuthEnvelopedData;
-import org.bouncycastle.cms.CMSAuthEnvelopedDataGenerator;
 import org.bouncycastle.cms.CMSAuthEnvelopedDataParser;
-import org.bouncycastle.cms.CMSTypedData;
-import org.bouncycastle.cms.SimpleAttributeTableGenerator;
-import org.bouncycastle.cms.jcajce.JceCMSContentEncryptorBuilder;
-import org.bouncycastle.cms.jcajce.JceKeyAgreeAuthEnvelopedRecipient;
-import org.bouncycastle.cms.jcajce.JceKeyAgreeRecipientInfoGenerator;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
-import org.bouncycastle.operator.OutputAEADEncryptor;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -176,12 +165,6 @@ class JdkGcmDecryptorTest {
 
     // ---------------------------------------------------------------------------- helpers
 
-    private static byte[] data(int size, long seed) {
-        byte[] data = new byte[size];
-        new Random(seed).nextBytes(data);
-        return data;
-    }
-
     private static AlgorithmIdentifier contentEncryption(byte[] sealed) throws Exception {
         return new CMSAuthEnvelopedDataParser(sealed).getEncryptionAlgOID();
     }
@@ -196,39 +179,17 @@ class JdkGcmDecryptorTest {
 
     /** The sealed object's ContentInfo(SignedData), in a new AuthEnvelopedData with the given GCM parameters. */
     private static byte[] reenvelope(byte[] sealed, AlgorithmParameters parameters, byte[] marker) throws Exception {
-        byte[] contentInfo = new CMSAuthEnvelopedData(sealed).getRecipientInfos().getRecipients().iterator().next()
-                .getContent(new JceKeyAgreeAuthEnvelopedRecipient(keys.currentStorageKey().privateKey()).setProvider(BC));
-        CMSTypedData content = new CMSTypedData() {
-            @Override
-            public ASN1ObjectIdentifier getContentType() {
-                return CMSObjectIdentifiers.data;
-            }
-
-            @Override
-            public void write(OutputStream out) throws IOException {
-                out.write(contentInfo);
-            }
-
-            @Override
-            public Object getContent() {
-                return contentInfo.clone();
-            }
-        };
+        byte[] contentInfo = TestPki.storedSignedData(sealed, keys.currentStorageKey().privateKey());
         assertThat(ContentInfo.getInstance(contentInfo).getContentType()).isEqualTo(CMSObjectIdentifiers.signedData);
-
-        KeyPair ephemeral = TestPki.ec();
-        CMSAuthEnvelopedDataGenerator generator = new CMSAuthEnvelopedDataGenerator();
+        AttributeTable authenticated = null;
         if (marker != null) {
             ASN1EncodableVector attributes = new ASN1EncodableVector();
             attributes.add(new Attribute(PKCSObjectIdentifiers.pkcs_9_at_contentType, new DERSet(CMSObjectIdentifiers.data)));
             attributes.add(new Attribute(MARKER_ATTRIBUTE, new DERSet(new DEROctetString(marker))));
-            generator.setAuthenticatedAttributeGenerator(new SimpleAttributeTableGenerator(new AttributeTable(attributes)));
+            authenticated = new AttributeTable(attributes);
         }
-        generator.addRecipientInfoGenerator(new JceKeyAgreeRecipientInfoGenerator(CMSAlgorithm.ECDH_SHA256KDF, ephemeral.getPrivate(),
-                ephemeral.getPublic(), CMSAlgorithm.AES256_WRAP).addRecipient(keys.currentStorageKey().certificate()).setProvider(BC));
-        OutputAEADEncryptor encryptor = (OutputAEADEncryptor) new JceCMSContentEncryptorBuilder(CMSAlgorithm.AES256_GCM)
-                .setAlgorithmParameters(parameters).setProvider(BC).build();
-        return generator.generate(content, encryptor).getEncoded();
+        return TestPki.authEnveloped(CMSObjectIdentifiers.data, contentInfo, keys.currentStorageKey().certificate(), parameters,
+                authenticated);
     }
 
     private static int indexOf(byte[] haystack, byte[] needle) {

@@ -9,7 +9,6 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
@@ -30,7 +29,7 @@ class OperatorKeystoreScriptTest {
 
     @Test
     void scriptBuiltKeystore_sealsOpensAndVerifiesAgainstTheOperatorsCa() throws Exception {
-        Assumptions.assumeTrue(available("openssl", "version"), "openssl not on PATH: the keystore script is not checked");
+        Assumptions.assumeTrue(opensslAvailable(), "openssl not on PATH: the keystore script is not checked");
         Assumptions.assumeTrue(Files.isRegularFile(SCRIPT), "config/make-keystore.sh not found from " + Path.of("").toAbsolutePath());
         Path out = dir.resolve("keys");
         ProcessBuilder builder = new ProcessBuilder("bash", SCRIPT.toString(), out.toString(), "Klinikum Beispiel, Haus A/B")
@@ -61,7 +60,7 @@ class OperatorKeystoreScriptTest {
         // the signed layer as stored verifies with openssl against the operator's CA
         Path storageKey = dir.resolve("storage.key");
         Path signed = dir.resolve("signed.der");
-        Files.writeString(storageKey, pem(keys.currentStorageKey().privateKey().getEncoded()));
+        Files.writeString(storageKey, TestPki.pem(keys.currentStorageKey().privateKey()));
         Path storageCert = dir.resolve("storage.pem");
         Files.writeString(storageCert, EncryptionCertificates.toPem(keys.currentStorageKey().certificate()));
         Path sealedFile = Files.write(dir.resolve("sealed.der"), sealed.toByteArray());
@@ -73,24 +72,14 @@ class OperatorKeystoreScriptTest {
         assertThat(Files.readAllBytes(plain)).isEqualTo(data);
     }
 
-    private static String pem(byte[] pkcs8) {
-        return "-----BEGIN PRIVATE KEY-----\n"
-                + java.util.Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(pkcs8)
-                + "\n-----END PRIVATE KEY-----\n";
+    private void run(String... command) throws Exception {
+        TestPki.Result result = TestPki.run(dir, command);
+        assertThat(result.exitCode()).as("%s\n%s", String.join(" ", command), result.describe()).isZero();
     }
 
-    private static void run(String... command) throws Exception {
-        Process p = new ProcessBuilder(List.of(command)).redirectErrorStream(true).start();
-        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(String.join(" ", command) + "\n" + output).isZero();
-    }
-
-    private static boolean available(String... command) {
+    private boolean opensslAvailable() {
         try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
+            return TestPki.run(dir, "openssl", "version").exitCode() == 0;
         } catch (Exception e) {
             return false;
         }

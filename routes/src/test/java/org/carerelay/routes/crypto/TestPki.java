@@ -8,6 +8,7 @@ import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.AlgorithmParameters;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -21,7 +22,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.cms.AttributeTable;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
@@ -31,11 +35,23 @@ import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.cms.CMSAlgorithm;
+import org.bouncycastle.cms.CMSAuthEnvelopedData;
+import org.bouncycastle.cms.CMSAuthEnvelopedDataGenerator;
+import org.bouncycastle.cms.CMSException;
+import org.bouncycastle.cms.CMSProcessableByteArray;
+import org.bouncycastle.cms.SimpleAttributeTableGenerator;
+import org.bouncycastle.cms.jcajce.JceCMSContentEncryptorBuilder;
+import org.bouncycastle.cms.jcajce.JceKeyAgreeAuthEnvelopedRecipient;
+import org.bouncycastle.cms.jcajce.JceKeyAgreeRecipientInfoGenerator;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import org.bouncycastle.operator.OutputAEADEncryptor;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /** Test certificates, keys and helpers shared by the crypto tests. */
 final class TestPki {
 
+    private static final BouncyCastleProvider BC = new BouncyCastleProvider();
     private static BigInteger serial = BigInteger.valueOf(1000);
 
     private TestPki() {
@@ -132,6 +148,40 @@ final class TestPki {
         try (InputStream in = Files.newInputStream(pem)) {
             return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
         }
+    }
+
+    /** {@code size} pseudo-random bytes, the same for the same seed. */
+    static byte[] data(int size, long seed) {
+        byte[] data = new byte[size];
+        new Random(seed).nextBytes(data);
+        return data;
+    }
+
+    /** The ContentInfo(SignedData) inside a sealed object, decrypted by Bouncy Castle with the (EC) storage key. */
+    static byte[] storedSignedData(byte[] sealed, PrivateKey storageKey) throws CMSException {
+        return new CMSAuthEnvelopedData(sealed).getRecipientInfos().getRecipients().iterator().next()
+                .getContent(new JceKeyAgreeAuthEnvelopedRecipient(storageKey).setProvider(BC));
+    }
+
+    /**
+     * An AuthEnvelopedData made by Bouncy Castle (ECDH to {@code recipient}, AES-256-GCM) of
+     * {@code content} with content type {@code contentType}; GCM parameters and authenticated
+     * attributes are optional (null: random 12-byte nonce and 16-byte tag, none).
+     */
+    static byte[] authEnveloped(ASN1ObjectIdentifier contentType, byte[] content, X509Certificate recipient,
+            AlgorithmParameters gcmParameters, AttributeTable authenticatedAttributes) throws Exception {
+        KeyPair ephemeral = ec();
+        CMSAuthEnvelopedDataGenerator generator = new CMSAuthEnvelopedDataGenerator();
+        if (authenticatedAttributes != null) {
+            generator.setAuthenticatedAttributeGenerator(new SimpleAttributeTableGenerator(authenticatedAttributes));
+        }
+        generator.addRecipientInfoGenerator(new JceKeyAgreeRecipientInfoGenerator(CMSAlgorithm.ECDH_SHA256KDF, ephemeral.getPrivate(),
+                ephemeral.getPublic(), CMSAlgorithm.AES256_WRAP).addRecipient(recipient).setProvider(BC));
+        JceCMSContentEncryptorBuilder encryptor = new JceCMSContentEncryptorBuilder(CMSAlgorithm.AES256_GCM).setProvider(BC);
+        if (gcmParameters != null) {
+            encryptor.setAlgorithmParameters(gcmParameters);
+        }
+        return generator.generate(new CMSProcessableByteArray(contentType, content), (OutputAEADEncryptor) encryptor.build()).getEncoded();
     }
 
     static byte[] seal(AttachmentCrypto crypto, byte[] content, Origin origin) throws IOException {
