@@ -65,10 +65,6 @@ public class AttachmentService {
             String format, String consentPatient) {
     }
 
-    /** Verified content, for deliveries and FHIR-format reads that need the bytes in memory. */
-    public record Content(String id, String contentType, byte[] data, String uploadedBy) {
-    }
-
     private final JdbcClient jdbc;
     private final BlobStore blobs;
     private final AttachmentCrypto crypto;
@@ -90,10 +86,6 @@ public class AttachmentService {
         this.integrityFailures = Counter.builder("carerelay.attachments.integrity.failures")
                 .description("Stored attachments whose signature or authentication tag did not verify")
                 .register(meters);
-    }
-
-    public long maxBytes() {
-        return limits.maxBytes();
     }
 
     /** The normalised type if it is allowed; 415 otherwise. */
@@ -185,6 +177,16 @@ public class AttachmentService {
         return meta(id).orElseThrow(() -> new ResourceNotFoundException(new IdType("Binary", id)));
     }
 
+    /**
+     * The attachment id in a reference such as {@code Binary/<id>}, {@code [base]/Binary/<id>} or
+     * {@code Binary/<id>/_history/1}; null when the url names none.
+     */
+    public static String binaryIdOf(String url) {
+        int at = url == null ? -1 : url.lastIndexOf("Binary/");
+        String id = at < 0 ? null : url.substring(at + "Binary/".length()).replaceAll("/_history/.*$", "");
+        return id == null || id.isBlank() || id.contains("/") ? null : id;
+    }
+
     /** Makes the attachment the consent document of {@code patientId}: visible wherever the patient is. */
     public void markConsentDocument(String id, String patientId) {
         jdbc.sql("update binary_content set consent_patient = ? where id = ?").params(patientId, id).update();
@@ -195,10 +197,6 @@ public class AttachmentService {
                 select coalesce(sum(b.size_bytes), 0) from message_attachment ma join binary_content b on b.id = ma.binary_id
                  where ma.message_id = ?
                 """).param(messageId).query(Long.class).single();
-    }
-
-    public Optional<String> uploader(String id) {
-        return jdbc.sql("select uploaded_by from binary_content where id = ?").param(id).query(String.class).optional();
     }
 
     /** Whether {@code organizationId} may read the attachment now. */
@@ -261,11 +259,6 @@ public class AttachmentService {
             throw integrityFailure(meta, reader, new IntegrityException("digest differs from the stored one"));
         }
         return data;
-    }
-
-    public Content load(String id, String reader) {
-        Meta meta = requireMeta(id);
-        return new Content(id, meta.contentType(), readVerified(meta, reader), meta.uploadedBy());
     }
 
     /**

@@ -77,13 +77,12 @@ public class BinaryResourceProvider implements IResourceProvider {
                     + " bytes, too many to return base64-encoded in a FHIR resource; read it without _format and with"
                     + " an Accept header other than FHIR JSON/XML to get the bytes as a stream.");
         }
-        AttachmentService.Content content = new AttachmentService.Content(binaryId, meta.contentType(),
-                attachments.readVerified(meta, caller.auditName()), meta.uploadedBy());
+        byte[] data = attachments.readVerified(meta, caller.auditName());
         audit.success("attachment-read", AuditEventAction.R, caller, Caller.clientAddress(request), "Binary/" + binaryId);
         Binary binary = new Binary();
         binary.setId(new IdType("Binary", binaryId, "1"));
-        binary.setContentType(content.contentType());
-        binary.setData(content.data());
+        binary.setContentType(meta.contentType());
+        binary.setData(data);
         return binary;
     }
 }

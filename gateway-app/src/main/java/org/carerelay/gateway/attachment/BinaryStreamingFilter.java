@@ -2,6 +2,7 @@ package org.carerelay.gateway.attachment;
 
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.parser.IParser;
+import ca.uhn.fhir.rest.server.IServerAddressStrategy;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -49,16 +50,17 @@ public class BinaryStreamingFilter extends OncePerRequestFilter {
     private final AuditService audit;
     private final DirectoryService directory;
     private final FhirContext fhirContext;
-    private final String publicBaseUrl;
+    /** The FHIR servlet's own: the configured public base URL, or the one the request came in on. */
+    private final IServerAddressStrategy addresses;
 
     public BinaryStreamingFilter(AttachmentService attachments, AuthenticationInterceptor authentication,
-            AuditService audit, DirectoryService directory, FhirContext fhirContext, String publicBaseUrl) {
+            AuditService audit, DirectoryService directory, FhirContext fhirContext, IServerAddressStrategy addresses) {
         this.attachments = attachments;
         this.authentication = authentication;
         this.audit = audit;
         this.directory = directory;
         this.fhirContext = fhirContext;
-        this.publicBaseUrl = publicBaseUrl == null || publicBaseUrl.isBlank() ? null : publicBaseUrl.replaceAll("/+$", "");
+        this.addresses = addresses;
     }
 
     @Override
@@ -231,15 +233,7 @@ public class BinaryStreamingFilter extends OncePerRequestFilter {
     }
 
     private String base(HttpServletRequest request) {
-        if (publicBaseUrl != null) {
-            return publicBaseUrl;
-        }
-        StringBuilder url = new StringBuilder().append(request.getScheme()).append("://").append(request.getServerName());
-        int port = request.getServerPort();
-        if (!("http".equals(request.getScheme()) && port == 80) && !("https".equals(request.getScheme()) && port == 443)) {
-            url.append(':').append(port);
-        }
-        return url.append(request.getContextPath()).append("/fhir").toString();
+        return addresses.determineServerBase(request.getServletContext(), request).replaceAll("/+$", "");
     }
 
     private void writeResource(HttpServletRequest request, HttpServletResponse response, org.hl7.fhir.instance.model.api.IBaseResource resource)

@@ -84,7 +84,7 @@ public class LegacyAttachmentMigration implements ApplicationRunner {
                  where resource_type = 'Consent' and content->'sourceAttachment'->'data' is not null
                 order by 2, 3
                 """).query((rs, i) -> new Row(rs.getString(1), rs.getString(2), rs.getInt(3), rs.getString(4))).list();
-        Map<String, String> storedBySha = new HashMap<>();
+        Map<String, AttachmentService.Stored> storedBySha = new HashMap<>();
         for (Row row : consents) {
             try {
                 tx.executeWithoutResult(status -> {
@@ -93,23 +93,19 @@ public class LegacyAttachmentMigration implements ApplicationRunner {
                     byte[] data = document.getData();
                     String patientId = consent.getPatient().getReferenceElement().getIdPart();
                     String key = row.id() + ":" + AttachmentService.sha256Hex(data);
-                    String binaryId = storedBySha.get(key);
-                    AttachmentService.Meta meta;
-                    if (binaryId == null) {
+                    AttachmentService.Stored stored = storedBySha.get(key);
+                    if (stored == null) {
                         String uploader = uploaderOf(row.id());
-                        AttachmentService.Stored stored = attachments.store(
-                                document.getContentType(), new ByteArrayInputStream(data), uploader, patientId);
-                        binaryId = stored.id();
+                        stored = attachments.store(document.getContentType(), new ByteArrayInputStream(data), uploader, patientId);
                     }
-                    meta = attachments.requireMeta(binaryId);
                     document.setData(null);
-                    document.setUrl("Binary/" + binaryId);
-                    document.setSize((int) Math.min(meta.size(), Integer.MAX_VALUE));
-                    document.setHash(Base64.getDecoder().decode(meta.sha1Base64()));
+                    document.setUrl("Binary/" + stored.id());
+                    document.setSize((int) Math.min(stored.size(), Integer.MAX_VALUE));
+                    document.setHash(Base64.getDecoder().decode(stored.sha1Base64()));
                     String json = fhirContext.newJsonParser().encodeResourceToString(consent);
                     jdbc.sql("update " + row.table() + " set content = ?::jsonb where resource_type = 'Consent' and id = ? and version_id = ?")
                             .params(json, row.id(), row.version()).update();
-                    storedBySha.put(key, binaryId);
+                    storedBySha.put(key, stored);
                 });
                 converted++;
             } catch (RuntimeException e) {

@@ -117,7 +117,7 @@ public class ConsentService {
             throw new GatewayException(ErrorCode.CONFLICT, "Only the patient's active consent can be changed; upload a new one with POST.");
         }
         if (consent.getStatus() == Consent.ConsentState.INACTIVE || consent.getStatus() == Consent.ConsentState.REJECTED) {
-            Consent revoked = revokeLocked(existing, patientId, caller, null, request);
+            Consent revoked = revokeLocked(existing, patientId, state.actors(), caller, null, request);
             return new MethodOutcome(revoked.getIdElement(), false).setResource(revoked);
         }
         if (consent.getStatus() != Consent.ConsentState.ACTIVE) {
@@ -142,10 +142,11 @@ public class ConsentService {
         if (!id.equals(state.consentId()) || !state.active()) {
             throw new GatewayException(ErrorCode.CONFLICT, "This consent is not active (already revoked or replaced).");
         }
-        return revokeLocked(existing, patientId, caller, reason, request);
+        return revokeLocked(existing, patientId, state.actors(), caller, reason, request);
     }
 
-    private Consent revokeLocked(Consent existing, String patientId, Caller caller, String reason, ServletRequestDetails request) {
+    private Consent revokeLocked(Consent existing, String patientId, List<String> actors, Caller caller, String reason,
+            ServletRequestDetails request) {
         Instant now = Instant.now();
         existing.setStatus(Consent.ConsentState.INACTIVE);
         existing.getExtension().removeIf(e -> EXT_REVOCATION.equals(e.getUrl()));
@@ -155,8 +156,7 @@ public class ConsentService {
             revocation.addExtension("reason", new StringType(reason));
         }
         Consent saved = store.update(existing);
-        ConsentState state = consents.stateOf(patientId);
-        consents.setCurrent(patientId, saved.getIdElement().getIdPart(), false, state.actors());
+        consents.setCurrent(patientId, saved.getIdElement().getIdPart(), false, actors);
         consents.recordRevocation(patientId, saved.getIdElement().getIdPart(), now, caller.auditName(), reason);
         audit.success("consent-revoked", AuditEventAction.U, caller, Caller.clientAddress(request), "Consent/" + saved.getIdElement().getIdPart());
         return saved;
@@ -290,11 +290,9 @@ public class ConsentService {
             size = stored.size();
             sha1 = stored.sha1Base64();
         } else {
-            String url = document.getUrl();
-            int at = url.lastIndexOf("Binary/");
-            binaryId = at < 0 ? "" : url.substring(at + "Binary/".length()).replaceAll("/_history/.*$", "");
+            binaryId = AttachmentService.binaryIdOf(document.getUrl());
             String id = binaryId;
-            AttachmentService.Meta meta = attachments.meta(id)
+            AttachmentService.Meta meta = java.util.Optional.ofNullable(id).flatMap(attachments::meta)
                     .filter(m -> organizationId.equals(m.uploadedBy()) || patientId.equals(m.consentPatient()))
                     .orElseThrow(() -> new GatewayException(ErrorCode.INVALID_RESOURCE,
                             "Consent.sourceAttachment.url must name an attachment you uploaded (Binary/<id>) or the patient's consent document."));

@@ -14,10 +14,6 @@ import java.util.Optional;
  */
 public record ConsentState(String consentId, boolean active, List<String> actors, Optional<Instant> lastRevoked) {
 
-    public static ConsentState none() {
-        return new ConsentState(null, false, List.of(), Optional.empty());
-    }
-
     public boolean revoked() {
         return consentId != null && !active && lastRevoked.isPresent();
     }

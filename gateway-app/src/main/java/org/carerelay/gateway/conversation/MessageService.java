@@ -120,24 +120,26 @@ public class MessageService {
 
         String conversationId = id;
         String inResponseTo = null;
+        MessageRepository.Row named = null; // a visible message of the conversation this one joins
         if (message.hasPartOf()) {
-            conversationId = conversationOf(message.getPartOf(), self, "partOf");
-            Optional<MessageRepository.Row> header = messages.findVisible(conversationId, self);
-            String headerPatient = header.map(MessageRepository.Row::subjectPatient).orElse(null);
-            if (!java.util.Objects.equals(headerPatient, patientId)) {
-                throw new GatewayException(ErrorCode.INVALID_RESOURCE, "A message has the same subject as its conversation.");
-            }
+            named = visibleMessage(message.getPartOf(), self, "partOf");
+            conversationId = named.conversationId();
         }
         if (message.hasInResponseTo()) {
-            String repliedConversation = conversationOf(message.getInResponseTo(), self, "inResponseTo");
-            inResponseTo = message.getInResponseToFirstRep().getReferenceElement().getIdPart();
-            if (message.hasPartOf() && !repliedConversation.equals(conversationId)) {
+            MessageRepository.Row replied = visibleMessage(message.getInResponseTo(), self, "inResponseTo");
+            inResponseTo = replied.id();
+            if (named != null && !replied.conversationId().equals(conversationId)) {
                 throw new GatewayException(ErrorCode.INVALID_RESOURCE, "inResponseTo names a message of another conversation.");
             }
-            if (!message.hasPartOf()) {
-                conversationId = repliedConversation;
+            if (named == null) {
+                named = replied;
+                conversationId = replied.conversationId();
                 message.addPartOf(new Reference("Communication/" + conversationId));
             }
+        }
+        // every message of a conversation has the header's subject, so the named one stands for it
+        if (named != null && !java.util.Objects.equals(named.subjectPatient(), patientId)) {
+            throw new GatewayException(ErrorCode.INVALID_RESOURCE, "A message has the same subject as its conversation.");
         }
 
         if (patientId != null) {
@@ -214,8 +216,8 @@ public class MessageService {
         return wanted;
     }
 
-    /** The conversation (header message id) a thread reference points into; 422 if not visible. */
-    private String conversationOf(List<Reference> refs, String viewer, String element) {
+    /** The message a thread reference names (its conversation is the header message id); 422 if not visible. */
+    private MessageRepository.Row visibleMessage(List<Reference> refs, String viewer, String element) {
         if (refs.size() != 1) {
             throw new GatewayException(ErrorCode.INVALID_RESOURCE, element + " names exactly one message.");
         }
@@ -223,7 +225,7 @@ public class MessageService {
         if (!"Communication".equals(ref.getResourceType()) || ref.getIdPart() == null) {
             throw new GatewayException(ErrorCode.INVALID_RESOURCE, element + " references Communication/<id>.");
         }
-        return messages.findVisible(ref.getIdPart(), viewer).map(MessageRepository.Row::conversationId)
+        return messages.findVisible(ref.getIdPart(), viewer)
                 .orElseThrow(() -> new GatewayException(ErrorCode.INVALID_RESOURCE,
                         element + " names a message you neither sent nor received."));
     }
@@ -318,9 +320,8 @@ public class MessageService {
     }
 
     private static String binaryId(String url) {
-        int i = url.lastIndexOf("Binary/");
-        String id = i < 0 ? null : url.substring(i + "Binary/".length()).replaceAll("/_history/.*$", "");
-        if (id == null || id.isBlank() || id.contains("/")) {
+        String id = AttachmentService.binaryIdOf(url);
+        if (id == null) {
             throw new GatewayException(ErrorCode.INVALID_RESOURCE, "Attachment url must be Binary/<id> of an uploaded attachment.");
         }
         return id;
@@ -363,8 +364,8 @@ public class MessageService {
     }
 
     /** The original content of a stored message, for the delivery pipeline (no caller, no audit). */
-    public Optional<Communication> originalForDelivery(String id) {
-        return messages.find(id).map(this::decrypt);
+    public Communication originalForDelivery(MessageRepository.Row row) {
+        return decrypt(row);
     }
 
     private Communication decrypt(MessageRepository.Row row) {
@@ -379,9 +380,9 @@ public class MessageService {
 
     public org.hl7.fhir.r4.model.Parameters markRead(String id, ServletRequestDetails request) {
         Caller caller = requireParticipant(request);
-        messages.findVisible(id, caller.organizationId())
-                .orElseThrow(() -> new ResourceNotFoundException(new IdType("Communication", id)));
         if (!messages.isRecipient(id, caller.organizationId())) {
+            messages.findVisible(id, caller.organizationId())
+                    .orElseThrow(() -> new ResourceNotFoundException(new IdType("Communication", id)));
             throw new GatewayException(ErrorCode.INVALID_REQUEST, "Only a recipient marks a message as read.");
         }
         Instant readAt = messages.markRead(id, caller.organizationId());

@@ -76,10 +76,8 @@ public class DeadLetterAdmin {
                 return null;
             });
         }
-        for (String dlq : List.of(mailQueue + ".dlq")) {
-            Integer count = jms.browse(dlq, (session, browser) -> Collections.list(browser.getEnumeration()).size());
-            out.addParameter().setName("mailDeadLetters").setValue(new IntegerType(count == null ? 0 : count));
-        }
+        Integer mailCount = jms.browse(mailQueue + ".dlq", (session, browser) -> Collections.list(browser.getEnumeration()).size());
+        out.addParameter().setName("mailDeadLetters").setValue(new IntegerType(mailCount == null ? 0 : mailCount));
         audit.success("dead-letters-list", AuditEventAction.R, Caller.of(request), Caller.clientAddress(request), null);
         return out;
     }

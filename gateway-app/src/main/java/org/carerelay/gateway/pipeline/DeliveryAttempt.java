@@ -85,7 +85,7 @@ public class DeliveryAttempt {
                 ledger.failed(messageId, recipient, "no active system endpoint");
                 return Optional.<Context>empty();
             }
-            Communication communication = messageService.originalForDelivery(messageId).orElseThrow();
+            Communication communication = messageService.originalForDelivery(message);
             return Optional.of(new Context(message, communication, org, endpoint));
         });
         if (context == null || context.isEmpty()) {

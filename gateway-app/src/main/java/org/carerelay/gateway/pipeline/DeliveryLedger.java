@@ -110,7 +110,7 @@ public class DeliveryLedger {
                 .param(organizationId).query(String.class).list();
     }
 
-    /** Queued deliveries whose lease ran out long ago and that no work item carries any more. */
+    /** Back to {@code queued}, lease released: for a work item retried from its dead-letter queue. */
     public void requeue(String messageId, String recipient) {
         jdbc.sql("update delivery set state = 'queued', in_flight_until = null, updated_at = ? where message_id = ? and recipient_org = ?")
                 .params(Timestamp.from(Instant.now()), messageId, recipient).update();

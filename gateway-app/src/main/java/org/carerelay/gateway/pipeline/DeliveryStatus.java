@@ -35,14 +35,11 @@ public class DeliveryStatus {
         Caller caller = Caller.of(request);
         MessageRepository.Row row = messages.find(messageId)
                 .orElseThrow(() -> new ResourceNotFoundException(new IdType("Communication", messageId)));
-        if (!caller.isAdmin()) {
-            boolean visible = caller.isParticipant() && messages.findVisible(messageId, caller.organizationId()).isPresent();
-            if (!visible) {
-                throw new ResourceNotFoundException(new IdType("Communication", messageId));
-            }
-            if (!row.senderOrg().equals(caller.organizationId())) {
+        if (!caller.isAdmin() && !(caller.isParticipant() && row.senderOrg().equals(caller.organizationId()))) {
+            if (caller.isParticipant() && messages.isRecipient(messageId, caller.organizationId())) {
                 throw new GatewayException(ErrorCode.FORBIDDEN, "Only the sender sees the delivery status.");
             }
+            throw new ResourceNotFoundException(new IdType("Communication", messageId));
         }
         Parameters out = new Parameters();
         for (String recipient : messages.recipientsOf(messageId)) {

@@ -70,13 +70,7 @@ public class FhirDelivery {
     private DeliveryAttempt.Outcome send(DeliveryAttempt.Context context) {
         IGenericClient client = clientContext.newRestfulGenericClient(context.endpoint().getAddress().replaceAll("/+$", ""));
         AdditionalRequestHeadersInterceptor headers = new AdditionalRequestHeadersInterceptor();
-        for (var header : context.endpoint().getHeader()) {
-            String value = header.getValue();
-            int colon = value == null ? -1 : value.indexOf(':');
-            if (colon > 0) {
-                headers.addHeaderValue(value.substring(0, colon).trim(), value.substring(colon + 1).trim());
-            }
-        }
+        forEachHeader(context.endpoint(), headers::addHeaderValue);
         client.registerInterceptor(headers);
         try {
             Communication outgoing = outgoing(context, client);
@@ -118,12 +112,7 @@ public class FhirDelivery {
         out.getPartOf().replaceAll(FhirDelivery::messageReference);
         out.getInResponseTo().replaceAll(FhirDelivery::messageReference);
         for (Communication.CommunicationPayloadComponent payload : out.getPayload()) {
-            String binaryId = null;
-            if (payload.hasContentAttachment() && payload.getContentAttachment().hasUrl()) {
-                binaryId = payload.getContentAttachment().getUrl().replaceAll(".*Binary/", "");
-            } else if (payload.hasContentReference() && "Binary".equals(payload.getContentReference().getReferenceElement().getResourceType())) {
-                binaryId = payload.getContentReference().getReferenceElement().getIdPart();
-            }
+            String binaryId = RecipientAttachments.binaryIdOf(payload);
             if (binaryId == null) {
                 continue;
             }
@@ -186,13 +175,7 @@ public class FhirDelivery {
                 .header("Content-Type", planned.contentType())
                 .header("Accept", "application/fhir+json")
                 .POST(java.net.http.HttpRequest.BodyPublishers.fromPublisher(body));
-        for (var header : context.endpoint().getHeader()) {
-            String value = header.getValue();
-            int colon = value == null ? -1 : value.indexOf(':');
-            if (colon > 0) {
-                request.header(value.substring(0, colon).trim(), value.substring(colon + 1).trim());
-            }
-        }
+        forEachHeader(context.endpoint(), request::header);
         java.net.http.HttpResponse<Void> response;
         try {
             response = http.send(request.build(), java.net.http.HttpResponse.BodyHandlers.discarding());
@@ -215,6 +198,17 @@ public class FhirDelivery {
             return null;
         }
         return "Binary/" + location.replaceAll(".*Binary/([^/]+).*", "$1");
+    }
+
+    /** The endpoint's {@code header} entries ({@code Name: value}), to be sent with every request. */
+    private static void forEachHeader(org.hl7.fhir.r4.model.Endpoint endpoint, java.util.function.BiConsumer<String, String> action) {
+        for (var header : endpoint.getHeader()) {
+            String value = header.getValue();
+            int colon = value == null ? -1 : value.indexOf(':');
+            if (colon > 0) {
+                action.accept(value.substring(0, colon).trim(), value.substring(colon + 1).trim());
+            }
+        }
     }
 
     /** A failed producer (e.g. an attachment that does not verify) decides the outcome, not the HTTP error it caused. */

@@ -64,20 +64,14 @@ public class MllpDelivery {
         }
         List<CommunicationToMdm.AttachmentContent> contents = new ArrayList<>();
         for (Communication.CommunicationPayloadComponent payload : communication.getPayload()) {
-            String binaryId = null;
-            String title = null;
-            if (payload.hasContentAttachment() && payload.getContentAttachment().hasUrl()) {
-                binaryId = payload.getContentAttachment().getUrl().replaceAll(".*Binary/", "");
-                title = payload.getContentAttachment().getTitle();
-            } else if (payload.hasContentReference()
-                    && "Binary".equals(payload.getContentReference().getReferenceElement().getResourceType())) {
-                binaryId = payload.getContentReference().getReferenceElement().getIdPart();
-            }
+            String binaryId = RecipientAttachments.binaryIdOf(payload);
             if (binaryId != null) {
-                RecipientAttachments.Outgoing content =
-                        recipientAttachments.prepare(binaryId, context.recipient().getIdElement().getIdPart());
+                String title = payload.hasContentAttachment() ? payload.getContentAttachment().getTitle() : null;
+                RecipientAttachments.Planned planned =
+                        recipientAttachments.plan(binaryId, context.recipient().getIdElement().getIdPart());
                 contents.add(new CommunicationToMdm.AttachmentContent(binaryId,
-                        content.enveloped() ? RecipientAttachments.PKCS7_MIME : content.contentType(), content.data(), title));
+                        planned.enveloped() ? RecipientAttachments.PKCS7_MIME : planned.meta().contentType(),
+                        recipientAttachments.read(planned), title));
             }
         }
         Organization from = directory.findOrganization(context.message().senderOrg()).orElse(null);

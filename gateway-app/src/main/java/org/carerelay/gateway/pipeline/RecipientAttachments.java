@@ -7,6 +7,7 @@ import org.carerelay.gateway.attachment.AttachmentService;
 import org.carerelay.gateway.directory.DirectoryService;
 import org.carerelay.gateway.fhir.GatewayException;
 import org.carerelay.routes.crypto.EncryptionCertificates;
+import org.hl7.fhir.r4.model.Communication;
 import org.springframework.stereotype.Component;
 
 /**
@@ -22,10 +23,6 @@ public class RecipientAttachments {
     public static final String PKCS7_ENVELOPED = PKCS7_MIME + "; smime-type=enveloped-data";
     /** Marks an Attachment whose Binary is a CMS envelope of the original {@code contentType}. */
     public static final String EXT_ENVELOPE = "https://fhir.carerelay.org/StructureDefinition/attachment-envelope";
-
-    /** What to send: {@code enveloped} tells whether {@code data} is a CMS envelope. */
-    public record Outgoing(AttachmentService.Meta meta, String contentType, byte[] data, boolean enveloped) {
-    }
 
     /** The recipient's certificate cannot be used; the delivery fails with this reason. */
     public static final class CertificateUnusable extends RuntimeException {
@@ -51,6 +48,17 @@ public class RecipientAttachments {
         public String contentType() {
             return enveloped() ? PKCS7_ENVELOPED : meta.contentType();
         }
+    }
+
+    /** The attachment a payload of a stored message carries ({@code Binary/<id>}), or null. */
+    static String binaryIdOf(Communication.CommunicationPayloadComponent payload) {
+        if (payload.hasContentAttachment() && payload.getContentAttachment().hasUrl()) {
+            return AttachmentService.binaryIdOf(payload.getContentAttachment().getUrl());
+        }
+        if (payload.hasContentReference() && "Binary".equals(payload.getContentReference().getReferenceElement().getResourceType())) {
+            return payload.getContentReference().getReferenceElement().getIdPart();
+        }
+        return null;
     }
 
     /** The size of all attachments of a message, to size delivery leases and timeouts. */
@@ -86,23 +94,12 @@ public class RecipientAttachments {
     }
 
     /**
-     * In memory, for channels that cannot stream (HL7v2).
+     * What {@link #plan} decided, in memory, for channels that cannot stream (HL7v2).
      *
-     * @throws CertificateUnusable when the recipient's registered certificate expired
      * @throws GatewayException {@code integrity-failure} when the stored attachment does not verify
      */
-    public Outgoing prepare(String binaryId, String recipientOrganizationId) {
-        AttachmentService.Meta meta = attachments.requireMeta(binaryId);
-        String reader = "delivery to Organization/" + recipientOrganizationId;
-        Optional<X509Certificate> certificate = directory.encryptionCertificate(recipientOrganizationId);
-        if (certificate.isEmpty()) {
-            return new Outgoing(meta, meta.contentType(), attachments.readVerified(meta, reader), false);
-        }
-        try {
-            EncryptionCertificates.check(certificate.get(), Instant.now());
-        } catch (IllegalArgumentException e) {
-            throw new CertificateUnusable("encryption certificate of the recipient not usable: " + e.getMessage());
-        }
-        return new Outgoing(meta, PKCS7_ENVELOPED, attachments.envelope(meta, certificate.get(), reader), true);
+    public byte[] read(Planned planned) {
+        return planned.enveloped() ? attachments.envelope(planned.meta(), planned.certificate(), planned.reader())
+                : attachments.readVerified(planned.meta(), planned.reader());
     }
 }
