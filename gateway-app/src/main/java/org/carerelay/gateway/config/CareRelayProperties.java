@@ -75,7 +75,7 @@ public record CareRelayProperties(
     public record Invitation(Duration reminderAfter, int maxReminders, Duration reminderCheckInterval) {
     }
 
-    /** Where notification mails point to (the public FHIR base), and the sender name in them. */
+    /** Where notification mails point to: the public FHIR base. */
     public record Notification(String baseUrl) {
     }
 

@@ -42,7 +42,6 @@ import org.hl7.fhir.r4.model.Organization;
 import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.StringType;
 import org.springframework.stereotype.Component;
-import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * The directory of organisations (registered or not), plus registration and the CSV import.
@@ -61,16 +60,14 @@ public class OrganizationResourceProvider implements IResourceProvider {
     private final RegistrationService registration;
     private final DirectoryImportService importer;
     private final AuditService audit;
-    private final TransactionTemplate tx;
 
     public OrganizationResourceProvider(ResourceStore store, DirectoryService directory,
-            RegistrationService registration, DirectoryImportService importer, AuditService audit, TransactionTemplate tx) {
+            RegistrationService registration, DirectoryImportService importer, AuditService audit) {
         this.store = store;
         this.directory = directory;
         this.registration = registration;
         this.importer = importer;
         this.audit = audit;
-        this.tx = tx;
     }
 
     @Override
@@ -188,14 +185,9 @@ public class OrganizationResourceProvider implements IResourceProvider {
         return registration.rotateToken(id.getIdPart(), Caller.of(request), Caller.clientAddress(request));
     }
 
-    /** Also removes the encryption certificate, in the same transaction. */
     @Operation(name = "$deregister", idempotent = false)
     public Parameters deregister(@IdParam IdType id, ServletRequestDetails request) {
-        return tx.execute(status -> {
-            Parameters out = registration.deregister(id.getIdPart(), Caller.of(request), Caller.clientAddress(request));
-            directory.removeEncryptionCertificate(id.getIdPart());
-            return out;
-        });
+        return registration.deregister(id.getIdPart(), Caller.of(request), Caller.clientAddress(request));
     }
 
     /**
@@ -213,10 +205,10 @@ public class OrganizationResourceProvider implements IResourceProvider {
         String address = Caller.clientAddress(request);
         String entity = "Organization/" + organizationId;
         Organization current = directory.requireOrganization(organizationId);
-        if (!caller.isAdmin() && !(caller.isParticipant() && organizationId.equals(caller.organizationId()))) {
+        if (!caller.isSelfOrAdmin(organizationId)) {
             audit.failure(CERTIFICATE_AUDIT, AuditEventAction.U, caller, address, entity, "forbidden");
-            throw new GatewayException(ErrorCode.FORBIDDEN, "Only the organisation itself or the operator may do this.");
         }
+        caller.requireSelfOrAdmin(organizationId);
         boolean removing = remove != null && remove.hasValue() && remove.booleanValue();
         if (removing == (certificate != null)) {
             audit.failure(CERTIFICATE_AUDIT, AuditEventAction.U, caller, address, entity, "invalid request");

@@ -26,7 +26,8 @@ import org.springframework.stereotype.Component;
 @Component
 public class Facilities {
 
-    static final Set<String> SYSTEMS = Set.of(Systems.HL7_FACILITY, Systems.IKNR, Systems.BSNR, Systems.TELEMATIK_ID);
+    /** The identifier systems a facility name is looked up in, in order of precedence. */
+    static final List<String> SYSTEMS = List.of(Systems.HL7_FACILITY, Systems.IKNR, Systems.BSNR, Systems.TELEMATIK_ID);
     private final ResourceStore store;
 
     public Facilities(ResourceStore store) {
@@ -40,7 +41,7 @@ public class Facilities {
         String value = facility.trim();
         SearchBuilder sb = new SearchBuilder().identifier("identifier", new ca.uhn.fhir.rest.param.TokenParam(null, value));
         List<Organization> candidates = store.search(Organization.class, sb.sql(), sb.params(), 10, 0);
-        for (String system : List.of(Systems.HL7_FACILITY, Systems.IKNR, Systems.BSNR, Systems.TELEMATIK_ID)) {
+        for (String system : SYSTEMS) {
             for (Organization org : candidates) {
                 boolean match = org.getIdentifier().stream()
                         .anyMatch(i -> system.equals(i.getSystem()) && value.equals(i.getValue()));

@@ -275,8 +275,9 @@ public class Hl7InboundService implements Hl7Receiver {
 
     private static boolean hasPid(Message message) {
         try {
-            String value = new Terser(message).get("/.PID-3-1");
-            String name = new Terser(message).get("/.PID-5-1");
+            Terser terser = new Terser(message);
+            String value = terser.get("/.PID-3-1");
+            String name = terser.get("/.PID-5-1");
             return (value != null && !value.isBlank()) || (name != null && !name.isBlank());
         } catch (HL7Exception e) {
             return false;
@@ -373,7 +374,7 @@ public class Hl7InboundService implements Hl7Receiver {
             }
             if (outcome.error() != null) {
                 terser.set("/ERR-3-1", outcome.hl7Code());
-                terser.set("/ERR-3-2", TABLE_0357.getOrDefault(outcome.hl7Code(), ""));
+                terser.set("/ERR-3-2", table0357Text(outcome.hl7Code()));
                 terser.set("/ERR-3-3", "HL70357");
                 terser.set("/ERR-4", "E");
                 terser.set("/ERR-5-1", outcome.error().code());
@@ -410,15 +411,15 @@ public class Hl7InboundService implements Hl7Receiver {
         return false;
     }
 
-    /** HL7 table 0357 (message error condition codes). */
-    static final java.util.Map<String, String> TABLE_0357 = java.util.Map.ofEntries(
-            java.util.Map.entry("0", "Message accepted"), java.util.Map.entry("100", "Segment sequence error"),
-            java.util.Map.entry("101", "Required field missing"), java.util.Map.entry("102", "Data type error"),
-            java.util.Map.entry("103", "Table value not found"), java.util.Map.entry("200", "Unsupported message type"),
-            java.util.Map.entry("201", "Unsupported event code"), java.util.Map.entry("202", "Unsupported processing id"),
-            java.util.Map.entry("203", "Unsupported version id"), java.util.Map.entry("204", "Unknown key identifier"),
-            java.util.Map.entry("205", "Duplicate key identifier"), java.util.Map.entry("206", "Application record locked"),
-            java.util.Map.entry("207", "Application internal error"));
+    /** The text of an HL7 table 0357 code (message error condition), as HAPI defines it; empty if unknown. */
+    static String table0357Text(String hl7Code) {
+        try {
+            ca.uhn.hl7v2.ErrorCode code = ca.uhn.hl7v2.ErrorCode.errorCodeFor(Integer.parseInt(hl7Code));
+            return code == null ? "" : code.getMessage();
+        } catch (NumberFormatException e) {
+            return "";
+        }
+    }
 
     /** An AR for frames that could not be parsed at all: built by hand, MSA-2 from the raw MSH if possible. */
     static byte[] rawReject(byte[] frame, ErrorCode error, String hl7Code, String text) {
@@ -442,7 +443,7 @@ public class Hl7InboundService implements Hl7Receiver {
         String safeText = text == null ? "" : text.replaceAll("[|^~\\\\&\\r\\n]", " ");
         String ack = "MSH|^~\\&|CareRelay|CareRelay|||" + now + "||ACK|" + now + "R|P|" + version + "\r"
                 + "MSA|AR|" + controlId + "|" + truncate(safeText, 80) + "\r"
-                + "ERR|||" + hl7Code + "^" + TABLE_0357.getOrDefault(hl7Code, "") + "^HL70357|E|" + error.code() + "^" + error.defaultText().replaceAll("[|^~\\\\&]", " ")
+                + "ERR|||" + hl7Code + "^" + table0357Text(hl7Code) + "^HL70357|E|" + error.code() + "^" + error.defaultText().replaceAll("[|^~\\\\&]", " ")
                 + "^" + ErrorCode.SYSTEM + "|||" + truncate(safeText, 250) + "\r";
         return ack.getBytes(StandardCharsets.ISO_8859_1);
     }

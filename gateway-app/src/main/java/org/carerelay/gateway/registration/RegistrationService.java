@@ -93,23 +93,13 @@ public class RegistrationService {
             audit.failure("registration-code-requested", AuditEventAction.E, Caller.ANONYMOUS, clientAddress, entity, "no channel");
             throw new GatewayException(ErrorCode.REGISTRATION_NO_CHANNEL, null);
         }
-        String code = Tokens.newCode();
         Instant expires = now.plus(props.registration().codeTtl());
-        String channel = fax.isPresent() ? "fax" : "email";
-        String masked = fax.map(Telecoms::maskNumber).orElseGet(() -> Telecoms.maskEmail(mail.get()));
-
-        jdbc.sql("update registration_challenge set state = 'void' where organization_id = ? and state = 'pending'")
-                .param(organizationId).update();
-        jdbc.sql("""
-                insert into registration_challenge (organization_id, code_hash, contact_email, channel, destination, created_at, expires_at, state)
-                values (?, ?, ?, ?, ?, ?, ?, 'pending')
-                """).params(organizationId, Tokens.sha256(Tokens.normalizeCode(code)), contactEmail.trim(), channel, masked,
-                Timestamp.from(now), Timestamp.from(expires)).update();
+        IssuedCode issued = issueCode(organizationId, contactEmail.trim(), fax, mail, now, expires);
+        String code = issued.code();
 
         byte[] letter = LetterPdf.render(letter(org, code, expires));
         if (fax.isPresent()) {
-            String to = Telecoms.faxDigits(fax.get(), "49") + "@" + props.fax().domain();
-            outbox.send(new OutboundMail("registration-code", to, "Fax: CareRelay Registrierung",
+            outbox.send(new OutboundMail("registration-code", faxAddress(fax.get()), "Fax: CareRelay Registrierung",
                     "Fax-Auftrag: Registrierungsschreiben im Anhang.\n",
                     List.of(new OutboundMail.Attachment("registrierung.pdf", "application/pdf", letter))));
         } else {
@@ -120,8 +110,8 @@ public class RegistrationService {
         audit.success("registration-code-sent", AuditEventAction.E, Caller.ANONYMOUS, clientAddress, entity);
 
         Parameters out = new Parameters();
-        out.addParameter("channel", channel);
-        out.addParameter("destination", masked);
+        out.addParameter("channel", issued.channel());
+        out.addParameter("destination", issued.destination());
         out.addParameter().setName("expires").setValue(new InstantType(Date.from(expires)));
         return out;
     }
@@ -200,15 +190,8 @@ public class RegistrationService {
         String organizationId = org.getIdElement().getIdPart();
         Instant now = Instant.now();
         Instant expires = now.plus(props.registration().codeTtl().plus(props.invitation().reminderAfter()));
-        String code = Tokens.newCode();
-        String channel = fax.isPresent() ? "fax" : "email";
-        String masked = fax.map(Telecoms::maskNumber).orElseGet(() -> Telecoms.maskEmail(mail.get()));
-        jdbc.sql("update registration_challenge set state = 'void' where organization_id = ? and state = 'pending'")
-                .param(organizationId).update();
-        jdbc.sql("insert into registration_challenge (organization_id, code_hash, contact_email, channel, destination, "
-                + "created_at, expires_at, state) values (?, ?, null, ?, ?, ?, ?, 'pending')")
-                .params(organizationId, Tokens.sha256(Tokens.normalizeCode(code)), channel, masked,
-                        Timestamp.from(now), Timestamp.from(expires)).update();
+        IssuedCode issued = issueCode(organizationId, null, fax, mail, now, expires);
+        String code = issued.code();
         String who = senderName == null ? "Eine Einrichtung" : senderName;
         List<String> paragraphs = List.of("Sehr geehrte Damen und Herren,",
                 (reminder ? "wir erinnern daran: " : "") + who + " hat Ihrer Einrichtung über den sicheren Nachrichtendienst "
@@ -226,7 +209,7 @@ public class RegistrationService {
                 "Mit freundlichen Grüßen\n" + props.operator().name()));
         List<OutboundMail.Attachment> attachment = List.of(new OutboundMail.Attachment("einladung.pdf", "application/pdf", letter));
         if (fax.isPresent()) {
-            outbox.send(new OutboundMail("invitation", Telecoms.faxDigits(fax.get(), "49") + "@" + props.fax().domain(),
+            outbox.send(new OutboundMail("invitation", faxAddress(fax.get()),
                     "Fax: CareRelay Einladung", "Fax-Auftrag: Einladungsschreiben im Anhang.\n", attachment));
         } else {
             outbox.send(new OutboundMail("invitation", mail.get(), subject,
@@ -235,7 +218,35 @@ public class RegistrationService {
         }
         audit.success(reminder ? "invitation-reminder" : "invitation-sent", AuditEventAction.E, Caller.ANONYMOUS, null,
                 "Organization/" + organizationId);
-        return Optional.of(new Invitation(channel, masked));
+        return Optional.of(new Invitation(issued.channel(), issued.destination()));
+    }
+
+    /** A one-time code, and where it goes: {@code fax} (preferred) or {@code email}, masked. */
+    private record IssuedCode(String code, String channel, String destination) {
+    }
+
+    /**
+     * Voids the organisation's pending code and stores a new one (only its hash) for the fax
+     * number, else the e-mail address; one of them must be present.
+     */
+    private IssuedCode issueCode(String organizationId, String contactEmail, Optional<String> fax, Optional<String> mail,
+            Instant now, Instant expires) {
+        String code = Tokens.newCode();
+        String channel = fax.isPresent() ? "fax" : "email";
+        String masked = fax.map(Telecoms::maskNumber).orElseGet(() -> Telecoms.maskEmail(mail.get()));
+        jdbc.sql("update registration_challenge set state = 'void' where organization_id = ? and state = 'pending'")
+                .param(organizationId).update();
+        jdbc.sql("""
+                insert into registration_challenge (organization_id, code_hash, contact_email, channel, destination, created_at, expires_at, state)
+                values (?, ?, ?, ?, ?, ?, ?, 'pending')
+                """).params(organizationId, Tokens.sha256(Tokens.normalizeCode(code)), contactEmail, channel, masked,
+                Timestamp.from(now), Timestamp.from(expires)).update();
+        return new IssuedCode(code, channel, masked);
+    }
+
+    /** The fax-over-email address of a fax number: {@code <digits>@<carerelay.fax.domain>}. */
+    private String faxAddress(String fax) {
+        return Telecoms.faxDigits(fax, "49") + "@" + props.fax().domain();
     }
 
     private String operatorBlock() {
@@ -266,6 +277,7 @@ public class RegistrationService {
         return out;
     }
 
+    /** Voids the token and pending codes, erases the contact e-mail and removes the encryption certificate. */
     @Transactional
     public Parameters deregister(String organizationId, Caller caller, String clientAddress) {
         requireSelfOrAdmin(organizationId, caller);
@@ -274,6 +286,7 @@ public class RegistrationService {
         }
         jdbc.sql("update registration_challenge set state = 'void', contact_email = '' where organization_id = ?")
                 .param(organizationId).update();
+        directory.removeEncryptionCertificate(organizationId);
         audit.success("deregistered", AuditEventAction.E, caller, clientAddress, "Organization/" + organizationId);
         Parameters out = new Parameters();
         out.addParameter().setName("organization").setValue(new Reference("Organization/" + organizationId));
@@ -283,9 +296,7 @@ public class RegistrationService {
 
     private void requireSelfOrAdmin(String organizationId, Caller caller) {
         directory.requireOrganization(organizationId);
-        if (!caller.isAdmin() && !(caller.isParticipant() && organizationId.equals(caller.organizationId()))) {
-            throw new GatewayException(ErrorCode.FORBIDDEN, "Only the organisation itself or the operator may do this.");
-        }
+        caller.requireSelfOrAdmin(organizationId);
     }
 
     private LetterPdf.Letter letter(Organization org, String code, Instant expires) {

@@ -51,6 +51,17 @@ public record Caller(Kind kind, String organizationId) {
         return null;
     }
 
+    /** The operator, or the participant {@code organizationId} itself. */
+    public boolean isSelfOrAdmin(String organizationId) {
+        return isAdmin() || (isParticipant() && this.organizationId.equals(organizationId));
+    }
+
+    public void requireSelfOrAdmin(String organizationId) {
+        if (!isSelfOrAdmin(organizationId)) {
+            throw new GatewayException(ErrorCode.FORBIDDEN, "Only the organisation itself or the operator may do this.");
+        }
+    }
+
     public void requireAdmin() {
         if (!isAdmin()) {
             throw new GatewayException(ErrorCode.FORBIDDEN, "This operation is reserved to the operator.");
