@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.ByteArrayInputStream;
-import java.math.BigInteger;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -15,40 +14,30 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.Collection;
-import java.util.Date;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.asn1.x509.Extension;
-import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.cms.CMSEnvelopedData;
 import org.bouncycastle.cms.CMSSignedData;
 import org.bouncycastle.cms.RecipientInformation;
 import org.bouncycastle.cms.SignerInformation;
 import org.bouncycastle.cms.jcajce.JceKeyTransEnvelopedRecipient;
 import org.bouncycastle.cms.jcajce.JcaSimpleSignerInfoVerifierBuilder;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.carerelay.fhir.ErrorCode;
-import org.carerelay.fhir.Systems;
 import org.carerelay.routes.crypto.EncryptionCertificates;
 import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.Communication;
 import org.hl7.fhir.r4.model.Consent;
-import org.hl7.fhir.r4.model.Endpoint;
 import org.hl7.fhir.r4.model.Organization;
 import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.StringType;
@@ -88,19 +77,13 @@ class AttachmentIT extends GatewayIntegrationTest {
             clinic = Participants.registerNew(this, "Praxis Anhang");
             partner = Participants.registerNew(this, "Pflegedienst Anhang");
             hospital = Participants.registerNew(this, "Klinikum Anhang");
-            partnerKey = rsaKey();
+            partnerKey = TestPki.rsaKeyPair();
             partnerCertificate = certificate(partnerKey, "CN=Pflegedienst Anhang");
             registerCertificate(partner, partnerCertificate);
-            hospitalKey = rsaKey();
+            hospitalKey = TestPki.rsaKeyPair();
             registerCertificate(hospital, certificate(hospitalKey, "CN=Klinikum Anhang"));
             hospitalServer = new FakeFhirRecipient();
-            Endpoint endpoint = new Endpoint();
-            endpoint.setStatus(Endpoint.EndpointStatus.ACTIVE);
-            endpoint.getConnectionType().setSystem(Systems.ENDPOINT_CONNECTION_TYPE).setCode("hl7-fhir-rest");
-            endpoint.addPayloadType().addCoding().setSystem(Systems.ENDPOINT_PAYLOAD_TYPE).setCode("any");
-            endpoint.setAddress(hospitalServer.baseUrl());
-            endpoint.getManagingOrganization().setReference("Organization/" + hospital.organizationId());
-            admin().create().resource(endpoint).execute();
+            Participants.addEndpoint(admin(), hospital.organizationId(), "hl7-fhir-rest", hospitalServer.baseUrl(), null);
         }
     }
 
@@ -165,7 +148,7 @@ class AttachmentIT extends GatewayIntegrationTest {
 
         if (opensslAvailable()) {
             Path env = Files.write(tmp.resolve("attachment.p7m"), envelope.body());
-            Path key = Files.writeString(tmp.resolve("key.pem"), pem("PRIVATE KEY", partnerKey.getPrivate().getEncoded()));
+            Path key = Files.writeString(tmp.resolve("key.pem"), TestPki.pem("PRIVATE KEY", partnerKey.getPrivate().getEncoded()));
             Path cert = Files.writeString(tmp.resolve("cert.pem"), EncryptionCertificates.toPem(partnerCertificate));
             Path caFile = Files.writeString(tmp.resolve("ca.pem"), caPem());
             openssl("cms", "-decrypt", "-binary", "-inform", "DER", "-in", env.toString(), "-inkey", key.toString(),
@@ -237,14 +220,15 @@ class AttachmentIT extends GatewayIntegrationTest {
     @Test
     void consentDocument_isStoredAsSealedAttachment_visibleToThePartners() throws Exception {
         String patientId = Conversations.createPatient(client(clinic.token()), Conversations.patient("Dokument", "Erna", null));
-        String consentId = Conversations.uploadConsent(client(clinic.token()), patientId, clinic.organizationId(), partner.organizationId());
+        byte[] scan = Conversations.signedScan();
+        String consentId = client(clinic.token()).create().resource(Conversations.consent(patientId, scan, "application/pdf",
+                clinic.organizationId(), partner.organizationId())).execute().getId().getIdPart();
         Consent consent = client(clinic.token()).read().resource(Consent.class).withId(consentId).execute();
         Attachment document = consent.getSourceAttachment();
         assertThat(document.hasData()).isFalse();
         assertThat(document.getUrl()).startsWith("Binary/");
-        byte[] scan = Conversations.signedScan();
-        assertThat(document.getSize()).isPositive();
-        assertThat(document.getHash()).hasSize(20);
+        assertThat(document.getSize()).isEqualTo(scan.length);
+        assertThat(document.getHash()).isEqualTo(MessageDigest.getInstance("SHA-1").digest(scan));
         assertThat(jdbc.sql("select count(*) from fhir_resource where id = ? and content::text like '%\"data\"%'").param(consentId)
                 .query(Long.class).single()).isZero();
 
@@ -252,9 +236,7 @@ class AttachmentIT extends GatewayIntegrationTest {
         Conversations.send(client(clinic.token()), message);
         HttpResponse<byte[]> read = send("GET", "/fhir/" + document.getUrl(), partner.token(), null, null, null);
         assertThat(read.statusCode()).isEqualTo(200);
-        assertThat(new String(read.body(), 0, 5, StandardCharsets.US_ASCII)).isEqualTo("%PDF-");
-        assertThat(read.body()).hasSize(document.getSize());
-        assertThat(scan).isNotEmpty();
+        assertThat(read.body()).isEqualTo(scan);
     }
 
     @Test
@@ -299,10 +281,7 @@ class AttachmentIT extends GatewayIntegrationTest {
     }
 
     private String recipientPart(String messageId, String name) {
-        Parameters status = client(clinic.token()).operation().onInstance("Communication/" + messageId).named("$delivery-status")
-                .withNoParameters(Parameters.class).execute();
-        return status.getParameterFirstRep().getPart().stream().filter(p -> p.getName().equals(name)).findFirst()
-                .map(p -> p.getValue().primitiveValue()).orElse("");
+        return Conversations.deliveryPart(client(clinic.token()), messageId, name);
     }
 
     @Test
@@ -365,25 +344,8 @@ class AttachmentIT extends GatewayIntegrationTest {
                 .withParameters(in).returnResourceType(Organization.class).execute();
     }
 
-    static KeyPair rsaKey() throws Exception {
-        KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
-        generator.initialize(2048);
-        return generator.generateKeyPair();
-    }
-
-    static X509Certificate certificate(KeyPair key, String subject) throws Exception {
-        Instant now = Instant.now();
-        X500Name name = new X500Name(subject);
-        JcaX509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(name, BigInteger.valueOf(now.toEpochMilli()),
-                Date.from(now.minusSeconds(3600)), Date.from(now.plus(Duration.ofDays(365))), name, key.getPublic());
-        builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyEncipherment));
-        return new JcaX509CertificateConverter().getCertificate(
-                builder.build(new JcaContentSignerBuilder("SHA256withRSA").build(key.getPrivate())));
-    }
-
-    static String pem(String type, byte[] der) {
-        return "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der)
-                + "\n-----END " + type + "-----\n";
+    private static X509Certificate certificate(KeyPair key, String subject) {
+        return TestPki.encryptionCertificate(key, subject, Instant.now().minusSeconds(3600), Instant.now().plus(Duration.ofDays(365)));
     }
 
     private HttpResponse<byte[]> send(String method, String path, String token, String contentType, String accept, byte[] body)

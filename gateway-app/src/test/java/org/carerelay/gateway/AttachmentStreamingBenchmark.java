@@ -2,11 +2,6 @@ package org.carerelay.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ca.uhn.fhir.context.FhirContext;
-import ca.uhn.fhir.rest.client.api.IGenericClient;
-import ca.uhn.fhir.rest.client.api.ServerValidationModeEnum;
-import ca.uhn.fhir.rest.client.interceptor.BearerTokenAuthInterceptor;
-import jakarta.mail.internet.MimeMessage;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -16,7 +11,6 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -57,8 +51,6 @@ import org.carerelay.routes.crypto.AttachmentCrypto;
 import org.carerelay.routes.crypto.CmsAttachmentCrypto;
 import org.carerelay.routes.crypto.Origin;
 import org.carerelay.routes.crypto.Pkcs12GatewayKeys;
-import org.carerelay.routes.mail.MailComposer;
-import org.hl7.fhir.r4.model.Parameters;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -98,8 +90,6 @@ class AttachmentStreamingBenchmark {
     private static final int RUNS = 5;
     private static final int WARMUP_ROUNDS = 15; // 15 × 20 MB = 300 MB sealed and 300 MB opened
     private static final int CHUNK = 64 * 1024;
-    private static final String ADMIN = "attachment-bench-admin-token-0123456789";
-    private static final String FAX_DOMAIN = "fax.attachment-bench.example";
     private static final Origin ORIGIN = new Origin("bench-org", "Benchmark Praxis");
     private static final Path RESULTS = Path.of("target", "benchmark-results.txt");
     private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(180);
@@ -109,12 +99,6 @@ class AttachmentStreamingBenchmark {
     private static final Pattern METRIC_VALUE = Pattern.compile("\"value\"\\s*:\\s*(-?[0-9.]+(?:[eE][-+]?[0-9]+)?)");
     private static final Pattern BINARY_ID = Pattern.compile("/Binary/([A-Za-z0-9\\-.]{1,64})");
     private static final Pattern JSON_ID = Pattern.compile("\"id\"\\s*:\\s*\"([A-Za-z0-9\\-.]{1,64})\"");
-    private static final FhirContext FHIR = FhirContext.forR4Cached();
-
-    static {
-        FHIR.getRestfulClientFactory().setServerValidationMode(ServerValidationModeEnum.NEVER);
-        FHIR.getRestfulClientFactory().setSocketTimeout(60_000);
-    }
 
     /** A row of the table; NaN where a column does not apply. */
     record Row(String name, long bytes, int runs, double medianMbps, double bestMbps, double heapBaseMb, double heapGrowthMb,
@@ -131,11 +115,8 @@ class AttachmentStreamingBenchmark {
     private double jdkGcmMedian = Double.NaN;
     private String gatewayJvm = "not started";
 
-    // gateway process state
-    private Path dataDir;
-    private Path gatewayLog;
-    private int port;
-    private Process gateway;
+    /** The gateway JVM of the end-to-end part. */
+    private GatewayProcess gateway;
 
     @Test
     @Timeout(value = 45, unit = TimeUnit.MINUTES)
@@ -157,9 +138,9 @@ class AttachmentStreamingBenchmark {
         } catch (Throwable t) {
             gatewayFailure = t;
             notes.add("GATEWAY PART FAILED: " + t);
-            String tail = logTail(80);
+            String tail = gateway == null ? "" : gateway.logTail(80);
             if (!tail.isEmpty()) {
-                System.out.println("---- last lines of the gateway log " + gatewayLog + " ----\n" + tail + "---- end of the gateway log ----");
+                System.out.println("---- last lines of the gateway log " + gateway.log() + " ----\n" + tail + "---- end of the gateway log ----");
             }
         }
 
@@ -439,10 +420,7 @@ class AttachmentStreamingBenchmark {
     // ------------------------------------------------------------------------------ gateway end to end
 
     private void gatewayEndToEnd() throws Exception {
-        dataDir = Path.of("target", "attachment-bench", UUID.randomUUID().toString()).toAbsolutePath();
-        Files.createDirectories(dataDir);
-        port = freePort();
-        int hl7Port = freePort();
+        gateway = new GatewayProcess("attachment-bench", GATEWAY_XMX, "--carerelay.attachments.max-bytes=" + MAX_ATTACHMENT_BYTES);
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
         HttpClient metricsHttp = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
         ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
@@ -450,17 +428,16 @@ class AttachmentStreamingBenchmark {
             t.setDaemon(true);
             return t;
         });
-        List<ProcessHandle> descendants = new ArrayList<>();
         boolean passed = false;
         try {
             long startAt = System.nanoTime();
-            gateway = startGateway(hl7Port);
-            awaitUp(http);
+            gateway.start();
+            gateway.awaitUp(STARTUP_TIMEOUT);
             double startupSeconds = (System.nanoTime() - startAt) / 1e9;
-            gateway.descendants().forEach(descendants::add);
             gatewayJvm = GATEWAY_XMX + ", " + gcName(gateway.pid()) + String.format(Locale.ROOT, ", UP after %.1f s", startupSeconds);
 
-            String token = register("Bench-Attachment-Praxis", "4930" + (100_000_000 + (long) (Math.random() * 800_000_000)));
+            String token = gateway.register("Bench-Attachment-Praxis", "4930" + (100_000_000 + (long) (Math.random() * 800_000_000)))
+                    .token();
 
             for (long size : new long[] {SIZE, LARGE}) {
                 String label = size == LARGE ? "200 MiB" : "20 MB";
@@ -500,9 +477,9 @@ class AttachmentStreamingBenchmark {
             passed = true;
         } finally {
             worker.shutdownNow();
-            stopGateway(descendants);
+            notes.addAll(gateway.stop());
             if (passed) { // a failed run keeps its data directory (and the gateway log) for inspection
-                deleteTree(dataDir);
+                gateway.deleteDataDir();
             }
         }
     }
@@ -519,110 +496,13 @@ class AttachmentStreamingBenchmark {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
-    /** As in {@link CrashRecoveryIT#start()}, with a 512 MB heap and attachments up to 250 MB. */
-    private Process startGateway(int hl7Port) throws IOException {
-        gatewayLog = dataDir.resolve("gateway-" + System.nanoTime() + ".log");
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), GATEWAY_XMX,
-                "-cp", System.getProperty("java.class.path"),
-                "org.carerelay.gateway.CareRelayApplication",
-                "--server.port=" + port,
-                "--carerelay.data-dir=" + dataDir,
-                "--carerelay.security.admin-token=" + ADMIN,
-                "--carerelay.fax.domain=" + FAX_DOMAIN,
-                "--carerelay.hl7.port=" + hl7Port,
-                "--carerelay.attachments.max-bytes=" + MAX_ATTACHMENT_BYTES,
-                "--carerelay.pipeline.redelivery-delay=300ms",
-                "--carerelay.pipeline.max-redelivery-delay=2s",
-                "--carerelay.pipeline.sweep-interval=1s",
-                "--carerelay.pipeline.connect-timeout=1s",
-                "--carerelay.pipeline.response-timeout=3s"));
-        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(gatewayLog.toFile()).start();
-    }
-
-    private void awaitUp(HttpClient http) throws Exception {
-        long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
-        String last = "no answer yet";
-        HttpRequest health = HttpRequest.newBuilder(URI.create(base() + "/actuator/health")).timeout(Duration.ofSeconds(5)).build();
-        while (System.nanoTime() < deadline) {
-            if (!gateway.isAlive()) {
-                throw new AssertionError("the gateway exited with status " + gateway.exitValue() + " before it was UP; see " + gatewayLog);
-            }
-            try {
-                HttpResponse<String> response = http.send(health, HttpResponse.BodyHandlers.ofString());
-                if (response.body().contains("\"UP\"")) {
-                    return;
-                }
-                last = "HTTP " + response.statusCode() + ": " + response.body();
-            } catch (IOException e) {
-                last = e.toString();
-            }
-            Thread.sleep(250);
-        }
-        throw new AssertionError("the gateway was not UP within " + STARTUP_TIMEOUT + " (last: " + last + "); see " + gatewayLog);
-    }
-
-    private String base() {
-        return "http://127.0.0.1:" + port;
-    }
-
-    private IGenericClient client(String token) {
-        IGenericClient client = FHIR.newRestfulGenericClient(base() + "/fhir");
-        if (token != null) {
-            client.registerInterceptor(new BearerTokenAuthInterceptor(token));
-        }
-        return client;
-    }
-
-    /** As in {@link CrashRecoveryIT#register}: the code arrives in the fax letter written to {@code <data-dir>/outbox}. */
-    private String register(String name, String digits) throws Exception {
-        String orgId = Participants.create(client(ADMIN), Participants.newOrganization(name, "+" + digits, null));
-        IGenericClient anonymous = client(null);
-        Participants.requestCode(anonymous, orgId, "kontakt@" + orgId + ".example.org");
-        Path outbox = dataDir.resolve("outbox");
-        String to = digits + "@" + FAX_DOMAIN;
-        MimeMessage found = null;
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (found == null && System.nanoTime() < deadline) {
-            if (Files.isDirectory(outbox)) {
-                try (var files = Files.list(outbox)) {
-                    for (Path f : files.filter(p -> p.toString().endsWith(".eml")).toList()) {
-                        try {
-                            MimeMessage m = MailComposer.parse(Files.readAllBytes(f));
-                            if (m.getAllRecipients()[0].toString().equals(to)) {
-                                found = m;
-                                break;
-                            }
-                        } catch (Exception e) {
-                            // being written: try again
-                        }
-                    }
-                }
-            }
-            if (found == null) {
-                Thread.sleep(250);
-            }
-        }
-        if (found == null) {
-            throw new AssertionError("no fax letter to " + to + " in " + outbox + " within 60 s");
-        }
-        Parameters result = Participants.confirm(anonymous, orgId, Participants.codeIn(found));
-        return result.getParameter("token").getValue().primitiveValue();
-    }
-
     record Upload(String id, String sha256, int status, double seconds, double mbps) {
     }
 
     private Upload upload(HttpClient http, String token, long size, long seed) throws Exception {
         AtomicReference<GeneratingInputStream> body = new AtomicReference<>();
         AtomicInteger subscriptions = new AtomicInteger();
-        HttpRequest request = HttpRequest.newBuilder(URI.create(base() + "/fhir/Binary"))
+        HttpRequest request = HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/fhir/Binary"))
                 .timeout(TRANSFER_TIMEOUT)
                 .header("Authorization", "Bearer " + token)
                 .header("Content-Type", "application/dicom")
@@ -663,7 +543,7 @@ class AttachmentStreamingBenchmark {
     }
 
     private Download download(HttpClient http, String token, String id, long size) throws Exception {
-        HttpRequest request = HttpRequest.newBuilder(URI.create(base() + "/fhir/Binary/" + id))
+        HttpRequest request = HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/fhir/Binary/" + id))
                 .timeout(TRANSFER_TIMEOUT)
                 .header("Authorization", "Bearer " + token)
                 .GET()
@@ -753,9 +633,9 @@ class AttachmentStreamingBenchmark {
         }
 
         long heapUsed() throws Exception {
-            HttpRequest request = HttpRequest.newBuilder(URI.create(base() + "/actuator/metrics/jvm.memory.used?tag=area:heap"))
+            HttpRequest request = HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/actuator/metrics/jvm.memory.used?tag=area:heap"))
                     .timeout(Duration.ofSeconds(5))
-                    .header("Authorization", "Bearer " + ADMIN)
+                    .header("Authorization", "Bearer " + gateway.adminToken)
                     .build();
             HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() != 200) {
@@ -816,71 +696,6 @@ class AttachmentStreamingBenchmark {
             return m.find() ? m.group(1) + " GC" : "GC unknown";
         } catch (Exception e) {
             return "GC unknown (" + e.getMessage() + ")";
-        }
-    }
-
-    /**
-     * SIGTERM first (Spring closes the embedded PostgreSQL), then SIGKILL, then whatever it left
-     * behind: its child processes and the postmaster named in its data directory.
-     */
-    private void stopGateway(List<ProcessHandle> knownDescendants) {
-        if (gateway == null) {
-            return;
-        }
-        List<ProcessHandle> children = new ArrayList<>(knownDescendants);
-        gateway.descendants().forEach(children::add);
-        try {
-            gateway.destroy();
-            if (!gateway.waitFor(30, TimeUnit.SECONDS)) {
-                notes.add("the gateway did not stop within 30 s of SIGTERM: killed");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            gateway.destroyForcibly();
-        }
-        for (ProcessHandle child : children) {
-            if (child.isAlive()) {
-                child.destroyForcibly();
-            }
-        }
-        Path postmasterPid = dataDir.resolve("postgres").resolve("postmaster.pid");
-        try {
-            if (Files.isRegularFile(postmasterPid)) {
-                List<String> lines = Files.readAllLines(postmasterPid);
-                long pid = Long.parseLong(lines.get(0).strip());
-                Path pgData = dataDir.resolve("postgres").toRealPath();
-                Optional<ProcessHandle> postmaster = ProcessHandle.of(pid);
-                if (postmaster.isPresent() && postmaster.get().isAlive() && lines.size() > 1
-                        && Path.of(lines.get(1).strip()).toRealPath().equals(pgData)) {
-                    postmaster.get().destroy(); // smart shutdown; its clients are gone
-                    postmaster.get().onExit().get(20, TimeUnit.SECONDS);
-                }
-            }
-        } catch (TimeoutException e) {
-            try {
-                ProcessHandle.of(Long.parseLong(Files.readAllLines(postmasterPid).get(0).strip())).ifPresent(ProcessHandle::destroyForcibly);
-            } catch (Exception ignored) {
-                // best effort
-            }
-        } catch (Exception e) {
-            notes.add("could not check the embedded PostgreSQL after the gateway stopped: " + e);
-        }
-    }
-
-    private String logTail(int lines) {
-        try {
-            if (gatewayLog == null || !Files.isRegularFile(gatewayLog)) {
-                return "";
-            }
-            List<String> all = Files.readAllLines(gatewayLog, StandardCharsets.UTF_8);
-            StringBuilder out = new StringBuilder();
-            for (String line : all.subList(Math.max(0, all.size() - lines), all.size())) {
-                out.append(line).append('\n');
-            }
-            return out.toString();
-        } catch (IOException e) {
-            return "(cannot read " + gatewayLog + ": " + e + ")\n";
         }
     }
 
@@ -1032,16 +847,5 @@ class AttachmentStreamingBenchmark {
 
     private static String num(double value) {
         return Double.isNaN(value) ? "-" : String.format(Locale.ROOT, "%.1f", value);
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (var paths = Files.walk(root)) {
-            for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(path);
-            }
-        }
     }
 }

@@ -1,13 +1,19 @@
 package org.carerelay.gateway;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import ca.uhn.fhir.rest.client.api.IGenericClient;
 import java.util.Date;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.carerelay.fhir.Systems;
 import org.carerelay.routes.letter.LetterPdf;
+import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Communication;
 import org.hl7.fhir.r4.model.Consent;
 import org.hl7.fhir.r4.model.Enumerations.AdministrativeGender;
+import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.StringType;
@@ -35,6 +41,14 @@ final class Conversations {
 
     static String createPatient(IGenericClient client, Patient patient) {
         return client.create().resource(patient).execute().getId().getIdPart();
+    }
+
+    /** The id of the one patient with this KVNR that {@code client} can see (fails unless there is exactly one). */
+    static String patientIdByKvnr(IGenericClient client, String kvnr) {
+        Bundle found = client.search().forResource(Patient.class)
+                .where(Patient.IDENTIFIER.exactly().systemAndCode(Systems.KVNR, kvnr)).returnBundle(Bundle.class).execute();
+        assertThat(found.getEntry()).as("patients with KVNR %s", kvnr).hasSize(1);
+        return found.getEntryFirstRep().getResource().getIdElement().getIdPart();
     }
 
     /** A scanned, signed consent: here a real PDF. */
@@ -82,5 +96,33 @@ final class Conversations {
 
     static String send(IGenericClient client, Communication message) {
         return client.create().resource(message).execute().getId().getIdPart();
+    }
+
+    /** {@code $delivery-status} of a message: the state per recipient organisation id. */
+    static Map<String, String> deliveryStates(IGenericClient client, String messageId) {
+        Map<String, String> states = new HashMap<>();
+        for (var recipient : deliveryStatus(client, messageId).getParameter()) {
+            String org = recipient.getPart().stream().filter(p -> p.getName().equals("organization")).findFirst()
+                    .map(p -> ((Reference) p.getValue()).getReference().replace("Organization/", "")).orElseThrow();
+            String state = recipient.getPart().stream().filter(p -> p.getName().equals("state")).findFirst()
+                    .map(p -> p.getValue().primitiveValue()).orElseThrow();
+            states.put(org, state);
+        }
+        return states;
+    }
+
+    /** A part ({@code state}, {@code detail}, ...) of the first recipient's {@code $delivery-status}; "" when absent. */
+    static String deliveryPart(IGenericClient client, String messageId, String name) {
+        return part(deliveryStatus(client, messageId).getParameterFirstRep(), name);
+    }
+
+    private static Parameters deliveryStatus(IGenericClient client, String messageId) {
+        return client.operation().onInstance("Communication/" + messageId).named("$delivery-status")
+                .withNoParameters(Parameters.class).execute();
+    }
+
+    private static String part(Parameters.ParametersParameterComponent recipient, String name) {
+        return recipient.getPart().stream().filter(p -> p.getName().equals(name)).findFirst()
+                .map(p -> p.getValue().primitiveValue()).orElse("");
     }
 }

@@ -5,23 +5,11 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import ca.uhn.fhir.rest.client.api.IGenericClient;
 import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
-import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Date;
-import java.util.concurrent.atomic.AtomicLong;
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.asn1.x509.BasicConstraints;
-import org.bouncycastle.asn1.x509.Extension;
-import org.bouncycastle.asn1.x509.KeyUsage;
-import org.bouncycastle.cert.X509v3CertificateBuilder;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.carerelay.fhir.ErrorCode;
 import org.carerelay.gateway.directory.DirectoryService;
 import org.carerelay.routes.crypto.EncryptionCertificates;
@@ -41,17 +29,14 @@ import org.springframework.beans.factory.annotation.Autowired;
 
 class EncryptionCertificateIT extends GatewayIntegrationTest {
 
-    private static final AtomicLong SERIAL = new AtomicLong(System.currentTimeMillis());
     private static KeyPair rsaKey;
 
     @Autowired
     DirectoryService directory;
 
     @BeforeAll
-    static void rsaKey() throws Exception {
-        KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
-        generator.initialize(2048);
-        rsaKey = generator.generateKeyPair();
+    static void rsaKey() {
+        rsaKey = TestPki.rsaKeyPair();
     }
 
     @Test
@@ -280,13 +265,7 @@ class EncryptionCertificateIT extends GatewayIntegrationTest {
     }
 
     /** RSA-2048 end-entity certificate for key transport (self-signed; only the key and validity matter). */
-    private static X509Certificate rsaCertificate(String cn, Instant notBefore, Instant notAfter) throws Exception {
-        X500Name name = new X500Name("CN=" + cn + ", O=CareRelay Test, C=DE");
-        X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(name, BigInteger.valueOf(SERIAL.incrementAndGet()),
-                Date.from(notBefore), Date.from(notAfter), name, rsaKey.getPublic());
-        builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
-        builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyEncipherment | KeyUsage.dataEncipherment));
-        return new JcaX509CertificateConverter().getCertificate(
-                builder.build(new JcaContentSignerBuilder("SHA256withRSA").build(rsaKey.getPrivate())));
+    private static X509Certificate rsaCertificate(String cn, Instant notBefore, Instant notAfter) {
+        return TestPki.encryptionCertificate(rsaKey, "CN=" + cn + ", O=CareRelay Test, C=DE", notBefore, notAfter);
     }
 }

@@ -48,7 +48,8 @@ public abstract class GatewayIntegrationTest {
     protected static final int HL7_TLS_PORT = freePortOtherThan(HL7_PORT);
     protected static final TestPki PKI = TestPki.create(Path.of("target", "it-pki", UUID.randomUUID().toString()), "CareRelay Test CA");
 
-    private static int freePort() {
+    /** A port free at the moment of asking. */
+    protected static int freePort() {
         try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
             return socket.getLocalPort();
         } catch (java.io.IOException e) {

@@ -15,12 +15,10 @@ import java.util.Base64;
 import java.util.List;
 import java.util.UUID;
 import java.util.stream.Stream;
-import org.carerelay.fhir.Systems;
 import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Communication;
 import org.hl7.fhir.r4.model.Observation;
-import org.hl7.fhir.r4.model.Organization;
 import org.hl7.fhir.r4.model.Patient;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -40,15 +38,9 @@ class Hl7InboundIT extends GatewayIntegrationTest {
             clinic = Participants.registerNew(this, "Klinik HL7");
             senderAlias = "PFL" + UUID.randomUUID().toString().substring(0, 6).toUpperCase();
             recipientAlias = "KLI" + UUID.randomUUID().toString().substring(0, 6).toUpperCase();
-            addAlias(careSoftware.organizationId(), senderAlias);
-            addAlias(clinic.organizationId(), recipientAlias);
+            Participants.addHl7Alias(admin(), careSoftware.organizationId(), senderAlias);
+            Participants.addHl7Alias(admin(), clinic.organizationId(), recipientAlias);
         }
-    }
-
-    void addAlias(String orgId, String alias) {
-        Organization org = admin().read().resource(Organization.class).withId(orgId).execute();
-        org.addIdentifier().setSystem(Systems.HL7_FACILITY).setValue(alias);
-        admin().update().resource(org).execute();
     }
 
     static String msh(String sender, String recipient, String type, String controlId, String version, String charset) {
@@ -79,10 +71,7 @@ class Hl7InboundIT extends GatewayIntegrationTest {
     }
 
     private String patientIdByKvnr(String token, String kvnr) {
-        Bundle found = client(token).search().forResource(Patient.class)
-                .where(Patient.IDENTIFIER.exactly().systemAndCode(Systems.KVNR, kvnr)).returnBundle(Bundle.class).execute();
-        assertThat(found.getEntry()).hasSize(1);
-        return found.getEntryFirstRep().getResource().getIdElement().getIdPart();
+        return Conversations.patientIdByKvnr(client(token), kvnr);
     }
 
     @Test
@@ -114,7 +103,7 @@ class Hl7InboundIT extends GatewayIntegrationTest {
     @Test
     void senderWithoutMsh18_isReadInItsConfiguredCharacterSet() throws Exception {
         Participants.Registered latin9 = Participants.registerNew(this, "Pflegedienst Latin-9");
-        addAlias(latin9.organizationId(), "CS15SENDER");
+        Participants.addHl7Alias(admin(), latin9.organizationId(), "CS15SENDER");
         String kvnr = Conversations.kvnr();
         String adt = msh("CS15SENDER", "CARERELAY", "ADT^A01^ADT_A01", "L9" + UUID.randomUUID().toString().substring(0, 8), "2.5", "")
                 + "EVN|A01|20261128120000\r"
@@ -281,12 +270,7 @@ class Hl7InboundIT extends GatewayIntegrationTest {
             socket.setSoTimeout(90_000);
             Thread writer = new Thread(() -> {
                 try {
-                    OutputStream out = socket.getOutputStream();
-                    out.write(Mllp.START);
-                    out.write(big);
-                    out.write(Mllp.END);
-                    out.write(Mllp.CR);
-                    out.flush();
+                    Mllp.writeFrame(socket.getOutputStream(), big);
                 } catch (IOException e) {
                     // the gateway dropped the connection: refused
                 }

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,8 +15,6 @@ import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Stream;
-import org.carerelay.fhir.Systems;
-import org.hl7.fhir.r4.model.Organization;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -39,9 +35,7 @@ class Hl7MutationIT extends GatewayIntegrationTest {
     void mutatedSamples_alwaysGetAnAckOrACleanClose() throws Exception {
         Participants.Registered sender = Participants.registerNew(this, "Pflegedienst Fuzz");
         String alias = "FUZZ" + UUID.randomUUID().toString().substring(0, 6).toUpperCase();
-        Organization org = admin().read().resource(Organization.class).withId(sender.organizationId()).execute();
-        org.addIdentifier().setSystem(Systems.HL7_FACILITY).setValue(alias);
-        admin().update().resource(org).execute();
+        Participants.addHl7Alias(admin(), sender.organizationId(), alias);
 
         List<byte[]> samples = new ArrayList<>();
         try (Stream<Path> files = Files.list(Path.of("src", "test", "resources", "hl7v2"))) {
@@ -64,15 +58,8 @@ class Hl7MutationIT extends GatewayIntegrationTest {
             String kind = KINDS[random.nextInt(KINDS.length)];
             byte[] payload = mutate(kind, sample, random);
             String where = "case " + i + " (" + kind + ", " + payload.length + " bytes, seed " + SEED + ")";
-            try (Socket socket = new Socket("127.0.0.1", HL7_PORT)) {
-                socket.setSoTimeout(30_000);
-                OutputStream out = socket.getOutputStream();
-                out.write(Mllp.START);
-                out.write(payload);
-                out.write(Mllp.END);
-                out.write(Mllp.CR);
-                out.flush();
-                String ack = Mllp.readFrame(socket.getInputStream(), StandardCharsets.ISO_8859_1);
+            try {
+                String ack = Mllp.exchange(HL7_PORT, payload, StandardCharsets.ISO_8859_1, 30_000);
                 if (ack == null) {
                     closes++;
                 } else {

@@ -1,24 +1,32 @@
 package org.carerelay.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.carerelay.gateway.BenchmarkSupport.RESULTS;
+import static org.carerelay.gateway.BenchmarkSupport.TEXT;
+import static org.carerelay.gateway.BenchmarkSupport.THREADS;
+import static org.carerelay.gateway.BenchmarkSupport.createBaselineTable;
+import static org.carerelay.gateway.BenchmarkSupport.dropBaselineTable;
+import static org.carerelay.gateway.BenchmarkSupport.environment;
+import static org.carerelay.gateway.BenchmarkSupport.fmt;
+import static org.carerelay.gateway.BenchmarkSupport.maxOps;
+import static org.carerelay.gateway.BenchmarkSupport.micros;
+import static org.carerelay.gateway.BenchmarkSupport.ms;
+import static org.carerelay.gateway.BenchmarkSupport.newHistogram;
+import static org.carerelay.gateway.BenchmarkSupport.seconds;
+import static org.carerelay.gateway.BenchmarkSupport.single;
+import static org.carerelay.gateway.BenchmarkSupport.tableCells;
+import static org.carerelay.gateway.BenchmarkSupport.widenClientPool;
 
 import ca.uhn.fhir.rest.client.api.IGenericClient;
 import ca.uhn.fhir.rest.client.interceptor.BearerTokenAuthInterceptor;
-import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
-import com.zaxxer.hikari.HikariDataSource;
-import com.zaxxer.hikari.HikariPoolMXBean;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
@@ -28,14 +36,16 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
-import java.util.TreeMap;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
 import javax.sql.DataSource;
 import org.HdrHistogram.Histogram;
+import org.carerelay.gateway.BenchmarkSupport.BenchClient;
+import org.carerelay.gateway.BenchmarkSupport.ClientFactory;
+import org.carerelay.gateway.BenchmarkSupport.Environment;
+import org.carerelay.gateway.BenchmarkSupport.InsertClient;
+import org.carerelay.gateway.BenchmarkSupport.KindedException;
+import org.carerelay.gateway.BenchmarkSupport.Parts;
+import org.carerelay.gateway.BenchmarkSupport.Phase;
 import org.carerelay.gateway.config.CareRelayProperties;
 import org.carerelay.gateway.fhir.Validation;
 import org.carerelay.routes.crypto.ContentCipher;
@@ -81,20 +91,10 @@ class MessageThroughputBenchmark extends GatewayIntegrationTest {
     private static final long ATTACHMENT_LIMIT = 16L * MIB;
     private static final long REQUEST_LIMIT = 20L * MIB;
 
-    private static final int THREADS = Integer.getInteger("bench.threads", 8);
-    private static final Duration WARMUP = Duration.ofSeconds(Long.getLong("bench.warmup-seconds", 10));
-    private static final Duration MEASURE = Duration.ofSeconds(Long.getLong("bench.measure-seconds", 30));
-    private static final Long MAX_OPS = Long.getLong("bench.max-ops");
+    private static final Duration WARMUP = seconds("bench.warmup-seconds", 10);
+    private static final Duration MEASURE = seconds("bench.measure-seconds", 30);
     private static final int ATTACHMENT_BYTES = Integer.getInteger("bench.attachment-bytes", MIB);
-    private static final Path RESULTS = Path.of("target", "benchmark-results.txt");
-
-    /** About 500 characters of a typical hand-over note. */
-    private static final String TEXT = fit("Überleitung Frau M., 85 J.: Entlassung aus der stationären Behandlung morgen "
-            + "gegen 10 Uhr. Diagnosen: Oberschenkelhalsfraktur links, operativ versorgt (DHS), Diabetes mellitus Typ 2, "
-            + "arterielle Hypertonie. Wundversorgung: Klammerentfernung am 12. postoperativen Tag, bis dahin Verbandwechsel "
-            + "alle zwei Tage, Wunde reizlos. Mobilisation mit Rollator unter Vollbelastung. Medikation laut beiliegendem "
-            + "Plan, Insulin unverändert. Bitte Blutzucker zweimal täglich und Blutdruck täglich kontrollieren und bei "
-            + "Werten über 180 mmHg systolisch die Hausarztpraxis informieren. ", 500);
+    private static final String BASELINE_TABLE = "bench_baseline";
 
     /**
      * Room for 1 MiB attachments: the integration-test base caps attachments at 512 KiB and request
@@ -146,33 +146,25 @@ class MessageThroughputBenchmark extends GatewayIntegrationTest {
                 new Sender(careService.token(), clinic.organizationId(), practice.organizationId())};
         verifyAttachmentFlow(senders[0], patientId, careService.token());
 
-        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
-            s.execute("drop table if exists bench_baseline");
-            s.execute("create table bench_baseline (id bigserial primary key, payload text)");
-        }
-        if (FHIR.getRestfulClientFactory().getPoolMaxPerRoute() < THREADS) {
-            FHIR.getRestfulClientFactory().setPoolMaxPerRoute(THREADS);
-            FHIR.getRestfulClientFactory().setPoolMaxTotal(Math.max(THREADS, FHIR.getRestfulClientFactory().getPoolMaxTotal()));
-        }
+        createBaselineTable(dataSource, BASELINE_TABLE);
+        widenClientPool(FHIR);
 
-        Environment environment = environment();
-        List<Result> results = new ArrayList<>();
+        Environment environment = environment(dataSource);
+        List<Phase> results = new ArrayList<>();
         List<String> pipeline = new ArrayList<>();
         pipeline.add(drainPipeline("after the setup"));
-        Result baselineBefore = run("baseline: INSERT commit (before)", maxOps(2_000_000), i -> new InsertClient());
+        Phase baselineBefore = run("baseline: INSERT commit (before)", maxOps(2_000_000), i -> new InsertClient(dataSource, BASELINE_TABLE));
         results.add(baselineBefore);
         results.add(run("Communication, text only", maxOps(100_000), i -> new MessageClient(senders, patientId, i)));
         pipeline.add(drainPipeline("after " + results.get(results.size() - 1).name()));
         results.add(run("Communication + 1 MiB Binary", maxOps(20_000),
                 i -> new AttachmentMessageClient(senders, patientId, i), "Binary upload", "Communication create"));
         pipeline.add(drainPipeline("after " + results.get(results.size() - 1).name()));
-        Result baselineAfter = run("baseline: INSERT commit (after)", maxOps(2_000_000), i -> new InsertClient());
+        Phase baselineAfter = run("baseline: INSERT commit (after)", maxOps(2_000_000), i -> new InsertClient(dataSource, BASELINE_TABLE));
         results.add(baselineAfter);
         List<String> costs = inProcessCosts(patientId, senders[0]);
 
-        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
-            s.execute("drop table if exists bench_baseline");
-        }
+        dropBaselineTable(dataSource, BASELINE_TABLE);
 
         String report = report(environment, results, baselineBefore, baselineAfter, pipeline, costs);
         System.out.println(report);
@@ -180,58 +172,15 @@ class MessageThroughputBenchmark extends GatewayIntegrationTest {
         Files.writeString(RESULTS, report, StandardCharsets.UTF_8);
 
         // not about speed: a benchmark whose operations failed measured the wrong thing
-        for (Result r : results) {
+        for (Phase r : results) {
             assertThat(r.ok()).as("%s: successful operations", r.name()).isPositive();
             assertThat(r.errorKinds()).as("%s: errors during load", r.name()).isEmpty();
         }
     }
 
-    private static long maxOps(long scenarioDefault) {
-        return MAX_OPS != null ? MAX_OPS : scenarioDefault;
-    }
-
     // --- the operations
 
     record Sender(String token, String... recipients) {
-    }
-
-    /** One operation of one benchmark thread; {@code parts} takes the timings of its sub-steps. */
-    interface BenchClient extends AutoCloseable {
-        void execute(long seq, Parts parts) throws Exception;
-
-        @Override
-        default void close() throws Exception {
-        }
-    }
-
-    /** Baseline: one row, one transaction (autocommit), on a connection owned by the thread. */
-    final class InsertClient implements BenchClient {
-        private final Connection connection;
-        private final PreparedStatement insert;
-
-        InsertClient() {
-            try {
-                connection = dataSource.getConnection();
-                connection.setAutoCommit(true);
-                insert = connection.prepareStatement("insert into bench_baseline (payload) values (?)");
-            } catch (java.sql.SQLException e) {
-                throw new IllegalStateException(e);
-            }
-        }
-
-        @Override
-        public void execute(long seq, Parts parts) throws Exception {
-            insert.setString(1, TEXT);
-            if (insert.executeUpdate() != 1) {
-                throw new IllegalStateException("insert did not insert one row");
-            }
-        }
-
-        @Override
-        public void close() throws Exception {
-            insert.close();
-            connection.close();
-        }
     }
 
     /** A patient-bound text message; the sender alternates, the token with it. */
@@ -327,12 +276,9 @@ class MessageThroughputBenchmark extends GatewayIntegrationTest {
         return location.replaceAll(".*/Binary/([^/]+).*", "$1");
     }
 
-    static final class HttpStatusException extends RuntimeException {
-        final int status;
-
+    static final class HttpStatusException extends KindedException {
         HttpStatusException(int status, String body) {
-            super("HTTP " + status + ": " + (body.length() > 300 ? body.substring(0, 300) + "…" : body));
-            this.status = status;
+            super("HTTP " + status + " (Binary)", "HTTP " + status + ": " + (body.length() > 300 ? body.substring(0, 300) + "…" : body), true);
         }
     }
 
@@ -388,212 +334,8 @@ class MessageThroughputBenchmark extends GatewayIntegrationTest {
 
     // --- the runner
 
-    /** Timings of an operation's sub-steps; only operations started in the measured phase count. */
-    static final class Parts {
-        final Histogram[] histograms;
-        boolean measured;
-
-        Parts(int count) {
-            histograms = new Histogram[count];
-            for (int i = 0; i < count; i++) {
-                histograms[i] = newHistogram();
-            }
-        }
-
-        void record(int part, long nanos) {
-            if (measured) {
-                histograms[part].recordValue(micros(nanos));
-            }
-        }
-    }
-
-    record Result(String name, long ok, Map<String, Long> errorKinds, long warmupOps, double seconds, Histogram latency,
-            List<String> partNames, List<Histogram> parts, int maxPoolActive, int maxPoolWaiting, double machineCpu,
-            double jvmCpu) {
-        double opsPerSecond() {
-            return ok / seconds;
-        }
-
-        long errors() {
-            return errorKinds.values().stream().mapToLong(Long::longValue).sum();
-        }
-    }
-
-    @FunctionalInterface
-    interface ClientFactory {
-        BenchClient create(int thread) throws Exception;
-    }
-
-    private Result run(String name, long maxOps, ClientFactory factory, String... partNames) throws Exception {
-        System.out.printf(Locale.ROOT, "%n[bench] %s: %d threads, warm-up %d s, measuring up to %d s or %d operations%n",
-                name, THREADS, WARMUP.toSeconds(), MEASURE.toSeconds(), maxOps);
-        List<BenchClient> clients = new ArrayList<>();
-        for (int i = 0; i < THREADS; i++) {
-            clients.add(factory.create(i));
-        }
-        AtomicLong sequence = new AtomicLong();
-        AtomicLong tickets = new AtomicLong();
-        LongAdder warmupOps = new LongAdder();
-        Map<String, LongAdder> errorKinds = new ConcurrentHashMap<>();
-        Map<String, String> firstErrors = new ConcurrentHashMap<>();
-        CountDownLatch go = new CountDownLatch(1);
-        var state = new Object() {
-            volatile boolean measuring;
-            volatile boolean stop;
-            volatile long measureStart;
-        };
-        List<Histogram> latencies = new ArrayList<>();
-        List<Parts> parts = new ArrayList<>();
-        long[] lastEnd = new long[THREADS];
-        long[] ok = new long[THREADS];
-        List<Thread> threads = new ArrayList<>();
-        for (int t = 0; t < THREADS; t++) {
-            int index = t;
-            Histogram latency = newHistogram();
-            Parts part = new Parts(partNames.length);
-            latencies.add(latency);
-            parts.add(part);
-            BenchClient client = clients.get(t);
-            Thread thread = new Thread(() -> {
-                try {
-                    go.await();
-                } catch (InterruptedException e) {
-                    return;
-                }
-                while (!state.stop) {
-                    boolean measured = state.measuring;
-                    if (measured && tickets.incrementAndGet() > maxOps) {
-                        state.stop = true;
-                        break;
-                    }
-                    part.measured = measured;
-                    long seq = sequence.getAndIncrement();
-                    long start = System.nanoTime();
-                    try {
-                        client.execute(seq, part);
-                        long end = System.nanoTime();
-                        if (measured) {
-                            latency.recordValue(micros(end - start));
-                            ok[index]++;
-                            lastEnd[index] = end;
-                        } else {
-                            warmupOps.increment();
-                        }
-                    } catch (Exception | AssertionError e) {
-                        String kind = (measured ? "" : "warm-up ") + kindOf(e);
-                        errorKinds.computeIfAbsent(kind, k -> new LongAdder()).increment();
-                        firstErrors.putIfAbsent(kind, String.valueOf(e.getMessage()));
-                        if (!measured) {
-                            warmupOps.increment();
-                        }
-                    }
-                }
-            }, "bench-" + t);
-            thread.setDaemon(true);
-            threads.add(thread);
-            thread.start();
-        }
-
-        HikariPoolMXBean pool = dataSource.isWrapperFor(HikariDataSource.class)
-                ? dataSource.unwrap(HikariDataSource.class).getHikariPoolMXBean() : null;
-        var os = ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean sun ? sun : null;
-        int maxActive = 0;
-        int maxWaiting = 0;
-        double machineCpu = 0;
-        double jvmCpu = 0;
-        int cpuSamples = 0;
-
-        go.countDown();
-        Thread.sleep(WARMUP.toMillis());
-        state.measureStart = System.nanoTime();
-        state.measuring = true;
-        long deadline = state.measureStart + MEASURE.toNanos();
-        long nextCpuSample = System.nanoTime() + 500_000_000L;
-        if (os != null) {
-            os.getCpuLoad(); // starts the interval
-            os.getProcessCpuLoad();
-        }
-        while (!state.stop && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-            if (pool != null) {
-                maxActive = Math.max(maxActive, pool.getActiveConnections());
-                maxWaiting = Math.max(maxWaiting, pool.getThreadsAwaitingConnection());
-            }
-            if (os != null && System.nanoTime() >= nextCpuSample) {
-                double machine = os.getCpuLoad();
-                double process = os.getProcessCpuLoad();
-                if (machine >= 0 && process >= 0) {
-                    machineCpu += machine;
-                    jvmCpu += process;
-                    cpuSamples++;
-                }
-                nextCpuSample += 500_000_000L;
-            }
-        }
-        state.stop = true;
-        for (Thread thread : threads) {
-            thread.join(Duration.ofSeconds(120).toMillis());
-        }
-        for (BenchClient client : clients) {
-            client.close();
-        }
-
-        Histogram latency = newHistogram();
-        latencies.forEach(latency::add);
-        List<Histogram> mergedParts = new ArrayList<>();
-        for (int p = 0; p < partNames.length; p++) {
-            Histogram merged = newHistogram();
-            for (Parts part : parts) {
-                merged.add(part.histograms[p]);
-            }
-            mergedParts.add(merged);
-        }
-        long end = state.measureStart;
-        long total = 0;
-        for (int t = 0; t < THREADS; t++) {
-            end = Math.max(end, lastEnd[t]);
-            total += ok[t];
-        }
-        double seconds = Math.max(1e-9, (end - state.measureStart) / 1e9);
-        Map<String, Long> errors = new TreeMap<>();
-        errorKinds.forEach((k, v) -> errors.put(k, v.sum()));
-        Result result = new Result(name, total, errors, warmupOps.sum(), seconds, latency, List.of(partNames), mergedParts,
-                maxActive, maxWaiting, cpuSamples == 0 ? Double.NaN : machineCpu / cpuSamples,
-                cpuSamples == 0 ? Double.NaN : jvmCpu / cpuSamples);
-        System.out.printf(Locale.ROOT, "[bench] %s: %d ops in %.1f s = %.1f ops/s, p50 %.2f ms, p99 %.2f ms, errors %s%n",
-                name, total, seconds, result.opsPerSecond(), ms(latency.getValueAtPercentile(50)),
-                ms(latency.getValueAtPercentile(99)), errors);
-        firstErrors.forEach((k, v) -> System.out.println("[bench]   first " + k + ": " + v));
-        return result;
-    }
-
-    private static String kindOf(Throwable e) {
-        if (e instanceof BaseServerResponseException fhir) {
-            String code;
-            try {
-                var errorCode = errorCodeOf(fhir);
-                code = errorCode == null ? "?" : errorCode.code();
-            } catch (RuntimeException ignored) {
-                code = "?";
-            }
-            return "HTTP " + fhir.getStatusCode() + " " + code;
-        }
-        if (e instanceof HttpStatusException http) {
-            return "HTTP " + http.status + " (Binary)";
-        }
-        return e.getClass().getSimpleName();
-    }
-
-    private static Histogram newHistogram() {
-        return new Histogram(Duration.ofMinutes(10).toNanos() / 1000, 3); // microseconds, up to 10 min
-    }
-
-    private static long micros(long nanos) {
-        return Math.max(1, nanos / 1000);
-    }
-
-    private static double ms(long micros) {
-        return micros / 1000.0;
+    private Phase run(String name, long maxOps, ClientFactory factory, String... partNames) throws Exception {
+        return BenchmarkSupport.run(dataSource, name, WARMUP, MEASURE, maxOps, factory, partNames);
     }
 
     // --- single-threaded, in-process costs of suspected hot spots, to read the figures against
@@ -641,30 +383,7 @@ class MessageThroughputBenchmark extends GatewayIntegrationTest {
 
     // --- the report
 
-    record Environment(String postgres, String settings, int cores, String jvm) {
-    }
-
-    private Environment environment() throws Exception {
-        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
-            String version = single(s, "show server_version");
-            StringBuilder settings = new StringBuilder();
-            for (String name : List.of("synchronous_commit", "fsync", "wal_sync_method", "shared_buffers", "max_connections")) {
-                settings.append(settings.isEmpty() ? "" : ", ").append(name).append('=').append(single(s, "show " + name));
-            }
-            return new Environment(version, settings.toString(), Runtime.getRuntime().availableProcessors(),
-                    System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + ", -Xmx"
-                            + Runtime.getRuntime().maxMemory() / MIB + "m");
-        }
-    }
-
-    private static String single(Statement s, String sql) throws Exception {
-        try (ResultSet rs = s.executeQuery(sql)) {
-            rs.next();
-            return rs.getString(1);
-        }
-    }
-
-    private static String report(Environment env, List<Result> results, Result before, Result after, List<String> pipeline,
+    private static String report(Environment env, List<Phase> results, Phase before, Phase after, List<String> pipeline,
             List<String> costs) {
         double baseline = (before.opsPerSecond() + after.opsPerSecond()) / 2;
         StringBuilder out = new StringBuilder();
@@ -672,9 +391,7 @@ class MessageThroughputBenchmark extends GatewayIntegrationTest {
         out.append(String.format(Locale.ROOT,
                 "%d client threads, warm-up %d s, measured phase up to %d s (or the operation cap), gateway and clients in one JVM%n",
                 THREADS, WARMUP.toSeconds(), MEASURE.toSeconds()));
-        out.append("machine: ").append(env.cores()).append(" cores; ").append(env.jvm()).append('\n');
-        out.append("PostgreSQL ").append(env.postgres()).append(" (embedded, same server for all rows): ")
-                .append(env.settings()).append('\n');
+        out.append(env.describe());
         out.append(String.format(Locale.ROOT,
                 "baseline = mean of the INSERT rates before and after the gateway scenarios = %.1f/s (drift %+.1f%%)%n%n",
                 baseline, 100.0 * (after.opsPerSecond() - before.opsPerSecond()) / before.opsPerSecond()));
@@ -682,12 +399,8 @@ class MessageThroughputBenchmark extends GatewayIntegrationTest {
         out.append(String.format(Locale.ROOT, format, "scenario", "ops", "errors", "ops/s", "p50 ms", "p99 ms", "max ms",
                 "÷ baseline", "pool max", "cpu m/jvm"));
         out.append("-".repeat(126)).append('\n');
-        for (Result r : results) {
-            out.append(String.format(Locale.ROOT, format, r.name(), r.ok(), r.errors(), String.format(Locale.ROOT, "%.1f", r.opsPerSecond()),
-                    fmt(r.latency().getValueAtPercentile(50)), fmt(r.latency().getValueAtPercentile(99)),
-                    fmt(r.latency().getMaxValue()), String.format(Locale.ROOT, "%.4f", r.opsPerSecond() / baseline),
-                    r.maxPoolActive() + "/" + r.maxPoolWaiting(),
-                    String.format(Locale.ROOT, "%.0f/%.0f%%", 100 * r.machineCpu(), 100 * r.jvmCpu())));
+        for (Phase r : results) {
+            out.append(String.format(Locale.ROOT, format, tableCells(r, baseline).toArray()));
             for (int p = 0; p < r.partNames().size(); p++) {
                 Histogram h = r.parts().get(p);
                 out.append(String.format(Locale.ROOT, format, "  part: " + r.partNames().get(p), h.getTotalCount(), "", "",
@@ -702,7 +415,7 @@ class MessageThroughputBenchmark extends GatewayIntegrationTest {
         out.append("pool max = most Hikari connections in use / most threads waiting for one, sampled every 20 ms (pool size 20);\n");
         out.append("cpu m/jvm = mean machine-wide / gateway+client JVM CPU load during the measured phase (100% = all cores).\n");
         out.append("An operation with attachment = POST /fhir/Binary (raw bytes) + POST /fhir/Communication referencing it.\n");
-        for (Result r : results) {
+        for (Phase r : results) {
             if (!r.errorKinds().isEmpty()) {
                 out.append("errors in ").append(r.name()).append(": ").append(r.errorKinds()).append('\n');
             }
@@ -712,17 +425,5 @@ class MessageThroughputBenchmark extends GatewayIntegrationTest {
         out.append("\nin-process cost, for reading the figures:\n");
         costs.forEach(line -> out.append("  ").append(line).append('\n'));
         return out.toString();
-    }
-
-    private static String fmt(long micros) {
-        return String.format(Locale.ROOT, "%.2f", ms(micros));
-    }
-
-    private static String fit(String text, int length) {
-        StringBuilder b = new StringBuilder(text);
-        while (b.length() < length) {
-            b.append(text);
-        }
-        return b.substring(0, length);
     }
 }

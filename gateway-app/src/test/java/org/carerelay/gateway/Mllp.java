@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.nio.charset.Charset;
 
 /** A minimal MLLP client on a real socket, for raw frames (bad input, exact bytes). */
@@ -22,34 +21,35 @@ final class Mllp {
     static String exchange(int port, byte[] payload, Charset charset, int timeoutMs) throws IOException {
         try (Socket socket = new Socket("127.0.0.1", port)) {
             socket.setSoTimeout(timeoutMs);
-            OutputStream out = socket.getOutputStream();
-            out.write(START);
-            out.write(payload);
-            out.write(END);
-            out.write(CR);
-            out.flush();
+            writeFrame(socket.getOutputStream(), payload);
             return readFrame(socket.getInputStream(), charset);
         }
     }
 
+    /** Writes {@code payload} as one MLLP frame and flushes. */
+    static void writeFrame(OutputStream out, byte[] payload) throws IOException {
+        out.write(START);
+        out.write(payload);
+        out.write(END);
+        out.write(CR);
+        out.flush();
+    }
+
+    /** Reads up to the end of the next frame; null when the stream ends first (a timeout is thrown as is). */
     static String readFrame(InputStream in, Charset charset) throws IOException {
         ByteArrayOutputStream buffer = new ByteArrayOutputStream();
         int b;
         boolean started = false;
-        try {
-            while ((b = in.read()) != -1) {
-                if (!started) {
-                    started = b == START;
-                    continue;
-                }
-                if (b == END) {
-                    in.read();
-                    return buffer.toString(charset);
-                }
-                buffer.write(b);
+        while ((b = in.read()) != -1) {
+            if (!started) {
+                started = b == START;
+                continue;
             }
-        } catch (SocketTimeoutException e) {
-            throw e;
+            if (b == END) {
+                in.read();
+                return buffer.toString(charset);
+            }
+            buffer.write(b);
         }
         return null;
     }

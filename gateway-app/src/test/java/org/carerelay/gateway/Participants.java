@@ -16,7 +16,9 @@ import org.apache.pdfbox.Loader;
 import org.apache.pdfbox.pdmodel.PDDocument;
 import org.apache.pdfbox.text.PDFTextStripper;
 import org.carerelay.fhir.OrganizationType;
+import org.carerelay.fhir.Systems;
 import org.hl7.fhir.r4.model.ContactPoint.ContactPointSystem;
+import org.hl7.fhir.r4.model.Endpoint;
 import org.hl7.fhir.r4.model.Organization;
 import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.StringType;
@@ -46,6 +48,30 @@ final class Participants {
 
     static String create(IGenericClient admin, Organization org) {
         return admin.create().resource(org).execute().getId().getIdPart();
+    }
+
+    /** Gives the organisation the HL7 facility alias (MSH-4/MSH-6) by which HL7v2 senders name it. */
+    static void addHl7Alias(IGenericClient admin, String orgId, String alias) {
+        Organization org = admin.read().resource(Organization.class).withId(orgId).execute();
+        org.addIdentifier().setSystem(Systems.HL7_FACILITY).setValue(alias);
+        admin.update().resource(org).execute();
+    }
+
+    /**
+     * Registers an active system endpoint ({@code hl7-fhir-rest}, {@code hl7v2-mllp}, ...) managed by
+     * the organisation; {@code header} (e.g. {@code Authorization: Bearer ...}) may be null.
+     */
+    static void addEndpoint(IGenericClient admin, String orgId, String connectionType, String address, String header) {
+        Endpoint endpoint = new Endpoint();
+        endpoint.setStatus(Endpoint.EndpointStatus.ACTIVE);
+        endpoint.getConnectionType().setSystem(Systems.ENDPOINT_CONNECTION_TYPE).setCode(connectionType);
+        endpoint.addPayloadType().addCoding().setSystem(Systems.ENDPOINT_PAYLOAD_TYPE).setCode("any");
+        endpoint.setAddress(address);
+        if (header != null) {
+            endpoint.addHeader(header);
+        }
+        endpoint.getManagingOrganization().setReference("Organization/" + orgId);
+        admin.create().resource(endpoint).execute();
     }
 
     static Parameters requestCode(IGenericClient anonymous, String orgId, String email) {

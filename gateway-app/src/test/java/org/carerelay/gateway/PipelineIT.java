@@ -3,24 +3,16 @@ package org.carerelay.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import ca.uhn.hl7v2.DefaultHapiContext;
-import ca.uhn.hl7v2.HapiContext;
-import ca.uhn.hl7v2.app.HL7Service;
-import ca.uhn.hl7v2.model.Message;
-import ca.uhn.hl7v2.protocol.ReceivingApplication;
 import ca.uhn.hl7v2.util.Terser;
 import com.icegreen.greenmail.util.GreenMailUtil;
 import jakarta.mail.internet.MimeMessage;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.carerelay.fhir.Systems;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Communication;
 import org.hl7.fhir.r4.model.Consent;
-import org.hl7.fhir.r4.model.Endpoint;
 import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.StringType;
 import org.hl7.fhir.r4.model.Task;
@@ -42,7 +34,8 @@ class PipelineIT extends GatewayIntegrationTest {
             fhirRecipient = new FakeFhirRecipient();
             clinic = Participants.registerNew(this, "Klinik Pipeline");
             hospital = Participants.registerNew(this, "Krankenhaus FHIR");
-            addEndpoint(hospital.organizationId(), "hl7-fhir-rest", fhirRecipient.baseUrl(), "Authorization: Bearer partner-secret");
+            Participants.addEndpoint(admin(), hospital.organizationId(), "hl7-fhir-rest", fhirRecipient.baseUrl(),
+                    "Authorization: Bearer partner-secret");
         }
         fhirRecipient.down = false;
         fhirRecipient.failNext = 0;
@@ -55,19 +48,6 @@ class PipelineIT extends GatewayIntegrationTest {
         }
     }
 
-    void addEndpoint(String orgId, String type, String address, String header) {
-        Endpoint endpoint = new Endpoint();
-        endpoint.setStatus(Endpoint.EndpointStatus.ACTIVE);
-        endpoint.getConnectionType().setSystem(Systems.ENDPOINT_CONNECTION_TYPE).setCode(type);
-        endpoint.addPayloadType().addCoding().setSystem(Systems.ENDPOINT_PAYLOAD_TYPE).setCode("any");
-        endpoint.setAddress(address);
-        if (header != null) {
-            endpoint.addHeader(header);
-        }
-        endpoint.getManagingOrganization().setReference("Organization/" + orgId);
-        admin().create().resource(endpoint).execute();
-    }
-
     private String patientWithConsent(String kvnr, String... partners) {
         String patientId = Conversations.createPatient(client(clinic.token()), Conversations.patient(FAMILY, GIVEN, kvnr));
         Conversations.uploadConsent(client(clinic.token()), patientId, partners);
@@ -75,24 +55,11 @@ class PipelineIT extends GatewayIntegrationTest {
     }
 
     private Map<String, String> states(String token, String messageId) {
-        Parameters status = client(token).operation().onInstance("Communication/" + messageId).named("$delivery-status")
-                .withNoParameters(Parameters.class).execute();
-        Map<String, String> result = new java.util.HashMap<>();
-        for (var recipient : status.getParameter()) {
-            String org = recipient.getPart().stream().filter(p -> p.getName().equals("organization")).findFirst()
-                    .map(p -> ((org.hl7.fhir.r4.model.Reference) p.getValue()).getReference().replace("Organization/", "")).orElseThrow();
-            String state = recipient.getPart().stream().filter(p -> p.getName().equals("state")).findFirst()
-                    .map(p -> p.getValue().primitiveValue()).orElseThrow();
-            result.put(org, state);
-        }
-        return result;
+        return Conversations.deliveryStates(client(token), messageId);
     }
 
     private String detail(String token, String messageId) {
-        Parameters status = client(token).operation().onInstance("Communication/" + messageId).named("$delivery-status")
-                .withNoParameters(Parameters.class).execute();
-        return status.getParameterFirstRep().getPart().stream().filter(p -> p.getName().equals("detail")).findFirst()
-                .map(p -> p.getValue().primitiveValue()).orElse("");
+        return Conversations.deliveryPart(client(token), messageId, "detail");
     }
 
     private static void assertNoPatientData(MimeMessage mail, String kvnr) {
@@ -160,37 +127,17 @@ class PipelineIT extends GatewayIntegrationTest {
     @Test
     void mllpRecipient_AA_isDelivered_AE_failsWithAckText() throws Exception {
         List<String> received = new CopyOnWriteArrayList<>();
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
-        HapiContext hapi = new DefaultHapiContext();
-        HL7Service server = hapi.newServer(port, false);
         final boolean[] reject = {false};
-        server.registerApplication("*", "*", new ReceivingApplication<Message>() {
-            @Override
-            public Message processMessage(Message message, Map<String, Object> metadata) {
-                try {
-                    received.add(new Terser(message).get("/TXA-12-1"));
-                    if (reject[0]) {
-                        return message.generateACK(ca.uhn.hl7v2.AcknowledgmentCode.AE,
-                                new ca.uhn.hl7v2.HL7Exception("Patient unbekannt im Zielsystem"));
-                    }
-                    return message.generateACK();
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
+        try (FakeMllpRecipient recipientSystem = new FakeMllpRecipient(message -> {
+            received.add(new Terser(message).get("/TXA-12-1"));
+            if (reject[0]) {
+                return message.generateACK(ca.uhn.hl7v2.AcknowledgmentCode.AE,
+                        new ca.uhn.hl7v2.HL7Exception("Patient unbekannt im Zielsystem"));
             }
-
-            @Override
-            public boolean canProcess(Message message) {
-                return true;
-            }
-        });
-        server.startAndWait();
-        try {
+            return message.generateACK();
+        })) {
             Participants.Registered care = Participants.registerNew(this, "Pflegedienst MLLP");
-            addEndpoint(care.organizationId(), "hl7v2-mllp", "mllp://127.0.0.1:" + port, null);
+            Participants.addEndpoint(admin(), care.organizationId(), "hl7v2-mllp", recipientSystem.address(), null);
             String patientId = patientWithConsent(Conversations.kvnr(), clinic.organizationId(), care.organizationId());
 
             String ok = Conversations.send(client(clinic.token()), Conversations.message(patientId, "Zeile 1\nZeile 2", care.organizationId()));
@@ -201,9 +148,6 @@ class PipelineIT extends GatewayIntegrationTest {
             String bad = Conversations.send(client(clinic.token()), Conversations.message(patientId, "abgelehnt", care.organizationId()));
             await().atMost(Duration.ofSeconds(30)).until(() -> "failed".equals(states(clinic.token(), bad).get(care.organizationId())));
             assertThat(detail(clinic.token(), bad)).contains("AE");
-        } finally {
-            server.stopAndWait();
-            hapi.close();
         }
     }
 

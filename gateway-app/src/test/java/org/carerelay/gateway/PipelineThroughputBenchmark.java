@@ -2,10 +2,23 @@ package org.carerelay.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.carerelay.gateway.BenchmarkSupport.RESULTS;
+import static org.carerelay.gateway.BenchmarkSupport.TEXT;
+import static org.carerelay.gateway.BenchmarkSupport.THREADS;
+import static org.carerelay.gateway.BenchmarkSupport.createBaselineTable;
+import static org.carerelay.gateway.BenchmarkSupport.dropBaselineTable;
+import static org.carerelay.gateway.BenchmarkSupport.environment;
+import static org.carerelay.gateway.BenchmarkSupport.fmt;
+import static org.carerelay.gateway.BenchmarkSupport.maxOps;
+import static org.carerelay.gateway.BenchmarkSupport.micros;
+import static org.carerelay.gateway.BenchmarkSupport.newHistogram;
+import static org.carerelay.gateway.BenchmarkSupport.seconds;
+import static org.carerelay.gateway.BenchmarkSupport.single;
+import static org.carerelay.gateway.BenchmarkSupport.tableCells;
+import static org.carerelay.gateway.BenchmarkSupport.widenClientPool;
 
 import ca.uhn.fhir.rest.client.api.IGenericClient;
 import ca.uhn.fhir.rest.client.interceptor.BearerTokenAuthInterceptor;
-import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import ca.uhn.hl7v2.DefaultHapiContext;
 import ca.uhn.hl7v2.HapiContext;
 import ca.uhn.hl7v2.app.HL7Service;
@@ -14,21 +27,16 @@ import ca.uhn.hl7v2.protocol.ReceivingApplication;
 import ca.uhn.hl7v2.util.Terser;
 import ca.uhn.hl7v2.util.idgenerator.InMemoryIDGenerator;
 import ca.uhn.hl7v2.validation.impl.ValidationContextFactory;
-import com.zaxxer.hikari.HikariDataSource;
-import com.zaxxer.hikari.HikariPoolMXBean;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.lang.management.ManagementFactory;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -45,20 +53,20 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import javax.sql.DataSource;
 import org.HdrHistogram.Histogram;
-import org.carerelay.fhir.Systems;
+import org.carerelay.gateway.BenchmarkSupport.BenchClient;
+import org.carerelay.gateway.BenchmarkSupport.ClientFactory;
+import org.carerelay.gateway.BenchmarkSupport.CpuSampler;
+import org.carerelay.gateway.BenchmarkSupport.Environment;
+import org.carerelay.gateway.BenchmarkSupport.InsertClient;
+import org.carerelay.gateway.BenchmarkSupport.KindedException;
+import org.carerelay.gateway.BenchmarkSupport.Parts;
+import org.carerelay.gateway.BenchmarkSupport.Phase;
 import org.carerelay.gateway.config.CareRelayProperties;
-import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Communication;
-import org.hl7.fhir.r4.model.Endpoint;
-import org.hl7.fhir.r4.model.Organization;
-import org.hl7.fhir.r4.model.Patient;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -103,28 +111,17 @@ import org.springframework.test.context.ContextConfiguration;
 @ContextConfiguration(initializers = MessageThroughputBenchmark.RoomForAttachments.class)
 class PipelineThroughputBenchmark extends GatewayIntegrationTest {
 
-    private static final int THREADS = Integer.getInteger("bench.threads", 8);
     private static final Duration WARMUP = seconds("bench.warmup-seconds", 10);
     private static final Duration MEASURE = seconds("bench.measure-seconds", 30);
     private static final Duration BASELINE_WARMUP = seconds("bench.baseline-warmup-seconds", 5);
     private static final Duration BASELINE_MEASURE = seconds("bench.baseline-seconds", 15);
     private static final Duration DRAIN_LIMIT = seconds("bench.drain-seconds", 120);
-    private static final Long MAX_OPS = Long.getLong("bench.max-ops");
     private static final int HL7_PATIENTS = Integer.getInteger("bench.hl7-patients", 50);
     private static final int CONSENTED_PATIENTS = Math.min(10, HL7_PATIENTS);
     private static final int E2E_PATIENTS = 4;
-    private static final Path RESULTS = Path.of("target", "benchmark-results.txt");
     private static final String BASELINE_TABLE = "bench_pipeline_baseline";
     private static final Charset LATIN1 = StandardCharsets.ISO_8859_1;
     private static final DateTimeFormatter HL7_TS = DateTimeFormatter.ofPattern("yyyyMMddHHmmss").withZone(ZoneId.of("Europe/Berlin"));
-
-    /** About 500 characters of a typical hand-over note (no HL7 delimiters in it). */
-    private static final String TEXT = fit("Überleitung Frau M., 85 J.: Entlassung aus der stationären Behandlung morgen "
-            + "gegen 10 Uhr. Diagnosen: Oberschenkelhalsfraktur links, operativ versorgt (DHS), Diabetes mellitus Typ 2, "
-            + "arterielle Hypertonie. Wundversorgung: Klammerentfernung am 12. postoperativen Tag, bis dahin Verbandwechsel "
-            + "alle zwei Tage, Wunde reizlos. Mobilisation mit Rollator unter Vollbelastung. Medikation laut beiliegendem "
-            + "Plan, Insulin unverändert. Bitte Blutzucker zweimal täglich und Blutdruck täglich kontrollieren und bei "
-            + "Werten über 180 mmHg systolisch die Hausarztpraxis informieren. ", 500);
 
     @Autowired
     DataSource dataSource;
@@ -132,23 +129,9 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
     @Autowired
     CareRelayProperties properties;
 
-    /** Per scenario: the first error of each kind, with its text. */
-    private final Map<String, List<String>> firstErrorsByScenario = new LinkedHashMap<>();
-
-    private static Duration seconds(String property, long defaultSeconds) {
-        return Duration.ofSeconds(Long.getLong(property, defaultSeconds));
-    }
-
-    private static long maxOps(long scenarioDefault) {
-        return MAX_OPS != null ? MAX_OPS : scenarioDefault;
-    }
-
     @Test
     void throughput() throws Exception {
-        if (FHIR.getRestfulClientFactory().getPoolMaxPerRoute() < THREADS) {
-            FHIR.getRestfulClientFactory().setPoolMaxPerRoute(THREADS);
-            FHIR.getRestfulClientFactory().setPoolMaxTotal(Math.max(THREADS, FHIR.getRestfulClientFactory().getPoolMaxTotal()));
-        }
+        widenClientPool(FHIR);
         String runId = Long.toString(System.currentTimeMillis() % 1_679_616, 36).toUpperCase(Locale.ROOT); // 4 chars
 
         // --- setup: scenario 1 (FHIR senders -> MLLP recipient)
@@ -156,7 +139,7 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
                 Participants.registerNew(this, "Bench-E2E-Praxis"), Participants.registerNew(this, "Bench-E2E-Pflegedienst"));
         Participants.Registered mllpRecipient = Participants.registerNew(this, "Bench-E2E-Pflegeheim-MLLP");
         Recipient recipient = new Recipient();
-        int recipientPort = freeLocalPort();
+        int recipientPort = freePort();
         HapiContext hapi = new DefaultHapiContext();
         hapi.setValidationContext(ValidationContextFactory.noValidation());
         hapi.getParserConfiguration().setValidating(false);
@@ -171,7 +154,7 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
         String senderAlias = "BPS" + runId;
         String recipientAlias = "BKL" + runId;
         try {
-            addEndpoint(mllpRecipient.organizationId(), "hl7v2-mllp", "mllp://127.0.0.1:" + recipientPort);
+            Participants.addEndpoint(admin(), mllpRecipient.organizationId(), "hl7v2-mllp", "mllp://127.0.0.1:" + recipientPort, null);
             String[] e2ePatients = new String[E2E_PATIENTS];
             List<String> consentPartners = new ArrayList<>();
             senders.forEach(s -> consentPartners.add(s.organizationId()));
@@ -188,28 +171,26 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
             }
             verifyEndToEnd(senders, e2ePatients, mllpRecipient.organizationId(), recipient);
 
-            addAlias(hl7Sender.organizationId(), senderAlias);
-            addAlias(hl7Recipient.organizationId(), recipientAlias);
+            Participants.addHl7Alias(admin(), hl7Sender.organizationId(), senderAlias);
+            Participants.addHl7Alias(admin(), hl7Recipient.organizationId(), recipientAlias);
             String[] kvnrs = distinctKvnrs(HL7_PATIENTS);
             createHl7Patients(senderAlias, runId, kvnrs);
             String[] consented = new String[CONSENTED_PATIENTS];
             for (int i = 0; i < CONSENTED_PATIENTS; i++) {
                 consented[i] = kvnrs[i];
-                Conversations.uploadConsent(client(hl7Sender.token()), patientIdByKvnr(hl7Sender.token(), kvnrs[i]),
+                IGenericClient sender = client(hl7Sender.token());
+                Conversations.uploadConsent(sender, Conversations.patientIdByKvnr(sender, kvnrs[i]),
                         hl7Sender.organizationId(), hl7Recipient.organizationId());
             }
 
-            try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
-                s.execute("drop table if exists " + BASELINE_TABLE);
-                s.execute("create table " + BASELINE_TABLE + " (id bigserial primary key, payload text)");
-            }
+            createBaselineTable(dataSource, BASELINE_TABLE);
 
-            Environment environment = environment();
+            Environment environment = environment(dataSource);
             List<String> drains = new ArrayList<>();
             drains.add(drain("after the setup", null).line());
 
             Phase baselineBefore = run("baseline: INSERT commit (before)", BASELINE_WARMUP, BASELINE_MEASURE,
-                    maxOps(2_000_000), i -> new InsertClient());
+                    maxOps(2_000_000), i -> new InsertClient(dataSource, BASELINE_TABLE));
 
             // 1. end to end
             Map<String, Posted> posted = new ConcurrentHashMap<>();
@@ -233,14 +214,12 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
             drains.add(drain("after " + mdm.name(), null).line());
 
             Phase baselineAfter = run("baseline: INSERT commit (after)", BASELINE_WARMUP, BASELINE_MEASURE,
-                    maxOps(2_000_000), i -> new InsertClient());
+                    maxOps(2_000_000), i -> new InsertClient(dataSource, BASELINE_TABLE));
 
-            try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
-                s.execute("drop table if exists " + BASELINE_TABLE);
-            }
+            dropBaselineTable(dataSource, BASELINE_TABLE);
 
             List<Phase> phases = List.of(baselineBefore, e2ePost, adt, mdm, baselineAfter);
-            String report = report(environment, phases, baselineBefore, baselineAfter, e2e, drains);
+            String report = report(environment, gatewaySettings(), phases, baselineBefore, baselineAfter, e2e, drains);
             System.out.println(report);
             Files.createDirectories(RESULTS.getParent());
             Files.writeString(RESULTS, report + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
@@ -258,37 +237,6 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
     }
 
     // --- setup helpers
-
-    private static int freeLocalPort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
-    /** As in {@link PipelineIT}: an active system endpoint managed by the organisation. */
-    private void addEndpoint(String orgId, String type, String address) {
-        Endpoint endpoint = new Endpoint();
-        endpoint.setStatus(Endpoint.EndpointStatus.ACTIVE);
-        endpoint.getConnectionType().setSystem(Systems.ENDPOINT_CONNECTION_TYPE).setCode(type);
-        endpoint.addPayloadType().addCoding().setSystem(Systems.ENDPOINT_PAYLOAD_TYPE).setCode("any");
-        endpoint.setAddress(address);
-        endpoint.getManagingOrganization().setReference("Organization/" + orgId);
-        admin().create().resource(endpoint).execute();
-    }
-
-    /** As in {@link Hl7InboundIT}: the organisation's HL7 facility alias. */
-    private void addAlias(String orgId, String alias) {
-        Organization org = admin().read().resource(Organization.class).withId(orgId).execute();
-        org.addIdentifier().setSystem(Systems.HL7_FACILITY).setValue(alias);
-        admin().update().resource(org).execute();
-    }
-
-    private String patientIdByKvnr(String token, String kvnr) {
-        Bundle found = client(token).search().forResource(Patient.class)
-                .where(Patient.IDENTIFIER.exactly().systemAndCode(Systems.KVNR, kvnr)).returnBundle(Bundle.class).execute();
-        assertThat(found.getEntry()).as("patient with KVNR %s", kvnr).hasSize(1);
-        return found.getEntryFirstRep().getResource().getIdElement().getIdPart();
-    }
 
     private static String[] distinctKvnrs(int count) {
         Set<String> kvnrs = new HashSet<>();
@@ -442,49 +390,6 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
 
     // --- the operations
 
-    interface BenchClient extends AutoCloseable {
-        void execute(long seq, boolean measured) throws Exception;
-
-        @Override
-        default void close() throws Exception {
-        }
-    }
-
-    @FunctionalInterface
-    interface ClientFactory {
-        BenchClient create(int thread) throws Exception;
-    }
-
-    /** Baseline, as in {@link MessageThroughputBenchmark}: one row, one transaction (autocommit), own connection. */
-    final class InsertClient implements BenchClient {
-        private final Connection connection;
-        private final PreparedStatement insert;
-
-        InsertClient() {
-            try {
-                connection = dataSource.getConnection();
-                connection.setAutoCommit(true);
-                insert = connection.prepareStatement("insert into " + BASELINE_TABLE + " (payload) values (?)");
-            } catch (java.sql.SQLException e) {
-                throw new IllegalStateException(e);
-            }
-        }
-
-        @Override
-        public void execute(long seq, boolean measured) throws Exception {
-            insert.setString(1, TEXT);
-            if (insert.executeUpdate() != 1) {
-                throw new IllegalStateException("insert did not insert one row");
-            }
-        }
-
-        @Override
-        public void close() throws Exception {
-            insert.close();
-            connection.close();
-        }
-    }
-
     /** When a message was POSTed (just before the request) and accepted, and whether in the measured phase. */
     record Posted(long start, long accepted, boolean measured) {
     }
@@ -505,7 +410,7 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
         }
 
         @Override
-        public void execute(long seq, boolean measured) {
+        public void execute(long seq, Parts parts) {
             Communication message = Conversations.message(patients[(int) (seq % patients.length)], "#" + seq + " " + TEXT, recipientOrg);
             long start = System.nanoTime();
             String id = Conversations.send(fhir, message);
@@ -513,17 +418,14 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
             if (id == null) {
                 throw new IllegalStateException("no id for the created Communication");
             }
-            posted.put(id, new Posted(start, accepted, measured));
+            posted.put(id, new Posted(start, accepted, parts.measured));
         }
     }
 
     /** Thrown for an ACK other than AA: {@link #kind} is MSA-1 and ERR-5, the message adds MSH-10 and the ACK's text. */
-    static final class AckException extends RuntimeException {
-        final String kind;
-
+    static final class AckException extends KindedException {
         AckException(String kind, String detail) {
-            super(kind + (detail == null ? "" : " (" + detail + ")"), null, false, false);
-            this.kind = kind;
+            super(kind, kind + (detail == null ? "" : " (" + detail + ")"), false);
         }
     }
 
@@ -542,7 +444,7 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
         }
 
         @Override
-        public void execute(long seq, boolean measured) throws Exception {
+        public void execute(long seq, Parts parts) throws Exception {
             String er7 = source.message(seq);
             String controlId = er7.split("\r", 2)[0].split("\\|", -1)[9];
             String ack = connection.exchange(er7);
@@ -563,183 +465,10 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
         }
     }
 
-    // --- the runner (as in MessageThroughputBenchmark: warm-up, then a bounded measured phase)
-
-    record Phase(String name, long ok, Map<String, Long> errorKinds, long warmupOps, double seconds, Histogram latency,
-            int maxPoolActive, int maxPoolWaiting, double machineCpu, double jvmCpu, double loadAverage,
-            long measureStart, long measureEnd, long stopped) {
-        double opsPerSecond() {
-            return ok / seconds;
-        }
-
-        long errors() {
-            return errorKinds.values().stream().mapToLong(Long::longValue).sum();
-        }
-    }
+    // --- the runner
 
     private Phase run(String name, Duration warmup, Duration measure, long maxOps, ClientFactory factory) throws Exception {
-        System.out.printf(Locale.ROOT, "%n[bench] %s: %d threads, warm-up %d s, measuring up to %d s or %d operations%n",
-                name, THREADS, warmup.toSeconds(), measure.toSeconds(), maxOps);
-        List<BenchClient> clients = new ArrayList<>();
-        for (int i = 0; i < THREADS; i++) {
-            clients.add(factory.create(i));
-        }
-        AtomicLong sequence = new AtomicLong();
-        AtomicLong tickets = new AtomicLong();
-        LongAdder warmupOps = new LongAdder();
-        Map<String, LongAdder> errorKinds = new ConcurrentHashMap<>();
-        Map<String, String> firstErrors = new ConcurrentHashMap<>();
-        CountDownLatch go = new CountDownLatch(1);
-        var state = new Object() {
-            volatile boolean measuring;
-            volatile boolean stop;
-        };
-        List<Histogram> latencies = new ArrayList<>();
-        long[] lastEnd = new long[THREADS];
-        long[] ok = new long[THREADS];
-        List<Thread> threads = new ArrayList<>();
-        for (int t = 0; t < THREADS; t++) {
-            int index = t;
-            Histogram latency = newHistogram();
-            latencies.add(latency);
-            BenchClient client = clients.get(t);
-            Thread thread = new Thread(() -> {
-                try {
-                    go.await();
-                } catch (InterruptedException e) {
-                    return;
-                }
-                while (!state.stop) {
-                    boolean measured = state.measuring;
-                    if (measured && tickets.incrementAndGet() > maxOps) {
-                        state.stop = true;
-                        break;
-                    }
-                    long seq = sequence.getAndIncrement();
-                    long start = System.nanoTime();
-                    try {
-                        client.execute(seq, measured);
-                        long end = System.nanoTime();
-                        if (measured) {
-                            latency.recordValue(micros(end - start));
-                            ok[index]++;
-                            lastEnd[index] = end;
-                        } else {
-                            warmupOps.increment();
-                        }
-                    } catch (Exception | AssertionError e) {
-                        String kind = (measured ? "" : "warm-up ") + kindOf(e);
-                        errorKinds.computeIfAbsent(kind, k -> new LongAdder()).increment();
-                        firstErrors.putIfAbsent(kind, String.valueOf(e.getMessage()));
-                        if (!measured) {
-                            warmupOps.increment();
-                        }
-                    }
-                }
-            }, "bench-" + t);
-            thread.setDaemon(true);
-            threads.add(thread);
-            thread.start();
-        }
-
-        HikariPoolMXBean pool = dataSource.isWrapperFor(HikariDataSource.class)
-                ? dataSource.unwrap(HikariDataSource.class).getHikariPoolMXBean() : null;
-        var os = ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean sun ? sun : null;
-        int maxActive = 0;
-        int maxWaiting = 0;
-        double machineCpu = 0;
-        double jvmCpu = 0;
-        int cpuSamples = 0;
-
-        go.countDown();
-        Thread.sleep(warmup.toMillis());
-        long measureStart = System.nanoTime();
-        state.measuring = true;
-        long deadline = measureStart + measure.toNanos();
-        long nextCpuSample = System.nanoTime() + 500_000_000L;
-        if (os != null) {
-            os.getCpuLoad(); // starts the interval
-            os.getProcessCpuLoad();
-        }
-        while (!state.stop && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-            if (pool != null) {
-                maxActive = Math.max(maxActive, pool.getActiveConnections());
-                maxWaiting = Math.max(maxWaiting, pool.getThreadsAwaitingConnection());
-            }
-            if (os != null && System.nanoTime() >= nextCpuSample) {
-                double machine = os.getCpuLoad();
-                double process = os.getProcessCpuLoad();
-                if (machine >= 0 && process >= 0) {
-                    machineCpu += machine;
-                    jvmCpu += process;
-                    cpuSamples++;
-                }
-                nextCpuSample += 500_000_000L;
-            }
-        }
-        long measureEnd = System.nanoTime();
-        double loadAverage = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-        state.stop = true;
-        for (Thread thread : threads) {
-            thread.join(Duration.ofSeconds(120).toMillis());
-        }
-        long stopped = System.nanoTime();
-        for (BenchClient client : clients) {
-            client.close();
-        }
-
-        Histogram latency = newHistogram();
-        latencies.forEach(latency::add);
-        long end = measureStart;
-        long total = 0;
-        for (int t = 0; t < THREADS; t++) {
-            end = Math.max(end, lastEnd[t]);
-            total += ok[t];
-        }
-        double seconds = Math.max(1e-9, (end - measureStart) / 1e9);
-        Map<String, Long> errors = new TreeMap<>();
-        errorKinds.forEach((k, v) -> errors.put(k, v.sum()));
-        Phase phase = new Phase(name, total, errors, warmupOps.sum(), seconds, latency, maxActive, maxWaiting,
-                cpuSamples == 0 ? Double.NaN : machineCpu / cpuSamples, cpuSamples == 0 ? Double.NaN : jvmCpu / cpuSamples,
-                loadAverage, measureStart, measureEnd, stopped);
-        System.out.printf(Locale.ROOT, "[bench] %s: %d ops in %.1f s = %.1f ops/s, p50 %.2f ms, p99 %.2f ms, errors %s, load %.2f%n",
-                name, total, seconds, phase.opsPerSecond(), ms(latency.getValueAtPercentile(50)),
-                ms(latency.getValueAtPercentile(99)), errors, loadAverage);
-        firstErrors.forEach((k, v) -> System.out.println("[bench]   first " + k + ": " + v));
-        List<String> errorDetails = new ArrayList<>();
-        firstErrors.forEach((k, v) -> errorDetails.add(k + ": " + v));
-        firstErrorsByScenario.put(name, errorDetails);
-        return phase;
-    }
-
-    private static String kindOf(Throwable e) {
-        if (e instanceof BaseServerResponseException fhir) {
-            String code;
-            try {
-                var errorCode = errorCodeOf(fhir);
-                code = errorCode == null ? "?" : errorCode.code();
-            } catch (RuntimeException ignored) {
-                code = "?";
-            }
-            return "HTTP " + fhir.getStatusCode() + " " + code;
-        }
-        if (e instanceof AckException ack) {
-            return ack.kind;
-        }
-        return e.getClass().getSimpleName();
-    }
-
-    private static Histogram newHistogram() {
-        return new Histogram(Duration.ofMinutes(10).toNanos() / 1000, 3); // microseconds, up to 10 min
-    }
-
-    private static long micros(long nanos) {
-        return Math.max(1, nanos / 1000);
-    }
-
-    private static double ms(long micros) {
-        return micros / 1000.0;
+        return BenchmarkSupport.run(dataSource, name, warmup, measure, maxOps, factory);
     }
 
     // --- the asynchronous pipeline
@@ -766,14 +495,7 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
         long openAtStart = openWork();
         long open = openAtStart;
         int mails = GREEN_MAIL.getReceivedMessages().length;
-        var os = ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean sun ? sun : null;
-        if (os != null) {
-            os.getCpuLoad();
-            os.getProcessCpuLoad();
-        }
-        double machineCpu = 0;
-        double jvmCpu = 0;
-        int cpuSamples = 0;
+        CpuSampler cpu = new CpuSampler();
         long allDelivered = -1;
         long idle = -1;
         int stable = 0;
@@ -793,20 +515,12 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
                 stable = 0;
             }
             Thread.sleep(250);
-            if (os != null) {
-                double machine = os.getCpuLoad();
-                double process = os.getProcessCpuLoad();
-                if (machine >= 0 && process >= 0) {
-                    machineCpu += machine;
-                    jvmCpu += process;
-                    cpuSamples++;
-                }
-            }
+            cpu.sample();
         }
         double allDeliveredSeconds = allDelivered < 0 ? Double.NaN : (allDelivered - start) / 1e9;
         double idleSeconds = idle < 0 ? Double.NaN : Math.max(0, (idle - start) / 1e9);
-        double mCpu = cpuSamples == 0 ? Double.NaN : machineCpu / cpuSamples;
-        double jCpu = cpuSamples == 0 ? Double.NaN : jvmCpu / cpuSamples;
+        double mCpu = cpu.machine();
+        double jCpu = cpu.jvm();
         String line = String.format(Locale.ROOT, "%-40s %6d work items open; %s; cpu m/jvm %.0f/%.0f%%", when, openAtStart,
                 idle >= 0 ? String.format(Locale.ROOT, "idle after %.1f s", idleSeconds)
                         : String.format(Locale.ROOT, "still %d open after %.0f s (limit)", open, DRAIN_LIMIT.toSeconds() * 1.0),
@@ -947,37 +661,19 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
 
     // --- the report
 
-    record Environment(String postgres, String settings, int cores, String jvm, String gateway) {
+    /** The gateway settings that shape the figures (the integration-test settings). */
+    private String gatewaySettings() {
+        var p = properties.pipeline();
+        var h = properties.hl7();
+        return String.format(Locale.ROOT,
+                "pipeline: %d concurrent consumers per stage, connect/response timeout %d/%d ms, max attempts %d, "
+                        + "redelivery %d ms ×%.1f (test settings); MLLP listener: max %d connections",
+                p.concurrentConsumers(), p.connectTimeout().toMillis(), p.responseTimeout().toMillis(), p.maxAttempts(),
+                p.redeliveryDelay().toMillis(), p.redeliveryMultiplier(), h.maxConnections());
     }
 
-    private Environment environment() throws Exception {
-        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
-            String version = single(s, "show server_version");
-            StringBuilder settings = new StringBuilder();
-            for (String name : List.of("synchronous_commit", "fsync", "wal_sync_method", "shared_buffers", "max_connections")) {
-                settings.append(settings.isEmpty() ? "" : ", ").append(name).append('=').append(single(s, "show " + name));
-            }
-            var p = properties.pipeline();
-            var h = properties.hl7();
-            String gateway = String.format(Locale.ROOT,
-                    "pipeline: %d concurrent consumers per stage, connect/response timeout %d/%d ms, max attempts %d, "
-                            + "redelivery %d ms ×%.1f (test settings); MLLP listener: max %d connections",
-                    p.concurrentConsumers(), p.connectTimeout().toMillis(), p.responseTimeout().toMillis(), p.maxAttempts(),
-                    p.redeliveryDelay().toMillis(), p.redeliveryMultiplier(), h.maxConnections());
-            return new Environment(version, settings.toString(), Runtime.getRuntime().availableProcessors(),
-                    System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + ", -Xmx"
-                            + Runtime.getRuntime().maxMemory() / 1_048_576 + "m", gateway);
-        }
-    }
-
-    private static String single(Statement s, String sql) throws Exception {
-        try (ResultSet rs = s.executeQuery(sql)) {
-            rs.next();
-            return rs.getString(1);
-        }
-    }
-
-    private String report(Environment env, List<Phase> phases, Phase before, Phase after, EndToEnd e2e, List<String> drains) {
+    private String report(Environment env, String gateway, List<Phase> phases, Phase before, Phase after, EndToEnd e2e,
+            List<String> drains) {
         double baseline = (before.opsPerSecond() + after.opsPerSecond()) / 2;
         StringBuilder out = new StringBuilder();
         out.append("CareRelay pipeline and HL7 inbound benchmark, ").append(Instant.now()).append('\n');
@@ -985,10 +681,8 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
                 "%d client threads, warm-up %d s, measured phase up to %d s (or the operation cap), baseline %d+%d s; "
                         + "gateway, clients and MLLP recipient in one JVM%n",
                 THREADS, WARMUP.toSeconds(), MEASURE.toSeconds(), BASELINE_WARMUP.toSeconds(), BASELINE_MEASURE.toSeconds()));
-        out.append("machine: ").append(env.cores()).append(" cores; ").append(env.jvm()).append('\n');
-        out.append("PostgreSQL ").append(env.postgres()).append(" (embedded, same server for all rows): ")
-                .append(env.settings()).append('\n');
-        out.append(env.gateway()).append('\n');
+        out.append(env.describe());
+        out.append(gateway).append('\n');
         out.append(String.format(Locale.ROOT,
                 "baseline = mean of the INSERT rates before and after the scenarios = %.1f/s (drift %+.1f%%)%n%n",
                 baseline, 100.0 * (after.opsPerSecond() - before.opsPerSecond()) / before.opsPerSecond()));
@@ -997,12 +691,9 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
                 "÷ baseline", "pool max", "cpu m/jvm", "load"));
         out.append("-".repeat(131)).append('\n');
         for (Phase p : phases) {
-            out.append(String.format(Locale.ROOT, format, p.name(), p.ok(), p.errors(), String.format(Locale.ROOT, "%.1f", p.opsPerSecond()),
-                    fmt(p.latency().getValueAtPercentile(50)), fmt(p.latency().getValueAtPercentile(99)),
-                    fmt(p.latency().getMaxValue()), String.format(Locale.ROOT, "%.4f", p.opsPerSecond() / baseline),
-                    p.maxPoolActive() + "/" + p.maxPoolWaiting(),
-                    String.format(Locale.ROOT, "%.0f/%.0f%%", 100 * p.machineCpu(), 100 * p.jvmCpu()),
-                    String.format(Locale.ROOT, "%.2f", p.loadAverage())));
+            List<Object> cells = tableCells(p, baseline);
+            cells.add(String.format(Locale.ROOT, "%.2f", p.loadAverage()));
+            out.append(String.format(Locale.ROOT, format, cells.toArray()));
             if (p == phases.get(1)) {
                 out.append(String.format(Locale.ROOT, format, "E2E: accept → MDM^T02 at recipient", e2e.delivered(),
                         e2e.acceptedMeasured() - e2e.delivered(), String.format(Locale.ROOT, "%.1f", e2e.deliveredPerSecond()),
@@ -1022,9 +713,7 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
         for (Phase p : phases) {
             if (!p.errorKinds().isEmpty()) {
                 out.append("errors in ").append(p.name()).append(": ").append(p.errorKinds()).append('\n');
-                for (String first : firstErrorsByScenario.getOrDefault(p.name(), List.of())) {
-                    out.append("  first ").append(first).append('\n');
-                }
+                p.firstErrors().forEach((kind, message) -> out.append("  first ").append(kind).append(": ").append(message).append('\n'));
             }
         }
 
@@ -1071,17 +760,5 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
         out.append("\nasynchronous routing pipeline (fan-out, delivery ledger, MLLP delivery, notification mail; same JVM):\n");
         drains.forEach(line -> out.append("  ").append(line).append('\n'));
         return out.toString();
-    }
-
-    private static String fmt(long micros) {
-        return String.format(Locale.ROOT, "%.2f", ms(micros));
-    }
-
-    private static String fit(String text, int length) {
-        StringBuilder b = new StringBuilder(text);
-        while (b.length() < length) {
-            b.append(text);
-        }
-        return b.substring(0, length);
     }
 }

@@ -42,7 +42,8 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * A throw-away PKI for the TLS tests, made with Bouncy Castle: a CA, a server certificate
  * (CN=localhost, SAN localhost and 127.0.0.1) and client certificates on demand, written as
  * PKCS#12 files (password {@link #PASSWORD}) into a directory under {@code target/}. EC P-256
- * keys, so generating them costs milliseconds.
+ * keys, so generating them costs milliseconds. Also, without a CA: RSA encryption certificates as
+ * participants register them for encrypted attachments, and PEM encoding.
  */
 public final class TestPki {
 
@@ -74,9 +75,7 @@ public final class TestPki {
         trust.setCertificateEntry("ca", caCertificate);
         truststore = store(trust, "truststore.p12");
         truststorePem = dir.resolve("ca.pem");
-        Files.writeString(truststorePem, "-----BEGIN CERTIFICATE-----\n"
-                + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(caCertificate.getEncoded())
-                + "\n-----END CERTIFICATE-----\n", StandardCharsets.US_ASCII);
+        Files.writeString(truststorePem, pem("CERTIFICATE", caCertificate.getEncoded()), StandardCharsets.US_ASCII);
     }
 
     /** A new CA with its server key store and trust store in {@code dir}. */
@@ -149,6 +148,42 @@ public final class TestPki {
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** An RSA-2048 key pair, for key transport in CMS envelopes. */
+    public static KeyPair rsaKeyPair() {
+        try {
+            KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+            generator.initialize(2048);
+            return generator.generateKeyPair();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * A self-signed RSA end-entity certificate for key transport ({@code keyEncipherment},
+     * {@code dataEncipherment}), as participants register it for encrypted attachments; only the key
+     * and the validity matter.
+     */
+    public static X509Certificate encryptionCertificate(KeyPair key, String subject, Instant notBefore, Instant notAfter) {
+        try {
+            X500Name name = new X500Name(subject);
+            X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(name, BigInteger.valueOf(SERIAL.incrementAndGet()),
+                    Date.from(notBefore), Date.from(notAfter), name, key.getPublic());
+            builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+            builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyEncipherment | KeyUsage.dataEncipherment));
+            return new JcaX509CertificateConverter().getCertificate(
+                    builder.build(new JcaContentSignerBuilder("SHA256withRSA").build(key.getPrivate())));
+        } catch (Exception e) {
+            throw new IllegalStateException("certificate could not be made", e);
+        }
+    }
+
+    /** {@code der} as PEM with the given type ({@code CERTIFICATE}, {@code PRIVATE KEY}). */
+    public static String pem(String type, byte[] der) {
+        return "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der)
+                + "\n-----END " + type + "-----\n";
     }
 
     private static KeyPair newKeyPair() throws GeneralSecurityException {

@@ -1,0 +1,435 @@
+package org.carerelay.gateway;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.rest.client.api.IRestfulClientFactory;
+import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
+import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.HikariPoolMXBean;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import javax.sql.DataSource;
+import org.HdrHistogram.Histogram;
+
+/**
+ * What {@link MessageThroughputBenchmark} and {@link PipelineThroughputBenchmark} share: the
+ * closed-loop runner ({@link #THREADS} clients, a warm-up, then a measured phase bounded by time and
+ * by an operation cap, sampling the connection pool and the CPU), the INSERT-commit baseline,
+ * latency histograms in microseconds, error kinds, and the environment the report names.
+ */
+final class BenchmarkSupport {
+
+    static final int THREADS = Integer.getInteger("bench.threads", 8);
+    static final Path RESULTS = Path.of("target", "benchmark-results.txt");
+    private static final Long MAX_OPS = Long.getLong("bench.max-ops");
+
+    /** About 500 characters of a typical hand-over note (no HL7 delimiters in it). */
+    static final String TEXT = fit("Überleitung Frau M., 85 J.: Entlassung aus der stationären Behandlung morgen "
+            + "gegen 10 Uhr. Diagnosen: Oberschenkelhalsfraktur links, operativ versorgt (DHS), Diabetes mellitus Typ 2, "
+            + "arterielle Hypertonie. Wundversorgung: Klammerentfernung am 12. postoperativen Tag, bis dahin Verbandwechsel "
+            + "alle zwei Tage, Wunde reizlos. Mobilisation mit Rollator unter Vollbelastung. Medikation laut beiliegendem "
+            + "Plan, Insulin unverändert. Bitte Blutzucker zweimal täglich und Blutdruck täglich kontrollieren und bei "
+            + "Werten über 180 mmHg systolisch die Hausarztpraxis informieren. ", 500);
+
+    private BenchmarkSupport() {
+    }
+
+    /** {@code bench.max-ops} when set, otherwise the scenario's own cap. */
+    static long maxOps(long scenarioDefault) {
+        return MAX_OPS != null ? MAX_OPS : scenarioDefault;
+    }
+
+    static Duration seconds(String property, long defaultSeconds) {
+        return Duration.ofSeconds(Long.getLong(property, defaultSeconds));
+    }
+
+    /** Enough pooled HTTP connections in HAPI's client for {@link #THREADS} concurrent clients. */
+    static void widenClientPool(FhirContext fhir) {
+        IRestfulClientFactory factory = fhir.getRestfulClientFactory();
+        if (factory.getPoolMaxPerRoute() < THREADS) {
+            factory.setPoolMaxPerRoute(THREADS);
+            factory.setPoolMaxTotal(Math.max(THREADS, factory.getPoolMaxTotal()));
+        }
+    }
+
+    // --- histograms: microseconds, up to 10 minutes
+
+    static Histogram newHistogram() {
+        return new Histogram(Duration.ofMinutes(10).toNanos() / 1000, 3);
+    }
+
+    static long micros(long nanos) {
+        return Math.max(1, nanos / 1000);
+    }
+
+    static double ms(long micros) {
+        return micros / 1000.0;
+    }
+
+    static String fmt(long micros) {
+        return String.format(Locale.ROOT, "%.2f", ms(micros));
+    }
+
+    private static String fit(String text, int length) {
+        StringBuilder b = new StringBuilder(text);
+        while (b.length() < length) {
+            b.append(text);
+        }
+        return b.substring(0, length);
+    }
+
+    // --- the operations
+
+    /** One operation of one benchmark thread; {@code parts} says whether it is measured and takes the timings of its sub-steps. */
+    interface BenchClient extends AutoCloseable {
+        void execute(long seq, Parts parts) throws Exception;
+
+        @Override
+        default void close() throws Exception {
+        }
+    }
+
+    @FunctionalInterface
+    interface ClientFactory {
+        BenchClient create(int thread) throws Exception;
+    }
+
+    /** Timings of an operation's sub-steps; only operations started in the measured phase count. */
+    static final class Parts {
+        final Histogram[] histograms;
+        boolean measured;
+
+        Parts(int count) {
+            histograms = new Histogram[count];
+            for (int i = 0; i < count; i++) {
+                histograms[i] = newHistogram();
+            }
+        }
+
+        void record(int part, long nanos) {
+            if (measured) {
+                histograms[part].recordValue(micros(nanos));
+            }
+        }
+    }
+
+    /** Baseline: one row, one transaction (autocommit), on a connection owned by the thread. */
+    static final class InsertClient implements BenchClient {
+        private final Connection connection;
+        private final PreparedStatement insert;
+
+        InsertClient(DataSource dataSource, String table) {
+            try {
+                connection = dataSource.getConnection();
+                connection.setAutoCommit(true);
+                insert = connection.prepareStatement("insert into " + table + " (payload) values (?)");
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        @Override
+        public void execute(long seq, Parts parts) throws Exception {
+            insert.setString(1, TEXT);
+            if (insert.executeUpdate() != 1) {
+                throw new IllegalStateException("insert did not insert one row");
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            insert.close();
+            connection.close();
+        }
+    }
+
+    static void createBaselineTable(DataSource dataSource, String table) throws SQLException {
+        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+            s.execute("drop table if exists " + table);
+            s.execute("create table " + table + " (id bigserial primary key, payload text)");
+        }
+    }
+
+    static void dropBaselineTable(DataSource dataSource, String table) throws SQLException {
+        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+            s.execute("drop table if exists " + table);
+        }
+    }
+
+    /** A failure that names its own kind for the error table (e.g. {@code HTTP 503 (Binary)}, {@code MSA-1 AE}). */
+    static class KindedException extends RuntimeException {
+        final String kind;
+
+        KindedException(String kind, String message, boolean withStackTrace) {
+            super(message, null, false, withStackTrace);
+            this.kind = kind;
+        }
+    }
+
+    static String kindOf(Throwable e) {
+        if (e instanceof BaseServerResponseException fhir) {
+            String code;
+            try {
+                var errorCode = GatewayIntegrationTest.errorCodeOf(fhir);
+                code = errorCode == null ? "?" : errorCode.code();
+            } catch (RuntimeException ignored) {
+                code = "?";
+            }
+            return "HTTP " + fhir.getStatusCode() + " " + code;
+        }
+        if (e instanceof KindedException kinded) {
+            return kinded.kind;
+        }
+        return e.getClass().getSimpleName();
+    }
+
+    // --- the runner
+
+    /**
+     * One scenario's figures. {@code ok} = successful operations started in the measured phase;
+     * {@code seconds} = measured phase start to the end of the last of them; {@code errorKinds} and
+     * {@code firstErrors} (the first message of each kind) include the warm-up; the nano times are
+     * {@link System#nanoTime()}: measured phase start and end, and when every client had stopped.
+     */
+    record Phase(String name, long ok, Map<String, Long> errorKinds, Map<String, String> firstErrors, long warmupOps,
+            double seconds, Histogram latency, List<String> partNames, List<Histogram> parts, int maxPoolActive,
+            int maxPoolWaiting, double machineCpu, double jvmCpu, double loadAverage, long measureStart, long measureEnd,
+            long stopped) {
+        double opsPerSecond() {
+            return ok / seconds;
+        }
+
+        long errors() {
+            return errorKinds.values().stream().mapToLong(Long::longValue).sum();
+        }
+    }
+
+    /**
+     * Runs {@link #THREADS} clients in a closed loop: {@code warmup}, then a measured phase of at most
+     * {@code measure} and {@code maxOps} operations; an operation that throws counts as an error of
+     * its {@link #kindOf kind}. Samples the Hikari pool every 20 ms and the CPU load every 500 ms.
+     */
+    static Phase run(DataSource dataSource, String name, Duration warmup, Duration measure, long maxOps, ClientFactory factory,
+            String... partNames) throws Exception {
+        System.out.printf(Locale.ROOT, "%n[bench] %s: %d threads, warm-up %d s, measuring up to %d s or %d operations%n",
+                name, THREADS, warmup.toSeconds(), measure.toSeconds(), maxOps);
+        List<BenchClient> clients = new ArrayList<>();
+        for (int i = 0; i < THREADS; i++) {
+            clients.add(factory.create(i));
+        }
+        AtomicLong sequence = new AtomicLong();
+        AtomicLong tickets = new AtomicLong();
+        LongAdder warmupOps = new LongAdder();
+        Map<String, LongAdder> errorKinds = new ConcurrentHashMap<>();
+        Map<String, String> firstErrors = new ConcurrentHashMap<>();
+        CountDownLatch go = new CountDownLatch(1);
+        var state = new Object() {
+            volatile boolean measuring;
+            volatile boolean stop;
+        };
+        List<Histogram> latencies = new ArrayList<>();
+        List<Parts> parts = new ArrayList<>();
+        long[] lastEnd = new long[THREADS];
+        long[] ok = new long[THREADS];
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < THREADS; t++) {
+            int index = t;
+            Histogram latency = newHistogram();
+            Parts part = new Parts(partNames.length);
+            latencies.add(latency);
+            parts.add(part);
+            BenchClient client = clients.get(t);
+            Thread thread = new Thread(() -> {
+                try {
+                    go.await();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                while (!state.stop) {
+                    boolean measured = state.measuring;
+                    if (measured && tickets.incrementAndGet() > maxOps) {
+                        state.stop = true;
+                        break;
+                    }
+                    part.measured = measured;
+                    long seq = sequence.getAndIncrement();
+                    long start = System.nanoTime();
+                    try {
+                        client.execute(seq, part);
+                        long end = System.nanoTime();
+                        if (measured) {
+                            latency.recordValue(micros(end - start));
+                            ok[index]++;
+                            lastEnd[index] = end;
+                        } else {
+                            warmupOps.increment();
+                        }
+                    } catch (Exception | AssertionError e) {
+                        String kind = (measured ? "" : "warm-up ") + kindOf(e);
+                        errorKinds.computeIfAbsent(kind, k -> new LongAdder()).increment();
+                        firstErrors.putIfAbsent(kind, String.valueOf(e.getMessage()));
+                        if (!measured) {
+                            warmupOps.increment();
+                        }
+                    }
+                }
+            }, "bench-" + t);
+            thread.setDaemon(true);
+            threads.add(thread);
+            thread.start();
+        }
+
+        HikariPoolMXBean pool = dataSource.isWrapperFor(HikariDataSource.class)
+                ? dataSource.unwrap(HikariDataSource.class).getHikariPoolMXBean() : null;
+        int maxActive = 0;
+        int maxWaiting = 0;
+
+        go.countDown();
+        Thread.sleep(warmup.toMillis());
+        long measureStart = System.nanoTime();
+        state.measuring = true;
+        long deadline = measureStart + measure.toNanos();
+        long nextCpuSample = System.nanoTime() + 500_000_000L;
+        CpuSampler cpu = new CpuSampler();
+        while (!state.stop && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+            if (pool != null) {
+                maxActive = Math.max(maxActive, pool.getActiveConnections());
+                maxWaiting = Math.max(maxWaiting, pool.getThreadsAwaitingConnection());
+            }
+            if (System.nanoTime() >= nextCpuSample) {
+                cpu.sample();
+                nextCpuSample += 500_000_000L;
+            }
+        }
+        long measureEnd = System.nanoTime();
+        double loadAverage = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+        state.stop = true;
+        for (Thread thread : threads) {
+            thread.join(Duration.ofSeconds(120).toMillis());
+        }
+        long stopped = System.nanoTime();
+        for (BenchClient client : clients) {
+            client.close();
+        }
+
+        Histogram latency = newHistogram();
+        latencies.forEach(latency::add);
+        List<Histogram> mergedParts = new ArrayList<>();
+        for (int p = 0; p < partNames.length; p++) {
+            Histogram merged = newHistogram();
+            for (Parts part : parts) {
+                merged.add(part.histograms[p]);
+            }
+            mergedParts.add(merged);
+        }
+        long end = measureStart;
+        long total = 0;
+        for (int t = 0; t < THREADS; t++) {
+            end = Math.max(end, lastEnd[t]);
+            total += ok[t];
+        }
+        double seconds = Math.max(1e-9, (end - measureStart) / 1e9);
+        Map<String, Long> errors = new TreeMap<>();
+        errorKinds.forEach((k, v) -> errors.put(k, v.sum()));
+        Phase phase = new Phase(name, total, errors, new TreeMap<>(firstErrors), warmupOps.sum(), seconds, latency,
+                List.of(partNames), mergedParts, maxActive, maxWaiting, cpu.machine(), cpu.jvm(), loadAverage, measureStart,
+                measureEnd, stopped);
+        System.out.printf(Locale.ROOT, "[bench] %s: %d ops in %.1f s = %.1f ops/s, p50 %.2f ms, p99 %.2f ms, errors %s, load %.2f%n",
+                name, total, seconds, phase.opsPerSecond(), ms(latency.getValueAtPercentile(50)),
+                ms(latency.getValueAtPercentile(99)), errors, loadAverage);
+        phase.firstErrors().forEach((k, v) -> System.out.println("[bench]   first " + k + ": " + v));
+        return phase;
+    }
+
+    /** The cells every results table has: scenario, ops, errors, ops/s, p50/p99/max ms, ÷ baseline, pool max, cpu m/jvm. */
+    static List<Object> tableCells(Phase p, double baseline) {
+        return new ArrayList<>(List.of(p.name(), p.ok(), p.errors(), String.format(Locale.ROOT, "%.1f", p.opsPerSecond()),
+                fmt(p.latency().getValueAtPercentile(50)), fmt(p.latency().getValueAtPercentile(99)),
+                fmt(p.latency().getMaxValue()), String.format(Locale.ROOT, "%.4f", p.opsPerSecond() / baseline),
+                p.maxPoolActive() + "/" + p.maxPoolWaiting(),
+                String.format(Locale.ROOT, "%.0f/%.0f%%", 100 * p.machineCpu(), 100 * p.jvmCpu())));
+    }
+
+    /** Mean machine-wide and JVM CPU load over the samples taken since it was made; NaN without samples. */
+    static final class CpuSampler {
+        private final com.sun.management.OperatingSystemMXBean os =
+                ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean sun ? sun : null;
+        private double machine;
+        private double jvm;
+        private int samples;
+
+        CpuSampler() {
+            if (os != null) {
+                os.getCpuLoad(); // starts the interval
+                os.getProcessCpuLoad();
+            }
+        }
+
+        void sample() {
+            if (os == null) {
+                return;
+            }
+            double m = os.getCpuLoad();
+            double p = os.getProcessCpuLoad();
+            if (m >= 0 && p >= 0) {
+                machine += m;
+                jvm += p;
+                samples++;
+            }
+        }
+
+        double machine() {
+            return samples == 0 ? Double.NaN : machine / samples;
+        }
+
+        double jvm() {
+            return samples == 0 ? Double.NaN : jvm / samples;
+        }
+    }
+
+    // --- the environment
+
+    record Environment(String postgres, String settings, int cores, String jvm) {
+        /** The report's machine and PostgreSQL lines. */
+        String describe() {
+            return "machine: " + cores + " cores; " + jvm + "\nPostgreSQL " + postgres + " (embedded, same server for all rows): "
+                    + settings + "\n";
+        }
+    }
+
+    static Environment environment(DataSource dataSource) throws SQLException {
+        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+            String version = single(s, "show server_version");
+            StringBuilder settings = new StringBuilder();
+            for (String name : List.of("synchronous_commit", "fsync", "wal_sync_method", "shared_buffers", "max_connections")) {
+                settings.append(settings.isEmpty() ? "" : ", ").append(name).append('=').append(single(s, "show " + name));
+            }
+            return new Environment(version, settings.toString(), Runtime.getRuntime().availableProcessors(),
+                    System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + ", -Xmx"
+                            + Runtime.getRuntime().maxMemory() / 1_048_576 + "m");
+        }
+    }
+
+    /** The first column of the first row. */
+    static String single(Statement s, String sql) throws SQLException {
+        try (ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+}

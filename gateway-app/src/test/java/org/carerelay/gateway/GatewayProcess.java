@@ -1,0 +1,269 @@
+package org.carerelay.gateway;
+
+import static org.awaitility.Awaitility.await;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.rest.client.api.IGenericClient;
+import ca.uhn.fhir.rest.client.api.ServerValidationModeEnum;
+import ca.uhn.fhir.rest.client.interceptor.BearerTokenAuthInterceptor;
+import jakarta.mail.internet.MimeMessage;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.carerelay.routes.mail.MailComposer;
+import org.hl7.fhir.r4.model.Parameters;
+
+/**
+ * A gateway in a JVM of its own, for what the shared test context cannot do (SIGKILL and restart,
+ * a heap of its own): started from the test class path on free ports, with its own data directory
+ * {@code target/<name>/<uuid>} (embedded PostgreSQL and Artemis as configured by default) and short
+ * pipeline timeouts. Mail goes nowhere: the fax letters it writes to {@code <data-dir>/outbox}
+ * carry the registration codes. Used by {@link CrashRecoveryIT} and
+ * {@link AttachmentStreamingBenchmark}.
+ */
+final class GatewayProcess {
+
+    private static final FhirContext FHIR = FhirContext.forR4Cached();
+
+    static {
+        FHIR.getRestfulClientFactory().setServerValidationMode(ServerValidationModeEnum.NEVER);
+        FHIR.getRestfulClientFactory().setSocketTimeout(60_000);
+    }
+
+    final Path dataDir;
+    final int port;
+    final int hl7Port;
+    final String adminToken;
+    final String faxDomain;
+    final String xmx;
+    private final List<String> settings;
+    private final List<ProcessHandle> descendants = new ArrayList<>();
+    private Process process;
+    private Path log;
+
+    /**
+     * @param name     folder under {@code target/}, and the admin token's and fax domain's prefix
+     * @param xmx      the gateway JVM's {@code -Xmx} option
+     * @param settings further {@code --name=value} arguments for the gateway
+     */
+    GatewayProcess(String name, String xmx, String... settings) throws IOException {
+        this.dataDir = Path.of("target", name, UUID.randomUUID().toString()).toAbsolutePath();
+        Files.createDirectories(dataDir);
+        this.port = freePort();
+        this.hl7Port = freePort();
+        this.adminToken = name + "-admin-token-0123456789";
+        this.faxDomain = "fax." + name + ".example";
+        this.xmx = xmx;
+        this.settings = List.of(settings);
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** Starts the gateway (again: same data directory and ports), its output into a new log file. */
+    void start() throws IOException {
+        log = dataDir.resolve("gateway-" + System.nanoTime() + ".log");
+        descendants.clear();
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), xmx,
+                "-cp", System.getProperty("java.class.path"),
+                "org.carerelay.gateway.CareRelayApplication",
+                "--server.port=" + port,
+                "--carerelay.data-dir=" + dataDir,
+                "--carerelay.security.admin-token=" + adminToken,
+                "--carerelay.fax.domain=" + faxDomain,
+                "--carerelay.hl7.port=" + hl7Port,
+                "--carerelay.pipeline.redelivery-delay=300ms",
+                "--carerelay.pipeline.max-redelivery-delay=2s",
+                "--carerelay.pipeline.sweep-interval=1s",
+                "--carerelay.pipeline.connect-timeout=1s",
+                "--carerelay.pipeline.response-timeout=3s"));
+        command.addAll(settings);
+        process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    /** Waits until {@code /actuator/health} says UP; fails at once when the process exits. */
+    void awaitUp(Duration timeout) throws InterruptedException {
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+        HttpRequest health = HttpRequest.newBuilder(URI.create(baseUrl() + "/actuator/health")).timeout(Duration.ofSeconds(5)).build();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String last = "no answer yet";
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new AssertionError("the gateway exited with status " + process.exitValue() + " before it was UP; see " + log);
+            }
+            try {
+                HttpResponse<String> response = http.send(health, HttpResponse.BodyHandlers.ofString());
+                if (response.body().contains("\"UP\"")) {
+                    process.descendants().forEach(descendants::add); // the embedded PostgreSQL among them
+                    return;
+                }
+                last = "HTTP " + response.statusCode() + ": " + response.body();
+            } catch (IOException e) {
+                last = e.toString();
+            }
+            Thread.sleep(250);
+        }
+        throw new AssertionError("the gateway was not UP within " + timeout + " (last: " + last + "); see " + log);
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    /** SIGKILL, as a crash: nothing is shut down, the embedded PostgreSQL is left to the next start. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor();
+    }
+
+    /**
+     * SIGTERM first (Spring closes the embedded PostgreSQL), SIGKILL after 30 s, then whatever it
+     * left behind: its child processes and the postmaster named in its data directory. Returns what
+     * did not go as planned (empty when nothing).
+     */
+    List<String> stop() {
+        List<String> problems = new ArrayList<>();
+        if (process == null) {
+            return problems;
+        }
+        List<ProcessHandle> children = new ArrayList<>(descendants);
+        process.descendants().forEach(children::add);
+        try {
+            process.destroy();
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                problems.add("the gateway did not stop within 30 s of SIGTERM: killed");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            process.destroyForcibly();
+        }
+        for (ProcessHandle child : children) {
+            if (child.isAlive()) {
+                child.destroyForcibly();
+            }
+        }
+        Path postmasterPid = dataDir.resolve("postgres").resolve("postmaster.pid");
+        try {
+            if (Files.isRegularFile(postmasterPid)) {
+                List<String> lines = Files.readAllLines(postmasterPid);
+                long pid = Long.parseLong(lines.get(0).strip());
+                Path pgData = dataDir.resolve("postgres").toRealPath();
+                Optional<ProcessHandle> postmaster = ProcessHandle.of(pid);
+                if (postmaster.isPresent() && postmaster.get().isAlive() && lines.size() > 1
+                        && Path.of(lines.get(1).strip()).toRealPath().equals(pgData)) {
+                    postmaster.get().destroy(); // smart shutdown; its clients are gone
+                    postmaster.get().onExit().get(20, TimeUnit.SECONDS);
+                }
+            }
+        } catch (TimeoutException e) {
+            try {
+                ProcessHandle.of(Long.parseLong(Files.readAllLines(postmasterPid).get(0).strip())).ifPresent(ProcessHandle::destroyForcibly);
+            } catch (Exception ignored) {
+                // best effort
+            }
+        } catch (Exception e) {
+            problems.add("could not check the embedded PostgreSQL after the gateway stopped: " + e);
+        }
+        return problems;
+    }
+
+    Path log() {
+        return log;
+    }
+
+    /** The last lines of the current log; empty when there is none. */
+    String logTail(int lines) {
+        try {
+            if (log == null || !Files.isRegularFile(log)) {
+                return "";
+            }
+            List<String> all = Files.readAllLines(log, StandardCharsets.UTF_8);
+            StringBuilder out = new StringBuilder();
+            for (String line : all.subList(Math.max(0, all.size() - lines), all.size())) {
+                out.append(line).append('\n');
+            }
+            return out.toString();
+        } catch (IOException e) {
+            return "(cannot read " + log + ": " + e + ")\n";
+        }
+    }
+
+    void deleteDataDir() throws IOException {
+        if (!Files.exists(dataDir)) {
+            return;
+        }
+        try (var paths = Files.walk(dataDir)) {
+            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
+            }
+        }
+    }
+
+    String baseUrl() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    /** A FHIR client; anonymous when {@code token} is null. */
+    IGenericClient client(String token) {
+        IGenericClient client = FHIR.newRestfulGenericClient(baseUrl() + "/fhir");
+        if (token != null) {
+            client.registerInterceptor(new BearerTokenAuthInterceptor(token));
+        }
+        return client;
+    }
+
+    /** Creates an organisation with fax {@code +<digits>} and registers it with the code from its fax letter. */
+    Participants.Registered register(String name, String digits) {
+        String orgId = Participants.create(client(adminToken), Participants.newOrganization(name, "+" + digits, null));
+        IGenericClient anonymous = client(null);
+        Participants.requestCode(anonymous, orgId, "kontakt@" + orgId + ".example.org");
+        String to = digits + "@" + faxDomain;
+        MimeMessage[] letter = new MimeMessage[1];
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
+                .until(() -> (letter[0] = faxLetterTo(to)) != null);
+        Parameters result = Participants.confirm(anonymous, orgId, Participants.codeIn(letter[0]));
+        return new Participants.Registered(orgId, result.getParameter("token").getValue().primitiveValue(), to);
+    }
+
+    private MimeMessage faxLetterTo(String to) {
+        Path outbox = dataDir.resolve("outbox");
+        if (!Files.isDirectory(outbox)) {
+            return null;
+        }
+        try (var files = Files.list(outbox)) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".eml")).toList()) {
+                try {
+                    MimeMessage m = MailComposer.parse(Files.readAllBytes(f));
+                    if (m.getAllRecipients()[0].toString().equals(to)) {
+                        return m;
+                    }
+                } catch (Exception e) {
+                    // being written: the next poll reads it again
+                }
+            }
+            return null;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
