@@ -119,6 +119,15 @@ class ConversationIT extends GatewayIntegrationTest {
         BaseServerResponseException e = catchThrowableOfType(BaseServerResponseException.class,
                 () -> Conversations.send(client(outsider.token()), intruder));
         assertThat(e.getStatusCode()).isEqualTo(422);
+
+        // a reply by inResponseTo alone joins the conversation, so it keeps the conversation's subject too
+        Communication offTopic = Conversations.message(null, "Allgemeine Frage", clinic.organizationId());
+        offTopic.addInResponseTo(new Reference("Communication/" + replyId));
+        BaseServerResponseException wrongSubject = catchThrowableOfType(BaseServerResponseException.class,
+                () -> Conversations.send(client(practice.token()), offTopic));
+        assertThat(wrongSubject.getStatusCode()).isEqualTo(422);
+        assertThat(errorCodeOf(wrongSubject)).isEqualTo(ErrorCode.INVALID_RESOURCE);
+        assertThat(wrongSubject.getMessage()).contains("same subject");
     }
 
     @Test
