@@ -49,6 +49,11 @@ public enum ErrorCode {
             "A recipient is not a permitted partner in the patient's consent."),
     UNKNOWN_RECIPIENT("unknown-recipient", 422, "not-found", "204", "A recipient is not in the directory."),
     INTEGRITY_FAILURE("integrity-failure", 422, "security", "207", "A signature or checksum did not verify."),
+    // --- input hardening (characters, resource shape)
+    INVALID_CHARACTER("invalid-character", 400, "invalid", "102",
+            "The request contains a NUL character or an unpaired UTF-16 surrogate."),
+    RESOURCE_TOO_COMPLEX("resource-too-complex", 413, "too-costly", "207",
+            "The resource has too many elements, too long a list or too deep a nesting."),
     // --- last resort
     INTERNAL_ERROR("internal-error", 500, "exception", "207", "An internal error occurred; nothing was changed.");
 

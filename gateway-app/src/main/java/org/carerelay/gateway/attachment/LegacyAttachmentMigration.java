@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.carerelay.routes.crypto.AttachmentCrypto;
+import org.carerelay.gateway.infra.SafeExceptions;
 import org.carerelay.routes.crypto.ContentCipher;
 import org.carerelay.routes.crypto.Origin;
 import org.hl7.fhir.r4.model.Attachment;
@@ -57,7 +58,7 @@ public class LegacyAttachmentMigration implements ApplicationRunner {
             migrate();
         } catch (RuntimeException e) {
             // the gateway still serves everything in its earlier format; the next start tries again
-            log.error("Converting earlier attachments to CMS failed: {}", e.toString());
+            log.error("Converting earlier attachments to CMS failed: {}", SafeExceptions.describe(e));
         }
     }
 

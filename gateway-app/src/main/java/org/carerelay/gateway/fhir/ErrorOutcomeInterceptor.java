@@ -18,13 +18,15 @@ import ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.carerelay.fhir.ErrorCode;
+import org.carerelay.gateway.infra.SafeExceptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Every error leaves the FHIR server as an OperationOutcome carrying a code from the one
  * catalogue; HAPI's own exceptions are translated, anything unexpected becomes
- * {@code internal-error} without a stack trace or internal message.
+ * {@code internal-error} without a stack trace or internal message. Unexpected errors are logged
+ * by class, SQLState and throw site only ({@link SafeExceptions}): messages may quote the request.
  */
 @Interceptor
 public class ErrorOutcomeInterceptor {
@@ -41,7 +43,8 @@ public class ErrorOutcomeInterceptor {
             ErrorCode code = codeFor(bse);
             String message = bse.getMessage();
             if (code == ErrorCode.INTERNAL_ERROR) {
-                log.error("Unexpected server error on {} {}", request.getRequestType(), request.getRequestPath(), bse);
+                log.error("Unexpected server error on {} {}: {}", request.getRequestType(), request.getRequestPath(),
+                        SafeExceptions.describe(bse));
                 message = null;
             }
             GatewayException translated = new GatewayException(code, message == null ? null : stripHapiCode(message));
@@ -51,7 +54,8 @@ public class ErrorOutcomeInterceptor {
         if (exception instanceof DataFormatException dfe) {
             return new GatewayException(ErrorCode.INVALID_REQUEST, stripHapiCode(dfe.getMessage()));
         }
-        log.error("Unexpected server error on {} {}", request.getRequestType(), request.getRequestPath(), exception);
+        log.error("Unexpected server error on {} {}: {}", request.getRequestType(), request.getRequestPath(),
+                SafeExceptions.describe(exception));
         return new GatewayException(ErrorCode.INTERNAL_ERROR, null);
     }
 

@@ -29,7 +29,12 @@ public class FhirServerConfiguration {
     ServletRegistrationBean<RestfulServer> fhirServlet(FhirContext fhirContext, List<IResourceProvider> providers,
             AuthenticationInterceptor authentication, ReadAuditInterceptor readAudit,
             org.carerelay.gateway.pipeline.DeadLetterAdmin deadLetters, CareRelayProperties props) {
-        RestfulServer server = new RestfulServer(fhirContext);
+        RestfulServer server = new RestfulServer(fhirContext) {
+            @Override
+            protected String createPoweredByHeader() {
+                return null; // no X-Powered-By: the product and version help only an attacker
+            }
+        };
         server.setServerName("CareRelay");
         server.setImplementationDescription("CareRelay secure messaging gateway");
         server.setDefaultResponseEncoding(EncodingEnum.JSON);
@@ -55,7 +60,8 @@ public class FhirServerConfiguration {
         FilterRegistrationBean<RequestGuardFilter> registration =
                 new FilterRegistrationBean<>(new RequestGuardFilter(fhirContext, props.fhir().maxRequestBytes()));
         registration.addUrlPatterns("/fhir/*");
-        registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 10);
+        // before the attachment filter, so parameters and headers of attachment requests are checked too
+        registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 2);
         return registration;
     }
 }

@@ -16,14 +16,21 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
+import java.net.URLDecoder;
+import java.util.Enumeration;
+import java.util.Locale;
+import java.util.Set;
 import org.carerelay.fhir.ErrorCode;
 import org.carerelay.fhir.OperationOutcomes;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
  * Guards the FHIR endpoint before HAPI parses anything: bodies over the configured size get a 413,
- * XML bodies with a DOCTYPE or entity declaration (XXE, billion laughs) a 400. The body is read
- * once, bounded, and handed on from memory.
+ * XML bodies with a DOCTYPE or entity declaration (XXE, billion laughs) a 400, NUL or a lone
+ * surrogate in the path, a query or form parameter, a header or the body a 400
+ * ({@code invalid-character}), bodies with more elements, longer lists or deeper nesting than
+ * {@link InputShape} allows a 413 ({@code resource-too-complex}). The body is read once, bounded,
+ * and handed on from memory. Runs before the attachment filter, which streams raw uploads itself.
  */
 public class RequestGuardFilter extends OncePerRequestFilter {
 
@@ -38,8 +45,13 @@ public class RequestGuardFilter extends OncePerRequestFilter {
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
+        InputShape.Violation violation = checkPathQueryAndHeaders(request);
+        if (violation != null) {
+            reject(request, response, violation.code(), violation.message());
+            return;
+        }
         String method = request.getMethod();
-        if (!("POST".equals(method) || "PUT".equals(method) || "PATCH".equals(method))) {
+        if (!("POST".equals(method) || "PUT".equals(method) || "PATCH".equals(method)) || isRawBinaryUpload(request)) {
             chain.doFilter(request, response);
             return;
         }
@@ -54,13 +66,106 @@ public class RequestGuardFilter extends OncePerRequestFilter {
             reject(request, response, ErrorCode.PAYLOAD_TOO_LARGE, "The request body exceeds the limit of " + maxBytes + " bytes.");
             return;
         }
-        if (XmlGuard.looksLikeXml(request.getContentType(), body) && XmlGuard.hasForbiddenConstruct(body)) {
-            reject(request, response, ErrorCode.XML_FORBIDDEN_CONSTRUCT,
-                    "XML with a DOCTYPE or entity declaration is not accepted.");
+        violation = checkBody(request.getContentType(), body);
+        if (violation != null) {
+            reject(request, response, violation.code(), violation.message());
             return;
         }
         chain.doFilter(new CachedBodyRequest(request, body), response);
     }
+
+    /** NUL and lone surrogates in the path, a query parameter or a header never reach HAPI or the database. */
+    static InputShape.Violation checkPathQueryAndHeaders(HttpServletRequest request) {
+        try {
+            if (InputShape.hasForbiddenCharacter(URLDecoder.decode(request.getRequestURI().replace("+", "%2B"),
+                    StandardCharsets.UTF_8))) {
+                return InputShape.forbiddenCharacterIn("path");
+            }
+            InputShape.Violation query = checkForm(request.getQueryString(), "query parameter");
+            if (query != null) {
+                return query;
+            }
+        } catch (IllegalArgumentException e) {
+            return new InputShape.Violation(ErrorCode.INVALID_REQUEST, "The URL has a malformed percent-encoding.");
+        }
+        for (Enumeration<String> names = request.getHeaderNames(); names != null && names.hasMoreElements(); ) {
+            String name = names.nextElement();
+            if (InputShape.hasForbiddenCharacter(name)) {
+                return InputShape.forbiddenCharacterIn("header name");
+            }
+            for (Enumeration<String> values = request.getHeaders(name); values.hasMoreElements(); ) {
+                if (InputShape.hasForbiddenCharacter(values.nextElement())) {
+                    return InputShape.forbiddenCharacterIn("header " + name);
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Checks {@code name=value&...} (a query string or a form body) after percent-decoding. */
+    private static InputShape.Violation checkForm(String form, String what) {
+        if (form == null || form.isEmpty()) {
+            return null;
+        }
+        for (String pair : form.split("&")) {
+            if (InputShape.hasForbiddenCharacter(URLDecoder.decode(pair, StandardCharsets.UTF_8))) {
+                return InputShape.forbiddenCharacterIn(what);
+            }
+        }
+        return null;
+    }
+
+    /** The body checks: XML without DOCTYPE/entities, then characters and shape of JSON, XML and form bodies. */
+    static InputShape.Violation checkBody(String contentType, byte[] body) {
+        String type = contentType == null ? "" : contentType.toLowerCase(Locale.ROOT);
+        if (XmlGuard.looksLikeXml(contentType, body)) {
+            if (XmlGuard.hasForbiddenConstruct(body)) {
+                return new InputShape.Violation(ErrorCode.XML_FORBIDDEN_CONSTRUCT,
+                        "XML with a DOCTYPE or entity declaration is not accepted.");
+            }
+            return InputShape.checkXml(body);
+        }
+        if (type.contains("json") || (type.isEmpty() && startsLikeJson(body))) {
+            return InputShape.checkJson(body);
+        }
+        if (type.startsWith("application/x-www-form-urlencoded")) {
+            try {
+                return checkForm(new String(body, StandardCharsets.UTF_8), "form parameter");
+            } catch (IllegalArgumentException e) {
+                return new InputShape.Violation(ErrorCode.INVALID_REQUEST, "The form body has a malformed percent-encoding.");
+            }
+        }
+        return null;
+    }
+
+    private static boolean startsLikeJson(byte[] body) {
+        for (byte b : body) {
+            if (b == '{' || b == '[') {
+                return true;
+            }
+            if (!Character.isWhitespace(b) && b != (byte) 0xEF && b != (byte) 0xBB && b != (byte) 0xBF) {
+                return false;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * A raw attachment upload ({@code POST /fhir/Binary} with the bytes' own content type) is streamed
+     * by the attachment filter with its own size limit; it is neither buffered nor parsed here.
+     */
+    private static boolean isRawBinaryUpload(HttpServletRequest request) {
+        String path = request.getRequestURI().substring(request.getContextPath().length());
+        String type = request.getContentType();
+        if (!"POST".equals(request.getMethod()) || !path.matches("^/fhir/Binary/?$") || type == null) {
+            return false;
+        }
+        String media = type.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+        return !FHIR_BODY_TYPES.contains(media);
+    }
+
+    private static final Set<String> FHIR_BODY_TYPES = Set.of("application/fhir+json", "application/json+fhir",
+            "application/json", "application/fhir+xml", "application/xml+fhir");
 
     private static byte[] readBounded(InputStream in, long max) throws IOException {
         byte[] data = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));

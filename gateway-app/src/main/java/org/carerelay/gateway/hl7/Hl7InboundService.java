@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.carerelay.fhir.ErrorCode;
+import org.carerelay.gateway.infra.SafeExceptions;
 import org.carerelay.fhir.hl7.AdtToPatient;
 import org.carerelay.fhir.hl7.Hl7Inbound;
 import org.carerelay.fhir.hl7.Hl7InboundException;
@@ -189,7 +190,7 @@ public class Hl7InboundService implements Hl7Receiver {
         } catch (ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException e) {
             outcome = new Outcome(AcknowledgmentCode.AE, ErrorCode.INVALID_RESOURCE, "207", e.getMessage());
         } catch (RuntimeException e) {
-            log.error("HL7 message {} from {} failed", parsed.controlId(), senderId, e);
+            log.error("HL7 message {} from {} failed: {}", parsed.controlId(), senderId, SafeExceptions.describe(e));
             outcome = new Outcome(AcknowledgmentCode.AR, ErrorCode.INTERNAL_ERROR, "207", "Internal error; nothing was stored.");
         }
         audit.record(new AuditService.Entry("hl7-inbound", AuditEventAction.C,
