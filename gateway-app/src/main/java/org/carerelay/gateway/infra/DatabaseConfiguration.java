@@ -7,6 +7,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import javax.sql.DataSource;
 import org.carerelay.gateway.config.CareRelayProperties;
@@ -18,7 +23,9 @@ import org.springframework.context.annotation.Configuration;
 /**
  * The database: the PostgreSQL server named by {@code carerelay.db.url}, or, when none is
  * configured, an embedded PostgreSQL (real server binaries) whose data stays in
- * {@code <data-dir>/postgres} across restarts.
+ * {@code <data-dir>/postgres} across restarts. The embedded server accepts only connections that
+ * authenticate with the superuser's password, generated on first start into
+ * {@code <data-dir>/keys/db-password} (owner-only).
  */
 @Configuration(proxyBeanMethods = false)
 public class DatabaseConfiguration {
@@ -37,6 +44,7 @@ public class DatabaseConfiguration {
         } else {
             config.setJdbcUrl(embedded.jdbcUrl());
             config.setUsername("postgres");
+            config.setPassword(embedded.password());
         }
         return new HikariDataSource(config);
     }
@@ -51,19 +59,24 @@ public class DatabaseConfiguration {
 
     /** Owns the embedded server process, if one was started. */
     public static final class EmbeddedDatabase implements AutoCloseable {
-        static final EmbeddedDatabase NONE = new EmbeddedDatabase(null);
+        static final EmbeddedDatabase NONE = new EmbeddedDatabase(null, null);
         private final EmbeddedPostgres postgres;
+        private final String password;
 
-        private EmbeddedDatabase(EmbeddedPostgres postgres) {
+        private EmbeddedDatabase(EmbeddedPostgres postgres, String password) {
             this.postgres = postgres;
+            this.password = password;
         }
 
         static EmbeddedDatabase start(Path dataDir, boolean durable) {
             Path pgData = dataDir.resolve("postgres");
             Path pgBin = dataDir.resolve("postgres-bin");
+            Path passwordFile = dataDir.resolve("keys").resolve("db-password");
             try {
+                OwnerOnlyFiles.restrict(dataDir);
                 Files.createDirectories(pgData);
                 Files.createDirectories(pgBin);
+                String password = OwnerOnlyFiles.readOrCreateSecret(passwordFile);
                 StalePostmaster.stop(pgData);
                 // the embedded server's library defaults (fsync, synchronous_commit, full_page_writes off)
                 // suit throwaway test databases; a commit the gateway acknowledges must survive a power loss
@@ -72,20 +85,74 @@ public class DatabaseConfiguration {
                         .setServerConfig("fsync", onOff)
                         .setServerConfig("synchronous_commit", onOff)
                         .setServerConfig("full_page_writes", onOff)
+                        // the server log goes to the gateway's log: no statements, parameters or failing rows in it
+                        .setServerConfig("log_min_error_statement", "panic")
+                        .setServerConfig("log_error_verbosity", "terse")
+                        // a new cluster is created with the superuser's password from data/keys/db-password and
+                        // SCRAM for every connection (the library would make every local connection trusted);
+                        // these options only reach initdb
+                        .setLocaleConfig("auth-local", "scram-sha-256")
+                        .setLocaleConfig("auth-host", "scram-sha-256")
+                        .setLocaleConfig("pwfile", passwordFile.toAbsolutePath().toString())
+                        .setConnectConfig("password", password)
                         .setDataDirectory(pgData.toFile())
                         .setCleanDataDirectory(false)
                         .setOverrideWorkingDirectory(pgBin.toFile())
                         .setPGStartupWait(Duration.ofSeconds(60))
                         .start();
-                log.info("Embedded PostgreSQL started on port {} (data in {})", pg.getPort(), pgData);
-                return new EmbeddedDatabase(pg);
+                EmbeddedDatabase database = new EmbeddedDatabase(pg, password);
+                database.requirePasswords(pgData);
+                OwnerOnlyFiles.restrict(dataDir); // the binaries were unpacked just now
+                log.info("Embedded PostgreSQL started on port {} (data in {}, password in {})", pg.getPort(), pgData,
+                        passwordFile);
+                return database;
             } catch (IOException e) {
                 throw new UncheckedIOException("Embedded PostgreSQL did not start", e);
             }
         }
 
+        /**
+         * A cluster from an earlier release was created with {@code trust} for every local
+         * connection and a superuser without password: set the password, then switch the cluster to
+         * SCRAM and reload. Idempotent; a cluster already on SCRAM is left alone.
+         */
+        private void requirePasswords(Path pgData) throws IOException {
+            Path hba = pgData.resolve("pg_hba.conf");
+            String current = Files.exists(hba) ? Files.readString(hba) : "";
+            if (current.equals(PG_HBA)) {
+                return;
+            }
+            try (Connection connection = DriverManager.getConnection(jdbcUrl(), "postgres", password);
+                    Statement statement = connection.createStatement()) {
+                statement.execute("set password_encryption = 'scram-sha-256'");
+                // the secret is base64url (no quotes or backslashes), so it can stand as a literal
+                statement.execute("alter role postgres with password '" + password + "'");
+                Path tmp = hba.resolveSibling("pg_hba.conf.tmp");
+                Files.writeString(tmp, PG_HBA);
+                Files.move(tmp, hba, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                statement.execute("select pg_reload_conf()");
+                log.info("Embedded PostgreSQL now requires the password from data/keys/db-password for every connection");
+            } catch (SQLException e) {
+                throw new IllegalStateException("Could not set the embedded PostgreSQL password: "
+                        + SafeExceptions.describe(e), e);
+            }
+        }
+
+        /** Every connection, over the socket or TCP, authenticates with the superuser's password. */
+        static final String PG_HBA = """
+                # written by CareRelay: every connection authenticates with a password (SCRAM)
+                # TYPE  DATABASE  USER  ADDRESS        METHOD
+                local   all       all                  scram-sha-256
+                host    all       all   127.0.0.1/32   scram-sha-256
+                host    all       all   ::1/128        scram-sha-256
+                """;
+
         String jdbcUrl() {
             return postgres.getJdbcUrl("postgres", "postgres");
+        }
+
+        String password() {
+            return password;
         }
 
         @Override

@@ -156,7 +156,9 @@ public final class OutboundMailRoute extends RouteBuilder {
         Path directory = settings.outboxDirectory().toAbsolutePath().normalize();
         // write under a temporary name, then rename: readers polling for *.eml never see half written files
         return "file:" + directory.toString().replace('\\', '/')
-                + "?tempFileName=${file:name}.tmp&fileExist=Fail&autoCreate=true";
+                + "?tempFileName=${file:name}.tmp&fileExist=Fail&autoCreate=true"
+                // mails carry registration codes: owner-only, whatever the process umask
+                + "&chmod=600&chmodDirectory=700";
     }
 
     /** {@code yyyyMMdd-HHmmssSSS-<kind>-<uuid>.eml}. */

@@ -21,7 +21,9 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ServerSocket;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.util.List;
@@ -31,6 +33,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class OutboundMailRouteTest {
 
@@ -96,6 +99,23 @@ class OutboundMailRouteTest {
         assertThat(MailComposer.parse(Files.readAllBytes(eml)).getSubject())
                 .isEqualTo("Ihr Registrierungscode für CareRelay");
         assertThat(context.getEndpoint(DEAD_LETTER_URI, MockEndpoint.class).getReceivedCounter()).isZero();
+    }
+
+    @Test
+    void outboxMailWithARegistrationCode_isReadableByTheOwnerOnly(@TempDir Path tempDir) throws Exception {
+        assumeTrue(FileSystems.getDefault().supportedFileAttributeViews().contains("posix"));
+        Path outbox = tempDir.resolve("outbox");
+        start(MailTransportSettings.outboxOnly(outbox));
+
+        context.createProducerTemplate().sendBody(FROM_URI, registrationMail());
+
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(outbox))).isEqualTo("rwx------");
+        try (Stream<Path> listing = Files.list(outbox)) {
+            for (Path eml : listing.toList()) {
+                assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(eml))).as(eml.toString())
+                        .isEqualTo("rw-------");
+            }
+        }
     }
 
     @Test
