@@ -133,6 +133,6 @@ public class EndpointResourceProvider implements IResourceProvider {
     }
 
     private static String quote(String s) {
-        return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+        return SearchBuilder.Json.quote(s); // escapes control characters too: a raw CR made the document invalid (500)
     }
 }

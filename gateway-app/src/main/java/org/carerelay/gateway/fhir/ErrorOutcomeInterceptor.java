@@ -54,6 +54,12 @@ public class ErrorOutcomeInterceptor {
         if (exception instanceof DataFormatException dfe) {
             return new GatewayException(ErrorCode.INVALID_REQUEST, stripHapiCode(dfe.getMessage()));
         }
+        if (thrownWhileParsingTheBody(exception)) {
+            // HAPI's parser fails on some malformed bodies with e.g. a NullPointerException: the client's input, not ours
+            log.warn("HAPI's parser failed on a request body of {} {}: {}", request.getRequestType(), request.getRequestPath(),
+                    SafeExceptions.describe(exception));
+            return new GatewayException(ErrorCode.INVALID_REQUEST, "The body could not be parsed as a FHIR resource.");
+        }
         log.error("Unexpected server error on {} {}: {}", request.getRequestType(), request.getRequestPath(),
                 SafeExceptions.describe(exception));
         return new GatewayException(ErrorCode.INTERNAL_ERROR, null);
@@ -105,6 +111,21 @@ public class ErrorOutcomeInterceptor {
             case 429 -> ErrorCode.RATE_LIMITED;
             default -> ErrorCode.INVALID_REQUEST;
         };
+    }
+
+    /** Whether {@code e} came out of HAPI's parser while it read the request body into a resource. */
+    static boolean thrownWhileParsingTheBody(Throwable e) {
+        StackTraceElement[] frames = e.getStackTrace();
+        if (frames.length == 0 || !frames[0].getClassName().startsWith("ca.uhn.fhir.parser.")) {
+            return false;
+        }
+        for (StackTraceElement frame : frames) {
+            if (frame.getClassName().equals("ca.uhn.fhir.rest.server.method.ResourceParameter")
+                    && frame.getMethodName().endsWith("ResourceFromRequest")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** HAPI prefixes its messages with {@code HAPI-1234: }; the code belongs in the log, not to clients. */

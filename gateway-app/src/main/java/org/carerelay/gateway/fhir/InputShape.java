@@ -20,7 +20,8 @@ import org.carerelay.fhir.ErrorCode;
  * A streaming pass over a request body before HAPI builds a resource from it, so that what a
  * parser or the database cannot take, or what costs minutes of server time, is refused in
  * milliseconds: text with NUL or an unpaired UTF-16 surrogate (PostgreSQL refuses NUL in text;
- * a lone surrogate cannot be encoded), arrays directly inside arrays (not FHIR JSON at all),
+ * a lone surrogate cannot be encoded), arrays directly inside arrays and extensions that are not
+ * objects (not FHIR JSON at all; HAPI's parser fails on them with a NullPointerException),
  * and bodies with more elements, longer lists or deeper nesting than any resource the gateway
  * serves needs. The body size is bounded before this runs; these bounds do the same for shape.
  */
@@ -72,6 +73,10 @@ public final class InputShape {
                 "The " + where + " contains a NUL character or an unpaired UTF-16 surrogate.");
     }
 
+    private static final int ANY = 0;
+    private static final int OBJECTS = 1;
+    private static final int OBJECTS_OR_NULL = 2;
+
     private static final JsonFactory JSON = JsonFactory.builder()
             .streamReadConstraints(StreamReadConstraints.builder()
                     .maxNestingDepth(MAX_DEPTH)
@@ -82,7 +87,8 @@ public final class InputShape {
 
     /** Checks a JSON body; null when it may go on to HAPI. */
     public static Violation checkJson(byte[] body) {
-        Deque<int[]> arrays = new ArrayDeque<>(); // item counts of the open arrays, innermost first
+        // per open array, innermost first: item count, and 1 where items must be objects (extensions)
+        Deque<int[]> arrays = new ArrayDeque<>();
         int elements = 0;
         try (JsonParser parser = JSON.createParser(body)) {
             JsonToken token;
@@ -105,7 +111,11 @@ public final class InputShape {
                             }
                         }
                         if (token == JsonToken.START_ARRAY) {
-                            arrays.push(new int[1]);
+                            String name = enclosing == null ? null : enclosing.getCurrentName();
+                            // HAPI's parser fails on an extension that is not an object; so do we, politely
+                            int items = "extension".equals(name) || "modifierExtension".equals(name) ? OBJECTS
+                                    : name != null && name.startsWith("_") ? OBJECTS_OR_NULL : ANY;
+                            arrays.push(new int[] {0, items});
                         }
                     }
                     case END_ARRAY -> arrays.pop();
@@ -120,8 +130,15 @@ public final class InputShape {
                         if (token == JsonToken.VALUE_STRING && hasForbiddenCharacter(parser.getText())) {
                             return forbiddenCharacterIn("body");
                         }
-                        if (context.inArray() && ++arrays.peek()[0] > MAX_LIST_LENGTH) {
-                            return tooLong();
+                        if (context.inArray()) {
+                            int[] array = arrays.peek();
+                            if (array[1] == OBJECTS || array[1] == OBJECTS_OR_NULL && token != JsonToken.VALUE_NULL) {
+                                return new Violation(ErrorCode.INVALID_REQUEST,
+                                        "An item of an extension list is not an object (at " + context.pathAsPointer() + ").");
+                            }
+                            if (++array[0] > MAX_LIST_LENGTH) {
+                                return tooLong();
+                            }
                         }
                     }
                 }

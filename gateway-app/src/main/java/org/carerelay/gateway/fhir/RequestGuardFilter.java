@@ -17,6 +17,11 @@ import java.io.InputStreamReader;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.net.URLDecoder;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.util.Arrays;
+import java.util.regex.Pattern;
 import java.util.Enumeration;
 import java.util.Locale;
 import java.util.Set;
@@ -102,17 +107,69 @@ public class RequestGuardFilter extends OncePerRequestFilter {
         return null;
     }
 
-    /** Checks {@code name=value&...} (a query string or a form body) after percent-decoding. */
+    /**
+     * Checks {@code name=value&...} (a query string or a form body) after percent-decoding: the
+     * bytes must be UTF-8 (an encoded surrogate, an overlong form or stray bytes would otherwise
+     * make the web server's own parameter parsing fail), without NUL, and {@code _id} values must
+     * be FHIR ids.
+     */
     private static InputShape.Violation checkForm(String form, String what) {
         if (form == null || form.isEmpty()) {
             return null;
         }
         for (String pair : form.split("&")) {
-            if (InputShape.hasForbiddenCharacter(URLDecoder.decode(pair, StandardCharsets.UTF_8))) {
+            int eq = pair.indexOf('=');
+            String name = decodeStrictly(eq < 0 ? pair : pair.substring(0, eq));
+            String value = eq < 0 ? "" : decodeStrictly(pair.substring(eq + 1));
+            if (name == null || value == null) {
+                return new InputShape.Violation(ErrorCode.INVALID_CHARACTER,
+                        "A " + what + " is not valid UTF-8 (or encodes a lone surrogate).");
+            }
+            if (InputShape.hasForbiddenCharacter(name) || InputShape.hasForbiddenCharacter(value)) {
                 return InputShape.forbiddenCharacterIn(what);
+            }
+            if ((name.equals("_id") || name.startsWith("_id:")) && !value.isEmpty()
+                    && !Arrays.stream(value.split(",", -1)).allMatch(id -> FHIR_ID.matcher(id).matches())) {
+                return new InputShape.Violation(ErrorCode.INVALID_REQUEST,
+                        "_id takes resource ids ([A-Za-z0-9-.], at most 64 characters), comma-separated.");
             }
         }
         return null;
+    }
+
+    private static final Pattern FHIR_ID = Pattern.compile("[A-Za-z0-9\\-.]{1,64}");
+
+    /** Percent-decodes ({@code +} is a space) and decodes the bytes as UTF-8, or null if they are not UTF-8. */
+    static String decodeStrictly(String encoded) {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(encoded.length());
+        for (int i = 0; i < encoded.length(); i++) {
+            char c = encoded.charAt(i);
+            if (c == '%') {
+                if (i + 2 >= encoded.length()) {
+                    throw new IllegalArgumentException("incomplete percent-encoding");
+                }
+                int high = Character.digit(encoded.charAt(i + 1), 16);
+                int low = Character.digit(encoded.charAt(i + 2), 16);
+                if (high < 0 || low < 0) {
+                    throw new IllegalArgumentException("malformed percent-encoding");
+                }
+                bytes.write(high * 16 + low);
+                i += 2;
+            } else if (c == '+') {
+                bytes.write(' ');
+            } else {
+                byte[] raw = String.valueOf(c).getBytes(StandardCharsets.UTF_8);
+                bytes.write(raw, 0, raw.length);
+            }
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes.toByteArray())).toString();
+        } catch (CharacterCodingException e) {
+            return null;
+        }
     }
 
     /** The body checks: XML without DOCTYPE/entities, then characters and shape of JSON, XML and form bodies. */
@@ -188,11 +245,32 @@ public class RequestGuardFilter extends OncePerRequestFilter {
     /** Whether an answer of the gateway's own (an OperationOutcome) should be XML rather than JSON. */
     public static boolean wantsXml(HttpServletRequest request) {
         String accept = request.getHeader("Accept");
-        String format = request.getParameter("_format");
+        String format = formatParameter(request.getQueryString());
         if (format != null) {
             return format.contains("xml");
         }
         return accept != null && accept.contains("xml") && !accept.contains("json");
+    }
+
+    /**
+     * {@code _format} read from the query string itself: asking the web server for a parameter
+     * makes it parse all of them, and a request refused for a malformed one must still get an
+     * OperationOutcome.
+     */
+    private static String formatParameter(String query) {
+        if (query == null) {
+            return null;
+        }
+        for (String pair : query.split("&")) {
+            if (pair.startsWith("_format=")) {
+                try {
+                    return decodeStrictly(pair.substring("_format=".length()));
+                } catch (IllegalArgumentException e) {
+                    return null;
+                }
+            }
+        }
+        return null;
     }
 
     /** Replays the buffered body to HAPI. */

@@ -1,7 +1,10 @@
 package org.carerelay.gateway.infra;
 
 import java.sql.SQLException;
-import java.util.IdentityHashMap;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -27,7 +30,7 @@ public final class SafeExceptions {
             return "-";
         }
         StringBuilder out = new StringBuilder();
-        Map<Throwable, Boolean> seen = new IdentityHashMap<>();
+        Map<Throwable, Boolean> seen = new LinkedHashMap<>();
         Throwable root = error;
         for (Throwable t = error; t != null && seen.put(t, Boolean.TRUE) == null && seen.size() <= MAX_CAUSES;
                 t = t.getCause()) {
@@ -44,14 +47,14 @@ public final class SafeExceptions {
         if (frames.length > 0) {
             out.append(" at ").append(frame(frames[0]));
         }
-        for (Throwable t = error; t != null; t = t == t.getCause() ? null : t.getCause()) {
+        // the first frame of our own code, from the innermost exception outwards
+        List<Throwable> chain = new ArrayList<>(seen.keySet());
+        Collections.reverse(chain);
+        for (Throwable t : chain) {
             for (StackTraceElement frame : t.getStackTrace()) {
                 if (frame.getClassName().startsWith("org.carerelay.")) {
                     return out.append(", first own frame ").append(frame(frame)).toString();
                 }
-            }
-            if (t == root) {
-                break;
             }
         }
         return out.toString();

@@ -1,7 +1,9 @@
 package org.carerelay.gateway.store;
 
+import ca.uhn.fhir.rest.param.BaseParam;
 import ca.uhn.fhir.rest.param.StringParam;
 import ca.uhn.fhir.rest.param.TokenParam;
+import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,6 +37,7 @@ public final class SearchBuilder {
 
     /** Case-insensitive substring match on a top-level string element. */
     public SearchBuilder textContains(String jsonPathExpression, StringParam param) {
+        refuseMissingModifier(param);
         if (param == null || param.isEmpty()) {
             return this;
         }
@@ -49,6 +52,7 @@ public final class SearchBuilder {
 
     /** Case-insensitive prefix match (FHIR string search default) on an array element's field. */
     public SearchBuilder arrayFieldStartsWith(String arrayPath, String field, StringParam param) {
+        refuseMissingModifier(param);
         if (param == null || param.isEmpty()) {
             return this;
         }
@@ -61,6 +65,7 @@ public final class SearchBuilder {
 
     /** Token match on an array of Identifier ({@code system|value}, {@code value} or {@code system|}). */
     public SearchBuilder identifier(String element, TokenParam token) {
+        refuseMissingModifier(token);
         if (token == null || token.isEmpty()) {
             return this;
         }
@@ -82,6 +87,7 @@ public final class SearchBuilder {
 
     /** Token match on an array of CodeableConcept. */
     public SearchBuilder codeableConcept(String element, TokenParam token) {
+        refuseMissingModifier(token);
         if (token == null || token.isEmpty()) {
             return this;
         }
@@ -109,6 +115,16 @@ public final class SearchBuilder {
         return contains("{\"" + element + "\":{\"reference\":" + Json.quote(resourceType + "/" + idPart) + "}}");
     }
 
+    /**
+     * The {@code :missing} modifier is not offered (see the README's search parameters); HAPI
+     * hands it over as a parameter without a value, which would otherwise match on nothing sensible.
+     */
+    public static void refuseMissingModifier(BaseParam param) {
+        if (param != null && param.getMissing() != null) {
+            throw new InvalidRequestException("The :missing modifier is not supported.");
+        }
+    }
+
     public String sql() {
         return String.join(" and ", predicates);
     }
@@ -122,11 +138,12 @@ public final class SearchBuilder {
     }
 
     /** Minimal JSON string quoting for values placed into containment documents. */
-    static final class Json {
+    public static final class Json {
         private Json() {
         }
 
-        static String quote(String s) {
+        /** {@code s} as a JSON string literal, control characters escaped. */
+        public static String quote(String s) {
             StringBuilder sb = new StringBuilder("\"");
             for (char c : s.toCharArray()) {
                 switch (c) {

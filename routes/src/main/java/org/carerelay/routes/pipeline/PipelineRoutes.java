@@ -9,7 +9,8 @@ import org.apache.camel.builder.RouteBuilder;
  * Consumers are transacted: a step that throws rolls the JMS message back and the broker redelivers
  * it with exponential backoff (broker address settings); after {@code maxAttempts} deliveries the
  * work item goes to the stage's dead-letter queue {@code <queue>.dlq} (admin operations list and
- * retry those). Routes only wire; the steps live behind {@link PipelineSteps}.
+ * retry those). Routes only wire; the steps live behind {@link PipelineSteps}. A step's failure is
+ * rethrown as {@link StepFailedException}, so what the error handler logs holds no message text.
  */
 public class PipelineRoutes extends RouteBuilder {
 
@@ -40,7 +41,13 @@ public class PipelineRoutes extends RouteBuilder {
     public void configure() {
         from(consumer("fanout")).routeId("fan-out")
                 .filter(this::exhausted).setHeader(DLQ_HEADER, constant(queue("fanout"))).to("direct:dead-letter").stop().end()
-                .process(exchange -> exchange.getIn().setBody(steps.fanOut(exchange.getIn().getBody(String.class)))).id("fan-out-ledger")
+                .process(exchange -> {
+                    try {
+                        exchange.getIn().setBody(steps.fanOut(exchange.getIn().getBody(String.class)));
+                    } catch (RuntimeException e) {
+                        throw new StepFailedException("fan-out", e);
+                    }
+                }).id("fan-out-ledger")
                 .split(body())
                     .process(exchange -> {
                         WorkItem item = exchange.getIn().getBody(WorkItem.class);
@@ -78,7 +85,11 @@ public class PipelineRoutes extends RouteBuilder {
                 .filter(this::exhausted).setHeader(DLQ_HEADER, constant(queue(stage.queueSuffix()))).to("direct:dead-letter").stop().end()
                 .process(exchange -> {
                     String[] parts = WorkItem.parse(exchange.getIn().getBody(String.class));
-                    step.run(parts[0], parts[1]);
+                    try {
+                        step.run(parts[0], parts[1]);
+                    } catch (RuntimeException e) {
+                        throw new StepFailedException(routeId, e);
+                    }
                 }).id(routeId + "-step");
     }
 
