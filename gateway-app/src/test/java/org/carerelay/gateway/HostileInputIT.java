@@ -128,6 +128,48 @@ class HostileInputIT extends GatewayIntegrationTest {
     }
 
     @Test
+    void headerWithNul_isRefusedWith400() throws Exception {
+        Participants.Registered practice = Participants.registerNew(this, "Praxis Kopfzeile");
+        // java.net.http refuses to send such a header, so the request goes over a plain socket
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(10_000);
+            String request = "GET /fhir/Patient HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + practice.token()
+                    + "\r\nX-Name: Hilde\u0000\r\nConnection: close\r\n\r\n";
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            String statusLine = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
+                    StandardCharsets.ISO_8859_1)).readLine();
+            assertThat(statusLine).startsWith("HTTP/1.1 400");
+        }
+        assertThat(logText()).doesNotContain("Hilde");
+    }
+
+    @Test
+    void inputsThatOnceGotA500_getA4xxOperationOutcome() throws Exception {
+        Participants.Registered practice = Participants.registerNew(this, "Praxis Regression");
+        for (String query : List.of("Organization?address-city:missing=true", "Practitioner?name:missing=%7C%7C%7C",
+                "Organization?address-postalcode:missing=x", "Endpoint?connection-type=%0D%0AX-Injected:%201",
+                "Endpoint?status=a%0Ab", "Communication?_id=urn:uuid:1", "Patient?_id=Patient%2F1",
+                "Endpoint?name=%C0%80a%00b", "Patient?birthdate:=%00&_format:=%FF%FE", "Task?_format=%00%ED%A0%80",
+                "Patient?name=%ED%A0%80")) {
+            HttpResponse<String> response = http("GET", "/fhir/" + query, practice.token(), null, null);
+            assertThat(response.statusCode()).as(query).isBetween(200, 499);
+            if (response.statusCode() >= 400) {
+                assertThat(codeOf(response)).as(query + ": " + response.body()).isNotNull();
+            }
+        }
+        String orgId = Participants.create(admin(), Participants.newOrganization(unique("Pflegeheim Ext"), "+4930123457", null));
+        for (String extension : List.of("[\"x\"]", "[null]", "[42]", "[true]")) {
+            String body = """
+                    {"resourceType":"Organization","id":"%s","active":true,"name":"Pflegeheim Ext","extension":%s}
+                    """.formatted(orgId, extension);
+            HttpResponse<String> response = http("PUT", "/fhir/Organization/" + orgId, ADMIN_TOKEN, "application/fhir+json",
+                    body.getBytes(StandardCharsets.UTF_8));
+            assertThat(response.statusCode()).as(extension).isEqualTo(400);
+            assertThat(codeOf(response)).as(extension).isEqualTo(ErrorCode.INVALID_REQUEST);
+        }
+    }
+
+    @Test
     void halfAMillionElementArray_isRefusedWithinASecond() throws Exception {
         // as many elements as fit the test's 1 MiB body limit; production allows 20 MiB
         StringBuilder body = new StringBuilder("{\"resourceType\":\"Organization\",\"name\":\"Viele\",\"alias\":[");
