@@ -460,8 +460,7 @@ class FhirMutationIT extends GatewayIntegrationTest {
 
     private static void collect(JsonNode node, List<Slot> slots, boolean root) {
         if (node instanceof ObjectNode object) {
-            for (Iterator<Map.Entry<String, JsonNode>> it = object.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> field = it.next();
+            for (Map.Entry<String, JsonNode> field : List.copyOf(object.properties())) {
                 if (!(root && field.getKey().equals("resourceType"))) {
                     slots.add(new Slot(object, field.getKey(), -1));
                 }
