@@ -49,13 +49,11 @@ public enum ErrorCode {
             "A recipient is not a permitted partner in the patient's consent."),
     UNKNOWN_RECIPIENT("unknown-recipient", 422, "not-found", "204", "A recipient is not in the directory."),
     INTEGRITY_FAILURE("integrity-failure", 422, "security", "207", "A signature or checksum did not verify."),
-    // --- token lifetime, deactivated organisations, message rate limit
+    // --- token lifetime and deactivated organisations
     TOKEN_EXPIRED("token-expired", 401, "expired", "207",
             "The token is older than the operator's maximum token age; rotate it ($rotate-token) or register again."),
     ORGANIZATION_DEACTIVATED("organization-deactivated", 401, "security", "207",
             "The organisation's directory entry is deactivated; its token is not accepted."),
-    MESSAGE_RATE_LIMITED("message-rate-limited", 429, "throttled", "207",
-            "The organisation has sent too many messages in the current window; try again later."),
     // --- last resort
     INTERNAL_ERROR("internal-error", 500, "exception", "207", "An internal error occurred; nothing was changed.");
 

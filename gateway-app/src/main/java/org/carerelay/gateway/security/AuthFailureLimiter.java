@@ -1,6 +1,7 @@
 package org.carerelay.gateway.security;
 
 import org.carerelay.gateway.config.CareRelayProperties;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
@@ -17,6 +18,7 @@ public class AuthFailureLimiter {
     private final RateCounters counters;
     private final RateLimit limit;
 
+    @Autowired
     public AuthFailureLimiter(RateCounters counters, CareRelayProperties props) {
         this(counters, new RateLimit(props.security().authFailureLimit(), props.security().authFailureWindow()));
     }
