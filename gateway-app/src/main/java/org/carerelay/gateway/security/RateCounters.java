@@ -40,16 +40,14 @@ public class RateCounters {
         int hits = (Integer) row[0];
         Instant windowStart = (Instant) row[1];
         if (hits == 1) {
-            // a new window: forget the subjects of this scope whose windows have passed
-            jdbc.sql("delete from rate_counter where scope = ? and window_start <= ?").params(scope, expired).update();
+            // a new window: forget the subjects of this scope whose windows have passed; rows another
+            // transaction holds are skipped (next time), so two cleanups never wait for each other
+            jdbc.sql("""
+                    delete from rate_counter where (scope, subject) in (
+                        select scope, subject from rate_counter where scope = ? and window_start <= ?
+                        limit 1000 for update skip locked)
+                    """).params(scope, expired).update();
         }
         return limit.verdict(hits, windowStart, now);
-    }
-
-    /** The events counted so far in the subject's current window (0 when it has passed). */
-    public int current(String scope, String subject, RateLimit limit) {
-        Timestamp expired = Timestamp.from(limit.expiredAtOrBefore(Instant.now()));
-        return jdbc.sql("select hits from rate_counter where scope = ? and subject = ? and window_start > ?")
-                .params(scope, subject == null ? "" : subject, expired).query(Integer.class).optional().orElse(0);
     }
 }
