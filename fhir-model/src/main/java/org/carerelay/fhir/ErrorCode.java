@@ -54,6 +54,11 @@ public enum ErrorCode {
             "The request contains a NUL character or an unpaired UTF-16 surrogate."),
     RESOURCE_TOO_COMPLEX("resource-too-complex", 413, "too-costly", "207",
             "The resource has too many elements, too long a list or too deep a nesting."),
+    // --- token lifetime and deactivated organisations
+    TOKEN_EXPIRED("token-expired", 401, "expired", "207",
+            "The token is older than the operator's maximum token age; rotate it ($rotate-token) or register again."),
+    ORGANIZATION_DEACTIVATED("organization-deactivated", 401, "security", "207",
+            "The organisation's directory entry is deactivated; its token is not accepted."),
     // --- last resort
     INTERNAL_ERROR("internal-error", 500, "exception", "207", "An internal error occurred; nothing was changed.");
 

@@ -7,8 +7,9 @@ import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import java.net.http.HttpResponse;
 import org.carerelay.fhir.ErrorCode;
 import org.carerelay.fhir.OperationOutcomes;
-import org.carerelay.gateway.config.CareRelayProperties;
 import org.carerelay.gateway.security.AuthFailureLimiter;
+import org.carerelay.gateway.security.RateCounters;
+import org.carerelay.gateway.security.RateLimit;
 import org.hl7.fhir.r4.model.AuditEvent;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.CapabilityStatement;
@@ -22,8 +23,6 @@ class AccessIT extends GatewayIntegrationTest {
 
     @Autowired
     JdbcClient jdbc;
-    @Autowired
-    CareRelayProperties props;
 
     @Test
     void metadata_isOpenAndListsResourcesAndOperations() {
@@ -86,18 +85,13 @@ class AccessIT extends GatewayIntegrationTest {
 
     @Test
     void repeatedFailedTokens_fromOneAddress_areRateLimited() {
-        var strict = new CareRelayProperties.Security(null, 3, java.time.Duration.ofMinutes(15));
-        var limiter = new AuthFailureLimiter(jdbc, new CareRelayProperties(props.dataDir(), props.db(), props.broker(),
-                props.queue(), props.mail(), props.fax(), strict, props.registration(), props.fhir(), props.directory(),
-                props.operator(), props.crypto(), props.attachments(), props.pipeline(), props.invitation(),
-                props.notification(), props.hl7()));
+        var limiter = new AuthFailureLimiter(new RateCounters(jdbc), new RateLimit(3, java.time.Duration.ofMinutes(15)));
         String address = "198.51.100." + (int) (Math.random() * 250);
         for (int i = 0; i < 3; i++) {
-            assertThat(limiter.isBlocked(address)).isFalse();
-            limiter.recordFailure(address);
+            assertThat(limiter.recordFailure(address).allowed()).isTrue();
         }
-        assertThat(limiter.isBlocked(address)).isTrue();
-        assertThat(limiter.isBlocked("198.51.100.251")).isFalse();
+        assertThat(limiter.recordFailure(address).allowed()).isFalse();
+        assertThat(limiter.recordFailure("2001:db8:7::" + Integer.toHexString((int) (Math.random() * 0xffff))).allowed()).isTrue();
     }
 
     @Test

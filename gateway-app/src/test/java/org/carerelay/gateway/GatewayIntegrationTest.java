@@ -84,6 +84,13 @@ public abstract class GatewayIntegrationTest {
         registry.add("carerelay.fax.domain", () -> FAX_DOMAIN);
         registry.add("carerelay.security.auth-failure-limit", () -> 10_000);
         registry.add("carerelay.registration.max-code-requests-per-day", () -> 3);
+        // every test registers from 127.0.0.1; limit tests use their own forwarded addresses
+        registry.add("carerelay.registration.max-code-requests-per-address", () -> 100_000);
+        registry.add("carerelay.registration.max-code-attempts-per-address", () -> 100_000);
+        // forwarded headers switched on as in production; only 127.0.0.2 is a trusted proxy
+        registry.add("server.forward-headers-strategy", () -> "native");
+        registry.add("carerelay.security.trusted-proxies", () -> "127.0.0.2");
+        registry.add("carerelay.security.max-token-age", () -> "90d");
         registry.add("carerelay.fhir.max-request-bytes", () -> 1_048_576);
         registry.add("carerelay.attachments.max-bytes", () -> 524_288);
         registry.add("carerelay.pipeline.redelivery-delay", () -> "200ms");

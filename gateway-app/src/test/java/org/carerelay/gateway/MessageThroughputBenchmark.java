@@ -111,7 +111,9 @@ class MessageThroughputBenchmark extends GatewayIntegrationTest {
             context.addBeanFactoryPostProcessor(beanFactory -> context.getEnvironment().getPropertySources().addFirst(
                     new MapPropertySource("benchmark-limits", Map.<String, Object>of(
                             "carerelay.attachments.max-bytes", ATTACHMENT_LIMIT,
-                            "carerelay.fhir.max-request-bytes", REQUEST_LIMIT))));
+                            "carerelay.fhir.max-request-bytes", REQUEST_LIMIT,
+                            // a throughput measurement, not a runaway sender: no per-organisation message limit
+                            "carerelay.security.message-rate-limit", 0))));
         }
     }
 

@@ -74,16 +74,28 @@ final class Participants {
         admin.create().resource(endpoint).execute();
     }
 
+    /** Step 1; {@code email} is ignored by the gateway (accepted for older clients), may be null. */
     static Parameters requestCode(IGenericClient anonymous, String orgId, String email) {
         Parameters in = new Parameters();
-        in.addParameter("email", new StringType(email));
+        if (email != null) {
+            in.addParameter("email", new StringType(email));
+        }
         return anonymous.operation().onInstance("Organization/" + orgId).named("$register")
                 .withParameters(in).execute();
     }
 
+    /** Step 2 with the contact address {@code kontakt@<orgId>.example.org}. */
     static Parameters confirm(IGenericClient anonymous, String orgId, String code) {
+        return confirm(anonymous, orgId, code, "kontakt@" + orgId + ".example.org");
+    }
+
+    /** Step 2: the code from the letter and the contact address for notifications. */
+    static Parameters confirm(IGenericClient anonymous, String orgId, String code, String email) {
         Parameters in = new Parameters();
         in.addParameter("code", new StringType(code));
+        if (email != null) {
+            in.addParameter("email", new StringType(email));
+        }
         return anonymous.operation().onInstance("Organization/" + orgId).named("$register")
                 .withParameters(in).execute();
     }

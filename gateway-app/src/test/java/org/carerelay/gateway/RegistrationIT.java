@@ -3,6 +3,7 @@ package org.carerelay.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.awaitility.Awaitility.await;
 
 import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import jakarta.mail.internet.MimeMessage;
@@ -13,9 +14,47 @@ import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Organization;
 import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.StringType;
+import org.carerelay.gateway.config.CareRelayProperties;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.simple.JdbcClient;
 
 class RegistrationIT extends GatewayIntegrationTest {
+
+    private static final String RegistrationService_GUESS_SCOPE = "registration-code-entry";
+    private static final String RegistrationService_REQUEST_SCOPE = "registration-request";
+
+    @Autowired
+    JdbcClient jdbc;
+
+    @Autowired
+    CareRelayProperties properties;
+
+    /** A client address of its own, forwarded by the trusted test proxy (127.0.0.2). */
+    private static String strangerAddress() {
+        return "2001:db8:5::" + Integer.toHexString(1 + (int) (Math.random() * 0xfffe));
+    }
+
+    /** {@code $register} from {@code clientAddress}, through the trusted proxy. */
+    private RawHttp.Response register(String clientAddress, String orgId, String code, String email) throws Exception {
+        Parameters in = new Parameters();
+        if (code != null) {
+            in.addParameter("code", new StringType(code));
+        }
+        if (email != null) {
+            in.addParameter("email", new StringType(email));
+        }
+        byte[] body = FHIR.newJsonParser().encodeResourceToString(in).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return RawHttp.send("127.0.0.2", port, "POST", "/fhir/Organization/" + orgId + "/$register",
+                java.util.Map.of("X-Forwarded-For", clientAddress, "Content-Type", "application/fhir+json"), body);
+    }
+
+    /** The address has used up the day's allowance of {@code scope} (as configured). */
+    private void exhaust(String scope, String clientAddress) {
+        int limit = scope.equals(RegistrationService_GUESS_SCOPE) ? properties.registration().maxCodeAttemptsPerAddress()
+                : properties.registration().maxCodeRequestsPerAddress();
+        jdbc.sql("update rate_counter set hits = ? where scope = ? and subject = ?").params(limit, scope, clientAddress).update();
+    }
 
     @Test
     void registrationByFax_codeFromPdfLetter_yieldsWorkingTokenOnce() throws Exception {
@@ -60,27 +99,28 @@ class RegistrationIT extends GatewayIntegrationTest {
     }
 
     @Test
-    void wrongCode_isRefused_andAfterFiveWrongCodesTheRightOneIsVoid() {
+    void strangerGuessingWrongCodes_doesNotVoidThePracticesCode_andIsLimitedByAddress() throws Exception {
         String orgId = Participants.create(admin(), Participants.newOrganization(unique("Praxis Brute"), "+49 30 5550202", null));
         String faxMailbox = "49305550202@" + FAX_DOMAIN;
         int before = mailsTo(faxMailbox).size();
-        Participants.requestCode(anonymous(), orgId, "a@brute.example.org");
+        Participants.requestCode(anonymous(), orgId, null);
         String code = Participants.awaitCode(faxMailbox, before + 1);
 
-        for (int i = 1; i <= 4; i++) {
-            BaseServerResponseException wrong = catchThrowableOfType(BaseServerResponseException.class,
-                    () -> Participants.confirm(anonymous(), orgId, "AAAAA-AAAAA"));
-            assertThat(wrong.getStatusCode()).isEqualTo(422);
-            assertThat(errorCodeOf(wrong)).isEqualTo(ErrorCode.REGISTRATION_CODE_INVALID);
+        String stranger = strangerAddress();
+        for (int i = 1; i <= 8; i++) {
+            RawHttp.Response wrong = register(stranger, orgId, "AAAAA-AAAAA", "x@stranger.example.org");
+            assertThat(wrong.status()).isEqualTo(422);
+            assertThat(wrong.body()).contains("registration-code-invalid");
         }
-        BaseServerResponseException fifth = catchThrowableOfType(BaseServerResponseException.class,
-                () -> Participants.confirm(anonymous(), orgId, "AAAAA-AAAAA"));
-        assertThat(errorCodeOf(fifth)).isEqualTo(ErrorCode.REGISTRATION_CODE_EXPIRED);
+        // the stranger's address has used up its entries for the day: 429, and the code is not even checked
+        exhaust(RegistrationService_GUESS_SCOPE, stranger);
+        RawHttp.Response limited = register(stranger, orgId, code, "x@stranger.example.org");
+        assertThat(limited.status()).isEqualTo(429);
+        assertThat(limited.body()).contains("rate-limited");
+        assertThat(limited.header("Retry-After")).isNotNull();
 
-        BaseServerResponseException right = catchThrowableOfType(BaseServerResponseException.class,
-                () -> Participants.confirm(anonymous(), orgId, code));
-        assertThat(right.getStatusCode()).isEqualTo(422);
-        assertThat(errorCodeOf(right)).isEqualTo(ErrorCode.REGISTRATION_CODE_EXPIRED);
+        Parameters result = Participants.confirm(anonymous(), orgId, code, "praxis@brute.example.org");
+        assertThat(result.getParameter("token")).isNotNull();
     }
 
     @Test
@@ -101,15 +141,56 @@ class RegistrationIT extends GatewayIntegrationTest {
     }
 
     @Test
-    void codeRequests_areLimitedPerOrganizationAndDay() {
+    void strangerRepeatingCodeRequests_sendsNoNewFax_andCannotLockThePracticeOut() throws Exception {
         String orgId = Participants.create(admin(), Participants.newOrganization(unique("Praxis Spam"), "+49 30 5550404", null));
-        for (int i = 0; i < 3; i++) {
-            Participants.requestCode(anonymous(), orgId, "a@spam.example.org");
+        String faxMailbox = "49305550404@" + FAX_DOMAIN;
+        int before = mailsTo(faxMailbox).size();
+        String stranger = strangerAddress();
+        RawHttp.Response first = register(stranger, orgId, null, null);
+        assertThat(first.status()).isEqualTo(200);
+        assertThat(first.body()).contains("\"sent\"").contains("true");
+        String code = Participants.awaitCode(faxMailbox, before + 1);
+        for (int i = 0; i < 6; i++) {
+            RawHttp.Response again = register(stranger, orgId, null, "a@spam.example.org");
+            assertThat(again.status()).isEqualTo(200);
+            assertThat(again.body()).contains("+49 30 ****404").doesNotContain("true");
         }
-        BaseServerResponseException e = catchThrowableOfType(BaseServerResponseException.class,
-                () -> Participants.requestCode(anonymous(), orgId, "a@spam.example.org"));
-        assertThat(e.getStatusCode()).isEqualTo(429);
-        assertThat(errorCodeOf(e)).isEqualTo(ErrorCode.RATE_LIMITED);
+        // the practice asks too: told where the pending code went, nothing new is sent
+        Parameters practice = Participants.requestCode(anonymous(), orgId, null);
+        assertThat(practice.getParameter("channel").getValue().primitiveValue()).isEqualTo("fax");
+        assertThat(((BooleanType) practice.getParameter("sent").getValue()).booleanValue()).isFalse();
+        Thread.sleep(1_000);
+        assertThat(mailsTo(faxMailbox)).hasSize(before + 1);
+
+        // beyond its daily requests, the stranger's address gets 429
+        exhaust(RegistrationService_REQUEST_SCOPE, stranger);
+        assertThat(register(stranger, orgId, null, null).status()).isEqualTo(429);
+
+        assertThat(Participants.confirm(anonymous(), orgId, code).getParameter("token")).isNotNull();
+    }
+
+    @Test
+    void strangersStepOneAddress_neverBecomesTheContact_theCodeIsRedeemedOnlyWithAnAddress() throws Exception {
+        String mailbox = unique("praxis") + "@hijack-test.example.org";
+        String orgId = Participants.create(admin(), Participants.newOrganization(unique("Praxis Hijack"), null, mailbox));
+        String attacker = unique("attacker") + "@evil.example.org";
+        Participants.requestCode(anonymous(), orgId, attacker);
+        String code = Participants.awaitCode(mailbox, 1);
+        assertThat(Participants.allText(mailsTo(mailbox).get(0))).contains("'email'");
+
+        // the practice types only the code: refused, nothing is taken from step 1
+        BaseServerResponseException withoutAddress = catchThrowableOfType(BaseServerResponseException.class,
+                () -> Participants.confirm(anonymous(), orgId, code, null));
+        assertThat(withoutAddress.getStatusCode()).isEqualTo(400);
+        assertThat(withoutAddress.getMessage()).contains("email");
+
+        String contact = unique("team") + "@hijack-test.example.org";
+        String token = Participants.confirm(anonymous(), orgId, code, contact).getParameter("token").getValue().primitiveValue();
+        Participants.Registered partner = Participants.registerNew(this, "Klinik Absender");
+        Conversations.send(client(partner.token()), Conversations.message(null, "Guten Tag", orgId));
+        await().atMost(java.time.Duration.ofSeconds(30)).until(() -> mailsTo(contact).size() >= 1);
+        assertThat(mailsTo(attacker)).isEmpty();
+        assertThat(token).startsWith("crt_");
     }
 
     @Test

@@ -95,7 +95,7 @@ public class BinaryStreamingFilter extends OncePerRequestFilter {
 
     private void upload(HttpServletRequest request, HttpServletResponse response) throws IOException {
         String address = request.getRemoteAddr();
-        Caller caller = authentication.authenticate(request.getHeader("Authorization"), address, request.getRequestURI());
+        Caller caller = authentication.authenticate(request.getHeader("Authorization"), address, request.getRequestURI(), response);
         if (!caller.isParticipant()) {
             throw new GatewayException(ErrorCode.FORBIDDEN, "Only registered participants upload attachments.");
         }
@@ -121,7 +121,7 @@ public class BinaryStreamingFilter extends OncePerRequestFilter {
 
     private void download(String id, HttpServletRequest request, HttpServletResponse response) throws IOException {
         String address = request.getRemoteAddr();
-        Caller caller = authentication.authenticate(request.getHeader("Authorization"), address, request.getRequestURI());
+        Caller caller = authentication.authenticate(request.getHeader("Authorization"), address, request.getRequestURI(), response);
         if (!caller.isParticipant() || !attachments.canRead(id, caller.organizationId())) {
             audit.failure("attachment-read", AuditEventAction.R, caller, address, "Binary/" + id, "not visible");
             throw new ResourceNotFoundException(new IdType("Binary", id));
@@ -258,7 +258,7 @@ public class BinaryStreamingFilter extends OncePerRequestFilter {
             // the rest of an unread upload is not worth swallowing
             response.setHeader("Connection", "close");
         }
-        if (code == ErrorCode.UNAUTHENTICATED) {
+        if (code.httpStatus() == 401) {
             response.setHeader("WWW-Authenticate", "Bearer realm=\"carerelay\"");
         }
         writeResource(request, response, OperationOutcomes.of(code, message));

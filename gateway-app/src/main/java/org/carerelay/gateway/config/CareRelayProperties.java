@@ -49,10 +49,27 @@ public record CareRelayProperties(
     public record Fax(String domain) {
     }
 
-    public record Security(String adminToken, int authFailureLimit, Duration authFailureWindow) {
+    /**
+     * {@code trustedProxies}: addresses or CIDR ranges of reverse proxies whose
+     * {@code X-Forwarded-For}/{@code X-Forwarded-Proto} are believed (empty: none, the peer's
+     * address is the client's). {@code maxTokenAge}: participant tokens older than this are refused
+     * ({@code 0} = never expire); {@code tokenExpiryWarning}: how long before that responses carry a
+     * {@code Warning}. {@code messageRateLimit} messages per organisation and
+     * {@code messageRateWindow} ({@code 0} = no limit).
+     */
+    public record Security(String adminToken, int authFailureLimit, Duration authFailureWindow,
+            java.util.List<String> trustedProxies, Duration maxTokenAge, Duration tokenExpiryWarning,
+            int messageRateLimit, Duration messageRateWindow) {
     }
 
-    public record Registration(Duration codeTtl, int maxCodeAttempts, int maxCodeRequestsPerDay) {
+    /**
+     * {@code maxCodeAttempts}: wrong entries of one code (from all addresses) before it is void;
+     * {@code maxCodeAttemptsPerAddress} / {@code maxCodeRequestsPerAddress}: code entries and code
+     * requests per client address and day; {@code codeResendAfter}: a pending code younger than
+     * this is not replaced or sent again.
+     */
+    public record Registration(Duration codeTtl, int maxCodeAttempts, int maxCodeRequestsPerDay,
+            int maxCodeAttemptsPerAddress, int maxCodeRequestsPerAddress, Duration codeResendAfter) {
     }
 
     public record Fhir(long maxRequestBytes, String publicBaseUrl) {

@@ -32,10 +32,13 @@ public class CommunicationResourceProvider implements IResourceProvider {
 
     private final MessageService messages;
     private final org.carerelay.gateway.pipeline.DeliveryStatus deliveryStatus;
+    private final org.carerelay.gateway.security.MessageRateLimiter messageLimit;
 
-    public CommunicationResourceProvider(MessageService messages, org.carerelay.gateway.pipeline.DeliveryStatus deliveryStatus) {
+    public CommunicationResourceProvider(MessageService messages, org.carerelay.gateway.pipeline.DeliveryStatus deliveryStatus,
+            org.carerelay.gateway.security.MessageRateLimiter messageLimit) {
         this.messages = messages;
         this.deliveryStatus = deliveryStatus;
+        this.messageLimit = messageLimit;
     }
 
     /**
@@ -55,6 +58,7 @@ public class CommunicationResourceProvider implements IResourceProvider {
 
     @Create
     public MethodOutcome create(@ResourceParam Communication message, ServletRequestDetails request) {
+        messageLimit.requireWithinLimit(org.carerelay.gateway.security.Caller.of(request));
         return messages.accept(message, request);
     }
 

@@ -161,8 +161,10 @@ public class OrganizationResourceProvider implements IResourceProvider {
     }
 
     /**
-     * Step 1 (with {@code email}): sends a one-time code to the organisation's fax, or e-mail when
-     * it has no fax. Step 2 (with {@code code}): returns the API token once.
+     * Step 1 (without {@code code}): sends a one-time code to the organisation's fax, or e-mail
+     * when it has no fax; an {@code email} given here is ignored (accepted for older clients).
+     * Step 2 (with {@code code} and {@code email}): stores {@code email} as the contact address and
+     * returns the API token once.
      */
     @Operation(name = "$register", idempotent = false)
     public Parameters register(@IdParam IdType id,
@@ -173,11 +175,7 @@ public class OrganizationResourceProvider implements IResourceProvider {
         if (code != null && code.hasValue()) {
             return registration.confirm(id.getIdPart(), code.getValue(), email == null ? null : email.getValue(), address);
         }
-        if (email == null || !email.hasValue()) {
-            throw new GatewayException(ErrorCode.INVALID_REQUEST,
-                    "Send the parameter 'email' (contact address for notifications) to request a code, or 'code' to confirm.");
-        }
-        return registration.requestCode(id.getIdPart(), email.getValue(), address);
+        return registration.requestCode(id.getIdPart(), address);
     }
 
     @Operation(name = "$rotate-token", idempotent = false)

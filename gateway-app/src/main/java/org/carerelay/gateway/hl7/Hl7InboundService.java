@@ -28,6 +28,8 @@ import org.carerelay.gateway.infra.SafeExceptions;
 import org.carerelay.gateway.patient.PatientService;
 import org.carerelay.gateway.registration.ParticipantRepository;
 import org.carerelay.gateway.security.Caller;
+import org.carerelay.gateway.security.MessageRateLimiter;
+import org.carerelay.gateway.security.RateLimit;
 import org.carerelay.routes.mllp.Hl7Receiver;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
 import org.hl7.fhir.r4.model.Communication;
@@ -65,9 +67,12 @@ public class Hl7InboundService implements Hl7Receiver {
     private final TransactionTemplate tx;
     private final CareRelayProperties.Hl7 settings;
     private final AdtToPatient.AssigningAuthorities authorities;
+    private final MessageRateLimiter messageLimit;
 
     public Hl7InboundService(Facilities facilities, ParticipantRepository participants, PatientService patients,
-            MessageService messages, AuditService audit, JdbcClient jdbc, TransactionTemplate tx, CareRelayProperties props) {
+            MessageService messages, AuditService audit, JdbcClient jdbc, TransactionTemplate tx, CareRelayProperties props,
+            MessageRateLimiter messageLimit) {
+        this.messageLimit = messageLimit;
         this.facilities = facilities;
         this.participants = participants;
         this.patients = patients;
@@ -77,6 +82,23 @@ public class Hl7InboundService implements Hl7Receiver {
         this.tx = tx;
         this.settings = props.hl7();
         this.authorities = AdtToPatient.AssigningAuthorities.defaults();
+    }
+
+    /**
+     * The per-organisation message rate limit for MDM and ORU (the types that create messages):
+     * counted like {@code POST Communication}; beyond the limit {@code AR} with ERR {@code rate-limited}.
+     */
+    private Optional<Outcome> messageRateLimit(Hl7Inbound.Parsed parsed, Caller sender, String remoteAddress) {
+        if (!MessageRateLimiter.counts(parsed.messageType())) {
+            return Optional.empty();
+        }
+        RateLimit.Verdict verdict = messageLimit.count(sender.organizationId());
+        if (verdict.allowed()) {
+            return Optional.empty();
+        }
+        audit.failure("hl7-inbound", AuditEventAction.C, sender, remoteAddress, null, "rate limited");
+        return Optional.of(new Outcome(AcknowledgmentCode.AR, ErrorCode.RATE_LIMITED, ErrorCode.RATE_LIMITED.hl7ErrorCode(),
+                messageLimit.refusal(verdict)));
     }
 
     /** Outcome of processing, before it becomes an ACK. */
@@ -163,6 +185,10 @@ public class Hl7InboundService implements Hl7Receiver {
         if (previous.isPresent()) {
             log.info("Repeated MSH-10 from {}: original ACK sent again", senderId);
             return previous.get().getBytes(charset);
+        }
+        Optional<Outcome> overLimit = messageRateLimit(parsed, caller, remoteAddress);
+        if (overLimit.isPresent()) {
+            return ack(parsed, charset, overLimit.get());
         }
         Outcome outcome;
         String[] acceptedAck = new String[1];

@@ -80,6 +80,10 @@ public class DeliveryAttempt {
                 return Optional.<Context>empty();
             }
             Organization org = directory.findOrganization(recipient).orElse(null);
+            if (org != null && org.hasActive() && !org.getActive()) {
+                ledger.failed(messageId, recipient, "recipient deactivated");
+                return Optional.<Context>empty();
+            }
             Endpoint endpoint = org == null ? null : channels.systemEndpoint(org).orElse(null);
             if (endpoint == null) {
                 ledger.failed(messageId, recipient, "no active system endpoint");

@@ -100,9 +100,9 @@ public class DeliveryLedger {
     /** Messages held for an organisation that has registered since (for the sweeper). */
     public List<String> heldForRegistered(int limit) {
         return jdbc.sql("""
-                select distinct d.message_id from delivery d join participant p on p.organization_id = d.recipient_org
-                where d.state = 'held-invited' and p.status = 'registered' limit ?
-                """).param(limit).query(String.class).list();
+                select distinct d.message_id from delivery d join participant on participant.organization_id = d.recipient_org
+                where d.state = 'held-invited' and participant.status = 'registered' and %s limit ?
+                """.formatted(org.carerelay.gateway.registration.ParticipantRepository.ENTRY_ACTIVE)).param(limit).query(String.class).list();
     }
 
     public List<String> heldFor(String organizationId) {

@@ -20,14 +20,37 @@ public class ParticipantRepository {
         this.jdbc = jdbc;
     }
 
-    public Optional<String> organizationForTokenHash(String tokenHash) {
-        return jdbc.sql("select organization_id from participant where token_hash = ? and status = 'registered'")
-                .param(tokenHash).query(String.class).optional();
+    /**
+     * SQL condition on a {@code participant} row: its directory entry is not deactivated. The
+     * operator's {@code DELETE Organization/x} sets {@code active=false}; from that moment the
+     * organisation neither authenticates, nor sends, nor receives, nor is notified (re-activating
+     * the entry restores all of it, with the same token).
+     */
+    public static final String ENTRY_ACTIVE = "coalesce((select (r.content->>'active')::boolean from fhir_resource r "
+            + "where r.resource_type = 'Organization' and r.id = participant.organization_id), true)";
+
+    /** The holder of a token: its organisation, whether the directory entry is active, when the token was issued. */
+    public record TokenHolder(String organizationId, boolean active, Instant tokenIssuedAt) {
     }
 
+    public Optional<TokenHolder> tokenHolder(String tokenHash) {
+        return jdbc.sql("select organization_id, " + ENTRY_ACTIVE + ", token_issued_at from participant "
+                + "where token_hash = ? and status = 'registered'")
+                .param(tokenHash)
+                .query((rs, i) -> new TokenHolder(rs.getString(1), rs.getBoolean(2),
+                        rs.getTimestamp(3) == null ? null : rs.getTimestamp(3).toInstant()))
+                .optional();
+    }
+
+    /** The organisation of a token, if registered and active. */
+    public Optional<String> organizationForTokenHash(String tokenHash) {
+        return tokenHolder(tokenHash).filter(TokenHolder::active).map(TokenHolder::organizationId);
+    }
+
+    /** Registered and not deactivated: may send, receive and be notified. */
     public boolean isRegistered(String organizationId) {
-        return jdbc.sql("select count(*) from participant where organization_id = ? and status = 'registered'")
-                .param(organizationId).query(Integer.class).single() > 0;
+        return jdbc.sql("select count(*) from participant where organization_id = ? and status = 'registered' and "
+                + ENTRY_ACTIVE).param(organizationId).query(Integer.class).single() > 0;
     }
 
     public Set<String> registeredAmong(Collection<String> organizationIds) {
@@ -39,7 +62,8 @@ public class ParticipantRepository {
     }
 
     public Optional<String> contactEmail(String organizationId) {
-        return jdbc.sql("select contact_email from participant where organization_id = ? and status = 'registered'")
+        return jdbc.sql("select contact_email from participant where organization_id = ? and status = 'registered' and "
+                + ENTRY_ACTIVE)
                 .param(organizationId).query(String.class).optional();
     }
 

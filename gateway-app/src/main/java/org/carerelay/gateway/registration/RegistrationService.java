@@ -15,6 +15,8 @@ import org.carerelay.gateway.directory.DirectoryService;
 import org.carerelay.gateway.fhir.GatewayException;
 import org.carerelay.gateway.mail.MailOutbox;
 import org.carerelay.gateway.security.Caller;
+import org.carerelay.gateway.security.RateCounters;
+import org.carerelay.gateway.security.RateLimit;
 import org.carerelay.gateway.security.Tokens;
 import org.carerelay.routes.letter.LetterPdf;
 import org.carerelay.routes.mail.OutboundMail;
@@ -47,6 +49,10 @@ public class RegistrationService {
     private final AuditService audit;
     private final CareRelayProperties props;
     private final ApplicationEventPublisher events;
+    private final RateCounters counters;
+    /** Rate-limit scopes: code requests and code entries, per client address. */
+    static final String REQUEST_SCOPE = "registration-request";
+    static final String GUESS_SCOPE = "registration-code-entry";
 
     /** Published in the registering transaction; held messages are released after the commit. */
     public record OrganizationRegistered(String organizationId) {
@@ -57,8 +63,10 @@ public class RegistrationService {
     }
 
     public RegistrationService(JdbcClient jdbc, DirectoryService directory, ParticipantRepository participants,
-            MailOutbox outbox, AuditService audit, CareRelayProperties props, ApplicationEventPublisher events) {
+            MailOutbox outbox, AuditService audit, CareRelayProperties props, ApplicationEventPublisher events,
+            RateCounters counters) {
         this.events = events;
+        this.counters = counters;
         this.jdbc = jdbc;
         this.directory = directory;
         this.participants = participants;
@@ -67,34 +75,52 @@ public class RegistrationService {
         this.props = props;
     }
 
-    /** Step 1: send a one-time code to the directory's fax number (or e-mail address). */
+    /**
+     * Step 1: send a one-time code to the directory's fax number (or e-mail address). A code that
+     * is still pending and younger than {@code code-resend-after} is neither replaced nor sent
+     * again: repeated requests cost the practice nothing and cannot void its letter. The
+     * {@code email} of this step is ignored; the contact address is given with the code (step 2).
+     */
     @Transactional
-    public Parameters requestCode(String organizationId, String contactEmail, String clientAddress) {
+    public Parameters requestCode(String organizationId, String clientAddress) {
         Organization org = directory.requireOrganization(organizationId);
         String entity = "Organization/" + organizationId;
         if (!org.getActive() && org.hasActive()) {
             audit.failure("registration-code-requested", AuditEventAction.E, Caller.ANONYMOUS, clientAddress, entity, "inactive");
             throw new GatewayException(ErrorCode.ORGANIZATION_INACTIVE, null);
         }
-        if (!Telecoms.isPlausibleEmail(contactEmail)) {
-            throw new GatewayException(ErrorCode.INVALID_REQUEST, "The parameter 'email' is not a valid e-mail address.");
-        }
-        Instant now = Instant.now();
-        int recent = jdbc.sql("select count(*) from registration_challenge where organization_id = ? and created_at > ?")
-                .params(organizationId, Timestamp.from(now.minusSeconds(86_400))).query(Integer.class).single();
-        if (recent >= props.registration().maxCodeRequestsPerDay()) {
-            audit.failure("registration-code-requested", AuditEventAction.E, Caller.ANONYMOUS, clientAddress, entity, "rate limited");
-            throw new GatewayException(ErrorCode.RATE_LIMITED,
-                    "Too many codes were requested for this organisation today; try again tomorrow.");
-        }
+        RegistrationSettings settings = RegistrationSettings.of(props.registration());
+        limitPerAddress(REQUEST_SCOPE, clientAddress, settings.requestsPerAddress(), "registration-code-requested", entity,
+                "Too many registration codes were requested from this address today; try again tomorrow.");
         Optional<String> fax = Telecoms.first(org, ContactPointSystem.FAX);
         Optional<String> mail = Telecoms.first(org, ContactPointSystem.EMAIL);
         if (fax.isEmpty() && mail.isEmpty()) {
             audit.failure("registration-code-requested", AuditEventAction.E, Caller.ANONYMOUS, clientAddress, entity, "no channel");
             throw new GatewayException(ErrorCode.REGISTRATION_NO_CHANNEL, null);
         }
+        // one decision at a time per organisation, so concurrent requests send one letter
+        jdbc.sql("select pg_advisory_xact_lock(hashtext(?))").param("register:" + organizationId).query(Object.class).optional();
+        Instant now = Instant.now();
+        Optional<PendingCode> pending = jdbc.sql("""
+                select channel, destination, created_at, expires_at from registration_challenge
+                where organization_id = ? and state = 'pending' order by created_at desc limit 1
+                """).param(organizationId)
+                .query((rs, i) -> new PendingCode(rs.getString(1), rs.getString(2), rs.getTimestamp(3).toInstant(),
+                        rs.getTimestamp(4).toInstant()))
+                .optional();
+        if (pending.isPresent() && settings.keepsPending(pending.get().createdAt(), pending.get().expiresAt(), now)) {
+            audit.success("registration-code-unchanged", AuditEventAction.E, Caller.ANONYMOUS, clientAddress, entity);
+            return codeParameters(pending.get().channel(), pending.get().destination(), pending.get().expiresAt(), false);
+        }
+        int recent = jdbc.sql("select count(*) from registration_challenge where organization_id = ? and created_at > ?")
+                .params(organizationId, Timestamp.from(now.minusSeconds(86_400))).query(Integer.class).single();
+        if (recent >= props.registration().maxCodeRequestsPerDay()) {
+            audit.failure("registration-code-requested", AuditEventAction.E, Caller.ANONYMOUS, clientAddress, entity, "rate limited");
+            throw new GatewayException(ErrorCode.RATE_LIMITED,
+                    "Too many codes were sent to this organisation today; try again tomorrow.");
+        }
         Instant expires = now.plus(props.registration().codeTtl());
-        IssuedCode issued = issueCode(organizationId, contactEmail.trim(), fax, mail, now, expires);
+        IssuedCode issued = issueCode(organizationId, fax, mail, now, expires);
         String code = issued.code();
 
         byte[] letter = LetterPdf.render(letter(org, code, expires));
@@ -108,26 +134,47 @@ public class RegistrationService {
                     List.of(new OutboundMail.Attachment("registrierung.pdf", "application/pdf", letter))));
         }
         audit.success("registration-code-sent", AuditEventAction.E, Caller.ANONYMOUS, clientAddress, entity);
+        return codeParameters(issued.channel(), issued.destination(), expires, true);
+    }
 
+    private static Parameters codeParameters(String channel, String destination, Instant expires, boolean sent) {
         Parameters out = new Parameters();
-        out.addParameter("channel", issued.channel());
-        out.addParameter("destination", issued.destination());
+        out.addParameter("channel", channel);
+        out.addParameter("destination", destination);
         out.addParameter().setName("expires").setValue(new InstantType(Date.from(expires)));
+        out.addParameter("sent", sent);
         return out;
     }
 
-    /** Step 2: the code for the token. Wrong codes count; after the limit the code is void. */
+    /**
+     * Step 2: the code and the contact address for the token. Entries are limited per client
+     * address; wrong ones count towards the code's overall ceiling, after which it is void.
+     */
     @Transactional(noRollbackFor = GatewayException.class)
     public Parameters confirm(String organizationId, String code, String contactEmail, String clientAddress) {
-        directory.requireOrganization(organizationId);
+        Organization org = directory.requireOrganization(organizationId);
         String entity = "Organization/" + organizationId;
+        if (!org.getActive() && org.hasActive()) {
+            audit.failure("registration-confirm", AuditEventAction.E, Caller.ANONYMOUS, clientAddress, entity, "inactive");
+            throw new GatewayException(ErrorCode.ORGANIZATION_INACTIVE, null);
+        }
+        RegistrationSettings settings = RegistrationSettings.of(props.registration());
+        limitPerAddress(GUESS_SCOPE, clientAddress, settings.attemptsPerAddress(), "registration-confirm", entity,
+                "Too many codes were entered from this address today; try again tomorrow.");
+        String email = contactEmail == null ? "" : contactEmail.trim();
+        if (email.isEmpty()) {
+            throw new GatewayException(ErrorCode.INVALID_REQUEST,
+                    "Send the parameter 'email' (contact address for notifications) together with the code.");
+        }
+        if (!Telecoms.isPlausibleEmail(email)) {
+            throw new GatewayException(ErrorCode.INVALID_REQUEST, "The parameter 'email' is not a valid e-mail address.");
+        }
         Instant now = Instant.now();
         Optional<Challenge> pending = jdbc.sql("""
-                select id, code_hash, contact_email, expires_at, failed_attempts from registration_challenge
+                select id, code_hash, expires_at, failed_attempts from registration_challenge
                 where organization_id = ? and state = 'pending' order by created_at desc limit 1 for update
                 """).param(organizationId)
-                .query((rs, i) -> new Challenge(rs.getLong(1), rs.getString(2), rs.getString(3),
-                        rs.getTimestamp(4).toInstant(), rs.getInt(5)))
+                .query((rs, i) -> new Challenge(rs.getLong(1), rs.getString(2), rs.getTimestamp(3).toInstant(), rs.getInt(4)))
                 .optional();
         if (pending.isEmpty()) {
             audit.failure("registration-confirm", AuditEventAction.E, Caller.ANONYMOUS, clientAddress, entity, "no pending code");
@@ -143,24 +190,16 @@ public class RegistrationService {
         }
         if (!Tokens.hashEquals(challenge.codeHash(), Tokens.sha256(Tokens.normalizeCode(code)))) {
             int failed = challenge.failedAttempts() + 1;
-            int max = props.registration().maxCodeAttempts();
+            boolean voided = failed >= props.registration().maxCodeAttempts();
             jdbc.sql("update registration_challenge set failed_attempts = ?, state = ? where id = ?")
-                    .params(failed, failed >= max ? "void" : "pending", challenge.id()).update();
-            audit.failure("registration-confirm", AuditEventAction.E, Caller.ANONYMOUS, clientAddress, entity, "wrong code");
-            if (failed >= max) {
+                    .params(failed, voided ? "void" : "pending", challenge.id()).update();
+            audit.failure("registration-confirm", AuditEventAction.E, Caller.ANONYMOUS, clientAddress, entity,
+                    voided ? "wrong code, code void" : "wrong code");
+            if (voided) {
                 throw new GatewayException(ErrorCode.REGISTRATION_CODE_EXPIRED,
-                        "The code was entered wrongly " + max + " times and is now void; request a new one.");
+                        "The code was entered wrongly too often and is now void; request a new one.");
             }
-            throw new GatewayException(ErrorCode.REGISTRATION_CODE_INVALID,
-                    "The code is wrong; " + (max - failed) + " attempt(s) left.");
-        }
-        String email = contactEmail != null && !contactEmail.isBlank() ? contactEmail.trim() : challenge.contactEmail();
-        if (email == null) {
-            throw new GatewayException(ErrorCode.INVALID_REQUEST,
-                    "Send the parameter 'email' (contact address for notifications) together with the code.");
-        }
-        if (!Telecoms.isPlausibleEmail(email)) {
-            throw new GatewayException(ErrorCode.INVALID_REQUEST, "The parameter 'email' is not a valid e-mail address.");
+            throw new GatewayException(ErrorCode.REGISTRATION_CODE_INVALID, "The code is wrong.");
         }
         jdbc.sql("update registration_challenge set state = 'used' where id = ?").param(challenge.id()).update();
         String token = Tokens.newToken();
@@ -174,6 +213,21 @@ public class RegistrationService {
         out.addParameter().setName("organization").setValue(new Reference(entity));
         out.addParameter("token", token);
         return out;
+    }
+
+    /** Counts one request of {@code clientAddress} in {@code scope}; over the day's limit: 429. */
+    private void limitPerAddress(String scope, String clientAddress, RateLimit limit, String auditSubtype, String entity,
+            String message) {
+        RateLimit.Verdict verdict = counters.hit(scope, clientAddress == null ? "unknown" : clientAddress, limit);
+        if (!verdict.allowed()) {
+            audit.failure(auditSubtype, AuditEventAction.E, Caller.ANONYMOUS, clientAddress, entity, "rate limited (address)");
+            GatewayException limited = new GatewayException(ErrorCode.RATE_LIMITED, message);
+            limited.addResponseHeader("Retry-After", Long.toString(RateLimit.seconds(verdict.retryAfter())));
+            throw limited;
+        }
+    }
+
+    private record PendingCode(String channel, String destination, Instant createdAt, Instant expiresAt) {
     }
 
     /**
@@ -190,7 +244,7 @@ public class RegistrationService {
         String organizationId = org.getIdElement().getIdPart();
         Instant now = Instant.now();
         Instant expires = now.plus(props.registration().codeTtl().plus(props.invitation().reminderAfter()));
-        IssuedCode issued = issueCode(organizationId, null, fax, mail, now, expires);
+        IssuedCode issued = issueCode(organizationId, fax, mail, now, expires);
         String code = issued.code();
         String who = senderName == null ? "Eine Einrichtung" : senderName;
         List<String> paragraphs = List.of("Sehr geehrte Damen und Herren,",
@@ -229,7 +283,7 @@ public class RegistrationService {
      * Voids the organisation's pending code and stores a new one (only its hash) for the fax
      * number, else the e-mail address; one of them must be present.
      */
-    private IssuedCode issueCode(String organizationId, String contactEmail, Optional<String> fax, Optional<String> mail,
+    private IssuedCode issueCode(String organizationId, Optional<String> fax, Optional<String> mail,
             Instant now, Instant expires) {
         String code = Tokens.newCode();
         String channel = fax.isPresent() ? "fax" : "email";
@@ -239,7 +293,7 @@ public class RegistrationService {
         jdbc.sql("""
                 insert into registration_challenge (organization_id, code_hash, contact_email, channel, destination, created_at, expires_at, state)
                 values (?, ?, ?, ?, ?, ?, ?, 'pending')
-                """).params(organizationId, Tokens.sha256(Tokens.normalizeCode(code)), contactEmail, channel, masked,
+                """).params(organizationId, Tokens.sha256(Tokens.normalizeCode(code)), null, channel, masked,
                 Timestamp.from(now), Timestamp.from(expires)).update();
         return new IssuedCode(code, channel, masked);
     }
@@ -307,7 +361,9 @@ public class RegistrationService {
                                 + "Mit dem folgenden Einmalcode schließen Sie die Registrierung ab. Der Code gilt bis "
                                 + GERMAN_DATE_TIME.format(expires) + " und kann nur einmal verwendet werden.",
                         "Übermitteln Sie den Code mit der Operation $register an Organization/" + org.getIdElement().getIdPart()
-                                + " (Parameter 'code'). Sie erhalten dann einmalig Ihren Zugangsschlüssel (API-Token).",
+                                + " zusammen mit der E-Mail-Adresse, an die CareRelay Ihre Einrichtung benachrichtigen soll "
+                                + "(Parameter 'code' und 'email'). Nur diese Adresse wird gespeichert. Sie erhalten dann "
+                                + "einmalig Ihren Zugangsschlüssel (API-Token).",
                         "Wenn niemand in Ihrer Einrichtung die Registrierung beantragt hat, können Sie dieses Schreiben vernichten; "
                                 + "ohne den Code entsteht kein Zugang."),
                 code,
@@ -320,11 +376,12 @@ public class RegistrationService {
                 + "Ihr Einmalcode: " + code + "\n"
                 + "Gültig bis: " + GERMAN_DATE_TIME.format(expires) + "\n\n"
                 + "Übermitteln Sie den Code mit der Operation $register an Organization/" + org.getIdElement().getIdPart()
-                + " (Parameter 'code'); Sie erhalten dann einmalig Ihren Zugangsschlüssel.\n"
+                + " zusammen mit Ihrer E-Mail-Adresse für Benachrichtigungen (Parameter 'code' und 'email'); "
+                + "nur diese Adresse wird gespeichert. Sie erhalten dann einmalig Ihren Zugangsschlüssel.\n"
                 + "Wenn niemand in Ihrer Einrichtung die Registrierung beantragt hat, ignorieren Sie diese Nachricht.\n\n"
                 + "Mit freundlichen Grüßen\n" + props.operator().name() + "\n";
     }
 
-    private record Challenge(long id, String codeHash, String contactEmail, Instant expiresAt, int failedAttempts) {
+    private record Challenge(long id, String codeHash, Instant expiresAt, int failedAttempts) {
     }
 }

@@ -1,38 +1,36 @@
 package org.carerelay.gateway.security;
 
-import java.sql.Timestamp;
-import java.time.Instant;
 import org.carerelay.gateway.config.CareRelayProperties;
-import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
- * Limits failed token presentations per client address. Kept in the database, not in memory, so
- * the limit holds across every gateway node behind a load balancer.
+ * Limits failed token presentations per client address. Counted in the database with one atomic
+ * statement ({@link RateCounters}), so the limit holds across every gateway node and concurrent
+ * failures never overshoot it: of N simultaneous bad tokens from one address, exactly
+ * {@code auth-failure-limit} are answered 401, the rest 429.
  */
 @Component
 public class AuthFailureLimiter {
 
-    private final JdbcClient jdbc;
-    private final CareRelayProperties.Security settings;
+    static final String SCOPE = "auth-failure";
 
-    public AuthFailureLimiter(JdbcClient jdbc, CareRelayProperties props) {
-        this.jdbc = jdbc;
-        this.settings = props.security();
+    private final RateCounters counters;
+    private final RateLimit limit;
+
+    @Autowired
+    public AuthFailureLimiter(RateCounters counters, CareRelayProperties props) {
+        this(counters, new RateLimit(props.security().authFailureLimit(), props.security().authFailureWindow()));
     }
 
-    public boolean isBlocked(String clientAddress) {
-        Instant since = Instant.now().minus(settings.authFailureWindow());
-        int failures = jdbc.sql("select count(*) from auth_failure where client_address = ? and occurred_at > ?")
-                .params(clientAddress, Timestamp.from(since)).query(Integer.class).single();
-        return failures >= settings.authFailureLimit();
+    /** With an explicit limit (tests of the counting itself). */
+    public AuthFailureLimiter(RateCounters counters, RateLimit limit) {
+        this.counters = counters;
+        this.limit = limit;
     }
 
-    public void recordFailure(String clientAddress) {
-        Instant now = Instant.now();
-        jdbc.sql("insert into auth_failure (client_address, occurred_at) values (?, ?)")
-                .params(clientAddress, Timestamp.from(now)).update();
-        jdbc.sql("delete from auth_failure where occurred_at < ?")
-                .param(Timestamp.from(now.minus(settings.authFailureWindow().multipliedBy(2)))).update();
+    /** Counts one failure of {@code clientAddress}; not allowed = the address is over its limit. */
+    public RateLimit.Verdict recordFailure(String clientAddress) {
+        return counters.hit(SCOPE, clientAddress == null ? "unknown" : clientAddress, limit);
     }
 }

@@ -5,16 +5,28 @@ import ca.uhn.fhir.interceptor.api.Interceptor;
 import ca.uhn.fhir.interceptor.api.Pointcut;
 import ca.uhn.fhir.rest.api.RestOperationTypeEnum;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
+import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
+import jakarta.servlet.http.HttpServletResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
 import java.util.Optional;
 import org.carerelay.fhir.ErrorCode;
 import org.carerelay.gateway.audit.AuditService;
+import org.carerelay.gateway.config.CareRelayProperties;
 import org.carerelay.gateway.fhir.GatewayException;
 import org.carerelay.gateway.registration.ParticipantRepository;
+import org.carerelay.gateway.registration.ParticipantRepository.TokenHolder;
+import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
 
 /**
  * Resolves {@code Authorization: Bearer <token>} to a {@link Caller}. Only the CapabilityStatement
  * and {@code Organization/{id}/$register} may be called without a token; everything else without
- * a valid one is answered 401. Failed presentations are audited and rate-limited per address.
+ * a valid one is answered 401: an unknown token ({@code unauthenticated}, audited and rate-limited
+ * per address), the token of a deactivated organisation ({@code organization-deactivated}) or a
+ * token older than {@code carerelay.security.max-token-age} ({@code token-expired}). While a token
+ * has an expiry, responses carry {@code X-Token-Expires}, and in its last
+ * {@code token-expiry-warning} also a {@code Warning} that rotation is due.
  */
 @Interceptor
 @org.springframework.stereotype.Component
@@ -22,18 +34,21 @@ public class AuthenticationInterceptor {
 
     /** Runs before HAPI's AuthorizationInterceptor, which reads the caller this sets. */
     static final int ORDER = -100;
+    public static final String TOKEN_EXPIRES_HEADER = "X-Token-Expires";
 
     private final AdminToken adminToken;
     private final ParticipantRepository participants;
     private final AuthFailureLimiter limiter;
     private final AuditService audit;
+    private final TokenAge tokenAge;
 
     public AuthenticationInterceptor(AdminToken adminToken, ParticipantRepository participants,
-            AuthFailureLimiter limiter, AuditService audit) {
+            AuthFailureLimiter limiter, AuditService audit, CareRelayProperties props) {
         this.adminToken = adminToken;
         this.participants = participants;
         this.limiter = limiter;
         this.audit = audit;
+        this.tokenAge = new TokenAge(props.security().maxTokenAge(), props.security().tokenExpiryWarning());
     }
 
     @Hook(value = Pointcut.SERVER_INCOMING_REQUEST_PRE_HANDLED, order = ORDER)
@@ -46,7 +61,8 @@ public class AuthenticationInterceptor {
             }
             throw new GatewayException(ErrorCode.UNAUTHENTICATED, "Send Authorization: Bearer <token>.");
         }
-        authenticate(header, Caller.clientAddress(request), request.getRequestPath()).attachTo(request);
+        HttpServletResponse response = request instanceof ServletRequestDetails srd ? srd.getServletResponse() : null;
+        authenticate(header, Caller.clientAddress(request), request.getRequestPath(), response).attachTo(request);
     }
 
     /**
@@ -54,33 +70,61 @@ public class AuthenticationInterceptor {
      * attachment streams): the same checks, audit and rate limit as for every FHIR request.
      */
     public Caller authenticate(String header, String address, String path) {
+        return authenticate(header, address, path, null);
+    }
+
+    /** As {@link #authenticate(String, String, String)}, announcing the token's expiry on {@code response}. */
+    public Caller authenticate(String header, String address, String path, HttpServletResponse response) {
         if (header == null || header.isBlank()) {
             throw new GatewayException(ErrorCode.UNAUTHENTICATED, "Send Authorization: Bearer <token>.");
         }
-        Optional<Caller> caller = resolve(header);
-        if (caller.isEmpty()) {
-            // only failures are counted and limited, so a valid token costs no extra query
-            if (limiter.isBlocked(address)) {
-                throw new GatewayException(ErrorCode.RATE_LIMITED,
+        Optional<String> token = bearer(header);
+        if (token.isPresent() && adminToken.matches(token.get())) {
+            return Caller.ADMIN;
+        }
+        Optional<TokenHolder> holder = token.flatMap(t -> participants.tokenHolder(Tokens.sha256(t)));
+        if (holder.isEmpty()) {
+            // only unknown tokens are counted and limited, so a valid token costs no extra query
+            RateLimit.Verdict verdict = limiter.recordFailure(address);
+            if (!verdict.allowed()) {
+                GatewayException limited = new GatewayException(ErrorCode.RATE_LIMITED,
                         "Too many failed authentication attempts from this address; try again later.");
+                limited.addResponseHeader("Retry-After", Long.toString(RateLimit.seconds(verdict.retryAfter())));
+                throw limited;
             }
-            limiter.recordFailure(address);
             audit.authenticationFailed(address, path);
             throw new GatewayException(ErrorCode.UNAUTHENTICATED, "The bearer token is not valid.");
         }
-        return caller.get();
+        TokenHolder h = holder.get();
+        Caller caller = Caller.participant(h.organizationId());
+        if (!h.active()) {
+            audit.failure("authentication", AuditEventAction.E, caller, address, caller.auditName(), "organization deactivated");
+            throw new GatewayException(ErrorCode.ORGANIZATION_DEACTIVATED, null);
+        }
+        Instant now = Instant.now();
+        Optional<Instant> expires = tokenAge.expiresAt(h.tokenIssuedAt());
+        if (expires.isPresent() && !now.isBefore(expires.get())) {
+            audit.failure("authentication", AuditEventAction.E, caller, address, caller.auditName(), "token expired");
+            throw new GatewayException(ErrorCode.TOKEN_EXPIRED, "The token expired on "
+                    + DateTimeFormatter.ISO_INSTANT.format(expires.get())
+                    + "; the operator can rotate it ($rotate-token), or register again ($register).");
+        }
+        if (response != null && expires.isPresent()) {
+            response.setHeader(TOKEN_EXPIRES_HEADER, DateTimeFormatter.ISO_INSTANT.format(expires.get()));
+            if (tokenAge.rotationDue(expires.get(), now)) {
+                response.setHeader("Warning", "299 carerelay \"The token expires on "
+                        + DateTimeFormatter.ISO_INSTANT.format(expires.get()) + "; rotate it with $rotate-token.\"");
+            }
+        }
+        return caller;
     }
 
-    private Optional<Caller> resolve(String header) {
+    private static Optional<String> bearer(String header) {
         String[] parts = header.trim().split("\\s+", 2);
         if (parts.length != 2 || !parts[0].equalsIgnoreCase("Bearer") || parts[1].isBlank()) {
             return Optional.empty();
         }
-        String token = parts[1].trim();
-        if (adminToken.matches(token)) {
-            return Optional.of(Caller.ADMIN);
-        }
-        return participants.organizationForTokenHash(Tokens.sha256(token)).map(Caller::participant);
+        return Optional.of(parts[1].trim());
     }
 
     static boolean isOpen(RequestDetails request, RestOperationTypeEnum operation) {
@@ -92,4 +136,22 @@ public class AuthenticationInterceptor {
                 && "$register".equals(request.getOperation());
     }
 
+    /**
+     * Token lifetime: {@code maxAge} zero or absent = tokens never expire; otherwise a token expires
+     * {@code maxAge} after it was issued, and rotation is due in the last {@code warning} before.
+     */
+    record TokenAge(Duration maxAge, Duration warning) {
+
+        boolean enabled() {
+            return maxAge != null && !maxAge.isZero() && !maxAge.isNegative();
+        }
+
+        Optional<Instant> expiresAt(Instant issuedAt) {
+            return enabled() && issuedAt != null ? Optional.of(issuedAt.plus(maxAge)) : Optional.empty();
+        }
+
+        boolean rotationDue(Instant expiresAt, Instant now) {
+            return warning != null && !now.isBefore(expiresAt.minus(warning));
+        }
+    }
 }
