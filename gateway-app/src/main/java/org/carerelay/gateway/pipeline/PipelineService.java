@@ -157,8 +157,10 @@ public class PipelineService implements PipelineSteps {
             Optional<DeliveryLedger.Entry> entry = ledger.lock(messageId, recipient);
             if (entry.isPresent() && !"delivered".equals(entry.get().state())
                     && (stage == Stage.DELIVER_FHIR || stage == Stage.DELIVER_MLLP)) {
-                ledger.failed(messageId, recipient, "dead-lettered: " + reason
-                        + (entry.get().detail() == null ? "" : "; last error: " + entry.get().detail()));
+                DeliveryLedger.Entry last = entry.get();
+                ledger.failed(messageId, recipient,
+                        "dead-lettered: " + reason + (last.detail() == null ? "" : "; last error: " + last.detail()),
+                        last.operatorDetail() == null ? null : "dead-lettered: " + reason + "; last error: " + last.operatorDetail());
             }
         });
         log.warn("Work item {} for message {} / {} dead-lettered", stage, messageId, recipient);
