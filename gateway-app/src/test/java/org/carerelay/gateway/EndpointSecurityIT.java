@@ -136,13 +136,16 @@ class EndpointSecurityIT extends GatewayIntegrationTest {
     }
 
     @Test
-    void maskedHeaderWithoutAStoredValue_isRefused() {
+    void maskedHeaderWithoutAStoredValue_orAHeaderSpanningLines_isRefused() {
         Participants.Registered partner = Participants.registerNew(this, "Klinik Maske");
-        BaseServerResponseException e = org.assertj.core.api.Assertions.catchThrowableOfType(BaseServerResponseException.class,
-                () -> createEndpoint(partner.token(),
-                        endpoint(partner.organizationId(), "hl7-fhir-rest", "https://fhir.partner.example.org/fhir", "Authorization: ****")));
-        assertThat(e.getStatusCode()).isEqualTo(422);
-        assertThat(errorCodeOf(e)).isEqualTo(ErrorCode.INVALID_RESOURCE);
+        for (String header : List.of("Authorization: ****", "X-Key: a\r\nHost: intern", "kein Name")) {
+            BaseServerResponseException e = org.assertj.core.api.Assertions.catchThrowableOfType(BaseServerResponseException.class,
+                    () -> createEndpoint(partner.token(),
+                            endpoint(partner.organizationId(), "hl7-fhir-rest", "https://fhir.partner.example.org/fhir", header)));
+            assertThat(e).as(header).isNotNull();
+            assertThat(e.getStatusCode()).isEqualTo(422);
+            assertThat(errorCodeOf(e)).isEqualTo(ErrorCode.INVALID_RESOURCE);
+        }
     }
 
     @Test

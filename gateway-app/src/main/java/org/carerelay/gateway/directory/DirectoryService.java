@@ -346,6 +346,12 @@ public class DirectoryService {
             default -> throw new GatewayException(ErrorCode.INVALID_RESOURCE,
                     "Endpoint.connectionType must be hl7-fhir-rest or hl7v2-mllp.");
         }
+        for (var header : endpoint.getHeader()) {
+            // sent as an HTTP header with every delivery: a field name, a colon, a value on one line
+            if (header.getValue() != null && !header.getValue().matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\\p{Cntrl}]*")) {
+                throw new GatewayException(ErrorCode.INVALID_RESOURCE, "Endpoint.header entries are 'Name: value' on one line.");
+            }
+        }
         if (endpoint.getStatus() != Endpoint.EndpointStatus.OFF) {
             // an endpoint switched off is never delivered to, and must stay deactivatable
             endpointAddressCheck.check(address);
