@@ -59,7 +59,8 @@ public class DeliveryLedger {
     }
 
     public void setState(String messageId, String recipient, String channel, String state, String detail) {
-        jdbc.sql("update delivery set channel = ?, state = ?, detail = ?, updated_at = ? where message_id = ? and recipient_org = ?")
+        jdbc.sql("update delivery set channel = ?, state = ?, detail = ?, operator_detail = null, updated_at = ?"
+                        + " where message_id = ? and recipient_org = ?")
                 .params(channel, state, detail, Timestamp.from(Instant.now()), messageId, recipient).update();
     }
 
