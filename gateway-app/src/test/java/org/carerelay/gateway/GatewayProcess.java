@@ -91,6 +91,7 @@ final class GatewayProcess {
                 "--carerelay.security.admin-token=" + adminToken,
                 "--carerelay.fax.domain=" + faxDomain,
                 "--carerelay.hl7.port=" + hl7Port,
+                "--carerelay.egress.allowed=127.0.0.0/8", // the fake partner systems run on loopback
                 "--carerelay.pipeline.redelivery-delay=300ms",
                 "--carerelay.pipeline.max-redelivery-delay=2s",
                 "--carerelay.pipeline.sweep-interval=1s",

@@ -109,7 +109,8 @@ class PipelineIT extends GatewayIntegrationTest {
         fhirRecipient.down = true;
         String id = Conversations.send(client(clinic.token()), Conversations.message(patientId, "kommt später", hospital.organizationId()));
         await().atMost(Duration.ofSeconds(60)).until(() -> "failed".equals(states(clinic.token(), id).get(hospital.organizationId())));
-        assertThat(detail(clinic.token(), id)).contains("dead-lettered");
+        assertThat(detail(clinic.token(), id)).isEqualTo("partner unreachable");
+        assertThat(Conversations.deliveryPart(admin(), id, "detail")).contains("dead-lettered").contains("HTTP 503");
 
         Parameters parked = admin().operation().onServer().named("$dead-letters").withNoParameters(Parameters.class)
                 .useHttpGet().execute();

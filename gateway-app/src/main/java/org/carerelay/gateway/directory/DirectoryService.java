@@ -50,10 +50,15 @@ public class DirectoryService {
 
     private final ResourceStore store;
     private final ParticipantRepository participants;
+    private final EndpointSecrets endpointSecrets;
+    private final EndpointAddressCheck endpointAddressCheck;
 
-    public DirectoryService(ResourceStore store, ParticipantRepository participants) {
+    public DirectoryService(ResourceStore store, ParticipantRepository participants, EndpointSecrets endpointSecrets,
+            EndpointAddressCheck endpointAddressCheck) {
         this.store = store;
         this.participants = participants;
+        this.endpointSecrets = endpointSecrets;
+        this.endpointAddressCheck = endpointAddressCheck;
     }
 
     public Optional<Organization> findOrganization(String id) {
@@ -290,11 +295,17 @@ public class DirectoryService {
 
     /**
      * Saves an endpoint and makes sure its managing organisation's {@code Organization.endpoint}
-     * points to it.
+     * points to it. Its header entries (credentials) are stored encrypted, see
+     * {@link EndpointSecrets}; the endpoint returned carries them encrypted too.
      */
     @Transactional
     public Endpoint saveEndpoint(Endpoint endpoint, boolean create) {
         validateEndpoint(endpoint);
+        if (!endpoint.getIdElement().hasIdPart()) {
+            endpoint.setId(ResourceStore.newId());
+        }
+        Endpoint stored = create ? null : store.read(Endpoint.class, endpoint.getIdElement().getIdPart()).orElse(null);
+        endpointSecrets.seal(endpoint, stored);
         Endpoint saved = create ? store.create(endpoint) : store.update(endpoint);
         if (saved.hasManagingOrganization()) {
             String orgId = saved.getManagingOrganization().getReferenceElement().getIdPart();
@@ -334,6 +345,16 @@ public class DirectoryService {
             }
             default -> throw new GatewayException(ErrorCode.INVALID_RESOURCE,
                     "Endpoint.connectionType must be hl7-fhir-rest or hl7v2-mllp.");
+        }
+        for (var header : endpoint.getHeader()) {
+            // sent as an HTTP header with every delivery: a field name, a colon, a value on one line
+            if (header.getValue() != null && !header.getValue().matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\\p{Cntrl}]*")) {
+                throw new GatewayException(ErrorCode.INVALID_RESOURCE, "Endpoint.header entries are 'Name: value' on one line.");
+            }
+        }
+        if (endpoint.getStatus() != Endpoint.EndpointStatus.OFF) {
+            // an endpoint switched off is never delivered to, and must stay deactivatable
+            endpointAddressCheck.check(address);
         }
         if (endpoint.hasManagingOrganization()) {
             String orgId = endpoint.getManagingOrganization().getReferenceElement().getIdPart();

@@ -39,11 +39,13 @@ public class EndpointResourceProvider implements IResourceProvider {
     private final ResourceStore store;
     private final DirectoryService directory;
     private final AuditService audit;
+    private final EndpointSecrets secrets;
 
-    public EndpointResourceProvider(ResourceStore store, DirectoryService directory, AuditService audit) {
+    public EndpointResourceProvider(ResourceStore store, DirectoryService directory, AuditService audit, EndpointSecrets secrets) {
         this.store = store;
         this.directory = directory;
         this.audit = audit;
+        this.secrets = secrets;
     }
 
     @Override
@@ -52,8 +54,17 @@ public class EndpointResourceProvider implements IResourceProvider {
     }
 
     @Read
-    public Endpoint read(@IdParam IdType id) {
+    public Endpoint read(@IdParam IdType id, RequestDetails request) {
+        return forCaller(stored(id), Caller.of(request));
+    }
+
+    private Endpoint stored(IdType id) {
         return store.read(Endpoint.class, id.getIdPart()).orElseThrow(() -> new ResourceNotFoundException(id));
+    }
+
+    /** Credentials never leave: masked for the managing organisation and the operator, absent for others. */
+    private Endpoint forCaller(Endpoint endpoint, Caller caller) {
+        return secrets.forApi(endpoint, managedBy(endpoint, caller));
     }
 
     @Search
@@ -64,7 +75,8 @@ public class EndpointResourceProvider implements IResourceProvider {
             @OptionalParam(name = Endpoint.SP_NAME) StringParam name,
             @OptionalParam(name = Endpoint.SP_STATUS) TokenParam status,
             @Count Integer count,
-            @Offset Integer offset) {
+            @Offset Integer offset,
+            RequestDetails request) {
         SearchBuilder sb = new SearchBuilder()
                 .reference("managingOrganization", "Organization", organization == null ? null : organization.getIdPart())
                 .identifier("identifier", identifier)
@@ -75,8 +87,9 @@ public class EndpointResourceProvider implements IResourceProvider {
         if (status != null && status.getValue() != null) {
             sb.contains("{\"status\":" + quote(status.getValue()) + "}");
         }
+        Caller caller = Caller.of(request);
         return store.search(Endpoint.class, sb.sql(), sb.params(), OrganizationResourceProvider.limit(count),
-                offset == null ? 0 : Math.max(0, offset));
+                offset == null ? 0 : Math.max(0, offset)).stream().map(e -> forCaller(e, caller)).toList();
     }
 
     @Create
@@ -85,7 +98,7 @@ public class EndpointResourceProvider implements IResourceProvider {
         requireManagedByCaller(endpoint, Caller.of(request));
         Endpoint saved = directory.saveEndpoint(endpoint, true);
         auditChange(request, AuditEventAction.C, saved);
-        return new MethodOutcome(saved.getIdElement(), true).setResource(saved);
+        return new MethodOutcome(saved.getIdElement(), true).setResource(forCaller(saved, Caller.of(request)));
     }
 
     @Update
@@ -101,13 +114,13 @@ public class EndpointResourceProvider implements IResourceProvider {
         endpoint.setId(id.getIdPart());
         Endpoint saved = directory.saveEndpoint(endpoint, existing.isEmpty());
         auditChange(request, existing.isPresent() ? AuditEventAction.U : AuditEventAction.C, saved);
-        return new MethodOutcome(saved.getIdElement(), existing.isEmpty()).setResource(saved);
+        return new MethodOutcome(saved.getIdElement(), existing.isEmpty()).setResource(forCaller(saved, caller));
     }
 
     /** Sets the endpoint {@code off}; nothing is removed. */
     @Delete
     public MethodOutcome deactivate(@IdParam IdType id, RequestDetails request) {
-        Endpoint endpoint = read(id);
+        Endpoint endpoint = stored(id);
         requireManagedByCaller(endpoint, Caller.of(request));
         endpoint.setStatus(Endpoint.EndpointStatus.OFF);
         Endpoint saved = directory.saveEndpoint(endpoint, false);
@@ -115,13 +128,17 @@ public class EndpointResourceProvider implements IResourceProvider {
         return new MethodOutcome(saved.getIdElement());
     }
 
-    private static void requireManagedByCaller(Endpoint endpoint, Caller caller) {
+    private static boolean managedBy(Endpoint endpoint, Caller caller) {
         if (caller.isAdmin()) {
-            return;
+            return true;
         }
         String managing = endpoint.hasManagingOrganization()
                 ? endpoint.getManagingOrganization().getReferenceElement().getIdPart() : null;
-        if (!caller.isParticipant() || !caller.organizationId().equals(managing)) {
+        return caller.isParticipant() && caller.organizationId().equals(managing);
+    }
+
+    private static void requireManagedByCaller(Endpoint endpoint, Caller caller) {
+        if (!managedBy(endpoint, caller)) {
             throw new GatewayException(ErrorCode.FORBIDDEN,
                     "A participant manages only endpoints whose managingOrganization is itself.");
         }

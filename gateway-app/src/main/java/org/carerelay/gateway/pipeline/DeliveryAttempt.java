@@ -19,18 +19,36 @@ import org.springframework.transaction.support.TransactionTemplate;
 @Component
 public class DeliveryAttempt {
 
-    /** What a channel reports back. */
-    public record Outcome(boolean delivered, boolean retry, String detail) {
+    /**
+     * What the sender of a message is told when its partner could not be reached, whatever the
+     * reason (connection refused, timeout, unknown host, TLS failure, destination refused by the
+     * egress policy): the difference would turn {@code $delivery-status} into a port scanner.
+     * The operator sees the full reason.
+     */
+    public static final String UNREACHABLE = "partner unreachable";
+
+    /**
+     * What a channel reports back: {@code detail} for the sender, {@code operatorDetail} (null:
+     * the same) for the operator.
+     */
+    public record Outcome(boolean delivered, boolean retry, String detail, String operatorDetail) {
         public static Outcome delivered(String detail) {
-            return new Outcome(true, false, detail);
+            return new Outcome(true, false, detail, null);
         }
 
+        /** Failed for good, for a reason the sender may read (the recipient's answer, a rule of the gateway). */
         public static Outcome permanentFailure(String detail) {
-            return new Outcome(false, false, detail);
+            return new Outcome(false, false, detail, null);
         }
 
+        /** The partner did not answer usefully (connection, timeout, 5xx): tried again. */
         public static Outcome retry(String detail) {
-            return new Outcome(false, true, detail);
+            return new Outcome(false, true, UNREACHABLE, detail);
+        }
+
+        /** The egress policy refuses the destination: failed for good, nothing was sent. */
+        public static Outcome refused(String detail) {
+            return new Outcome(false, false, UNREACHABLE, detail);
         }
     }
 
@@ -113,13 +131,13 @@ public class DeliveryAttempt {
             if (result.delivered()) {
                 ledger.delivered(messageId, recipient, result.detail());
             } else if (result.retry()) {
-                ledger.attemptFailed(messageId, recipient, result.detail());
+                ledger.attemptFailed(messageId, recipient, result.detail(), result.operatorDetail());
             } else {
-                ledger.failed(messageId, recipient, result.detail());
+                ledger.failed(messageId, recipient, result.detail(), result.operatorDetail());
             }
         });
         if (result.retry()) {
-            throw new RetryLater(result.detail());
+            throw new RetryLater(result.operatorDetail() != null ? result.operatorDetail() : result.detail());
         }
     }
 }

@@ -13,7 +13,12 @@ import org.springframework.stereotype.Repository;
 public class DeliveryLedger {
 
     public record Entry(String messageId, String recipient, String channel, String state, int attempts,
-            Instant lastAttempt, String detail, Instant deliveredAt, Instant notifiedAt) {
+            Instant lastAttempt, String detail, Instant deliveredAt, Instant notifiedAt, String operatorDetail) {
+
+        /** The full reason, for the operator; {@link #detail()} is what the sender sees. */
+        public String detailForOperator() {
+            return operatorDetail != null ? operatorDetail : detail;
+        }
     }
 
     private final JdbcClient jdbc;
@@ -23,11 +28,12 @@ public class DeliveryLedger {
     }
 
     private static final String COLUMNS =
-            "message_id, recipient_org, channel, state, attempts, last_attempt, detail, delivered_at, notified_at";
+            "message_id, recipient_org, channel, state, attempts, last_attempt, detail, delivered_at, notified_at, operator_detail";
 
     private static Entry row(java.sql.ResultSet rs, int i) throws java.sql.SQLException {
         return new Entry(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getInt(5),
-                instant(rs.getTimestamp(6)), rs.getString(7), instant(rs.getTimestamp(8)), instant(rs.getTimestamp(9)));
+                instant(rs.getTimestamp(6)), rs.getString(7), instant(rs.getTimestamp(8)), instant(rs.getTimestamp(9)),
+                rs.getString(10));
     }
 
     private static Instant instant(Timestamp ts) {
@@ -53,7 +59,8 @@ public class DeliveryLedger {
     }
 
     public void setState(String messageId, String recipient, String channel, String state, String detail) {
-        jdbc.sql("update delivery set channel = ?, state = ?, detail = ?, updated_at = ? where message_id = ? and recipient_org = ?")
+        jdbc.sql("update delivery set channel = ?, state = ?, detail = ?, operator_detail = null, updated_at = ?"
+                        + " where message_id = ? and recipient_org = ?")
                 .params(channel, state, detail, Timestamp.from(Instant.now()), messageId, recipient).update();
     }
 
@@ -74,20 +81,28 @@ public class DeliveryLedger {
     public void delivered(String messageId, String recipient, String detail) {
         Timestamp now = Timestamp.from(Instant.now());
         jdbc.sql("""
-                update delivery set state = 'delivered', delivered_at = ?, detail = ?, in_flight_until = null, updated_at = ?
+                update delivery set state = 'delivered', delivered_at = ?, detail = ?, operator_detail = null,
+                    in_flight_until = null, updated_at = ?
                 where message_id = ? and recipient_org = ?
                 """).params(now, detail, now, messageId, recipient).update();
     }
 
     public void failed(String messageId, String recipient, String detail) {
-        jdbc.sql("update delivery set state = 'failed', detail = ?, in_flight_until = null, updated_at = ? where message_id = ? and recipient_org = ?")
-                .params(detail, Timestamp.from(Instant.now()), messageId, recipient).update();
+        failed(messageId, recipient, detail, null);
     }
 
-    /** A failed attempt that will be retried: lease released, reason kept. */
-    public void attemptFailed(String messageId, String recipient, String detail) {
-        jdbc.sql("update delivery set detail = ?, in_flight_until = null, updated_at = ? where message_id = ? and recipient_org = ?")
-                .params(detail, Timestamp.from(Instant.now()), messageId, recipient).update();
+    /** Failed for good: {@code detail} for the sender, {@code operatorDetail} (null: the same) for the operator. */
+    public void failed(String messageId, String recipient, String detail, String operatorDetail) {
+        jdbc.sql("update delivery set state = 'failed', detail = ?, operator_detail = ?, in_flight_until = null, updated_at = ?"
+                        + " where message_id = ? and recipient_org = ?")
+                .params(detail, operatorDetail, Timestamp.from(Instant.now()), messageId, recipient).update();
+    }
+
+    /** A failed attempt that will be retried: lease released, reason kept (the full one for the operator). */
+    public void attemptFailed(String messageId, String recipient, String detail, String operatorDetail) {
+        jdbc.sql("update delivery set detail = ?, operator_detail = ?, in_flight_until = null, updated_at = ?"
+                        + " where message_id = ? and recipient_org = ?")
+                .params(detail, operatorDetail, Timestamp.from(Instant.now()), messageId, recipient).update();
     }
 
     public void notified(String messageId, String recipient, boolean pullOnly) {

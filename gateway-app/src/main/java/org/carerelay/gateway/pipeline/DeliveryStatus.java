@@ -52,7 +52,9 @@ public class DeliveryStatus {
             entry.map(DeliveryLedger.Entry::lastAttempt).ifPresent(t -> part.addPart().setName("lastAttempt").setValue(new InstantType(Date.from(t))));
             entry.map(DeliveryLedger.Entry::deliveredAt).ifPresent(t -> part.addPart().setName("deliveredAt").setValue(new InstantType(Date.from(t))));
             entry.map(DeliveryLedger.Entry::notifiedAt).ifPresent(t -> part.addPart().setName("notifiedAt").setValue(new InstantType(Date.from(t))));
-            entry.map(DeliveryLedger.Entry::detail).ifPresent(d -> part.addPart().setName("detail").setValue(new StringType(d)));
+            // the sender sees a generic reason for transport failures; the operator the full one
+            entry.map(e -> caller.isAdmin() ? e.detailForOperator() : e.detail())
+                    .ifPresent(d -> part.addPart().setName("detail").setValue(new StringType(d)));
         }
         audit.success("delivery-status", AuditEventAction.R, caller,
                 Caller.clientAddress(request), "Communication/" + messageId);

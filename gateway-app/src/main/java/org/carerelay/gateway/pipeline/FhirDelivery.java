@@ -3,15 +3,42 @@ package org.carerelay.gateway.pipeline;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.rest.api.MethodOutcome;
 import ca.uhn.fhir.rest.client.api.IGenericClient;
-import ca.uhn.fhir.rest.client.api.IRestfulClientFactory;
+import ca.uhn.fhir.rest.client.apache.ApacheRestfulClientFactory;
 import ca.uhn.fhir.rest.client.api.ServerValidationModeEnum;
 import ca.uhn.fhir.rest.client.exceptions.FhirClientConnectionException;
 import ca.uhn.fhir.rest.client.interceptor.AdditionalRequestHeadersInterceptor;
 import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import org.carerelay.fhir.Systems;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.util.List;
+import org.apache.http.HttpHost;
+import org.apache.http.client.config.RequestConfig;
+import org.apache.http.client.methods.CloseableHttpResponse;
+import org.apache.http.client.methods.HttpPost;
+import org.apache.http.config.Registry;
+import org.apache.http.config.RegistryBuilder;
+import org.apache.http.conn.DnsResolver;
+import org.apache.http.conn.socket.ConnectionSocketFactory;
+import org.apache.http.conn.socket.LayeredConnectionSocketFactory;
+import org.apache.http.conn.socket.PlainConnectionSocketFactory;
+import org.apache.http.conn.ssl.SSLConnectionSocketFactory;
+import org.apache.http.entity.AbstractHttpEntity;
+import org.apache.http.impl.client.CloseableHttpClient;
+import org.apache.http.impl.client.HttpClients;
+import org.apache.http.impl.conn.BasicHttpClientConnectionManager;
+import org.apache.http.protocol.HttpContext;
+import org.apache.http.util.EntityUtils;
 import org.carerelay.gateway.config.CareRelayProperties;
 import org.carerelay.gateway.directory.DirectoryService;
 import org.carerelay.gateway.store.ResourceStore;
+import org.carerelay.routes.egress.EgressPolicy;
 import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.Communication;
 import org.hl7.fhir.r4.model.Identifier;
@@ -26,6 +53,11 @@ import org.springframework.stereotype.Component;
  * {@code identifier = urn:uuid:<id>} and is created conditionally on it, so a repeated delivery
  * after a crash finds the first one instead of creating a twin. Endpoint {@code header} entries
  * ({@code Name: value}) are sent with every request (the recipient's credentials).
+ *
+ * <p>The endpoint's host is resolved once per delivery and every address is checked against the
+ * {@link EgressPolicy}; the HTTP client of that delivery resolves the host only to those addresses
+ * (no second DNS answer can swap them), checks each address again right before connecting, and
+ * follows no redirects. A refused destination fails the delivery for good.
  */
 @Component
 public class FhirDelivery {
@@ -37,28 +69,18 @@ public class FhirDelivery {
     private final ResourceStore store;
     private final DirectoryService directory;
     private final FhirContext clientContext;
-    private final java.net.http.HttpClient http;
-    /** Writes attachments into the pipes that uploads read from. */
-    private final java.util.concurrent.ExecutorService producers = java.util.concurrent.Executors.newCachedThreadPool(r -> {
-        Thread thread = new Thread(r, "attachment-upload");
-        thread.setDaemon(true);
-        return thread;
-    });
+    private final EgressPolicy egress;
     private final CareRelayProperties.Pipeline settings;
 
     public FhirDelivery(DeliveryAttempt attempt, RecipientAttachments recipientAttachments, ResourceStore store, DirectoryService directory,
-            CareRelayProperties props) {
+            CareRelayProperties props, EgressPolicy egress) {
         this.attempt = attempt;
         this.recipientAttachments = recipientAttachments;
         this.store = store;
         this.directory = directory;
         this.settings = props.pipeline();
-        this.http = java.net.http.HttpClient.newBuilder().connectTimeout(settings.connectTimeout()).build();
+        this.egress = egress;
         this.clientContext = FhirContext.forR4();
-        IRestfulClientFactory factory = clientContext.getRestfulClientFactory();
-        factory.setServerValidationMode(ServerValidationModeEnum.NEVER);
-        factory.setConnectTimeout((int) settings.connectTimeout().toMillis());
-        factory.setSocketTimeout((int) settings.responseTimeout().toMillis());
     }
 
     public void deliver(String messageId, String recipient) {
@@ -68,19 +90,44 @@ public class FhirDelivery {
     }
 
     private DeliveryAttempt.Outcome send(DeliveryAttempt.Context context) {
-        IGenericClient client = clientContext.newRestfulGenericClient(context.endpoint().getAddress().replaceAll("/+$", ""));
-        AdditionalRequestHeadersInterceptor headers = new AdditionalRequestHeadersInterceptor();
-        forEachHeader(context.endpoint(), headers::addHeaderValue);
-        client.registerInterceptor(headers);
+        String base = context.endpoint().getAddress().replaceAll("/+$", "");
+        URI uri;
         try {
-            Communication outgoing = outgoing(context, client);
+            uri = URI.create(base);
+        } catch (IllegalArgumentException e) {
+            return DeliveryAttempt.Outcome.permanentFailure("invalid endpoint address");
+        }
+        String host = uri.getHost();
+        int port = uri.getPort() != -1 ? uri.getPort() : "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
+        if (host == null) {
+            return DeliveryAttempt.Outcome.permanentFailure("invalid endpoint address");
+        }
+        List<InetSocketAddress> checked;
+        try {
+            checked = egress.resolve(host, port);
+        } catch (EgressPolicy.EgressRefusedException e) {
+            return DeliveryAttempt.Outcome.refused(e.getMessage());
+        } catch (UnknownHostException e) {
+            return DeliveryAttempt.Outcome.retry("unknown host " + host);
+        }
+        try (CloseableHttpClient http = pinnedClient(host, checked)) {
+            ApacheRestfulClientFactory factory = new ApacheRestfulClientFactory(clientContext);
+            factory.setServerValidationMode(ServerValidationModeEnum.NEVER);
+            factory.setHttpClient(http);
+            IGenericClient client = factory.newGenericClient(base);
+            AdditionalRequestHeadersInterceptor headers = new AdditionalRequestHeadersInterceptor();
+            forEachHeader(context.endpoint(), headers::addHeaderValue);
+            client.registerInterceptor(headers);
+            Communication outgoing = outgoing(context, client, http, base);
             String id = context.message().id();
             MethodOutcome outcome = client.create().resource(outgoing)
                     .conditionalByUrl("Communication?identifier=" + URN_SYSTEM + "|urn:uuid:" + id).execute();
             String remoteId = outcome.getId() == null ? "?" : outcome.getId().toUnqualifiedVersionless().getValue();
             return DeliveryAttempt.Outcome.delivered("FHIR " + remoteId);
         } catch (FhirClientConnectionException e) {
-            return DeliveryAttempt.Outcome.retry("connection failed: " + rootMessage(e));
+            EgressPolicy.EgressRefusedException refused = refusalIn(e);
+            return refused != null ? DeliveryAttempt.Outcome.refused(refused.getMessage())
+                    : DeliveryAttempt.Outcome.retry("connection failed: " + rootMessage(e));
         } catch (org.carerelay.gateway.fhir.GatewayException e) {
             throw e; // ours, not the recipient's answer
         } catch (BaseServerResponseException e) {
@@ -89,10 +136,81 @@ public class FhirDelivery {
                 return DeliveryAttempt.Outcome.retry("HTTP " + status);
             }
             return DeliveryAttempt.Outcome.permanentFailure("HTTP " + status + " from recipient");
+        } catch (IOException e) {
+            return DeliveryAttempt.Outcome.retry("connection failed: " + rootMessage(e));
         }
     }
 
-    private Communication outgoing(DeliveryAttempt.Context context, IGenericClient client) {
+    /**
+     * An HTTP client for one delivery: {@code host} resolves only to the addresses already checked,
+     * each connection is checked again with the address it goes to, no redirects, no automatic
+     * retries (the pipeline retries).
+     */
+    private CloseableHttpClient pinnedClient(String host, List<InetSocketAddress> checked) {
+        InetAddress[] addresses = checked.stream().map(InetSocketAddress::getAddress).toArray(InetAddress[]::new);
+        DnsResolver pinned = name -> {
+            if (name.equalsIgnoreCase(host) || name.equalsIgnoreCase("[" + host + "]")) {
+                return addresses.clone();
+            }
+            throw new UnknownHostException("not the endpoint's host: " + name);
+        };
+        Registry<ConnectionSocketFactory> sockets = RegistryBuilder.<ConnectionSocketFactory>create()
+                .register("http", new CheckedSocketFactory(PlainConnectionSocketFactory.getSocketFactory()))
+                .register("https", new CheckedSocketFactory(SSLConnectionSocketFactory.getSocketFactory()))
+                .build();
+        RequestConfig timeouts = RequestConfig.custom()
+                .setConnectTimeout((int) settings.connectTimeout().toMillis())
+                .setConnectionRequestTimeout((int) settings.connectTimeout().toMillis())
+                .setSocketTimeout((int) settings.responseTimeout().toMillis())
+                .setRedirectsEnabled(false)
+                .build();
+        return HttpClients.custom()
+                .setConnectionManager(new BasicHttpClientConnectionManager(sockets, null, null, pinned))
+                .setDefaultRequestConfig(timeouts)
+                .disableRedirectHandling()
+                .disableAutomaticRetries()
+                .build();
+    }
+
+    /** Checks the resolved address against the egress policy right before the socket connects to it. */
+    private final class CheckedSocketFactory implements LayeredConnectionSocketFactory {
+        private final ConnectionSocketFactory delegate;
+
+        CheckedSocketFactory(ConnectionSocketFactory delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public Socket createSocket(HttpContext context) throws IOException {
+            return delegate.createSocket(context);
+        }
+
+        @Override
+        public Socket connectSocket(int connectTimeout, Socket socket, HttpHost host, InetSocketAddress remoteAddress,
+                InetSocketAddress localAddress, HttpContext context) throws IOException {
+            egress.check(host.getHostName(), remoteAddress);
+            return delegate.connectSocket(connectTimeout, socket, host, remoteAddress, localAddress, context);
+        }
+
+        @Override
+        public Socket createLayeredSocket(Socket socket, String target, int port, HttpContext context) throws IOException {
+            if (delegate instanceof LayeredConnectionSocketFactory layered) {
+                return layered.createLayeredSocket(socket, target, port, context);
+            }
+            throw new IOException("no TLS on this scheme");
+        }
+    }
+
+    private static EgressPolicy.EgressRefusedException refusalIn(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof EgressPolicy.EgressRefusedException refused) {
+                return refused;
+            }
+        }
+        return null;
+    }
+
+    private Communication outgoing(DeliveryAttempt.Context context, IGenericClient client, CloseableHttpClient http, String base) {
         Communication out = context.communication().copy();
         String id = context.message().id();
         out.setId((String) null);
@@ -117,7 +235,7 @@ public class FhirDelivery {
                 continue;
             }
             RecipientAttachments.Planned planned = recipientAttachments.plan(binaryId, context.recipient().getIdElement().getIdPart());
-            String url = postBinary(context, planned);
+            String url = postBinary(context, planned, http, base);
             Attachment attachment = payload.hasContentAttachment() ? payload.getContentAttachment()
                     : new Attachment().setContentType(planned.meta().contentType());
             attachment.setUrl(url);
@@ -159,45 +277,61 @@ public class FhirDelivery {
 
     /**
      * {@code POST [base]/Binary} with the attachment's bytes (or its CMS envelope) as the raw body,
-     * streamed: a producer thread writes it in chunks that the HTTP client sends. The stored
-     * object is verified before its first byte leaves; if it does not verify, the request is
-     * aborted (no complete body reaches the recipient) and the integrity failure is rethrown.
+     * streamed in chunks. The stored object is verified before its first byte leaves; if it does
+     * not verify, the request is aborted (the final chunk is never sent, so no complete body reaches
+     * the recipient) and the integrity failure is rethrown.
      *
      * @return {@code Binary/<id>} as the recipient named it
      */
-    private String postBinary(DeliveryAttempt.Context context, RecipientAttachments.Planned planned) {
-        String base = context.endpoint().getAddress().replaceAll("/+$", "");
-        StreamingBody body = new StreamingBody(out -> recipientAttachments.write(planned, out), producers);
-        // the whole body must get through within the response timeout plus one second per MB
-        java.time.Duration timeout = settings.responseTimeout().plusSeconds(planned.meta().size() / 1_000_000);
-        java.net.http.HttpRequest.Builder request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/Binary"))
-                .timeout(timeout)
-                .header("Content-Type", planned.contentType())
-                .header("Accept", "application/fhir+json")
-                .POST(java.net.http.HttpRequest.BodyPublishers.fromPublisher(body));
-        forEachHeader(context.endpoint(), request::header);
-        java.net.http.HttpResponse<Void> response;
-        try {
-            response = http.send(request.build(), java.net.http.HttpResponse.BodyHandlers.discarding());
-        } catch (java.io.IOException e) {
-            if (body.subscribed) {
-                rethrowProducerFailure(body);
+    private String postBinary(DeliveryAttempt.Context context, RecipientAttachments.Planned planned, CloseableHttpClient http,
+            String base) {
+        HttpPost post = new HttpPost(base + "/Binary");
+        post.setHeader("Content-Type", planned.contentType());
+        post.setHeader("Accept", "application/fhir+json");
+        forEachHeader(context.endpoint(), post::addHeader);
+        AbstractHttpEntity body = new AbstractHttpEntity() {
+            @Override
+            public boolean isRepeatable() {
+                return false;
             }
-            throw new FhirClientConnectionException("Binary upload failed: " + rootMessage(e));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new FhirClientConnectionException("Binary upload interrupted");
+
+            @Override
+            public long getContentLength() {
+                return -1;
+            }
+
+            @Override
+            public InputStream getContent() {
+                throw new UnsupportedOperationException("written, not read");
+            }
+
+            @Override
+            public void writeTo(OutputStream out) throws IOException {
+                recipientAttachments.write(planned, out);
+            }
+
+            @Override
+            public boolean isStreaming() {
+                return true;
+            }
+        };
+        body.setChunked(true);
+        body.setContentType(planned.contentType());
+        post.setEntity(body);
+        try (CloseableHttpResponse response = http.execute(post)) {
+            int status = response.getStatusLine().getStatusCode();
+            EntityUtils.consumeQuietly(response.getEntity());
+            if (status / 100 != 2) {
+                throw BaseServerResponseException.newInstance(status, "Binary upload answered HTTP " + status);
+            }
+            org.apache.http.Header location = response.getFirstHeader("Location");
+            if (location == null || location.getValue() == null || !location.getValue().contains("Binary/")) {
+                return null;
+            }
+            return "Binary/" + location.getValue().replaceAll(".*Binary/([^/]+).*", "$1");
+        } catch (IOException e) {
+            throw new FhirClientConnectionException("Binary upload failed: " + rootMessage(e), e);
         }
-        rethrowProducerFailure(body);
-        int status = response.statusCode();
-        if (status / 100 != 2) {
-            throw BaseServerResponseException.newInstance(status, "Binary upload answered HTTP " + status);
-        }
-        String location = response.headers().firstValue("Location").orElse(null);
-        if (location == null || !location.contains("Binary/")) {
-            return null;
-        }
-        return "Binary/" + location.replaceAll(".*Binary/([^/]+).*", "$1");
     }
 
     /** The endpoint's {@code header} entries ({@code Name: value}), to be sent with every request. */
@@ -208,23 +342,6 @@ public class FhirDelivery {
             if (colon > 0) {
                 action.accept(value.substring(0, colon).trim(), value.substring(colon + 1).trim());
             }
-        }
-    }
-
-    /** A failed producer (e.g. an attachment that does not verify) decides the outcome, not the HTTP error it caused. */
-    private static void rethrowProducerFailure(StreamingBody body) {
-        try {
-            body.done.get(30, java.util.concurrent.TimeUnit.SECONDS);
-        } catch (java.util.concurrent.ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            throw new FhirClientConnectionException("Binary upload failed: " + rootMessage(e.getCause()));
-        } catch (java.util.concurrent.TimeoutException e) {
-            throw new FhirClientConnectionException("Binary upload: the attachment stream did not finish");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new FhirClientConnectionException("Binary upload interrupted");
         }
     }
 

@@ -12,6 +12,7 @@ import org.carerelay.fhir.hl7.CommunicationToMdm;
 import org.carerelay.gateway.config.CareRelayProperties;
 import org.carerelay.gateway.directory.DirectoryService;
 import org.carerelay.gateway.store.ResourceStore;
+import org.carerelay.routes.egress.EgressPolicy;
 import org.carerelay.routes.mllp.MllpSender;
 import org.hl7.fhir.r4.model.Communication;
 import org.hl7.fhir.r4.model.Identifier;
@@ -37,14 +38,14 @@ public class MllpDelivery {
     private final long maxFrameBytes;
 
     public MllpDelivery(DeliveryAttempt attempt, RecipientAttachments recipientAttachments, ResourceStore store, DirectoryService directory,
-            CareRelayProperties props) {
+            CareRelayProperties props, EgressPolicy egress) {
         this.attempt = attempt;
         this.recipientAttachments = recipientAttachments;
         this.store = store;
         this.directory = directory;
         this.settings = props.pipeline();
         this.maxFrameBytes = props.hl7().maxFrameBytes();
-        this.sender = new MllpSender(settings.connectTimeout(), settings.responseTimeout());
+        this.sender = new MllpSender(settings.connectTimeout(), settings.responseTimeout(), egress);
     }
 
     public void deliver(String messageId, String recipient) {
@@ -84,6 +85,7 @@ public class MllpDelivery {
             case REJECTED -> DeliveryAttempt.Outcome.permanentFailure("MLLP " + result.ackCode()
                     + (result.detail() == null ? "" : ": " + result.detail()));
             case RETRY -> DeliveryAttempt.Outcome.retry("MLLP " + (result.detail() == null ? "no answer" : result.detail()));
+            case REFUSED -> DeliveryAttempt.Outcome.refused(result.detail());
         };
     }
 

@@ -157,8 +157,11 @@ public class PipelineService implements PipelineSteps {
             Optional<DeliveryLedger.Entry> entry = ledger.lock(messageId, recipient);
             if (entry.isPresent() && !"delivered".equals(entry.get().state())
                     && (stage == Stage.DELIVER_FHIR || stage == Stage.DELIVER_MLLP)) {
-                ledger.failed(messageId, recipient, "dead-lettered: " + reason
-                        + (entry.get().detail() == null ? "" : "; last error: " + entry.get().detail()));
+                // the sender keeps the generic reason of the last attempt; the operator learns it was parked and why
+                DeliveryLedger.Entry last = entry.get();
+                ledger.failed(messageId, recipient, last.detail() == null ? "delivery failed" : last.detail(),
+                        "dead-lettered: " + reason
+                                + (last.detailForOperator() == null ? "" : "; last error: " + last.detailForOperator()));
             }
         });
         log.warn("Work item {} for message {} / {} dead-lettered", stage, messageId, recipient);

@@ -42,6 +42,8 @@ public class AccessRules extends AuthorizationInterceptor {
                         .allow("directory: roles").read().resourcesOfType(PractitionerRole.class).withAnyId().andThen()
                         .allow("directory: endpoints").read().resourcesOfType(Endpoint.class).withAnyId().andThen()
                         .allow("own endpoints").write().resourcesOfType(Endpoint.class).withAnyId().andThen()
+                        // DELETE sets the endpoint off; the provider checks managingOrganization
+                        .allow("own endpoints: deactivate").delete().resourcesOfType(Endpoint.class).withAnyId().andThen()
                         .allow("own token").operation().named("$rotate-token").onInstance(self)
                         .andAllowAllResponses().andThen()
                         .allow("own deregistration").operation().named("$deregister").onInstance(self)

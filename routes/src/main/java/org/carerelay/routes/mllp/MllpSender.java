@@ -16,6 +16,7 @@ import ca.uhn.hl7v2.util.idgenerator.InMemoryIDGenerator;
 import ca.uhn.hl7v2.validation.impl.ValidationContextFactory;
 import java.io.IOException;
 import java.net.ConnectException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -35,6 +36,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.carerelay.routes.egress.EgressPolicy;
 
 /**
  * Sends one ER7 message over MLLP and interprets the HL7 acknowledgement (original mode).
@@ -65,7 +67,9 @@ public final class MllpSender implements AutoCloseable {
         /** AE, AR, CE or CR: permanent. */
         REJECTED,
         /** Timeout, connection refused or reset, unparsable ACK: try again later. */
-        RETRY
+        RETRY,
+        /** The egress policy refuses the destination: permanent, nothing was sent. */
+        REFUSED
     }
 
     /**
@@ -89,8 +93,19 @@ public final class MllpSender implements AutoCloseable {
     private final LowerLayerProtocol llp;
     private final ExecutorService executor;
     private final ScheduledExecutorService watchdog;
+    /** Where connections may go; null: anywhere (only for callers that choose the host themselves). */
+    private final EgressPolicy egress;
 
     public MllpSender(Duration connectTimeout, Duration ackTimeout) {
+        this(connectTimeout, ackTimeout, null);
+    }
+
+    /**
+     * @param egress checked after resolving the host (every address) and again right before
+     *               connecting to the checked address; a refused destination is {@link Outcome#REFUSED}
+     */
+    public MllpSender(Duration connectTimeout, Duration ackTimeout, EgressPolicy egress) {
+        this.egress = egress;
         this.connectTimeout = requirePositive(connectTimeout, "connectTimeout");
         this.ackTimeout = requirePositive(ackTimeout, "ackTimeout");
         this.executor = Executors.newCachedThreadPool(daemonThreads("mllp-sender-"));
@@ -142,21 +157,44 @@ public final class MllpSender implements AutoCloseable {
             throw new IllegalArgumentException("message has no readable MSH-10");
         }
 
-        Socket socket = new Socket();
+        List<InetSocketAddress> targets;
         try {
-            socket.connect(new InetSocketAddress(host, port), timeoutMillis(connectTimeout));
-        } catch (SocketTimeoutException e) {
-            closeQuietly(socket);
-            return retry("connect timeout after " + connectTimeout.toMillis() + " ms");
+            targets = egress == null ? List.of(new InetSocketAddress(InetAddress.getByName(host), port)) : egress.resolve(host, port);
+        } catch (EgressPolicy.EgressRefusedException e) {
+            return new Result(Outcome.REFUSED, null, e.getMessage());
         } catch (UnknownHostException e) {
-            closeQuietly(socket);
             return retry("unknown host " + host);
-        } catch (ConnectException e) {
-            closeQuietly(socket);
-            return retry("connection refused (" + e.getMessage() + ")");
-        } catch (IOException e) {
-            closeQuietly(socket);
-            return retry("connect failed: " + describe(e));
+        }
+        Socket socket = null;
+        for (int i = 0; socket == null; i++) {
+            InetSocketAddress target = targets.get(i);
+            boolean last = i == targets.size() - 1;
+            Socket candidate = new Socket();
+            try {
+                if (egress != null) {
+                    egress.check(host, target); // the address connected to is the one checked: no second lookup
+                }
+                candidate.connect(target, timeoutMillis(connectTimeout));
+                socket = candidate;
+            } catch (EgressPolicy.EgressRefusedException e) {
+                closeQuietly(candidate);
+                return new Result(Outcome.REFUSED, null, e.getMessage());
+            } catch (SocketTimeoutException e) {
+                closeQuietly(candidate);
+                if (last) {
+                    return retry("connect timeout after " + connectTimeout.toMillis() + " ms");
+                }
+            } catch (ConnectException e) {
+                closeQuietly(candidate);
+                if (last) {
+                    return retry("connection refused (" + e.getMessage() + ")");
+                }
+            } catch (IOException e) {
+                closeQuietly(candidate);
+                if (last) {
+                    return retry("connect failed: " + describe(e));
+                }
+            }
         }
 
         ActiveConnection connection;

@@ -147,6 +147,25 @@ class MllpSenderTest {
     }
 
     @Test
+    void destinationRefusedByTheEgressPolicy_isNeverConnected_andFailsForGood() throws Exception {
+        try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getByName(LOCALHOST));
+                MllpSender guarded = new MllpSender(CONNECT_TIMEOUT, ACK_TIMEOUT,
+                        new org.carerelay.routes.egress.EgressPolicy(List.of(), java.util.Set::of))) {
+            listener.setSoTimeout(300);
+            Result result = guarded.send(LOCALHOST, listener.getLocalPort(), mdm("msg-refused"));
+
+            assertThat(result.outcome()).isEqualTo(Outcome.REFUSED);
+            assertThat(result.detail()).contains("loopback");
+            assertThatThrownBy(listener::accept).as("nothing connected").isInstanceOf(SocketTimeoutException.class);
+            // allowed by the operator: delivered as before
+            try (MllpSender allowed = new MllpSender(CONNECT_TIMEOUT, ACK_TIMEOUT,
+                    new org.carerelay.routes.egress.EgressPolicy(List.of("127.0.0.0/8"), java.util.Set::of))) {
+                assertThat(allowed.send(LOCALHOST, serverPort, mdm("msg-allowed")).outcome()).isEqualTo(Outcome.ACCEPTED);
+            }
+        }
+    }
+
+    @Test
     void realThirdPartyMessageWithNewlineSeparators_isAccepted() throws Exception {
         String er7;
         try (InputStream in = getClass().getResourceAsStream("/hl7v2/msft_MDM-T02-03.hl7")) {
