@@ -49,6 +49,14 @@ public enum ErrorCode {
             "A recipient is not a permitted partner in the patient's consent."),
     UNKNOWN_RECIPIENT("unknown-recipient", 422, "not-found", "204", "A recipient is not in the directory."),
     INTEGRITY_FAILURE("integrity-failure", 422, "security", "207", "A signature or checksum did not verify."),
+    // --- HL7v2 sender authentication and delivery loops
+    SENDER_NOT_AUTHENTICATED("sender-not-authenticated", 403, "security", "204",
+            "The connection is not authenticated as the sending organisation (MSH-4): neither its client certificate nor "
+                    + "an address on the organisation's HL7 allow-list."),
+    LOOPED_MESSAGE("looped-message", 422, "business-rule", "207",
+            "The message was sent by this gateway itself and is not accepted back (delivery loop)."),
+    ADDRESS_RANGE_INVALID("address-range-invalid", 422, "invalid", "207",
+            "An HL7 allow-list entry is not an IPv4 or IPv6 address or CIDR range."),
     // --- last resort
     INTERNAL_ERROR("internal-error", 500, "exception", "207", "An internal error occurred; nothing was changed.");
 
