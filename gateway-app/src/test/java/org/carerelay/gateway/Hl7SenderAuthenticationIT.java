@@ -150,4 +150,17 @@ class Hl7SenderAuthenticationIT extends GatewayIntegrationTest {
         assertThat(stored.getExtensionsByUrl(Systems.EXT_HL7_ALLOWED_ADDRESS)).extracting(x -> x.getValue().primitiveValue())
                 .doesNotContain("0.0.0.0/0");
     }
+
+    @Test
+    void otherParticipants_doNotLearnAnOrganisationsNetworkAddresses() {
+        Organization seenByOther = client(klinikum.token()).read().resource(Organization.class).withId(rehab.organizationId()).execute();
+        assertThat(seenByOther.getExtensionsByUrl(Systems.EXT_HL7_ALLOWED_ADDRESS)).isEmpty();
+        Bundle searched = client(klinikum.token()).search().forResource(Organization.class)
+                .where(Organization.RES_ID.exactly().code(rehab.organizationId())).returnBundle(Bundle.class).execute();
+        assertThat(searched.getEntry()).singleElement().satisfies(e ->
+                assertThat(((Organization) e.getResource()).getExtensionsByUrl(Systems.EXT_HL7_ALLOWED_ADDRESS)).isEmpty());
+
+        Organization seenBySelf = client(rehab.token()).read().resource(Organization.class).withId(rehab.organizationId()).execute();
+        assertThat(seenBySelf.getExtensionsByUrl(Systems.EXT_HL7_ALLOWED_ADDRESS)).isNotEmpty();
+    }
 }
