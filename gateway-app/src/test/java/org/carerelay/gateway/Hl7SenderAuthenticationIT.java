@@ -163,4 +163,31 @@ class Hl7SenderAuthenticationIT extends GatewayIntegrationTest {
         Organization seenBySelf = client(rehab.token()).read().resource(Organization.class).withId(rehab.organizationId()).execute();
         assertThat(seenBySelf.getExtensionsByUrl(Systems.EXT_HL7_ALLOWED_ADDRESS)).isNotEmpty();
     }
+
+    @Test
+    void directoryCsv_setsTheAllowList_keepsItWhenTheColumnIsEmpty_andRefusesGarbage() throws Exception {
+        String id = unique("csv-allow");
+        String header = "id,name,type,hl7_alias,hl7_allowed_addresses\n";
+        String alias = "CSV" + UUID.randomUUID().toString().substring(0, 6).toUpperCase();
+        assertThat(importCsv(header + id + ",Klinik CSV,hospital," + alias + ",192.0.2.0/24;2001:db8::7\n").statusCode())
+                .isEqualTo(200);
+        assertThat(allowList(id)).containsExactly("192.0.2.0/24", "2001:db8:0:0:0:0:0:7");
+
+        assertThat(importCsv(header + id + ",Klinik CSV umbenannt,hospital," + alias + ",\n").statusCode()).isEqualTo(200);
+        assertThat(allowList(id)).containsExactly("192.0.2.0/24", "2001:db8:0:0:0:0:0:7");
+
+        var refused = importCsv(header + id + ",Klinik CSV,hospital," + alias + ",192.0.2.0/24;hl7.example.org\n");
+        assertThat(refused.statusCode()).isEqualTo(422);
+        assertThat(refused.body()).contains("csv-invalid").contains("hl7_allowed_addresses");
+        assertThat(allowList(id)).containsExactly("192.0.2.0/24", "2001:db8:0:0:0:0:0:7");
+    }
+
+    private java.net.http.HttpResponse<String> importCsv(String csv) throws Exception {
+        return http("POST", "/fhir/Organization/$import", ADMIN_TOKEN, "text/csv; charset=utf-8", csv.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private java.util.List<String> allowList(String orgId) {
+        return admin().read().resource(Organization.class).withId(orgId).execute().getExtensionsByUrl(Systems.EXT_HL7_ALLOWED_ADDRESS)
+                .stream().map(x -> x.getValue().primitiveValue()).toList();
+    }
 }
