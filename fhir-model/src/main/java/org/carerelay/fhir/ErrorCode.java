@@ -59,6 +59,14 @@ public enum ErrorCode {
             "The token is older than the operator's maximum token age; rotate it ($rotate-token) or register again."),
     ORGANIZATION_DEACTIVATED("organization-deactivated", 401, "security", "207",
             "The organisation's directory entry is deactivated; its token is not accepted."),
+    // --- HL7v2 sender authentication and delivery loops
+    SENDER_NOT_AUTHENTICATED("sender-not-authenticated", 403, "security", "204",
+            "The connection is not authenticated as the sending organisation (MSH-4): neither its client certificate nor "
+                    + "an address on the organisation's HL7 allow-list."),
+    LOOPED_MESSAGE("looped-message", 422, "business-rule", "207",
+            "The message was sent by this gateway itself and is not accepted back (delivery loop)."),
+    ADDRESS_RANGE_INVALID("address-range-invalid", 422, "invalid", "207",
+            "An HL7 allow-list entry is not an IPv4 or IPv6 address or CIDR range."),
     // --- last resort
     INTERNAL_ERROR("internal-error", 500, "exception", "207", "An internal error occurred; nothing was changed.");
 

@@ -26,6 +26,12 @@ public final class Systems {
     public static final String ORGANIZATION_TYPE = "https://fhir.carerelay.org/CodeSystem/organization-type";
     /** Extension on Organization: whether the organisation is a registered participant. */
     public static final String EXT_REGISTERED = "https://fhir.carerelay.org/StructureDefinition/registered";
+    /**
+     * Extension on Organization, repeatable, {@code valueString}: an IPv4/IPv6 address or CIDR range
+     * the organisation's systems may send HL7v2 from on the plain MLLP listener. Kept by the
+     * operator; without one, the plain listener accepts nothing in the organisation's name.
+     */
+    public static final String EXT_HL7_ALLOWED_ADDRESS = "https://fhir.carerelay.org/StructureDefinition/hl7-allowed-address";
 
     public static final String ENDPOINT_CONNECTION_TYPE =
             "http://terminology.hl7.org/CodeSystem/endpoint-connection-type";

@@ -106,6 +106,7 @@ public abstract class GatewayIntegrationTest {
         registry.add("carerelay.hl7.read-timeout", () -> "2s");
         registry.add("carerelay.hl7.receive-timeout", () -> "10s");
         registry.add("carerelay.hl7.sender-charsets.CS15SENDER", () -> "ISO-8859-15");
+        registry.add("carerelay.hl7.trust-loopback", () -> false); // senders must be allow-listed, as in production
         registry.add("carerelay.hl7.tls.enabled", () -> true);
         registry.add("carerelay.hl7.tls.port", () -> HL7_TLS_PORT);
         registry.add("carerelay.hl7.tls.keystore", () -> PKI.serverKeystore().toString());

@@ -26,6 +26,18 @@ final class Mllp {
         }
     }
 
+    /**
+     * Like {@link #exchange} but from the local address {@code from} (e.g. 127.0.0.2: every
+     * 127.x.y.z is this machine on Linux, so a test can play a different network peer).
+     */
+    static String exchangeFrom(String from, int port, byte[] payload, Charset charset, int timeoutMs) throws IOException {
+        try (Socket socket = new Socket(java.net.InetAddress.getByName("127.0.0.1"), port, java.net.InetAddress.getByName(from), 0)) {
+            socket.setSoTimeout(timeoutMs);
+            writeFrame(socket.getOutputStream(), payload);
+            return readFrame(socket.getInputStream(), charset);
+        }
+    }
+
     /** Writes {@code payload} as one MLLP frame and flushes. */
     static void writeFrame(OutputStream out, byte[] payload) throws IOException {
         out.write(START);

@@ -50,10 +50,22 @@ final class Participants {
         return admin.create().resource(org).execute().getId().getIdPart();
     }
 
-    /** Gives the organisation the HL7 facility alias (MSH-4/MSH-6) by which HL7v2 senders name it. */
+    /**
+     * Gives the organisation the HL7 facility alias (MSH-4/MSH-6) by which HL7v2 senders name it,
+     * and puts 127.0.0.1 — where the tests' MLLP clients connect from — on its HL7 allow-list, as
+     * the operator does for a hospital's interface engine.
+     */
     static void addHl7Alias(IGenericClient admin, String orgId, String alias) {
+        addHl7Alias(admin, orgId, alias, "127.0.0.1");
+    }
+
+    /** The HL7 facility alias and the given HL7 allow-list entries (addresses or CIDR ranges). */
+    static void addHl7Alias(IGenericClient admin, String orgId, String alias, String... allowedAddresses) {
         Organization org = admin.read().resource(Organization.class).withId(orgId).execute();
         org.addIdentifier().setSystem(Systems.HL7_FACILITY).setValue(alias);
+        for (String address : allowedAddresses) {
+            org.addExtension(Systems.EXT_HL7_ALLOWED_ADDRESS, new StringType(address));
+        }
         admin.update().resource(org).execute();
     }
 

@@ -24,6 +24,7 @@ import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.ContactPoint;
 import org.hl7.fhir.r4.model.Endpoint;
 import org.hl7.fhir.r4.model.Organization;
+import org.hl7.fhir.r4.model.StringType;
 
 /**
  * Parses a directory CSV file into FHIR {@link Organization}s and {@link Endpoint}s, all or
@@ -87,6 +88,10 @@ import org.hl7.fhir.r4.model.Organization;
  *   <tr><td>{@code hl7_alias}</td><td>optional; the HL7v2 facility name (MSH-4/MSH-6) of the
  *       organisation; no whitespace and none of {@code | ^ ~ \ &}</td>
  *       <td>identifier, system {@link Systems#HL7_FACILITY}</td></tr>
+ *   <tr><td>{@code hl7_allowed_addresses}</td><td>optional; IPv4/IPv6 addresses or CIDR ranges,
+ *       separated by {@code ;}, that the organisation's systems send HL7v2 from on the plain MLLP
+ *       listener ({@link AddressAllowList})</td>
+ *       <td>extensions {@link Systems#EXT_HL7_ALLOWED_ADDRESS}</td></tr>
  *   <tr><td>{@code active}</td><td>optional; {@code true} or {@code false}, default {@code true}</td>
  *       <td>{@code Organization.active}</td></tr>
  * </table>
@@ -114,6 +119,7 @@ public final class DirectoryCsv {
     public static final String ENDPOINT_TYPE = "endpoint_type";
     public static final String ENDPOINT_ADDRESS = "endpoint_address";
     public static final String HL7_ALIAS = "hl7_alias";
+    public static final String HL7_ALLOWED_ADDRESSES = "hl7_allowed_addresses";
     public static final String ACTIVE = "active";
 
     /** Endpoint connection type code for FHIR REST endpoints. */
@@ -125,7 +131,7 @@ public final class DirectoryCsv {
     public static final String MIME_HL7V2_ER7 = "x-application/hl7-v2+er7";
 
     private static final List<String> COLUMNS = List.of(ID, NAME, TYPE, IKNR, BSNR, TELEMATIK_ID, STREET,
-            POSTAL_CODE, CITY, PHONE, FAX, EMAIL, ENDPOINT_TYPE, ENDPOINT_ADDRESS, HL7_ALIAS, ACTIVE);
+            POSTAL_CODE, CITY, PHONE, FAX, EMAIL, ENDPOINT_TYPE, ENDPOINT_ADDRESS, HL7_ALIAS, HL7_ALLOWED_ADDRESSES, ACTIVE);
     private static final List<String> REQUIRED_COLUMNS = List.of(NAME, TYPE);
 
     private static final Pattern ID_PATTERN = Pattern.compile("[A-Za-z0-9\\-.]{1,64}");
@@ -392,6 +398,18 @@ public final class DirectoryCsv {
             }
         }
 
+        List<String> allowedAddresses = new java.util.ArrayList<>();
+        for (String entry : row.get(HL7_ALLOWED_ADDRESSES).split(";")) {
+            if (entry.isBlank()) {
+                continue;
+            }
+            try {
+                allowedAddresses.add(AddressAllowList.parseRange(entry).toString());
+            } catch (IllegalArgumentException e) {
+                row.error(HL7_ALLOWED_ADDRESSES, e.getMessage());
+            }
+        }
+
         String activeText = row.get(ACTIVE);
         boolean active = true;
         if (!activeText.isEmpty()) {
@@ -419,6 +437,7 @@ public final class DirectoryCsv {
         addIdentifier(organization, Systems.BSNR, bsnr);
         addIdentifier(organization, Systems.TELEMATIK_ID, telematikId);
         addIdentifier(organization, Systems.HL7_FACILITY, hl7Alias);
+        allowedAddresses.forEach(a -> organization.addExtension(Systems.EXT_HL7_ALLOWED_ADDRESS, new StringType(a)));
         if (!street.isEmpty() || !postalCode.isEmpty() || !city.isEmpty()) {
             Address address = organization.addAddress()
                     .setUse(Address.AddressUse.WORK)

@@ -91,17 +91,17 @@ class DirectoryCsvTest {
     @Test
     void header_listsAllColumnsInCanonicalOrder() {
         assertThat(DirectoryCsv.header()).isEqualTo("id,name,type,iknr,bsnr,telematik_id,street,postal_code,city,"
-                + "phone,fax,email,endpoint_type,endpoint_address,hl7_alias,active");
-        assertThat(DirectoryCsv.columns()).hasSize(16);
+                + "phone,fax,email,endpoint_type,endpoint_address,hl7_alias,hl7_allowed_addresses,active");
+        assertThat(DirectoryCsv.columns()).hasSize(17);
     }
 
     @Test
     void validFileWithBomCrlfAndQuotedCommasQuotesAndNewlines_parsesEveryRecord() {
         String csv = "\uFEFF" + DirectoryCsv.header() + "\r\n"
                 + "klinik-a,\"Klinikum A, Haus \"\"Nord\"\"\",hospital,260100012,,,\"Haus B\r\nKlinikstraße 1\","
-                + "12345,Beispielstadt,+49 30 1234567,+49 30 1234568,info@klinik-a.example.org,,,,true\r\n"
+                + "12345,Beispielstadt,+49 30 1234567,+49 30 1234568,info@klinik-a.example.org,,,,,true\r\n"
                 + "praxis-b,Praxis Dr. Müller,physician-practice,,721234500,,Lindenweg 2,54321,Musterhausen,,"
-                + "+49 221 7654321,,,,,\r\n";
+                + "+49 221 7654321,,,,,,\r\n";
 
         List<Entry> entries = parse(csv);
 
@@ -546,5 +546,29 @@ class DirectoryCsvTest {
                 .containsExactlyInAnyOrder("https://fhir.klinikum-beispielstadt.example.org/fhir",
                         "mllp://pflege-sonnenschein.example.net:2575");
         assertThat(Files.readAllLines(demo, StandardCharsets.UTF_8).get(0)).isEqualTo(DirectoryCsv.header());
+    }
+
+    @Test
+    void hl7AllowedAddresses_becomeCanonicalAllowListExtensions() {
+        Entry entry = parse(file(row(DirectoryCsv.HL7_ALLOWED_ADDRESSES, " 192.0.2.10 ; 198.51.100.0/24;2001:DB8:0::/32;"))).get(0);
+
+        assertThat(entry.organization().getExtensionsByUrl(org.carerelay.fhir.Systems.EXT_HL7_ALLOWED_ADDRESS))
+                .extracting(x -> x.getValue().primitiveValue())
+                .containsExactly("192.0.2.10", "198.51.100.0/24", "2001:db8:0:0:0:0:0:0/32");
+    }
+
+    @Test
+    void hl7AllowedAddresses_garbageAndHostNames_areReportedWithTheirLine() {
+        DirectoryCsvException e = parseFailing(file(
+                row(DirectoryCsv.HL7_ALLOWED_ADDRESSES, "10.0.0.1;hl7.example.org"),
+                row(DirectoryCsv.HL7_ALLOWED_ADDRESSES, "10.0.0.1/33"),
+                row(DirectoryCsv.HL7_ALLOWED_ADDRESSES, "10.0.0.1/8")));
+
+        assertThat(e.errors()).extracting(RowError::line, RowError::column).containsExactly(
+                tuple(2, "hl7_allowed_addresses"),
+                tuple(3, "hl7_allowed_addresses"),
+                tuple(4, "hl7_allowed_addresses"));
+        assertThat(e.errors().get(0).message()).contains("hl7.example.org");
+        assertThat(e.errors().get(2).message()).contains("10.0.0.0/8");
     }
 }

@@ -96,10 +96,15 @@ public record CareRelayProperties(
     public record Notification(String baseUrl) {
     }
 
-    /** The HL7v2 MLLP listener for care software, and the optional second listener with mutual TLS. */
+    /**
+     * The HL7v2 MLLP listener for care software, and the optional second listener with mutual TLS.
+     * {@code trustLoopback}: a loopback peer on the plain listener counts as authenticated for any
+     * organisation (the embedded default only; off in the built-in defaults and in production).
+     */
     public record Hl7(boolean enabled, String host, int port, int maxFrameBytes, Duration receiveTimeout,
             Duration readTimeout, Duration idleTimeout, int maxConnections, Duration duplicateRetention, Tls tls,
-            java.util.Map<String, String> senderCharsets) {
+            java.util.Map<String, String> senderCharsets,
+            boolean trustLoopback) {
 
         /**
          * MLLP over TLS with client certificates: {@code keystore} is a PKCS#12 file with the

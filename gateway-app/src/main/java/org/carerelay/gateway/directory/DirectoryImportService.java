@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Optional;
 import org.carerelay.fhir.ErrorCode;
 import org.carerelay.fhir.OperationOutcomes;
+import org.carerelay.fhir.Systems;
 import org.carerelay.fhir.directory.DirectoryCsv;
 import org.carerelay.fhir.directory.DirectoryCsvException;
 import org.carerelay.gateway.fhir.GatewayException;
@@ -65,6 +66,10 @@ public class DirectoryImportService {
                     org.setId(existing.get().getIdElement().getIdPart());
                     org.setEndpoint(existing.get().getEndpoint());
                     org.getExtension().addAll(existing.get().getExtensionsByUrl(DirectoryService.EXT_ENCRYPTION_CERTIFICATE));
+                    if (org.getExtensionsByUrl(Systems.EXT_HL7_ALLOWED_ADDRESS).isEmpty()) {
+                        // an empty hl7_allowed_addresses keeps the stored list; clear it through the API
+                        org.getExtension().addAll(existing.get().getExtensionsByUrl(Systems.EXT_HL7_ALLOWED_ADDRESS));
+                    }
                     directory.saveOrganization(org, false);
                     updated++;
                 } else {

@@ -17,6 +17,7 @@ import org.carerelay.fhir.ErrorCode;
 import org.carerelay.fhir.OrganizationType;
 import org.carerelay.fhir.Systems;
 import org.carerelay.fhir.Telecoms;
+import org.carerelay.fhir.directory.AddressAllowList;
 import org.carerelay.gateway.fhir.GatewayException;
 import org.carerelay.gateway.registration.ParticipantRepository;
 import org.carerelay.gateway.store.ResourceStore;
@@ -102,7 +103,36 @@ public class DirectoryService {
             }
         }
         validateEncryptionCertificate(org);
+        validateHl7AllowList(org);
         checkUniqueIdentifiers(org);
+    }
+
+    /** Entries of the HL7 allow-list an organisation may have; a network needs a range, not a list. */
+    static final int MAX_HL7_ALLOWED_ADDRESSES = 64;
+
+    /**
+     * The HL7 allow-list ({@link Systems#EXT_HL7_ALLOWED_ADDRESS}): each entry a {@code valueString}
+     * with an IPv4/IPv6 address or CIDR range, stored in canonical form; anything else is refused
+     * with {@code address-range-invalid} (422). Only the operator writes Organization entries, so an
+     * organisation cannot widen its own list (a stolen token must not authorise a new network peer).
+     */
+    private static void validateHl7AllowList(Organization org) {
+        List<Extension> entries = org.getExtensionsByUrl(Systems.EXT_HL7_ALLOWED_ADDRESS);
+        if (entries.size() > MAX_HL7_ALLOWED_ADDRESSES) {
+            throw new GatewayException(ErrorCode.ADDRESS_RANGE_INVALID, "At most " + MAX_HL7_ALLOWED_ADDRESSES
+                    + " HL7 allow-list entries per organisation; use CIDR ranges.");
+        }
+        for (Extension entry : entries) {
+            if (!(entry.getValue() instanceof org.hl7.fhir.r4.model.StringType text) || !text.hasValue()) {
+                throw new GatewayException(ErrorCode.ADDRESS_RANGE_INVALID,
+                        "The extension " + Systems.EXT_HL7_ALLOWED_ADDRESS + " needs a valueString with an address or CIDR range.");
+            }
+            try {
+                text.setValue(AddressAllowList.parseRange(text.getValue()).toString());
+            } catch (IllegalArgumentException e) {
+                throw new GatewayException(ErrorCode.ADDRESS_RANGE_INVALID, "HL7 allow-list: " + e.getMessage() + ".");
+            }
+        }
     }
 
     /**

@@ -24,6 +24,7 @@ import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.carerelay.fhir.ErrorCode;
+import org.carerelay.fhir.Systems;
 import org.carerelay.gateway.audit.AuditService;
 import org.carerelay.gateway.audit.AuditService.Entry;
 import org.carerelay.gateway.fhir.GatewayException;
@@ -76,10 +77,23 @@ public class OrganizationResourceProvider implements IResourceProvider {
     }
 
     @Read
-    public Organization read(@IdParam IdType id) {
+    public Organization read(@IdParam IdType id, RequestDetails request) {
         Organization org = directory.requireOrganization(id.getIdPart());
         directory.decorate(List.of(org));
+        hideHl7AllowLists(List.of(org), Caller.of(request));
         return org;
+    }
+
+    /**
+     * The HL7 allow-list names addresses inside a partner's network: only the organisation itself
+     * and the operator see it.
+     */
+    private static void hideHl7AllowLists(List<Organization> organizations, Caller caller) {
+        for (Organization org : organizations) {
+            if (!caller.isSelfOrAdmin(org.getIdElement().getIdPart())) {
+                org.getExtension().removeIf(e -> Systems.EXT_HL7_ALLOWED_ADDRESS.equals(e.getUrl()));
+            }
+        }
     }
 
     /**
@@ -98,7 +112,8 @@ public class OrganizationResourceProvider implements IResourceProvider {
             @OptionalParam(name = Organization.SP_ACTIVE) TokenParam active,
             @OptionalParam(name = "registered") TokenParam registered,
             @Count Integer count,
-            @Offset Integer offset) {
+            @Offset Integer offset,
+            RequestDetails request) {
         SearchBuilder sb = new SearchBuilder()
                 .textContains("(content->>'name')", name)
                 .codeableConcept("type", type)
@@ -121,6 +136,7 @@ public class OrganizationResourceProvider implements IResourceProvider {
         }
         List<Organization> result = store.search(Organization.class, sb.sql(), params, limit(count), offset == null ? 0 : Math.max(0, offset));
         directory.decorate(result);
+        hideHl7AllowLists(result, Caller.of(request));
         return result;
     }
 

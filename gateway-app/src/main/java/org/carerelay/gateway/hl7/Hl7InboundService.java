@@ -67,11 +67,13 @@ public class Hl7InboundService implements Hl7Receiver {
     private final TransactionTemplate tx;
     private final CareRelayProperties.Hl7 settings;
     private final AdtToPatient.AssigningAuthorities authorities;
+    private final SenderAuthentication senderAuthentication;
+    private final OwnFrames ownFrames;
     private final MessageRateLimiter messageLimit;
 
     public Hl7InboundService(Facilities facilities, ParticipantRepository participants, PatientService patients,
             MessageService messages, AuditService audit, JdbcClient jdbc, TransactionTemplate tx, CareRelayProperties props,
-            MessageRateLimiter messageLimit) {
+            SenderAuthentication senderAuthentication, OwnFrames ownFrames, MessageRateLimiter messageLimit) {
         this.messageLimit = messageLimit;
         this.facilities = facilities;
         this.participants = participants;
@@ -82,6 +84,8 @@ public class Hl7InboundService implements Hl7Receiver {
         this.tx = tx;
         this.settings = props.hl7();
         this.authorities = AdtToPatient.AssigningAuthorities.defaults();
+        this.senderAuthentication = senderAuthentication;
+        this.ownFrames = ownFrames;
     }
 
     /**
@@ -114,9 +118,12 @@ public class Hl7InboundService implements Hl7Receiver {
     }
 
     /**
-     * On the TLS listener the sender named by MSH-4/MSH-3 must also be the organisation the client
-     * certificate names ({@link Facilities#findByCertificateSubject}); otherwise {@code AR}
-     * {@code unknown-sender}.
+     * A frame this gateway sent itself (its MSH-10 is in {@link OwnFrames}) gets {@code AR}
+     * {@code looped-message}. The connection must be authenticated as the sender named by
+     * MSH-4/MSH-3 ({@link SenderAuthentication}): on the TLS listener by the client certificate
+     * (otherwise {@code AR} {@code unknown-sender}), on the plain listener by the sender's HL7
+     * allow-list (otherwise {@code AR} {@code sender-not-authenticated}). Refusals are audited and
+     * store nothing.
      */
     @Override
     public byte[] receive(byte[] frame, Connection connection) {
@@ -154,6 +161,15 @@ public class Hl7InboundService implements Hl7Receiver {
         final Hl7Inbound.Decoded decoded = decodedFirst;
         final Hl7Inbound.Parsed parsed = parsedFirst;
         Charset charset = decoded.charset();
+        boolean controlIdUsable = parsed.controlId() != null && !parsed.controlId().isBlank()
+                && parsed.controlId().chars().noneMatch(c -> c < 0x20);
+        if (controlIdUsable && ownFrames.sentHere(parsed.controlId())) {
+            log.warn("HL7 frame from {} refused: MSH-10 {} was sent by this gateway (an endpoint points back at it)",
+                    remoteAddress, safe(parsed.controlId()));
+            audit.failure("hl7-inbound", AuditEventAction.C, Caller.ANONYMOUS, remoteAddress, null, "own frame came back (delivery loop)");
+            return ack(parsed, charset, new Outcome(AcknowledgmentCode.AR, ErrorCode.LOOPED_MESSAGE,
+                    ErrorCode.LOOPED_MESSAGE.hl7ErrorCode(), ErrorCode.LOOPED_MESSAGE.defaultText()));
+        }
         Optional<Organization> sender = facilities.find(parsed.sendingFacility())
                 .or(() -> facilities.find(parsed.sendingApplication()));
         if (sender.isEmpty() || !participants.isRegistered(sender.get().getIdElement().getIdPart())) {
@@ -161,23 +177,19 @@ public class Hl7InboundService implements Hl7Receiver {
             return ack(parsed, charset, new Outcome(AcknowledgmentCode.AR, ErrorCode.UNKNOWN_SENDER, "204",
                     "Unknown sender: MSH-4 '" + safe(parsed.sendingFacility()) + "' is not a registered participant."));
         }
-        if (connection.tls()) {
+        Optional<SenderAuthentication.Refusal> refusal = senderAuthentication.check(sender.get(), connection);
+        if (refusal.isPresent()) {
             String senderOrg = sender.get().getIdElement().getIdPart();
-            Optional<String> certificateOrg = facilities.findByCertificateSubject(connection.clientCertificateSubject())
-                    .map(org -> org.getIdElement().getIdPart());
-            if (!certificateOrg.equals(Optional.of(senderOrg))) {
-                log.info("HL7 frame from {} rejected: MSH-4 names {}, the client certificate {}", remoteAddress, senderOrg,
-                        certificateOrg.orElse("no directory organisation"));
-                audit.failure("hl7-inbound", AuditEventAction.C, Caller.ANONYMOUS, remoteAddress, "Organization/" + senderOrg,
-                        "client certificate does not belong to the sending organisation");
-                return ack(parsed, charset, new Outcome(AcknowledgmentCode.AR, ErrorCode.UNKNOWN_SENDER, "204",
-                        "The client certificate does not belong to the sending organisation (MSH-4 '"
-                                + safe(parsed.sendingFacility()) + "')."));
-            }
+            log.info("HL7 frame from {} rejected: not authenticated as {} ({})", remoteAddress, senderOrg,
+                    refusal.get().error().code());
+            audit.failure("hl7-inbound", AuditEventAction.C, Caller.ANONYMOUS, remoteAddress, "Organization/" + senderOrg,
+                    refusal.get().auditReason());
+            return ack(parsed, charset, new Outcome(AcknowledgmentCode.AR, refusal.get().error(),
+                    refusal.get().error().hl7ErrorCode(), refusal.get().text() + " (MSH-4 '" + safe(parsed.sendingFacility()) + "')."));
         }
         Caller caller = Caller.participant(sender.get().getIdElement().getIdPart());
         String senderId = caller.organizationId();
-        if (parsed.controlId() == null || parsed.controlId().isBlank() || parsed.controlId().chars().anyMatch(c -> c < 0x20)) {
+        if (!controlIdUsable) {
             return ack(parsed, charset, new Outcome(AcknowledgmentCode.AR, ErrorCode.INVALID_REQUEST, "102",
                     "MSH-10 (message control id) is empty or contains control characters."));
         }

@@ -11,6 +11,7 @@ import org.carerelay.fhir.Systems;
 import org.carerelay.fhir.hl7.CommunicationToMdm;
 import org.carerelay.gateway.config.CareRelayProperties;
 import org.carerelay.gateway.directory.DirectoryService;
+import org.carerelay.gateway.hl7.OwnFrames;
 import org.carerelay.gateway.store.ResourceStore;
 import org.carerelay.routes.egress.EgressPolicy;
 import org.carerelay.routes.mllp.MllpSender;
@@ -24,7 +25,8 @@ import org.springframework.stereotype.Component;
  * Delivery to care software over MLLP: the message as MDM^T02 (v2.5.1). AA = delivered; AE/AR =
  * failed, with the ACK text kept; timeout or connection error = retried. TXA-12 carries the
  * message id, MSH-10 a control id derived from message and recipient, so the receiver can detect a
- * repeated delivery.
+ * repeated delivery; the control id is recorded in {@link OwnFrames} before sending, so a frame that
+ * comes back to the gateway's own listener is refused.
  */
 @Component
 public class MllpDelivery {
@@ -36,10 +38,12 @@ public class MllpDelivery {
     private final MllpSender sender;
     private final CareRelayProperties.Pipeline settings;
     private final long maxFrameBytes;
+    private final OwnFrames ownFrames;
 
     public MllpDelivery(DeliveryAttempt attempt, RecipientAttachments recipientAttachments, ResourceStore store, DirectoryService directory,
-            CareRelayProperties props, EgressPolicy egress) {
+            CareRelayProperties props, EgressPolicy egress, OwnFrames ownFrames) {
         this.attempt = attempt;
+        this.ownFrames = ownFrames;
         this.recipientAttachments = recipientAttachments;
         this.store = store;
         this.directory = directory;
@@ -76,9 +80,10 @@ public class MllpDelivery {
             }
         }
         Organization from = directory.findOrganization(context.message().senderOrg()).orElse(null);
+        String controlId = controlId(context.message().id(), context.recipient().getIdElement().getIdPart());
         var mdm = CommunicationToMdm.map(new CommunicationToMdm.Input(communication, patient,
-                contents, "CareRelay", facility(from), "", facility(context.recipient()),
-                controlId(context.message().id(), context.recipient().getIdElement().getIdPart()), Instant.now()));
+                contents, "CareRelay", facility(from), "", facility(context.recipient()), controlId, Instant.now()));
+        ownFrames.recordSent(controlId); // committed before the frame leaves: it is refused if it comes back
         MllpSender.Result result = sender.send(address.getHost(), address.getPort(), mdm);
         return switch (result.outcome()) {
             case ACCEPTED -> DeliveryAttempt.Outcome.delivered("MLLP " + result.ackCode());
