@@ -49,6 +49,11 @@ public enum ErrorCode {
             "A recipient is not a permitted partner in the patient's consent."),
     UNKNOWN_RECIPIENT("unknown-recipient", 422, "not-found", "204", "A recipient is not in the directory."),
     INTEGRITY_FAILURE("integrity-failure", 422, "security", "207", "A signature or checksum did not verify."),
+    // --- patients and consents (who may change a consent)
+    CONSENT_NOT_AUTHOR("consent-not-author", 403, "forbidden", "207",
+            "Only the organisation that uploaded the signed consent changes it; any named partner may record a revocation."),
+    CONSENT_NEW_DOCUMENT_REQUIRED("consent-new-document-required", 422, "business-rule", "207",
+            "Adding partners to a consent needs a newly signed consent document."),
     // --- last resort
     INTERNAL_ERROR("internal-error", 500, "exception", "207", "An internal error occurred; nothing was changed.");
 
