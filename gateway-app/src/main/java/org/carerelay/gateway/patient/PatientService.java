@@ -2,12 +2,15 @@ package org.carerelay.gateway.patient;
 
 import ca.uhn.fhir.rest.api.MethodOutcome;
 import ca.uhn.fhir.rest.param.DateParam;
+import ca.uhn.fhir.rest.param.ParamPrefixEnum;
 import ca.uhn.fhir.rest.param.StringParam;
 import ca.uhn.fhir.rest.param.TokenParam;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
 import java.time.LocalDate;
 import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.function.BiConsumer;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -24,7 +27,6 @@ import org.carerelay.gateway.fhir.GatewayException;
 import org.carerelay.gateway.fhir.Validation;
 import org.carerelay.gateway.security.Caller;
 import org.carerelay.gateway.store.ResourceStore;
-import org.carerelay.gateway.store.SearchBuilder;
 import org.carerelay.routes.letter.ConsentTemplatePdf;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
 import org.hl7.fhir.r4.model.CodeType;
@@ -57,9 +59,11 @@ public class PatientService {
     private final JdbcClient jdbc;
     private final DirectoryService directory;
     private final CareRelayProperties props;
+    private final PatientIndex index;
 
     public PatientService(ResourceStore store, PatientAccess access, ConsentRepository consents, Validation validation,
-            AuditService audit, JdbcClient jdbc, DirectoryService directory, CareRelayProperties props) {
+            AuditService audit, JdbcClient jdbc, DirectoryService directory, CareRelayProperties props, PatientIndex index) {
+        this.index = index;
         this.store = store;
         this.access = access;
         this.consents = consents;
@@ -105,8 +109,8 @@ public class PatientService {
             String newId = ResourceStore.newId();
             // the primary key on the KVNR decides races: exactly one canonical patient per KVNR
             jdbc.sql("insert into patient_kvnr (kvnr, patient_id) values (?, ?) on conflict do nothing")
-                    .params(kvnr.get(), newId).update();
-            String canonical = jdbc.sql("select patient_id from patient_kvnr where kvnr = ?").param(kvnr.get())
+                    .params(index.kvnr(kvnr.get()), newId).update();
+            String canonical = jdbc.sql("select patient_id from patient_kvnr where kvnr = ?").param(index.kvnr(kvnr.get()))
                     .query(String.class).single();
             if (!canonical.equals(newId)) {
                 Optional<String> known = resolveKvnr(kvnr.get(), canonical, caller, clientAddress);
@@ -114,7 +118,7 @@ public class PatientService {
                     // a KVNR match alone grants nothing: the caller gets a record of its own, answered like
                     // a first create; the primary key makes a concurrent repeat find that same record
                     jdbc.sql("insert into patient_kvnr_local (kvnr, organization_id, patient_id) values (?, ?, ?) on conflict do nothing")
-                            .params(kvnr.get(), caller.organizationId(), newId).update();
+                            .params(index.kvnr(kvnr.get()), caller.organizationId(), newId).update();
                     known = localRecord(kvnr.get(), caller.organizationId()).filter(id -> !id.equals(newId));
                     if (known.isEmpty()) {
                         audit.record(new AuditService.Entry("patient-kvnr-collision", AuditEventAction.C,
@@ -133,6 +137,7 @@ public class PatientService {
             patient.setId(newId);
         }
         Patient saved = store.create(patient);
+        index.reindex(saved);
         String id = saved.getIdElement().getIdPart();
         access.grant(id, caller.organizationId(), "created");
         indexIdentifiers(saved, caller.organizationId());
@@ -157,6 +162,7 @@ public class PatientService {
             claimKvnr(newKvnr.get(), id, caller);
         }
         Patient saved = store.update(patient);
+        index.reindex(saved);
         indexIdentifiers(saved, caller.organizationId());
         audit.success("patient-update", AuditEventAction.U, caller, Caller.clientAddress(request), "Patient/" + id);
         decorate(saved);
@@ -214,6 +220,7 @@ public class PatientService {
         stripComputed(patient);
         validate(patient);
         Patient saved = store.update(patient);
+        index.reindex(saved);
         indexIdentifiers(saved, caller.organizationId());
         audit.success("patient-update", AuditEventAction.U, caller, clientAddress, "Patient/" + id);
         return saved;
@@ -228,7 +235,7 @@ public class PatientService {
         String org = caller.organizationId();
         Optional<String> kvnr = kvnrOf(incoming);
         if (kvnr.isPresent()) {
-            Optional<String> canonical = jdbc.sql("select patient_id from patient_kvnr where kvnr = ?").param(kvnr.get())
+            Optional<String> canonical = jdbc.sql("select patient_id from patient_kvnr where kvnr = ?").param(index.kvnr(kvnr.get()))
                     .query(String.class).optional();
             Optional<String> known = canonical.isPresent() ? resolveKvnr(kvnr.get(), canonical.get(), caller, clientAddress)
                     : localRecord(kvnr.get(), org);
@@ -240,8 +247,9 @@ public class PatientService {
             if (!identifier.hasSystem() || !identifier.hasValue() || Systems.KVNR.equals(identifier.getSystem())) {
                 continue;
             }
-            Optional<Patient> found = jdbc.sql("select patient_id from patient_identifier where assigner_org = ? and system = ? and value = ?")
-                    .params(org, identifier.getSystem(), identifier.getValue()).query(String.class).optional()
+            Optional<Patient> found = jdbc.sql("select patient_id from patient_identifier where assigner_org = ? and system = ? and value = ? and hashed")
+                    .params(org, identifier.getSystem(), index.identifier(identifier.getSystem(), identifier.getValue()))
+                    .query(String.class).optional()
                     .filter(id -> access.canSee(org, id))
                     .flatMap(id -> store.read(Patient.class, id));
             if (found.isPresent() && (kvnr.isEmpty() || kvnrOf(found.get()).isEmpty())) {
@@ -271,7 +279,7 @@ public class PatientService {
 
     private Optional<String> localRecord(String kvnr, String organizationId) {
         return jdbc.sql("select patient_id from patient_kvnr_local where kvnr = ? and organization_id = ?")
-                .params(kvnr, organizationId).query(String.class).optional()
+                .params(index.kvnr(kvnr), organizationId).query(String.class).optional()
                 .filter(id -> access.canSee(organizationId, id));
     }
 
@@ -282,14 +290,15 @@ public class PatientService {
      */
     private void claimKvnr(String kvnr, String patientId, Caller caller) {
         String org = caller.organizationId();
+        String key = index.kvnr(kvnr);
         if (jdbc.sql("insert into patient_kvnr (kvnr, patient_id) values (?, ?) on conflict do nothing")
-                .params(kvnr, patientId).update() > 0) {
+                .params(key, patientId).update() > 0) {
             return;
         }
-        String canonical = jdbc.sql("select patient_id from patient_kvnr where kvnr = ?").param(kvnr).query(String.class).single();
+        String canonical = jdbc.sql("select patient_id from patient_kvnr where kvnr = ?").param(key).query(String.class).single();
         boolean taken = access.canSee(org, canonical) || jdbc.sql(
                 "insert into patient_kvnr_local (kvnr, organization_id, patient_id) values (?, ?, ?) on conflict do nothing")
-                .params(kvnr, org, patientId).update() == 0;
+                .params(key, org, patientId).update() == 0;
         if (taken) {
             throw new GatewayException(ErrorCode.DUPLICATE_IDENTIFIER, "Another patient you see already has this KVNR.");
         }
@@ -300,8 +309,9 @@ public class PatientService {
         String id = patient.getIdElement().getIdPart();
         for (Identifier identifier : patient.getIdentifier()) {
             if (identifier.hasSystem() && identifier.hasValue() && !Systems.KVNR.equals(identifier.getSystem())) {
-                jdbc.sql("insert into patient_identifier (assigner_org, system, value, patient_id) values (?, ?, ?, ?) on conflict do nothing")
-                        .params(organizationId, identifier.getSystem(), identifier.getValue(), id).update();
+                jdbc.sql("insert into patient_identifier (assigner_org, system, value, patient_id, hashed) values (?, ?, ?, ?, true) on conflict do nothing")
+                        .params(organizationId, identifier.getSystem(), index.identifier(identifier.getSystem(), identifier.getValue()), id)
+                        .update();
             }
         }
     }
@@ -315,7 +325,7 @@ public class PatientService {
                 || (identifier.getSystem() != null && !identifier.getSystem().isEmpty() && !Systems.KVNR.equals(identifier.getSystem()))) {
             return;
         }
-        jdbc.sql("select patient_id from patient_kvnr where kvnr = ?").param(identifier.getValue()).query(String.class).optional()
+        jdbc.sql("select patient_id from patient_kvnr where kvnr = ?").param(index.kvnr(identifier.getValue())).query(String.class).optional()
                 .filter(canonical -> !access.canSee(caller.organizationId(), canonical)
                         && consents.stateOf(canonical).activeActor(caller.organizationId()))
                 .ifPresent(canonical -> {
@@ -343,33 +353,47 @@ public class PatientService {
     public List<Patient> search(Query q, Integer count, Integer offset, ServletRequestDetails request) {
         Caller caller = requireParticipant(request);
         joinByKvnrSearch(q.identifier(), caller, Caller.clientAddress(request));
-        SearchBuilder sb = new SearchBuilder()
-                .where(PatientAccess.visibleToViewerPredicate())
-                .identifier("identifier", q.identifier());
-        String names = "(select string_agg(coalesce(n->>'text','') || ' ' || coalesce(n->>'family','') || ' ' || "
-                + "coalesce((select string_agg(g, ' ') from jsonb_array_elements_text(coalesce(n->'given','[]'::jsonb)) g),''), ' ') "
-                + "from jsonb_array_elements(coalesce(content->'name','[]'::jsonb)) n)";
-        sb.textContains(names, q.name());
-        sb.textContains("(select string_agg(coalesce(n->>'family',''), ' ') from jsonb_array_elements(coalesce(content->'name','[]'::jsonb)) n)", q.family());
-        sb.textContains("(select string_agg(g, ' ') from jsonb_array_elements(coalesce(content->'name','[]'::jsonb)) n, "
-                + "jsonb_array_elements_text(coalesce(n->'given','[]'::jsonb)) g)", q.given());
+        List<String> where = new ArrayList<>();
+        where.add(PatientAccess.visibleToViewerPredicate());
         Map<String, Object> params = new HashMap<>();
+        // demographics are stored encrypted: every criterion is an exact match of a keyed hash
+        BiConsumer<String, String> require = (kind, value) -> {
+            String param = "h" + params.size();
+            where.add(PatientIndex.has(kind, param));
+            params.put(param, index.hash(kind, value));
+        };
+        TokenParam identifier = q.identifier();
+        if (identifier != null && !identifier.isEmpty()) {
+            boolean hasSystem = identifier.getSystem() != null && !identifier.getSystem().isBlank();
+            boolean hasValue = identifier.getValue() != null && !identifier.getValue().isBlank();
+            if (hasSystem && hasValue) {
+                where.add(PatientIndex.has(PatientIndex.IDENTIFIER, "hid"));
+                params.put("hid", index.identifier(identifier.getSystem(), identifier.getValue()));
+            } else if (hasValue) {
+                require.accept(PatientIndex.IDENTIFIER_VALUE, identifier.getValue());
+            } else if (hasSystem) {
+                require.accept(PatientIndex.IDENTIFIER_SYSTEM, identifier.getSystem());
+            }
+        }
+        nameTokens(q.name()).forEach(t -> require.accept(PatientIndex.NAME, t));
+        nameTokens(q.family()).forEach(t -> require.accept(PatientIndex.FAMILY, t));
+        nameTokens(q.given()).forEach(t -> require.accept(PatientIndex.GIVEN, t));
         if (q.birthDate() != null && q.birthDate().getValueAsString() != null) {
-            sb.where("content->>'birthDate' = :birthDate");
-            params.put("birthDate", q.birthDate().getValueAsString());
+            if (q.birthDate().getPrefix() != null && q.birthDate().getPrefix() != ParamPrefixEnum.EQUAL) {
+                throw new GatewayException(ErrorCode.INVALID_REQUEST, "birthdate is matched exactly (no prefix such as ge or lt).");
+            }
+            require.accept(PatientIndex.BIRTHDATE, q.birthDate().getValueAsString());
         }
         if (q.gender() != null && q.gender().getValue() != null) {
-            sb.where("content->>'gender' = :gender");
-            params.put("gender", q.gender().getValue().toLowerCase(Locale.ROOT));
+            require.accept(PatientIndex.GENDER, q.gender().getValue().toLowerCase(Locale.ROOT));
         }
         if (q.id() != null && q.id().getValue() != null) {
-            sb.where("id = :pid");
+            where.add("id = :pid");
             params.put("pid", q.id().getValue());
         }
-        params.putAll(sb.params());
         params.put("viewer", caller.organizationId());
         int limit = count == null ? 50 : Math.max(0, Math.min(count, 500));
-        List<Patient> result = store.search(Patient.class, sb.sql(), params, limit, offset == null ? 0 : Math.max(0, offset));
+        List<Patient> result = store.search(Patient.class, String.join(" and ", where), params, limit, offset == null ? 0 : Math.max(0, offset));
         result.forEach(this::decorate);
         audit.success("patient-search", AuditEventAction.R, caller, Caller.clientAddress(request), null);
         return result;
@@ -386,6 +410,14 @@ public class PatientService {
                 name, birthDate, kvnrOf(patient).orElse(null), requester, LocalDate.now(ZoneId.of("Europe/Berlin"))));
         audit.success("consent-template", AuditEventAction.R, caller, Caller.clientAddress(request), "Patient/" + id);
         return pdf;
+    }
+
+    /** The whitespace-separated, normalised words of a name search value; each must match a whole name part. */
+    private static List<String> nameTokens(StringParam param) {
+        if (param == null || param.getValue() == null || param.getValue().isBlank()) {
+            return List.of();
+        }
+        return List.of(PatientIndex.normalize(param.getValue()).split(" "));
     }
 
     static String display(HumanName name) {
