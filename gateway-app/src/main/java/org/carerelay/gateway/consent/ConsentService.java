@@ -34,7 +34,9 @@ import org.springframework.transaction.annotation.Transactional;
 
 /**
  * The patient's signed consent: uploaded once (the scan is required), one active consent per
- * patient, a change of partners makes a new version, revocation is recorded with its time.
+ * patient, a change of partners makes a new version, revocation is recorded with its time. Only
+ * the organisation that uploaded the signed document changes it (adding partners needs a newly
+ * signed one); the author or any partner named in it records a revocation; partners are mailed.
  */
 @Service
 public class ConsentService {

@@ -41,7 +41,10 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
-/** Rules for patients: one per KVNR, visible to creators and conversation participants only. */
+/**
+ * Rules for patients: one canonical patient per KVNR, visible to its creators, conversation
+ * participants and joined consent partners only; an identifier match alone grants nothing.
+ */
 @Service
 public class PatientService {
 
