@@ -67,6 +67,11 @@ public enum ErrorCode {
             "The message was sent by this gateway itself and is not accepted back (delivery loop)."),
     ADDRESS_RANGE_INVALID("address-range-invalid", 422, "invalid", "207",
             "An HL7 allow-list entry is not an IPv4 or IPv6 address or CIDR range."),
+    // --- patients and consents (who may change a consent)
+    CONSENT_NOT_AUTHOR("consent-not-author", 403, "forbidden", "207",
+            "Only the organisation that uploaded the signed consent changes it; any named partner may record a revocation."),
+    CONSENT_NEW_DOCUMENT_REQUIRED("consent-new-document-required", 422, "business-rule", "207",
+            "Adding partners to a consent needs a newly signed consent document."),
     // --- last resort
     INTERNAL_ERROR("internal-error", 500, "exception", "207", "An internal error occurred; nothing was changed.");
 

@@ -326,9 +326,12 @@ class ConversationIT extends GatewayIntegrationTest {
     }
 
     @Test
-    void sameKvnr_yieldsTheExistingPatient_neverATwin() {
+    void sameKvnr_fromTheCreatorOrAConsentPartner_yieldsTheExistingPatient_neverATwin() {
         String kvnr = Conversations.kvnr();
         String first = Conversations.createPatient(client(clinic.token()), Conversations.patient("Zwilling", "Eins", kvnr));
+        MethodOutcome again = client(clinic.token()).create().resource(Conversations.patient("Zwilling", "Eins", kvnr)).execute();
+        assertThat(again.getId().getIdPart()).isEqualTo(first);
+        Conversations.uploadConsent(client(clinic.token()), first, clinic.organizationId(), practice.organizationId());
         MethodOutcome second = client(practice.token()).create().resource(Conversations.patient("Zwilling", "Eins", kvnr)).execute();
         assertThat(second.getId().getIdPart()).isEqualTo(first);
         Bundle found = client(practice.token()).search().forResource(Patient.class)

@@ -51,10 +51,10 @@ final class Conversations {
         return found.getEntryFirstRep().getResource().getIdElement().getIdPart();
     }
 
-    /** A scanned, signed consent: here a real PDF. */
+    /** A scanned, signed consent: here a real PDF; every call is another signed sheet (other bytes). */
     static byte[] signedScan() {
         return LetterPdf.render(new LetterPdf.Letter("Patientin", "CareRelay", "Einwilligung (unterschrieben)",
-                List.of("Ich willige ein."), null, "Unterschrift"));
+                List.of("Ich willige ein.", "Bogen " + java.util.UUID.randomUUID()), null, "Unterschrift"));
     }
 
     static Consent consent(String patientId, byte[] document, String contentType, String... partnerOrgIds) {

@@ -22,15 +22,15 @@ public class ConsentRepository {
     public ConsentState stateOf(String patientId) {
         Optional<Instant> lastRevoked = jdbc.sql("select max(revoked_at) from consent_revocation where patient_id = ?")
                 .param(patientId).query(Timestamp.class).optional().map(Timestamp::toInstant);
-        return jdbc.sql("select consent_id, status, actors from patient_consent where patient_id = ?")
+        return jdbc.sql("select consent_id, status, actors, author_org from patient_consent where patient_id = ?")
                 .param(patientId)
                 .query((rs, i) -> {
                     Array actors = rs.getArray(3);
                     return new ConsentState(rs.getString(1), "active".equals(rs.getString(2)),
-                            Arrays.asList((String[]) actors.getArray()), lastRevoked);
+                            Arrays.asList((String[]) actors.getArray()), lastRevoked, rs.getString(4));
                 })
                 .optional()
-                .orElse(new ConsentState(null, false, List.of(), lastRevoked));
+                .orElse(new ConsentState(null, false, List.of(), lastRevoked, null));
     }
 
     /** Locks the patient's consent row (or its absence) for the rest of the transaction. */
@@ -38,13 +38,14 @@ public class ConsentRepository {
         jdbc.sql("select pg_advisory_xact_lock(hashtext(?))").param("consent:" + patientId).query(Object.class).optional();
     }
 
-    public void setCurrent(String patientId, String consentId, boolean active, List<String> actors) {
+    /** @param author the organisation that uploaded the signed document of this consent */
+    public void setCurrent(String patientId, String consentId, boolean active, List<String> actors, String author) {
         jdbc.sql("""
-                insert into patient_consent (patient_id, consent_id, status, actors, updated_at) values (?, ?, ?, ?::text[], ?)
+                insert into patient_consent (patient_id, consent_id, status, actors, updated_at, author_org) values (?, ?, ?, ?::text[], ?, ?)
                 on conflict (patient_id) do update set consent_id = excluded.consent_id, status = excluded.status,
-                    actors = excluded.actors, updated_at = excluded.updated_at
+                    actors = excluded.actors, updated_at = excluded.updated_at, author_org = excluded.author_org
                 """).params(patientId, consentId, active ? "active" : "inactive", toArrayLiteral(actors),
-                Timestamp.from(Instant.now())).update();
+                Timestamp.from(Instant.now()), author).update();
     }
 
     public void recordRevocation(String patientId, String consentId, Instant at, String by, String reason) {

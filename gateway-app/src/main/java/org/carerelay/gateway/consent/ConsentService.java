@@ -34,7 +34,9 @@ import org.springframework.transaction.annotation.Transactional;
 
 /**
  * The patient's signed consent: uploaded once (the scan is required), one active consent per
- * patient, a change of partners makes a new version, revocation is recorded with its time.
+ * patient, a change of partners makes a new version, revocation is recorded with its time. Only
+ * the organisation that uploaded the signed document changes it (adding partners needs a newly
+ * signed one); the author or any partner named in it records a revocation; partners are mailed.
  */
 @Service
 public class ConsentService {
@@ -51,11 +53,13 @@ public class ConsentService {
     private final AuditService audit;
     private final CareRelayProperties props;
     private final AttachmentService attachments;
+    private final ConsentNotices notices;
 
     public ConsentService(ResourceStore store, ConsentRepository consents, PatientAccess patientAccess,
             DirectoryService directory, Validation validation, AuditService audit, CareRelayProperties props,
-            AttachmentService attachments) {
+            AttachmentService attachments, ConsentNotices notices) {
         this.attachments = attachments;
+        this.notices = notices;
         this.store = store;
         this.consents = consents;
         this.patientAccess = patientAccess;
@@ -84,21 +88,27 @@ public class ConsentService {
             throw new GatewayException(ErrorCode.INVALID_RESOURCE, "A new Consent has status 'active'; revoke with $revoke.");
         }
         List<String> actors = checkContent(consent);
-        storeDocument(consent, caller.organizationId(), patientId);
         consents.lock(patientId);
         ConsentState state = consents.stateOf(patientId);
         boolean newVersion = state.active();
         if (newVersion) {
+            Consent current = store.read(Consent.class, state.consentId()).orElseThrow();
+            requireAuthor(state, caller, request);
+            requireNewDocumentIfWidened(consent, current, state.actors(), actors, caller, request);
             consent.setId(state.consentId());
         }
+        storeDocument(consent, caller.organizationId(), patientId);
         if (!consent.hasDateTime()) {
             consent.setDateTime(new Date());
         }
         Consent saved = newVersion ? store.update(consent) : store.create(consent);
         String consentId = saved.getIdElement().getIdPart();
-        consents.setCurrent(patientId, consentId, true, actors);
+        consents.setCurrent(patientId, consentId, true, actors, caller.organizationId());
         audit.success(newVersion ? "consent-new-version" : "consent-upload", newVersion ? AuditEventAction.U : AuditEventAction.C,
                 caller, Caller.clientAddress(request), "Consent/" + consentId);
+        if (newVersion) {
+            notices.notify(ConsentNotices.Kind.CHANGED, consentId, caller.organizationId(), union(state, actors));
+        }
         return new MethodOutcome(saved.getIdElement(), !newVersion).setResource(saved);
     }
 
@@ -117,18 +127,22 @@ public class ConsentService {
             throw new GatewayException(ErrorCode.CONFLICT, "Only the patient's active consent can be changed; upload a new one with POST.");
         }
         if (consent.getStatus() == Consent.ConsentState.INACTIVE || consent.getStatus() == Consent.ConsentState.REJECTED) {
-            Consent revoked = revokeLocked(existing, patientId, state.actors(), caller, null, request);
+            requireMayRevoke(state, caller, request);
+            Consent revoked = revokeLocked(existing, patientId, state, caller, null, request);
             return new MethodOutcome(revoked.getIdElement(), false).setResource(revoked);
         }
         if (consent.getStatus() != Consent.ConsentState.ACTIVE) {
             throw new GatewayException(ErrorCode.INVALID_RESOURCE, "Consent.status is 'active', or 'inactive' to revoke.");
         }
+        requireAuthor(state, caller, request);
         consent.setId(id);
         List<String> actors = checkContent(consent);
+        requireNewDocumentIfWidened(consent, existing, state.actors(), actors, caller, request);
         storeDocument(consent, caller.organizationId(), patientId);
         Consent saved = store.update(consent);
-        consents.setCurrent(patientId, id, true, actors);
+        consents.setCurrent(patientId, id, true, actors, caller.organizationId());
         audit.success("consent-new-version", AuditEventAction.U, caller, Caller.clientAddress(request), "Consent/" + id);
+        notices.notify(ConsentNotices.Kind.CHANGED, id, caller.organizationId(), union(state, actors));
         return new MethodOutcome(saved.getIdElement(), false).setResource(saved);
     }
 
@@ -142,11 +156,86 @@ public class ConsentService {
         if (!id.equals(state.consentId()) || !state.active()) {
             throw new GatewayException(ErrorCode.CONFLICT, "This consent is not active (already revoked or replaced).");
         }
-        return revokeLocked(existing, patientId, state.actors(), caller, reason, request);
+        requireMayRevoke(state, caller, request);
+        return revokeLocked(existing, patientId, state, caller, reason, request);
     }
 
-    private Consent revokeLocked(Consent existing, String patientId, List<String> actors, Caller caller, String reason,
+    /** Only the organisation that uploaded the signed document of the active consent changes it. */
+    private void requireAuthor(ConsentState state, Caller caller, ServletRequestDetails request) {
+        if (state.author() == null || !state.author().equals(caller.organizationId())) {
+            refused("consent-change-refused", caller, request,
+                    "Consent/" + state.consentId(), "not the author of the consent");
+            throw new GatewayException(ErrorCode.CONSENT_NOT_AUTHOR,
+                    "Only the organisation that uploaded the signed consent changes it (a named partner may record a revocation with $revoke).");
+        }
+    }
+
+    /** The patient may tell any partner named in the consent, or the author, that it revokes. */
+    private void requireMayRevoke(ConsentState state, Caller caller, ServletRequestDetails request) {
+        String org = caller.organizationId();
+        if (!(org.equals(state.author()) || state.actors().contains(org))) {
+            refused("consent-revoke-refused", caller, request,
+                    "Consent/" + state.consentId(), "neither author nor partner of the consent");
+            throw new GatewayException(ErrorCode.CONSENT_NOT_AUTHOR,
+                    "A revocation is recorded by the organisation that uploaded the consent or by a partner named in it.");
+        }
+    }
+
+    /**
+     * Naming a partner the current consent does not name needs a document the patient signed for
+     * it: new bytes (not the current scan again), or a Binary the caller uploaded that is no
+     * consent document yet. Narrowing the partners may keep the document.
+     */
+    private void requireNewDocumentIfWidened(Consent incoming, Consent current, List<String> oldActors, List<String> newActors,
+            Caller caller, ServletRequestDetails request) {
+        if (oldActors.containsAll(newActors)) {
+            return;
+        }
+        Attachment document = incoming.getSourceAttachment();
+        Attachment old = current.getSourceAttachment();
+        boolean fresh;
+        if (document.hasData()) {
+            byte[] sha1 = sha1(document.getData());
+            fresh = !(old.hasHash() && java.util.Arrays.equals(old.getHash(), sha1));
+        } else {
+            String binaryId = AttachmentService.binaryIdOf(document.getUrl());
+            fresh = binaryId != null && !binaryId.equals(AttachmentService.binaryIdOf(old.getUrl()))
+                    && attachments.meta(binaryId).filter(m -> caller.organizationId().equals(m.uploadedBy())
+                            && m.consentPatient() == null).isPresent();
+        }
+        if (!fresh) {
+            refused("consent-change-refused", caller, request,
+                    "Consent/" + current.getIdElement().getIdPart(), "partners added without a newly signed document");
+            throw new GatewayException(ErrorCode.CONSENT_NEW_DOCUMENT_REQUIRED,
+                    "Adding partners needs a newly signed consent document in Consent.sourceAttachment (not the current one).");
+        }
+    }
+
+    /** Audits a refused change in its own transaction (the request's transaction rolls back). */
+    private void refused(String subtype, Caller caller, ServletRequestDetails request, String entity, String why) {
+        audit.record(new AuditService.Entry(subtype, AuditEventAction.U, org.hl7.fhir.r4.model.AuditEvent.AuditEventOutcome._4,
+                caller.auditName(), Caller.clientAddress(request), entity, why));
+    }
+
+    private static byte[] sha1(byte[] data) {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-1").digest(data);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Set<String> union(ConsentState state, List<String> newActors) {
+        Set<String> all = new LinkedHashSet<>();
+        all.add(state.author());
+        all.addAll(state.actors());
+        all.addAll(newActors);
+        return all;
+    }
+
+    private Consent revokeLocked(Consent existing, String patientId, ConsentState state, Caller caller, String reason,
             ServletRequestDetails request) {
+        List<String> actors = state.actors();
         Instant now = Instant.now();
         existing.setStatus(Consent.ConsentState.INACTIVE);
         existing.getExtension().removeIf(e -> EXT_REVOCATION.equals(e.getUrl()));
@@ -156,9 +245,10 @@ public class ConsentService {
             revocation.addExtension("reason", new StringType(reason));
         }
         Consent saved = store.update(existing);
-        consents.setCurrent(patientId, saved.getIdElement().getIdPart(), false, actors);
+        consents.setCurrent(patientId, saved.getIdElement().getIdPart(), false, actors, state.author());
         consents.recordRevocation(patientId, saved.getIdElement().getIdPart(), now, caller.auditName(), reason);
         audit.success("consent-revoked", AuditEventAction.U, caller, Caller.clientAddress(request), "Consent/" + saved.getIdElement().getIdPart());
+        notices.notify(ConsentNotices.Kind.REVOKED, saved.getIdElement().getIdPart(), caller.organizationId(), union(state, actors));
         return saved;
     }
 

@@ -7,8 +7,9 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 
 /**
- * Who may see a patient: the organisations that created it and every participant of a
- * conversation about it. Everyone else gets 404, so existence does not leak.
+ * Who may see a patient: the organisations that created it, every participant of a conversation
+ * about it, and partners named in its active consent once they joined by its KVNR. Everyone else
+ * gets 404, so existence does not leak.
  */
 @Repository
 public class PatientAccess {

@@ -44,8 +44,9 @@ public class PatientResourceProvider implements IResourceProvider {
     }
 
     /**
-     * Conditional by KVNR: a patient whose KVNR ({@code http://fhir.de/sid/gkv/kvid-10}) is known
-     * already is returned (200) instead of creating a twin; {@code If-None-Exist} is honoured too.
+     * Conditional by KVNR ({@code http://fhir.de/sid/gkv/kvid-10}; {@code If-None-Exist} too): the
+     * patient the caller already sees, or whose active consent names it, is returned (200) instead
+     * of a twin; anyone else gets a record of its own, answered like a first create.
      */
     @Create
     public MethodOutcome create(@ResourceParam Patient patient, @ConditionalUrlParam String conditionalUrl,

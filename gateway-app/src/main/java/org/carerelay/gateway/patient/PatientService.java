@@ -2,12 +2,15 @@ package org.carerelay.gateway.patient;
 
 import ca.uhn.fhir.rest.api.MethodOutcome;
 import ca.uhn.fhir.rest.param.DateParam;
+import ca.uhn.fhir.rest.param.ParamPrefixEnum;
 import ca.uhn.fhir.rest.param.StringParam;
 import ca.uhn.fhir.rest.param.TokenParam;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
 import java.time.LocalDate;
 import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.function.BiConsumer;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -24,7 +27,6 @@ import org.carerelay.gateway.fhir.GatewayException;
 import org.carerelay.gateway.fhir.Validation;
 import org.carerelay.gateway.security.Caller;
 import org.carerelay.gateway.store.ResourceStore;
-import org.carerelay.gateway.store.SearchBuilder;
 import org.carerelay.routes.letter.ConsentTemplatePdf;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
 import org.hl7.fhir.r4.model.CodeType;
@@ -39,7 +41,10 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
-/** Rules for patients: one per KVNR, visible to creators and conversation participants only. */
+/**
+ * Rules for patients: one canonical patient per KVNR, visible to its creators, conversation
+ * participants and joined consent partners only; an identifier match alone grants nothing.
+ */
 @Service
 public class PatientService {
 
@@ -57,9 +62,11 @@ public class PatientService {
     private final JdbcClient jdbc;
     private final DirectoryService directory;
     private final CareRelayProperties props;
+    private final PatientIndex index;
 
     public PatientService(ResourceStore store, PatientAccess access, ConsentRepository consents, Validation validation,
-            AuditService audit, JdbcClient jdbc, DirectoryService directory, CareRelayProperties props) {
+            AuditService audit, JdbcClient jdbc, DirectoryService directory, CareRelayProperties props, PatientIndex index) {
+        this.index = index;
         this.store = store;
         this.access = access;
         this.consents = consents;
@@ -103,23 +110,40 @@ public class PatientService {
         }
         if (kvnr.isPresent()) {
             String newId = ResourceStore.newId();
-            // the primary key on the KVNR decides races: exactly one patient per KVNR
+            // the primary key on the KVNR decides races: exactly one canonical patient per KVNR
             jdbc.sql("insert into patient_kvnr (kvnr, patient_id) values (?, ?) on conflict do nothing")
-                    .params(kvnr.get(), newId).update();
-            String owner = jdbc.sql("select patient_id from patient_kvnr where kvnr = ?").param(kvnr.get())
+                    .params(index.kvnr(kvnr.get()), newId).update();
+            String canonical = jdbc.sql("select patient_id from patient_kvnr where kvnr = ?").param(index.kvnr(kvnr.get()))
                     .query(String.class).single();
-            if (!owner.equals(newId)) {
-                access.grant(owner, caller.organizationId(), "created");
-                Patient existing = store.read(Patient.class, owner).orElseThrow();
-                audit.success("patient-create-existing", AuditEventAction.R, caller, clientAddress, "Patient/" + owner);
-                decorate(existing);
-                return new MethodOutcome(existing.getIdElement(), false).setResource(existing);
+            if (!canonical.equals(newId)) {
+                Optional<String> known = resolveKvnr(kvnr.get(), canonical, caller, clientAddress);
+                if (known.isEmpty()) {
+                    // a KVNR match alone grants nothing: the caller gets a record of its own, answered like
+                    // a first create; the primary key makes a concurrent repeat find that same record
+                    jdbc.sql("insert into patient_kvnr_local (kvnr, organization_id, patient_id) values (?, ?, ?) on conflict do nothing")
+                            .params(index.kvnr(kvnr.get()), caller.organizationId(), newId).update();
+                    known = localRecord(kvnr.get(), caller.organizationId()).filter(id -> !id.equals(newId));
+                    if (known.isEmpty()) {
+                        audit.record(new AuditService.Entry("patient-kvnr-collision", AuditEventAction.C,
+                                org.hl7.fhir.r4.model.AuditEvent.AuditEventOutcome._0, caller.auditName(), clientAddress,
+                                "Patient/" + canonical, "The KVNR of Patient/" + canonical + " was sent by an organisation that"
+                                        + " may not see that patient; it got a separate record, Patient/" + newId + "."));
+                    }
+                }
+                if (known.isPresent()) {
+                    Patient existing = store.read(Patient.class, known.get()).orElseThrow();
+                    audit.success("patient-create-existing", AuditEventAction.R, caller, clientAddress, "Patient/" + known.get());
+                    decorate(existing);
+                    return new MethodOutcome(existing.getIdElement(), false).setResource(existing);
+                }
             }
             patient.setId(newId);
         }
         Patient saved = store.create(patient);
+        index.reindex(saved);
         String id = saved.getIdElement().getIdPart();
         access.grant(id, caller.organizationId(), "created");
+        indexIdentifiers(saved, caller.organizationId());
         audit.success("patient-create", AuditEventAction.C, caller, clientAddress, "Patient/" + id);
         decorate(saved);
         return new MethodOutcome(saved.getIdElement(), true).setResource(saved);
@@ -138,28 +162,27 @@ public class PatientService {
             if (oldKvnr.isPresent()) {
                 throw new GatewayException(ErrorCode.INVALID_RESOURCE, "The KVNR of a patient cannot be changed or removed.");
             }
-            int inserted = jdbc.sql("insert into patient_kvnr (kvnr, patient_id) values (?, ?) on conflict do nothing")
-                    .params(newKvnr.get(), id).update();
-            if (inserted == 0) {
-                throw new GatewayException(ErrorCode.DUPLICATE_IDENTIFIER, "Another patient already has this KVNR.");
-            }
+            claimKvnr(newKvnr.get(), id, caller);
         }
         Patient saved = store.update(patient);
+        index.reindex(saved);
+        indexIdentifiers(saved, caller.organizationId());
         audit.success("patient-update", AuditEventAction.U, caller, Caller.clientAddress(request), "Patient/" + id);
         decorate(saved);
         return new MethodOutcome(saved.getIdElement(), false).setResource(saved);
     }
 
     /**
-     * HL7v2 ADT (and the PID of documents): the patient known by any of the incoming identifiers
-     * (KVNR first) is updated with the incoming demographics, otherwise created; the sender may see
-     * it from then on.
+     * HL7v2 ADT (and the PID of documents): the patient the sender already sees under one of the
+     * incoming identifiers (KVNR first; other identifiers only as assigned by this sender) is
+     * updated with the incoming demographics, otherwise a patient is created for the sender. A
+     * patient the sender cannot see is never linked, granted or overwritten.
      */
     @Transactional
     public Patient upsertFromHl7(Patient incoming, Caller caller, String clientAddress) {
         stripComputed(incoming);
         incoming.setId((String) null);
-        Optional<Patient> existing = findByIdentifiers(incoming);
+        Optional<Patient> existing = findByIdentifiers(incoming, caller, clientAddress);
         if (existing.isEmpty()) {
             MethodOutcome created = create(incoming, null, caller, clientAddress);
             return (Patient) created.getResource();
@@ -192,8 +215,7 @@ public class PatientService {
             if (!known && !secondKvnr) {
                 patient.addIdentifier(identifier);
                 if (Systems.KVNR.equals(identifier.getSystem())) {
-                    jdbc.sql("insert into patient_kvnr (kvnr, patient_id) values (?, ?) on conflict do nothing")
-                            .params(identifier.getValue(), id).update();
+                    claimKvnr(identifier.getValue(), id, caller);
                     hasKvnr = true;
                 }
             }
@@ -201,28 +223,38 @@ public class PatientService {
         stripComputed(patient);
         validate(patient);
         Patient saved = store.update(patient);
-        access.grant(id, caller.organizationId(), "created");
+        index.reindex(saved);
+        indexIdentifiers(saved, caller.organizationId());
         audit.success("patient-update", AuditEventAction.U, caller, clientAddress, "Patient/" + id);
         return saved;
     }
 
     /**
-     * The stored patient the incoming one is: by KVNR when it has one; otherwise by another
-     * identifier — but never a patient that has a different KVNR.
+     * The stored patient the incoming one is, among those the caller may see: by KVNR when it has
+     * one (as {@link #resolveKvnr}); otherwise by another identifier the caller itself assigned —
+     * but never a patient that has a different KVNR.
      */
-    private Optional<Patient> findByIdentifiers(Patient incoming) {
+    private Optional<Patient> findByIdentifiers(Patient incoming, Caller caller, String clientAddress) {
+        String org = caller.organizationId();
         Optional<String> kvnr = kvnrOf(incoming);
         if (kvnr.isPresent()) {
-            Optional<Patient> byKvnr = searchByIdentifier(Systems.KVNR, kvnr.get());
-            if (byKvnr.isPresent()) {
-                return byKvnr;
+            Optional<String> canonical = jdbc.sql("select patient_id from patient_kvnr where kvnr = ?").param(index.kvnr(kvnr.get()))
+                    .query(String.class).optional();
+            Optional<String> known = canonical.isPresent() ? resolveKvnr(kvnr.get(), canonical.get(), caller, clientAddress)
+                    : localRecord(kvnr.get(), org);
+            if (known.isPresent()) {
+                return store.read(Patient.class, known.get());
             }
         }
         for (Identifier identifier : incoming.getIdentifier()) {
             if (!identifier.hasSystem() || !identifier.hasValue() || Systems.KVNR.equals(identifier.getSystem())) {
                 continue;
             }
-            Optional<Patient> found = searchByIdentifier(identifier.getSystem(), identifier.getValue());
+            Optional<Patient> found = jdbc.sql("select patient_id from patient_identifier where assigner_org = ? and system = ? and value = ? and hashed")
+                    .params(org, identifier.getSystem(), index.identifier(identifier.getSystem(), identifier.getValue()))
+                    .query(String.class).optional()
+                    .filter(id -> access.canSee(org, id))
+                    .flatMap(id -> store.read(Patient.class, id));
             if (found.isPresent() && (kvnr.isEmpty() || kvnrOf(found.get()).isEmpty())) {
                 return found;
             }
@@ -230,10 +262,79 @@ public class PatientService {
         return Optional.empty();
     }
 
-    private Optional<Patient> searchByIdentifier(String system, String value) {
-        SearchBuilder sb = new SearchBuilder().identifier("identifier", new TokenParam(system, value));
-        List<Patient> found = store.search(Patient.class, sb.sql(), sb.params(), 1, 0);
-        return found.stream().findFirst();
+    /**
+     * The patient a KVNR stands for, for this caller: the canonical patient if the caller already
+     * sees it, or if the patient's active consent names the caller (then the caller joins: it may
+     * see the patient from now on); else the caller's own record for that KVNR, if it made one.
+     */
+    private Optional<String> resolveKvnr(String kvnr, String canonical, Caller caller, String clientAddress) {
+        String org = caller.organizationId();
+        if (access.canSee(org, canonical)) {
+            return Optional.of(canonical);
+        }
+        if (consents.stateOf(canonical).activeActor(org)) {
+            access.grant(canonical, org, "consent");
+            audit.success("patient-join-by-consent", AuditEventAction.R, caller, clientAddress, "Patient/" + canonical);
+            return Optional.of(canonical);
+        }
+        return localRecord(kvnr, org);
+    }
+
+    private Optional<String> localRecord(String kvnr, String organizationId) {
+        return jdbc.sql("select patient_id from patient_kvnr_local where kvnr = ? and organization_id = ?")
+                .params(index.kvnr(kvnr), organizationId).query(String.class).optional()
+                .filter(id -> access.canSee(organizationId, id));
+    }
+
+    /**
+     * A KVNR added to a patient that had none: it becomes the canonical patient for it, or — when
+     * another patient is canonical — the caller's own record for it. Only a caller that sees the
+     * other patient learns that it exists.
+     */
+    private void claimKvnr(String kvnr, String patientId, Caller caller) {
+        String org = caller.organizationId();
+        String key = index.kvnr(kvnr);
+        if (jdbc.sql("insert into patient_kvnr (kvnr, patient_id) values (?, ?) on conflict do nothing")
+                .params(key, patientId).update() > 0) {
+            return;
+        }
+        String canonical = jdbc.sql("select patient_id from patient_kvnr where kvnr = ?").param(key).query(String.class).single();
+        boolean taken = access.canSee(org, canonical) || jdbc.sql(
+                "insert into patient_kvnr_local (kvnr, organization_id, patient_id) values (?, ?, ?) on conflict do nothing")
+                .params(key, org, patientId).update() == 0;
+        if (taken) {
+            throw new GatewayException(ErrorCode.DUPLICATE_IDENTIFIER, "Another patient you see already has this KVNR.");
+        }
+    }
+
+    /** Identifiers other than the KVNR, scoped to the organisation that stored them. */
+    private void indexIdentifiers(Patient patient, String organizationId) {
+        String id = patient.getIdElement().getIdPart();
+        for (Identifier identifier : patient.getIdentifier()) {
+            if (identifier.hasSystem() && identifier.hasValue() && !Systems.KVNR.equals(identifier.getSystem())) {
+                jdbc.sql("insert into patient_identifier (assigner_org, system, value, patient_id, hashed) values (?, ?, ?, ?, true) on conflict do nothing")
+                        .params(organizationId, identifier.getSystem(), index.identifier(identifier.getSystem(), identifier.getValue()), id)
+                        .update();
+            }
+        }
+    }
+
+    /**
+     * A participant named in a patient's active consent finds the patient by its KVNR (and joins);
+     * for everyone else a KVNR search shows only the patients it already sees.
+     */
+    private void joinByKvnrSearch(TokenParam identifier, Caller caller, String clientAddress) {
+        if (identifier == null || identifier.getValue() == null || !identifier.getValue().matches(KVNR_PATTERN)
+                || (identifier.getSystem() != null && !identifier.getSystem().isEmpty() && !Systems.KVNR.equals(identifier.getSystem()))) {
+            return;
+        }
+        jdbc.sql("select patient_id from patient_kvnr where kvnr = ?").param(index.kvnr(identifier.getValue())).query(String.class).optional()
+                .filter(canonical -> !access.canSee(caller.organizationId(), canonical)
+                        && consents.stateOf(canonical).activeActor(caller.organizationId()))
+                .ifPresent(canonical -> {
+                    access.grant(canonical, caller.organizationId(), "consent");
+                    audit.success("patient-join-by-consent", AuditEventAction.R, caller, clientAddress, "Patient/" + canonical);
+                });
     }
 
     public Patient read(String id, ServletRequestDetails request) {
@@ -251,35 +352,51 @@ public class PatientService {
         return store.read(Patient.class, id).orElseThrow(() -> new ResourceNotFoundException(new IdType("Patient", id)));
     }
 
+    @Transactional
     public List<Patient> search(Query q, Integer count, Integer offset, ServletRequestDetails request) {
         Caller caller = requireParticipant(request);
-        SearchBuilder sb = new SearchBuilder()
-                .where(PatientAccess.visibleToViewerPredicate())
-                .identifier("identifier", q.identifier());
-        String names = "(select string_agg(coalesce(n->>'text','') || ' ' || coalesce(n->>'family','') || ' ' || "
-                + "coalesce((select string_agg(g, ' ') from jsonb_array_elements_text(coalesce(n->'given','[]'::jsonb)) g),''), ' ') "
-                + "from jsonb_array_elements(coalesce(content->'name','[]'::jsonb)) n)";
-        sb.textContains(names, q.name());
-        sb.textContains("(select string_agg(coalesce(n->>'family',''), ' ') from jsonb_array_elements(coalesce(content->'name','[]'::jsonb)) n)", q.family());
-        sb.textContains("(select string_agg(g, ' ') from jsonb_array_elements(coalesce(content->'name','[]'::jsonb)) n, "
-                + "jsonb_array_elements_text(coalesce(n->'given','[]'::jsonb)) g)", q.given());
+        joinByKvnrSearch(q.identifier(), caller, Caller.clientAddress(request));
+        List<String> where = new ArrayList<>();
+        where.add(PatientAccess.visibleToViewerPredicate());
         Map<String, Object> params = new HashMap<>();
+        // demographics are stored encrypted: every criterion is an exact match of a keyed hash
+        BiConsumer<String, String> require = (kind, value) -> {
+            String param = "h" + params.size();
+            where.add(PatientIndex.has(kind, param));
+            params.put(param, index.hash(kind, value));
+        };
+        TokenParam identifier = q.identifier();
+        if (identifier != null && !identifier.isEmpty()) {
+            boolean hasSystem = identifier.getSystem() != null && !identifier.getSystem().isBlank();
+            boolean hasValue = identifier.getValue() != null && !identifier.getValue().isBlank();
+            if (hasSystem && hasValue) {
+                where.add(PatientIndex.has(PatientIndex.IDENTIFIER, "hid"));
+                params.put("hid", index.identifier(identifier.getSystem(), identifier.getValue()));
+            } else if (hasValue) {
+                require.accept(PatientIndex.IDENTIFIER_VALUE, identifier.getValue());
+            } else if (hasSystem) {
+                require.accept(PatientIndex.IDENTIFIER_SYSTEM, identifier.getSystem());
+            }
+        }
+        nameTokens(q.name()).forEach(t -> require.accept(PatientIndex.NAME, t));
+        nameTokens(q.family()).forEach(t -> require.accept(PatientIndex.FAMILY, t));
+        nameTokens(q.given()).forEach(t -> require.accept(PatientIndex.GIVEN, t));
         if (q.birthDate() != null && q.birthDate().getValueAsString() != null) {
-            sb.where("content->>'birthDate' = :birthDate");
-            params.put("birthDate", q.birthDate().getValueAsString());
+            if (q.birthDate().getPrefix() != null && q.birthDate().getPrefix() != ParamPrefixEnum.EQUAL) {
+                throw new GatewayException(ErrorCode.INVALID_REQUEST, "birthdate is matched exactly (no prefix such as ge or lt).");
+            }
+            require.accept(PatientIndex.BIRTHDATE, q.birthDate().getValueAsString());
         }
         if (q.gender() != null && q.gender().getValue() != null) {
-            sb.where("content->>'gender' = :gender");
-            params.put("gender", q.gender().getValue().toLowerCase(Locale.ROOT));
+            require.accept(PatientIndex.GENDER, q.gender().getValue().toLowerCase(Locale.ROOT));
         }
         if (q.id() != null && q.id().getValue() != null) {
-            sb.where("id = :pid");
+            where.add("id = :pid");
             params.put("pid", q.id().getValue());
         }
-        params.putAll(sb.params());
         params.put("viewer", caller.organizationId());
         int limit = count == null ? 50 : Math.max(0, Math.min(count, 500));
-        List<Patient> result = store.search(Patient.class, sb.sql(), params, limit, offset == null ? 0 : Math.max(0, offset));
+        List<Patient> result = store.search(Patient.class, String.join(" and ", where), params, limit, offset == null ? 0 : Math.max(0, offset));
         result.forEach(this::decorate);
         audit.success("patient-search", AuditEventAction.R, caller, Caller.clientAddress(request), null);
         return result;
@@ -296,6 +413,14 @@ public class PatientService {
                 name, birthDate, kvnrOf(patient).orElse(null), requester, LocalDate.now(ZoneId.of("Europe/Berlin"))));
         audit.success("consent-template", AuditEventAction.R, caller, Caller.clientAddress(request), "Patient/" + id);
         return pdf;
+    }
+
+    /** The whitespace-separated, normalised words of a name search value; each must match a whole name part. */
+    private static List<String> nameTokens(StringParam param) {
+        if (param == null || param.getValue() == null || param.getValue().isBlank()) {
+            return List.of();
+        }
+        return List.of(PatientIndex.normalize(param.getValue()).split(" "));
     }
 
     static String display(HumanName name) {

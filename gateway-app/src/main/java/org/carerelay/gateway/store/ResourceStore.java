@@ -2,14 +2,17 @@ package org.carerelay.gateway.store;
 
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.parser.IParser;
+import java.nio.charset.StandardCharsets;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.carerelay.routes.crypto.ContentCipher;
 import org.hl7.fhir.r4.model.Resource;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
@@ -17,17 +20,25 @@ import org.springframework.transaction.annotation.Transactional;
 
 /**
  * Stores FHIR resources as JSON (PostgreSQL {@code jsonb}), current version plus full history.
- * Searches are SQL predicates over the JSON, written by the resource providers.
+ * Searches are SQL predicates over the JSON, written by the resource providers. Resources with
+ * personal data ({@link #SEALED_TYPES}: patients) are encrypted with the data key (AES-256-GCM,
+ * column {@code sealed}); their {@code content} keeps only type, id and meta, and they are found
+ * through keyed-hash indexes kept by their service.
  */
 @Repository
 public class ResourceStore {
 
+    /** Resource types stored encrypted. */
+    public static final Set<String> SEALED_TYPES = Set.of("Patient");
+
     private final JdbcClient jdbc;
     private final FhirContext fhirContext;
+    private final ContentCipher cipher;
 
-    public ResourceStore(JdbcClient jdbc, FhirContext fhirContext) {
+    public ResourceStore(JdbcClient jdbc, FhirContext fhirContext, ContentCipher cipher) {
         this.jdbc = jdbc;
         this.fhirContext = fhirContext;
+        this.cipher = cipher;
     }
 
     private IParser parser() {
@@ -67,22 +78,49 @@ public class ResourceStore {
         resource.getMeta().setVersionId(Integer.toString(version)).setLastUpdated(Date.from(now));
         String json = parser().encodeResourceToString(resource);
         Timestamp ts = Timestamp.from(now);
+        Stored stored = seal(type, id, resource, json);
         if (insert) {
-            jdbc.sql("insert into fhir_resource (resource_type, id, version_id, last_updated, content) values (?, ?, ?, ?, ?::jsonb)")
-                    .params(type, id, version, ts, json).update();
+            jdbc.sql("insert into fhir_resource (resource_type, id, version_id, last_updated, content, sealed, key_id) values (?, ?, ?, ?, ?::jsonb, ?, ?)")
+                    .params(type, id, version, ts, stored.content(), stored.sealed(), stored.keyId()).update();
         } else {
-            jdbc.sql("update fhir_resource set version_id = ?, last_updated = ?, content = ?::jsonb where resource_type = ? and id = ?")
-                    .params(version, ts, json, type, id).update();
+            jdbc.sql("update fhir_resource set version_id = ?, last_updated = ?, content = ?::jsonb, sealed = ?, key_id = ? where resource_type = ? and id = ?")
+                    .params(version, ts, stored.content(), stored.sealed(), stored.keyId(), type, id).update();
         }
-        jdbc.sql("insert into fhir_resource_history (resource_type, id, version_id, last_updated, content) values (?, ?, ?, ?, ?::jsonb)")
-                .params(type, id, version, ts, json).update();
+        jdbc.sql("insert into fhir_resource_history (resource_type, id, version_id, last_updated, content, sealed, key_id) values (?, ?, ?, ?, ?::jsonb, ?, ?)")
+                .params(type, id, version, ts, stored.content(), stored.sealed(), stored.keyId()).update();
         return resource;
     }
 
+    /** What goes into the row: the JSON itself, or for a sealed type a stub plus the encrypted JSON. */
+    public record Stored(String content, byte[] sealed, String keyId) {
+    }
+
+    /** The row form of {@code json} (a version of resource {@code type}/{@code id}). */
+    public Stored seal(String type, String id, IBaseResource resource, String json) {
+        if (!SEALED_TYPES.contains(type)) {
+            return new Stored(json, null, null);
+        }
+        Resource stub = (Resource) fhirContext.getResourceDefinition(type).newInstance();
+        stub.setId(resource.getIdElement());
+        stub.setMeta(((Resource) resource).getMeta().copy());
+        byte[] sealed = cipher.encrypt(json.getBytes(StandardCharsets.UTF_8), associatedData(type, id));
+        return new Stored(parser().encodeResourceToString(stub), sealed, cipher.keyId());
+    }
+
+    private static byte[] associatedData(String type, String id) {
+        return (type + "/" + id).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The stored JSON of a row: decrypted when sealed. */
+    private String open(String type, String id, String content, byte[] sealed) {
+        return sealed == null ? content : new String(cipher.decrypt(sealed, associatedData(type, id)), StandardCharsets.UTF_8);
+    }
+
     public <T extends IBaseResource> Optional<T> read(Class<T> type, String id) {
-        return jdbc.sql("select content::text from fhir_resource where resource_type = ? and id = ?")
-                .params(fhirContext.getResourceType(type), id)
-                .query(String.class).optional()
+        String typeName = fhirContext.getResourceType(type);
+        return jdbc.sql("select content::text, sealed from fhir_resource where resource_type = ? and id = ?")
+                .params(typeName, id)
+                .query((rs, i) -> open(typeName, id, rs.getString(1), rs.getBytes(2))).optional()
                 .map(json -> parser().parseResource(type, json));
     }
 
@@ -91,15 +129,16 @@ public class ResourceStore {
      * {@code content}, with named parameters), ordered by last update, newest first.
      */
     public <T extends IBaseResource> List<T> search(Class<T> type, String where, Map<String, ?> params, int limit, int offset) {
-        String sql = "select content::text from fhir_resource where resource_type = :type"
+        String typeName = fhirContext.getResourceType(type);
+        String sql = "select id, content::text, sealed from fhir_resource where resource_type = :type"
                 + (where == null || where.isBlank() ? "" : " and (" + where + ")")
                 + " order by last_updated desc, id limit :limit offset :offset";
         return jdbc.sql(sql)
                 .params(params)
-                .param("type", fhirContext.getResourceType(type))
+                .param("type", typeName)
                 .param("limit", limit)
                 .param("offset", offset)
-                .query(String.class).list().stream()
+                .query((rs, i) -> open(typeName, rs.getString(1), rs.getString(2), rs.getBytes(3))).list().stream()
                 .map(json -> parser().parseResource(type, json))
                 .toList();
     }

@@ -59,6 +59,20 @@ public final class AesGcmContentCipher implements ContentCipher {
         }
     }
 
+    /** HKDF-Expand (RFC 5869) with the data key as pseudorandom key: HMAC-SHA256(key, purpose || 0x01). */
+    @Override
+    public byte[] deriveKey(String purpose) {
+        try {
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(key.getEncoded(), "HmacSHA256"));
+            mac.update(("carerelay:" + purpose).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            mac.update((byte) 1);
+            return mac.doFinal();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("Key derivation failed", e);
+        }
+    }
+
     @Override
     public byte[] decrypt(byte[] ciphertext, byte[] associatedData) {
         if (ciphertext.length < 1 + NONCE_BYTES + TAG_BITS / 8 || ciphertext[0] != VERSION) {

@@ -14,6 +14,12 @@ public interface ContentCipher {
     /** @throws IntegrityException when the ciphertext or its associated data was altered */
     byte[] decrypt(byte[] ciphertext, byte[] associatedData);
 
+    /**
+     * A 32-byte key for {@code purpose} (e.g. keyed hashes of lookup values), derived from this
+     * key one way: knowing the derived key reveals nothing about the data key.
+     */
+    byte[] deriveKey(String purpose);
+
     /** A ciphertext that does not verify. */
     class IntegrityException extends RuntimeException {
         public IntegrityException(String message, Throwable cause) {

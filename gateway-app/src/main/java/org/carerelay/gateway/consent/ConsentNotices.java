@@ -1,0 +1,78 @@
+package org.carerelay.gateway.consent;
+
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import org.carerelay.gateway.config.CareRelayProperties;
+import org.carerelay.gateway.directory.DirectoryService;
+import org.carerelay.gateway.mail.MailOutbox;
+import org.carerelay.gateway.registration.ParticipantRepository;
+import org.carerelay.routes.mail.OutboundMail;
+import org.hl7.fhir.r4.model.Organization;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
+
+/**
+ * The e-mail every partner of a consent (and its author) gets when the consent is changed or
+ * revoked. It names the organisation that did it and the Consent to look at — never the patient
+ * (no name, KVNR or birth date). Mails are handed to the outbox only once the change committed.
+ */
+@Component
+public class ConsentNotices {
+
+    enum Kind { CHANGED, REVOKED }
+
+    private final ParticipantRepository participants;
+    private final DirectoryService directory;
+    private final MailOutbox outbox;
+    private final String baseUrl;
+
+    public ConsentNotices(ParticipantRepository participants, DirectoryService directory, MailOutbox outbox,
+            CareRelayProperties props) {
+        this.participants = participants;
+        this.directory = directory;
+        this.outbox = outbox;
+        this.baseUrl = props.notification().baseUrl().replaceAll("/+$", "");
+    }
+
+    void notify(Kind kind, String consentId, String byOrganization, Collection<String> organizations) {
+        Set<String> recipients = new LinkedHashSet<>(organizations);
+        recipients.remove(null);
+        Runnable send = () -> {
+            String by = directory.findOrganization(byOrganization).map(Organization::getName).orElse("eine Einrichtung");
+            for (String org : recipients) {
+                participants.contactEmail(org).ifPresent(address ->
+                        outbox.send(new OutboundMail("consent-" + kind.name().toLowerCase(java.util.Locale.ROOT), address,
+                                subject(kind), text(kind, by, consentId))));
+            }
+        };
+        if (TransactionSynchronizationManager.isSynchronizationActive()) {
+            TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+                @Override
+                public void afterCommit() {
+                    send.run();
+                }
+            });
+        } else {
+            send.run();
+        }
+    }
+
+    static String subject(Kind kind) {
+        return kind == Kind.REVOKED ? "CareRelay: Eine Einwilligung wurde widerrufen"
+                : "CareRelay: Eine Einwilligung wurde geändert";
+    }
+
+    private String text(Kind kind, String by, String consentId) {
+        return "Guten Tag,\n\n"
+                + (kind == Kind.REVOKED
+                        ? by + " hat den Widerruf einer Einwilligung erfasst, in der Ihre Einrichtung genannt ist.\n"
+                                + "Neue Nachrichten zu dieser Person werden nicht mehr angenommen; frühere Nachrichten sind verborgen."
+                        : by + " hat eine Einwilligung geändert, in der Ihre Einrichtung genannt ist oder war.")
+                + "\n\nAus Datenschutzgründen enthält diese E-Mail keine Patientendaten.\n"
+                + "Sie finden die Einwilligung in Ihrem System bzw. über die CareRelay-Schnittstelle:\n\n"
+                + "  Einwilligung: " + baseUrl + "/Consent/" + consentId + "\n\n"
+                + "Diese Benachrichtigung wurde automatisch erstellt.\n";
+    }
+}

@@ -1,0 +1,138 @@
+package org.carerelay.gateway.patient;
+
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.text.Normalizer;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.Locale;
+import java.util.Set;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import org.carerelay.routes.crypto.ContentCipher;
+import org.hl7.fhir.r4.model.HumanName;
+import org.hl7.fhir.r4.model.Identifier;
+import org.hl7.fhir.r4.model.Patient;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Component;
+
+/**
+ * Keyed hashes (HMAC-SHA256 with a key derived from the data key) of what patients are looked up
+ * by: the KVNR, other identifiers, name parts, birth date and gender. The stored patient itself is
+ * encrypted, so these hashes are the only searchable form; without the data key they reveal
+ * nothing (an attacker cannot try KVNRs against them). Matches are exact: a name part matches
+ * case-insensitively as a whole, never as a substring.
+ */
+@Component
+public class PatientIndex {
+
+    static final String FAMILY = "family";
+    static final String GIVEN = "given";
+    static final String NAME = "name";
+    static final String BIRTHDATE = "birthdate";
+    static final String GENDER = "gender";
+    static final String IDENTIFIER = "identifier";
+    static final String IDENTIFIER_VALUE = "identifier-value";
+    static final String IDENTIFIER_SYSTEM = "identifier-system";
+
+    private final JdbcClient jdbc;
+    private final SecretKeySpec key;
+
+    public PatientIndex(JdbcClient jdbc, ContentCipher dataKey) {
+        this.jdbc = jdbc;
+        this.key = new SecretKeySpec(dataKey.deriveKey("patient-index"), "HmacSHA256");
+    }
+
+    /** The keyed hash of {@code value} as a {@code kind} (name parts normalised: NFC, lower case). */
+    public String hash(String kind, String value) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(key);
+            mac.update(kind.getBytes(StandardCharsets.UTF_8));
+            mac.update((byte) 0);
+            return HexFormat.of().formatHex(mac.doFinal(value.getBytes(StandardCharsets.UTF_8)));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public String kvnr(String kvnr) {
+        return hash("kvnr", kvnr);
+    }
+
+    public String identifier(String system, String value) {
+        return hash(IDENTIFIER, system + "|" + value);
+    }
+
+    /** Whole name parts and their space- or hyphen-separated pieces, normalised. */
+    static Set<String> tokens(String text) {
+        Set<String> out = new LinkedHashSet<>();
+        if (text == null) {
+            return out;
+        }
+        String normalized = normalize(text);
+        if (!normalized.isEmpty()) {
+            out.add(normalized);
+        }
+        for (String piece : normalized.split("[\\s\\-]+")) {
+            if (!piece.isEmpty()) {
+                out.add(piece);
+            }
+        }
+        return out;
+    }
+
+    static String normalize(String text) {
+        return Normalizer.normalize(text, Normalizer.Form.NFC).trim().replaceAll("\\s+", " ").toLowerCase(Locale.ROOT);
+    }
+
+    /** Rewrites the search hashes of one patient from its current content. */
+    public void reindex(Patient patient) {
+        String id = patient.getIdElement().getIdPart();
+        jdbc.sql("delete from patient_search_token where patient_id = ?").param(id).update();
+        Set<String[]> rows = new java.util.LinkedHashSet<>();
+        Set<String> seen = new java.util.HashSet<>();
+        java.util.function.BiConsumer<String, String> add = (kind, value) -> {
+            String h = hash(kind, value);
+            if (seen.add(kind + h)) {
+                rows.add(new String[] {kind, h});
+            }
+        };
+        for (HumanName name : patient.getName()) {
+            tokens(name.getFamily()).forEach(t -> {
+                add.accept(FAMILY, t);
+                add.accept(NAME, t);
+            });
+            name.getGiven().forEach(g -> tokens(g.getValue()).forEach(t -> {
+                add.accept(GIVEN, t);
+                add.accept(NAME, t);
+            }));
+            tokens(name.getText()).forEach(t -> add.accept(NAME, t));
+        }
+        if (patient.hasBirthDateElement() && patient.getBirthDateElement().getValueAsString() != null) {
+            add.accept(BIRTHDATE, patient.getBirthDateElement().getValueAsString());
+        }
+        if (patient.hasGender()) {
+            add.accept(GENDER, patient.getGender().toCode());
+        }
+        for (Identifier identifier : patient.getIdentifier()) {
+            if (identifier.hasValue()) {
+                add.accept(IDENTIFIER_VALUE, identifier.getValue());
+                if (identifier.hasSystem()) {
+                    add.accept(IDENTIFIER_SYSTEM, identifier.getSystem());
+                    rows.add(new String[] {IDENTIFIER, identifier(identifier.getSystem(), identifier.getValue())});
+                }
+            }
+        }
+        for (String[] row : rows) {
+            jdbc.sql("insert into patient_search_token (patient_id, kind, hash) values (?, ?, ?) on conflict do nothing")
+                    .params(id, row[0], row[1]).update();
+        }
+    }
+
+    /** SQL predicate: the patient row ({@code fhir_resource.id}) has a hash of this kind named {@code :param}. */
+    static String has(String kind, String param) {
+        return "exists (select 1 from patient_search_token pst where pst.patient_id = fhir_resource.id and pst.kind = '"
+                + kind + "' and pst.hash = :" + param + ")";
+    }
+}
