@@ -406,6 +406,12 @@ class AccessMatrixIT extends GatewayIntegrationTest {
                 who -> put("/fhir/Consent/" + sc.consent, json(widenedConsent(sc, orgOf(who)))).run(who), ANY_2XX);
         row(Phase.DESTRUCTIVE, "Consent", "update by a partner who is not the author (widening, no new document)",
                 EnumSet.of(Kind.CONSENT_PARTNER), put("/fhir/Consent/" + sc.consent, json(widenedConsent(sc, sc.unregistered))), ANY_2XX);
+        row(Phase.DESTRUCTIVE, "Consent", "new signed upload by a partner who is not the author (POST, widening)",
+                EnumSet.of(Kind.CONSENT_PARTNER), post("/fhir/Consent", json(Conversations.consent(sc.patient, Conversations.signedScan(),
+                        "application/pdf", sc.k.organizationId(), sc.p.organizationId(), sc.x.organizationId(), sc.d.organizationId(),
+                        sc.unregistered))), ANY_2XX);
+        row(Phase.DESTRUCTIVE, "Consent", "author widens the partners reusing the old scan (no newly signed document)",
+                EnumSet.of(Kind.CONSENT_AUTHOR), put("/fhir/Consent/" + sc.consent, json(widenedConsent(sc, sc.unregistered))), ANY_2XX);
         row(Phase.DESTRUCTIVE, "Consent", "$revoke", ATTACKERS, post("/fhir/Consent/" + sc.consent + "/$revoke",
                 parameters("reason", "Angreifer", false)), ANY_2XX);
         row(Phase.DESTRUCTIVE, "Consent", "delete", ATTACKERS, delete("/fhir/Consent/" + sc.consent), ANY_2XX);
@@ -635,13 +641,19 @@ class AccessMatrixIT extends GatewayIntegrationTest {
             squatter[0] = fresh(Kind.KVNR_KNOWER);
             String kvnr = Conversations.kvnr();
             Answer squat = createPatient(squatter[0], Conversations.patient("Platzhalter", "Paul", kvnr), null);
-            var kClient = client(scene.k.token());
-            Patient real = Conversations.patient("Echtname", "Rosemarie", kvnr);
-            clinicSide[0] = Conversations.createPatient(kClient, real);
-            clinicSide[1] = Conversations.uploadConsent(kClient, clinicSide[0], scene.k.organizationId(), scene.p.organizationId());
-            clinicSide[2] = kClient.read().resource(Consent.class).withId(clinicSide[1]).execute().getSourceAttachment().getUrl();
+            Attacker clinic = attackers.get(Kind.CONSENT_AUTHOR);
+            Answer real = createPatient(clinic, Conversations.patient("Echtname", "Rosemarie", kvnr), null);
+            clinicSide[0] = real.ok() ? resourceId(real.body()) : null;
+            Answer consent = clinicSide[0] == null ? real : call(clinic, "POST", "/fhir/Consent", "application/fhir+json",
+                    json(Conversations.consent(clinicSide[0], Conversations.signedScan(), "application/pdf", scene.k.organizationId(),
+                            scene.p.organizationId())).getBytes(StandardCharsets.UTF_8), null, Map.of());
+            clinicSide[1] = consent.ok() ? resourceId(consent.body()) : null;
+            clinicSide[2] = consent.ok() ? ((Consent) FHIR.newJsonParser().parseResource(consent.body())).getSourceAttachment().getUrl() : null;
             return squat;
         }, (a, who) -> {
+            if (clinicSide[1] == null) {
+                return "the clinic can no longer create the patient and its consent";
+            }
             Attacker s = squatter[0];
             if (call(s, "GET", "/fhir/Consent/" + clinicSide[1], null, null, null, Map.of()).ok()) {
                 return "the squatter reads the clinic's consent";
@@ -668,6 +680,10 @@ class AccessMatrixIT extends GatewayIntegrationTest {
         }
         Answer search = call(who, "GET", "/fhir/Patient?identifier=" + enc(Systems.KVNR + "|" + scene.kvnr), null, null, null, Map.of());
         return search.ok() && leaked(search.body(), List.of(patientId)) != null;
+    }
+
+    static String resourceId(String body) {
+        return ((Resource) FHIR.newJsonParser().parseResource(body)).getIdElement().getIdPart();
     }
 
     static String resourceType(String body) {
