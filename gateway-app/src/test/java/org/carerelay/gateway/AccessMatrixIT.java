@@ -1110,7 +1110,8 @@ class AccessMatrixIT extends GatewayIntegrationTest {
 
         // K's FHIR endpoint with the partner's credentials; a practitioner and a role in the directory
         sc.secret = "partner-secret-" + UUID.randomUUID();
-        Participants.addEndpoint(admin(), sc.k.organizationId(), "hl7-fhir-rest", "https://fhir.klinikum-matrix.test/fhir",
+        // (a loopback port where nothing listens: deliveries that attackers might cause fail at once)
+        Participants.addEndpoint(admin(), sc.k.organizationId(), "hl7-fhir-rest", "http://127.0.0.1:" + freePort() + "/fhir",
                 "Authorization: Bearer " + sc.secret);
         sc.kEndpoint = (Endpoint) admin().search().forResource(Endpoint.class)
                 .where(Endpoint.ORGANIZATION.hasId("Organization/" + sc.k.organizationId())).returnBundle(Bundle.class).execute()
