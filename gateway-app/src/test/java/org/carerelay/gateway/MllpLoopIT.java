@@ -52,9 +52,19 @@ class MllpLoopIT extends GatewayIntegrationTest {
         return bundle.getEntry().size();
     }
 
+    /**
+     * The egress policy refuses the gateway's own ports when it can see them (a local address); a
+     * forwarded port (NAT, a load balancer) hides them, and then the loop must be caught inbound.
+     */
     @Test
-    void endpointPointingAtTheGatewaysOwnMllpPort_oneMessage_isOneFailedDelivery_notALoop() throws Exception {
-        Participants.Registered care = mllpRecipient("Pflegedienst Schleife", "mllp://127.0.0.1:" + HL7_PORT);
+    void endpointPointingAtTheGatewaysOwnMllpPortThroughAForwarder_oneMessage_isOneFailedDelivery_notALoop() throws Exception {
+        try (PortForwarder forwarder = new PortForwarder(HL7_PORT)) {
+            oneMessageThroughALoop("mllp://127.0.0.1:" + forwarder.port());
+        }
+    }
+
+    private void oneMessageThroughALoop(String address) throws Exception {
+        Participants.Registered care = mllpRecipient("Pflegedienst Schleife", address);
         String careMailbox = "kontakt@" + care.organizationId() + ".example.org";
         String clinicMailbox = "kontakt@" + clinic.organizationId() + ".example.org";
         int careMailsBefore = mailsTo(careMailbox).size();
