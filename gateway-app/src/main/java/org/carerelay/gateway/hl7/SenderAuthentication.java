@@ -34,6 +34,30 @@ public class SenderAuthentication {
     public SenderAuthentication(Facilities facilities, CareRelayProperties props) {
         this.facilities = facilities;
         this.trustLoopback = props.hl7().trustLoopback();
+        requireLoopbackListener(trustLoopback, props.hl7().enabled(), props.hl7().host());
+    }
+
+    /**
+     * Trusting loopback peers is safe only while the plain listener is bound to loopback: bound to
+     * a public address, a local forwarder (stunnel, an SSH tunnel, a sidecar proxy) would turn
+     * every remote peer into a trusted one. Such a configuration does not start.
+     */
+    static void requireLoopbackListener(boolean trustLoopback, boolean listenerEnabled, String host) {
+        if (!trustLoopback || !listenerEnabled) {
+            return;
+        }
+        boolean loopback;
+        try {
+            java.net.InetAddress[] addresses = java.net.InetAddress.getAllByName(host == null ? "" : host.trim());
+            loopback = host != null && !host.isBlank() && java.util.Arrays.stream(addresses).allMatch(InetAddress::isLoopbackAddress);
+        } catch (java.net.UnknownHostException e) {
+            loopback = false;
+        }
+        if (!loopback) {
+            throw new IllegalStateException("carerelay.hl7.trust-loopback=true (CARERELAY_HL7_TRUST_LOOPBACK) needs the plain "
+                    + "MLLP listener bound to loopback, but carerelay.hl7.host (CARERELAY_HL7_HOST) is '" + host
+                    + "': bind it to 127.0.0.1, or set trust-loopback to false and allow-list the senders' addresses.");
+        }
     }
 
     /** Empty when the connection is authenticated as {@code sender}. */

@@ -48,4 +48,16 @@ class SenderAuthenticationTest {
         assertThat(SenderAuthentication.plainRefusal(org("bogus", "192.0.2.7"), "/192.0.2.7:40000", false)).isEmpty();
         assertThat(SenderAuthentication.plainRefusal(org("bogus"), "/192.0.2.7:40000", false)).isPresent();
     }
+
+    @org.junit.jupiter.api.Test
+    void trustingLoopback_withTheListenerOnAPublicAddress_doesNotStart() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> SenderAuthentication.requireLoopbackListener(true, true, "0.0.0.0"))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("CARERELAY_HL7_HOST");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> SenderAuthentication.requireLoopbackListener(true, true, "192.0.2.7"))
+                .isInstanceOf(IllegalStateException.class);
+        SenderAuthentication.requireLoopbackListener(true, true, "127.0.0.1");
+        SenderAuthentication.requireLoopbackListener(true, true, "::1");
+        SenderAuthentication.requireLoopbackListener(false, true, "0.0.0.0");
+        SenderAuthentication.requireLoopbackListener(true, false, "0.0.0.0");
+    }
 }
