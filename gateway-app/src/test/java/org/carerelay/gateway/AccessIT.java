@@ -91,7 +91,7 @@ class AccessIT extends GatewayIntegrationTest {
             assertThat(limiter.recordFailure(address).allowed()).isTrue();
         }
         assertThat(limiter.recordFailure(address).allowed()).isFalse();
-        assertThat(limiter.recordFailure("2001:db8:7::" + Integer.toHexString((int) (Math.random() * 0xffff))).allowed()).isTrue();
+        assertThat(limiter.recordFailure("2001:db8:7:" + Integer.toHexString((int) (Math.random() * 0xffff)) + "::1").allowed()).isTrue();
     }
 
     @Test

@@ -52,13 +52,13 @@ class ForwardedHeadersIT extends GatewayIntegrationTest {
 
     @Test
     void concurrentBadTokens_fromOneAddress_getExactlyTheRemainingLimitOf401s_thenOnly429s() throws Exception {
-        String address = "2001:db8::" + Integer.toHexString((int) (Math.random() * 0xffff));
+        String address = "2001:db8:0:" + Integer.toHexString((int) (Math.random() * 0xffff)) + "::1"; // a /64 of its own
         int limit = properties.security().authFailureLimit();
         int remaining = 5;
         // this address already failed limit - 5 times in the current window
         jdbc.sql("insert into rate_counter (scope, subject, window_start, hits) values ('auth-failure', ?, ?, ?) "
                 + "on conflict (scope, subject) do update set window_start = excluded.window_start, hits = excluded.hits")
-                .params(address, Timestamp.from(Instant.now()), limit - remaining).update();
+                .params(org.carerelay.gateway.security.RateCounters.clientKey(address), Timestamp.from(Instant.now()), limit - remaining).update();
         int attempts = 24;
         ExecutorService pool = Executors.newFixedThreadPool(12);
         try {

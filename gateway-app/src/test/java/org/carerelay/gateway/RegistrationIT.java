@@ -32,7 +32,7 @@ class RegistrationIT extends GatewayIntegrationTest {
 
     /** A client address of its own, forwarded by the trusted test proxy (127.0.0.2). */
     private static String strangerAddress() {
-        return "2001:db8:5::" + Integer.toHexString(1 + (int) (Math.random() * 0xfffe));
+        return "2001:db8:5:" + Integer.toHexString(1 + (int) (Math.random() * 0xfffe)) + "::1"; // a /64 of its own
     }
 
     /** {@code $register} from {@code clientAddress}, through the trusted proxy. */
@@ -53,7 +53,7 @@ class RegistrationIT extends GatewayIntegrationTest {
     private void exhaust(String scope, String clientAddress) {
         int limit = scope.equals(RegistrationService_GUESS_SCOPE) ? properties.registration().maxCodeAttemptsPerAddress()
                 : properties.registration().maxCodeRequestsPerAddress();
-        jdbc.sql("update rate_counter set hits = ? where scope = ? and subject = ?").params(limit, scope, clientAddress).update();
+        jdbc.sql("update rate_counter set hits = ? where scope = ? and subject = ?").params(limit, scope, org.carerelay.gateway.security.RateCounters.clientKey(clientAddress)).update();
     }
 
     @Test

@@ -63,7 +63,7 @@ public record CareRelayProperties(
     }
 
     /**
-     * {@code maxCodeAttempts}: wrong entries of one code (from all addresses) before it is void;
+     * {@code maxCodeAttempts}: wrong entries of one code (from all addresses) before it is void (0: never);
      * {@code maxCodeAttemptsPerAddress} / {@code maxCodeRequestsPerAddress}: code entries and code
      * requests per client address and day; {@code codeResendAfter}: a pending code younger than
      * this is not replaced or sent again.

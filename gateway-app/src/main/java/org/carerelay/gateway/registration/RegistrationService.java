@@ -148,7 +148,7 @@ public class RegistrationService {
 
     /**
      * Step 2: the code and the contact address for the token. Entries are limited per client
-     * address; wrong ones count towards the code's overall ceiling, after which it is void.
+     * address; wrong ones void it only past an operator-set ceiling (none by default).
      */
     @Transactional(noRollbackFor = GatewayException.class)
     public Parameters confirm(String organizationId, String code, String contactEmail, String clientAddress) {
@@ -190,7 +190,8 @@ public class RegistrationService {
         }
         if (!Tokens.hashEquals(challenge.codeHash(), Tokens.sha256(Tokens.normalizeCode(code)))) {
             int failed = challenge.failedAttempts() + 1;
-            boolean voided = failed >= props.registration().maxCodeAttempts();
+            int ceiling = props.registration().maxCodeAttempts();
+            boolean voided = ceiling > 0 && failed >= ceiling; // 0: no ceiling, per-address limits bound guessing
             jdbc.sql("update registration_challenge set failed_attempts = ?, state = ? where id = ?")
                     .params(failed, voided ? "void" : "pending", challenge.id()).update();
             audit.failure("registration-confirm", AuditEventAction.E, Caller.ANONYMOUS, clientAddress, entity,
@@ -218,7 +219,7 @@ public class RegistrationService {
     /** Counts one request of {@code clientAddress} in {@code scope}; over the day's limit: 429. */
     private void limitPerAddress(String scope, String clientAddress, RateLimit limit, String auditSubtype, String entity,
             String message) {
-        RateLimit.Verdict verdict = counters.hit(scope, clientAddress == null ? "unknown" : clientAddress, limit);
+        RateLimit.Verdict verdict = counters.hit(scope, RateCounters.clientKey(clientAddress), limit);
         if (!verdict.allowed()) {
             audit.failure(auditSubtype, AuditEventAction.E, Caller.ANONYMOUS, clientAddress, entity, "rate limited (address)");
             GatewayException limited = new GatewayException(ErrorCode.RATE_LIMITED, message);

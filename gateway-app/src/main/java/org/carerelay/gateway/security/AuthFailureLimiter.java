@@ -31,6 +31,6 @@ public class AuthFailureLimiter {
 
     /** Counts one failure of {@code clientAddress}; not allowed = the address is over its limit. */
     public RateLimit.Verdict recordFailure(String clientAddress) {
-        return counters.hit(SCOPE, clientAddress == null ? "unknown" : clientAddress, limit);
+        return counters.hit(SCOPE, RateCounters.clientKey(clientAddress), limit);
     }
 }

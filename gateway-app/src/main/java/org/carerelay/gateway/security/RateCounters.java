@@ -50,4 +50,34 @@ public class RateCounters {
         }
         return limit.verdict(hits, windowStart, now);
     }
+
+    /**
+     * The key a client address is counted under: an IPv4 address as it is, an IPv6 address by its
+     * /64 network — one host or one customer line usually owns a whole /64, so counting single
+     * IPv6 addresses would give an attacker 2^64 fresh budgets.
+     */
+    public static String clientKey(String address) {
+        if (address == null || address.isBlank()) {
+            return "unknown";
+        }
+        String literal = address.trim();
+        if (literal.indexOf(':') < 0) {
+            return literal;
+        }
+        literal = literal.replace("[", "").replace("]", "");
+        int zone = literal.indexOf('%');
+        if (zone >= 0) {
+            literal = literal.substring(0, zone);
+        }
+        try {
+            // a literal containing ':' is parsed, never looked up
+            java.net.InetAddress ip = java.net.InetAddress.getByName(literal);
+            if (ip instanceof java.net.Inet6Address) {
+                return java.util.HexFormat.of().formatHex(ip.getAddress(), 0, 8) + "::/64";
+            }
+            return ip.getHostAddress(); // an IPv4-mapped address counts as its IPv4 address
+        } catch (java.net.UnknownHostException e) {
+            return literal;
+        }
+    }
 }
