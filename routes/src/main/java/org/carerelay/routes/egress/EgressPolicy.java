@@ -238,6 +238,10 @@ public final class EgressPolicy {
             }
         } else if ((b[0] & 0xfe) == 0xfc) {
             return "private (fc00::/7)";
+        } else if ((b[0] & 0xff) == 0x20 && (b[1] & 0xff) == 0x01 && b[2] == 0 && b[3] == 0) {
+            return "Teredo (2001::/32), a tunnel to addresses it hides";
+        } else if ((b[0] & 0xff) == 0x01 && Arrays.equals(Arrays.copyOfRange(b, 1, 8), new byte[7])) {
+            return "discard-only (100::/64)";
         }
         if (ownAddresses.get().contains(address)) {
             return "an address of the gateway's host";
@@ -245,7 +249,10 @@ public final class EgressPolicy {
         return null;
     }
 
-    /** The IPv4 address inside NAT64 ({@code 64:ff9b::/96}) or IPv4-compatible ({@code ::a.b.c.d}) IPv6. */
+    /**
+     * The IPv4 address inside NAT64 ({@code 64:ff9b::/96}), IPv4-compatible ({@code ::a.b.c.d}),
+     * IPv4-translated ({@code ::ffff:0:a.b.c.d}) or 6to4 ({@code 2002:aabb:ccdd::/48}) IPv6.
+     */
     private static InetAddress embeddedIpv4(InetAddress address) {
         if (!(address instanceof Inet6Address v6)) {
             return null;
@@ -254,7 +261,17 @@ public final class EgressPolicy {
         boolean nat64 = (b[0] & 0xff) == 0x00 && (b[1] & 0xff) == 0x64 && (b[2] & 0xff) == 0xff && (b[3] & 0xff) == 0x9b
                 && Arrays.equals(Arrays.copyOfRange(b, 4, 12), new byte[8]);
         boolean compatible = v6.isIPv4CompatibleAddress() && !address.isAnyLocalAddress() && !address.isLoopbackAddress();
-        if (!nat64 && !compatible) {
+        boolean translated = Arrays.equals(Arrays.copyOfRange(b, 0, 8), new byte[8]) && (b[8] & 0xff) == 0xff
+                && (b[9] & 0xff) == 0xff && b[10] == 0 && b[11] == 0;
+        boolean sixToFour = (b[0] & 0xff) == 0x20 && (b[1] & 0xff) == 0x02;
+        if (sixToFour) {
+            try {
+                return InetAddress.getByAddress(Arrays.copyOfRange(b, 2, 6));
+            } catch (UnknownHostException e) {
+                return null;
+            }
+        }
+        if (!nat64 && !compatible && !translated) {
             return null;
         }
         try {

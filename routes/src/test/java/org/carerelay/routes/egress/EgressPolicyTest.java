@@ -48,7 +48,8 @@ class EgressPolicyTest {
         EgressPolicy policy = policy();
         for (String address : List.of("127.0.0.1", "127.8.9.10", "::1", "0.0.0.0", "::", "0.1.2.3", "169.254.169.254",
                 "fe80::1", "224.0.0.1", "ff02::1", "10.0.0.1", "172.16.5.4", "192.168.1.1", "100.64.0.1", "100.127.255.254",
-                "fd12:3456::1", "fc00::1", "255.255.255.255", "64:ff9b::a9fe:a9fe", "::ffff:127.0.0.1", "172.17.0.5")) {
+                "fd12:3456::1", "fc00::1", "255.255.255.255", "64:ff9b::a9fe:a9fe", "::ffff:127.0.0.1", "172.17.0.5",
+                "2002:7f00:1::", "2002:a9fe:a9fe::1", "2001:0:4136:e378::1", "::ffff:0:7f00:1", "::ffff:0:a00:1", "100::1")) {
             assertThat(refused(policy, address, 443)).as(address).isTrue();
         }
     }
@@ -56,7 +57,8 @@ class EgressPolicyTest {
     @Test
     void publicDestinations_areAllowed() {
         EgressPolicy policy = policy();
-        for (String address : List.of("93.184.216.34", "100.128.0.1", "172.32.0.1", "2001:db8::1", "8.8.8.8", "64:ff9b::808:808")) {
+        for (String address : List.of("93.184.216.34", "100.128.0.1", "172.32.0.1", "2001:db8::1", "8.8.8.8", "64:ff9b::808:808",
+                "2002:808:808::1")) {
             assertThat(refused(policy, address, 443)).as(address).isFalse();
         }
     }
