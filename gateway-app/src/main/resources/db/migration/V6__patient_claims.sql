@@ -24,12 +24,34 @@ create table patient_identifier (
 );
 create index patient_identifier_patient_idx on patient_identifier (patient_id);
 
--- Existing identifiers: scoped to the organisations that created the patient.
+-- Earlier versions granted 'created' to any organisation that posted a KVNR already known. Such a
+-- grant (audited as 'patient-create-existing' for that organisation and patient) is withdrawn,
+-- unless it was the first grant of the patient; an organisation that also takes part in a
+-- conversation about the patient keeps its access as a conversation participant.
+update patient_access pa set reason = 'conversation'
+where pa.reason = 'created'
+  and exists (select 1 from audit_event a where a.subtype_code = 'patient-create-existing'
+              and a.agent_who = 'Organization/' || pa.organization_id and a.entity_what = 'Patient/' || pa.patient_id)
+  and exists (select 1 from patient_access f where f.patient_id = pa.patient_id and f.reason = 'created'
+              and (f.granted_at, f.organization_id) < (pa.granted_at, pa.organization_id))
+  and exists (select 1 from message m join conversation_participant cp on cp.conversation_id = m.conversation_id
+              where m.subject_patient = pa.patient_id and cp.organization_id = pa.organization_id);
+delete from patient_access pa
+where pa.reason = 'created'
+  and exists (select 1 from audit_event a where a.subtype_code = 'patient-create-existing'
+              and a.agent_who = 'Organization/' || pa.organization_id and a.entity_what = 'Patient/' || pa.patient_id)
+  and exists (select 1 from patient_access f where f.patient_id = pa.patient_id and f.reason = 'created'
+              and (f.granted_at, f.organization_id) < (pa.granted_at, pa.organization_id));
+
+-- Existing identifiers: scoped to the organisation that created the patient first (later 'created'
+-- grants may stem from a KVNR match and assigned nothing).
 insert into patient_identifier (assigner_org, system, value, patient_id)
 select pa.organization_id, i->>'system', i->>'value', r.id
 from fhir_resource r
 cross join lateral jsonb_array_elements(coalesce(r.content->'identifier', '[]'::jsonb)) i
-join patient_access pa on pa.patient_id = r.id and pa.reason = 'created'
+join lateral (select organization_id from patient_access
+              where patient_id = r.id and reason = 'created'
+              order by granted_at, organization_id limit 1) pa on true
 where r.resource_type = 'Patient'
   and i->>'system' is not null and i->>'value' is not null
   and i->>'system' <> 'http://fhir.de/sid/gkv/kvid-10'

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.UUID;
 import org.carerelay.fhir.ErrorCode;
 import org.carerelay.fhir.Systems;
+import org.carerelay.fhir.hl7.AdtToPatient;
 import org.hl7.fhir.r4.model.AuditEvent;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Consent;
@@ -32,8 +33,10 @@ class PatientClaimIT extends GatewayIntegrationTest {
     static Participants.Registered partner;
     static Participants.Registered third;
     static Participants.Registered outsider;
+    static Participants.Registered hospital;
     static String clinicAlias;
     static String outsiderAlias;
+    static String hospitalAlias;
 
     @BeforeEach
     void participants() {
@@ -46,6 +49,9 @@ class PatientClaimIT extends GatewayIntegrationTest {
             outsiderAlias = "FRA" + UUID.randomUUID().toString().substring(0, 6).toUpperCase();
             Participants.addHl7Alias(admin(), clinic.organizationId(), clinicAlias);
             Participants.addHl7Alias(admin(), outsider.organizationId(), outsiderAlias);
+            hospital = Participants.registerNew(this, "Krankenhaus Anspruch");
+            hospitalAlias = "KHA" + UUID.randomUUID().toString().substring(0, 6).toUpperCase();
+            Participants.addHl7Alias(admin(), hospital.organizationId(), hospitalAlias);
         }
     }
 
@@ -282,5 +288,84 @@ class PatientClaimIT extends GatewayIntegrationTest {
         assertThat(Mllp.field(ackOwn, "MSA", 1)).isEqualTo("AA");
         assertThat(client(clinic.token()).read().resource(Patient.class).withId(patientId).execute()
                 .getNameFirstRep().getGivenAsSingleString()).isEqualTo("Hildegard");
+    }
+
+    private Patient byIdentifierValue(Participants.Registered org, String value, String family) {
+        return client(org.token()).search().byUrl("Patient?identifier=" + value).returnBundle(Bundle.class).execute()
+                .getEntry().stream().map(e -> (Patient) e.getResource())
+                .filter(p -> family.equals(p.getNameFirstRep().getFamily())).findFirst().orElseThrow();
+    }
+
+    @Test
+    void squatterWithAFakeConsentNamingTheHospital_getsNoDemographicsFromTheHospitalsAdt() throws Exception {
+        // the squatter registers an unknown KVNR first and names the hospital in a consent it signed itself
+        String kvnr = Conversations.kvnr();
+        String squatId = Conversations.createPatient(client(outsider.token()), Conversations.patient("Platzhalter", "Paul", kvnr));
+        Conversations.uploadConsent(client(outsider.token()), squatId, outsider.organizationId(), hospital.organizationId());
+
+        String mrn = "H" + UUID.randomUUID().toString().substring(0, 8);
+        String ack = Hl7InboundIT.send(adt(hospitalAlias, "A08", "S" + mrn, "PID|1||" + kvnr + "^^^KVNR^KVNR~" + mrn
+                + "^^^HAUS^PI||Echtwein^Erika||19400101|F|||Rosenweg 3^^Leipzig^^04109^DEU||0341123456\r"), Hl7InboundIT.LATIN1);
+        assertThat(Mllp.field(ack, "MSA", 1)).isEqualTo("AA");
+
+        Patient squatted = client(outsider.token()).read().resource(Patient.class).withId(squatId).execute();
+        assertThat(squatted.getNameFirstRep().getFamily()).isEqualTo("Platzhalter");
+        assertThat(squatted.hasBirthDate() && squatted.getBirthDateElement().getValueAsString().equals("1940-01-01")).isFalse();
+        assertThat(squatted.hasAddress()).isFalse();
+        assertThat(squatted.hasTelecom()).isFalse();
+        assertThat(patientIdsByKvnr(outsider, kvnr)).containsExactly(squatId);
+        String hospitalId = byIdentifierValue(hospital, mrn, "Echtwein").getIdElement().getIdPart();
+        assertThat(hospitalId).isNotEqualTo(squatId);
+
+        // the hospital's real partner joins the hospital's record by KVNR, not the squatter's
+        Conversations.uploadConsent(client(hospital.token()), hospitalId, hospital.organizationId(), partner.organizationId());
+        assertThat(patientIdsByKvnr(partner, kvnr)).containsExactly(hospitalId);
+
+        // even after the hospital itself searched the KVNR (and so joined the squatter's record),
+        // its ADT keeps updating its own record
+        assertThat(patientIdsByKvnr(hospital, kvnr)).containsExactlyInAnyOrder(hospitalId, squatId);
+        ack = Hl7InboundIT.send(adt(hospitalAlias, "A08", "T" + mrn, "PID|1||" + kvnr + "^^^KVNR^KVNR~" + mrn
+                + "^^^HAUS^PI||Echtwein^Erika||19400101|F|||Birkenweg 7^^Leipzig^^04109^DEU\r"), Hl7InboundIT.LATIN1);
+        assertThat(Mllp.field(ack, "MSA", 1)).isEqualTo("AA");
+        assertThat(client(outsider.token()).read().resource(Patient.class).withId(squatId).execute().hasAddress()).isFalse();
+        assertThat(client(hospital.token()).read().resource(Patient.class).withId(hospitalId).execute()
+                .getAddressFirstRep().getLine().get(0).getValue()).isEqualTo("Birkenweg 7");
+    }
+
+    @Test
+    void mrnPlantedByAPartner_neverBecomesTheHospitalsOwnLookup() throws Exception {
+        String kvnr = Conversations.kvnr();
+        String patientId = Conversations.createPatient(client(clinic.token()), Conversations.patient("Richter", "Rita", kvnr));
+        Conversations.uploadConsent(client(clinic.token()), patientId, clinic.organizationId(), hospital.organizationId());
+        assertThat(patientIdsByKvnr(hospital, kvnr)).containsExactly(patientId);
+
+        // the clinic adds what looks like the hospital's MRN; the hospital then updates the patient
+        String mrn = "P" + UUID.randomUUID().toString().substring(0, 8);
+        Patient planted = client(clinic.token()).read().resource(Patient.class).withId(patientId).execute();
+        planted.addIdentifier().setSystem(AdtToPatient.AUTHORITY_SYSTEM_PREFIX + "KLINIKUM").setValue(mrn);
+        client(clinic.token()).update().resource(planted).execute();
+        Patient echoed = client(hospital.token()).read().resource(Patient.class).withId(patientId).execute();
+        assertThat(echoed.getIdentifier()).hasSize(2);
+        echoed.addTelecom().setSystem(org.hl7.fhir.r4.model.ContactPoint.ContactPointSystem.PHONE).setValue("0351 4711");
+        client(hospital.token()).update().resource(echoed).execute();
+
+        // the hospital's ADT for another patient with that MRN (no KVNR) is that other patient
+        String ack = Hl7InboundIT.send(adt(hospitalAlias, "A08", "Q" + mrn,
+                "PID|1||" + mrn + "^^^KLINIKUM^PI||Quelle^Quentin||19500505|M|||Fremdweg 9^^Berlin^^10115^DEU\r"), Hl7InboundIT.LATIN1);
+        assertThat(Mllp.field(ack, "MSA", 1)).isEqualTo("AA");
+        Patient unchanged = client(clinic.token()).read().resource(Patient.class).withId(patientId).execute();
+        assertThat(unchanged.getNameFirstRep().getFamily()).isEqualTo("Richter");
+        assertThat(unchanged.hasAddress()).isFalse();
+        String otherId = byIdentifierValue(hospital, mrn, "Quelle").getIdElement().getIdPart();
+        assertThat(otherId).isNotEqualTo(patientId);
+
+        // from now on that MRN is the hospital's own lookup for the other patient
+        ack = Hl7InboundIT.send(adt(hospitalAlias, "A08", "Q2" + mrn,
+                "PID|1||" + mrn + "^^^KLINIKUM^PI||Quelle^Quirin||19500505|M\r"), Hl7InboundIT.LATIN1);
+        assertThat(Mllp.field(ack, "MSA", 1)).isEqualTo("AA");
+        assertThat(client(hospital.token()).read().resource(Patient.class).withId(otherId).execute()
+                .getNameFirstRep().getGivenAsSingleString()).isEqualTo("Quirin");
+        assertThat(client(clinic.token()).read().resource(Patient.class).withId(patientId).execute()
+                .getNameFirstRep().getGivenAsSingleString()).isEqualTo("Rita");
     }
 }

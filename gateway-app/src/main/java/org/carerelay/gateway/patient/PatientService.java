@@ -93,6 +93,14 @@ public class PatientService {
 
     @Transactional
     public MethodOutcome create(Patient patient, String conditionalUrl, Caller caller, String clientAddress) {
+        return create(patient, conditionalUrl, caller, clientAddress, true);
+    }
+
+    /**
+     * {@code mayJoin}: whether a caller named in the active consent of a record with this KVNR joins
+     * it (an explicit FHIR create does; an inbound HL7 message never does).
+     */
+    private MethodOutcome create(Patient patient, String conditionalUrl, Caller caller, String clientAddress, boolean mayJoin) {
         patient.setId((String) null);
         stripComputed(patient);
         validate(patient);
@@ -116,7 +124,7 @@ public class PatientService {
             String canonical = jdbc.sql("select patient_id from patient_kvnr where kvnr = ?").param(index.kvnr(kvnr.get()))
                     .query(String.class).single();
             if (!canonical.equals(newId)) {
-                Optional<String> known = resolveKvnr(kvnr.get(), canonical, caller, clientAddress);
+                Optional<String> known = mayJoin ? resolveKvnr(kvnr.get(), caller, clientAddress) : seenRecord(kvnr.get(), caller);
                 if (known.isEmpty()) {
                     // a KVNR match alone grants nothing: the caller gets a record of its own, answered like
                     // a first create; the primary key makes a concurrent repeat find that same record
@@ -143,7 +151,7 @@ public class PatientService {
         index.reindex(saved);
         String id = saved.getIdElement().getIdPart();
         access.grant(id, caller.organizationId(), "created");
-        indexIdentifiers(saved, caller.organizationId());
+        indexIdentifiers(id, saved.getIdentifier(), caller.organizationId());
         audit.success("patient-create", AuditEventAction.C, caller, clientAddress, "Patient/" + id);
         decorate(saved);
         return new MethodOutcome(saved.getIdElement(), true).setResource(saved);
@@ -164,9 +172,12 @@ public class PatientService {
             }
             claimKvnr(newKvnr.get(), id, caller);
         }
+        // only what this caller added: the body repeats the identifiers other organisations assigned
+        List<Identifier> added = patient.getIdentifier().stream()
+                .filter(i -> existing.getIdentifier().stream().noneMatch(e -> sameIdentifier(e, i))).toList();
         Patient saved = store.update(patient);
         index.reindex(saved);
-        indexIdentifiers(saved, caller.organizationId());
+        indexIdentifiers(id, added, caller.organizationId());
         audit.success("patient-update", AuditEventAction.U, caller, Caller.clientAddress(request), "Patient/" + id);
         decorate(saved);
         return new MethodOutcome(saved.getIdElement(), false).setResource(saved);
@@ -184,7 +195,7 @@ public class PatientService {
         incoming.setId((String) null);
         Optional<Patient> existing = findByIdentifiers(incoming, caller, clientAddress);
         if (existing.isEmpty()) {
-            MethodOutcome created = create(incoming, null, caller, clientAddress);
+            MethodOutcome created = create(incoming, null, caller, clientAddress, false);
             return (Patient) created.getResource();
         }
         Patient patient = existing.get();
@@ -209,8 +220,7 @@ public class PatientService {
         }
         boolean hasKvnr = kvnrOf(patient).isPresent();
         for (Identifier identifier : incoming.getIdentifier()) {
-            boolean known = patient.getIdentifier().stream().anyMatch(i -> java.util.Objects.equals(i.getSystem(), identifier.getSystem())
-                    && java.util.Objects.equals(i.getValue(), identifier.getValue()));
+            boolean known = patient.getIdentifier().stream().anyMatch(i -> sameIdentifier(i, identifier));
             boolean secondKvnr = Systems.KVNR.equals(identifier.getSystem()) && hasKvnr;
             if (!known && !secondKvnr) {
                 patient.addIdentifier(identifier);
@@ -224,24 +234,23 @@ public class PatientService {
         validate(patient);
         Patient saved = store.update(patient);
         index.reindex(saved);
-        indexIdentifiers(saved, caller.organizationId());
+        indexIdentifiers(id, incoming.getIdentifier(), caller.organizationId());
         audit.success("patient-update", AuditEventAction.U, caller, clientAddress, "Patient/" + id);
         return saved;
     }
 
     /**
      * The stored patient the incoming one is, among those the caller may see: by KVNR when it has
-     * one (as {@link #resolveKvnr}); otherwise by another identifier the caller itself assigned —
+     * one (a record it already sees, never one it would join); otherwise by another identifier the caller itself assigned —
      * but never a patient that has a different KVNR.
      */
     private Optional<Patient> findByIdentifiers(Patient incoming, Caller caller, String clientAddress) {
         String org = caller.organizationId();
         Optional<String> kvnr = kvnrOf(incoming);
         if (kvnr.isPresent()) {
-            Optional<String> canonical = jdbc.sql("select patient_id from patient_kvnr where kvnr = ?").param(index.kvnr(kvnr.get()))
-                    .query(String.class).optional();
-            Optional<String> known = canonical.isPresent() ? resolveKvnr(kvnr.get(), canonical.get(), caller, clientAddress)
-                    : localRecord(kvnr.get(), org);
+            // only a record the sender already sees: a message never joins one (a consent naming the
+            // sender may have been written by anyone who knew the KVNR)
+            Optional<String> known = seenRecord(kvnr.get(), caller);
             if (known.isPresent()) {
                 return store.read(Patient.class, known.get());
             }
@@ -263,21 +272,49 @@ public class PatientService {
     }
 
     /**
-     * The patient a KVNR stands for, for this caller: the canonical patient if the caller already
-     * sees it, or if the patient's active consent names the caller (then the caller joins: it may
-     * see the patient from now on); else the caller's own record for that KVNR, if it made one.
+     * The patient a KVNR stands for, for this caller (explicit FHIR create): a record holding that
+     * KVNR it already sees, else every record whose active consent names the caller (it joins them:
+     * it may see them from now on), else nothing.
      */
-    private Optional<String> resolveKvnr(String kvnr, String canonical, Caller caller, String clientAddress) {
+    private Optional<String> resolveKvnr(String kvnr, Caller caller, String clientAddress) {
+        Optional<String> seen = seenRecord(kvnr, caller);
+        return seen.isPresent() ? seen : joinByConsent(kvnr, caller, clientAddress).stream().findFirst();
+    }
+
+    /**
+     * Every patient holding this KVNR: the caller's own record first, then the canonical patient,
+     * then the records other organisations made for it.
+     */
+    private List<String> recordsWithKvnr(String kvnr, String organizationId) {
+        String key = index.kvnr(kvnr);
+        List<String> ids = new ArrayList<>();
+        jdbc.sql("select patient_id from patient_kvnr_local where kvnr = ? and organization_id = ?").params(key, organizationId)
+                .query(String.class).optional().ifPresent(ids::add);
+        jdbc.sql("select patient_id from patient_kvnr where kvnr = ?").param(key).query(String.class).optional()
+                .filter(id -> !ids.contains(id)).ifPresent(ids::add);
+        jdbc.sql("select patient_id from patient_kvnr_local where kvnr = ? and organization_id <> ? order by patient_id")
+                .params(key, organizationId).query(String.class).list().stream().filter(id -> !ids.contains(id)).forEach(ids::add);
+        return ids;
+    }
+
+    /** The first record holding this KVNR that the caller already sees. */
+    private Optional<String> seenRecord(String kvnr, Caller caller) {
+        return recordsWithKvnr(kvnr, caller.organizationId()).stream()
+                .filter(id -> access.canSee(caller.organizationId(), id)).findFirst();
+    }
+
+    /** Joins the caller to every record holding this KVNR whose active consent names it; the records joined. */
+    private List<String> joinByConsent(String kvnr, Caller caller, String clientAddress) {
         String org = caller.organizationId();
-        if (access.canSee(org, canonical)) {
-            return Optional.of(canonical);
+        List<String> joined = new ArrayList<>();
+        for (String id : recordsWithKvnr(kvnr, org)) {
+            if (!access.canSee(org, id) && consents.stateOf(id).activeActor(org)) {
+                access.grant(id, org, "consent");
+                audit.success("patient-join-by-consent", AuditEventAction.R, caller, clientAddress, "Patient/" + id);
+                joined.add(id);
+            }
         }
-        if (consents.stateOf(canonical).activeActor(org)) {
-            access.grant(canonical, org, "consent");
-            audit.success("patient-join-by-consent", AuditEventAction.R, caller, clientAddress, "Patient/" + canonical);
-            return Optional.of(canonical);
-        }
-        return localRecord(kvnr, org);
+        return joined;
     }
 
     private Optional<String> localRecord(String kvnr, String organizationId) {
@@ -298,8 +335,7 @@ public class PatientService {
                 .params(key, patientId).update() > 0) {
             return;
         }
-        String canonical = jdbc.sql("select patient_id from patient_kvnr where kvnr = ?").param(key).query(String.class).single();
-        boolean taken = access.canSee(org, canonical) || jdbc.sql(
+        boolean taken = seenRecord(kvnr, caller).isPresent() || jdbc.sql(
                 "insert into patient_kvnr_local (kvnr, organization_id, patient_id) values (?, ?, ?) on conflict do nothing")
                 .params(key, org, patientId).update() == 0;
         if (taken) {
@@ -307,20 +343,33 @@ public class PatientService {
         }
     }
 
-    /** Identifiers other than the KVNR, scoped to the organisation that stored them. */
-    private void indexIdentifiers(Patient patient, String organizationId) {
-        String id = patient.getIdElement().getIdPart();
-        for (Identifier identifier : patient.getIdentifier()) {
+    /**
+     * Identifiers other than the KVNR are scoped to the organisation that first added them to the
+     * patient: {@code identifiers} are the ones this caller itself sent; one that some organisation
+     * already holds for this patient stays that organisation's.
+     */
+    private void indexIdentifiers(String patientId, List<Identifier> identifiers, String organizationId) {
+        for (Identifier identifier : identifiers) {
             if (identifier.hasSystem() && identifier.hasValue() && !Systems.KVNR.equals(identifier.getSystem())) {
-                jdbc.sql("insert into patient_identifier (assigner_org, system, value, patient_id, hashed) values (?, ?, ?, ?, true) on conflict do nothing")
-                        .params(organizationId, identifier.getSystem(), index.identifier(identifier.getSystem(), identifier.getValue()), id)
+                String value = index.identifier(identifier.getSystem(), identifier.getValue());
+                jdbc.sql("""
+                        insert into patient_identifier (assigner_org, system, value, patient_id, hashed)
+                        select ?, ?, ?, ?, true
+                        where not exists (select 1 from patient_identifier where patient_id = ? and system = ? and value = ?)
+                        on conflict do nothing""")
+                        .params(organizationId, identifier.getSystem(), value, patientId, patientId, identifier.getSystem(), value)
                         .update();
             }
         }
     }
 
+    private static boolean sameIdentifier(Identifier a, Identifier b) {
+        return java.util.Objects.equals(a.getSystem(), b.getSystem()) && java.util.Objects.equals(a.getValue(), b.getValue());
+    }
+
     /**
-     * A participant named in a patient's active consent finds the patient by its KVNR (and joins);
+     * A participant named in the active consent of a patient finds it by its KVNR and joins it — every
+     * record holding that KVNR whose consent names it, not only the canonical one;
      * for everyone else a KVNR search shows only the patients it already sees.
      */
     private void joinByKvnrSearch(TokenParam identifier, Caller caller, String clientAddress) {
@@ -328,13 +377,7 @@ public class PatientService {
                 || (identifier.getSystem() != null && !identifier.getSystem().isEmpty() && !Systems.KVNR.equals(identifier.getSystem()))) {
             return;
         }
-        jdbc.sql("select patient_id from patient_kvnr where kvnr = ?").param(index.kvnr(identifier.getValue())).query(String.class).optional()
-                .filter(canonical -> !access.canSee(caller.organizationId(), canonical)
-                        && consents.stateOf(canonical).activeActor(caller.organizationId()))
-                .ifPresent(canonical -> {
-                    access.grant(canonical, caller.organizationId(), "consent");
-                    audit.success("patient-join-by-consent", AuditEventAction.R, caller, clientAddress, "Patient/" + canonical);
-                });
+        joinByConsent(identifier.getValue(), caller, clientAddress);
     }
 
     public Patient read(String id, ServletRequestDetails request) {
