@@ -213,12 +213,15 @@ class PatientClaimIT extends GatewayIntegrationTest {
         assertThat(patientIdsByKvnr(partner, kvnr)).containsExactly(patientId);
         assertThat(patientIdsByKvnr(third, kvnr)).containsExactly(patientId);
 
+        // the partner writes about the patient: as a conversation participant it keeps seeing it
+        Conversations.send(client(partner.token()), Conversations.message(patientId, "Pflegebericht", clinic.organizationId()));
+
         // the author narrows the partners, keeping the signed document: allowed
         Consent narrowed = consentOf(clinic.token(), patientId);
         narrowed.getProvision().getActor().removeIf(a -> a.getReference().getReference().endsWith(partner.organizationId()));
         client(clinic.token()).update().resource(narrowed).execute();
 
-        // the former partner still sees the patient, but may not revoke
+        // the former partner still sees the patient (its conversation), but may not revoke
         BaseServerResponseException refused = catchThrowableOfType(BaseServerResponseException.class,
                 () -> client(partner.token()).operation().onInstance("Consent/" + consentId).named("$revoke")
                         .withNoParameters(Parameters.class).returnResourceType(Consent.class).execute());

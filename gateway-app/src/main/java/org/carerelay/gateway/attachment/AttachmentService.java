@@ -17,6 +17,7 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import org.carerelay.fhir.ErrorCode;
 import org.carerelay.fhir.content.ContentInspector;
@@ -190,6 +191,12 @@ public class AttachmentService {
     /** Makes the attachment the consent document of {@code patientId}: visible wherever the patient is. */
     public void markConsentDocument(String id, String patientId) {
         jdbc.sql("update binary_content set consent_patient = ? where id = ?").params(patientId, id).update();
+    }
+
+    /** SHA-256 (hex) of every document that has been a consent document of {@code patientId}. */
+    public Set<String> consentDocumentHashes(String patientId) {
+        return Set.copyOf(jdbc.sql("select sha256 from binary_content where consent_patient = ? and sha256 <> ''")
+                .param(patientId).query(String.class).list());
     }
 
     public long totalBytesOfMessage(String messageId) {

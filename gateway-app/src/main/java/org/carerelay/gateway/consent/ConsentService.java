@@ -37,6 +37,9 @@ import org.springframework.transaction.annotation.Transactional;
  * patient, a change of partners makes a new version, revocation is recorded with its time. Only
  * the organisation that uploaded the signed document changes it (adding partners needs a newly
  * signed one); the author or any partner named in it records a revocation; partners are mailed.
+ * After a revocation any organisation that still sees the patient may upload a new consent, with
+ * a newly signed document, and becomes its author. Partners that joined by consent and are no
+ * longer named (narrowed or revoked) lose the patient unless they take part in a conversation.
  */
 @Service
 public class ConsentService {
@@ -92,10 +95,13 @@ public class ConsentService {
         ConsentState state = consents.stateOf(patientId);
         boolean newVersion = state.active();
         if (newVersion) {
-            Consent current = store.read(Consent.class, state.consentId()).orElseThrow();
             requireAuthor(state, caller, request);
-            requireNewDocumentIfWidened(consent, current, state.actors(), actors, caller, request);
+            requireNewDocumentIfWidened(consent, patientId, state, actors, caller, request);
             consent.setId(state.consentId());
+        } else {
+            // the first consent, or a new one after a revocation: the patient signs again
+            requireNewDocument(consent, patientId, caller, request,
+                    state.consentId() == null ? "Patient/" + patientId : "Consent/" + state.consentId());
         }
         storeDocument(consent, caller.organizationId(), patientId);
         if (!consent.hasDateTime()) {
@@ -104,6 +110,9 @@ public class ConsentService {
         Consent saved = newVersion ? store.update(consent) : store.create(consent);
         String consentId = saved.getIdElement().getIdPart();
         consents.setCurrent(patientId, consentId, true, actors, caller.organizationId());
+        if (newVersion) {
+            patientAccess.removeConsentGrants(patientId, actors);
+        }
         audit.success(newVersion ? "consent-new-version" : "consent-upload", newVersion ? AuditEventAction.U : AuditEventAction.C,
                 caller, Caller.clientAddress(request), "Consent/" + consentId);
         if (newVersion) {
@@ -137,10 +146,11 @@ public class ConsentService {
         requireAuthor(state, caller, request);
         consent.setId(id);
         List<String> actors = checkContent(consent);
-        requireNewDocumentIfWidened(consent, existing, state.actors(), actors, caller, request);
+        requireNewDocumentIfWidened(consent, patientId, state, actors, caller, request);
         storeDocument(consent, caller.organizationId(), patientId);
         Consent saved = store.update(consent);
         consents.setCurrent(patientId, id, true, actors, caller.organizationId());
+        patientAccess.removeConsentGrants(patientId, actors);
         audit.success("consent-new-version", AuditEventAction.U, caller, Caller.clientAddress(request), "Consent/" + id);
         notices.notify(ConsentNotices.Kind.CHANGED, id, caller.organizationId(), union(state, actors));
         return new MethodOutcome(saved.getIdElement(), false).setResource(saved);
@@ -183,31 +193,41 @@ public class ConsentService {
 
     /**
      * Naming a partner the current consent does not name needs a document the patient signed for
-     * it: new bytes (not the current scan again), or a Binary the caller uploaded that is no
-     * consent document yet. Narrowing the partners may keep the document.
+     * it (see {@link #requireNewDocument}). Narrowing the partners may keep the document.
      */
-    private void requireNewDocumentIfWidened(Consent incoming, Consent current, List<String> oldActors, List<String> newActors,
+    private void requireNewDocumentIfWidened(Consent incoming, String patientId, ConsentState state, List<String> newActors,
             Caller caller, ServletRequestDetails request) {
-        if (oldActors.containsAll(newActors)) {
-            return;
+        if (!state.actors().containsAll(newActors)) {
+            requireNewDocument(incoming, patientId, caller, request, "Consent/" + state.consentId());
         }
+    }
+
+    /**
+     * A newly signed document: its bytes differ from every document that has been a consent
+     * document of this patient (the current one and every earlier, revoked one), and a Binary named
+     * by url is one the caller uploaded that has never been a consent document.
+     */
+    private void requireNewDocument(Consent incoming, String patientId, Caller caller, ServletRequestDetails request,
+            String entity) {
         Attachment document = incoming.getSourceAttachment();
-        Attachment old = current.getSourceAttachment();
-        boolean fresh;
+        String sha256;
         if (document.hasData()) {
-            byte[] sha1 = sha1(document.getData());
-            fresh = !(old.hasHash() && java.util.Arrays.equals(old.getHash(), sha1));
+            sha256 = java.util.HexFormat.of().formatHex(digest("SHA-256", document.getData()));
         } else {
             String binaryId = AttachmentService.binaryIdOf(document.getUrl());
-            fresh = binaryId != null && !binaryId.equals(AttachmentService.binaryIdOf(old.getUrl()))
-                    && attachments.meta(binaryId).filter(m -> caller.organizationId().equals(m.uploadedBy())
-                            && m.consentPatient() == null).isPresent();
+            AttachmentService.Meta meta = java.util.Optional.ofNullable(binaryId).flatMap(attachments::meta)
+                    .filter(m -> caller.organizationId().equals(m.uploadedBy()) || patientId.equals(m.consentPatient()))
+                    .orElse(null);
+            if (meta == null) {
+                return; // not the caller's: storeDocument refuses it without telling more
+            }
+            sha256 = meta.consentPatient() != null ? null : meta.sha256();
         }
-        if (!fresh) {
-            refused("consent-change-refused", caller, request,
-                    "Consent/" + current.getIdElement().getIdPart(), "partners added without a newly signed document");
+        if (sha256 == null || sha256.isEmpty() || attachments.consentDocumentHashes(patientId).contains(sha256)) {
+            refused("consent-change-refused", caller, request, entity, "consent without a newly signed document");
             throw new GatewayException(ErrorCode.CONSENT_NEW_DOCUMENT_REQUIRED,
-                    "Adding partners needs a newly signed consent document in Consent.sourceAttachment (not the current one).");
+                    "This consent needs a newly signed consent document in Consent.sourceAttachment"
+                            + " (not a document that was already a consent document of this patient).");
         }
     }
 
@@ -217,9 +237,9 @@ public class ConsentService {
                 caller.auditName(), Caller.clientAddress(request), entity, why));
     }
 
-    private static byte[] sha1(byte[] data) {
+    private static byte[] digest(String algorithm, byte[] data) {
         try {
-            return java.security.MessageDigest.getInstance("SHA-1").digest(data);
+            return java.security.MessageDigest.getInstance(algorithm).digest(data);
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
@@ -247,6 +267,7 @@ public class ConsentService {
         Consent saved = store.update(existing);
         consents.setCurrent(patientId, saved.getIdElement().getIdPart(), false, actors, state.author());
         consents.recordRevocation(patientId, saved.getIdElement().getIdPart(), now, caller.auditName(), reason);
+        patientAccess.removeConsentGrants(patientId, List.of());
         audit.success("consent-revoked", AuditEventAction.U, caller, Caller.clientAddress(request), "Consent/" + saved.getIdElement().getIdPart());
         notices.notify(ConsentNotices.Kind.REVOKED, saved.getIdElement().getIdPart(), caller.organizationId(), union(state, actors));
         return saved;

@@ -8,7 +8,8 @@ import org.springframework.stereotype.Repository;
 
 /**
  * Who may see a patient: the organisations that created it, every participant of a conversation
- * about it, and partners named in its active consent once they joined by its KVNR. Everyone else
+ * about it, and partners named in its active consent once they joined by its KVNR (until the
+ * consent no longer names them). Everyone else
  * gets 404, so existence does not leak.
  */
 @Repository
@@ -34,6 +35,21 @@ public class PatientAccess {
         for (String org : organizationIds) {
             grant(patientId, org, reason);
         }
+    }
+
+    /**
+     * After a consent is narrowed or revoked: the organisations that joined by consent and are no
+     * longer named lose the patient. Creators and participants of a conversation about the patient
+     * keep it (their history stays visible, masked after a revocation).
+     */
+    public int removeConsentGrants(String patientId, Collection<String> stillNamed) {
+        return jdbc.sql("""
+                delete from patient_access pa
+                 where pa.patient_id = ? and pa.reason = 'consent' and not (pa.organization_id = any (?))
+                   and not exists (select 1 from message m where m.subject_patient = pa.patient_id
+                       and (m.sender_org = pa.organization_id or exists (select 1 from message_recipient mr
+                            where mr.message_id = m.id and mr.organization_id = pa.organization_id)))
+                """).params(patientId, stillNamed.toArray(new String[0])).update();
     }
 
     /** SQL predicate: the row's {@code id} column is a patient visible to {@code :viewer}. */
