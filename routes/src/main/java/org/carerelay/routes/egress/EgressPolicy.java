@@ -19,6 +19,7 @@ import java.util.Set;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.carerelay.fhir.directory.AddressAllowList;
 
 /**
  * Where the gateway may connect on behalf of a participant (its FHIR and MLLP endpoints). A
@@ -57,27 +58,6 @@ public final class EgressPolicy {
         InetAddress[] resolve(String host) throws UnknownHostException;
     }
 
-    private record Cidr(byte[] network, int prefix, String text) {
-        boolean contains(InetAddress address) {
-            byte[] bytes = address.getAddress();
-            if (bytes.length != network.length) {
-                return false;
-            }
-            int full = prefix / 8;
-            for (int i = 0; i < full; i++) {
-                if (bytes[i] != network[i]) {
-                    return false;
-                }
-            }
-            int rest = prefix % 8;
-            if (rest == 0) {
-                return true;
-            }
-            int mask = (0xff << (8 - rest)) & 0xff;
-            return (bytes[full] & mask) == (network[full] & mask);
-        }
-    }
-
     private record HostPort(String host, int port) {
     }
 
@@ -86,7 +66,7 @@ public final class EgressPolicy {
     private static final Pattern BRACKETED = Pattern.compile("\\[([^\\]]+)](?::(\\d{1,5}))?");
     private static final Pattern HOST_PORT = Pattern.compile("([^:\\s\\[\\]/]+):(\\d{1,5})");
 
-    private final List<Cidr> allowedRanges = new ArrayList<>();
+    private final List<AddressAllowList.Range> allowedRanges = new ArrayList<>();
     private final List<HostPort> allowedHostPorts = new ArrayList<>();
     private final Supplier<? extends Collection<Integer>> ownPorts;
     private final Supplier<? extends Collection<InetAddress>> ownAddresses;
@@ -288,28 +268,12 @@ public final class EgressPolicy {
             if (bracketed.group(2) != null) {
                 allowedHostPorts.add(new HostPort(address.getHostAddress(), port(bracketed.group(2), entry)));
             } else {
-                allowedRanges.add(cidr(address, address.getAddress().length * 8, entry));
+                allowedRanges.add(range(address.getHostAddress()));
             }
             return;
         }
-        int slash = entry.indexOf('/');
-        if (slash > 0) {
-            InetAddress network = requireLiteral(entry.substring(0, slash), entry);
-            int prefix;
-            try {
-                prefix = Integer.parseInt(entry.substring(slash + 1));
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("carerelay.egress.allowed: '" + entry + "' has no valid prefix length");
-            }
-            if (prefix < 0 || prefix > network.getAddress().length * 8) {
-                throw new IllegalArgumentException("carerelay.egress.allowed: '" + entry + "' has no valid prefix length");
-            }
-            allowedRanges.add(cidr(network, prefix, entry));
-            return;
-        }
-        InetAddress address = literal(entry);
-        if (address != null) {
-            allowedRanges.add(cidr(address, address.getAddress().length * 8, entry));
+        if (entry.indexOf('/') > 0 || literal(entry) != null) {
+            allowedRanges.add(range(entry));
             return;
         }
         Matcher hostPort = HOST_PORT.matcher(entry);
@@ -321,14 +285,13 @@ public final class EgressPolicy {
                 + "' is neither a CIDR, an IP address nor host:port");
     }
 
-    private static Cidr cidr(InetAddress address, int prefix, String text) {
-        // keep only the network bits, so 10.1.2.3/8 means 10.0.0.0/8
-        byte[] network = address.getAddress().clone();
-        for (int i = 0; i < network.length; i++) {
-            int bits = Math.max(0, Math.min(8, prefix - i * 8));
-            network[i] = (byte) (network[i] & (0xff << (8 - bits)));
+    /** An address or CIDR range, parsed as the HL7 allow-lists are (host bits beyond the prefix refused). */
+    private static AddressAllowList.Range range(String text) {
+        try {
+            return AddressAllowList.parseRange(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("carerelay.egress.allowed: " + e.getMessage());
         }
-        return new Cidr(network, prefix, text);
     }
 
     private static int port(String digits, String entry) {

@@ -128,7 +128,7 @@ class EgressPolicyTest {
 
     @Test
     void malformedAllowListEntries_stopTheStart() {
-        for (String entry : List.of("10.0.0.0/33", "not a range", "host:99999", "[zz::1]:80")) {
+        for (String entry : List.of("10.0.0.0/33", "not a range", "host:99999", "[zz::1]:80", "10.1.2.3/8")) {
             assertThatThrownBy(() -> policy(entry)).as(entry).isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("carerelay.egress.allowed");
         }
