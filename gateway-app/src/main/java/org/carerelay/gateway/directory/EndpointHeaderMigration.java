@@ -50,7 +50,10 @@ public class EndpointHeaderMigration implements ApplicationRunner {
             record Row(String id, int version, String json) {
             }
             List<Row> rows = jdbc.sql("select id, version_id, content::text from " + table
-                            + " where resource_type = 'Endpoint' and jsonb_typeof(content->'header') = 'array'")
+                            + " where resource_type = 'Endpoint' and jsonb_typeof(content->'header') = 'array'"
+                            // only rows with an entry left in plaintext: on later starts this finds nothing
+                            + " and exists (select 1 from jsonb_array_elements_text(content->'header') h where h not like ?)")
+                    .param(EndpointSecrets.SEALED_PREFIX + "%")
                     .query((rs, i) -> new Row(rs.getString(1), rs.getInt(2), rs.getString(3))).list();
             for (Row row : rows) {
                 try {

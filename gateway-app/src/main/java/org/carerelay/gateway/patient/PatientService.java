@@ -118,10 +118,11 @@ public class PatientService {
         }
         if (kvnr.isPresent()) {
             String newId = ResourceStore.newId();
+            String kvnrHash = index.kvnr(kvnr.get());
             // the primary key on the KVNR decides races: exactly one canonical patient per KVNR
             jdbc.sql("insert into patient_kvnr (kvnr, patient_id) values (?, ?) on conflict do nothing")
-                    .params(index.kvnr(kvnr.get()), newId).update();
-            String canonical = jdbc.sql("select patient_id from patient_kvnr where kvnr = ?").param(index.kvnr(kvnr.get()))
+                    .params(kvnrHash, newId).update();
+            String canonical = jdbc.sql("select patient_id from patient_kvnr where kvnr = ?").param(kvnrHash)
                     .query(String.class).single();
             if (!canonical.equals(newId)) {
                 Optional<String> known = mayJoin ? resolveKvnr(kvnr.get(), caller, clientAddress) : seenRecord(kvnr.get(), caller);
@@ -129,7 +130,7 @@ public class PatientService {
                     // a KVNR match alone grants nothing: the caller gets a record of its own, answered like
                     // a first create; the primary key makes a concurrent repeat find that same record
                     jdbc.sql("insert into patient_kvnr_local (kvnr, organization_id, patient_id) values (?, ?, ?) on conflict do nothing")
-                            .params(index.kvnr(kvnr.get()), caller.organizationId(), newId).update();
+                            .params(kvnrHash, caller.organizationId(), newId).update();
                     known = localRecord(kvnr.get(), caller.organizationId()).filter(id -> !id.equals(newId));
                     if (known.isEmpty()) {
                         audit.record(new AuditService.Entry("patient-kvnr-collision", AuditEventAction.C,
@@ -398,6 +399,10 @@ public class PatientService {
     @Transactional
     public List<Patient> search(Query q, Integer count, Integer offset, ServletRequestDetails request) {
         Caller caller = requireParticipant(request);
+        for (ca.uhn.fhir.rest.param.BaseParam param : java.util.Arrays.asList(q.id(), q.name(), q.family(), q.given(),
+                q.birthDate(), q.gender(), q.identifier())) {
+            org.carerelay.gateway.store.SearchBuilder.refuseMissingModifier(param); // an unsupported filter must not widen the answer to every patient
+        }
         joinByKvnrSearch(q.identifier(), caller, Caller.clientAddress(request));
         List<String> where = new ArrayList<>();
         where.add(PatientAccess.visibleToViewerPredicate());
