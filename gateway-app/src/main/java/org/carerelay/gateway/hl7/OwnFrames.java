@@ -35,7 +35,7 @@ public class OwnFrames {
         Instant now = Instant.now();
         jdbc.sql("insert into hl7_sent (control_id, sent_at) values (?, ?) "
                 + "on conflict (control_id) do update set sent_at = excluded.sent_at")
-                .params(controlId, Timestamp.from(now)).update();
+                .params(controlId.strip(), Timestamp.from(now)).update(); // as sentHere compares it
         long last = lastPurge.get();
         if (now.toEpochMilli() - last > PURGE_INTERVAL.toMillis() && lastPurge.compareAndSet(last, now.toEpochMilli())) {
             jdbc.sql("delete from hl7_sent where sent_at < ?").param(Timestamp.from(now.minus(retention))).update();

@@ -42,11 +42,6 @@ public class ParticipantRepository {
                 .optional();
     }
 
-    /** The organisation of a token, if registered and active. */
-    public Optional<String> organizationForTokenHash(String tokenHash) {
-        return tokenHolder(tokenHash).filter(TokenHolder::active).map(TokenHolder::organizationId);
-    }
-
     /** Registered and not deactivated: may send, receive and be notified. */
     public boolean isRegistered(String organizationId) {
         return jdbc.sql("select count(*) from participant where organization_id = ? and status = 'registered' and "

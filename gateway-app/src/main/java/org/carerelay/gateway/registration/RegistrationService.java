@@ -81,7 +81,8 @@ public class RegistrationService {
      * again: repeated requests cost the practice nothing and cannot void its letter. The
      * {@code email} of this step is ignored; the contact address is given with the code (step 2).
      */
-    @Transactional
+    // a refusal after the per-address count (no channel, the organisation's daily limit) keeps the count
+    @Transactional(noRollbackFor = GatewayException.class)
     public Parameters requestCode(String organizationId, String clientAddress) {
         Organization org = directory.requireOrganization(organizationId);
         String entity = "Organization/" + organizationId;

@@ -67,13 +67,9 @@ public class AuthenticationInterceptor {
 
     /**
      * The caller behind an {@code Authorization} header, for requests served outside HAPI (the
-     * attachment streams): the same checks, audit and rate limit as for every FHIR request.
+     * attachment streams): the same checks, audit and rate limit as for every FHIR request; the
+     * token's expiry is announced on {@code response}.
      */
-    public Caller authenticate(String header, String address, String path) {
-        return authenticate(header, address, path, null);
-    }
-
-    /** As {@link #authenticate(String, String, String)}, announcing the token's expiry on {@code response}. */
     public Caller authenticate(String header, String address, String path, HttpServletResponse response) {
         if (header == null || header.isBlank()) {
             throw new GatewayException(ErrorCode.UNAUTHENTICATED, "Send Authorization: Bearer <token>.");

@@ -27,10 +27,6 @@ public class MessageRateLimiter {
                 props.security().messageRateWindow() == null ? java.time.Duration.ofMinutes(10) : props.security().messageRateWindow());
     }
 
-    public RateLimit limit() {
-        return limit;
-    }
-
     /** Counts one message of the organisation; not allowed = over the limit, the message must be refused. */
     public RateLimit.Verdict count(String organizationId) {
         return counters.hit(SCOPE, organizationId, limit);
