@@ -38,7 +38,6 @@ class ContainerImageIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static Path tarball;
     private static JsonNode config;
-    private static List<Path> layers;
 
     @TempDir
     static Path work;
@@ -51,16 +50,23 @@ class ContainerImageIT {
         assertThat(tarball).as("the build writes the image tarball in the package phase").isRegularFile();
         Path oci = work.resolve("oci");
         extract(Files.newInputStream(tarball), oci, false);
-        JsonNode index = JSON.readTree(oci.resolve("index.json").toFile());
-        JsonNode manifest = JSON.readTree(blob(oci, index.at("/manifests/0/digest").asText()).toFile());
-        config = JSON.readTree(blob(oci, manifest.at("/config/digest").asText()).toFile());
-        layers = new ArrayList<>();
+        List<Path> layerFiles = new ArrayList<>();
+        if (Files.exists(oci.resolve("index.json"))) { // OCI layout (the default)
+            JsonNode index = JSON.readTree(oci.resolve("index.json").toFile());
+            JsonNode manifest = JSON.readTree(blob(oci, index.at("/manifests/0/digest").asText()).toFile());
+            config = JSON.readTree(blob(oci, manifest.at("/config/digest").asText()).toFile());
+            for (JsonNode layer : manifest.get("layers")) {
+                assertThat(layer.get("mediaType").asText()).endsWith("tar+gzip");
+                layerFiles.add(blob(oci, layer.get("digest").asText()));
+            }
+        } else { // docker save format (-Dimage.format=Docker)
+            JsonNode manifest = JSON.readTree(oci.resolve("manifest.json").toFile()).get(0);
+            config = JSON.readTree(oci.resolve(manifest.get("Config").asText()).toFile());
+            manifest.get("Layers").forEach(layer -> layerFiles.add(oci.resolve(layer.asText())));
+        }
         root = work.resolve("rootfs");
-        for (JsonNode layer : manifest.get("layers")) {
-            assertThat(layer.get("mediaType").asText()).endsWith("tar+gzip");
-            Path blob = blob(oci, layer.get("digest").asText());
-            layers.add(blob);
-            extract(new GzipCompressorInputStream(Files.newInputStream(blob)), root, true);
+        for (Path layer : layerFiles) {
+            extract(new GzipCompressorInputStream(Files.newInputStream(layer)), root, true);
         }
     }
 
