@@ -33,6 +33,12 @@ class DeliveryLeaseIT extends GatewayIntegrationTest {
     @Autowired
     ProducerTemplate producer;
 
+    @Autowired
+    org.carerelay.gateway.pipeline.DeliveryLedger ledger;
+
+    @Autowired
+    org.springframework.transaction.support.TransactionTemplate tx;
+
     @BeforeEach
     void setUp() throws Exception {
         if (clinic == null) {
@@ -90,5 +96,31 @@ class DeliveryLeaseIT extends GatewayIntegrationTest {
 
         await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(200)).until(() -> "delivered".equals(state(id)));
         assertThat(controlIds).hasSize(1);
+    }
+
+    @Test
+    void timerTick_whileAnotherNodeHoldsItsLock_isSkippedHere() throws Exception {
+        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        Thread otherNode = new Thread(() -> tx.executeWithoutResult(status -> {
+            assertThat(ledger.tryTickLock("release-held")).isTrue();
+            held.countDown();
+            try {
+                done.await(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }));
+        otherNode.start();
+        assertThat(held.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        try {
+            assertThat(Boolean.TRUE.equals(tx.execute(status -> ledger.tryTickLock("release-held")))).isFalse();
+            assertThat(Boolean.TRUE.equals(tx.execute(status -> ledger.tryTickLock("another-job")))).isTrue();
+        } finally {
+            done.countDown();
+            otherNode.join();
+        }
+        // released with the other transaction
+        assertThat(Boolean.TRUE.equals(tx.execute(status -> ledger.tryTickLock("release-held")))).isTrue();
     }
 }

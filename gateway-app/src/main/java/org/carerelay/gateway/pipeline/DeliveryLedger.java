@@ -155,6 +155,15 @@ public class DeliveryLedger {
                 .params(now, pullOnly, now, messageId, recipient).update();
     }
 
+    /**
+     * A lock for one timer job across all nodes, held until the transaction ends; false when
+     * another node holds it (that node does this tick's work).
+     */
+    public boolean tryTickLock(String job) {
+        return Boolean.TRUE.equals(jdbc.sql("select pg_try_advisory_xact_lock(hashtext(?))").param("carerelay:tick:" + job)
+                .query(Boolean.class).single());
+    }
+
     /** Messages held for an organisation that has registered since (for the sweeper). */
     public List<String> heldForRegistered(int limit) {
         return jdbc.sql("""

@@ -171,9 +171,16 @@ public class PipelineService implements PipelineSteps {
     @Override
     public int sweepPendingJobs() {
         int handed = kickoff.sweep(Duration.ofSeconds(5));
-        List<String> held = ledger.heldForRegistered(100);
-        held.forEach(kickoff::fanOut);
-        return handed + held.size() + requeueExpiredLeases();
+        // one node per tick releases held messages: their rows cannot be locked one by one (distinct)
+        Integer released = tx.execute(status -> {
+            if (!ledger.tryTickLock("release-held")) {
+                return 0;
+            }
+            List<String> held = ledger.heldForRegistered(100);
+            held.forEach(kickoff::fanOut);
+            return held.size();
+        });
+        return handed + (released == null ? 0 : released) + requeueExpiredLeases();
     }
 
     /**
