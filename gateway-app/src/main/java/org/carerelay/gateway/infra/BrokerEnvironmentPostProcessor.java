@@ -14,8 +14,8 @@ import org.springframework.core.env.MapPropertySource;
  * variable instead of three Spring properties. The embedded server is switched off then (Spring
  * Boot would start it next to the external connection otherwise). A primary/backup pair
  * ({@code (tcp://a:61616,tcp://b:61616)?ha=true}) gets unlimited reconnect attempts unless the
- * URL names them: without them the Artemis client does not fail over to the backup at all, and
- * every consumer would instead rebuild its connection after an error.
+ * URL names them: without them the Artemis client does not fail over to the backup by itself, and
+ * every consumer would only recover by rebuilding its connection after an error.
  */
 public class BrokerEnvironmentPostProcessor implements EnvironmentPostProcessor {
 
