@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -35,6 +36,11 @@ import org.hl7.fhir.r4.model.Parameters;
  * pipeline timeouts. Mail goes nowhere: the fax letters it writes to {@code <data-dir>/outbox}
  * carry the registration codes. Used by {@link CrashRecoveryIT} and
  * {@link AttachmentStreamingBenchmark}.
+ *
+ * <p>{@link #production} starts a node as an operator would: profile {@code production}, from the
+ * repository root (so {@code config/application-production.yml} applies), every setting from the
+ * environment it is given (external PostgreSQL and broker, SMTP, keys, admin token); only the ports
+ * and the data directory are arguments. Used by {@link MultiNodeIT}.
  */
 final class GatewayProcess {
 
@@ -52,6 +58,8 @@ final class GatewayProcess {
     final String faxDomain;
     final String xmx;
     private final List<String> settings;
+    private final Map<String, String> environment;
+    private final boolean production;
     private final List<ProcessHandle> descendants = new ArrayList<>();
     private Process process;
     private Path log;
@@ -63,14 +71,32 @@ final class GatewayProcess {
      *                 setting this class sets (ports excepted) replaces it
      */
     GatewayProcess(String name, String xmx, String... settings) throws IOException {
+        this(name, xmx, name + "-admin-token-0123456789", "fax." + name + ".example", Map.of(), false, settings);
+    }
+
+    private GatewayProcess(String name, String xmx, String adminToken, String faxDomain, Map<String, String> environment,
+            boolean production, String... settings) throws IOException {
         this.dataDir = Path.of("target", name, UUID.randomUUID().toString()).toAbsolutePath();
         Files.createDirectories(dataDir);
         this.port = freePort();
         this.hl7Port = freePort();
-        this.adminToken = name + "-admin-token-0123456789";
-        this.faxDomain = "fax." + name + ".example";
+        this.adminToken = adminToken;
+        this.faxDomain = faxDomain;
         this.xmx = xmx;
+        this.environment = Map.copyOf(environment);
+        this.production = production;
         this.settings = List.of(settings);
+    }
+
+    /**
+     * A node with the production profile; {@code environment} holds the {@code CARERELAY_…}
+     * variables the profile requires ({@code CARERELAY_ADMIN_TOKEN} and {@code CARERELAY_FAX_DOMAIN}
+     * among them).
+     */
+    static GatewayProcess production(String name, String xmx, Map<String, String> environment, String... settings)
+            throws IOException {
+        return new GatewayProcess(name, xmx, environment.get("CARERELAY_ADMIN_TOKEN"), environment.get("CARERELAY_FAX_DOMAIN"),
+                environment, true, settings);
     }
 
     static int freePort() throws IOException {
@@ -83,6 +109,11 @@ final class GatewayProcess {
     void start() throws IOException {
         log = dataDir.resolve("gateway-" + System.nanoTime() + ".log");
         descendants.clear();
+        ProcessBuilder builder = production ? productionNode() : testNode();
+        process = builder.redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    private ProcessBuilder testNode() {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), xmx,
                 "-cp", System.getProperty("java.class.path"),
@@ -101,7 +132,35 @@ final class GatewayProcess {
         // a setting given to the constructor replaces the default above (a repeated option would become a list)
         command.removeIf(arg -> arg.startsWith("--") && settings.stream().anyMatch(s -> s.startsWith(arg.substring(0, arg.indexOf('=') + 1))));
         command.addAll(settings);
-        process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        return new ProcessBuilder(command);
+    }
+
+    /** Profile {@code production}, started from the repository root, settings from the environment. */
+    private ProcessBuilder productionNode() {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), xmx,
+                // several JVMs share the test machine's cores: the C1 compiler alone starts them much faster
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                "-cp", System.getProperty("java.class.path"),
+                "org.carerelay.gateway.CareRelayApplication",
+                "--server.port=" + port,
+                "--carerelay.data-dir=" + dataDir,
+                "--carerelay.hl7.port=" + hl7Port));
+        command.addAll(settings);
+        ProcessBuilder builder = new ProcessBuilder(command).directory(repositoryRoot().toFile());
+        builder.environment().put("SPRING_PROFILES_ACTIVE", "production");
+        builder.environment().putAll(environment);
+        return builder;
+    }
+
+    /** The folder holding {@code config/}, where an operator starts the gateway. */
+    static Path repositoryRoot() {
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            if (Files.isRegularFile(dir.resolve("config").resolve("application-production.yml"))) {
+                return dir;
+            }
+        }
+        throw new IllegalStateException("no config/application-production.yml above " + Path.of("").toAbsolutePath());
     }
 
     /** Waits until {@code /actuator/health} says UP; fails at once when the process exits. */

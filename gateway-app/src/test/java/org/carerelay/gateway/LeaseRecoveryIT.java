@@ -59,7 +59,7 @@ class LeaseRecoveryIT {
         });
         try {
             gateway.start();
-            gateway.awaitUp(Duration.ofSeconds(120));
+            gateway.awaitUp(Duration.ofMinutes(5));
             Participants.Registered recipient = gateway.register("Pflegeheim Lease", "4930" + (100_000_000 + (long) (Math.random() * 800_000_000)));
             Participants.addEndpoint(gateway.client(gateway.adminToken), recipient.organizationId(), "hl7v2-mllp", partner.address(), null);
             Participants.Registered sender = gateway.register("Praxis Lease", "4940" + (100_000_000 + (long) (Math.random() * 800_000_000)));
@@ -80,7 +80,7 @@ class LeaseRecoveryIT {
             release.countDown();
 
             gateway.start();
-            gateway.awaitUp(Duration.ofSeconds(120));
+            gateway.awaitUp(Duration.ofMinutes(5));
             double upAfter = (System.nanoTime() - killedAt) / 1e9;
             await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1))
                     .until(() -> accepted.stream().allMatch(processedByDocument::containsKey));

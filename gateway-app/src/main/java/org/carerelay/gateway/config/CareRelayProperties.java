@@ -92,7 +92,7 @@ public record CareRelayProperties(
     public record Invitation(Duration reminderAfter, int maxReminders, Duration reminderCheckInterval) {
     }
 
-    /** Where notification mails point to: the public FHIR base. */
+    /** Deprecated: the FHIR base in notification mails; see {@link PublicUrls}. */
     public record Notification(String baseUrl) {
     }
 

@@ -3,7 +3,7 @@ package org.carerelay.gateway.consent;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.Set;
-import org.carerelay.gateway.config.CareRelayProperties;
+import org.carerelay.gateway.config.PublicUrls;
 import org.carerelay.gateway.directory.DirectoryService;
 import org.carerelay.gateway.mail.MailOutbox;
 import org.carerelay.gateway.registration.ParticipantRepository;
@@ -26,14 +26,14 @@ public class ConsentNotices {
     private final ParticipantRepository participants;
     private final DirectoryService directory;
     private final MailOutbox outbox;
-    private final String baseUrl;
+    private final PublicUrls urls;
 
     public ConsentNotices(ParticipantRepository participants, DirectoryService directory, MailOutbox outbox,
-            CareRelayProperties props) {
+            PublicUrls urls) {
         this.participants = participants;
         this.directory = directory;
         this.outbox = outbox;
-        this.baseUrl = props.notification().baseUrl().replaceAll("/+$", "");
+        this.urls = urls;
     }
 
     void notify(Kind kind, String consentId, String byOrganization, Collection<String> organizations) {
@@ -72,7 +72,7 @@ public class ConsentNotices {
                         : by + " hat eine Einwilligung geändert, in der Ihre Einrichtung genannt ist oder war.")
                 + "\n\nAus Datenschutzgründen enthält diese E-Mail keine Patientendaten.\n"
                 + "Sie finden die Einwilligung in Ihrem System bzw. über die CareRelay-Schnittstelle:\n\n"
-                + "  Einwilligung: " + baseUrl + "/Consent/" + consentId + "\n\n"
+                + "  Einwilligung: " + urls.fhirBase() + "/Consent/" + consentId + "\n\n"
                 + "Diese Benachrichtigung wurde automatisch erstellt.\n";
     }
 }

@@ -8,6 +8,7 @@ import ca.uhn.fhir.rest.server.RestfulServer;
 import java.util.List;
 import org.carerelay.gateway.audit.ReadAuditInterceptor;
 import org.carerelay.gateway.config.CareRelayProperties;
+import org.carerelay.gateway.config.PublicUrls;
 import org.carerelay.gateway.security.AccessRules;
 import org.carerelay.gateway.security.AuthenticationInterceptor;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
@@ -28,7 +29,7 @@ public class FhirServerConfiguration {
     @Bean
     ServletRegistrationBean<RestfulServer> fhirServlet(FhirContext fhirContext, List<IResourceProvider> providers,
             AuthenticationInterceptor authentication, ReadAuditInterceptor readAudit,
-            org.carerelay.gateway.pipeline.DeadLetterAdmin deadLetters, CareRelayProperties props) {
+            org.carerelay.gateway.pipeline.DeadLetterAdmin deadLetters, PublicUrls publicUrls) {
         RestfulServer server = new RestfulServer(fhirContext) {
             @Override
             protected String createPoweredByHeader() {
@@ -41,10 +42,8 @@ public class FhirServerConfiguration {
         server.setDefaultPrettyPrint(false);
         server.setResourceProviders(List.copyOf(providers));
         server.registerProvider(deadLetters);
-        String base = props.fhir().publicBaseUrl();
-        if (base != null && !base.isBlank()) {
-            server.setServerAddressStrategy(new HardcodedServerAddressStrategy(base));
-        }
+        publicUrls.configuredFhirBase()
+                .ifPresent(base -> server.setServerAddressStrategy(new HardcodedServerAddressStrategy(base)));
         server.registerInterceptor(new ErrorOutcomeInterceptor());
         server.registerInterceptor(authentication);
         server.registerInterceptor(new AccessRules());

@@ -1,7 +1,7 @@
 package org.carerelay.gateway.pipeline;
 
 import java.util.Optional;
-import org.carerelay.gateway.config.CareRelayProperties;
+import org.carerelay.gateway.config.PublicUrls;
 import org.carerelay.gateway.conversation.MessageRepository;
 import org.carerelay.gateway.directory.DirectoryService;
 import org.carerelay.gateway.mail.MailOutbox;
@@ -25,11 +25,11 @@ public class Notifications {
     private final ConsentCheck consent;
     private final MailOutbox outbox;
     private final TransactionTemplate tx;
-    private final String baseUrl;
+    private final PublicUrls urls;
 
     public Notifications(DeliveryLedger ledger, MessageRepository messages, ParticipantRepository participants,
             DirectoryService directory, ConsentCheck consent, MailOutbox outbox, TransactionTemplate tx,
-            CareRelayProperties props) {
+            PublicUrls urls) {
         this.ledger = ledger;
         this.messages = messages;
         this.participants = participants;
@@ -37,7 +37,7 @@ public class Notifications {
         this.consent = consent;
         this.outbox = outbox;
         this.tx = tx;
-        this.baseUrl = props.notification().baseUrl().replaceAll("/+$", "");
+        this.urls = urls;
     }
 
     public void notifyRecipient(String messageId, String recipient) {
@@ -75,9 +75,9 @@ public class Notifications {
                         : sender + " hat Ihnen eine neue Nachricht gesendet.")
                 + "\n\nAus Datenschutzgründen enthält diese E-Mail keine Inhalte und keine Patientendaten.\n"
                 + "Sie finden die Nachricht in Ihrem System bzw. über die CareRelay-Schnittstelle:\n\n"
-                + "  Nachricht:    " + baseUrl + "/Communication/" + message.id() + "\n"
-                + "  Unterhaltung: " + baseUrl + "/Communication?part-of=Communication/" + message.conversationId() + "\n"
-                + "  Ungelesen:    " + baseUrl + "/Communication?unread=true\n\n"
+                + "  Nachricht:    " + urls.fhirBase() + "/Communication/" + message.id() + "\n"
+                + "  Unterhaltung: " + urls.fhirBase() + "/Communication?part-of=Communication/" + message.conversationId() + "\n"
+                + "  Ungelesen:    " + urls.fhirBase() + "/Communication?unread=true\n\n"
                 + "Diese Benachrichtigung wurde automatisch erstellt.\n";
     }
 }

@@ -11,6 +11,7 @@ import org.carerelay.fhir.ErrorCode;
 import org.carerelay.fhir.Telecoms;
 import org.carerelay.gateway.audit.AuditService;
 import org.carerelay.gateway.config.CareRelayProperties;
+import org.carerelay.gateway.config.PublicUrls;
 import org.carerelay.gateway.directory.DirectoryService;
 import org.carerelay.gateway.fhir.GatewayException;
 import org.carerelay.gateway.mail.MailOutbox;
@@ -48,6 +49,7 @@ public class RegistrationService {
     private final MailOutbox outbox;
     private final AuditService audit;
     private final CareRelayProperties props;
+    private final PublicUrls urls;
     private final ApplicationEventPublisher events;
     private final RateCounters counters;
     /** Rate-limit scopes: code requests and code entries, per client address. */
@@ -64,8 +66,9 @@ public class RegistrationService {
 
     public RegistrationService(JdbcClient jdbc, DirectoryService directory, ParticipantRepository participants,
             MailOutbox outbox, AuditService audit, CareRelayProperties props, ApplicationEventPublisher events,
-            RateCounters counters) {
+            RateCounters counters, PublicUrls urls) {
         this.events = events;
+        this.urls = urls;
         this.counters = counters;
         this.jdbc = jdbc;
         this.directory = directory;
@@ -255,7 +258,7 @@ public class RegistrationService {
                 "CareRelay verbindet Praxen, Kliniken, Pflegedienste, Pflegeheime und Kassen für den verschlüsselten "
                         + "Austausch. Inhalte und Patientendaten werden aus Datenschutzgründen nicht per Fax oder E-Mail übermittelt.",
                 "So registrieren Sie sich: Rufen Sie die Operation $register an Organization/" + organizationId
-                        + " mit den Parametern 'code' (unten) und 'email' (Ihre Adresse für Benachrichtigungen) auf. "
+                        + " (" + registerUrl(organizationId) + ") mit den Parametern 'code' (unten) und 'email' (Ihre Adresse für Benachrichtigungen) auf. "
                         + "Sie erhalten einmalig Ihren Zugangsschlüssel; danach werden die wartenden Nachrichten zugestellt. "
                         + "Der Code gilt bis " + GERMAN_DATE_TIME.format(expires) + ".",
                 "Wenn Sie nicht teilnehmen möchten, können Sie dieses Schreiben vernichten.");
@@ -363,7 +366,7 @@ public class RegistrationService {
                                 + "Mit dem folgenden Einmalcode schließen Sie die Registrierung ab. Der Code gilt bis "
                                 + GERMAN_DATE_TIME.format(expires) + " und kann nur einmal verwendet werden.",
                         "Übermitteln Sie den Code mit der Operation $register an Organization/" + org.getIdElement().getIdPart()
-                                + " zusammen mit der E-Mail-Adresse, an die CareRelay Ihre Einrichtung benachrichtigen soll "
+                                + " (" + registerUrl(org.getIdElement().getIdPart()) + ") zusammen mit der E-Mail-Adresse, an die CareRelay Ihre Einrichtung benachrichtigen soll "
                                 + "(Parameter 'code' und 'email'). Nur diese Adresse wird gespeichert. Sie erhalten dann "
                                 + "einmalig Ihren Zugangsschlüssel (API-Token).",
                         "Wenn niemand in Ihrer Einrichtung die Registrierung beantragt hat, können Sie dieses Schreiben vernichten; "
@@ -378,10 +381,15 @@ public class RegistrationService {
                 + "Ihr Einmalcode: " + code + "\n"
                 + "Gültig bis: " + GERMAN_DATE_TIME.format(expires) + "\n\n"
                 + "Übermitteln Sie den Code mit der Operation $register an Organization/" + org.getIdElement().getIdPart()
-                + " zusammen mit Ihrer E-Mail-Adresse für Benachrichtigungen (Parameter 'code' und 'email'); "
+                + " (" + registerUrl(org.getIdElement().getIdPart()) + ") zusammen mit Ihrer E-Mail-Adresse für Benachrichtigungen (Parameter 'code' und 'email'); "
                 + "nur diese Adresse wird gespeichert. Sie erhalten dann einmalig Ihren Zugangsschlüssel.\n"
                 + "Wenn niemand in Ihrer Einrichtung die Registrierung beantragt hat, ignorieren Sie diese Nachricht.\n\n"
                 + "Mit freundlichen Grüßen\n" + props.operator().name() + "\n";
+    }
+
+    /** Where step 2 of the registration is called, for letters and mails. */
+    private String registerUrl(String organizationId) {
+        return urls.fhirBase() + "/Organization/" + organizationId + "/$register";
     }
 
     private record Challenge(long id, String codeHash, Instant expiresAt, int failedAttempts) {
