@@ -64,7 +64,7 @@ final class StandaloneArtemis {
                   <ha-policy>
                      <replication>
                         <backup>
-                           <allow-failback>true</allow-failback>
+                           <allow-failback>false</allow-failback>
                         </backup>
                      </replication>
                   </ha-policy>
@@ -74,7 +74,8 @@ final class StandaloneArtemis {
     private static final Pattern ACTIVE = Pattern.compile("AMQ221007|AMQ221010");
     /** A backup has copied the primary's journal and stands by. */
     private static final Pattern BACKUP_READY = Pattern.compile("AMQ221024");
-    private static final Pattern FATAL = Pattern.compile("AMQ22[0-9]{4}: .*(Failure|failed to start|Unable to start)|Exception in thread \"main\"");
+    /** The broker could not start (AMQ224000: Failure in initialisation). */
+    private static final Pattern FATAL = Pattern.compile("AMQ224000|Exception in thread \"main\"");
 
     final String name;
     final Path instance;
@@ -250,7 +251,7 @@ final class StandaloneArtemis {
         awaitLog(ACTIVE, timeout, "active");
     }
 
-    /** Waits until this backup has synchronised with its primary. */
+    /** Waits until this backup (or a restarted primary that rejoins as standby) has synchronised with the active broker. */
     void awaitBackupReady(Duration timeout) throws InterruptedException {
         awaitLog(BACKUP_READY, timeout, "synchronised with its primary");
     }

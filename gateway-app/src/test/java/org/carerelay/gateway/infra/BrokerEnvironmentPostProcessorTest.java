@@ -1,0 +1,40 @@
+package org.carerelay.gateway.infra;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.mock.env.MockEnvironment;
+
+class BrokerEnvironmentPostProcessorTest {
+
+    private static MockEnvironment configure(String url) {
+        MockEnvironment environment = new MockEnvironment().withProperty("carerelay.broker.url", url)
+                .withProperty("carerelay.broker.user", "carerelay").withProperty("carerelay.broker.password", "secret");
+        new BrokerEnvironmentPostProcessor().postProcessEnvironment(environment, null);
+        return environment;
+    }
+
+    @Test
+    void externalBroker_switchesOffTheEmbeddedServer() {
+        MockEnvironment environment = configure("tcp://artemis-1:61616");
+        assertThat(environment.getProperty("spring.artemis.mode")).isEqualTo("native");
+        assertThat(environment.getProperty("spring.artemis.embedded.enabled")).isEqualTo("false");
+        assertThat(environment.getProperty("spring.artemis.broker-url")).isEqualTo("tcp://artemis-1:61616");
+        assertThat(environment.getProperty("spring.artemis.user")).isEqualTo("carerelay");
+    }
+
+    @Test
+    void haPairWithoutReconnectAttempts_getsUnlimitedReconnectsSoTheClientFailsOver() {
+        assertThat(configure("(tcp://a:61616,tcp://b:61616)?ha=true").getProperty("spring.artemis.broker-url"))
+                .isEqualTo("(tcp://a:61616,tcp://b:61616)?ha=true&reconnectAttempts=-1");
+    }
+
+    @Test
+    void reconnectAttemptsTheOperatorSet_areKept() {
+        assertThat(BrokerEnvironmentPostProcessor.withFailoverDefaults("(tcp://a:1,tcp://b:2)?ha=true&reconnectAttempts=5"))
+                .isEqualTo("(tcp://a:1,tcp://b:2)?ha=true&reconnectAttempts=5");
+        assertThat(BrokerEnvironmentPostProcessor.withFailoverDefaults("tcp://a:1?retryInterval=500"))
+                .isEqualTo("tcp://a:1?retryInterval=500");
+        assertThat(BrokerEnvironmentPostProcessor.withFailoverDefaults("tcp://a:1")).isEqualTo("tcp://a:1");
+    }
+}
