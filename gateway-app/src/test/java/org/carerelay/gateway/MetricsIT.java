@@ -10,12 +10,16 @@ import org.carerelay.gateway.metrics.MetricNames;
 import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.StringType;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 
 /**
  * What an operator's Prometheus sees on {@code /actuator/prometheus}, scraped over HTTP without a
  * token (as a scraper does) while real deliveries go to a partner's MLLP system.
  */
 class MetricsIT extends GatewayIntegrationTest {
+
+    @Autowired
+    javax.sql.DataSource dataSource;
 
     private PrometheusScrape scrape() throws Exception {
         HttpResponse<String> response = http("GET", "/actuator/prometheus", null, null, null);
@@ -131,5 +135,24 @@ class MetricsIT extends GatewayIntegrationTest {
                         .singleElement().satisfies(s -> assertThat(s.value()).isNotNaN().isGreaterThanOrEqualTo(0));
             }
         });
+    }
+
+    @Test
+    void oldestQueuedDeliveryQuery_readsThePartialIndex_notTheWholeLedger() throws Exception {
+        try (java.sql.Connection connection = dataSource.getConnection()) {
+            connection.setAutoCommit(false);
+            try (java.sql.Statement statement = connection.createStatement()) {
+                statement.execute("set local enable_seqscan = off"); // the test ledger is small enough for a scan
+                StringBuilder plan = new StringBuilder();
+                try (java.sql.ResultSet rs = statement.executeQuery("explain " + org.carerelay.gateway.metrics.PipelineGauges.OLDEST_QUEUED_SQL)) {
+                    while (rs.next()) {
+                        plan.append(rs.getString(1)).append('\n');
+                    }
+                }
+                assertThat(plan.toString()).contains("delivery_queued_age_idx").doesNotContain("Seq Scan on delivery");
+            } finally {
+                connection.rollback();
+            }
+        }
     }
 }

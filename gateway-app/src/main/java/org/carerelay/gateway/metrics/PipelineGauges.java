@@ -28,7 +28,7 @@ public class PipelineGauges implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(PipelineGauges.class);
 
     /** The oldest queued delivery per push/pull channel; the partial index of V16 answers each min() from its first entry. */
-    static final String OLDEST_QUEUED_SQL = """
+    public static final String OLDEST_QUEUED_SQL = """
             select c.channel,
                    extract(epoch from now() - (select min(d.created_at) from delivery d
                                                where d.state = 'queued' and d.channel = c.channel))
