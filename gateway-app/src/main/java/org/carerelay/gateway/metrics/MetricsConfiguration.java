@@ -12,7 +12,9 @@ import org.carerelay.routes.pipeline.WorkItem;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.health.actuate.endpoint.HealthEndpoint;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.boot.health.contributor.Status;
+import org.springframework.context.ApplicationListener;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -54,5 +56,11 @@ public class MetricsConfiguration {
         HealthEndpoint health = healthEndpoint.getIfAvailable();
         return new PipelineGauges(registry, stages, () -> new BrokerQueues(jms), dataSource,
                 health == null ? null : () -> Status.UP.equals(health.health().getStatus()), interval);
+    }
+
+    /** The health and the queues are sampled once everything has started (no probe of a Camel context still starting). */
+    @Bean
+    ApplicationListener<ApplicationReadyEvent> startPipelineGauges(PipelineGauges gauges) {
+        return event -> gauges.start();
     }
 }

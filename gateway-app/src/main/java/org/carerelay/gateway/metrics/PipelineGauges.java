@@ -22,6 +22,8 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * every node and for any broker) and overall health. A scrape never waits for them: each is
  * sampled by its own background task every {@code carerelay.metrics.sample-interval}, and a scrape
  * reads the last sample. A figure that could not be sampled is NaN (no alert fires on a stale 0).
+ * Sampling starts when the application is ready and stops first on shutdown, before the routes,
+ * the broker and the database.
  */
 public class PipelineGauges implements SmartLifecycle {
 
@@ -140,8 +142,17 @@ public class PipelineGauges implements SmartLifecycle {
         }
     }
 
+    /** Started once the application is ready (see {@link MetricsConfiguration}), not while Camel is still starting. */
     @Override
-    public void start() {
+    public boolean isAutoStartup() {
+        return false;
+    }
+
+    @Override
+    public synchronized void start() {
+        if (scheduler != null) {
+            return;
+        }
         ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(3, runnable -> {
             Thread thread = new Thread(runnable, "carerelay-metrics");
             thread.setDaemon(true);
@@ -157,7 +168,7 @@ public class PipelineGauges implements SmartLifecycle {
     }
 
     @Override
-    public void stop() {
+    public synchronized void stop() {
         ScheduledThreadPoolExecutor executor = scheduler;
         scheduler = null;
         if (executor != null) {
