@@ -100,6 +100,7 @@ public abstract class GatewayIntegrationTest {
         registry.add("carerelay.pipeline.connect-timeout", () -> "1s");
         registry.add("carerelay.pipeline.response-timeout", () -> "2s");
         registry.add("carerelay.pipeline.sweep-interval", () -> "1s");
+        registry.add("carerelay.metrics.sample-interval", () -> "500ms");
         registry.add("carerelay.egress.allowed", () -> "127.0.0.0/8"); // fake partner systems run on loopback
         registry.add("carerelay.hl7.host", () -> "127.0.0.1");
         registry.add("carerelay.hl7.port", () -> HL7_PORT);

@@ -73,9 +73,11 @@ public class DeliveryAttempt {
     private final RecipientChannels channels;
     private final ConsentCheck consent;
     private final TransactionTemplate tx;
+    private final DeliveryMetrics metrics;
 
     public DeliveryAttempt(DeliveryLedger ledger, MessageRepository messages, MessageService messageService,
-            DirectoryService directory, RecipientChannels channels, ConsentCheck consent, TransactionTemplate tx) {
+            DirectoryService directory, RecipientChannels channels, ConsentCheck consent, TransactionTemplate tx,
+            DeliveryMetrics metrics) {
         this.ledger = ledger;
         this.messages = messages;
         this.messageService = messageService;
@@ -83,6 +85,7 @@ public class DeliveryAttempt {
         this.channels = channels;
         this.consent = consent;
         this.tx = tx;
+        this.metrics = metrics;
     }
 
     public void run(String messageId, String recipient, Duration lease, java.util.function.Function<Context, Outcome> channel) {
@@ -145,6 +148,7 @@ public class DeliveryAttempt {
                 ledger.failed(messageId, recipient, result.detail(), result.operatorDetail());
             }
         });
+        metrics.attempted(context.get(), result);
         if (result.retry()) {
             throw new RetryLater(result.operatorDetail() != null ? result.operatorDetail() : result.detail());
         }

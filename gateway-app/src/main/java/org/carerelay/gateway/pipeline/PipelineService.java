@@ -38,11 +38,12 @@ public class PipelineService implements PipelineSteps {
     private final Invitations invitations;
     private final RoutingKickoff kickoff;
     private final TransactionTemplate tx;
+    private final DeliveryMetrics metrics;
 
     public PipelineService(MessageRepository messages, DeliveryLedger ledger, ParticipantRepository participants,
             DirectoryService directory, RecipientChannels channels, ConsentCheck consent, FhirDelivery fhirDelivery,
             MllpDelivery mllpDelivery, Notifications notifications, Invitations invitations, RoutingKickoff kickoff,
-            TransactionTemplate tx) {
+            TransactionTemplate tx, DeliveryMetrics metrics) {
         this.messages = messages;
         this.ledger = ledger;
         this.participants = participants;
@@ -55,6 +56,7 @@ public class PipelineService implements PipelineSteps {
         this.invitations = invitations;
         this.kickoff = kickoff;
         this.tx = tx;
+        this.metrics = metrics;
     }
 
     @Override
@@ -153,7 +155,7 @@ public class PipelineService implements PipelineSteps {
 
     @Override
     public void deadLettered(Stage stage, String messageId, String recipient, String reason) {
-        tx.executeWithoutResult(status -> {
+        Boolean deliveryFailed = tx.execute(status -> {
             Optional<DeliveryLedger.Entry> entry = ledger.lock(messageId, recipient);
             // a live lease means an attempt is still at work; it records its own outcome
             if (entry.isPresent() && !"delivered".equals(entry.get().state()) && !ledger.isLeased(messageId, recipient)
@@ -163,8 +165,13 @@ public class PipelineService implements PipelineSteps {
                 ledger.failed(messageId, recipient, last.detail() == null ? "delivery failed" : last.detail(),
                         "dead-lettered: " + reason
                                 + (last.detailForOperator() == null ? "" : "; last error: " + last.detailForOperator()));
+                return true;
             }
+            return false;
         });
+        if (Boolean.TRUE.equals(deliveryFailed)) {
+            metrics.deadLettered(stage);
+        }
         log.warn("Work item {} for message {} / {} dead-lettered", stage, messageId, recipient);
     }
 
