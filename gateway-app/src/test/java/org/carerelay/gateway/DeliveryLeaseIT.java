@@ -91,7 +91,7 @@ class DeliveryLeaseIT extends GatewayIntegrationTest {
 
     @Test
     void expiredLeaseWithoutAWorkItem_isHandedToTheBrokerAgainBySweeper() {
-        String id = deliveredThenReclaimedByADeadNode("-1 seconds");
+        String id = deliveredThenReclaimedByADeadNode("-61 seconds"); // past the sweeper's grace
         // no work item anywhere: only the sweeper knows
 
         await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(200)).until(() -> "delivered".equals(state(id)));

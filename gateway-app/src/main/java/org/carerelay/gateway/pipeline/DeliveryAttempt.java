@@ -8,6 +8,9 @@ import org.carerelay.gateway.directory.DirectoryService;
 import org.hl7.fhir.r4.model.Communication;
 import org.hl7.fhir.r4.model.Endpoint;
 import org.hl7.fhir.r4.model.Organization;
+import org.carerelay.routes.pipeline.WorkItem;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -15,12 +18,14 @@ import org.springframework.transaction.support.TransactionTemplate;
  * The frame every push delivery shares: claim the ledger entry (idempotency + lease), check the
  * consent again, hand over, record the outcome. Retryable failures throw, so the broker redelivers
  * the work item with backoff; permanent ones are recorded as {@code failed}. A work item is
- * acknowledged only when its delivery is settled: one that finds another attempt's lease throws
- * too, since that attempt may have died with its node (the broker brings the item back, and the
- * sweeper re-queues expired leases).
+ * acknowledged only when its delivery is settled or handed on: one that finds another attempt's
+ * lease schedules a copy for the end of that lease, since that attempt may have died with its node
+ * (and the sweeper re-queues leases long expired, for work items that are gone).
  */
 @Component
 public class DeliveryAttempt {
+
+    private static final Logger log = LoggerFactory.getLogger(DeliveryAttempt.class);
 
     /**
      * What the sender of a message is told when its partner could not be reached, whatever the
@@ -74,10 +79,11 @@ public class DeliveryAttempt {
     private final ConsentCheck consent;
     private final TransactionTemplate tx;
     private final DeliveryMetrics metrics;
+    private final RoutingKickoff kickoff;
 
     public DeliveryAttempt(DeliveryLedger ledger, MessageRepository messages, MessageService messageService,
             DirectoryService directory, RecipientChannels channels, ConsentCheck consent, TransactionTemplate tx,
-            DeliveryMetrics metrics) {
+            DeliveryMetrics metrics, RoutingKickoff kickoff) {
         this.ledger = ledger;
         this.messages = messages;
         this.messageService = messageService;
@@ -86,15 +92,20 @@ public class DeliveryAttempt {
         this.consent = consent;
         this.tx = tx;
         this.metrics = metrics;
+        this.kickoff = kickoff;
     }
 
     public void run(String messageId, String recipient, Duration lease, java.util.function.Function<Context, Outcome> channel) {
+        boolean[] leased = {false};
         Optional<Context> context = tx.execute(status -> {
             switch (ledger.claim(messageId, recipient, lease)) {
                 case SETTLED -> {
                     return Optional.<Context>empty(); // done already: this work item is finished
                 }
-                case LEASED -> throw new RetryLater("another attempt holds the lease");
+                case LEASED -> {
+                    leased[0] = true;
+                    return Optional.<Context>empty();
+                }
                 case CLAIMED -> {
                     // ours: go on
                 }
@@ -122,6 +133,10 @@ public class DeliveryAttempt {
             Communication communication = messageService.originalForDelivery(message);
             return Optional.of(new Context(message, communication, org, endpoint));
         });
+        if (leased[0]) {
+            handBackAfterLease(messageId, recipient);
+            return;
+        }
         if (context == null || context.isEmpty()) {
             return;
         }
@@ -152,5 +167,23 @@ public class DeliveryAttempt {
         if (result.retry()) {
             throw new RetryLater(result.operatorDetail() != null ? result.operatorDetail() : result.detail());
         }
+    }
+
+    /**
+     * Another attempt holds the lease: it may finish, or it died with its node. A copy of this
+     * work item is scheduled on the broker for when the lease runs out (sent before this one is
+     * acknowledged, so a crash in between leaves two copies, never none); that copy finds the
+     * delivery settled, or claims it. Costs none of the delivery's attempts.
+     */
+    private void handBackAfterLease(String messageId, String recipient) {
+        Optional<DeliveryLedger.Entry> entry = ledger.find(messageId, recipient);
+        if (entry.isEmpty()) {
+            return;
+        }
+        WorkItem.Stage stage = "fhir".equals(entry.get().channel()) ? WorkItem.Stage.DELIVER_FHIR : WorkItem.Stage.DELIVER_MLLP;
+        Duration wait = ledger.leaseRemaining(messageId, recipient).orElse(Duration.ZERO).plusSeconds(1);
+        kickoff.handLater(new WorkItem(stage, messageId, recipient), wait);
+        log.info("Delivery of message {} to {} is leased by another attempt; work item due again in {} s",
+                messageId, recipient, wait.toSeconds());
     }
 }

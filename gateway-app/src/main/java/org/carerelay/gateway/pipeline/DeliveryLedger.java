@@ -91,6 +91,14 @@ public class DeliveryLedger {
         return isLeased(messageId, recipient) ? Claim.LEASED : Claim.SETTLED;
     }
 
+    /** How long the lease on this queued delivery still runs; empty when there is none. */
+    public Optional<Duration> leaseRemaining(String messageId, String recipient) {
+        return jdbc.sql("""
+                select cast(extract(epoch from in_flight_until - clock_timestamp()) * 1000 as bigint) from delivery
+                where message_id = ? and recipient_org = ? and state = 'queued' and in_flight_until >= clock_timestamp()
+                """).params(messageId, recipient).query(Long.class).optional().map(Duration::ofMillis);
+    }
+
     /** True while an attempt holds an unexpired lease on this queued delivery. */
     public boolean isLeased(String messageId, String recipient) {
         return jdbc.sql("""
@@ -104,16 +112,17 @@ public class DeliveryLedger {
     }
 
     /**
-     * Locks up to {@code limit} queued deliveries whose lease expired (skipping rows another node
-     * holds), for the caller to hand to the broker again and then {@link #releaseLease release}
+     * Locks up to {@code limit} queued deliveries whose lease expired more than {@code grace} ago
+     * (skipping rows another node holds), for the caller to hand to the broker again and then {@link #releaseLease release}
      * in the same transaction.
      */
-    public List<ExpiredLease> lockExpiredLeases(int limit) {
+    public List<ExpiredLease> lockExpiredLeases(Duration grace, int limit) {
         return jdbc.sql("""
                 select message_id, recipient_org, channel from delivery
-                where state = 'queued' and in_flight_until < clock_timestamp()
+                where state = 'queued' and in_flight_until < clock_timestamp() - make_interval(secs => ?)
                 order by in_flight_until limit ? for update skip locked
-                """).param(limit).query((rs, i) -> new ExpiredLease(rs.getString(1), rs.getString(2), rs.getString(3))).list();
+                """).params(grace.toMillis() / 1000.0, limit)
+                .query((rs, i) -> new ExpiredLease(rs.getString(1), rs.getString(2), rs.getString(3))).list();
     }
 
     public void releaseLease(String messageId, String recipient) {

@@ -195,9 +195,17 @@ public class PipelineService implements PipelineSteps {
      * item. Sent before the lease is released, in the row's transaction: a crash in between leaves
      * at most a second work item, which the ledger makes harmless.
      */
+    /**
+     * How long after its lease an attempt counts as dead for the sweeper. The broker brings back a
+     * dead attempt's work item as soon as the lease runs out; the sweeper is for items that are
+     * gone, and must not copy the work of an attempt that is merely slow (a copy would bounce off
+     * nothing, but an attempt that outlives its lease by this much is dead).
+     */
+    static final Duration LEASE_GRACE = Duration.ofSeconds(60);
+
     int requeueExpiredLeases() {
         Integer count = tx.execute(status -> {
-            List<DeliveryLedger.ExpiredLease> expired = ledger.lockExpiredLeases(200);
+            List<DeliveryLedger.ExpiredLease> expired = ledger.lockExpiredLeases(LEASE_GRACE, 200);
             for (DeliveryLedger.ExpiredLease lease : expired) {
                 List<WorkItem> work = new ArrayList<>();
                 addChannelWork(lease.messageId(), lease.recipient(), lease.channel(), work);

@@ -29,13 +29,32 @@ public class RoutingKickoff {
     private final TransactionTemplate tx;
     private final String fanOutUri;
     private final String queuePrefix;
+    private final org.springframework.jms.core.JmsTemplate jms;
 
-    public RoutingKickoff(ProducerTemplate producer, JdbcClient jdbc, TransactionTemplate tx, CareRelayProperties props) {
+    public RoutingKickoff(ProducerTemplate producer, JdbcClient jdbc, TransactionTemplate tx, CareRelayProperties props,
+            jakarta.jms.ConnectionFactory connectionFactory) {
+        this.jms = new org.springframework.jms.core.JmsTemplate(connectionFactory);
         this.producer = producer;
         this.jdbc = jdbc;
         this.tx = tx;
         this.fanOutUri = "jms:queue:" + props.pipeline().queuePrefix() + ".fanout";
         this.queuePrefix = props.pipeline().queuePrefix();
+    }
+
+    /**
+     * One work item to its stage's queue, delivered by the broker not before {@code delay} has
+     * passed (a scheduled, persistent message).
+     */
+    public void handLater(org.carerelay.routes.pipeline.WorkItem item, Duration delay) {
+        jms.execute(session -> {
+            try (jakarta.jms.MessageProducer sender = session.createProducer(
+                    session.createQueue(queuePrefix + "." + item.stage().queueSuffix()))) {
+                sender.setDeliveryMode(jakarta.jms.DeliveryMode.PERSISTENT);
+                sender.setDeliveryDelay(Math.max(0, delay.toMillis()));
+                sender.send(session.createTextMessage(item.body()));
+            }
+            return null;
+        }, false);
     }
 
     /** One work item straight to its stage's queue (for a delivery whose attempt died). */
