@@ -59,13 +59,19 @@ final class GatewayProcess {
     /**
      * @param name     folder under {@code target/}, and the admin token's and fax domain's prefix
      * @param xmx      the gateway JVM's {@code -Xmx} option
-     * @param settings further {@code --name=value} arguments for the gateway
+     * @param settings further {@code --name=value} arguments for the gateway; one naming a setting
+     *                 this class sets (e.g. a timeout) replaces it
      */
     GatewayProcess(String name, String xmx, String... settings) throws IOException {
-        this.dataDir = Path.of("target", name, UUID.randomUUID().toString()).toAbsolutePath();
-        Files.createDirectories(dataDir);
-        this.port = freePort();
-        this.hl7Port = freePort();
+        this(name, xmx, Path.of("target", name, UUID.randomUUID().toString()), freePort(), freePort(), settings);
+    }
+
+    /** A gateway on the given data directory and HTTP and MLLP ports (e.g. ones already taken). */
+    GatewayProcess(String name, String xmx, Path dataDir, int port, int hl7Port, String... settings) throws IOException {
+        this.dataDir = dataDir.toAbsolutePath();
+        Files.createDirectories(this.dataDir);
+        this.port = port;
+        this.hl7Port = hl7Port;
         this.adminToken = name + "-admin-token-0123456789";
         this.faxDomain = "fax." + name + ".example";
         this.xmx = xmx;
@@ -97,6 +103,9 @@ final class GatewayProcess {
                 "--carerelay.pipeline.sweep-interval=1s",
                 "--carerelay.pipeline.connect-timeout=1s",
                 "--carerelay.pipeline.response-timeout=3s"));
+        // a setting given to the constructor replaces the default above (Spring would join both with a comma)
+        command.removeIf(arg -> arg.startsWith("--") && arg.contains("=") && !settings.contains(arg)
+                && settings.stream().anyMatch(s -> s.startsWith(arg.substring(0, arg.indexOf('=') + 1))));
         command.addAll(settings);
         process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
@@ -134,6 +143,37 @@ final class GatewayProcess {
     void kill() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor();
+    }
+
+    /**
+     * SIGTERM, as a container runtime or systemd sends it, and the time until the JVM has exited;
+     * fails when it has not exited within {@code limit} (it is then killed).
+     */
+    Duration terminate(Duration limit) throws InterruptedException {
+        long start = System.nanoTime();
+        process.destroy();
+        if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError("the gateway did not exit within " + limit + " of SIGTERM; see " + log);
+        }
+        return Duration.ofNanos(System.nanoTime() - start);
+    }
+
+    /** Waits for the process to end by itself (e.g. a failed start); its exit status. */
+    int awaitExit(Duration limit) throws InterruptedException {
+        if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new AssertionError("the gateway was still running after " + limit + "; see " + log);
+        }
+        return process.exitValue();
+    }
+
+    boolean isAlive() {
+        return process != null && process.isAlive();
+    }
+
+    /** Everything the current run wrote to stdout and stderr. */
+    String output() throws IOException {
+        return log == null || !Files.isRegularFile(log) ? "" : Files.readString(log, StandardCharsets.UTF_8);
     }
 
     /**
