@@ -102,8 +102,10 @@ public class PipelineRoutes extends RouteBuilder {
                     try {
                         step.run(parts[0], parts[1]);
                     } catch (ExpectedRetry e) {
-                        RETRIES.warn("{}: message {} to {} not delivered in attempt {} of {}, retried later: {}", routeId, parts[0],
-                                parts[1], exchange.getIn().getHeader("JMSXDeliveryCount", Integer.class), settings.maxAttempts(),
+                        Integer attempt = exchange.getIn().getHeader("JMSXDeliveryCount", Integer.class);
+                        boolean last = attempt != null && attempt >= settings.maxAttempts();
+                        RETRIES.warn("{}: message {} to {} not delivered in attempt {} of {}, {}: {}", routeId, parts[0], parts[1],
+                                attempt, settings.maxAttempts(), last ? "no attempts left (dead letter)" : "retried later",
                                 e.getMessage());
                         throw e;
                     } catch (RuntimeException e) {
