@@ -211,6 +211,13 @@ class OperationsIT {
                 assertThat(output.lines().filter(line -> line.startsWith("\tat ")).toList())
                         .as("stack trace lines while stopping").isEmpty();
                 assertThat(output).doesNotContain("Connection is not available").doesNotContain("ERROR");
+                // routes first, then the broker, then the pool, then the embedded database
+                String stopping = output.substring(output.indexOf("Commencing graceful shutdown"));
+                assertThat(stopping.indexOf("Routes stopped")).isPositive()
+                        .isLessThan(stopping.indexOf("Artemis Message Broker version"));
+                assertThat(stopping.indexOf("Artemis Message Broker version"))
+                        .isLessThan(stopping.indexOf("carerelay - Shutdown completed"));
+                assertThat(stopping.indexOf("carerelay - Shutdown completed")).isLessThan(stopping.indexOf("server stopped"));
             }
             // the embedded PostgreSQL went down with the gateway
             assertThat(gateway.stop()).isEmpty();
