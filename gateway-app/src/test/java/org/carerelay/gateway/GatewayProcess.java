@@ -59,8 +59,8 @@ final class GatewayProcess {
     /**
      * @param name     folder under {@code target/}, and the admin token's and fax domain's prefix
      * @param xmx      the gateway JVM's {@code -Xmx} option
-     * @param settings further {@code --name=value} arguments for the gateway; one naming a setting
-     *                 this class sets (e.g. a timeout) replaces it
+     * @param settings further {@code --name=value} arguments for the gateway; one that names a
+     *                 setting this class sets (ports excepted) replaces it
      */
     GatewayProcess(String name, String xmx, String... settings) throws IOException {
         this(name, xmx, Path.of("target", name, UUID.randomUUID().toString()), freePort(), freePort(), settings);
@@ -103,9 +103,8 @@ final class GatewayProcess {
                 "--carerelay.pipeline.sweep-interval=1s",
                 "--carerelay.pipeline.connect-timeout=1s",
                 "--carerelay.pipeline.response-timeout=3s"));
-        // a setting given to the constructor replaces the default above (Spring would join both with a comma)
-        command.removeIf(arg -> arg.startsWith("--") && arg.contains("=") && !settings.contains(arg)
-                && settings.stream().anyMatch(s -> s.startsWith(arg.substring(0, arg.indexOf('=') + 1))));
+        // a setting given to the constructor replaces the default above (a repeated option would become a list)
+        command.removeIf(arg -> arg.startsWith("--") && settings.stream().anyMatch(s -> s.startsWith(arg.substring(0, arg.indexOf('=') + 1))));
         command.addAll(settings);
         process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }

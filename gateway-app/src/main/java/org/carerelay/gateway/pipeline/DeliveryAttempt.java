@@ -14,7 +14,10 @@ import org.springframework.transaction.support.TransactionTemplate;
 /**
  * The frame every push delivery shares: claim the ledger entry (idempotency + lease), check the
  * consent again, hand over, record the outcome. Retryable failures throw, so the broker redelivers
- * the work item with backoff; permanent ones are recorded as {@code failed}.
+ * the work item with backoff; permanent ones are recorded as {@code failed}. A work item is
+ * acknowledged only when its delivery is settled: one that finds another attempt's lease throws
+ * too, since that attempt may have died with its node (the broker brings the item back, and the
+ * sweeper re-queues expired leases).
  */
 @Component
 public class DeliveryAttempt {
@@ -84,8 +87,14 @@ public class DeliveryAttempt {
 
     public void run(String messageId, String recipient, Duration lease, java.util.function.Function<Context, Outcome> channel) {
         Optional<Context> context = tx.execute(status -> {
-            if (!ledger.claim(messageId, recipient, lease)) {
-                return Optional.<Context>empty(); // done already, or another attempt is in flight
+            switch (ledger.claim(messageId, recipient, lease)) {
+                case SETTLED -> {
+                    return Optional.<Context>empty(); // done already: this work item is finished
+                }
+                case LEASED -> throw new RetryLater("another attempt holds the lease");
+                case CLAIMED -> {
+                    // ours: go on
+                }
             }
             MessageRepository.Row message = messages.find(messageId).orElse(null);
             if (message == null) {

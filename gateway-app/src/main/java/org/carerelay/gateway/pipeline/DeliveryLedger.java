@@ -64,18 +64,61 @@ public class DeliveryLedger {
                 .params(channel, state, detail, Timestamp.from(Instant.now()), messageId, recipient).update();
     }
 
+    /** What a claim found. */
+    public enum Claim {
+        /** This attempt holds the lease now. */
+        CLAIMED,
+        /** Another attempt holds an unexpired lease: it may still finish, or it died with its node. */
+        LEASED,
+        /** Nothing left to do: delivered, failed, held, or not in the ledger. */
+        SETTLED
+    }
+
     /**
-     * Claims a queued delivery for one attempt: counts the attempt and sets a lease. False when it
-     * is not queued any more or another attempt holds the lease.
+     * Claims a queued delivery for one attempt: counts the attempt and sets a lease. Leases are
+     * measured on the database's clock, so nodes with skewed clocks agree on when one expires.
      */
-    public boolean claim(String messageId, String recipient, Duration lease) {
-        Instant now = Instant.now();
-        return jdbc.sql("""
-                update delivery set attempts = attempts + 1, last_attempt = ?, in_flight_until = ?, updated_at = ?
+    public Claim claim(String messageId, String recipient, Duration lease) {
+        int updated = jdbc.sql("""
+                update delivery set attempts = attempts + 1, last_attempt = clock_timestamp(),
+                    in_flight_until = clock_timestamp() + make_interval(secs => ?), updated_at = clock_timestamp()
                 where message_id = ? and recipient_org = ? and state = 'queued'
-                  and (in_flight_until is null or in_flight_until < ?)
-                """).params(Timestamp.from(now), Timestamp.from(now.plus(lease)), Timestamp.from(now), messageId, recipient,
-                Timestamp.from(now)).update() == 1;
+                  and (in_flight_until is null or in_flight_until < clock_timestamp())
+                """).params(lease.toMillis() / 1000.0, messageId, recipient).update();
+        if (updated == 1) {
+            return Claim.CLAIMED;
+        }
+        return isLeased(messageId, recipient) ? Claim.LEASED : Claim.SETTLED;
+    }
+
+    /** True while an attempt holds an unexpired lease on this queued delivery. */
+    public boolean isLeased(String messageId, String recipient) {
+        return jdbc.sql("""
+                select count(*) from delivery where message_id = ? and recipient_org = ? and state = 'queued'
+                  and in_flight_until >= clock_timestamp()
+                """).params(messageId, recipient).query(Integer.class).single() > 0;
+    }
+
+    /** A queued push delivery whose attempt's lease ran out: that attempt died with its node. */
+    public record ExpiredLease(String messageId, String recipient, String channel) {
+    }
+
+    /**
+     * Locks up to {@code limit} queued deliveries whose lease expired (skipping rows another node
+     * holds), for the caller to hand to the broker again and then {@link #releaseLease release}
+     * in the same transaction.
+     */
+    public List<ExpiredLease> lockExpiredLeases(int limit) {
+        return jdbc.sql("""
+                select message_id, recipient_org, channel from delivery
+                where state = 'queued' and in_flight_until < clock_timestamp()
+                order by in_flight_until limit ? for update skip locked
+                """).param(limit).query((rs, i) -> new ExpiredLease(rs.getString(1), rs.getString(2), rs.getString(3))).list();
+    }
+
+    public void releaseLease(String messageId, String recipient) {
+        jdbc.sql("update delivery set in_flight_until = null, updated_at = clock_timestamp() where message_id = ? and recipient_org = ?")
+                .params(messageId, recipient).update();
     }
 
     public void delivered(String messageId, String recipient, String detail) {

@@ -155,7 +155,8 @@ public class PipelineService implements PipelineSteps {
     public void deadLettered(Stage stage, String messageId, String recipient, String reason) {
         tx.executeWithoutResult(status -> {
             Optional<DeliveryLedger.Entry> entry = ledger.lock(messageId, recipient);
-            if (entry.isPresent() && !"delivered".equals(entry.get().state())
+            // a live lease means an attempt is still at work; it records its own outcome
+            if (entry.isPresent() && !"delivered".equals(entry.get().state()) && !ledger.isLeased(messageId, recipient)
                     && (stage == Stage.DELIVER_FHIR || stage == Stage.DELIVER_MLLP)) {
                 // the sender keeps the generic reason of the last attempt; the operator learns it was parked and why
                 DeliveryLedger.Entry last = entry.get();
@@ -172,7 +173,29 @@ public class PipelineService implements PipelineSteps {
         int handed = kickoff.sweep(Duration.ofSeconds(5));
         List<String> held = ledger.heldForRegistered(100);
         held.forEach(kickoff::fanOut);
-        return handed + held.size();
+        return handed + held.size() + requeueExpiredLeases();
+    }
+
+    /**
+     * Deliveries whose attempt died with its node (lease expired, still queued) get a new work
+     * item. Sent before the lease is released, in the row's transaction: a crash in between leaves
+     * at most a second work item, which the ledger makes harmless.
+     */
+    int requeueExpiredLeases() {
+        Integer count = tx.execute(status -> {
+            List<DeliveryLedger.ExpiredLease> expired = ledger.lockExpiredLeases(200);
+            for (DeliveryLedger.ExpiredLease lease : expired) {
+                List<WorkItem> work = new ArrayList<>();
+                addChannelWork(lease.messageId(), lease.recipient(), lease.channel(), work);
+                work.forEach(kickoff::hand);
+                ledger.releaseLease(lease.messageId(), lease.recipient());
+            }
+            return expired.size();
+        });
+        if (count != null && count > 0) {
+            log.warn("{} delivery attempt(s) did not finish within their lease; handed to the broker again", count);
+        }
+        return count == null ? 0 : count;
     }
 
     @Override

@@ -28,12 +28,19 @@ public class RoutingKickoff {
     private final JdbcClient jdbc;
     private final TransactionTemplate tx;
     private final String fanOutUri;
+    private final String queuePrefix;
 
     public RoutingKickoff(ProducerTemplate producer, JdbcClient jdbc, TransactionTemplate tx, CareRelayProperties props) {
         this.producer = producer;
         this.jdbc = jdbc;
         this.tx = tx;
         this.fanOutUri = "jms:queue:" + props.pipeline().queuePrefix() + ".fanout";
+        this.queuePrefix = props.pipeline().queuePrefix();
+    }
+
+    /** One work item straight to its stage's queue (for a delivery whose attempt died). */
+    public void hand(org.carerelay.routes.pipeline.WorkItem item) {
+        producer.sendBody("jms:queue:" + queuePrefix + "." + item.stage().queueSuffix(), item.body());
     }
 
     /** Call inside the accepting transaction: the job goes to the broker after the commit. */
