@@ -71,15 +71,21 @@ final class GatewayProcess {
      *                 setting this class sets (ports excepted) replaces it
      */
     GatewayProcess(String name, String xmx, String... settings) throws IOException {
-        this(name, xmx, name + "-admin-token-0123456789", "fax." + name + ".example", Map.of(), false, settings);
+        this(name, xmx, Path.of("target", name, UUID.randomUUID().toString()), freePort(), freePort(), settings);
+    }
+
+    /** A gateway on the given data directory and HTTP and MLLP ports (e.g. ones already taken). */
+    GatewayProcess(String name, String xmx, Path dataDir, int port, int hl7Port, String... settings) throws IOException {
+        this(name, xmx, name + "-admin-token-0123456789", "fax." + name + ".example", Map.of(), false, dataDir, port, hl7Port,
+                settings);
     }
 
     private GatewayProcess(String name, String xmx, String adminToken, String faxDomain, Map<String, String> environment,
-            boolean production, String... settings) throws IOException {
-        this.dataDir = Path.of("target", name, UUID.randomUUID().toString()).toAbsolutePath();
-        Files.createDirectories(dataDir);
-        this.port = freePort();
-        this.hl7Port = freePort();
+            boolean production, Path dataDir, int port, int hl7Port, String... settings) throws IOException {
+        this.dataDir = dataDir.toAbsolutePath();
+        Files.createDirectories(this.dataDir);
+        this.port = port;
+        this.hl7Port = hl7Port;
         this.adminToken = adminToken;
         this.faxDomain = faxDomain;
         this.xmx = xmx;
@@ -96,7 +102,7 @@ final class GatewayProcess {
     static GatewayProcess production(String name, String xmx, Map<String, String> environment, String... settings)
             throws IOException {
         return new GatewayProcess(name, xmx, environment.get("CARERELAY_ADMIN_TOKEN"), environment.get("CARERELAY_FAX_DOMAIN"),
-                environment, true, settings);
+                environment, true, Path.of("target", name, UUID.randomUUID().toString()), freePort(), freePort(), settings);
     }
 
     static int freePort() throws IOException {
@@ -196,6 +202,37 @@ final class GatewayProcess {
     void kill() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor();
+    }
+
+    /**
+     * SIGTERM, as a container runtime or systemd sends it, and the time until the JVM has exited;
+     * fails when it has not exited within {@code limit} (it is then killed).
+     */
+    Duration terminate(Duration limit) throws InterruptedException {
+        long start = System.nanoTime();
+        process.destroy();
+        if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError("the gateway did not exit within " + limit + " of SIGTERM; see " + log);
+        }
+        return Duration.ofNanos(System.nanoTime() - start);
+    }
+
+    /** Waits for the process to end by itself (e.g. a failed start); its exit status. */
+    int awaitExit(Duration limit) throws InterruptedException {
+        if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new AssertionError("the gateway was still running after " + limit + "; see " + log);
+        }
+        return process.exitValue();
+    }
+
+    boolean isAlive() {
+        return process != null && process.isAlive();
+    }
+
+    /** Everything the current run wrote to stdout and stderr. */
+    String output() throws IOException {
+        return log == null || !Files.isRegularFile(log) ? "" : Files.readString(log, StandardCharsets.UTF_8);
     }
 
     /**

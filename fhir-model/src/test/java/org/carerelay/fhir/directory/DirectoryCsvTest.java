@@ -523,7 +523,7 @@ class DirectoryCsvTest {
     // ------------------------------------------------------------------------------ demo file
 
     @Test
-    void demoDirectory_parsesAndCoversEveryTypeButOther() throws IOException {
+    void demoDirectory_parsesCoversEveryTypeButOtherAndPointsAtNoUnresolvableHost() throws IOException {
         Path demo = Path.of("..", "config", "demo-directory.csv");
 
         List<Entry> entries;
@@ -541,10 +541,9 @@ class DirectoryCsvTest {
                 .as("every demo organisation is reachable by fax or e-mail")
                 .anyMatch(t -> t.getSystem() == ContactPoint.ContactPointSystem.FAX
                         || t.getSystem() == ContactPoint.ContactPointSystem.EMAIL));
-        assertThat(entries).filteredOn(e -> e.endpoint() != null)
-                .extracting(e -> e.endpoint().getAddress())
-                .containsExactlyInAnyOrder("https://fhir.klinikum-beispielstadt.example.org/fhir",
-                        "mllp://pflege-sonnenschein.example.net:2575");
+        // fictitious hosts never resolve: an endpoint there would be retried for a day after the tour
+        assertThat(entries).allSatisfy(e -> assertThat(e.endpoint())
+                .as("demo organisation %s has no system endpoint", e.organization().getIdElement().getIdPart()).isNull());
         assertThat(Files.readAllLines(demo, StandardCharsets.UTF_8).get(0)).isEqualTo(DirectoryCsv.header());
     }
 

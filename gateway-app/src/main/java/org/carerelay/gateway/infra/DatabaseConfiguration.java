@@ -99,6 +99,9 @@ public class DatabaseConfiguration {
                         .setCleanDataDirectory(false)
                         .setOverrideWorkingDirectory(pgBin.toFile())
                         .setPGStartupWait(Duration.ofSeconds(60))
+                        // stopped by Spring after the routes and the pool (ShutdownOrder), not by a JVM
+                        // shutdown hook of its own that would race them on SIGTERM
+                        .setRegisterShutdownHook(false)
                         .start();
                 EmbeddedDatabase database = new EmbeddedDatabase(pg, password);
                 database.requirePasswords(pgData);

@@ -64,10 +64,10 @@ public class DeliveryAttempt {
     public record Context(MessageRepository.Row message, Communication communication, Organization recipient, Endpoint endpoint) {
     }
 
-    /** Thrown for a retryable failure; the broker redelivers. Carries no content. */
-    public static class RetryLater extends RuntimeException {
+    /** Thrown for a retryable failure; the broker redelivers, the log gets one line with the reason. Carries no content. */
+    public static class RetryLater extends org.carerelay.routes.pipeline.ExpectedRetry {
         public RetryLater(String detail) {
-            super(detail, null, false, false);
+            super(detail);
         }
     }
 

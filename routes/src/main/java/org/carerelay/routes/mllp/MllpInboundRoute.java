@@ -29,6 +29,10 @@ public class MllpInboundRoute extends RouteBuilder {
             int idleTimeoutMs, int maxConcurrentConsumers) {
     }
 
+    /** How long a start waits for the port (e.g. held briefly by a gateway just stopped). */
+    static final int BIND_TIMEOUT_MS = 3000;
+    static final int BIND_RETRY_MS = 500;
+
     private final Hl7Receiver receiver;
     private final Settings settings;
     private final String routeId;
@@ -82,7 +86,19 @@ public class MllpInboundRoute extends RouteBuilder {
                 + "&readTimeout=" + settings.readTimeoutMs()
                 + "&idleTimeout=" + settings.idleTimeoutMs()
                 + "&maxConcurrentConsumers=" + settings.maxConcurrentConsumers()
-                + "&exchangePattern=InOnly&lenientBind=true";
+                + "&exchangePattern=InOnly"
+                // bind while the route starts, so a taken port stops the start instead of leaving the
+                // gateway running without a listener (camel-mllp's lenient bind retries in the background)
+                + "&lenientBind=false&bindTimeout=" + BIND_TIMEOUT_MS + "&bindRetryInterval=" + BIND_RETRY_MS
+                + "&reuseAddress=true";
+    }
+
+    public String routeId() {
+        return routeId;
+    }
+
+    public Settings settings() {
+        return settings;
     }
 
     @Override

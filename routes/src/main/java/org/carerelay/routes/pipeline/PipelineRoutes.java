@@ -3,6 +3,8 @@ package org.carerelay.routes.pipeline;
 import org.apache.camel.Exchange;
 import org.apache.camel.LoggingLevel;
 import org.apache.camel.builder.RouteBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The routing pipeline on persistent queues: fan-out per recipient, then one stage per channel.
@@ -10,9 +12,12 @@ import org.apache.camel.builder.RouteBuilder;
  * it with exponential backoff (broker address settings); after {@code maxAttempts} deliveries the
  * work item goes to the stage's dead-letter queue {@code <queue>.dlq} (admin operations list and
  * retry those). Routes only wire; the steps live behind {@link PipelineSteps}. A step's failure is
- * rethrown as {@link StepFailedException}, so what the error handler logs holds no message text.
+ * rethrown as {@link StepFailedException}, so what the error handler logs holds no message text; an
+ * {@link ExpectedRetry} (partner unreachable) is logged as one line per attempt instead.
  */
 public class PipelineRoutes extends RouteBuilder {
+
+    private static final Logger RETRIES = LoggerFactory.getLogger(PipelineRoutes.class);
 
     public record Settings(String queuePrefix, int maxAttempts, int concurrentConsumers, long sweepIntervalMs,
             long reminderIntervalMs) {
@@ -34,11 +39,20 @@ public class PipelineRoutes extends RouteBuilder {
     }
 
     private String consumer(String stage) {
-        return "jms:queue:" + queue(stage) + "?transacted=true&concurrentConsumers=" + settings.concurrentConsumers();
+        // the listener container would log every failure again (WARN with the stack trace) after
+        // Camel's error handler: it only reports at DEBUG
+        return "jms:queue:" + queue(stage) + "?transacted=true&concurrentConsumers=" + settings.concurrentConsumers()
+                + "&errorHandlerLoggingLevel=DEBUG&errorHandlerLogStackTrace=false";
     }
 
     @Override
     public void configure() {
+        // an expected retry has been logged in one line by the step (see stage); it still rolls the
+        // work item back, but Camel's error handler does not log it again with a stack trace
+        onException(ExpectedRetry.class).handled(false)
+                .logExhausted(false).logStackTrace(false).logRetryAttempted(false).logHandled(false)
+                .logExhaustedMessageHistory(false).logNewException(false);
+
         from(consumer("fanout")).routeId("fan-out")
                 .filter(this::exhausted).setHeader(DLQ_HEADER, constant(queue("fanout"))).to("direct:dead-letter").stop().end()
                 .process(exchange -> {
@@ -87,6 +101,13 @@ public class PipelineRoutes extends RouteBuilder {
                     String[] parts = WorkItem.parse(exchange.getIn().getBody(String.class));
                     try {
                         step.run(parts[0], parts[1]);
+                    } catch (ExpectedRetry e) {
+                        Integer attempt = exchange.getIn().getHeader("JMSXDeliveryCount", Integer.class);
+                        boolean last = attempt != null && attempt >= settings.maxAttempts();
+                        RETRIES.warn("{}: message {} to {} not delivered in attempt {} of {}, {}: {}", routeId, parts[0], parts[1],
+                                attempt, settings.maxAttempts(), last ? "no attempts left (dead letter)" : "retried later",
+                                e.getMessage());
+                        throw e;
                     } catch (RuntimeException e) {
                         throw new StepFailedException(routeId, e);
                     }
