@@ -13,6 +13,7 @@ import org.apache.activemq.artemis.api.core.ActiveMQExceptionType;
 import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.dao.TransientDataAccessResourceException;
 import org.springframework.transaction.CannotCreateTransactionException;
+import org.springframework.transaction.TransactionSystemException;
 
 /**
  * Tells a failure because the database or the broker cannot be reached (the request may succeed
@@ -26,7 +27,10 @@ import org.springframework.transaction.CannotCreateTransactionException;
  * a PostgreSQL connection error (SQLState class {@code 08}), the server shutting down or starting
  * ({@code 57P01}–{@code 57P03}), too many connections ({@code 53300}), Spring's resource failures
  * ({@code CannotGetJdbcConnectionException} and the rest of {@link DataAccessResourceFailureException},
- * {@link TransientDataAccessResourceException}, {@link CannotCreateTransactionException}), and an
+ * {@link TransientDataAccessResourceException}, {@link CannotCreateTransactionException}), a
+ * rollback that failed on a broken connection and replaced the original failure (a
+ * {@link TransactionSystemException} around the application exception, or around the pool's
+ * SQLException without SQLState for a connection it already closed), and an
  * Artemis client that is not or no longer connected. A constraint violation, a syntax error or a
  * bug stays what it is.
  */
@@ -64,6 +68,13 @@ public final class Outages {
         Map<Throwable, Boolean> seen = new IdentityHashMap<>();
         int depth = 0;
         for (Throwable t = failure; t != null && seen.put(t, Boolean.TRUE) == null && depth++ < MAX_CAUSES; t = next(t)) {
+            if (t instanceof TransactionSystemException tse && tse.getApplicationException() != null) {
+                // the rollback after a failed statement failed too and replaced the original failure
+                Optional<Dependency> original = unavailable(tse.getApplicationException());
+                if (original.isPresent()) {
+                    return original;
+                }
+            }
             if (databaseUnreachable(t)) {
                 return Optional.of(Dependency.DATABASE);
             }
@@ -82,6 +93,11 @@ public final class Outages {
         if (t instanceof DataAccessResourceFailureException || t instanceof TransientDataAccessResourceException
                 || t instanceof CannotCreateTransactionException) {
             return true;
+        }
+        if (t instanceof TransactionSystemException tse) {
+            // a rollback or commit fails with an SQLException without SQLState when the pool has already
+            // closed the broken connection
+            return tse.getCause() instanceof SQLException sql && sql.getSQLState() == null;
         }
         if (t instanceof SQLTransientConnectionException || t instanceof SQLNonTransientConnectionException
                 || t instanceof SQLRecoverableException) {

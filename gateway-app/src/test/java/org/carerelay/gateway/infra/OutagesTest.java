@@ -59,6 +59,14 @@ class OutagesTest {
                         new TransactionSystemException("Could not commit",
                                 new PSQLException("An I/O error occurred", PSQLState.CONNECTION_FAILURE)),
                         Dependency.DATABASE),
+                Arguments.of("the rollback after a broken statement failed too (the pool had closed the connection)",
+                        rolledBackOn(new DataAccessResourceFailureException("insert",
+                                new PSQLException("An I/O error occurred", PSQLState.CONNECTION_FAILURE))),
+                        Dependency.DATABASE),
+                Arguments.of("the rollback after a failed commit failed on the closed connection",
+                        new TransactionSystemException("Could not roll back JDBC transaction",
+                                new SQLException("carerelay - Connection is closed")),
+                        Dependency.DATABASE),
                 Arguments.of("Spring's transient resource failure",
                         new TransientDataAccessResourceException("gone"), Dependency.DATABASE),
                 Arguments.of("wrapped by HAPI or a service",
@@ -82,6 +90,10 @@ class OutagesTest {
                         new UncategorizedSQLException("connect", null, new SQLException("password authentication failed", "28P01")),
                         null),
                 Arguments.of("SQLException without SQLState", new SQLException("odd"), null),
+                Arguments.of("a commit refused for a serialization failure (40001)",
+                        new TransactionSystemException("Could not commit", new SQLException("could not serialize", "40001")),
+                        null),
+                Arguments.of("a rollback that replaced a bug", rolledBackOnBug(), null),
                 Arguments.of("a queue that does not exist", new UncategorizedJmsException(
                         linked(new ActiveMQNonExistentQueueException("AMQ229017"))), null),
                 Arguments.of("an invalid destination", new InvalidDestinationException("bad"), null),
@@ -107,6 +119,20 @@ class OutagesTest {
         RuntimeException b = new RuntimeException("b", a);
         a.initCause(b);
         assertThat(Outages.unavailable(a)).isEmpty();
+    }
+
+    private static TransactionSystemException rolledBackOn(Throwable applicationFailure) {
+        TransactionSystemException e = new TransactionSystemException("Could not roll back JDBC transaction",
+                new SQLException("carerelay - Connection is closed"));
+        e.initApplicationException(applicationFailure);
+        return e;
+    }
+
+    private static TransactionSystemException rolledBackOnBug() {
+        TransactionSystemException e = new TransactionSystemException("Could not roll back JDBC transaction",
+                new SQLException("cannot roll back", "25P01"));
+        e.initApplicationException(new NullPointerException());
+        return e;
     }
 
     private static JMSException linked(Exception cause) {
