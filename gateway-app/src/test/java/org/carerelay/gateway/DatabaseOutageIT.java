@@ -53,7 +53,7 @@ class DatabaseOutageIT {
     private static final FhirContext FHIR = FhirContext.forR4Cached();
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
-    private static final int LOAD_THREADS = 3;
+    static final int LOAD_THREADS = 3;
 
     /** The outcome of one create under load, with its start and end (for requests in flight at the cut). */
     record Attempt(long startNanos, long endNanos, int status, String code, String id) {
@@ -220,7 +220,7 @@ class DatabaseOutageIT {
     }
 
     /** Creates messages until {@code running} is cleared, recording every answer. */
-    private static void sendUntilStopped(GatewayProcess gateway, String token, String patientId, String recipient,
+    static void sendUntilStopped(GatewayProcess gateway, String token, String patientId, String recipient,
             AtomicBoolean running, List<Attempt> attempts) {
         String json = FHIR.newJsonParser().encodeResourceToString(Conversations.message(patientId, "Nachricht", recipient));
         while (running.get()) {
@@ -262,7 +262,7 @@ class DatabaseOutageIT {
         }
     }
 
-    private static Set<String> accepted(List<Attempt> attempts) {
+    static Set<String> accepted(List<Attempt> attempts) {
         synchronized (attempts) {
             Set<String> ids = new HashSet<>();
             attempts.stream().filter(a -> a.status() == 201).forEach(a -> ids.add(a.id()));
@@ -270,7 +270,7 @@ class DatabaseOutageIT {
         }
     }
 
-    private static long acceptedAfter(List<Attempt> attempts, long since) {
+    static long acceptedAfter(List<Attempt> attempts, long since) {
         synchronized (attempts) {
             return attempts.stream().filter(a -> a.status() == 201 && a.startNanos() >= since).count();
         }
@@ -311,7 +311,7 @@ class DatabaseOutageIT {
         return request.GET().build();
     }
 
-    private static int status(GatewayProcess gateway, String path) {
+    static int status(GatewayProcess gateway, String path) {
         try {
             return HTTP.send(get(gateway, path, null), HttpResponse.BodyHandlers.discarding()).statusCode();
         } catch (IOException e) {
@@ -322,7 +322,7 @@ class DatabaseOutageIT {
         }
     }
 
-    private static String randomFax(String prefix) {
+    static String randomFax(String prefix) {
         return prefix + (100_000_000 + (long) (Math.random() * 800_000_000));
     }
 

@@ -33,8 +33,9 @@ import org.hl7.fhir.r4.model.Parameters;
  * a heap of its own): started from the test class path on free ports, with its own data directory
  * {@code target/<name>/<uuid>} (embedded PostgreSQL and Artemis as configured by default) and short
  * pipeline timeouts. Mail goes nowhere: the fax letters it writes to {@code <data-dir>/outbox}
- * carry the registration codes. Used by {@link CrashRecoveryIT} and
- * {@link AttachmentStreamingBenchmark}.
+ * carry the registration codes. Further {@code --name=value} settings point it elsewhere, e.g. at a
+ * PostgreSQL server or a broker behind a {@link PortForwarder}. Used by {@link CrashRecoveryIT},
+ * {@link DatabaseOutageIT}, {@link BrokerOutageIT} and {@link AttachmentStreamingBenchmark}.
  */
 final class GatewayProcess {
 
