@@ -53,7 +53,7 @@ class CrashRecoveryIT {
         ExecutorService pool = Executors.newFixedThreadPool(SENDERS);
         try {
             gateway.start();
-            gateway.awaitUp(Duration.ofSeconds(120));
+            gateway.awaitUp(Duration.ofMinutes(5)); // slow on a busy build machine
 
             Participants.Registered recipient = gateway.register("Pflegedienst Crash",
                     "4930" + (100_000_000 + (long) (Math.random() * 800_000_000)));
@@ -101,7 +101,7 @@ class CrashRecoveryIT {
             int acceptedBeforeCrash = accepted.size();
             long restartAt = System.nanoTime();
             gateway.start();
-            gateway.awaitUp(Duration.ofSeconds(120));
+            gateway.awaitUp(Duration.ofMinutes(5)); // slow on a busy build machine
             double resumeSeconds = (System.nanoTime() - restartAt) / 1e9;
             for (var f : futures) {
                 f.get(5, java.util.concurrent.TimeUnit.MINUTES);
