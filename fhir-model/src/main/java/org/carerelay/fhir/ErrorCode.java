@@ -72,6 +72,9 @@ public enum ErrorCode {
             "Only the organisation that uploaded the signed consent changes it; any named partner may record a revocation."),
     CONSENT_NEW_DOCUMENT_REQUIRED("consent-new-document-required", 422, "business-rule", "207",
             "Adding partners to a consent needs a newly signed consent document."),
+    // --- operations: the database or the broker cannot be reached; nothing was stored, send again later
+    SERVICE_UNAVAILABLE("service-unavailable", 503, "transient", "207",
+            "The service is temporarily unavailable; nothing was stored. Send the request again later."),
     // --- last resort
     INTERNAL_ERROR("internal-error", 500, "exception", "207", "An internal error occurred; nothing was changed.");
 

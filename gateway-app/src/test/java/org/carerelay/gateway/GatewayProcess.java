@@ -34,7 +34,9 @@ import org.hl7.fhir.r4.model.Parameters;
  * a heap of its own): started from the test class path on free ports, with its own data directory
  * {@code target/<name>/<uuid>} (embedded PostgreSQL and Artemis as configured by default) and short
  * pipeline timeouts. Mail goes nowhere: the fax letters it writes to {@code <data-dir>/outbox}
- * carry the registration codes. Used by {@link CrashRecoveryIT} and
+ * carry the registration codes. Further {@code --name=value} settings point it elsewhere, e.g. at a
+ * PostgreSQL server or a broker behind a {@link PortForwarder}. Used by {@link CrashRecoveryIT},
+ * {@link LeaseRecoveryIT}, {@link DatabaseOutageIT}, {@link BrokerOutageIT}, {@link OperationsIT} and
  * {@link AttachmentStreamingBenchmark}.
  *
  * <p>{@link #production} starts a node as an operator would: profile {@code production}, from the

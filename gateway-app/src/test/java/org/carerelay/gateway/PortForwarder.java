@@ -12,13 +12,15 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * A TCP port forwarding to another local port, as a NAT rule or a load balancer in front of the
  * gateway would: the gateway behind it cannot tell from the address that a partner endpoint
- * pointing here is itself.
+ * pointing here is itself. A test can {@link #cut()} the line and {@link #restore()} it, to take a
+ * database or a broker away from the gateway and give it back.
  */
 final class PortForwarder implements AutoCloseable {
 
     private final ServerSocket server;
     private final int targetPort;
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+    private volatile boolean cut;
 
     PortForwarder(int targetPort) throws IOException {
         this.targetPort = targetPort;
@@ -34,16 +36,55 @@ final class PortForwarder implements AutoCloseable {
 
     private void accept() {
         while (!server.isClosed()) {
+            Socket client;
             try {
-                Socket client = server.accept();
-                Socket target = new Socket(InetAddress.getLoopbackAddress(), targetPort);
-                sockets.add(client);
-                sockets.add(target);
-                pump(client, target);
-                pump(target, client);
+                client = server.accept();
             } catch (IOException e) {
                 return; // closed
             }
+            try {
+                if (cut) {
+                    client.close(); // like a server that is down: the connection ends at once
+                    continue;
+                }
+                Socket target = new Socket(InetAddress.getLoopbackAddress(), targetPort);
+                sockets.add(client);
+                sockets.add(target);
+                if (cut) { // cut while this one was being connected
+                    closeQuietly(client);
+                    closeQuietly(target);
+                    continue;
+                }
+                pump(client, target);
+                pump(target, client);
+            } catch (IOException e) {
+                closeQuietly(client); // the target is not there
+            }
+        }
+    }
+
+    /**
+     * Cuts the line, as a server restart or a network failure would: every open connection is
+     * closed, new ones are closed as soon as they are accepted, until {@link #restore()}.
+     */
+    void cut() {
+        cut = true;
+        for (Socket s : sockets) {
+            closeQuietly(s);
+        }
+        sockets.clear();
+    }
+
+    /** Forwards new connections again. */
+    void restore() {
+        cut = false;
+    }
+
+    private static void closeQuietly(Socket socket) {
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // already closed
         }
     }
 

@@ -20,6 +20,7 @@ import org.carerelay.fhir.OperationOutcomes;
 import org.carerelay.gateway.audit.AuditService;
 import org.carerelay.gateway.directory.DirectoryService;
 import org.carerelay.gateway.fhir.GatewayException;
+import org.carerelay.gateway.infra.Outages;
 import org.carerelay.gateway.infra.SafeExceptions;
 import org.carerelay.gateway.security.AuthenticationInterceptor;
 import org.carerelay.gateway.security.Caller;
@@ -85,7 +86,10 @@ public class BinaryStreamingFilter extends OncePerRequestFilter {
             fail(request, response, ErrorCode.NOT_FOUND, "Binary is not known or not visible to you.");
             return;
         } catch (RuntimeException e) {
-            // e.g. the database is unreachable: an OperationOutcome, details only in the log
+            if (Outages.isTransient(e)) {
+                throw e; // the database is unreachable: OutageFilter answers 503 with Retry-After
+            }
+            // an OperationOutcome, details only in the log
             log.error("Attachment request failed: {}", SafeExceptions.describe(e));
             fail(request, response, ErrorCode.INTERNAL_ERROR, ErrorCode.INTERNAL_ERROR.defaultText());
             return;

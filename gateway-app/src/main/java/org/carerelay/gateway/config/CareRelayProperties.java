@@ -28,10 +28,21 @@ public record CareRelayProperties(
         Notification notification,
         Hl7 hl7) {
 
-    /** {@code embeddedDurable}: fsync and synchronous commit on for the embedded server (default). */
-    public record Db(String url, String user, String password, boolean embeddedDurable) {
+    /**
+     * {@code embeddedDurable}: fsync and synchronous commit on for the embedded server (default).
+     * {@code connectionTimeout}: how long a request waits for a database connection before it is
+     * answered {@code 503} (default 5 s).
+     */
+    public record Db(String url, String user, String password, boolean embeddedDurable, Duration connectionTimeout) {
+        public static final Duration DEFAULT_CONNECTION_TIMEOUT = Duration.ofSeconds(5);
+
         public boolean external() {
             return url != null && !url.isBlank();
+        }
+
+        public Duration connectionTimeoutOrDefault() {
+            return connectionTimeout == null || connectionTimeout.isZero() || connectionTimeout.isNegative()
+                    ? DEFAULT_CONNECTION_TIMEOUT : connectionTimeout;
         }
     }
 

@@ -8,7 +8,10 @@ import org.carerelay.gateway.directory.DirectoryService;
 import org.carerelay.gateway.mail.MailOutbox;
 import org.carerelay.gateway.registration.ParticipantRepository;
 import org.carerelay.routes.mail.OutboundMail;
+import org.carerelay.gateway.infra.SafeExceptions;
 import org.hl7.fhir.r4.model.Organization;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
@@ -20,6 +23,8 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  */
 @Component
 public class ConsentNotices {
+
+    private static final Logger log = LoggerFactory.getLogger(ConsentNotices.class);
 
     enum Kind { CHANGED, REVOKED }
 
@@ -51,7 +56,13 @@ public class ConsentNotices {
             TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
                 @Override
                 public void afterCommit() {
-                    send.run();
+                    try {
+                        send.run();
+                    } catch (RuntimeException e) {
+                        // the change is committed: a broker outage must not turn its answer into an error
+                        // that makes the client send the change again
+                        log.warn("Consent notice for Consent/{} not sent: {}", consentId, SafeExceptions.describe(e));
+                    }
                 }
             });
         } else {

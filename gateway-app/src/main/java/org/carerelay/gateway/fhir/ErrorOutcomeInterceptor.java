@@ -18,6 +18,8 @@ import ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.carerelay.fhir.ErrorCode;
+import java.util.Optional;
+import org.carerelay.gateway.infra.Outages;
 import org.carerelay.gateway.infra.SafeExceptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,7 +27,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Every error leaves the FHIR server as an OperationOutcome carrying a code from the one
  * catalogue; HAPI's own exceptions are translated, anything unexpected becomes
- * {@code internal-error} without a stack trace or internal message. Unexpected errors are logged
+ * {@code internal-error} without a stack trace or internal message, except a failure because the
+ * database or the broker is unreachable ({@link Outages}): {@code 503 service-unavailable} with
+ * {@code Retry-After}. Unexpected errors are logged
  * by class, SQLState and throw site only ({@link SafeExceptions}): messages may quote the request.
  */
 @Interceptor
@@ -38,6 +42,13 @@ public class ErrorOutcomeInterceptor {
             HttpServletRequest servletRequest) {
         if (exception instanceof GatewayException ge) {
             return ge;
+        }
+        Optional<Outages.Dependency> unreachable = Outages.unavailable(exception);
+        if (unreachable.isPresent()) {
+            // one line per refused request, no trace: the outage itself is what the operator has to see
+            log.warn("{} {} answered 503: the {} is unreachable ({})", request.getRequestType(), request.getRequestPath(),
+                    unreachable.get().name().toLowerCase(java.util.Locale.ROOT), SafeExceptions.describe(exception));
+            return GatewayException.serviceUnavailable();
         }
         if (exception instanceof BaseServerResponseException bse) {
             ErrorCode code = codeFor(bse);

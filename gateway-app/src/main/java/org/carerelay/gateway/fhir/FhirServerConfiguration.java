@@ -54,6 +54,15 @@ public class FhirServerConfiguration {
         return registration;
     }
 
+    /** Outermost on {@code /fhir}: an unreachable database or broker is a 503 OperationOutcome wherever it shows. */
+    @Bean
+    FilterRegistrationBean<OutageFilter> outageFilter(FhirContext fhirContext) {
+        FilterRegistrationBean<OutageFilter> registration = new FilterRegistrationBean<>(new OutageFilter(fhirContext));
+        registration.addUrlPatterns("/fhir/*");
+        registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 1);
+        return registration;
+    }
+
     @Bean
     FilterRegistrationBean<RequestGuardFilter> requestGuardFilter(FhirContext fhirContext, CareRelayProperties props) {
         FilterRegistrationBean<RequestGuardFilter> registration =

@@ -21,6 +21,16 @@ public class GatewayException extends BaseServerResponseException {
         this.errorCode = errorCode;
     }
 
+    /**
+     * {@code 503 service-unavailable} with {@code Retry-After}: the database or the broker could not
+     * be reached and nothing was stored ({@link org.carerelay.gateway.infra.Outages}).
+     */
+    public static GatewayException serviceUnavailable() {
+        GatewayException e = new GatewayException(ErrorCode.SERVICE_UNAVAILABLE, null);
+        e.addResponseHeader("Retry-After", Integer.toString(org.carerelay.gateway.infra.Outages.RETRY_AFTER_SECONDS));
+        return e;
+    }
+
     public ErrorCode errorCode() {
         return errorCode;
     }

@@ -24,6 +24,7 @@ import org.carerelay.gateway.audit.AuditService;
 import org.carerelay.gateway.config.CareRelayProperties;
 import org.carerelay.gateway.conversation.MessageService;
 import org.carerelay.gateway.fhir.GatewayException;
+import org.carerelay.gateway.infra.Outages;
 import org.carerelay.gateway.infra.SafeExceptions;
 import org.carerelay.gateway.patient.PatientService;
 import org.carerelay.gateway.registration.ParticipantRepository;
@@ -127,6 +128,39 @@ public class Hl7InboundService implements Hl7Receiver {
      */
     @Override
     public byte[] receive(byte[] frame, Connection connection) {
+        try {
+            return process(frame, connection);
+        } catch (RuntimeException e) {
+            Optional<Outages.Dependency> unreachable = Outages.unavailable(e);
+            if (unreachable.isEmpty()) {
+                throw e;
+            }
+            log.warn("HL7 frame from {} answered {}: the {} is unreachable ({})", connection.remoteAddress(),
+                    ErrorCode.SERVICE_UNAVAILABLE.code(), unreachable.get().name().toLowerCase(java.util.Locale.ROOT),
+                    SafeExceptions.describe(e));
+            return unavailable(frame);
+        }
+    }
+
+    /**
+     * The database (or the broker) could not be reached, so nothing was stored: {@code AR} with ERR
+     * {@code service-unavailable} (in enhanced mode {@code CE}, commit error). HL7 v2.5 §2.9.2 keeps
+     * {@code AE} for errors in the message itself and {@code AR} for a refusal unrelated to its content
+     * (the receiving system is down); the sender keeps the message and sends it again later, with the
+     * same MSH-10, which is then accepted once.
+     */
+    private byte[] unavailable(byte[] frame) {
+        Outcome outcome = new Outcome(AcknowledgmentCode.AR, ErrorCode.SERVICE_UNAVAILABLE,
+                ErrorCode.SERVICE_UNAVAILABLE.hl7ErrorCode(), ErrorCode.SERVICE_UNAVAILABLE.defaultText());
+        try {
+            Hl7Inbound.Decoded decoded = Hl7Inbound.decode(frame, null);
+            return ack(Hl7Inbound.parse(decoded.er7()), decoded.charset(), outcome);
+        } catch (RuntimeException e) {
+            return rawReject(frame, outcome.error(), outcome.hl7Code(), outcome.text());
+        }
+    }
+
+    private byte[] process(byte[] frame, Connection connection) {
         String remoteAddress = connection.remoteAddress();
         if (frame.length > settings.maxFrameBytes()) {
             log.info("HL7 frame from {} rejected: {} bytes exceed the limit", remoteAddress, frame.length);
@@ -228,6 +262,9 @@ public class Hl7InboundService implements Hl7Receiver {
         } catch (ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException e) {
             outcome = new Outcome(AcknowledgmentCode.AE, ErrorCode.INVALID_RESOURCE, "207", e.getMessage());
         } catch (RuntimeException e) {
+            if (Outages.isTransient(e)) {
+                throw e; // nothing was stored: answered as unavailable by receive
+            }
             log.error("HL7 message {} from {} failed: {}", parsed.controlId(), senderId, SafeExceptions.describe(e));
             outcome = new Outcome(AcknowledgmentCode.AR, ErrorCode.INTERNAL_ERROR, "207", "Internal error; nothing was stored.");
         }
@@ -400,7 +437,8 @@ public class Hl7InboundService implements Hl7Receiver {
                 code = switch (code) {
                     case AA -> AcknowledgmentCode.CA;
                     case AE -> AcknowledgmentCode.CE;
-                    default -> AcknowledgmentCode.CR;
+                    // not stored because the database is unreachable: a commit error, the sender sends it again
+                    default -> outcome.error() == ErrorCode.SERVICE_UNAVAILABLE ? AcknowledgmentCode.CE : AcknowledgmentCode.CR;
                 };
             }
             Message ack = outcome.error() == null ? message.generateACK(code, null)

@@ -37,6 +37,11 @@ public class DatabaseConfiguration {
         HikariConfig config = new HikariConfig();
         config.setPoolName("carerelay");
         config.setMaximumPoolSize(20);
+        // while the database is unreachable a request waits this long for a connection, then gets a 503
+        // (Hikari's default of 30 s would hold every request thread that long); the pool reconnects by itself
+        long timeout = Math.max(250, props.db().connectionTimeoutOrDefault().toMillis());
+        config.setConnectionTimeout(timeout);
+        config.setValidationTimeout(Math.min(timeout, 5_000));
         if (props.db().external()) {
             config.setJdbcUrl(props.db().url());
             config.setUsername(props.db().user());
