@@ -165,7 +165,7 @@ public class DeliveryAttempt {
         });
         metrics.attempted(context.get(), result);
         if (result.retry()) {
-            throw new RetryLater(result.operatorDetail() != null ? result.operatorDetail() : result.detail());
+            throw new RetryLater(forLog(result.operatorDetail() != null ? result.operatorDetail() : result.detail()));
         }
     }
 
@@ -185,5 +185,21 @@ public class DeliveryAttempt {
         kickoff.handLater(new WorkItem(stage, messageId, recipient), wait);
         log.info("Delivery of message {} to {} is leased by another attempt; work item due again in {} s",
                 messageId, recipient, wait.toSeconds());
+    }
+
+    /**
+     * The reason as the retry log line shows it: a partner's own words (the text of an ACK the
+     * gateway could not read) may quote the patient, so they stay in the ledger for the operator.
+     */
+    static String forLog(String reason) {
+        if (reason == null) {
+            return null;
+        }
+        int partnerText = reason.indexOf("ACK with unknown MSA-1");
+        if (partnerText < 0) {
+            return reason;
+        }
+        int colon = reason.indexOf(": ", partnerText);
+        return colon < 0 ? reason : reason.substring(0, colon) + " (text in $delivery-status)";
     }
 }

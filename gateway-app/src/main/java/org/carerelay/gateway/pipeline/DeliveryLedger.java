@@ -88,7 +88,10 @@ public class DeliveryLedger {
         if (updated == 1) {
             return Claim.CLAIMED;
         }
-        return isLeased(messageId, recipient) ? Claim.LEASED : Claim.SETTLED;
+        // still queued: another attempt's lease (even one that ran out since the update) stands in the way
+        boolean queued = jdbc.sql("select count(*) from delivery where message_id = ? and recipient_org = ? and state = 'queued'")
+                .params(messageId, recipient).query(Integer.class).single() > 0;
+        return queued ? Claim.LEASED : Claim.SETTLED;
     }
 
     /** How long the lease on this queued delivery still runs; empty when there is none. */
