@@ -5,12 +5,15 @@ import java.util.Optional;
 import org.carerelay.gateway.conversation.MessageRepository;
 import org.carerelay.gateway.conversation.MessageService;
 import org.carerelay.gateway.directory.DirectoryService;
+import org.carerelay.gateway.infra.Outages;
 import org.hl7.fhir.r4.model.Communication;
 import org.hl7.fhir.r4.model.Endpoint;
 import org.hl7.fhir.r4.model.Organization;
 import org.carerelay.routes.pipeline.WorkItem;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.context.event.ContextClosedEvent;
+import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -154,19 +157,78 @@ public class DeliveryAttempt {
             outcome = Outcome.retry(e.getClass().getSimpleName());
         }
         Outcome result = outcome;
-        tx.executeWithoutResult(status -> {
-            if (result.delivered()) {
-                ledger.delivered(messageId, recipient, result.detail());
-            } else if (result.retry()) {
-                ledger.attemptFailed(messageId, recipient, result.detail(), result.operatorDetail());
-            } else {
-                ledger.failed(messageId, recipient, result.detail(), result.operatorDetail());
-            }
-        });
+        if (result.retry()) {
+            // nothing was handed over: should this write fail, the redelivered work item waits out the lease
+            tx.executeWithoutResult(status -> ledger.attemptFailed(messageId, recipient, result.detail(), result.operatorDetail()));
+        } else {
+            recordOutcome(messageId, recipient, () -> tx.executeWithoutResult(status -> {
+                if (result.delivered()) {
+                    ledger.delivered(messageId, recipient, result.detail());
+                } else {
+                    ledger.failed(messageId, recipient, result.detail(), result.operatorDetail());
+                }
+            }));
+        }
         metrics.attempted(context.get(), result);
         if (result.retry()) {
             throw new RetryLater(forLog(result.operatorDetail() != null ? result.operatorDetail() : result.detail()));
         }
+    }
+
+    /**
+     * Writes the outcome of a hand-over that happened (or a final refusal). The partner has the message now, so a
+     * database that cannot be reached at this moment must not turn into a second hand-over: the
+     * write is tried again (backoff up to {@link #OUTCOME_RETRY_MAX}) while this attempt still holds
+     * its lease and the work item, until the database answers. Whoever else might take the delivery
+     * after its lease (the sweeper, a copy scheduled for the lease's end) needs the database too and
+     * this write comes within a second of its return. Only when the gateway shuts down, or the outage
+     * outlasts {@link #OUTCOME_RETRY_FOR}, does the failure go to the broker, which redelivers the
+     * work item (and the partner may see the message twice, with the same control ID).
+     */
+    void recordOutcome(String messageId, String recipient, Runnable write) {
+        long deadline = System.nanoTime() + OUTCOME_RETRY_FOR.toNanos();
+        long pause = 250;
+        boolean logged = false;
+        while (true) {
+            try {
+                write.run();
+                if (logged) {
+                    log.info("Outcome of the delivery of message {} to {} recorded after the database returned", messageId, recipient);
+                }
+                return;
+            } catch (RuntimeException e) {
+                if (Outages.unavailable(e).orElse(null) != Outages.Dependency.DATABASE
+                        || stopping || System.nanoTime() - deadline > 0) {
+                    throw e;
+                }
+                if (!logged) {
+                    log.warn("Delivery of message {} to {} is settled but the database cannot be reached; "
+                            + "recording the outcome again until it answers", messageId, recipient);
+                    logged = true;
+                }
+                try {
+                    Thread.sleep(pause);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+                pause = Math.min(pause * 2, OUTCOME_RETRY_MAX.toMillis());
+            }
+        }
+    }
+
+    /** How long an outcome write is tried again while the database is unreachable. */
+    static final Duration OUTCOME_RETRY_FOR = Duration.ofMinutes(10);
+
+    /** The longest pause between two tries, so the write lands within a second or two of the database's return. */
+    static final Duration OUTCOME_RETRY_MAX = Duration.ofSeconds(1);
+
+    private volatile boolean stopping;
+
+    /** The gateway is shutting down: outcome writes stop waiting for the database. */
+    @EventListener(ContextClosedEvent.class)
+    public void stopping() {
+        stopping = true;
     }
 
     /**
