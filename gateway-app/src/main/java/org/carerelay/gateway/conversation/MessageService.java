@@ -359,10 +359,10 @@ public class MessageService {
         return shown;
     }
 
-    /** One page of the caller's messages that match; the total counts with the same visibility predicate. */
     /** The one version every message has. */
     static final String MESSAGE_VERSION = "1";
 
+    /** One page of the caller's messages that match; the total counts with the same visibility predicate. */
     public ca.uhn.fhir.rest.api.server.IBundleProvider search(MessageQuery query, ServletRequestDetails request) {
         Caller caller = requireParticipant(request);
         MessageQuery.Sql sql = query.toSql(caller.organizationId());
