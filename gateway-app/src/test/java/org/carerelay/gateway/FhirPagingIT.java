@@ -145,6 +145,35 @@ class FhirPagingIT extends GatewayIntegrationTest {
     }
 
     @Test
+    void invitationsASenderCaused_walkedPageByPage_showEachOnce_andNoOtherOrganisationsInvitations() {
+        Registered sender = Participants.registerNew(this, "Einladende");
+        IGenericClient senderClient = client(sender.token());
+        Set<String> invited = new LinkedHashSet<>();
+        for (int i = 0; i < 3; i++) {
+            String digits = "4950" + (long) (Math.random() * 1_000_000_000L);
+            invited.add(Participants.create(admin(), Participants.newOrganization(unique("Eingeladen"), "+" + digits, null)));
+        }
+        Conversations.send(senderClient, Conversations.message(null, "Einladung zur Vernetzung", invited.toArray(String[]::new)));
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> senderClient.search()
+                .forResource(org.hl7.fhir.r4.model.Task.class).returnBundle(Bundle.class).execute().getTotal() == 3);
+
+        Bundle first = senderClient.search().forResource(org.hl7.fhir.r4.model.Task.class).count(1).returnBundle(Bundle.class).execute();
+        List<String> owners = new ArrayList<>();
+        for (Bundle page = first; ; page = senderClient.loadPage().next(page).execute()) {
+            assertThat(page.getTotal()).isEqualTo(3);
+            page.getEntry().forEach(e -> owners.add(((org.hl7.fhir.r4.model.Task) e.getResource()).getOwner().getReferenceElement().getIdPart()));
+            if (page.getLink(Bundle.LINK_NEXT) == null) {
+                break;
+            }
+        }
+        assertEachOnce(owners, invited);
+        // an organisation that sent nothing to them sees none of these invitations
+        Registered stranger = Participants.registerNew(this, "Unbeteiligt");
+        assertThat(client(stranger.token()).search().forResource(org.hl7.fhir.r4.model.Task.class).returnBundle(Bundle.class)
+                .execute().getTotal()).isZero();
+    }
+
+    @Test
     void strangerFollowingAnotherOrganisationsNextLink_getsOnlyItsOwnResults() {
         Registered clinic = Participants.registerNew(this, "Klinik");
         Registered stranger = Participants.registerNew(this, "Fremde");

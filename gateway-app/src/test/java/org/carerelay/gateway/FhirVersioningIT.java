@@ -178,6 +178,41 @@ class FhirVersioningIT extends GatewayIntegrationTest {
     }
 
     @Test
+    void twoUpdatesNamingTheSameVersionAtOnce_onlyOneSucceeds() throws Exception {
+        Practitioner practitioner = new Practitioner();
+        practitioner.addName().setFamily("Gleichzeitig");
+        String id = admin().create().resource(practitioner).execute().getId().getIdPart();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            java.util.List<java.util.concurrent.Future<Integer>> answers = new java.util.ArrayList<>();
+            java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+            for (int i = 0; i < 4; i++) {
+                Practitioner change = new Practitioner();
+                change.setId(id);
+                change.addName().setFamily("Gleichzeitig " + i);
+                answers.add(pool.submit(() -> {
+                    start.await();
+                    try {
+                        admin().update().resource(change).withId(id).withAdditionalHeader("If-Match", ifMatch("1")).execute();
+                        return 200;
+                    } catch (PreconditionFailedException e) {
+                        return 412;
+                    }
+                }));
+            }
+            start.countDown();
+            java.util.List<Integer> statuses = new java.util.ArrayList<>();
+            for (var answer : answers) {
+                statuses.add(answer.get(60, java.util.concurrent.TimeUnit.SECONDS));
+            }
+            assertThat(statuses).containsOnly(200, 412).filteredOn(s -> s == 200).hasSize(1);
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(admin().read().resource(Practitioner.class).withId(id).execute().getMeta().getVersionId()).isEqualTo("2");
+    }
+
+    @Test
     void staleIfMatch_onConsentUpdate_is412_andNoPartnerIsNotified() {
         Registered clinic = Participants.registerNew(this, "Klinik");
         Registered partner = Participants.registerNew(this, "Partner");
