@@ -15,7 +15,7 @@ import org.apache.camel.support.jsse.TrustManagersParameters;
 
 /**
  * The MLLP listener for care software. Every frame is handed to the {@link Hl7Receiver}, whose
- * acknowledgement is sent back (camel-mllp's own ACK generation is off). Frames are bounded in
+ * acknowledgement is sent back, if it returns one (camel-mllp's own ACK generation is off). Frames are bounded in
  * size and time, so a frame that never ends or a 50 MB message ends in a closed connection, not a
  * hung thread or an exhausted heap. PHI logging of the component is off.
  *
@@ -116,7 +116,10 @@ public class MllpInboundRoute extends RouteBuilder {
                             : Hl7Receiver.Connection.tls(remote,
                                     exchange.getIn().getHeader(MllpConstants.MLLP_SSL_CLIENT_CERT_SUBJECT_NAME, String.class));
                     byte[] ack = receiver.receive(frame == null ? new byte[0] : frame, connection);
-                    exchange.setProperty(MllpConstants.MLLP_ACKNOWLEDGEMENT, ack);
+                    if (ack != null) {
+                        // none: nothing is written back (an in-only exchange without acknowledgement)
+                        exchange.setProperty(MllpConstants.MLLP_ACKNOWLEDGEMENT, ack);
+                    }
                 }).id(routeId + "-receive");
     }
 }
