@@ -29,6 +29,9 @@ public class MllpInboundRoute extends RouteBuilder {
             int idleTimeoutMs, int maxConcurrentConsumers) {
     }
 
+    /** Frames shorter than this ({@code MSH|} is four bytes) are answered by closing the connection. */
+    static final int MIN_ANSWERABLE_FRAME = 4;
+
     /** How long a start waits for the port (e.g. held briefly by a gateway just stopped). */
     static final int BIND_TIMEOUT_MS = 3000;
     static final int BIND_RETRY_MS = 500;
@@ -111,11 +114,18 @@ public class MllpInboundRoute extends RouteBuilder {
         from(endpoint).routeId(routeId)
                 .process(exchange -> {
                     byte[] frame = exchange.getIn().getBody(byte[].class);
+                    if (frame == null || frame.length < MIN_ANSWERABLE_FRAME) {
+                        // camel-mllp reads the field separator at byte 3 of the frame before it writes any
+                        // acknowledgement, and fails with an exception on a shorter one: such a frame (no
+                        // HL7 message can be this short) gets a closed connection instead of an ACK
+                        exchange.setProperty(MllpConstants.MLLP_CLOSE_CONNECTION_BEFORE_SEND, true);
+                        return;
+                    }
                     String remote = exchange.getIn().getHeader(MllpConstants.MLLP_REMOTE_ADDRESS, String.class);
                     Hl7Receiver.Connection connection = tls == null ? Hl7Receiver.Connection.plain(remote)
                             : Hl7Receiver.Connection.tls(remote,
                                     exchange.getIn().getHeader(MllpConstants.MLLP_SSL_CLIENT_CERT_SUBJECT_NAME, String.class));
-                    byte[] ack = receiver.receive(frame == null ? new byte[0] : frame, connection);
+                    byte[] ack = receiver.receive(frame, connection);
                     if (ack != null) {
                         // none: nothing is written back (an in-only exchange without acknowledgement)
                         exchange.setProperty(MllpConstants.MLLP_ACKNOWLEDGEMENT, ack);
