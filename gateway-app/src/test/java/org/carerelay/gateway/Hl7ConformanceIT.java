@@ -215,6 +215,16 @@ class Hl7ConformanceIT extends GatewayIntegrationTest {
     }
 
     @Test
+    void enhancedModeNeAl_asIhePcd01SendsIt_getsTheApplicationAckOnTheConnection() throws Exception {
+        String controlId = id("PCD");
+
+        String ack = sendWithHapi(adt(controlId, "2.6", "NE", "AL", "UNICODE UTF-8"), StandardCharsets.UTF_8);
+
+        assertThat(Mllp.field(ack, "MSA", 1)).as(ack).isEqualTo("AA");
+        assertThat(Mllp.field(ack, "MSA", 2)).isEqualTo(controlId);
+    }
+
+    @Test
     void enhancedModeER_answersOnlyErrors_andSU_onlySuccess() throws Exception {
         String acceptedUnderEr = id("ER");
         String refusedUnderEr = id("ER");

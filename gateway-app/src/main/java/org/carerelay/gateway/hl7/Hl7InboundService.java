@@ -241,7 +241,11 @@ public class Hl7InboundService implements Hl7Receiver {
             outcome = tx.execute(status -> {
                 Outcome result = dispatch(parsed, caller, remoteAddress);
                 if (result.code() == AcknowledgmentCode.AA) {
-                    String ack = encodeAck(parsed, charset, result);
+                    // stored for repeats: the answer this header gets for a success (a commit ACK if none)
+                    AcknowledgmentModes.Answer answer = AcknowledgmentModes.answer(parsed.acceptAckType(),
+                            parsed.applicationAckType(), true);
+                    String ack = encodeAck(parsed, charset, result,
+                            answer == AcknowledgmentModes.Answer.NONE ? AcknowledgmentModes.Answer.COMMIT : answer);
                     acceptedAck[0] = ack;
                     jdbc.sql("insert into hl7_inbound (sender_org, control_id, message_type, received_at, ack, charset) "
                             + "values (?, ?, ?, ?, ?, ?) on conflict do nothing")
@@ -417,21 +421,26 @@ public class Hl7InboundService implements Hl7Receiver {
     }
 
     private byte[] ack(Hl7Inbound.Parsed parsed, Charset charset, Outcome outcome) {
-        if (!AcknowledgmentModes.commitAckWanted(parsed.acceptAckType(), parsed.applicationAckType(),
-                outcome.code() == AcknowledgmentCode.AA)) {
+        AcknowledgmentModes.Answer answer = AcknowledgmentModes.answer(parsed.acceptAckType(), parsed.applicationAckType(),
+                outcome.code() == AcknowledgmentCode.AA);
+        if (answer == AcknowledgmentModes.Answer.NONE) {
             return null;
         }
         try {
-            return encodeAck(parsed, charset, outcome).getBytes(charset);
+            return encodeAck(parsed, charset, outcome, answer).getBytes(charset);
         } catch (RuntimeException e) {
             return rawReject(null, outcome.error() == null ? ErrorCode.INTERNAL_ERROR : outcome.error(),
                     outcome.hl7Code() == null ? "207" : outcome.hl7Code(), outcome.text());
         }
     }
 
-    /** A stored ACK sent again for a repeated MSH-10 (or the one just stored), if MSH-15 asks for it. */
+    /**
+     * The ACK stored for an accepted message, sent for it (or again for a repeated MSH-10), unless
+     * MSH-15/MSH-16 of this frame ask for no answer to a success.
+     */
     private static byte[] storedAck(Hl7Inbound.Parsed parsed, Charset charset, String ack) {
-        if (!AcknowledgmentModes.commitAckWanted(parsed.acceptAckType(), parsed.applicationAckType(), true)) {
+        if (AcknowledgmentModes.answer(parsed.acceptAckType(), parsed.applicationAckType(), true)
+                == AcknowledgmentModes.Answer.NONE) {
             return null;
         }
         return ack.getBytes(charset);
@@ -440,14 +449,14 @@ public class Hl7InboundService implements Hl7Receiver {
     /**
      * ACK with MSA-2 = MSH-10 exactly as sent (raw text, escape sequences untouched), a random MSH-10
      * of its own, MSH-18 naming {@code charset} when the message had an MSH-18, and the fields
-     * echoed from the message's header cut to their HL7 maximum length. In enhanced mode (MSH-15
-     * or MSH-16 set) the commit codes CA/CE/CR.
+     * echoed from the message's header cut to their HL7 maximum length. As a commit ACK
+     * ({@link AcknowledgmentModes.Answer#COMMIT}) with the codes CA/CE/CR, otherwise AA/AE/AR.
      */
-    private String encodeAck(Hl7Inbound.Parsed parsed, Charset charset, Outcome outcome) {
+    private String encodeAck(Hl7Inbound.Parsed parsed, Charset charset, Outcome outcome, AcknowledgmentModes.Answer answer) {
         try {
             Message message = parsed.message();
             message.getParser().getParserConfiguration().setIdGenerator(CONTROL_IDS);
-            boolean enhanced = AcknowledgmentModes.enhanced(parsed.acceptAckType(), parsed.applicationAckType());
+            boolean enhanced = answer == AcknowledgmentModes.Answer.COMMIT;
             AcknowledgmentCode code = outcome.code();
             if (enhanced) {
                 code = switch (code) {

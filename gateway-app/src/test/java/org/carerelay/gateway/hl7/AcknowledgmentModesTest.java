@@ -10,25 +10,32 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 class AcknowledgmentModesTest {
 
-    @ParameterizedTest(name = "MSH-15 ''{0}'', MSH-16 ''{1}'', accepted {2} → ACK {3}")
+    @ParameterizedTest(name = "MSH-15 ''{0}'', MSH-16 ''{1}'', accepted {2} → {3}")
     @CsvSource(delimiter = ';', value = {
-        // MSH-15 ; MSH-16 ; accepted ; ACK written back
-        "''       ; ''     ; true     ; true",   // original mode: always
-        "''       ; ''     ; false    ; true",
-        "AL       ; NE     ; true     ; true",
-        "AL       ; AL     ; false    ; true",
-        "NE       ; AL     ; true     ; false",
-        "NE       ; NE     ; false    ; false",
-        "ER       ; NE     ; true     ; false",
-        "ER       ; NE     ; false    ; true",
-        "SU       ; NE     ; true     ; true",
-        "SU       ; NE     ; false    ; false",
-        "er       ; ''     ; false    ; true",
-        "''       ; AL     ; true     ; true",   // enhanced by MSH-16 alone: commit ACK always
-        "XX       ; ''     ; true     ; true",   // unknown condition: always, never silence
+        // MSH-15 ; MSH-16 ; accepted ; answer on the connection
+        "''       ; ''     ; true     ; ORIGINAL",
+        "''       ; ''     ; false    ; ORIGINAL",
+        "AL       ; NE     ; true     ; COMMIT",
+        "AL       ; AL     ; false    ; COMMIT",
+        "NE       ; NE     ; true     ; NONE",
+        "NE       ; NE     ; false    ; NONE",
+        "NE       ; ''     ; false    ; NONE",
+        "NE       ; AL     ; true     ; APPLICATION",   // IHE PCD-01
+        "NE       ; ER     ; true     ; NONE",
+        "NE       ; ER     ; false    ; APPLICATION",
+        "ER       ; NE     ; true     ; NONE",
+        "ER       ; NE     ; false    ; COMMIT",
+        "ER       ; SU     ; true     ; APPLICATION",
+        "SU       ; NE     ; true     ; COMMIT",
+        "SU       ; NE     ; false    ; NONE",
+        "SU       ; AL     ; false    ; APPLICATION",
+        "er       ; ''     ; false    ; COMMIT",
+        "''       ; AL     ; true     ; COMMIT",   // enhanced by MSH-16 alone: commit ACK always
+        "XX       ; ''     ; true     ; COMMIT",   // unknown condition: always, never silence
     })
-    void commitAck_isSentAsMsh15Asks(String accept, String application, boolean accepted, boolean expected) {
-        assertThat(AcknowledgmentModes.commitAckWanted(accept, application, accepted)).isEqualTo(expected);
+    void answerOnTheConnection_followsMsh15ThenMsh16(String accept, String application, boolean accepted,
+            AcknowledgmentModes.Answer expected) {
+        assertThat(AcknowledgmentModes.answer(accept, application, accepted)).isEqualTo(expected);
     }
 
     @Test
