@@ -76,7 +76,7 @@ public class RequestGuardFilter extends OncePerRequestFilter {
             reject(request, response, violation.code(), violation.message());
             return;
         }
-        boolean emptyOperationBody = isOperation(request) && isBlank(body);
+        boolean emptyOperationBody = isOperation(request) && isBlank(body) && isFhirBodyType(request.getContentType());
         chain.doFilter(new CachedBodyRequest(request, body, emptyOperationBody), response);
     }
 
@@ -85,6 +85,11 @@ public class RequestGuardFilter extends OncePerRequestFilter {
         String path = request.getRequestURI();
         int slash = path.lastIndexOf('/');
         return path.startsWith("$", slash + 1) || path.startsWith("%24", slash + 1);
+    }
+
+    private static boolean isFhirBodyType(String contentType) {
+        return contentType != null
+                && FHIR_BODY_TYPES.contains(contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT));
     }
 
     private static boolean isBlank(byte[] body) {
