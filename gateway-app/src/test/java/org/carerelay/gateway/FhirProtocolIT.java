@@ -52,6 +52,15 @@ class FhirProtocolIT extends GatewayIntegrationTest {
         assertThat(created.getIdElement().getIdPart()).isEqualTo(outcome.getId().getIdPart());
         assertThat(created.getContentType()).isEqualTo("application/pdf");
         assertThat(created.hasData()).as("no data in the answer").isFalse();
+
+        // the body itself, as every client sees it
+        HttpResponse<String> response = http("POST", "/fhir/Binary", sender.token(), "application/fhir+json",
+                FHIR.newJsonParser().encodeResourceToString(binary).getBytes(StandardCharsets.UTF_8));
+        assertThat(response.statusCode()).isEqualTo(201);
+        Binary answered = FHIR.newJsonParser().parseResource(Binary.class, response.body());
+        assertThat(answered.getContentType()).isEqualTo("application/pdf");
+        assertThat(answered.getMeta().getVersionId()).isEqualTo("1");
+        assertThat(answered.hasData()).isFalse();
     }
 
     @Test
