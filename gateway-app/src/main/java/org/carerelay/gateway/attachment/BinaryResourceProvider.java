@@ -58,8 +58,10 @@ public class BinaryResourceProvider implements IResourceProvider {
                 "Binary/" + stored.id());
         Binary result = new Binary();
         result.setId(new IdType("Binary", stored.id(), "1"));
+        result.getMeta().setVersionId("1");
         result.setContentType(stored.contentType());
-        return new MethodOutcome(result.getIdElement(), true);
+        // the created Binary without its data, as for a raw upload (HAPI honours Prefer with it)
+        return new MethodOutcome(result.getIdElement(), true).setResource(result);
     }
 
     /** Also a vread: an attachment has one version, {@code 1} (the {@code Location} of its upload). */

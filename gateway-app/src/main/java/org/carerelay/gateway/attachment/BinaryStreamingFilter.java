@@ -20,6 +20,7 @@ import org.carerelay.fhir.OperationOutcomes;
 import org.carerelay.gateway.audit.AuditService;
 import org.carerelay.gateway.directory.DirectoryService;
 import org.carerelay.gateway.fhir.GatewayException;
+import org.carerelay.gateway.fhir.PreferReturn;
 import org.carerelay.gateway.infra.Outages;
 import org.carerelay.gateway.infra.SafeExceptions;
 import org.carerelay.gateway.security.AuthenticationInterceptor;
@@ -120,7 +121,11 @@ public class BinaryStreamingFilter extends OncePerRequestFilter {
         response.setStatus(HttpServletResponse.SC_CREATED);
         response.setHeader("Location", base(request) + "/Binary/" + stored.id() + "/_history/1");
         response.setHeader("ETag", "W/\"1\"");
-        writeResource(request, response, result);
+        switch (PreferReturn.of(request.getHeader("Prefer"))) {
+            case MINIMAL -> response.setContentLength(0);
+            case OPERATION_OUTCOME -> writeResource(request, response, PreferReturn.outcome("Created Binary/" + stored.id() + "/_history/1."));
+            case REPRESENTATION -> writeResource(request, response, result);
+        }
     }
 
     private void download(String id, HttpServletRequest request, HttpServletResponse response) throws IOException {

@@ -63,7 +63,8 @@ public class ConsentResourceProvider implements IResourceProvider {
     }
 
     /** Revokes the consent: new patient-bound messages are refused, earlier ones masked. */
-    @Operation(name = "$revoke", idempotent = false)
+    @Operation(name = "$revoke", idempotent = false, returnParameters = {
+            @OperationParam(name = "return", type = Consent.class, min = 1, max = 1)})
     public Consent revoke(@IdParam IdType id, @OperationParam(name = "reason", min = 0, max = 1) StringType reason,
             ServletRequestDetails request) {
         return consents.revoke(id.getIdPart(), reason == null ? null : reason.getValue(), request);

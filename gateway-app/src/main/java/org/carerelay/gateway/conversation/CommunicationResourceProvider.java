@@ -17,6 +17,8 @@ import ca.uhn.fhir.rest.param.TokenParam;
 import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
 import ca.uhn.fhir.rest.server.IResourceProvider;
 import java.util.List;
+import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.InstantType;
 import org.hl7.fhir.r4.model.Communication;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Parameters;
@@ -46,7 +48,8 @@ public class CommunicationResourceProvider implements IResourceProvider {
      * notified), {@code channel}, {@code attempts}, {@code lastAttempt}, {@code deliveredAt},
      * {@code notifiedAt}, {@code detail}. Sender (and operator) only.
      */
-    @Operation(name = "$delivery-status", idempotent = true)
+    @Operation(name = "$delivery-status", idempotent = true, returnParameters = {
+            @OperationParam(name = "recipient", min = 0, max = OperationParam.MAX_UNLIMITED)})
     public Parameters deliveryStatus(@IdParam IdType id, ServletRequestDetails request) {
         return deliveryStatus.of(id.getIdPart(), request);
     }
@@ -100,13 +103,16 @@ public class CommunicationResourceProvider implements IResourceProvider {
         return messages.search(query, request);
     }
 
-    @Operation(name = "$mark-read", idempotent = false)
+    @Operation(name = "$mark-read", idempotent = false, returnParameters = {
+            @OperationParam(name = "communication", type = Reference.class, min = 1, max = 1),
+            @OperationParam(name = "readAt", type = InstantType.class, min = 1, max = 1)})
     public Parameters markRead(@IdParam IdType id, ServletRequestDetails request) {
         return messages.markRead(id.getIdPart(), request);
     }
 
     /** Operator only: the original content of a (masked) message, with a stated reason; audited. */
-    @Operation(name = "$unmask", idempotent = false)
+    @Operation(name = "$unmask", idempotent = false, returnParameters = {
+            @OperationParam(name = "return", type = Communication.class, min = 1, max = 1)})
     public Communication unmask(@IdParam IdType id, @OperationParam(name = "reason", min = 1, max = 1) StringType reason,
             ServletRequestDetails request) {
         return messages.unmask(id.getIdPart(), reason == null ? null : reason.getValue(), request);

@@ -36,6 +36,9 @@ import org.carerelay.gateway.store.SearchBuilder;
 import org.carerelay.gateway.store.SearchPage;
 import ca.uhn.fhir.rest.api.server.IBundleProvider;
 import org.hl7.fhir.instance.model.api.IBase;
+import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.InstantType;
+import org.hl7.fhir.r4.model.IntegerType;
 import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventOutcome;
@@ -187,7 +190,13 @@ public class OrganizationResourceProvider implements IResourceProvider {
      * Step 2 (with {@code code} and {@code email}): stores {@code email} as the contact address and
      * returns the API token once.
      */
-    @Operation(name = "$register", idempotent = false)
+    @Operation(name = "$register", idempotent = false, returnParameters = {
+            @OperationParam(name = "channel", type = StringType.class, min = 0, max = 1),
+            @OperationParam(name = "destination", type = StringType.class, min = 0, max = 1),
+            @OperationParam(name = "expires", type = InstantType.class, min = 0, max = 1),
+            @OperationParam(name = "sent", type = BooleanType.class, min = 0, max = 1),
+            @OperationParam(name = "organization", type = Reference.class, min = 0, max = 1),
+            @OperationParam(name = "token", type = StringType.class, min = 0, max = 1)})
     public Parameters register(@IdParam IdType id,
             @OperationParam(name = "email", min = 0, max = 1) StringType email,
             @OperationParam(name = "code", min = 0, max = 1) StringType code,
@@ -199,12 +208,16 @@ public class OrganizationResourceProvider implements IResourceProvider {
         return registration.requestCode(id.getIdPart(), address);
     }
 
-    @Operation(name = "$rotate-token", idempotent = false)
+    @Operation(name = "$rotate-token", idempotent = false, returnParameters = {
+            @OperationParam(name = "organization", type = Reference.class, min = 1, max = 1),
+            @OperationParam(name = "token", type = StringType.class, min = 1, max = 1)})
     public Parameters rotateToken(@IdParam IdType id, ServletRequestDetails request) {
         return registration.rotateToken(id.getIdPart(), Caller.of(request), Caller.clientAddress(request));
     }
 
-    @Operation(name = "$deregister", idempotent = false)
+    @Operation(name = "$deregister", idempotent = false, returnParameters = {
+            @OperationParam(name = "organization", type = Reference.class, min = 1, max = 1),
+            @OperationParam(name = "deregistered", type = BooleanType.class, min = 1, max = 1)})
     public Parameters deregister(@IdParam IdType id, ServletRequestDetails request) {
         return registration.deregister(id.getIdPart(), Caller.of(request), Caller.clientAddress(request));
     }
@@ -214,7 +227,8 @@ public class OrganizationResourceProvider implements IResourceProvider {
      * {@code valueString}, DER or PEM as {@code valueBase64Binary}) or removes it
      * ({@code remove = true}). The organisation itself or the operator. Returns the entry.
      */
-    @Operation(name = "$encryption-certificate", idempotent = false)
+    @Operation(name = "$encryption-certificate", idempotent = false, returnParameters = {
+            @OperationParam(name = "return", type = Organization.class, min = 1, max = 1)})
     public Organization encryptionCertificate(@IdParam IdType id,
             @OperationParam(name = "certificate", min = 0, max = 1) IBase certificate,
             @OperationParam(name = "remove", min = 0, max = 1) BooleanType remove,
@@ -276,7 +290,9 @@ public class OrganizationResourceProvider implements IResourceProvider {
      * Bulk import of a directory CSV ({@code Content-Type: text/csv}; columns in the README).
      * All rows or none: a malformed row is reported with its line number and nothing is written.
      */
-    @Operation(name = "$import", idempotent = false, manualRequest = true)
+    @Operation(name = "$import", idempotent = false, manualRequest = true, returnParameters = {
+            @OperationParam(name = "created", type = IntegerType.class, min = 1, max = 1),
+            @OperationParam(name = "updated", type = IntegerType.class, min = 1, max = 1)})
     public Parameters importCsv(ServletRequestDetails request) {
         Caller.of(request).requireAdmin();
         String contentType = request.getServletRequest().getContentType();

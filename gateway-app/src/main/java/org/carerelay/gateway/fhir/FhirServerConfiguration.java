@@ -11,6 +11,8 @@ import org.carerelay.gateway.config.CareRelayProperties;
 import org.carerelay.gateway.config.PublicUrls;
 import org.carerelay.gateway.security.AccessRules;
 import org.carerelay.gateway.security.AuthenticationInterceptor;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.info.BuildProperties;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.boot.web.servlet.ServletRegistrationBean;
 import org.springframework.context.annotation.Bean;
@@ -29,7 +31,8 @@ public class FhirServerConfiguration {
     @Bean
     ServletRegistrationBean<RestfulServer> fhirServlet(FhirContext fhirContext, List<IResourceProvider> providers,
             AuthenticationInterceptor authentication, ReadAuditInterceptor readAudit,
-            org.carerelay.gateway.pipeline.DeadLetterAdmin deadLetters, PublicUrls publicUrls) {
+            org.carerelay.gateway.pipeline.DeadLetterAdmin deadLetters, PublicUrls publicUrls,
+            ObjectProvider<BuildProperties> build) {
         RestfulServer server = new RestfulServer(fhirContext) {
             @Override
             protected String createPoweredByHeader() {
@@ -37,6 +40,7 @@ public class FhirServerConfiguration {
             }
         };
         server.setServerName("CareRelay");
+        server.setServerVersion(version(build));
         server.setImplementationDescription("CareRelay secure messaging gateway");
         server.setDefaultResponseEncoding(EncodingEnum.JSON);
         server.setDefaultPrettyPrint(false);
@@ -45,13 +49,23 @@ public class FhirServerConfiguration {
         publicUrls.configuredFhirBase()
                 .ifPresent(base -> server.setServerAddressStrategy(new HardcodedServerAddressStrategy(base)));
         server.registerInterceptor(new ErrorOutcomeInterceptor());
+        server.registerInterceptor(new UnsupportedInteractions());
         server.registerInterceptor(authentication);
         server.registerInterceptor(new AccessRules());
         server.registerInterceptor(readAudit);
+        server.registerInterceptor(new PreferReturnInterceptor());
+        server.registerInterceptor(new CapabilityStatementCustomizer(version(build)));
+        server.registerInterceptor(new OperationDefinitionDetails());
         ServletRegistrationBean<RestfulServer> registration = new ServletRegistrationBean<>(server, "/fhir/*");
         registration.setName("fhir");
         registration.setLoadOnStartup(1);
         return registration;
+    }
+
+    /** The version of this build (META-INF/build-info.properties, written by the Maven build). */
+    private static String version(ObjectProvider<BuildProperties> build) {
+        BuildProperties properties = build.getIfAvailable();
+        return properties == null || properties.getVersion() == null ? "unknown" : properties.getVersion();
     }
 
     /** Outermost on {@code /fhir}: an unreachable database or broker is a 503 OperationOutcome wherever it shows. */

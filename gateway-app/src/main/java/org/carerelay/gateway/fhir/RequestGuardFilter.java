@@ -76,7 +76,29 @@ public class RequestGuardFilter extends OncePerRequestFilter {
             reject(request, response, violation.code(), violation.message());
             return;
         }
-        chain.doFilter(new CachedBodyRequest(request, body), response);
+        boolean emptyOperationBody = isOperation(request) && isBlank(body) && isFhirBodyType(request.getContentType());
+        chain.doFilter(new CachedBodyRequest(request, body, emptyOperationBody), response);
+    }
+
+    /** {@code POST …/$name}: an operation call, whose parameters may all be absent. */
+    private static boolean isOperation(HttpServletRequest request) {
+        String path = request.getRequestURI();
+        int slash = path.lastIndexOf('/');
+        return path.startsWith("$", slash + 1) || path.startsWith("%24", slash + 1);
+    }
+
+    private static boolean isFhirBodyType(String contentType) {
+        return contentType != null
+                && FHIR_BODY_TYPES.contains(contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT));
+    }
+
+    private static boolean isBlank(byte[] body) {
+        for (byte b : body) {
+            if (b != ' ' && b != '\t' && b != '\r' && b != '\n') {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** NUL and lone surrogates in the path, a query parameter or a header never reach HAPI or the database. */
@@ -253,6 +275,23 @@ public class RequestGuardFilter extends OncePerRequestFilter {
     }
 
     /**
+     * Whether the client asked for a FHIR resource by name: {@code _format}, or a FHIR media type
+     * ({@code application/fhir+json}, {@code application/fhir+xml} and their older spellings) in
+     * {@code Accept}. A browser's or curl's {@code Accept} does not count.
+     */
+    public static boolean asksForFhirResource(HttpServletRequest request) {
+        if (formatParameter(request.getQueryString()) != null) {
+            return true;
+        }
+        String accept = request.getHeader("Accept");
+        if (accept == null) {
+            return false;
+        }
+        String lower = accept.toLowerCase(Locale.ROOT);
+        return lower.contains("application/fhir+") || lower.contains("+fhir");
+    }
+
+    /**
      * {@code _format} read from the query string itself: asking the web server for a parameter
      * makes it parse all of them, and a request refused for a malformed one must still get an
      * OperationOutcome.
@@ -273,13 +312,45 @@ public class RequestGuardFilter extends OncePerRequestFilter {
         return null;
     }
 
-    /** Replays the buffered body to HAPI. */
+    /**
+     * Replays the buffered body to HAPI. An operation call with an empty body (e.g. {@code $mark-read}
+     * from a client that always sends {@code Content-Type}) is handed on without a Content-Type: it
+     * has no parameters, and HAPI would otherwise try to parse nothing as a Parameters resource.
+     */
     static final class CachedBodyRequest extends HttpServletRequestWrapper {
         private final byte[] body;
+        private final boolean hideContentType;
 
-        CachedBodyRequest(HttpServletRequest request, byte[] body) {
+        CachedBodyRequest(HttpServletRequest request, byte[] body, boolean hideContentType) {
             super(request);
             this.body = body;
+            this.hideContentType = hideContentType;
+        }
+
+        private boolean isContentType(String name) {
+            return hideContentType && "Content-Type".equalsIgnoreCase(name);
+        }
+
+        @Override
+        public String getContentType() {
+            return hideContentType ? null : super.getContentType();
+        }
+
+        @Override
+        public String getHeader(String name) {
+            return isContentType(name) ? null : super.getHeader(name);
+        }
+
+        @Override
+        public Enumeration<String> getHeaders(String name) {
+            return isContentType(name) ? java.util.Collections.emptyEnumeration() : super.getHeaders(name);
+        }
+
+        @Override
+        public Enumeration<String> getHeaderNames() {
+            java.util.List<String> names = java.util.Collections.list(super.getHeaderNames());
+            names.removeIf(this::isContentType);
+            return java.util.Collections.enumeration(names);
         }
 
         @Override

@@ -1,11 +1,13 @@
 package org.carerelay.gateway.patient;
 
+import ca.uhn.fhir.parser.IParser;
 import ca.uhn.fhir.rest.annotation.ConditionalUrlParam;
 import ca.uhn.fhir.rest.annotation.Count;
 import ca.uhn.fhir.rest.annotation.Create;
 import ca.uhn.fhir.rest.annotation.IdParam;
 import ca.uhn.fhir.rest.annotation.Offset;
 import ca.uhn.fhir.rest.annotation.Operation;
+import ca.uhn.fhir.rest.annotation.OperationParam;
 import ca.uhn.fhir.rest.annotation.OptionalParam;
 import ca.uhn.fhir.rest.annotation.Read;
 import ca.uhn.fhir.rest.annotation.ResourceParam;
@@ -19,7 +21,10 @@ import ca.uhn.fhir.rest.server.IResourceProvider;
 import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
+import org.carerelay.gateway.fhir.RequestGuardFilter;
+import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Patient;
 import org.springframework.stereotype.Component;
@@ -82,16 +87,33 @@ public class PatientResourceProvider implements IResourceProvider {
                 count, offset, request);
     }
 
-    /** The pre-filled German consent form (PDF) to print, have signed, scan and upload as Consent. */
-    @Operation(name = "$consent-template", idempotent = true, manualResponse = true)
+    /**
+     * The pre-filled German consent form (PDF) to print, have signed, scan and upload as Consent:
+     * the PDF itself, or, when the client asks for FHIR ({@code Accept: application/fhir+json} or
+     * {@code +xml}, {@code _format}), a Binary resource with the PDF in {@code data}.
+     */
+    @Operation(name = "$consent-template", idempotent = true, manualResponse = true, returnParameters = {
+            @OperationParam(name = "return", type = Binary.class, min = 1, max = 1)})
     public void consentTemplate(@IdParam IdType id, ServletRequestDetails request) throws IOException {
         byte[] pdf = patients.consentTemplate(id.getIdPart(), request);
         HttpServletResponse response = request.getServletResponse();
         response.setStatus(200);
-        response.setContentType("application/pdf");
-        response.setHeader("Content-Disposition", "attachment; filename=\"einwilligung.pdf\"");
-        response.setContentLength(pdf.length);
-        response.getOutputStream().write(pdf);
+        if (RequestGuardFilter.asksForFhirResource(request.getServletRequest())) {
+            boolean xml = RequestGuardFilter.wantsXml(request.getServletRequest());
+            Binary binary = new Binary();
+            binary.setContentType("application/pdf");
+            binary.setData(pdf);
+            IParser parser = xml ? request.getFhirContext().newXmlParser() : request.getFhirContext().newJsonParser();
+            byte[] body = parser.encodeResourceToString(binary).getBytes(StandardCharsets.UTF_8);
+            response.setContentType((xml ? "application/fhir+xml" : "application/fhir+json") + ";charset=UTF-8");
+            response.setContentLength(body.length);
+            response.getOutputStream().write(body);
+        } else {
+            response.setContentType("application/pdf");
+            response.setHeader("Content-Disposition", "attachment; filename=\"einwilligung.pdf\"");
+            response.setContentLength(pdf.length);
+            response.getOutputStream().write(pdf);
+        }
         response.getOutputStream().flush();
     }
 }

@@ -59,7 +59,9 @@ public class DeadLetterAdmin {
         return queues;
     }
 
-    @Operation(name = "$dead-letters", idempotent = true)
+    @Operation(name = "$dead-letters", idempotent = true, returnParameters = {
+            @OperationParam(name = "deadLetter", min = 0, max = OperationParam.MAX_UNLIMITED),
+            @OperationParam(name = "mailDeadLetters", type = IntegerType.class, min = 1, max = 1)})
     public Parameters list(ServletRequestDetails request) {
         Caller.of(request).requireAdmin();
         Parameters out = new Parameters();
@@ -82,7 +84,8 @@ public class DeadLetterAdmin {
         return out;
     }
 
-    @Operation(name = "$retry-dead-letters", idempotent = false)
+    @Operation(name = "$retry-dead-letters", idempotent = false, returnParameters = {
+            @OperationParam(name = "retried", type = IntegerType.class, min = 1, max = 1)})
     public Parameters retry(@OperationParam(name = "stage", min = 0, max = 1) StringType stage,
             @OperationParam(name = "message", min = 0, max = 1) StringType message, ServletRequestDetails request) {
         Caller.of(request).requireAdmin();
