@@ -75,6 +75,9 @@ public enum ErrorCode {
     // --- operations: the database or the broker cannot be reached; nothing was stored, send again later
     SERVICE_UNAVAILABLE("service-unavailable", 503, "transient", "207",
             "The service is temporarily unavailable; nothing was stored. Send the request again later."),
+    // --- German identifiers and base-profile material (check digits of IK number, KVNR, LANR)
+    IDENTIFIER_INVALID("identifier-invalid", 422, "value", "102",
+            "An identifier does not have the format or the check digit its system requires (IK number, KVNR, LANR, BSNR)."),
     // --- last resort
     INTERNAL_ERROR("internal-error", 500, "exception", "207", "An internal error occurred; nothing was changed.");
 

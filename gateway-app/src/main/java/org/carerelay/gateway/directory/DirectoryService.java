@@ -14,6 +14,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.carerelay.fhir.ErrorCode;
+import org.carerelay.fhir.GermanIdentifiers;
+import org.carerelay.fhir.OrganizationTypeMapping;
 import org.carerelay.fhir.OrganizationType;
 import org.carerelay.fhir.Systems;
 import org.carerelay.fhir.Telecoms;
@@ -75,13 +77,11 @@ public class DirectoryService {
         if (!org.hasName() || org.getName().isBlank()) {
             throw new GatewayException(ErrorCode.INVALID_RESOURCE, "Organization.name is required.");
         }
-        boolean typed = org.getType().stream().flatMap(t -> t.getCoding().stream())
-                .anyMatch(c -> Systems.ORGANIZATION_TYPE.equals(c.getSystem()));
-        if (!typed || OrganizationType.of(org).isEmpty()) {
-            throw new GatewayException(ErrorCode.INVALID_RESOURCE,
-                    "Organization.type needs a coding of " + Systems.ORGANIZATION_TYPE + " (one of "
-                            + String.join(", ", java.util.Arrays.stream(OrganizationType.values()).map(OrganizationType::code).toList())
-                            + ").");
+        try {
+            // ISiK / German base-profile types are kept; the CareRelay type is derived or defaults to "other"
+            OrganizationTypeMapping.normalize(org);
+        } catch (OrganizationTypeMapping.UnknownTypeException e) {
+            throw new GatewayException(ErrorCode.INVALID_RESOURCE, e.getMessage());
         }
         for (ContactPoint cp : org.getTelecom()) {
             if (cp.getSystem() == ContactPoint.ContactPointSystem.EMAIL && !Telecoms.isPlausibleEmail(cp.getValue())) {
@@ -93,13 +93,9 @@ public class DirectoryService {
             }
         }
         for (Identifier identifier : org.getIdentifier()) {
-            if (identifier.hasSystem() && Systems.IKNR.equals(identifier.getSystem())
-                    && (identifier.getValue() == null || !identifier.getValue().matches("\\d{9}"))) {
-                throw new GatewayException(ErrorCode.INVALID_RESOURCE, "An IK number has 9 digits.");
-            }
-            if (identifier.hasSystem() && Systems.BSNR.equals(identifier.getSystem())
-                    && (identifier.getValue() == null || !identifier.getValue().matches("\\d{9}"))) {
-                throw new GatewayException(ErrorCode.INVALID_RESOURCE, "A BSNR has 9 digits.");
+            Optional<String> problem = GermanIdentifiers.problem(identifier.getSystem(), identifier.getValue());
+            if (problem.isPresent()) {
+                throw new GatewayException(ErrorCode.IDENTIFIER_INVALID, problem.get());
             }
         }
         validateEncryptionCertificate(org);

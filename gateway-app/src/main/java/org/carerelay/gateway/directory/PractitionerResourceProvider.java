@@ -18,6 +18,7 @@ import ca.uhn.fhir.rest.server.IResourceProvider;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import java.util.List;
 import org.carerelay.fhir.ErrorCode;
+import org.carerelay.fhir.GermanIdentifiers;
 import org.carerelay.gateway.audit.AuditService;
 import org.carerelay.gateway.fhir.GatewayException;
 import org.carerelay.gateway.security.Caller;
@@ -95,9 +96,22 @@ public class PractitionerResourceProvider implements IResourceProvider {
         return new MethodOutcome(saved.getIdElement());
     }
 
-    private static void validate(Practitioner practitioner) {
-        if (!practitioner.hasName()) {
-            throw new GatewayException(ErrorCode.INVALID_RESOURCE, "Practitioner.name is required.");
+    /**
+     * Base R4 requires nothing of a Practitioner; CareRelay requires that it can be told apart: a
+     * {@code name} or at least one identifier with system and value (a HIS often sends only the
+     * LANR, as in the ISiK examples). German identifiers must have a valid check digit.
+     */
+    static void validate(Practitioner practitioner) {
+        boolean identified = practitioner.getIdentifier().stream().anyMatch(i -> i.hasSystem() && i.hasValue());
+        if (!practitioner.hasName() && !identified) {
+            throw new GatewayException(ErrorCode.INVALID_RESOURCE,
+                    "A Practitioner needs a name or an identifier with system and value (e.g. the LANR).");
+        }
+        for (var identifier : practitioner.getIdentifier()) {
+            var problem = GermanIdentifiers.problem(identifier.getSystem(), identifier.getValue());
+            if (problem.isPresent()) {
+                throw new GatewayException(ErrorCode.IDENTIFIER_INVALID, problem.get());
+            }
         }
     }
 

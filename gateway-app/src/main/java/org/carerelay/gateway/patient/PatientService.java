@@ -17,6 +17,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.carerelay.fhir.ErrorCode;
+import org.carerelay.fhir.GermanIdentifiers;
 import org.carerelay.fhir.Systems;
 import org.carerelay.gateway.audit.AuditService;
 import org.carerelay.gateway.config.CareRelayProperties;
@@ -487,10 +488,10 @@ public class PatientService {
     private void validate(Patient patient) {
         validation.require(patient);
         for (Identifier identifier : patient.getIdentifier()) {
-            if (Systems.KVNR.equals(identifier.getSystem())
-                    && (identifier.getValue() == null || !identifier.getValue().matches(KVNR_PATTERN))) {
-                throw new GatewayException(ErrorCode.INVALID_RESOURCE,
-                        "A KVNR (" + Systems.KVNR + ") is one capital letter and nine digits.");
+            // KVNR (and any other German identifier a patient carries): format and check digit
+            Optional<String> problem = GermanIdentifiers.problem(identifier.getSystem(), identifier.getValue());
+            if (problem.isPresent()) {
+                throw new GatewayException(ErrorCode.IDENTIFIER_INVALID, problem.get());
             }
         }
         if (patient.getIdentifier().stream().filter(i -> Systems.KVNR.equals(i.getSystem())).count() > 1) {
