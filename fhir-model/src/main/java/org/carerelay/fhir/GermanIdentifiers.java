@@ -1,6 +1,9 @@
 package org.carerelay.fhir;
 
+import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
+import org.hl7.fhir.r4.model.Identifier;
 
 /**
  * Format and check-digit rules of the German identifiers CareRelay checks on every create and
@@ -60,6 +63,23 @@ public final class GermanIdentifiers {
                     : Optional.empty();
             default -> Optional.empty();
         };
+    }
+
+    /**
+     * The first problem among {@code identifiers}, skipping those {@code alreadyStored} holds with
+     * the same system and value: an entry stored before these rules existed can still be updated or
+     * deactivated, but no new wrong number gets in.
+     */
+    public static Optional<String> firstProblem(List<Identifier> identifiers, List<Identifier> alreadyStored) {
+        for (Identifier identifier : identifiers) {
+            boolean stored = alreadyStored.stream().anyMatch(s -> Objects.equals(s.getSystem(), identifier.getSystem())
+                    && Objects.equals(s.getValue(), identifier.getValue()));
+            Optional<String> problem = stored ? Optional.empty() : problem(identifier.getSystem(), identifier.getValue());
+            if (problem.isPresent()) {
+                return problem;
+            }
+        }
+        return Optional.empty();
     }
 
     public static boolean isValid(String system, String value) {

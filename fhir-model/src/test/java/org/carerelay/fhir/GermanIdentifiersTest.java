@@ -68,4 +68,16 @@ class GermanIdentifiersTest {
         assertThat(GermanIdentifiers.lanrCheckDigit(first6)).isEqualTo(check);
         assertThat(GermanIdentifiers.lanr(first6, "01")).isEqualTo(first6 + check + "01");
     }
+
+    @org.junit.jupiter.api.Test
+    void firstProblem_skipsIdentifiersAlreadyStored_soOldEntriesStayEditable() {
+        var legacy = new org.hl7.fhir.r4.model.Identifier().setSystem(Systems.IKNR).setValue("260200019");
+        var typo = new org.hl7.fhir.r4.model.Identifier().setSystem(Systems.IKNR).setValue("260200019");
+        var other = new org.hl7.fhir.r4.model.Identifier().setSystem(Systems.LANR).setValue("123456701");
+
+        assertThat(GermanIdentifiers.firstProblem(java.util.List.of(typo), java.util.List.of())).isPresent();
+        assertThat(GermanIdentifiers.firstProblem(java.util.List.of(typo), java.util.List.of(legacy))).isEmpty();
+        assertThat(GermanIdentifiers.firstProblem(java.util.List.of(typo, other), java.util.List.of(legacy)))
+                .get().asString().contains(Systems.LANR);
+    }
 }

@@ -74,6 +74,14 @@ public class DirectoryService {
 
     /** Checks an organisation entry; throws {@code invalid-resource} / {@code duplicate-identifier}. */
     public void validate(Organization org) {
+        validate(org, List.of());
+    }
+
+    /**
+     * As {@link #validate(Organization)}; identifiers {@code stored} already holds are not checked
+     * for their check digit again (entries from before the check can still be changed).
+     */
+    void validate(Organization org, List<Identifier> stored) {
         if (!org.hasName() || org.getName().isBlank()) {
             throw new GatewayException(ErrorCode.INVALID_RESOURCE, "Organization.name is required.");
         }
@@ -92,11 +100,9 @@ public class DirectoryService {
                 throw new GatewayException(ErrorCode.INVALID_RESOURCE, "Organization.telecom fax number is not valid.");
             }
         }
-        for (Identifier identifier : org.getIdentifier()) {
-            Optional<String> problem = GermanIdentifiers.problem(identifier.getSystem(), identifier.getValue());
-            if (problem.isPresent()) {
-                throw new GatewayException(ErrorCode.IDENTIFIER_INVALID, problem.get());
-            }
+        Optional<String> problem = GermanIdentifiers.firstProblem(org.getIdentifier(), stored);
+        if (problem.isPresent()) {
+            throw new GatewayException(ErrorCode.IDENTIFIER_INVALID, problem.get());
         }
         validateEncryptionCertificate(org);
         validateHl7AllowList(org);
@@ -315,7 +321,9 @@ public class DirectoryService {
     public Organization saveOrganization(Organization org, boolean create) {
         stripComputed(org);
         normalizeEncryptionCertificate(org);
-        validate(org);
+        List<Identifier> stored = create || !org.getIdElement().hasIdPart() ? List.of()
+                : store.read(Organization.class, org.getIdElement().getIdPart()).map(Organization::getIdentifier).orElse(List.of());
+        validate(org, stored);
         return create ? store.create(org) : store.update(org);
     }
 

@@ -70,7 +70,7 @@ public class PractitionerResourceProvider implements IResourceProvider {
     @Create
     public MethodOutcome create(@ResourceParam Practitioner practitioner, RequestDetails request) {
         practitioner.setId((String) null);
-        validate(practitioner);
+        validate(practitioner, List.of());
         Practitioner saved = store.create(practitioner);
         auditChange(request, AuditEventAction.C, saved);
         return new MethodOutcome(saved.getIdElement(), true).setResource(saved);
@@ -80,7 +80,8 @@ public class PractitionerResourceProvider implements IResourceProvider {
     public MethodOutcome update(@IdParam IdType id, @ResourceParam Practitioner practitioner, RequestDetails request) {
         boolean exists = store.exists("Practitioner", id.getIdPart());
         practitioner.setId(id.getIdPart());
-        validate(practitioner);
+        validate(practitioner, exists ? store.read(Practitioner.class, id.getIdPart())
+                .map(Practitioner::getIdentifier).orElse(List.of()) : List.of());
         Practitioner saved = store.update(practitioner);
         auditChange(request, exists ? AuditEventAction.U : AuditEventAction.C, saved);
         return new MethodOutcome(saved.getIdElement(), !exists).setResource(saved);
@@ -101,17 +102,16 @@ public class PractitionerResourceProvider implements IResourceProvider {
      * {@code name} or at least one identifier with system and value (a HIS often sends only the
      * LANR, as in the ISiK examples). German identifiers must have a valid check digit.
      */
-    static void validate(Practitioner practitioner) {
+    static void validate(Practitioner practitioner, List<org.hl7.fhir.r4.model.Identifier> stored) {
         boolean identified = practitioner.getIdentifier().stream().anyMatch(i -> i.hasSystem() && i.hasValue());
         if (!practitioner.hasName() && !identified) {
             throw new GatewayException(ErrorCode.INVALID_RESOURCE,
                     "A Practitioner needs a name or an identifier with system and value (e.g. the LANR).");
         }
-        for (var identifier : practitioner.getIdentifier()) {
-            var problem = GermanIdentifiers.problem(identifier.getSystem(), identifier.getValue());
-            if (problem.isPresent()) {
-                throw new GatewayException(ErrorCode.IDENTIFIER_INVALID, problem.get());
-            }
+        // identifiers stored before the check existed are not checked again
+        var problem = GermanIdentifiers.firstProblem(practitioner.getIdentifier(), stored);
+        if (problem.isPresent()) {
+            throw new GatewayException(ErrorCode.IDENTIFIER_INVALID, problem.get());
         }
     }
 

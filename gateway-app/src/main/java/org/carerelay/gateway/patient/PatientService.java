@@ -165,7 +165,7 @@ public class PatientService {
         Patient existing = requireVisible(id, caller);
         stripComputed(patient);
         patient.setId(id);
-        validate(patient);
+        validate(patient, existing.getIdentifier());
         Optional<String> oldKvnr = kvnrOf(existing);
         Optional<String> newKvnr = kvnrOf(patient);
         if (!oldKvnr.equals(newKvnr)) {
@@ -202,6 +202,7 @@ public class PatientService {
         }
         Patient patient = existing.get();
         String id = patient.getIdElement().getIdPart();
+        List<Identifier> stored = List.copyOf(patient.getIdentifier());
         if (incoming.hasName()) {
             patient.setName(incoming.getName());
         }
@@ -233,7 +234,7 @@ public class PatientService {
             }
         }
         stripComputed(patient);
-        validate(patient);
+        validate(patient, stored);
         Patient saved = store.update(patient);
         index.reindex(saved);
         indexIdentifiers(id, incoming.getIdentifier(), caller.organizationId());
@@ -486,13 +487,16 @@ public class PatientService {
     }
 
     private void validate(Patient patient) {
+        validate(patient, List.of());
+    }
+
+    /** {@code stored}: the identifiers the record already had (not checked for a check digit again). */
+    private void validate(Patient patient, List<Identifier> stored) {
         validation.require(patient);
-        for (Identifier identifier : patient.getIdentifier()) {
-            // KVNR (and any other German identifier a patient carries): format and check digit
-            Optional<String> problem = GermanIdentifiers.problem(identifier.getSystem(), identifier.getValue());
-            if (problem.isPresent()) {
-                throw new GatewayException(ErrorCode.IDENTIFIER_INVALID, problem.get());
-            }
+        // KVNR (and any other German identifier a patient carries): format and check digit
+        Optional<String> problem = GermanIdentifiers.firstProblem(patient.getIdentifier(), stored);
+        if (problem.isPresent()) {
+            throw new GatewayException(ErrorCode.IDENTIFIER_INVALID, problem.get());
         }
         if (patient.getIdentifier().stream().filter(i -> Systems.KVNR.equals(i.getSystem())).count() > 1) {
             throw new GatewayException(ErrorCode.INVALID_RESOURCE, "A patient has at most one KVNR.");
