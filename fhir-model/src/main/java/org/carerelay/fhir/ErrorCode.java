@@ -75,6 +75,9 @@ public enum ErrorCode {
     // --- operations: the database or the broker cannot be reached; nothing was stored, send again later
     SERVICE_UNAVAILABLE("service-unavailable", 503, "transient", "207",
             "The service is temporarily unavailable; nothing was stored. Send the request again later."),
+    // --- FHIR REST conformance: versioned updates (If-Match)
+    VERSION_CONFLICT("version-conflict", 412, "conflict", "207",
+            "The resource is not at the version the request's If-Match names; nothing was changed."),
     // --- German identifiers and base-profile material (check digits of IK number, KVNR, LANR)
     IDENTIFIER_INVALID("identifier-invalid", 422, "value", "102",
             "An identifier does not have the format or the check digit its system requires (IK number, KVNR, LANR, BSNR)."),

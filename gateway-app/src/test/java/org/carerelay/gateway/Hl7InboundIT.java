@@ -1,6 +1,7 @@
 package org.carerelay.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
@@ -195,7 +196,15 @@ class Hl7InboundIT extends GatewayIntegrationTest {
                 }
                 msh[9] = "S" + UUID.randomUUID().toString().substring(0, 12);
                 segments[0] = String.join("|", msh);
-                String ack = send(String.join("\r", segments) + "\r", charset);
+                String frame = String.join("\r", segments) + "\r";
+                boolean noAckWanted = msh.length > 14 && "NE".equals(msh[14]) && (msh.length < 16 || msh[15].isEmpty() || "NE".equals(msh[15]));
+                if (noAckWanted) {
+                    // enhanced mode, MSH-15 and MSH-16 NE: no acknowledgement at all
+                    assertThatThrownBy(() -> Mllp.exchange(HL7_PORT, frame.getBytes(charset), charset, 5_000))
+                            .as(file.getFileName().toString()).isInstanceOf(java.net.SocketTimeoutException.class);
+                    continue;
+                }
+                String ack = send(frame, charset);
                 assertThat(ack).as(file.getFileName().toString()).isNotNull();
                 String code = Mllp.field(ack, "MSA", 1);
                 assertThat(Mllp.field(ack, "MSA", 2)).as(file.getFileName().toString()).isEqualTo(msh[9]);

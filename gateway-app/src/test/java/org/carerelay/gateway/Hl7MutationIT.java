@@ -53,13 +53,15 @@ class Hl7MutationIT extends GatewayIntegrationTest {
         long started = System.nanoTime();
         int acks = 0;
         int closes = 0;
+        int silent = 0;
         for (int i = 0; i < CASES; i++) {
             byte[] sample = samples.get(random.nextInt(samples.size()));
             String kind = KINDS[random.nextInt(KINDS.length)];
             byte[] payload = mutate(kind, sample, random);
             String where = "case " + i + " (" + kind + ", " + payload.length + " bytes, seed " + SEED + ")";
+            boolean silenceAskedFor = asksForNoAcknowledgement(payload);
             try {
-                String ack = Mllp.exchange(HL7_PORT, payload, StandardCharsets.ISO_8859_1, 30_000);
+                String ack = Mllp.exchange(HL7_PORT, payload, StandardCharsets.ISO_8859_1, silenceAskedFor ? 5_000 : 30_000);
                 if (ack == null) {
                     closes++;
                 } else {
@@ -71,13 +73,17 @@ class Hl7MutationIT extends GatewayIntegrationTest {
                     }
                 }
             } catch (SocketTimeoutException e) {
+                if (silenceAskedFor) {
+                    silent++; // MSH-15 and MSH-16 NE: no acknowledgement is the right answer
+                    continue;
+                }
                 fail(where + ": no ACK and no close within 30 s");
             } catch (IOException e) {
                 closes++; // reset: a clean refusal
             }
         }
-        System.out.printf("Hl7MutationIT: seed %d, %d cases, %d ACKs, %d closes, %d ms%n",
-                SEED, CASES, acks, closes, (System.nanoTime() - started) / 1_000_000);
+        System.out.printf("Hl7MutationIT: seed %d, %d cases, %d ACKs, %d closes, %d silent (NE/NE), %d ms%n",
+                SEED, CASES, acks, closes, silent, (System.nanoTime() - started) / 1_000_000);
 
         String valid = "MSH|^~\\&|PFLEGE_SW|" + alias + "|CARERELAY|CARERELAY|20261128120000||ADT^A08^ADT_A01|OK"
                 + UUID.randomUUID().toString().substring(0, 8) + "|P|2.5\rEVN|A08|20261128120000\r"
@@ -170,6 +176,16 @@ class Hl7MutationIT extends GatewayIntegrationTest {
                 return sample;
             }
         }
+    }
+
+    /** MSH-15 {@code NE} and MSH-16 {@code NE} or empty: the sender wants no acknowledgement at all. */
+    static boolean asksForNoAcknowledgement(byte[] payload) {
+        String text = new String(payload, StandardCharsets.ISO_8859_1);
+        if (!text.startsWith("MSH|")) {
+            return false;
+        }
+        String[] fields = text.split("[\r\n]", 2)[0].split("\\|", -1);
+        return fields.length > 14 && "NE".equals(fields[14]) && (fields.length < 16 || fields[15].isEmpty() || "NE".equals(fields[15]));
     }
 
     static String controlIdOf(byte[] payload) {

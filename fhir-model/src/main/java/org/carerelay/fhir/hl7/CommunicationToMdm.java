@@ -72,9 +72,10 @@ import org.hl7.fhir.r4.model.Reference;
  * Observations the payload refers to (vital signs from an ORU^R01) become coded OBX rows with their
  * values, units and times (see {@link #observationRows}). Attachments are
  * taken only from {@link Input#attachments()} (the caller resolves the Binary references);
- * {@code payload.contentAttachment} and {@code payload.contentReference} are not read. HL7
- * delimiters in values are escaped by HAPI's encoder, because all values are set through the
- * typed model.
+ * {@code payload.contentAttachment} and {@code payload.contentReference} are not read. Every OBX-3 is
+ * coded ({@code 11488-4^Nachricht^LN}, {@code 11488-4^Anhang: title^LN}). A reply
+ * ({@link Input#parentDocument()}) carries the document it answers in TXA-13. HL7 delimiters in
+ * values are escaped by HAPI's encoder, because all values are set through the typed model.
  *
  * <p>Times (MSH-7, EVN-2, TXA-4) are local Europe/Berlin times in the form {@code yyyyMMddHHmmss}.
  *
@@ -88,10 +89,17 @@ public final class CommunicationToMdm {
     public static final String DOCUMENT_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v2-0270";
     /** TXA-2 when no category maps: consult note. */
     public static final String DEFAULT_DOCUMENT_TYPE = "CN";
-    /** OBX-3 text of text lines. */
+    /** OBX-3 text (CE-2) of text lines. */
     public static final String TEXT_OBSERVATION = "Nachricht";
-    /** OBX-3 text of attachments (followed by ": " and the title, if any). */
+    /** OBX-3 text (CE-2) of attachments (followed by ": " and the title, if any). */
     public static final String ATTACHMENT_OBSERVATION = "Anhang";
+    /**
+     * OBX-3 code (CE-1) of every OBX — text and attachments are parts of one document: LOINC 11488-4
+     * "Consult note", the document a care partner writes to another about a shared patient.
+     */
+    public static final String OBSERVATION_CODE = "11488-4";
+    /** HL7 table 0396 code of LOINC (CE-3). */
+    public static final String LOINC = "LN";
 
     private static final ZoneId BERLIN = ZoneId.of("Europe/Berlin");
     private static final DateTimeFormatter TS = DateTimeFormatter.ofPattern("yyyyMMddHHmmss").withZone(BERLIN);
@@ -116,11 +124,22 @@ public final class CommunicationToMdm {
      * @param messageControlId   MSH-10, unique per sent message (not per communication: a resend
      *                           gets a new one)
      * @param now                MSH-7 and EVN-2
+     * @param parentDocument     TXA-13, the document this one replies to ({@code inResponseTo}) as
+     *                           the receiver knows it; {@code null} for a message that is no reply
      */
     public record Input(Communication communication, Patient patient, List<AttachmentContent> attachments,
                         String sendingApplication, String sendingFacility,
                         String receivingApplication, String receivingFacility,
-                        String messageControlId, Instant now) {
+                        String messageControlId, Instant now, DocumentNumber parentDocument) {
+
+        /** A message that is no reply (no TXA-13). */
+        public Input(Communication communication, Patient patient, List<AttachmentContent> attachments,
+                     String sendingApplication, String sendingFacility,
+                     String receivingApplication, String receivingFacility,
+                     String messageControlId, Instant now) {
+            this(communication, patient, attachments, sendingApplication, sendingFacility, receivingApplication,
+                    receivingFacility, messageControlId, now, null);
+        }
 
         public Input {
             Objects.requireNonNull(communication, "communication");
@@ -129,6 +148,20 @@ public final class CommunicationToMdm {
                 throw new IllegalArgumentException("messageControlId (MSH-10) is required");
             }
             attachments = attachments == null ? List.of() : List.copyOf(attachments);
+        }
+    }
+
+    /**
+     * A document number (HL7 {@code EI}): TXA-12 of a document, TXA-13 of the one it replies to.
+     *
+     * @param number    EI-1, e.g. the id of the Communication, or the number the sending system gave
+     * @param namespace EI-2, e.g. {@value #NAMESPACE} for CareRelay's ids; may be {@code null}
+     */
+    public record DocumentNumber(String number, String namespace) {
+        public DocumentNumber {
+            if (number == null || number.isBlank()) {
+                throw new IllegalArgumentException("document number is required");
+            }
         }
     }
 
@@ -176,7 +209,7 @@ public final class CommunicationToMdm {
             message.getEVN().getRecordedDateTime().getTime().setValue(TS.format(in.now()));
             fillPid(message.getPID(), in.patient());
             message.getPV1().getPatientClass().setValue("N");
-            fillTxa(message, communication, documentId);
+            fillTxa(message, communication, documentId, in.parentDocument());
 
             int setId = 0;
             for (String line : lines) {
@@ -184,7 +217,7 @@ public final class CommunicationToMdm {
                 setId++;
                 obx.getSetIDOBX().setValue(Integer.toString(setId));
                 obx.getValueType().setValue("TX");
-                obx.getObservationIdentifier().getText().setValue(TEXT_OBSERVATION);
+                fillObservationIdentifier(obx, TEXT_OBSERVATION);
                 TX tx = new TX(message);
                 tx.setValue(line);
                 obx.getObservationValue(0).setData(tx);
@@ -200,7 +233,7 @@ public final class CommunicationToMdm {
                 obx.getSetIDOBX().setValue(Integer.toString(setId));
                 obx.getValueType().setValue("ED");
                 String title = attachment.title();
-                obx.getObservationIdentifier().getText().setValue(title == null || title.isBlank()
+                fillObservationIdentifier(obx, title == null || title.isBlank()
                         ? ATTACHMENT_OBSERVATION : ATTACHMENT_OBSERVATION + ": " + title.strip());
                 ED ed = new ED(message);
                 String type = ContentTypes.normalize(attachment.contentType());
@@ -452,6 +485,17 @@ public final class CommunicationToMdm {
         }
     }
 
+    /**
+     * OBX-3 as a coded element (v2.5.1 {@code CE}): {@value #OBSERVATION_CODE}^label^LN. The text is
+     * CareRelay's German label ("Nachricht", "Anhang: title") rather than LOINC's English display:
+     * it is what a receiver shows, and {@link MdmToCommunication} reads the attachment title from it.
+     */
+    private static void fillObservationIdentifier(OBX obx, String label) throws DataTypeException {
+        obx.getObservationIdentifier().getIdentifier().setValue(OBSERVATION_CODE);
+        obx.getObservationIdentifier().getText().setValue(label);
+        obx.getObservationIdentifier().getNameOfCodingSystem().setValue(LOINC);
+    }
+
     /** ED-2 (HL7 table 0191): images (also DICOM) {@code IM}, text {@code TX}, else {@code AP}. */
     static String typeOfData(String normalizedType) {
         if (normalizedType.startsWith("image/") || ContentTypes.DICOM.equals(normalizedType)) {
@@ -681,8 +725,8 @@ public final class CommunicationToMdm {
         }
     }
 
-    private static void fillTxa(MDM_T02 message, Communication communication, String documentId)
-            throws HL7Exception {
+    private static void fillTxa(MDM_T02 message, Communication communication, String documentId,
+            DocumentNumber parentDocument) throws HL7Exception {
         TXA txa = message.getTXA();
         txa.getSetIDTXA().setValue("1");
         txa.getDocumentType().setValue(documentType(communication));
@@ -700,6 +744,11 @@ public final class CommunicationToMdm {
         }
         txa.getUniqueDocumentNumber().getEntityIdentifier().setValue(documentId);
         txa.getUniqueDocumentNumber().getNamespaceID().setValue(NAMESPACE);
+        if (parentDocument != null) {
+            // TXA-13 parent document number: the receiver threads the reply under its own document
+            txa.getParentDocumentNumber().getEntityIdentifier().setValue(parentDocument.number());
+            txa.getParentDocumentNumber().getNamespaceID().setValue(parentDocument.namespace());
+        }
         txa.getDocumentCompletionStatus().setValue("AU");
         txa.getDocumentAvailabilityStatus().setValue("AV");
     }

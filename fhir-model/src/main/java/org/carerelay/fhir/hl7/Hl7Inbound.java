@@ -38,9 +38,11 @@ import org.carerelay.fhir.ErrorCode;
  *   <li>{@code senderDefault}, the charset configured for the sending partner (may be {@code null});</li>
  *   <li>detection: UTF-8 if the bytes are valid UTF-8 (pure ASCII is), otherwise ISO-8859-1.</li>
  * </ol>
- * A candidate "fits" when US-ASCII meets only 7-bit bytes and UTF-8 meets valid UTF-8; single-byte
- * ISO-8859 charsets always fit. So a feed that declares {@code ASCII} or {@code UNICODE UTF-8} but
- * sends ISO-8859-1 umlauts (a common mislabel) is still read without loss; {@link Decoded#charset()}
+ * A candidate "fits" when US-ASCII meets only 7-bit bytes and UTF-8 meets valid UTF-8; a
+ * single-byte charset (ISO-8859-n) fits unless the bytes are valid UTF-8 with at least one
+ * multi-byte sequence ({@link #looksLikeUtf8}). So a feed that declares {@code ASCII} or
+ * {@code UNICODE UTF-8} but sends ISO-8859-1 umlauts, and one that declares {@code 8859/1} (or
+ * nothing) but sends UTF-8 (both common mislabels), are read without loss; {@link Decoded#charset()}
  * reports the charset actually used.
  *
  * <p>Then leading MLLP start bytes ({@code 0x0B}) and blank lines, and trailing MLLP end bytes
@@ -64,9 +66,13 @@ public final class Hl7Inbound {
     /** The structures every inbound message is parsed into. */
     public static final String CANONICAL_VERSION = "2.5.1";
 
-    /** MSH-12 (VID-1) values that are accepted; anything else is answered with 0357 {@code 203}. */
+    /**
+     * MSH-12 (VID-1) values that are accepted: every version HAPI knows ({@link ca.uhn.hl7v2.Version}),
+     * 2.1 to 2.8.1. They are all read into the v2.5.1 structures, which keep whatever an older or
+     * newer version has beyond them as extra content; anything else is answered with 0357 {@code 203}.
+     */
     public static final List<String> SUPPORTED_VERSIONS =
-            List.of("2.3", "2.3.1", "2.4", "2.5", "2.5.1", "2.6", "2.7", "2.7.1", "2.8");
+            List.of("2.1", "2.2", "2.3", "2.3.1", "2.4", "2.5", "2.5.1", "2.6", "2.7", "2.7.1", "2.8", "2.8.1");
 
     /** A decoded frame: the ER7 text with {@code \r} segment terminators, and the charset used. */
     public record Decoded(String er7, Charset charset) {
@@ -84,6 +90,8 @@ public final class Hl7Inbound {
      *     {@value #CANONICAL_VERSION}
      * @param sendingFacility MSH-4-1 (namespace id), or MSH-4-2 (universal id) when that is empty;
      *     the same rule applies to the other three HD fields
+     * @param rawControlId MSH-10 exactly as it stands between the field separators, escape
+     *     sequences (valid or not) untouched: what an ACK echoes in MSA-2
      */
     public record Parsed(
             Message message,
@@ -96,7 +104,8 @@ public final class Hl7Inbound {
             String receivingApplication,
             String receivingFacility,
             String acceptAckType,
-            String applicationAckType) {
+            String applicationAckType,
+            String rawControlId) {
         public Parsed {
             Objects.requireNonNull(message, "message");
         }
@@ -228,7 +237,8 @@ public final class Hl7Inbound {
                     firstNonBlank(t.get("/MSH-10"), header.controlId()),
                     hd(t, 3), hd(t, 4), hd(t, 5), hd(t, 6),
                     blankToNull(t.get("/MSH-15")),
-                    blankToNull(t.get("/MSH-16")));
+                    blankToNull(t.get("/MSH-16")),
+                    header.rawControlId());
         } catch (HL7Exception e) {
             throw new Hl7InboundException(ErrorCode.INVALID_REQUEST, Hl7InboundException.APPLICATION_INTERNAL_ERROR,
                     "The message header cannot be read" + location(e) + ".", header.controlId());
@@ -238,7 +248,7 @@ public final class Hl7Inbound {
     // ---------------------------------------------------------------------------------- parsing
 
     private record Header(char fieldSeparator, String encodingCharacters, String messageType, String controlId,
-            String version) {
+            String version, String rawControlId) {
     }
 
     /**
@@ -295,7 +305,8 @@ public final class Hl7Inbound {
         return new Header(fieldSeparator, encoding,
                 firstComponent(field(fields, 9), component),
                 blankToNull(field(fields, 10)),
-                firstComponent(field(fields, 12), component));
+                firstComponent(field(fields, 12), component),
+                field(fields, 10));
     }
 
     /** MSH-n of a header split at the field separator ({@code fields[0]} is "MSH", MSH-2 is at 1). */
@@ -420,8 +431,24 @@ public final class Hl7Inbound {
         return charsetForHl7Name(value);
     }
 
+    /**
+     * The HL7 table 0211 name of a charset {@link #decode} reads in ({@code ASCII}, {@code 8859/n},
+     * {@code UNICODE UTF-8}), e.g. for MSH-18 of an ACK encoded in it; {@code null} for a charset
+     * without one (a sender default such as windows-1252).
+     */
+    public static String hl7Name(Charset charset) {
+        String name = charset.name().toUpperCase(Locale.ROOT);
+        if (name.equals("US-ASCII")) {
+            return "ASCII";
+        }
+        if (name.matches("ISO-8859-([1-9]|15)")) {
+            return "8859/" + name.substring("ISO-8859-".length());
+        }
+        return name.equals("UTF-8") ? "UNICODE UTF-8" : null;
+    }
+
     /** HL7 table 0211 name → charset, for the ASCII-compatible ones. */
-    static Optional<Charset> charsetForHl7Name(String hl7Name) {
+    public static Optional<Charset> charsetForHl7Name(String hl7Name) {
         String name = hl7Name == null ? "" : hl7Name.trim().toUpperCase(Locale.ROOT);
         if (name.isEmpty()) {
             return Optional.empty();
@@ -457,7 +484,26 @@ public final class Hl7Inbound {
         if (StandardCharsets.UTF_8.equals(charset)) {
             return isValidUtf8(bytes, start, end);
         }
-        return true;
+        // a single-byte label on bytes that hold multi-byte UTF-8 sequences and nothing else is a
+        // mislabel: read as ISO-8859-1 they would become mojibake ("MÃ¼ller")
+        return !looksLikeUtf8(bytes, start, end);
+    }
+
+    /**
+     * Whether the bytes are valid UTF-8 and contain at least one multi-byte sequence. Real
+     * ISO-8859 text practically never passes: an umlaut or ß (0xC0–0xFF) would have to be followed
+     * by exactly the right number of bytes from 0x80–0xBF, which are control characters or rare
+     * symbols in ISO-8859-1 ("Ã¼" written on purpose).
+     */
+    static boolean looksLikeUtf8(byte[] bytes, int start, int end) {
+        boolean multiByte = false;
+        for (int i = start; i < end; i++) {
+            if (bytes[i] < 0) {
+                multiByte = true;
+                break;
+            }
+        }
+        return multiByte && isValidUtf8(bytes, start, end);
     }
 
     private static boolean isValidUtf8(byte[] bytes, int start, int end) {

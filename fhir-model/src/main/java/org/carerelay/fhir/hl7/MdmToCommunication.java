@@ -24,7 +24,7 @@ import org.hl7.fhir.r4.model.StringType;
  * {@link CommunicationToMdm}.
  *
  * <p>Expects the message as parsed into v2.5.1 structures (e.g. with
- * {@code CanonicalModelClassFactory("2.5.1")}, so messages of v2.3 to v2.8 all work), but reads all
+ * {@code CanonicalModelClassFactory("2.5.1")}, so messages of v2.1 to v2.8.1 all work), but reads all
  * values by field position from the segments in message order, so it works for {@code MDM_T01},
  * {@code MDM_T02} and also for segments HAPI could not place in the structure.
  *

@@ -131,6 +131,9 @@ class CommunicationToMdmTest {
         assertThat(obx).extracting(o -> o.getSetIDOBX().getValue()).containsExactly("1", "2", "3");
         assertThat(obx).extracting(o -> o.getObservationResultStatus().getValue()).containsOnly("F");
         assertThat(obx.get(0).getObservationIdentifier().getText().getValue()).isEqualTo("Nachricht");
+        // coded, not text only: LOINC 11488-4 (consult note) on every OBX
+        assertThat(obx).extracting(o -> o.getObservationIdentifier().getIdentifier().getValue()).containsOnly("11488-4");
+        assertThat(obx).extracting(o -> o.getObservationIdentifier().getNameOfCodingSystem().getValue()).containsOnly("LN");
         assertThat(textOf(obx)).isEqualTo(TEXT);
 
         OBX attachment = obx.get(2);
@@ -242,6 +245,25 @@ class CommunicationToMdmTest {
         assertThatThrownBy(() -> CommunicationToMdm.map(input(communication(TEXT), other, List.of())))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("p-2");
+    }
+
+    @Test
+    void reply_carriesTheDocumentItAnswersInTxa13_andAMessageThatIsNoReplyDoesNot() throws Exception {
+        Communication reply = communication(TEXT);
+        reply.addInResponseTo(new Reference("Communication/c-100"));
+        Input in = new Input(reply, patient(), List.of(), "CareRelay", "CR", "KIS", "KH-NORD", "msg-0002", NOW,
+                new CommunicationToMdm.DocumentNumber("DOC-4711", "PFLEGE_SW"));
+
+        String er7 = CommunicationToMdm.encode(CommunicationToMdm.map(in));
+        MDM_T02 parsed = (MDM_T02) validatingParser.parse(er7);
+
+        assertThat(parsed.getTXA().getParentDocumentNumber().getEntityIdentifier().getValue()).isEqualTo("DOC-4711");
+        assertThat(parsed.getTXA().getParentDocumentNumber().getNamespaceID().getValue()).isEqualTo("PFLEGE_SW");
+        assertThat(parsed.getTXA().getUniqueDocumentNumber().getEntityIdentifier().getValue()).isEqualTo("c-123");
+        assertThat(er7).contains("|11488-4^Nachricht^LN|");
+
+        MDM_T02 plain = CommunicationToMdm.map(input(communication(TEXT), patient(), List.of()));
+        assertThat(plain.getTXA().getParentDocumentNumber().isEmpty()).isTrue();
     }
 
     private static Input input(Communication communication, Patient patient, List<AttachmentContent> attachments) {

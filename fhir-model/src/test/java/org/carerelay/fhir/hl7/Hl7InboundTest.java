@@ -175,6 +175,42 @@ class Hl7InboundTest {
         assertThat(decoded.er7()).contains("Müller^Anna");
     }
 
+    /**
+     * The charset a frame is read in, by its label and the encoding its bytes really have. A
+     * single-byte label on bytes that are valid UTF-8 with multi-byte sequences is overruled; true
+     * ISO-8859 text keeps its label.
+     */
+    @ParameterizedTest(name = "MSH-18 ''{0}'', bytes {2}, sender default {3} → {4}")
+    @CsvSource(delimiter = ';', value = {
+        // MSH-18    ; text                         ; bytes written as ; sender default ; read as
+        "8859/1      ; Müller^Anna                  ; UTF-8            ;                ; UTF-8",
+        "8859/1      ; Zuzahlung 5 €                ; UTF-8            ;                ; UTF-8",
+        "8859/1      ; Weiß, Straße                 ; UTF-8            ;                ; UTF-8",
+        "8859/1      ; Müller^Anna                  ; ISO-8859-1       ;                ; ISO-8859-1",
+        "8859/1      ; Ærø¿ ×÷ ÿ                    ; ISO-8859-1       ;                ; ISO-8859-1",
+        "8859/1      ; Muster^Max                   ; US-ASCII         ;                ; ISO-8859-1",
+        "8859/15     ; Zuzahlung 5 €                ; UTF-8            ;                ; UTF-8",
+        "8859/15     ; Zuzahlung 5 €                ; ISO-8859-15      ;                ; ISO-8859-15",
+        "''          ; Müller^Anna                  ; UTF-8            ; ISO-8859-1     ; UTF-8",
+        "''          ; Müller^Anna                  ; ISO-8859-1       ; ISO-8859-1     ; ISO-8859-1",
+        "''          ; Müller^Anna                  ; UTF-8            ;                ; UTF-8",
+        "''          ; Müller^Anna                  ; ISO-8859-1       ;                ; ISO-8859-1",
+        "UNICODE UTF-8; Müller^Anna                 ; ISO-8859-1       ;                ; ISO-8859-1",
+        "ASCII       ; Müller^Anna                  ; UTF-8            ;                ; UTF-8",
+    })
+    void charsetLabel_isOverruledOnlyWhenTheBytesDoNotFitIt(String label, String text, String written,
+            String senderDefault, String expected) {
+        String er7 = msh("2.5", label) + "\rPID|1||4711||" + text + "\r";
+        Charset writtenAs = Charset.forName(written);
+        Charset expectedCharset = Charset.forName(expected);
+
+        Decoded decoded = Hl7Inbound.decode(er7.getBytes(writtenAs),
+                senderDefault == null ? null : Charset.forName(senderDefault));
+
+        assertThat(decoded.charset()).isEqualTo(expectedCharset);
+        assertThat(decoded.er7()).contains("PID|1||4711||" + text + "\r");
+    }
+
     @Test
     void msh18Latin9_decodesEuroSign() {
         String er7 = msh("2.5", "8859/15") + "\rNTE|1||Zuzahlung 10 €\r";
@@ -344,7 +380,7 @@ class Hl7InboundTest {
     }
 
     @ParameterizedTest(name = "version {0}")
-    @ValueSource(strings = {"2.1", "2.2", "2.8.1", "3.0", "2.9", "x"})
+    @ValueSource(strings = {"2.0", "2.9", "3.0", "2.5.2", "x"})
     void unsupportedVersion_isRejectedWith203AndKeepsControlId(String version) {
         Hl7InboundException e = rejected(msh(version, "") + "\rPID|1||4711||Muster^Max\r");
 
@@ -354,7 +390,7 @@ class Hl7InboundTest {
     }
 
     @ParameterizedTest(name = "version {0}")
-    @ValueSource(strings = {"2.3", "2.3.1", "2.4", "2.5", "2.5.1", "2.6", "2.7", "2.7.1", "2.8"})
+    @ValueSource(strings = {"2.1", "2.2", "2.3", "2.3.1", "2.4", "2.5", "2.5.1", "2.6", "2.7", "2.7.1", "2.8", "2.8.1"})
     void supportedVersion_isParsed(String version) {
         assertThat(Hl7Inbound.parse(msh(version, "") + "\rPID|1||4711\r").version()).isEqualTo(version);
     }

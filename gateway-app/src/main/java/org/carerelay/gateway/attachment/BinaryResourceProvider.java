@@ -62,13 +62,17 @@ public class BinaryResourceProvider implements IResourceProvider {
         return new MethodOutcome(result.getIdElement(), true);
     }
 
-    @Read
+    /** Also a vread: an attachment has one version, {@code 1} (the {@code Location} of its upload). */
+    @Read(version = true)
     public Binary read(@IdParam IdType id, ServletRequestDetails request) {
         Caller caller = Caller.of(request);
         String binaryId = id.getIdPart();
         if (!caller.isParticipant() || !attachments.canRead(binaryId, caller.organizationId())) {
             audit.failure("attachment-read", AuditEventAction.R, caller, Caller.clientAddress(request),
                     "Binary/" + binaryId, "not visible");
+            throw new ResourceNotFoundException(id);
+        }
+        if (id.hasVersionIdPart() && !"1".equals(id.getVersionIdPart())) {
             throw new ResourceNotFoundException(id);
         }
         AttachmentService.Meta meta = attachments.requireMeta(binaryId);

@@ -6,6 +6,8 @@ import ca.uhn.fhir.rest.annotation.IdParam;
 import ca.uhn.fhir.rest.annotation.OptionalParam;
 import ca.uhn.fhir.rest.annotation.Read;
 import ca.uhn.fhir.rest.annotation.Search;
+import ca.uhn.fhir.rest.api.server.IBundleProvider;
+import org.carerelay.gateway.store.SearchPage;
 import ca.uhn.fhir.rest.param.DateRangeParam;
 import ca.uhn.fhir.rest.param.ReferenceParam;
 import ca.uhn.fhir.rest.param.TokenParam;
@@ -25,6 +27,7 @@ import org.springframework.stereotype.Component;
 @Component
 public class AuditEventResourceProvider implements IResourceProvider {
 
+    private static final int DEFAULT_COUNT = 100;
     private static final int MAX_COUNT = 1000;
     private final JdbcClient jdbc;
     private final FhirContext fhirContext;
@@ -49,13 +52,14 @@ public class AuditEventResourceProvider implements IResourceProvider {
 
     /** Newest first. {@code agent} and {@code entity} match the stored reference exactly. */
     @Search
-    public List<AuditEvent> search(
+    public IBundleProvider search(
             @OptionalParam(name = AuditEvent.SP_DATE) DateRangeParam date,
             @OptionalParam(name = AuditEvent.SP_AGENT) ReferenceParam agent,
             @OptionalParam(name = AuditEvent.SP_ENTITY) ReferenceParam entity,
             @OptionalParam(name = AuditEvent.SP_SUBTYPE) TokenParam subtype,
             @OptionalParam(name = AuditEvent.SP_OUTCOME) TokenParam outcome,
-            @Count Integer count) {
+            @Count Integer count,
+            @ca.uhn.fhir.rest.annotation.Offset Integer offset) {
         List<String> where = new ArrayList<>();
         Map<String, Object> params = new LinkedHashMap<>();
         if (date != null) {
@@ -84,12 +88,14 @@ public class AuditEventResourceProvider implements IResourceProvider {
             where.add("outcome = :outcome");
             params.put("outcome", outcome.getValue());
         }
-        int limit = count == null ? 100 : Math.max(0, Math.min(count, MAX_COUNT));
-        String sql = "select content::text from audit_event"
-                + (where.isEmpty() ? "" : " where " + String.join(" and ", where))
-                + " order by recorded desc limit " + limit;
-        return jdbc.sql(sql).params(params).query(String.class).list().stream()
-                .map(json -> fhirContext.newJsonParser().parseResource(AuditEvent.class, json))
-                .toList();
+        String filter = where.isEmpty() ? "" : " where " + String.join(" and ", where);
+        // id breaks ties between events recorded in the same microsecond, so pages neither overlap nor skip
+        return SearchPage.of(SearchPage.offset(offset), SearchPage.pageSize(count, DEFAULT_COUNT, MAX_COUNT),
+                () -> jdbc.sql("select count(*) from audit_event" + filter).params(params).query(Integer.class).single(),
+                (from, size) -> jdbc.sql("select content::text from audit_event" + filter
+                                + " order by recorded desc, id limit :limit offset :offset")
+                        .params(params).param("limit", size).param("offset", from).query(String.class).list().stream()
+                        .map(json -> fhirContext.newJsonParser().parseResource(AuditEvent.class, json))
+                        .toList());
     }
 }

@@ -42,19 +42,24 @@ public class ConsentResourceProvider implements IResourceProvider {
 
     @Update
     public MethodOutcome update(@IdParam IdType id, @ResourceParam Consent consent, ServletRequestDetails request) {
-        return consents.update(id.getIdPart(), consent, request);
+        // HAPI puts the version of an If-Match header into the id (read before anything sets the body's id)
+        return consents.update(id.getIdPart(), id.getVersionIdPart(), consent, request);
     }
 
-    @Read
+    /** Also a vread ({@code _history/{v}}): every version is kept. */
+    @Read(version = true)
     public Consent read(@IdParam IdType id, ServletRequestDetails request) {
-        return consents.read(id.getIdPart(), request);
+        return consents.read(id.getIdPart(), id.getVersionIdPart(), request);
     }
 
     @Search
-    public List<Consent> search(@OptionalParam(name = Consent.SP_PATIENT) ReferenceParam patient,
-            @OptionalParam(name = Consent.SP_STATUS) TokenParam status, ServletRequestDetails request) {
+    public ca.uhn.fhir.rest.api.server.IBundleProvider search(@OptionalParam(name = Consent.SP_PATIENT) ReferenceParam patient,
+            @OptionalParam(name = Consent.SP_STATUS) TokenParam status,
+            @ca.uhn.fhir.rest.annotation.Count Integer count,
+            @ca.uhn.fhir.rest.annotation.Offset Integer offset,
+            ServletRequestDetails request) {
         return consents.search(patient == null ? null : patient.getIdPart(),
-                status == null ? null : status.getValue(), request);
+                status == null ? null : status.getValue(), count, offset, request);
     }
 
     /** Revokes the consent: new patient-bound messages are refused, earlier ones masked. */

@@ -122,8 +122,12 @@ public class ConsentService {
     }
 
     /** PUT: {@code inactive} revokes; {@code active} with other partners makes a new version. */
+    /**
+     * With {@code expectedVersion} (the client's {@code If-Match}) only when the stored version is
+     * that one: otherwise {@code version-conflict} (412), nothing changes and nobody is notified.
+     */
     @Transactional
-    public MethodOutcome update(String id, Consent consent, ServletRequestDetails request) {
+    public MethodOutcome update(String id, String expectedVersion, Consent consent, ServletRequestDetails request) {
         Caller caller = requireParticipant(request);
         Consent existing = requireVisible(id, caller);
         String patientId = existing.getPatient().getReferenceElement().getIdPart();
@@ -131,6 +135,10 @@ public class ConsentService {
             throw new GatewayException(ErrorCode.INVALID_RESOURCE, "Consent.patient cannot be changed.");
         }
         consents.lock(patientId);
+        if (expectedVersion != null) {
+            // after the patient's lock, in the order every consent change takes them
+            store.lockVersion("Consent", id, expectedVersion);
+        }
         ConsentState state = consents.stateOf(patientId);
         if (!id.equals(state.consentId()) || !state.active()) {
             throw new GatewayException(ErrorCode.CONFLICT, "Only the patient's active consent can be changed; upload a new one with POST.");
@@ -274,10 +282,19 @@ public class ConsentService {
     }
 
     public Consent read(String id, ServletRequestDetails request) {
+        return read(id, null, request);
+    }
+
+    /** Version {@code version} (null: the current one) of a consent the caller sees; 404 like a read otherwise. */
+    public Consent read(String id, String version, ServletRequestDetails request) {
         Caller caller = Caller.of(request);
         Consent consent;
         try {
             consent = requireVisible(id, caller);
+            if (version != null) {
+                consent = store.readVersion(Consent.class, id, version)
+                        .orElseThrow(() -> new ResourceNotFoundException(new IdType("Consent", id, version)));
+            }
         } catch (ResourceNotFoundException e) {
             audit.failure("consent-read", AuditEventAction.R, caller, Caller.clientAddress(request), "Consent/" + id, "not visible");
             throw e;
@@ -296,7 +313,9 @@ public class ConsentService {
         return consent;
     }
 
-    public List<Consent> search(String patientId, String status, ServletRequestDetails request) {
+    /** One page of the consents of patients the caller sees; the total counts with the same predicate. */
+    public ca.uhn.fhir.rest.api.server.IBundleProvider search(String patientId, String status, Integer count, Integer offset,
+            ServletRequestDetails request) {
         Caller caller = Caller.of(request);
         StringBuilder where = new StringBuilder("true");
         Map<String, Object> params = new java.util.HashMap<>();
@@ -313,7 +332,8 @@ public class ConsentService {
             where.append(" and content->>'status' = :status");
             params.put("status", status);
         }
-        List<Consent> result = store.search(Consent.class, where.toString(), params, 100, 0);
+        var result = store.searchPage(Consent.class, where.toString(), params, org.carerelay.gateway.store.SearchPage.offset(offset),
+                org.carerelay.gateway.store.SearchPage.pageSize(count), page -> page);
         audit.success("consent-search", AuditEventAction.R, caller, Caller.clientAddress(request), patientId == null ? null : "Patient/" + patientId);
         return result;
     }

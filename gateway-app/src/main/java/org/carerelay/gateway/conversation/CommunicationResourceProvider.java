@@ -62,9 +62,10 @@ public class CommunicationResourceProvider implements IResourceProvider {
         return messages.accept(message, request);
     }
 
-    @Read
+    /** Also a vread: a message has one version, {@code 1}. */
+    @Read(version = true)
     public Communication read(@IdParam IdType id, ServletRequestDetails request) {
-        return messages.read(id.getIdPart(), request);
+        return messages.read(id.getIdPart(), id.getVersionIdPart(), request);
     }
 
     /**
@@ -72,7 +73,7 @@ public class CommunicationResourceProvider implements IResourceProvider {
      * caller received and has not marked read.
      */
     @Search
-    public List<Communication> search(
+    public ca.uhn.fhir.rest.api.server.IBundleProvider search(
             @OptionalParam(name = "_id") TokenParam id,
             @OptionalParam(name = Communication.SP_PATIENT) ReferenceParam patient,
             @OptionalParam(name = Communication.SP_SUBJECT) ReferenceParam subject,

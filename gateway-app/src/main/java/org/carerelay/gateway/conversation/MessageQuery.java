@@ -54,7 +54,7 @@ public record MessageQuery(String id, String patient, String sender, String reci
         if (Boolean.TRUE.equals(unread)) {
             where.add("exists (select 1 from message_recipient ur where ur.message_id = m.id and ur.organization_id = :viewer and ur.read_at is null)");
         }
-        int limit = count == null ? 50 : Math.max(0, Math.min(count, 500));
-        return new Sql(String.join(" and ", where), params, limit, offset == null ? 0 : Math.max(0, offset));
+        return new Sql(String.join(" and ", where), params, org.carerelay.gateway.store.SearchPage.pageSize(count),
+                org.carerelay.gateway.store.SearchPage.offset(offset));
     }
 }

@@ -81,6 +81,12 @@ public class MessageRepository {
                 .query(MessageRepository::row).list();
     }
 
+    /** How many messages {@link #search} finds with {@code where} for {@code viewer}, over all pages. */
+    public int count(String where, Map<String, Object> params, String viewer) {
+        String sql = "select count(*) from message m where " + VISIBLE + (where.isBlank() ? "" : " and " + where);
+        return jdbc.sql(sql).params(params).param("viewer", viewer).query(Integer.class).single();
+    }
+
     public List<String> recipientsOf(String messageId) {
         return jdbc.sql("select organization_id from message_recipient where message_id = ? order by organization_id")
                 .param(messageId).query(String.class).list();

@@ -336,22 +336,40 @@ public class MessageService {
     // --- reading
 
     public Communication read(String id, ServletRequestDetails request) {
+        return read(id, null, request);
+    }
+
+    /**
+     * A message is never changed after it was sent: it has one version, {@code 1} (the
+     * {@code Location} of its create). Any other {@code version} is 404, as for a message the
+     * caller does not see.
+     */
+    public Communication read(String id, String version, ServletRequestDetails request) {
         Caller caller = requireParticipant(request);
         MessageRepository.Row row = messages.findVisible(id, caller.organizationId()).orElseThrow(() -> {
             audit.failure("message-read", AuditEventAction.R, caller, Caller.clientAddress(request), "Communication/" + id, "not visible");
             return new ResourceNotFoundException(new IdType("Communication", id));
         });
+        if (version != null && !MESSAGE_VERSION.equals(version)) {
+            throw new ResourceNotFoundException(new IdType("Communication", id, version));
+        }
         Communication shown = present(row);
         audit.success(row.masked() ? "message-read-masked" : "message-read", AuditEventAction.R, caller, Caller.clientAddress(request),
                 "Communication/" + id);
         return shown;
     }
 
-    public List<Communication> search(MessageQuery query, ServletRequestDetails request) {
+    /** The one version every message has. */
+    static final String MESSAGE_VERSION = "1";
+
+    /** One page of the caller's messages that match; the total counts with the same visibility predicate. */
+    public ca.uhn.fhir.rest.api.server.IBundleProvider search(MessageQuery query, ServletRequestDetails request) {
         Caller caller = requireParticipant(request);
         MessageQuery.Sql sql = query.toSql(caller.organizationId());
-        List<MessageRepository.Row> rows = messages.search(sql.where(), sql.params(), caller.organizationId(), sql.limit(), sql.offset());
-        List<Communication> result = rows.stream().map(this::present).toList();
+        String viewer = caller.organizationId();
+        var result = org.carerelay.gateway.store.SearchPage.of(sql.offset(), sql.limit(),
+                () -> messages.count(sql.where(), sql.params(), viewer),
+                (from, size) -> messages.search(sql.where(), sql.params(), viewer, size, from).stream().map(this::present).toList());
         audit.success("message-search", AuditEventAction.R, caller, Caller.clientAddress(request),
                 query.patient() == null ? null : "Patient/" + query.patient());
         return result;
@@ -360,7 +378,11 @@ public class MessageService {
     /** Decrypts; masks when the patient's consent was revoked after the message was sent. */
     Communication present(MessageRepository.Row row) {
         Communication original = decrypt(row);
-        return row.masked() ? Masking.mask(original, row.maskedSince()) : original;
+        Communication shown = row.masked() ? Masking.mask(original, row.maskedSince()) : original;
+        // the one version a message has, as its Location and ETag name it
+        shown.setIdElement(new IdType("Communication", row.id(), MESSAGE_VERSION));
+        shown.getMeta().setVersionId(MESSAGE_VERSION);
+        return shown;
     }
 
     /** The original content of a stored message, for the delivery pipeline (no caller, no audit). */

@@ -319,6 +319,19 @@ public class DirectoryService {
 
     @Transactional
     public Organization saveOrganization(Organization org, boolean create) {
+        return saveOrganization(org, create, null);
+    }
+
+    /**
+     * As {@link #saveOrganization(Organization, boolean)}, when the stored entry is at
+     * {@code expectedVersion} (a client's {@code If-Match}; null: any version); otherwise
+     * {@code version-conflict} (412) before anything is checked or written.
+     */
+    @Transactional
+    public Organization saveOrganization(Organization org, boolean create, String expectedVersion) {
+        if (expectedVersion != null) {
+            store.lockVersion("Organization", org.getIdElement().getIdPart(), expectedVersion);
+        }
         stripComputed(org);
         normalizeEncryptionCertificate(org);
         List<Identifier> stored = create || !org.getIdElement().hasIdPart() ? List.of()
@@ -334,6 +347,15 @@ public class DirectoryService {
      */
     @Transactional
     public Endpoint saveEndpoint(Endpoint endpoint, boolean create) {
+        return saveEndpoint(endpoint, create, null);
+    }
+
+    /** As {@link #saveEndpoint(Endpoint, boolean)}, when the stored endpoint is at {@code expectedVersion} (If-Match). */
+    @Transactional
+    public Endpoint saveEndpoint(Endpoint endpoint, boolean create, String expectedVersion) {
+        if (expectedVersion != null) {
+            store.lockVersion("Endpoint", endpoint.getIdElement().getIdPart(), expectedVersion);
+        }
         validateEndpoint(endpoint);
         if (!endpoint.getIdElement().hasIdPart()) {
             endpoint.setId(ResourceStore.newId());

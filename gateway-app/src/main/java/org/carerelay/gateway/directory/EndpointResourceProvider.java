@@ -24,6 +24,8 @@ import org.carerelay.gateway.fhir.GatewayException;
 import org.carerelay.gateway.security.Caller;
 import org.carerelay.gateway.store.ResourceStore;
 import org.carerelay.gateway.store.SearchBuilder;
+import org.carerelay.gateway.store.SearchPage;
+import ca.uhn.fhir.rest.api.server.IBundleProvider;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
 import org.hl7.fhir.r4.model.Endpoint;
 import org.hl7.fhir.r4.model.IdType;
@@ -53,9 +55,18 @@ public class EndpointResourceProvider implements IResourceProvider {
         return Endpoint.class;
     }
 
-    @Read
+    /**
+     * Also a vread ({@code _history/{v}}): every version is kept. Whether the caller sees the
+     * masked header entries of a past version is decided by the current managing organisation.
+     */
+    @Read(version = true)
     public Endpoint read(@IdParam IdType id, RequestDetails request) {
-        return forCaller(stored(id), Caller.of(request));
+        Endpoint current = stored(id.toVersionless());
+        if (!id.hasVersionIdPart()) {
+            return forCaller(current, Caller.of(request));
+        }
+        Endpoint version = store.readAt(Endpoint.class, id).orElseThrow(() -> new ResourceNotFoundException(id));
+        return secrets.forApi(version, managedBy(current, Caller.of(request)));
     }
 
     private Endpoint stored(IdType id) {
@@ -68,7 +79,7 @@ public class EndpointResourceProvider implements IResourceProvider {
     }
 
     @Search
-    public List<Endpoint> search(
+    public IBundleProvider search(
             @OptionalParam(name = Endpoint.SP_ORGANIZATION) ReferenceParam organization,
             @OptionalParam(name = Endpoint.SP_CONNECTION_TYPE) TokenParam connectionType,
             @OptionalParam(name = Endpoint.SP_IDENTIFIER) TokenParam identifier,
@@ -88,8 +99,8 @@ public class EndpointResourceProvider implements IResourceProvider {
             sb.contains("{\"status\":" + quote(status.getValue()) + "}");
         }
         Caller caller = Caller.of(request);
-        return store.search(Endpoint.class, sb.sql(), sb.params(), OrganizationResourceProvider.limit(count),
-                offset == null ? 0 : Math.max(0, offset)).stream().map(e -> forCaller(e, caller)).toList();
+        return store.searchPage(Endpoint.class, sb.sql(), sb.params(), SearchPage.offset(offset), SearchPage.pageSize(count),
+                page -> page.stream().map(e -> forCaller(e, caller)).toList());
     }
 
     @Create
@@ -103,6 +114,9 @@ public class EndpointResourceProvider implements IResourceProvider {
 
     @Update
     public MethodOutcome update(@IdParam IdType id, @ResourceParam Endpoint endpoint, RequestDetails request) {
+        // HAPI puts the version of an If-Match header into the id; read it first: HAPI also makes the id
+        // the body's id element, which setId(String) below overwrites in place
+        String ifMatch = id.getVersionIdPart();
         Caller caller = Caller.of(request);
         var existing = store.read(Endpoint.class, id.getIdPart());
         if (existing.isPresent()) {
@@ -112,7 +126,7 @@ public class EndpointResourceProvider implements IResourceProvider {
         }
         requireManagedByCaller(endpoint, caller);
         endpoint.setId(id.getIdPart());
-        Endpoint saved = directory.saveEndpoint(endpoint, existing.isEmpty());
+        Endpoint saved = directory.saveEndpoint(endpoint, existing.isEmpty(), ifMatch);
         auditChange(request, existing.isPresent() ? AuditEventAction.U : AuditEventAction.C, saved);
         return new MethodOutcome(saved.getIdElement(), existing.isEmpty()).setResource(forCaller(saved, caller));
     }

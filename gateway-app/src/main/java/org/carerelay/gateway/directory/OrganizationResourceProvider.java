@@ -17,6 +17,7 @@ import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.param.StringParam;
 import ca.uhn.fhir.rest.param.TokenParam;
 import ca.uhn.fhir.rest.server.IResourceProvider;
+import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -32,6 +33,8 @@ import org.carerelay.gateway.registration.RegistrationService;
 import org.carerelay.gateway.security.Caller;
 import org.carerelay.gateway.store.ResourceStore;
 import org.carerelay.gateway.store.SearchBuilder;
+import org.carerelay.gateway.store.SearchPage;
+import ca.uhn.fhir.rest.api.server.IBundleProvider;
 import org.hl7.fhir.instance.model.api.IBase;
 import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
@@ -51,8 +54,6 @@ import org.springframework.stereotype.Component;
 @Component
 public class OrganizationResourceProvider implements IResourceProvider {
 
-    private static final int DEFAULT_COUNT = 50;
-    private static final int MAX_COUNT = 500;
     /** Audit subtype of {@code $encryption-certificate}. */
     private static final String CERTIFICATE_AUDIT = "encryption-certificate";
 
@@ -76,9 +77,12 @@ public class OrganizationResourceProvider implements IResourceProvider {
         return Organization.class;
     }
 
-    @Read
+    /** Also a vread ({@code _history/{v}}): every version of an entry is kept. */
+    @Read(version = true)
     public Organization read(@IdParam IdType id, RequestDetails request) {
-        Organization org = directory.requireOrganization(id.getIdPart());
+        Organization org = id.hasVersionIdPart()
+                ? store.readAt(Organization.class, id).orElseThrow(() -> new ResourceNotFoundException(id))
+                : directory.requireOrganization(id.getIdPart());
         directory.decorate(List.of(org));
         hideHl7AllowLists(List.of(org), Caller.of(request));
         return org;
@@ -102,7 +106,7 @@ public class OrganizationResourceProvider implements IResourceProvider {
      * organisation types; {@code registered} is {@code true} or {@code false}.
      */
     @Search
-    public List<Organization> search(
+    public IBundleProvider search(
             @OptionalParam(name = "_id") TokenParam id,
             @OptionalParam(name = Organization.SP_NAME) StringParam name,
             @OptionalParam(name = Organization.SP_TYPE) TokenParam type,
@@ -134,14 +138,12 @@ public class OrganizationResourceProvider implements IResourceProvider {
         if (id != null && id.getValue() != null) {
             params.put("oid", id.getValue());
         }
-        List<Organization> result = store.search(Organization.class, sb.sql(), params, limit(count), offset == null ? 0 : Math.max(0, offset));
-        directory.decorate(result);
-        hideHl7AllowLists(result, Caller.of(request));
-        return result;
-    }
-
-    static int limit(Integer count) {
-        return count == null ? DEFAULT_COUNT : Math.max(0, Math.min(count, MAX_COUNT));
+        Caller caller = Caller.of(request);
+        return store.searchPage(Organization.class, sb.sql(), params, SearchPage.offset(offset), SearchPage.pageSize(count), page -> {
+            directory.decorate(page);
+            hideHl7AllowLists(page, caller);
+            return page;
+        });
     }
 
     @Create
@@ -155,12 +157,15 @@ public class OrganizationResourceProvider implements IResourceProvider {
 
     @Update
     public MethodOutcome update(@IdParam IdType id, @ResourceParam Organization org, RequestDetails request) {
+        // HAPI puts the version of an If-Match header into the id; read it first: HAPI also makes the id
+        // the body's id element, which setId(String) below overwrites in place
+        String ifMatch = id.getVersionIdPart();
         if (org.getIdElement().hasIdPart() && !id.getIdPart().equals(org.getIdElement().getIdPart())) {
             throw new GatewayException(ErrorCode.INVALID_REQUEST, "The id in the body does not match the URL.");
         }
         boolean exists = store.exists("Organization", id.getIdPart());
         org.setId(id.getIdPart());
-        Organization saved = directory.saveOrganization(org, !exists);
+        Organization saved = directory.saveOrganization(org, !exists, ifMatch);
         auditChange(request, exists ? AuditEventAction.U : AuditEventAction.C, saved);
         directory.decorate(List.of(saved));
         return new MethodOutcome(saved.getIdElement(), !exists).setResource(saved);

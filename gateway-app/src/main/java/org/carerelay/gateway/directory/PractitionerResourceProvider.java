@@ -24,6 +24,8 @@ import org.carerelay.gateway.fhir.GatewayException;
 import org.carerelay.gateway.security.Caller;
 import org.carerelay.gateway.store.ResourceStore;
 import org.carerelay.gateway.store.SearchBuilder;
+import org.carerelay.gateway.store.SearchPage;
+import ca.uhn.fhir.rest.api.server.IBundleProvider;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Practitioner;
@@ -46,14 +48,15 @@ public class PractitionerResourceProvider implements IResourceProvider {
         return Practitioner.class;
     }
 
-    @Read
+    /** Also a vread ({@code _history/{v}}): every version is kept. */
+    @Read(version = true)
     public Practitioner read(@IdParam IdType id) {
-        return store.read(Practitioner.class, id.getIdPart()).orElseThrow(() -> new ResourceNotFoundException(id));
+        return store.readAt(Practitioner.class, id).orElseThrow(() -> new ResourceNotFoundException(id));
     }
 
     /** {@code name} matches family or given names anywhere, case-insensitive. */
     @Search
-    public List<Practitioner> search(
+    public IBundleProvider search(
             @OptionalParam(name = Practitioner.SP_NAME) StringParam name,
             @OptionalParam(name = Practitioner.SP_IDENTIFIER) TokenParam identifier,
             @Count Integer count,
@@ -63,8 +66,7 @@ public class PractitionerResourceProvider implements IResourceProvider {
                         + "coalesce((select string_agg(g, ' ') from jsonb_array_elements_text(coalesce(n->'given','[]'::jsonb)) g),''), ' ') "
                         + "from jsonb_array_elements(coalesce(content->'name','[]'::jsonb)) n)", name)
                 .identifier("identifier", identifier);
-        return store.search(Practitioner.class, sb.sql(), sb.params(), OrganizationResourceProvider.limit(count),
-                offset == null ? 0 : Math.max(0, offset));
+        return store.searchPage(Practitioner.class, sb.sql(), sb.params(), SearchPage.offset(offset), SearchPage.pageSize(count), page -> page);
     }
 
     @Create
@@ -78,11 +80,14 @@ public class PractitionerResourceProvider implements IResourceProvider {
 
     @Update
     public MethodOutcome update(@IdParam IdType id, @ResourceParam Practitioner practitioner, RequestDetails request) {
+        // HAPI puts the version of an If-Match header into the id; read it first: HAPI also makes the id
+        // the body's id element, which setId(String) below overwrites in place
+        String ifMatch = id.getVersionIdPart();
         boolean exists = store.exists("Practitioner", id.getIdPart());
         practitioner.setId(id.getIdPart());
         validate(practitioner, exists ? store.read(Practitioner.class, id.getIdPart())
                 .map(Practitioner::getIdentifier).orElse(List.of()) : List.of());
-        Practitioner saved = store.update(practitioner);
+        Practitioner saved = store.update(practitioner, ifMatch);
         auditChange(request, exists ? AuditEventAction.U : AuditEventAction.C, saved);
         return new MethodOutcome(saved.getIdElement(), !exists).setResource(saved);
     }
@@ -90,7 +95,7 @@ public class PractitionerResourceProvider implements IResourceProvider {
     /** Deactivates ({@code active=false}). */
     @Delete
     public MethodOutcome deactivate(@IdParam IdType id, RequestDetails request) {
-        Practitioner practitioner = read(id);
+        Practitioner practitioner = read(id.toVersionless());
         practitioner.setActive(false);
         Practitioner saved = store.update(practitioner);
         auditChange(request, AuditEventAction.D, saved);

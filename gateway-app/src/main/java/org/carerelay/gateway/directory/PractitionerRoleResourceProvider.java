@@ -23,6 +23,8 @@ import org.carerelay.gateway.fhir.GatewayException;
 import org.carerelay.gateway.security.Caller;
 import org.carerelay.gateway.store.ResourceStore;
 import org.carerelay.gateway.store.SearchBuilder;
+import org.carerelay.gateway.store.SearchPage;
+import ca.uhn.fhir.rest.api.server.IBundleProvider;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.PractitionerRole;
@@ -45,13 +47,14 @@ public class PractitionerRoleResourceProvider implements IResourceProvider {
         return PractitionerRole.class;
     }
 
-    @Read
+    /** Also a vread ({@code _history/{v}}): every version is kept. */
+    @Read(version = true)
     public PractitionerRole read(@IdParam IdType id) {
-        return store.read(PractitionerRole.class, id.getIdPart()).orElseThrow(() -> new ResourceNotFoundException(id));
+        return store.readAt(PractitionerRole.class, id).orElseThrow(() -> new ResourceNotFoundException(id));
     }
 
     @Search
-    public List<PractitionerRole> search(
+    public IBundleProvider search(
             @OptionalParam(name = PractitionerRole.SP_ORGANIZATION) ReferenceParam organization,
             @OptionalParam(name = PractitionerRole.SP_PRACTITIONER) ReferenceParam practitioner,
             @OptionalParam(name = PractitionerRole.SP_IDENTIFIER) TokenParam identifier,
@@ -63,8 +66,7 @@ public class PractitionerRoleResourceProvider implements IResourceProvider {
                 .reference("practitioner", "Practitioner", practitioner == null ? null : practitioner.getIdPart())
                 .identifier("identifier", identifier)
                 .codeableConcept("code", role);
-        return store.search(PractitionerRole.class, sb.sql(), sb.params(), OrganizationResourceProvider.limit(count),
-                offset == null ? 0 : Math.max(0, offset));
+        return store.searchPage(PractitionerRole.class, sb.sql(), sb.params(), SearchPage.offset(offset), SearchPage.pageSize(count), page -> page);
     }
 
     @Create
@@ -78,10 +80,13 @@ public class PractitionerRoleResourceProvider implements IResourceProvider {
 
     @Update
     public MethodOutcome update(@IdParam IdType id, @ResourceParam PractitionerRole role, RequestDetails request) {
+        // HAPI puts the version of an If-Match header into the id; read it first: HAPI also makes the id
+        // the body's id element, which setId(String) below overwrites in place
+        String ifMatch = id.getVersionIdPart();
         boolean exists = store.exists("PractitionerRole", id.getIdPart());
         role.setId(id.getIdPart());
         validate(role);
-        PractitionerRole saved = store.update(role);
+        PractitionerRole saved = store.update(role, ifMatch);
         auditChange(request, exists ? AuditEventAction.U : AuditEventAction.C, saved);
         return new MethodOutcome(saved.getIdElement(), !exists).setResource(saved);
     }
@@ -89,7 +94,7 @@ public class PractitionerRoleResourceProvider implements IResourceProvider {
     /** Deactivates ({@code active=false}). */
     @Delete
     public MethodOutcome deactivate(@IdParam IdType id, RequestDetails request) {
-        PractitionerRole role = read(id);
+        PractitionerRole role = read(id.toVersionless());
         role.setActive(false);
         PractitionerRole saved = store.update(role);
         auditChange(request, AuditEventAction.D, saved);

@@ -4,7 +4,6 @@ import ca.uhn.hl7v2.AcknowledgmentCode;
 import ca.uhn.hl7v2.HL7Exception;
 import ca.uhn.hl7v2.model.Message;
 import ca.uhn.hl7v2.util.Terser;
-import ca.uhn.hl7v2.util.idgenerator.InMemoryIDGenerator;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.sql.Timestamp;
@@ -46,7 +45,7 @@ import org.springframework.stereotype.Service;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * HL7v2 inbound: decode (MSH-18 charset, separators), parse (v2.3–v2.8), identify the sender
+ * HL7v2 inbound: decode (MSH-18 charset, separators), parse (v2.1–v2.8.1), identify the sender
  * (MSH-4, else MSH-3, mapped to a registered organisation), answer a repeated MSH-10 with the
  * original ACK, then map to FHIR and hand to the same services as the FHIR API — so the same
  * consent gate and pipeline apply. The AA is built only after the transaction that stored the
@@ -230,7 +229,7 @@ public class Hl7InboundService implements Hl7Receiver {
         Optional<String> previous = previousAck(senderId, parsed.controlId());
         if (previous.isPresent()) {
             log.info("Repeated MSH-10 from {}: original ACK sent again", senderId);
-            return previous.get().getBytes(charset);
+            return storedAck(parsed, charset, previous.get());
         }
         Optional<Outcome> overLimit = messageRateLimit(parsed, caller, remoteAddress);
         if (overLimit.isPresent()) {
@@ -242,7 +241,11 @@ public class Hl7InboundService implements Hl7Receiver {
             outcome = tx.execute(status -> {
                 Outcome result = dispatch(parsed, caller, remoteAddress);
                 if (result.code() == AcknowledgmentCode.AA) {
-                    String ack = encodeAck(parsed, result);
+                    // stored for repeats: the answer this header gets for a success (a commit ACK if none)
+                    AcknowledgmentModes.Answer answer = AcknowledgmentModes.answer(parsed.acceptAckType(),
+                            parsed.applicationAckType(), true);
+                    String ack = encodeAck(parsed, charset, result,
+                            answer == AcknowledgmentModes.Answer.NONE ? AcknowledgmentModes.Answer.COMMIT : answer);
                     acceptedAck[0] = ack;
                     jdbc.sql("insert into hl7_inbound (sender_org, control_id, message_type, received_at, ack, charset) "
                             + "values (?, ?, ?, ?, ?, ?) on conflict do nothing")
@@ -275,7 +278,7 @@ public class Hl7InboundService implements Hl7Receiver {
                 parsed.messageType() + "^" + parsed.triggerEvent() + " " + outcome.code().name()
                         + (outcome.error() == null ? "" : " " + outcome.error().code())));
         if (acceptedAck[0] != null && outcome.code() == AcknowledgmentCode.AA) {
-            return acceptedAck[0].getBytes(charset); // the very ACK stored for repeats
+            return storedAck(parsed, charset, acceptedAck[0]); // the very ACK stored for repeats
         }
         return ack(parsed, charset, outcome);
     }
@@ -418,20 +421,42 @@ public class Hl7InboundService implements Hl7Receiver {
     }
 
     private byte[] ack(Hl7Inbound.Parsed parsed, Charset charset, Outcome outcome) {
+        AcknowledgmentModes.Answer answer = AcknowledgmentModes.answer(parsed.acceptAckType(), parsed.applicationAckType(),
+                outcome.code() == AcknowledgmentCode.AA);
+        if (answer == AcknowledgmentModes.Answer.NONE) {
+            return null;
+        }
         try {
-            return encodeAck(parsed, outcome).getBytes(charset);
+            return encodeAck(parsed, charset, outcome, answer).getBytes(charset);
         } catch (RuntimeException e) {
             return rawReject(null, outcome.error() == null ? ErrorCode.INTERNAL_ERROR : outcome.error(),
                     outcome.hl7Code() == null ? "207" : outcome.hl7Code(), outcome.text());
         }
     }
 
-    /** ACK with MSA-2 = MSH-10; in enhanced mode (MSH-15 set) the commit codes CA/CE/CR. */
-    private String encodeAck(Hl7Inbound.Parsed parsed, Outcome outcome) {
+    /**
+     * The ACK stored for an accepted message, sent for it (or again for a repeated MSH-10), unless
+     * MSH-15/MSH-16 of this frame ask for no answer to a success.
+     */
+    private static byte[] storedAck(Hl7Inbound.Parsed parsed, Charset charset, String ack) {
+        if (AcknowledgmentModes.answer(parsed.acceptAckType(), parsed.applicationAckType(), true)
+                == AcknowledgmentModes.Answer.NONE) {
+            return null;
+        }
+        return ack.getBytes(charset);
+    }
+
+    /**
+     * ACK with MSA-2 = MSH-10 exactly as sent (raw text, escape sequences untouched), a random MSH-10
+     * of its own, MSH-18 naming {@code charset} when the message had an MSH-18, and the fields
+     * echoed from the message's header cut to their HL7 maximum length. As a commit ACK
+     * ({@link AcknowledgmentModes.Answer#COMMIT}) with the codes CA/CE/CR, otherwise AA/AE/AR.
+     */
+    private String encodeAck(Hl7Inbound.Parsed parsed, Charset charset, Outcome outcome, AcknowledgmentModes.Answer answer) {
         try {
             Message message = parsed.message();
-            message.getParser().getParserConfiguration().setIdGenerator(ID_GENERATOR);
-            boolean enhanced = parsed.acceptAckType() != null && !parsed.acceptAckType().isBlank();
+            message.getParser().getParserConfiguration().setIdGenerator(CONTROL_IDS);
+            boolean enhanced = answer == AcknowledgmentModes.Answer.COMMIT;
             AcknowledgmentCode code = outcome.code();
             if (enhanced) {
                 code = switch (code) {
@@ -446,6 +471,11 @@ public class Hl7InboundService implements Hl7Receiver {
             Terser terser = new Terser(ack);
             terser.set("/MSH-3-1", "CareRelay");
             terser.set("/MSH-4-1", "CareRelay");
+            truncateEchoedHeader(terser);
+            if (!isBlank(msh18(parsed)) && Hl7Inbound.hl7Name(charset) != null) {
+                // the name of the charset the ACK is encoded in: the message's, unless its label was overruled
+                terser.set("/MSH-18", Hl7Inbound.hl7Name(charset));
+            }
             if (outcome.text() != null) {
                 terser.set("/MSA-3", truncate(outcome.text(), 80));
             }
@@ -459,13 +489,62 @@ public class Hl7InboundService implements Hl7Receiver {
                 terser.set("/ERR-5-3", ErrorCode.SYSTEM);
                 terser.set("/ERR-8", truncate(outcome.text(), 250));
             }
-            return message.getParser().encode(ack);
+            return withRawMsa2(message.getParser().encode(ack), parsed.rawControlId());
         } catch (Exception e) {
             throw new IllegalStateException("ACK could not be built", e);
         }
     }
 
-    private static final InMemoryIDGenerator ID_GENERATOR = new InMemoryIDGenerator();
+    /** MSH-10 of every ACK: 20 random characters, unique without any state ({@link ControlIds}). */
+    private static final ControlIds CONTROL_IDS = new ControlIds();
+
+    /**
+     * HL7 maximum lengths of the header components HAPI's {@code generateACK} copies from the
+     * message (MSH-3/4 → MSH-5/6, MSH-9, MSH-11, MSH-12): HD-1 20, HD-2 199, HD-3 6; message code and
+     * trigger event 3, structure 7; processing id and mode 1; version 5.
+     */
+    private static final java.util.Map<String, Integer> ECHOED_MAX_LENGTHS = java.util.Map.ofEntries(
+            java.util.Map.entry("/MSH-5-1", 20), java.util.Map.entry("/MSH-5-2", 199), java.util.Map.entry("/MSH-5-3", 6),
+            java.util.Map.entry("/MSH-6-1", 20), java.util.Map.entry("/MSH-6-2", 199), java.util.Map.entry("/MSH-6-3", 6),
+            java.util.Map.entry("/MSH-9-1", 3), java.util.Map.entry("/MSH-9-2", 3), java.util.Map.entry("/MSH-9-3", 7),
+            java.util.Map.entry("/MSH-11-1", 1), java.util.Map.entry("/MSH-11-2", 1), java.util.Map.entry("/MSH-12-1", 5));
+
+    private static void truncateEchoedHeader(Terser terser) throws HL7Exception {
+        for (var limit : ECHOED_MAX_LENGTHS.entrySet()) {
+            String value = terser.get(limit.getKey());
+            if (value != null && value.length() > limit.getValue()) {
+                terser.set(limit.getKey(), value.substring(0, limit.getValue()));
+            }
+        }
+    }
+
+    /** MSA-2 longer than this (MSH-10's maximum length from v2.7 on) is cut. */
+    static final int MSA2_MAX_LENGTH = 199;
+
+    /**
+     * {@code ack} with MSA-2 replaced by the message's MSH-10 as it was sent: HAPI's unescaped and
+     * re-escaped value differs where the sender wrote an invalid escape sequence (a lone backslash),
+     * and the sender matches the ACK to its message by the exact text.
+     */
+    static String withRawMsa2(String ack, String rawControlId) {
+        if (rawControlId == null || ack.length() < 4) {
+            return ack;
+        }
+        String raw = truncate(rawControlId, MSA2_MAX_LENGTH);
+        String separator = String.valueOf(ack.charAt(3));
+        String[] segments = ack.split("\r", -1);
+        for (int i = 0; i < segments.length; i++) {
+            if (segments[i].startsWith("MSA" + separator)) {
+                String[] fields = segments[i].split(java.util.regex.Pattern.quote(separator), -1);
+                if (fields.length > 2) {
+                    fields[2] = raw;
+                    segments[i] = String.join(separator, fields);
+                }
+                break;
+            }
+        }
+        return String.join("\r", segments);
+    }
 
     /**
      * HAPI's parsing and our mapping grow faster than linearly with the number of repetitions and
@@ -502,23 +581,33 @@ public class Hl7InboundService implements Hl7Receiver {
     static byte[] rawReject(byte[] frame, ErrorCode error, String hl7Code, String text) {
         String controlId = "";
         String version = "2.5.1";
+        String characterSet = "";
         if (frame != null) {
             String raw = new String(frame, StandardCharsets.ISO_8859_1);
             int msh = raw.indexOf("MSH");
             if (msh >= 0 && raw.length() > msh + 8) {
                 char sep = raw.charAt(msh + 3);
                 String[] fields = raw.substring(msh).split("[\\r\\n]", 2)[0].split(java.util.regex.Pattern.quote(String.valueOf(sep)), -1);
+                boolean standardDelimiters = sep == '|' && fields.length > 1 && fields[1].startsWith("^~\\&");
                 if (fields.length > 9) {
-                    controlId = fields[9].replaceAll("[^A-Za-z0-9._\\-]", "");
+                    // as sent where it is written with the same delimiters as this ACK, else only its safe characters
+                    controlId = truncate(standardDelimiters ? fields[9].replaceAll("[\\x00-\\x1F\\x7F-\\xFF]", "")
+                            : fields[9].replaceAll("[^A-Za-z0-9._\\-]", ""), MSA2_MAX_LENGTH);
                 }
-                if (fields.length > 11 && fields[11].matches("2\\.[0-9.]+")) {
+                if (fields.length > 11 && fields[11].matches("2\\.[0-9.]{1,4}")) {
                     version = fields[11];
+                }
+                if (fields.length > 17 && standardDelimiters) {
+                    String declared = fields[17].split("[\\^~]", 2)[0].trim();
+                    characterSet = Hl7Inbound.charsetForHl7Name(declared).isPresent() ? declared : "";
                 }
             }
         }
         String now = HL7_TS.format(Instant.now());
-        String safeText = text == null ? "" : text.replaceAll("[|^~\\\\&\\r\\n]", " ");
-        String ack = "MSH|^~\\&|CareRelay|CareRelay|||" + now + "||ACK|" + now + "R|P|" + version + "\r"
+        // ASCII only: fits whatever MSH-18 the sender declared
+        String safeText = text == null ? "" : text.replaceAll("[|^~\\\\&\\r\\n]", " ").replaceAll("[^\\x20-\\x7E]", "?");
+        String ack = "MSH|^~\\&|CareRelay|CareRelay|||" + now + "||ACK|" + CONTROL_IDS.getID() + "|P|" + version
+                + (characterSet.isEmpty() ? "" : "||||||" + characterSet) + "\r"
                 + "MSA|AR|" + controlId + "|" + truncate(safeText, 80) + "\r"
                 + "ERR|||" + hl7Code + "^" + table0357Text(hl7Code) + "^HL70357|E|" + error.code() + "^" + error.defaultText().replaceAll("[|^~\\\\&]", " ")
                 + "^" + ErrorCode.SYSTEM + "|||" + truncate(safeText, 250) + "\r";

@@ -56,16 +56,18 @@ public class PatientResourceProvider implements IResourceProvider {
 
     @Update
     public MethodOutcome update(@IdParam IdType id, @ResourceParam Patient patient, ServletRequestDetails request) {
-        return patients.update(id.getIdPart(), patient, request);
+        // HAPI puts the version of an If-Match header into the id (read before anything sets the body's id)
+        return patients.update(id.getIdPart(), id.getVersionIdPart(), patient, request);
     }
 
-    @Read
+    /** Also a vread ({@code _history/{v}}): every version is kept. */
+    @Read(version = true)
     public Patient read(@IdParam IdType id, ServletRequestDetails request) {
-        return patients.read(id.getIdPart(), request);
+        return patients.read(id.getIdPart(), id.getVersionIdPart(), request);
     }
 
     @Search
-    public List<Patient> search(
+    public ca.uhn.fhir.rest.api.server.IBundleProvider search(
             @OptionalParam(name = "_id") TokenParam id,
             @OptionalParam(name = Patient.SP_NAME) StringParam name,
             @OptionalParam(name = Patient.SP_FAMILY) StringParam family,

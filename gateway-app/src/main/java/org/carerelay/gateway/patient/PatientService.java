@@ -159,10 +159,16 @@ public class PatientService {
         return new MethodOutcome(saved.getIdElement(), true).setResource(saved);
     }
 
+    /**
+     * A new version of a patient the caller sees. With {@code expectedVersion} (the client's
+     * {@code If-Match}) only when the stored version is that one: otherwise {@code version-conflict}
+     * (412) and nothing changes. A patient the caller does not see is 404 either way.
+     */
     @Transactional
-    public MethodOutcome update(String id, Patient patient, ServletRequestDetails request) {
+    public MethodOutcome update(String id, String expectedVersion, Patient patient, ServletRequestDetails request) {
         Caller caller = requireParticipant(request);
         Patient existing = requireVisible(id, caller);
+        store.lockVersion("Patient", id, expectedVersion);
         stripComputed(patient);
         patient.setId(id);
         validate(patient, existing.getIdentifier());
@@ -384,8 +390,17 @@ public class PatientService {
     }
 
     public Patient read(String id, ServletRequestDetails request) {
+        return read(id, null, request);
+    }
+
+    /** Version {@code version} of a patient the caller sees (null: the current one); 404 like a read otherwise. */
+    public Patient read(String id, String version, ServletRequestDetails request) {
         Caller caller = requireParticipant(request);
         Patient patient = requireVisible(id, caller);
+        if (version != null) {
+            patient = store.readVersion(Patient.class, id, version)
+                    .orElseThrow(() -> new ResourceNotFoundException(new IdType("Patient", id, version)));
+        }
         decorate(patient);
         return patient;
     }
@@ -399,7 +414,11 @@ public class PatientService {
     }
 
     @Transactional
-    public List<Patient> search(Query q, Integer count, Integer offset, ServletRequestDetails request) {
+    /**
+     * One page ({@code _count}, {@code _offset}) of the patients the caller sees that match; the
+     * total counts with the same visibility predicate. Audited per page.
+     */
+    public ca.uhn.fhir.rest.api.server.IBundleProvider search(Query q, Integer count, Integer offset, ServletRequestDetails request) {
         Caller caller = requireParticipant(request);
         for (ca.uhn.fhir.rest.param.BaseParam param : java.util.Arrays.asList(q.id(), q.name(), q.family(), q.given(),
                 q.birthDate(), q.gender(), q.identifier())) {
@@ -445,9 +464,11 @@ public class PatientService {
             params.put("pid", q.id().getValue());
         }
         params.put("viewer", caller.organizationId());
-        int limit = count == null ? 50 : Math.max(0, Math.min(count, 500));
-        List<Patient> result = store.search(Patient.class, String.join(" and ", where), params, limit, offset == null ? 0 : Math.max(0, offset));
-        result.forEach(this::decorate);
+        var result = store.searchPage(Patient.class, String.join(" and ", where), params,
+                org.carerelay.gateway.store.SearchPage.offset(offset), org.carerelay.gateway.store.SearchPage.pageSize(count), page -> {
+                    page.forEach(this::decorate);
+                    return page;
+                });
         audit.success("patient-search", AuditEventAction.R, caller, Caller.clientAddress(request), null);
         return result;
     }

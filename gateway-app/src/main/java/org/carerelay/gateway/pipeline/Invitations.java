@@ -128,9 +128,36 @@ public class Invitations {
                 .params(Timestamp.from(Instant.now()), organizationId).update();
     }
 
-    public List<Invitation> search(String organizationId, String status, int limit) {
-        StringBuilder sql = new StringBuilder("select " + COLUMNS + " from invitation where true");
+    /**
+     * Invitations matching {@code organizationId} and {@code status} that {@code viewer} may see
+     * (null: every invitation, for the operator): those of its own organisation, and those of
+     * organisations it has sent messages to. Newest first.
+     */
+    public List<Invitation> search(String organizationId, String status, String viewer, int limit, int offset) {
+        Filter filter = filter(organizationId, status, viewer);
+        return jdbc.sql("select " + COLUMNS + " from invitation where " + filter.where()
+                        + " order by created_at desc, id limit :limit offset :offset")
+                .params(filter.params()).param("limit", limit).param("offset", offset).query(Invitations::row).list();
+    }
+
+    /** How many invitations {@link #search} finds over all pages. */
+    public int count(String organizationId, String status, String viewer) {
+        Filter filter = filter(organizationId, status, viewer);
+        return jdbc.sql("select count(*) from invitation where " + filter.where()).params(filter.params())
+                .query(Integer.class).single();
+    }
+
+    private record Filter(String where, java.util.Map<String, Object> params) {
+    }
+
+    private static Filter filter(String organizationId, String status, String viewer) {
+        StringBuilder sql = new StringBuilder("true");
         java.util.Map<String, Object> params = new java.util.HashMap<>();
+        if (viewer != null) {
+            sql.append(" and (organization_id = :viewer or exists (select 1 from delivery d join message m on m.id = d.message_id"
+                    + " where d.recipient_org = invitation.organization_id and m.sender_org = :viewer))");
+            params.put("viewer", viewer);
+        }
         if (organizationId != null) {
             sql.append(" and organization_id = :org");
             params.put("org", organizationId);
@@ -139,8 +166,7 @@ public class Invitations {
             sql.append(" and status = :status");
             params.put("status", status);
         }
-        sql.append(" order by created_at desc limit ").append(limit);
-        return jdbc.sql(sql.toString()).params(params).query(Invitations::row).list();
+        return new Filter(sql.toString(), params);
     }
 
     public Optional<Invitation> find(String id) {

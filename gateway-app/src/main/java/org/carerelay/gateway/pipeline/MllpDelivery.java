@@ -9,13 +9,17 @@ import java.util.HexFormat;
 import java.util.List;
 import org.carerelay.fhir.Systems;
 import org.carerelay.fhir.hl7.CommunicationToMdm;
+import org.carerelay.fhir.hl7.MdmToCommunication;
 import org.carerelay.gateway.config.CareRelayProperties;
+import org.carerelay.gateway.conversation.MessageRepository;
+import org.carerelay.gateway.conversation.MessageService;
 import org.carerelay.gateway.directory.DirectoryService;
 import org.carerelay.gateway.hl7.OwnFrames;
 import org.carerelay.gateway.store.ResourceStore;
 import org.carerelay.routes.egress.EgressPolicy;
 import org.carerelay.routes.mllp.MllpSender;
 import org.hl7.fhir.r4.model.Communication;
+import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.Organization;
 import org.hl7.fhir.r4.model.Patient;
@@ -39,10 +43,15 @@ public class MllpDelivery {
     private final CareRelayProperties.Pipeline settings;
     private final long maxFrameBytes;
     private final OwnFrames ownFrames;
+    private final MessageRepository messageRows;
+    private final MessageService messageService;
 
     public MllpDelivery(DeliveryAttempt attempt, RecipientAttachments recipientAttachments, ResourceStore store, DirectoryService directory,
-            CareRelayProperties props, EgressPolicy egress, OwnFrames ownFrames) {
+            CareRelayProperties props, EgressPolicy egress, OwnFrames ownFrames, MessageRepository messageRows,
+            MessageService messageService) {
         this.attempt = attempt;
+        this.messageRows = messageRows;
+        this.messageService = messageService;
         this.ownFrames = ownFrames;
         this.recipientAttachments = recipientAttachments;
         this.store = store;
@@ -82,7 +91,8 @@ public class MllpDelivery {
         Organization from = directory.findOrganization(context.message().senderOrg()).orElse(null);
         String controlId = controlId(context.message().id(), context.recipient().getIdElement().getIdPart());
         var mdm = CommunicationToMdm.map(new CommunicationToMdm.Input(communication, patient,
-                contents, "CareRelay", facility(from), "", facility(context.recipient()), controlId, Instant.now()));
+                contents, "CareRelay", facility(from), "", facility(context.recipient()), controlId, Instant.now(),
+                parentDocument(communication, context.recipient().getIdElement().getIdPart())));
         ownFrames.recordSent(controlId); // committed before the frame leaves: it is refused if it comes back
         MllpSender.Result result = sender.send(address.getHost(), address.getPort(), mdm);
         return switch (result.outcome()) {
@@ -92,6 +102,32 @@ public class MllpDelivery {
             case RETRY -> DeliveryAttempt.Outcome.retry("MLLP " + (result.detail() == null ? "no answer" : result.detail()));
             case REFUSED -> DeliveryAttempt.Outcome.refused(result.detail());
         };
+    }
+
+    /**
+     * TXA-13 of a reply: the document it answers ({@code inResponseTo}), under the number the
+     * recipient knows it by — the document number its own system gave (TXA-12 of the MDM it sent us)
+     * when the recipient wrote it, otherwise CareRelay's id, which is TXA-12 of the MDM the recipient
+     * got it in. {@code null} for a message that is no reply.
+     */
+    CommunicationToMdm.DocumentNumber parentDocument(Communication communication, String recipientOrg) {
+        if (!communication.hasInResponseTo()) {
+            return null;
+        }
+        IdType parentId = new IdType(communication.getInResponseToFirstRep().getReference());
+        if (!parentId.hasIdPart() || !"Communication".equals(parentId.getResourceType())) {
+            return null;
+        }
+        // only a parent the recipient sees, and only its own number: nothing about other messages leaks
+        MessageRepository.Row parent = messageRows.findVisible(parentId.getIdPart(), recipientOrg).orElse(null);
+        if (parent != null && !parent.masked() && recipientOrg.equals(parent.senderOrg())) {
+            for (Identifier identifier : messageService.originalForDelivery(parent).getIdentifier()) {
+                if (MdmToCommunication.DOCUMENT_NUMBER_SYSTEM.equals(identifier.getSystem()) && identifier.hasValue()) {
+                    return new CommunicationToMdm.DocumentNumber(identifier.getValue(), null);
+                }
+            }
+        }
+        return new CommunicationToMdm.DocumentNumber(parentId.getIdPart(), CommunicationToMdm.NAMESPACE);
     }
 
     /** MSH-4/MSH-6: the HL7 alias, else IK number, BSNR or Telematik-ID, else the directory id. */

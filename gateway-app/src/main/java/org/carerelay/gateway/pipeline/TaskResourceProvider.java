@@ -12,6 +12,7 @@ import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
 import java.util.Date;
 import java.util.List;
 import org.carerelay.gateway.security.Caller;
+import org.carerelay.gateway.store.SearchPage;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Task;
@@ -51,12 +52,26 @@ public class TaskResourceProvider implements IResourceProvider {
 
     /** {@code owner} = the invited organisation, {@code status} = requested or completed. */
     @Search
-    public List<Task> search(@OptionalParam(name = Task.SP_OWNER) ReferenceParam owner,
-            @OptionalParam(name = Task.SP_STATUS) TokenParam status, ServletRequestDetails request) {
+    public ca.uhn.fhir.rest.api.server.IBundleProvider search(@OptionalParam(name = Task.SP_OWNER) ReferenceParam owner,
+            @OptionalParam(name = Task.SP_STATUS) TokenParam status,
+            @ca.uhn.fhir.rest.annotation.Count Integer count,
+            @ca.uhn.fhir.rest.annotation.Offset Integer offset,
+            ServletRequestDetails request) {
         Caller caller = Caller.of(request);
-        return invitations.search(owner == null ? null : owner.getIdPart(), status == null ? null : status.getValue(), 200)
-                .stream().filter(i -> visible(i, caller)).map(TaskResourceProvider::toTask).toList();
+        if (!caller.isAdmin() && !caller.isParticipant()) {
+            return SearchPage.of(java.util.List.of(), 0, 0, 0);
+        }
+        // the same rule as visible(), as SQL, so that the total and the pages agree
+        String viewer = caller.isAdmin() ? null : caller.organizationId();
+        String ownerId = owner == null ? null : owner.getIdPart();
+        String state = status == null ? null : status.getValue();
+        return SearchPage.of(SearchPage.offset(offset), SearchPage.pageSize(count, DEFAULT_COUNT, SearchPage.MAX_COUNT),
+                () -> invitations.count(ownerId, state, viewer),
+                (from, size) -> invitations.search(ownerId, state, viewer, size, from).stream().map(TaskResourceProvider::toTask).toList());
     }
+
+    /** Page size without {@code _count} (all invitations of a typical directory on one page). */
+    private static final int DEFAULT_COUNT = 200;
 
     private boolean visible(Invitations.Invitation invitation, Caller caller) {
         if (caller.isAdmin()) {

@@ -11,6 +11,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Function;
+import ca.uhn.fhir.rest.api.server.IBundleProvider;
+import org.carerelay.fhir.ErrorCode;
+import org.carerelay.gateway.fhir.GatewayException;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.carerelay.routes.crypto.ContentCipher;
 import org.hl7.fhir.r4.model.Resource;
@@ -59,11 +63,49 @@ public class ResourceStore {
     /** Writes a new version of an existing resource, or the first version if it does not exist. */
     @Transactional
     public <T extends Resource> T update(T resource) {
+        return update(resource, null);
+    }
+
+    /**
+     * Writes a new version when the stored one is {@code expectedVersion} (the version a client's
+     * {@code If-Match} names); {@code null} expects nothing. Checked under the row lock, so two
+     * updates of the same version cannot both succeed.
+     *
+     * @throws GatewayException {@code version-conflict} (412) when the stored version differs
+     */
+    @Transactional
+    public <T extends Resource> T update(T resource, String expectedVersion) {
         String type = resource.fhirType();
         String id = resource.getIdElement().getIdPart();
+        Integer current = lockVersion(type, id, expectedVersion);
+        return write(resource, id, current == null ? 1 : current + 1, current == null);
+    }
+
+    /**
+     * Locks the resource's row until the surrounding transaction ends and returns its version
+     * ({@code null} when it does not exist). When {@code expectedVersion} is given, the resource
+     * must exist at exactly that version. Services whose update does more than one write call this
+     * first, inside their transaction, so a stale {@code If-Match} changes and sends nothing.
+     *
+     * @throws GatewayException {@code version-conflict} (412) when the stored version differs
+     */
+    @Transactional
+    public Integer lockVersion(String type, String id, String expectedVersion) {
         Integer current = jdbc.sql("select version_id from fhir_resource where resource_type = ? and id = ? for update")
                 .params(type, id).query(Integer.class).optional().orElse(null);
-        return write(resource, id, current == null ? 1 : current + 1, current == null);
+        if (expectedVersion != null && (current == null || !expectedVersion.equals(current.toString()))) {
+            throw new GatewayException(ErrorCode.VERSION_CONFLICT, current == null
+                    ? type + "/" + id + " does not exist; If-Match names version " + expectedVersion + "."
+                    : type + "/" + id + " is at version " + current + ", not " + expectedVersion
+                            + " (If-Match); read it again and apply the change to the current version.");
+        }
+        return current;
+    }
+
+    /** The current version of a stored resource, empty when it does not exist. */
+    public Optional<Integer> currentVersion(String type, String id) {
+        return jdbc.sql("select version_id from fhir_resource where resource_type = ? and id = ?")
+                .params(type, id).query(Integer.class).optional();
     }
 
     public boolean exists(String type, String id) {
@@ -122,6 +164,40 @@ public class ResourceStore {
                 .params(typeName, id)
                 .query((rs, i) -> open(typeName, id, rs.getString(1), rs.getBytes(2))).optional()
                 .map(json -> parser().parseResource(type, json));
+    }
+
+    /**
+     * The resource {@code id} names: the version it names ({@code X/{id}/_history/{v}}, a vread),
+     * or the current one when it names none.
+     */
+    public <T extends IBaseResource> Optional<T> readAt(Class<T> type, org.hl7.fhir.instance.model.api.IIdType id) {
+        return id.hasVersionIdPart() ? readVersion(type, id.getIdPart(), id.getVersionIdPart()) : read(type, id.getIdPart());
+    }
+
+    /**
+     * Version {@code version} of a resource from its history (every version written is kept);
+     * empty when the resource or that version does not exist.
+     */
+    public <T extends IBaseResource> Optional<T> readVersion(Class<T> type, String id, String version) {
+        if (version == null || !version.matches("\\d{1,9}")) {
+            return Optional.empty();
+        }
+        String typeName = fhirContext.getResourceType(type);
+        return jdbc.sql("select content::text, sealed from fhir_resource_history where resource_type = ? and id = ? and version_id = ?")
+                .params(typeName, id, Integer.parseInt(version))
+                .query((rs, i) -> open(typeName, id, rs.getString(1), rs.getBytes(2))).optional()
+                .map(json -> parser().parseResource(type, json));
+    }
+
+    /**
+     * One page of a search as HAPI pages it ({@link SearchPage}): the total is a count with
+     * {@code where}, the page a {@link #search} at {@code offset}; {@code present} turns the stored
+     * resources into what the caller is shown (computed flags, masked secrets).
+     */
+    public <T extends IBaseResource> IBundleProvider searchPage(Class<T> type, String where, Map<String, ?> params,
+            int offset, int pageSize, Function<List<T>, List<? extends IBaseResource>> present) {
+        return SearchPage.of(offset, pageSize, () -> count(type, where, params),
+                (from, size) -> present.apply(search(type, where, params, size, from)));
     }
 
     /**

@@ -1,8 +1,9 @@
 package org.carerelay.routes.mllp;
 
 /**
- * Handles one inbound HL7v2 frame and returns the acknowledgement to send back (already encoded).
- * Implemented by the application; must not throw.
+ * Handles one inbound HL7v2 frame and returns the acknowledgement to send back (already encoded),
+ * or {@code null} when no acknowledgement is to be sent (enhanced acknowledgement mode, where
+ * MSH-15 says when the sender wants a commit ACK). Implemented by the application; must not throw.
  */
 public interface Hl7Receiver {
 

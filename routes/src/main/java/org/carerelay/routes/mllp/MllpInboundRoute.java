@@ -15,7 +15,7 @@ import org.apache.camel.support.jsse.TrustManagersParameters;
 
 /**
  * The MLLP listener for care software. Every frame is handed to the {@link Hl7Receiver}, whose
- * acknowledgement is sent back (camel-mllp's own ACK generation is off). Frames are bounded in
+ * acknowledgement is sent back, if it returns one (camel-mllp's own ACK generation is off). Frames are bounded in
  * size and time, so a frame that never ends or a 50 MB message ends in a closed connection, not a
  * hung thread or an exhausted heap. PHI logging of the component is off.
  *
@@ -28,6 +28,9 @@ public class MllpInboundRoute extends RouteBuilder {
     public record Settings(String host, int port, int maxFrameBytes, int receiveTimeoutMs, int readTimeoutMs,
             int idleTimeoutMs, int maxConcurrentConsumers) {
     }
+
+    /** Frames shorter than this ({@code MSH|} is four bytes) are answered by closing the connection. */
+    static final int MIN_ANSWERABLE_FRAME = 4;
 
     /** How long a start waits for the port (e.g. held briefly by a gateway just stopped). */
     static final int BIND_TIMEOUT_MS = 3000;
@@ -111,12 +114,22 @@ public class MllpInboundRoute extends RouteBuilder {
         from(endpoint).routeId(routeId)
                 .process(exchange -> {
                     byte[] frame = exchange.getIn().getBody(byte[].class);
+                    if (frame == null || frame.length < MIN_ANSWERABLE_FRAME) {
+                        // camel-mllp reads the field separator at byte 3 of the frame before it writes any
+                        // acknowledgement, and fails with an exception on a shorter one: such a frame (no
+                        // HL7 message can be this short) gets a closed connection instead of an ACK
+                        exchange.setProperty(MllpConstants.MLLP_CLOSE_CONNECTION_BEFORE_SEND, true);
+                        return;
+                    }
                     String remote = exchange.getIn().getHeader(MllpConstants.MLLP_REMOTE_ADDRESS, String.class);
                     Hl7Receiver.Connection connection = tls == null ? Hl7Receiver.Connection.plain(remote)
                             : Hl7Receiver.Connection.tls(remote,
                                     exchange.getIn().getHeader(MllpConstants.MLLP_SSL_CLIENT_CERT_SUBJECT_NAME, String.class));
-                    byte[] ack = receiver.receive(frame == null ? new byte[0] : frame, connection);
-                    exchange.setProperty(MllpConstants.MLLP_ACKNOWLEDGEMENT, ack);
+                    byte[] ack = receiver.receive(frame, connection);
+                    if (ack != null) {
+                        // none: nothing is written back (an in-only exchange without acknowledgement)
+                        exchange.setProperty(MllpConstants.MLLP_ACKNOWLEDGEMENT, ack);
+                    }
                 }).id(routeId + "-receive");
     }
 }
