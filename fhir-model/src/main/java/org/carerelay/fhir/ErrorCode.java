@@ -78,6 +78,9 @@ public enum ErrorCode {
     // --- FHIR REST conformance: versioned updates (If-Match)
     VERSION_CONFLICT("version-conflict", 412, "conflict", "207",
             "The resource is not at the version the request's If-Match names; nothing was changed."),
+    // --- German identifiers and base-profile material (check digits of IK number, KVNR, LANR)
+    IDENTIFIER_INVALID("identifier-invalid", 422, "value", "102",
+            "An identifier does not have the format or the check digit its system requires (IK number, KVNR, LANR, BSNR)."),
     // --- last resort
     INTERNAL_ERROR("internal-error", 500, "exception", "207", "An internal error occurred; nothing was changed.");
 

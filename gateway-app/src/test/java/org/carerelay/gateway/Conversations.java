@@ -24,8 +24,10 @@ final class Conversations {
     private Conversations() {
     }
 
+    /** A random KVNR with a valid check digit. */
     static String kvnr() {
-        return "A" + String.format("%09d", (long) (Math.random() * 1_000_000_000L));
+        return org.carerelay.fhir.GermanIdentifiers.withKvnrCheckDigit(
+                "A" + String.format("%08d", (long) (Math.random() * 100_000_000L)));
     }
 
     static Patient patient(String family, String given, String kvnr) {

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
 class DirectoryIT extends GatewayIntegrationTest {
 
     private static String ik() {
-        return String.valueOf(100_000_000 + (long) (Math.random() * 899_999_999L));
+        // a random IK number with a valid check digit
+        return org.carerelay.fhir.GermanIdentifiers.withIknrCheckDigit(String.valueOf(10_000_000 + (long) (Math.random() * 89_999_999L)));
     }
 
     private HttpResponse<String> importCsv(String csv) throws Exception {

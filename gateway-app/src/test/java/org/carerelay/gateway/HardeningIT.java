@@ -90,9 +90,12 @@ class HardeningIT extends GatewayIntegrationTest {
     }
 
     @Test
-    void organizationWithoutType_gets422() throws Exception {
+    void organizationWithAnUnknownCareRelayType_gets422() throws Exception {
+        // without any type an organisation is accepted as "other" (see GermanBaseProfilesIT); a CareRelay code must exist
         HttpResponse<String> response = http("POST", "/fhir/Organization", ADMIN_TOKEN, "application/fhir+json",
-                "{\"resourceType\":\"Organization\",\"name\":\"Ohne Typ\"}".getBytes(StandardCharsets.UTF_8));
+                ("{\"resourceType\":\"Organization\",\"name\":\"Falscher Typ\",\"type\":[{\"coding\":[{\"system\":"
+                        + "\"https://fhir.carerelay.org/CodeSystem/organization-type\",\"code\":\"spaceport\"}]}]}")
+                        .getBytes(StandardCharsets.UTF_8));
         assertThat(response.statusCode()).isEqualTo(422);
         assertThat(codeOf(response)).isEqualTo(ErrorCode.INVALID_RESOURCE);
     }

@@ -2,9 +2,14 @@ package org.carerelay.fhir.hl7;
 
 import ca.uhn.hl7v2.HL7Exception;
 import ca.uhn.hl7v2.model.DataTypeException;
+import ca.uhn.hl7v2.model.v251.datatype.CE;
 import ca.uhn.hl7v2.model.v251.datatype.CX;
 import ca.uhn.hl7v2.model.v251.datatype.ED;
 import ca.uhn.hl7v2.model.v251.datatype.HD;
+import ca.uhn.hl7v2.model.v251.datatype.NM;
+import ca.uhn.hl7v2.model.v251.datatype.SN;
+import ca.uhn.hl7v2.model.v251.datatype.ST;
+import ca.uhn.hl7v2.model.v251.datatype.TS;
 import ca.uhn.hl7v2.model.v251.datatype.TX;
 import ca.uhn.hl7v2.model.v251.datatype.XAD;
 import ca.uhn.hl7v2.model.v251.datatype.XCN;
@@ -35,11 +40,16 @@ import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.Communication;
 import org.hl7.fhir.r4.model.ContactPoint;
+import org.hl7.fhir.r4.model.DateTimeType;
 import org.hl7.fhir.r4.model.HumanName;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Identifier;
+import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.PrimitiveType;
+import org.hl7.fhir.r4.model.Quantity;
+import org.hl7.fhir.r4.model.Range;
+import org.hl7.fhir.r4.model.Ratio;
 import org.hl7.fhir.r4.model.Reference;
 
 /**
@@ -58,7 +68,9 @@ import org.hl7.fhir.r4.model.Reference;
  * </ul>
  *
  * <p>Text payloads ({@code payload.contentString}) become one {@code TX} OBX per line; every
- * {@link AttachmentContent} becomes one {@code ED} OBX with the data in Base64. Attachments are
+ * {@link AttachmentContent} becomes one {@code ED} OBX with the data in Base64; contained
+ * Observations the payload refers to (vital signs from an ORU^R01) become coded OBX rows with their
+ * values, units and times (see {@link #observationRows}). Attachments are
  * taken only from {@link Input#attachments()} (the caller resolves the Binary references);
  * {@code payload.contentAttachment} and {@code payload.contentReference} are not read. Every OBX-3 is
  * coded ({@code 11488-4^Nachricht^LN}, {@code 11488-4^Anhang: title^LN}). A reply
@@ -182,7 +194,10 @@ public final class CommunicationToMdm {
         }
         checkSubject(communication, in.patient());
         List<String> lines = textLines(communication);
-        if (lines.isEmpty() && in.attachments().isEmpty()) {
+        boolean observations = communication.getPayload().stream().anyMatch(p -> p.hasContentReference()
+                && p.getContentReference().getReference() != null && p.getContentReference().getReference().startsWith("#")
+                && containedObservation(communication, p.getContentReference().getReference().substring(1)) != null);
+        if (lines.isEmpty() && in.attachments().isEmpty() && !observations) {
             throw new IllegalArgumentException(
                     "Communication has neither text nor attachments; MDM^T02 requires at least one OBX");
         }
@@ -229,10 +244,236 @@ public final class CommunicationToMdm {
                 obx.getObservationValue(0).setData(ed);
                 obx.getObservationResultStatus().setValue("F");
             }
+            observationRows(message, communication, setId);
         } catch (HL7Exception e) {
             throw new IllegalStateException("Could not build MDM^T02: " + e.getMessage(), e);
         }
         return message;
+    }
+
+    /**
+     * The contained Observations the payload points at ({@code contentReference #id}, e.g. the
+     * vital signs of an ORU^R01), each as structured OBX rows after the text and attachment rows:
+     * OBX-3 the code (both first codings, v2 coding system names), OBX-5 the value with its v2 type
+     * ({@code NM}, {@code SN} with comparator, range or ratio, {@code ST}, {@code CE}, {@code TS}),
+     * OBX-6 the unit (UCUM code, unit text, {@code UCUM}), OBX-7 the reference range text, OBX-11
+     * the status, OBX-14 the effective time. A panel (components, no value of its own) gives one
+     * row per component, all with the panel's OBX-4 sub-id; a component that repeats a single
+     * Observation already written (same code and value) is not written twice. Without a value
+     * ({@code dataAbsentReason}) the row has no OBX-5 and OBX-11 {@code X}.
+     *
+     * @return the last OBX set id used
+     */
+    static int observationRows(MDM_T02 message, Communication communication, int setId) throws HL7Exception {
+        List<String> written = new ArrayList<>();
+        int group = 0;
+        for (Communication.CommunicationPayloadComponent payload : communication.getPayload()) {
+            if (!payload.hasContentReference() || payload.getContentReference().getReference() == null
+                    || !payload.getContentReference().getReference().startsWith("#")) {
+                continue;
+            }
+            String localId = payload.getContentReference().getReference().substring(1);
+            Observation observation = containedObservation(communication, localId);
+            if (observation == null) {
+                continue;
+            }
+            group++;
+            if (observation.hasValue() || !observation.hasComponent()) {
+                setId = observationRow(message, ++setId, Integer.toString(group), observation.getCode(), observation.getValue(),
+                        observation.hasDataAbsentReason(), observation);
+                written.addAll(keys(observation.getCode(), observation.getValue()));
+                continue;
+            }
+            for (Observation.ObservationComponentComponent component : observation.getComponent()) {
+                if (keys(component.getCode(), component.getValue()).stream().anyMatch(written::contains)) {
+                    continue;
+                }
+                setId = observationRow(message, ++setId, Integer.toString(group), component.getCode(), component.getValue(),
+                        component.hasDataAbsentReason(), observation);
+            }
+        }
+        return setId;
+    }
+
+    private static Observation containedObservation(Communication communication, String localId) {
+        for (org.hl7.fhir.r4.model.Resource resource : communication.getContained()) {
+            String id = resource.getIdElement().getIdPart();
+            if (resource instanceof Observation observation && id != null && id.replaceFirst("^#", "").equals(localId)) {
+                return observation;
+            }
+        }
+        return null;
+    }
+
+    /** {@code system|code=value} for each coding of {@code code}. */
+    private static List<String> keys(CodeableConcept code, org.hl7.fhir.r4.model.Type value) {
+        String v = value instanceof Quantity q && q.hasValue() ? q.getValue().stripTrailingZeros().toPlainString()
+                : value == null ? "" : String.valueOf(value.primitiveValue());
+        return code.getCoding().stream().map(c -> c.getSystem() + "|" + c.getCode() + "=" + v).toList();
+    }
+
+    private static int observationRow(MDM_T02 message, int setId, String subId, CodeableConcept code,
+            org.hl7.fhir.r4.model.Type value, boolean absent, Observation observation) throws HL7Exception {
+        OBX obx = message.getOBSERVATION(setId - 1).getOBX();
+        obx.getSetIDOBX().setValue(Integer.toString(setId));
+        fillCode(obx.getObservationIdentifier(), code);
+        obx.getObservationSubID().setValue(subId);
+        String valueType = null;
+        if (value instanceof Quantity quantity && quantity.hasValue()) {
+            if (quantity.hasComparator()) {
+                valueType = "SN";
+                SN sn = new SN(message);
+                sn.getComparator().setValue(quantity.getComparatorElement().getValueAsString());
+                sn.getNum1().setValue(quantity.getValue().toPlainString());
+                obx.getObservationValue(0).setData(sn);
+            } else {
+                valueType = "NM";
+                NM nm = new NM(message);
+                nm.setValue(quantity.getValue().toPlainString());
+                obx.getObservationValue(0).setData(nm);
+            }
+            fillUnit(obx.getUnits(), quantity);
+        } else if (value instanceof Range range && (range.getLow().hasValue() || range.getHigh().hasValue())) {
+            valueType = "SN";
+            SN sn = new SN(message);
+            if (range.getLow().hasValue()) {
+                sn.getNum1().setValue(range.getLow().getValue().toPlainString());
+            }
+            sn.getSeparatorSuffix().setValue("-");
+            if (range.getHigh().hasValue()) {
+                sn.getNum2().setValue(range.getHigh().getValue().toPlainString());
+            }
+            obx.getObservationValue(0).setData(sn);
+            fillUnit(obx.getUnits(), range.getLow().hasValue() ? range.getLow() : range.getHigh());
+        } else if (value instanceof Ratio ratio && ratio.getNumerator().hasValue() && ratio.getDenominator().hasValue()) {
+            valueType = "SN";
+            SN sn = new SN(message);
+            sn.getNum1().setValue(ratio.getNumerator().getValue().toPlainString());
+            sn.getSeparatorSuffix().setValue(":");
+            sn.getNum2().setValue(ratio.getDenominator().getValue().toPlainString());
+            obx.getObservationValue(0).setData(sn);
+        } else if (value instanceof CodeableConcept concept) {
+            valueType = "CE";
+            CE ce = new CE(message);
+            fillCode(ce, concept);
+            obx.getObservationValue(0).setData(ce);
+        } else if (value instanceof DateTimeType dateTime && dateTime.getValue() != null) {
+            valueType = "TS";
+            TS ts = new TS(message);
+            ts.getTime().setValue(v2DateTime(dateTime));
+            obx.getObservationValue(0).setData(ts);
+        } else if (value != null && value.isPrimitive() && value.primitiveValue() != null) {
+            boolean numeric = value instanceof org.hl7.fhir.r4.model.IntegerType;
+            valueType = numeric ? "NM" : "ST";
+            if (numeric) {
+                NM nm = new NM(message);
+                nm.setValue(value.primitiveValue());
+                obx.getObservationValue(0).setData(nm);
+            } else {
+                ST st = new ST(message);
+                st.setValue(value.primitiveValue().replaceAll("[\\r\\n]+", " "));
+                obx.getObservationValue(0).setData(st);
+            }
+        }
+        if (valueType != null) {
+            obx.getValueType().setValue(valueType);
+        }
+        if (observation.hasReferenceRange() && observation.getReferenceRangeFirstRep().hasText()) {
+            obx.getReferencesRange().setValue(observation.getReferenceRangeFirstRep().getText());
+        }
+        obx.getObservationResultStatus().setValue(valueType == null && absent ? "X" : resultStatus(observation.getStatus()));
+        if (observation.hasEffectiveDateTimeType() && observation.getEffectiveDateTimeType().getValue() != null) {
+            obx.getDateTimeOfTheObservation().getTime().setValue(v2DateTime(observation.getEffectiveDateTimeType()));
+        }
+        return setId;
+    }
+
+    /** CE: the first two codings (identifier, text, v2 coding system name; then the alternate triplet). */
+    private static void fillCode(CE ce, CodeableConcept code) throws DataTypeException {
+        List<Coding> codings = code.getCoding().stream().filter(Coding::hasCode).toList();
+        if (!codings.isEmpty()) {
+            Coding first = codings.get(0);
+            ce.getIdentifier().setValue(first.getCode());
+            ce.getText().setValue(first.hasDisplay() ? first.getDisplay() : code.getText());
+            ce.getNameOfCodingSystem().setValue(v2CodingSystem(first.getSystem()));
+        } else {
+            ce.getText().setValue(code.getText());
+        }
+        if (codings.size() > 1) {
+            Coding second = codings.get(1);
+            ce.getAlternateIdentifier().setValue(second.getCode());
+            ce.getAlternateText().setValue(second.getDisplay());
+            ce.getNameOfAlternateCodingSystem().setValue(v2CodingSystem(second.getSystem()));
+        }
+    }
+
+    private static void fillUnit(CE units, Quantity quantity) throws DataTypeException {
+        if (quantity.hasCode()) {
+            units.getIdentifier().setValue(quantity.getCode());
+            units.getNameOfCodingSystem().setValue(v2CodingSystem(quantity.getSystem()));
+        }
+        if (quantity.hasUnit()) {
+            units.getText().setValue(quantity.getUnit());
+        }
+    }
+
+    /** The v2 name (HL7 table 0396) of a FHIR code system; local systems by their own name, other URIs none. */
+    static String v2CodingSystem(String system) {
+        if (system == null) {
+            return null;
+        }
+        switch (system) {
+            case Systems.LOINC:
+                return "LN";
+            case OruToObservations.MDC_SYSTEM:
+                return "MDC";
+            case OruToObservations.SNOMED_SYSTEM:
+                return "SCT";
+            case OruToObservations.UCUM_SYSTEM:
+                return "UCUM";
+            default:
+                break;
+        }
+        if (system.startsWith("http://terminology.hl7.org/CodeSystem/v2-") && system.length() == 45) {
+            return "HL7" + system.substring(41);
+        }
+        if (system.startsWith(OruToObservations.LOCAL_CODE_SYSTEM_PREFIX)) {
+            String local = java.net.URLDecoder.decode(system.substring(OruToObservations.LOCAL_CODE_SYSTEM_PREFIX.length()),
+                    java.nio.charset.StandardCharsets.UTF_8);
+            return local.length() <= IS_MAX_LENGTH ? local : null;
+        }
+        return null;
+    }
+
+    /** HL7 table 0085 for an Observation status (the reverse of the ORU mapping). */
+    static String resultStatus(Observation.ObservationStatus status) {
+        if (status == null) {
+            return "F";
+        }
+        return switch (status) {
+            case CORRECTED -> "C";
+            case AMENDED -> "A";
+            case PRELIMINARY -> "P";
+            case REGISTERED -> "I";
+            case CANCELLED -> "X";
+            case ENTEREDINERROR -> "W";
+            default -> "F";
+        };
+    }
+
+    /** A v2 DTM with the precision and offset of the FHIR dateTime ({@code yyyyMMddHHmmss+zzzz} at most). */
+    static String v2DateTime(DateTimeType dateTime) {
+        java.util.TimeZone zone = dateTime.getTimeZone() != null ? dateTime.getTimeZone() : java.util.TimeZone.getTimeZone(BERLIN);
+        java.time.ZonedDateTime at = dateTime.getValue().toInstant().atZone(zone.toZoneId());
+        String pattern = switch (dateTime.getPrecision()) {
+            case YEAR -> "yyyy";
+            case MONTH -> "yyyyMM";
+            case DAY -> "yyyyMMdd";
+            case MINUTE -> "yyyyMMddHHmmZ";
+            case SECOND -> "yyyyMMddHHmmssZ";
+            default -> "yyyyMMddHHmmss.SSSZ";
+        };
+        return DateTimeFormatter.ofPattern(pattern).format(at);
     }
 
     /** ER7 encoding of {@code message}, segments separated by {@code \r}. */

@@ -14,6 +14,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.carerelay.fhir.ErrorCode;
+import org.carerelay.fhir.GermanIdentifiers;
+import org.carerelay.fhir.OrganizationTypeMapping;
 import org.carerelay.fhir.OrganizationType;
 import org.carerelay.fhir.Systems;
 import org.carerelay.fhir.Telecoms;
@@ -72,16 +74,22 @@ public class DirectoryService {
 
     /** Checks an organisation entry; throws {@code invalid-resource} / {@code duplicate-identifier}. */
     public void validate(Organization org) {
+        validate(org, List.of());
+    }
+
+    /**
+     * As {@link #validate(Organization)}; identifiers {@code stored} already holds are not checked
+     * for their check digit again (entries from before the check can still be changed).
+     */
+    void validate(Organization org, List<Identifier> stored) {
         if (!org.hasName() || org.getName().isBlank()) {
             throw new GatewayException(ErrorCode.INVALID_RESOURCE, "Organization.name is required.");
         }
-        boolean typed = org.getType().stream().flatMap(t -> t.getCoding().stream())
-                .anyMatch(c -> Systems.ORGANIZATION_TYPE.equals(c.getSystem()));
-        if (!typed || OrganizationType.of(org).isEmpty()) {
-            throw new GatewayException(ErrorCode.INVALID_RESOURCE,
-                    "Organization.type needs a coding of " + Systems.ORGANIZATION_TYPE + " (one of "
-                            + String.join(", ", java.util.Arrays.stream(OrganizationType.values()).map(OrganizationType::code).toList())
-                            + ").");
+        try {
+            // ISiK / German base-profile types are kept; the CareRelay type is derived or defaults to "other"
+            OrganizationTypeMapping.normalize(org);
+        } catch (OrganizationTypeMapping.UnknownTypeException e) {
+            throw new GatewayException(ErrorCode.INVALID_RESOURCE, e.getMessage());
         }
         for (ContactPoint cp : org.getTelecom()) {
             if (cp.getSystem() == ContactPoint.ContactPointSystem.EMAIL && !Telecoms.isPlausibleEmail(cp.getValue())) {
@@ -92,15 +100,9 @@ public class DirectoryService {
                 throw new GatewayException(ErrorCode.INVALID_RESOURCE, "Organization.telecom fax number is not valid.");
             }
         }
-        for (Identifier identifier : org.getIdentifier()) {
-            if (identifier.hasSystem() && Systems.IKNR.equals(identifier.getSystem())
-                    && (identifier.getValue() == null || !identifier.getValue().matches("\\d{9}"))) {
-                throw new GatewayException(ErrorCode.INVALID_RESOURCE, "An IK number has 9 digits.");
-            }
-            if (identifier.hasSystem() && Systems.BSNR.equals(identifier.getSystem())
-                    && (identifier.getValue() == null || !identifier.getValue().matches("\\d{9}"))) {
-                throw new GatewayException(ErrorCode.INVALID_RESOURCE, "A BSNR has 9 digits.");
-            }
+        Optional<String> problem = GermanIdentifiers.firstProblem(org.getIdentifier(), stored);
+        if (problem.isPresent()) {
+            throw new GatewayException(ErrorCode.IDENTIFIER_INVALID, problem.get());
         }
         validateEncryptionCertificate(org);
         validateHl7AllowList(org);
@@ -332,7 +334,9 @@ public class DirectoryService {
         }
         stripComputed(org);
         normalizeEncryptionCertificate(org);
-        validate(org);
+        List<Identifier> stored = create || !org.getIdElement().hasIdPart() ? List.of()
+                : store.read(Organization.class, org.getIdElement().getIdPart()).map(Organization::getIdentifier).orElse(List.of());
+        validate(org, stored);
         return create ? store.create(org) : store.update(org);
     }
 

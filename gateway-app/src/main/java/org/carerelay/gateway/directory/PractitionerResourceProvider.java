@@ -18,6 +18,7 @@ import ca.uhn.fhir.rest.server.IResourceProvider;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import java.util.List;
 import org.carerelay.fhir.ErrorCode;
+import org.carerelay.fhir.GermanIdentifiers;
 import org.carerelay.gateway.audit.AuditService;
 import org.carerelay.gateway.fhir.GatewayException;
 import org.carerelay.gateway.security.Caller;
@@ -71,7 +72,7 @@ public class PractitionerResourceProvider implements IResourceProvider {
     @Create
     public MethodOutcome create(@ResourceParam Practitioner practitioner, RequestDetails request) {
         practitioner.setId((String) null);
-        validate(practitioner);
+        validate(practitioner, List.of());
         Practitioner saved = store.create(practitioner);
         auditChange(request, AuditEventAction.C, saved);
         return new MethodOutcome(saved.getIdElement(), true).setResource(saved);
@@ -84,7 +85,8 @@ public class PractitionerResourceProvider implements IResourceProvider {
         String ifMatch = id.getVersionIdPart();
         boolean exists = store.exists("Practitioner", id.getIdPart());
         practitioner.setId(id.getIdPart());
-        validate(practitioner);
+        validate(practitioner, exists ? store.read(Practitioner.class, id.getIdPart())
+                .map(Practitioner::getIdentifier).orElse(List.of()) : List.of());
         Practitioner saved = store.update(practitioner, ifMatch);
         auditChange(request, exists ? AuditEventAction.U : AuditEventAction.C, saved);
         return new MethodOutcome(saved.getIdElement(), !exists).setResource(saved);
@@ -100,9 +102,21 @@ public class PractitionerResourceProvider implements IResourceProvider {
         return new MethodOutcome(saved.getIdElement());
     }
 
-    private static void validate(Practitioner practitioner) {
-        if (!practitioner.hasName()) {
-            throw new GatewayException(ErrorCode.INVALID_RESOURCE, "Practitioner.name is required.");
+    /**
+     * Base R4 requires nothing of a Practitioner; CareRelay requires that it can be told apart: a
+     * {@code name} or at least one identifier with system and value (a HIS often sends only the
+     * LANR, as in the ISiK examples). German identifiers must have a valid check digit.
+     */
+    static void validate(Practitioner practitioner, List<org.hl7.fhir.r4.model.Identifier> stored) {
+        boolean identified = practitioner.getIdentifier().stream().anyMatch(i -> i.hasSystem() && i.hasValue());
+        if (!practitioner.hasName() && !identified) {
+            throw new GatewayException(ErrorCode.INVALID_RESOURCE,
+                    "A Practitioner needs a name or an identifier with system and value (e.g. the LANR).");
+        }
+        // identifiers stored before the check existed are not checked again
+        var problem = GermanIdentifiers.firstProblem(practitioner.getIdentifier(), stored);
+        if (problem.isPresent()) {
+            throw new GatewayException(ErrorCode.IDENTIFIER_INVALID, problem.get());
         }
     }
 

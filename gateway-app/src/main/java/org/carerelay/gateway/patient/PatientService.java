@@ -17,6 +17,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.carerelay.fhir.ErrorCode;
+import org.carerelay.fhir.GermanIdentifiers;
 import org.carerelay.fhir.Systems;
 import org.carerelay.gateway.audit.AuditService;
 import org.carerelay.gateway.config.CareRelayProperties;
@@ -170,7 +171,7 @@ public class PatientService {
         store.lockVersion("Patient", id, expectedVersion);
         stripComputed(patient);
         patient.setId(id);
-        validate(patient);
+        validate(patient, existing.getIdentifier());
         Optional<String> oldKvnr = kvnrOf(existing);
         Optional<String> newKvnr = kvnrOf(patient);
         if (!oldKvnr.equals(newKvnr)) {
@@ -207,6 +208,7 @@ public class PatientService {
         }
         Patient patient = existing.get();
         String id = patient.getIdElement().getIdPart();
+        List<Identifier> stored = List.copyOf(patient.getIdentifier());
         if (incoming.hasName()) {
             patient.setName(incoming.getName());
         }
@@ -238,7 +240,7 @@ public class PatientService {
             }
         }
         stripComputed(patient);
-        validate(patient);
+        validate(patient, stored);
         Patient saved = store.update(patient);
         index.reindex(saved);
         indexIdentifiers(id, incoming.getIdentifier(), caller.organizationId());
@@ -506,13 +508,16 @@ public class PatientService {
     }
 
     private void validate(Patient patient) {
+        validate(patient, List.of());
+    }
+
+    /** {@code stored}: the identifiers the record already had (not checked for a check digit again). */
+    private void validate(Patient patient, List<Identifier> stored) {
         validation.require(patient);
-        for (Identifier identifier : patient.getIdentifier()) {
-            if (Systems.KVNR.equals(identifier.getSystem())
-                    && (identifier.getValue() == null || !identifier.getValue().matches(KVNR_PATTERN))) {
-                throw new GatewayException(ErrorCode.INVALID_RESOURCE,
-                        "A KVNR (" + Systems.KVNR + ") is one capital letter and nine digits.");
-            }
+        // KVNR (and any other German identifier a patient carries): format and check digit
+        Optional<String> problem = GermanIdentifiers.firstProblem(patient.getIdentifier(), stored);
+        if (problem.isPresent()) {
+            throw new GatewayException(ErrorCode.IDENTIFIER_INVALID, problem.get());
         }
         if (patient.getIdentifier().stream().filter(i -> Systems.KVNR.equals(i.getSystem())).count() > 1) {
             throw new GatewayException(ErrorCode.INVALID_RESOURCE, "A patient has at most one KVNR.");

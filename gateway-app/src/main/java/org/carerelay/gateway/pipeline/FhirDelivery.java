@@ -1,6 +1,7 @@
 package org.carerelay.gateway.pipeline;
 
 import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.rest.api.Constants;
 import ca.uhn.fhir.rest.api.MethodOutcome;
 import ca.uhn.fhir.rest.client.api.IGenericClient;
 import ca.uhn.fhir.rest.client.apache.ApacheRestfulClientFactory;
@@ -42,6 +43,7 @@ import org.carerelay.routes.egress.EgressPolicy;
 import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.Communication;
 import org.hl7.fhir.r4.model.Identifier;
+import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.Organization;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Reference;
@@ -49,7 +51,9 @@ import org.springframework.stereotype.Component;
 
 /**
  * Delivery to a recipient's FHIR server: attachments first as Binary, then the Communication with
- * the patient contained and organisations referenced by identifier. The Communication carries
+ * the patient contained (next to the resources the message already contains, e.g. the Observations
+ * of an ORU^R01, whose subject then is the contained patient too) and organisations referenced by
+ * identifier. The Communication carries
  * {@code identifier = urn:uuid:<id>} and is created conditionally on it, so a repeated delivery
  * after a crash finds the first one instead of creating a twin. Endpoint {@code header} entries
  * ({@code Name: value}) are sent with every request (the recipient's credentials).
@@ -63,6 +67,16 @@ import org.springframework.stereotype.Component;
 public class FhirDelivery {
 
     static final String URN_SYSTEM = "urn:ietf:rfc:3986";
+    /** Local id of the subject patient contained in a delivered Communication. */
+    static final String CONTAINED_PATIENT = "patient";
+
+    /**
+     * The {@code If-None-Exist} header of the conditional create: only the search query, as the
+     * FHIR specification defines it ({@code identifier=system|value}), not a URL.
+     */
+    static String ifNoneExist(String messageId) {
+        return "identifier=" + URN_SYSTEM + "|urn:uuid:" + messageId;
+    }
 
     private final DeliveryAttempt attempt;
     private final RecipientAttachments recipientAttachments;
@@ -121,7 +135,7 @@ public class FhirDelivery {
             Communication outgoing = outgoing(context, client, http, base);
             String id = context.message().id();
             MethodOutcome outcome = client.create().resource(outgoing)
-                    .conditionalByUrl("Communication?identifier=" + URN_SYSTEM + "|urn:uuid:" + id).execute();
+                    .withAdditionalHeader(Constants.HEADER_IF_NONE_EXIST, ifNoneExist(id)).execute();
             String remoteId = outcome.getId() == null ? "?" : outcome.getId().toUnqualifiedVersionless().getValue();
             return DeliveryAttempt.Outcome.delivered("FHIR " + remoteId);
         } catch (FhirClientConnectionException e) {
@@ -218,12 +232,22 @@ public class FhirDelivery {
         out.addIdentifier(new Identifier().setSystem(URN_SYSTEM).setValue("urn:uuid:" + id));
         if (context.message().subjectPatient() != null) {
             Patient patient = store.read(Patient.class, context.message().subjectPatient()).orElseThrow();
-            patient.setId("patient");
+            String localSubject = "Patient/" + context.message().subjectPatient();
+            patient.setId(CONTAINED_PATIENT);
             patient.setMeta(null);
             patient.getExtension().removeIf(e -> Systems.EXT_CONSENT_STATUS.equals(e.getUrl()));
-            out.getContained().clear();
+            // only a patient the sender put in replaces ours; everything else the message carries
+            // (e.g. the Observations of an ORU^R01, which payload.contentReference points at) goes along
+            out.getContained().removeIf(r -> r instanceof Patient
+                    || CONTAINED_PATIENT.equals(String.valueOf(r.getIdElement().getIdPart()).replaceFirst("^#", "")));
             out.addContained(patient);
-            out.setSubject(new Reference("#patient"));
+            out.setSubject(new Reference("#" + CONTAINED_PATIENT));
+            for (org.hl7.fhir.r4.model.Resource contained : out.getContained()) {
+                if (contained instanceof Observation observation && observation.hasSubject()
+                        && localSubject.equals(observation.getSubject().getReferenceElement().toUnqualifiedVersionless().getValue())) {
+                    observation.setSubject(new Reference("#" + CONTAINED_PATIENT));
+                }
+            }
         }
         out.setSender(organizationReference(out.getSender()));
         out.getRecipient().replaceAll(this::organizationReference);
