@@ -7,7 +7,6 @@ import ca.uhn.fhir.rest.api.RestOperationTypeEnum;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.api.server.ResponseDetails;
 import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
-import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import java.util.List;
 import java.util.Map;
 import org.carerelay.gateway.security.Caller;
@@ -60,7 +59,7 @@ public class ReadAuditInterceptor {
         String prefix = prefix(request);
         RestOperationTypeEnum op = prefix == null ? null : request.getRestOperationType();
         if ((op == RestOperationTypeEnum.READ || op == RestOperationTypeEnum.VREAD)
-                && exception instanceof ResourceNotFoundException && request.getId() != null) {
+                && exception.getStatusCode() == 404 && request.getId() != null) {
             audit.failure(prefix + "-read", AuditEventAction.R, Caller.of(request), Caller.clientAddress(request),
                     entity(request), "not visible");
         }
