@@ -128,6 +128,15 @@ class ReadAuditIT extends GatewayIntegrationTest {
         assertThat(what(reads, AuditEvent.AuditEventOutcome._0)).containsExactly("Communication/" + message + "/_history/1");
         assertThat(what(reads, AuditEvent.AuditEventOutcome._4)).containsExactly("Communication/" + message + "/_history/2");
 
+        org.hl7.fhir.r4.model.Binary upload = new org.hl7.fhir.r4.model.Binary();
+        upload.setContentType("text/plain");
+        upload.setData("Befund folgt".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        String binary = clinicClient.create().resource(upload).execute().getId().getIdPart();
+        assertThatThrownBy(() -> clinicClient.read().resource(org.hl7.fhir.r4.model.Binary.class).withIdAndVersion(binary, "2").execute())
+                .isInstanceOf(ResourceNotFoundException.class);
+        assertThat(what(audit("Binary/" + binary, "attachment-read"), AuditEvent.AuditEventOutcome._4))
+                .containsExactly("Binary/" + binary + "/_history/2");
+
         clinicClient.read().resource(Consent.class).withIdAndVersion(consent, "1").execute();
         assertThat(what(audit("Consent/" + consent, "consent-read"), AuditEvent.AuditEventOutcome._0))
                 .containsExactly("Consent/" + consent + "/_history/1");
