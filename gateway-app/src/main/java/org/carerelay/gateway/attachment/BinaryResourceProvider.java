@@ -75,6 +75,8 @@ public class BinaryResourceProvider implements IResourceProvider {
             throw new ResourceNotFoundException(id);
         }
         if (id.hasVersionIdPart() && !"1".equals(id.getVersionIdPart())) {
+            audit.failure("attachment-read", AuditEventAction.R, caller, Caller.clientAddress(request),
+                    AuditService.version("Binary", binaryId, id.getVersionIdPart()), "no such version");
             throw new ResourceNotFoundException(id);
         }
         AttachmentService.Meta meta = attachments.requireMeta(binaryId);
@@ -84,7 +86,8 @@ public class BinaryResourceProvider implements IResourceProvider {
                     + " an Accept header other than FHIR JSON/XML to get the bytes as a stream.");
         }
         byte[] data = attachments.readVerified(meta, caller.auditName());
-        audit.success("attachment-read", AuditEventAction.R, caller, Caller.clientAddress(request), "Binary/" + binaryId);
+        audit.success("attachment-read", AuditEventAction.R, caller, Caller.clientAddress(request),
+                AuditService.version("Binary", binaryId, id.getVersionIdPart()));
         Binary binary = new Binary();
         binary.setId(new IdType("Binary", binaryId, "1"));
         binary.setContentType(meta.contentType());

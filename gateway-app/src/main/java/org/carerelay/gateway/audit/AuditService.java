@@ -3,10 +3,14 @@ package org.carerelay.gateway.audit;
 import ca.uhn.fhir.context.FhirContext;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Date;
 import java.util.UUID;
 import org.carerelay.fhir.Systems;
 import org.carerelay.gateway.security.Caller;
+import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.AuditEvent;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventOutcome;
@@ -38,11 +42,60 @@ public class AuditService {
             String clientAddress, String entityWhat, String description) {
     }
 
+    /**
+     * The entity of a read of version {@code version} of {@code type/id} (a vread): the event names
+     * the version ({@code Type/id/_history/v}), the {@code entity} search finds it under {@code Type/id}.
+     */
+    public static String version(String type, String id, String version) {
+        return version == null ? type + "/" + id : type + "/" + id + "/_history/" + version;
+    }
+
     /** Written in its own transaction, so a refused request still leaves its trace. */
     @Transactional(propagation = Propagation.REQUIRES_NEW)
     public void record(Entry entry) {
-        Instant now = Instant.now();
-        String id = UUID.randomUUID().toString();
+        insert(List.of(entry));
+    }
+
+    /**
+     * The audit of one search page: one event per resource the caller was shown, naming it, so the
+     * trail says who saw which resource; an empty page leaves one event without an entity. All
+     * events go to the database in one statement.
+     */
+    @Transactional(propagation = Propagation.REQUIRES_NEW)
+    public void searchPage(String subtype, Caller caller, String clientAddress, List<? extends IBaseResource> page) {
+        List<Entry> entries = new ArrayList<>();
+        for (IBaseResource resource : page) {
+            entries.add(new Entry(subtype, AuditEventAction.R, AuditEventOutcome._0, caller.auditName(), clientAddress,
+                    resource.fhirType() + "/" + resource.getIdElement().getIdPart(), null));
+        }
+        if (entries.isEmpty()) {
+            entries.add(new Entry(subtype, AuditEventAction.R, AuditEventOutcome._0, caller.auditName(), clientAddress, null, null));
+        }
+        insert(entries);
+    }
+
+    private void insert(List<Entry> entries) {
+        StringBuilder sql = new StringBuilder("""
+                insert into audit_event (id, recorded, type_code, subtype_code, action, outcome, agent_who, entity_what, content)
+                values """);
+        List<Object> params = new ArrayList<>();
+        for (Entry entry : entries) {
+            Instant now = Instant.now();
+            String id = UUID.randomUUID().toString();
+            if (!params.isEmpty()) {
+                sql.append(", ");
+            }
+            sql.append("(?::uuid, ?, ?, ?, ?, ?, ?, ?, ?::jsonb)");
+            String entityWhat = entry.entityWhat();
+            int history = entityWhat == null ? -1 : entityWhat.indexOf("/_history/");
+            params.addAll(Arrays.asList(id, Timestamp.from(now), "rest", entry.subtype(),
+                    entry.action() == null ? null : entry.action().toCode(), entry.outcome().toCode(),
+                    entry.agentWho(), history < 0 ? entityWhat : entityWhat.substring(0, history), json(id, now, entry)));
+        }
+        jdbc.sql(sql.toString()).params(params).update();
+    }
+
+    private String json(String id, Instant now, Entry entry) {
         AuditEvent event = new AuditEvent();
         event.setId(id);
         event.setType(new Coding(Systems.AUDIT_EVENT_TYPE, "rest", "RESTful Operation"));
@@ -71,13 +124,7 @@ public class AuditService {
         if (entry.entityWhat() != null) {
             event.addEntity().setWhat(new Reference(entry.entityWhat()));
         }
-        String json = fhirContext.newJsonParser().encodeResourceToString(event);
-        jdbc.sql("""
-                insert into audit_event (id, recorded, type_code, subtype_code, action, outcome, agent_who, entity_what, content)
-                values (?::uuid, ?, ?, ?, ?, ?, ?, ?, ?::jsonb)
-                """).params(id, Timestamp.from(now), "rest", entry.subtype(),
-                entry.action() == null ? null : entry.action().toCode(), entry.outcome().toCode(),
-                entry.agentWho(), entry.entityWhat(), json).update();
+        return fhirContext.newJsonParser().encodeResourceToString(event);
     }
 
     public void success(String subtype, AuditEventAction action, Caller caller, String clientAddress, String entity) {

@@ -296,10 +296,11 @@ public class ConsentService {
                         .orElseThrow(() -> new ResourceNotFoundException(new IdType("Consent", id, version)));
             }
         } catch (ResourceNotFoundException e) {
-            audit.failure("consent-read", AuditEventAction.R, caller, Caller.clientAddress(request), "Consent/" + id, "not visible");
+            audit.failure("consent-read", AuditEventAction.R, caller, Caller.clientAddress(request),
+                    AuditService.version("Consent", id, version), "not visible");
             throw e;
         }
-        audit.success("consent-read", AuditEventAction.R, caller, Caller.clientAddress(request), "Consent/" + id);
+        audit.success("consent-read", AuditEventAction.R, caller, Caller.clientAddress(request), AuditService.version("Consent", id, version));
         return consent;
     }
 
@@ -332,10 +333,11 @@ public class ConsentService {
             where.append(" and content->>'status' = :status");
             params.put("status", status);
         }
-        var result = store.searchPage(Consent.class, where.toString(), params, org.carerelay.gateway.store.SearchPage.offset(offset),
-                org.carerelay.gateway.store.SearchPage.pageSize(count), page -> page);
-        audit.success("consent-search", AuditEventAction.R, caller, Caller.clientAddress(request), patientId == null ? null : "Patient/" + patientId);
-        return result;
+        return store.searchPage(Consent.class, where.toString(), params, org.carerelay.gateway.store.SearchPage.offset(offset),
+                org.carerelay.gateway.store.SearchPage.pageSize(count), page -> {
+                    audit.searchPage("consent-search", caller, Caller.clientAddress(request), page);
+                    return page;
+                });
     }
 
     private String checkPatient(Consent consent, Caller caller) {

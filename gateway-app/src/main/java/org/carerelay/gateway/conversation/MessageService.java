@@ -351,11 +351,13 @@ public class MessageService {
             return new ResourceNotFoundException(new IdType("Communication", id));
         });
         if (version != null && !MESSAGE_VERSION.equals(version)) {
+            audit.failure("message-read", AuditEventAction.R, caller, Caller.clientAddress(request),
+                    AuditService.version("Communication", id, version), "no such version");
             throw new ResourceNotFoundException(new IdType("Communication", id, version));
         }
         Communication shown = present(row);
         audit.success(row.masked() ? "message-read-masked" : "message-read", AuditEventAction.R, caller, Caller.clientAddress(request),
-                "Communication/" + id);
+                AuditService.version("Communication", id, version));
         return shown;
     }
 
@@ -367,11 +369,15 @@ public class MessageService {
         Caller caller = requireParticipant(request);
         MessageQuery.Sql sql = query.toSql(caller.organizationId());
         String viewer = caller.organizationId();
+        List<Communication> shown = new java.util.ArrayList<>();
         var result = org.carerelay.gateway.store.SearchPage.of(sql.offset(), sql.limit(),
-                () -> messages.count(sql.where(), sql.params(), viewer),
-                (from, size) -> messages.search(sql.where(), sql.params(), viewer, size, from).stream().map(this::present).toList());
-        audit.success("message-search", AuditEventAction.R, caller, Caller.clientAddress(request),
-                query.patient() == null ? null : "Patient/" + query.patient());
+                () -> messages.count(sql.where(), sql.params(), viewer), (from, size) -> {
+                    List<Communication> page = messages.search(sql.where(), sql.params(), viewer, size, from).stream()
+                            .map(this::present).toList();
+                    shown.addAll(page);
+                    return page;
+                });
+        audit.searchPage("message-search", caller, Caller.clientAddress(request), shown);
         return result;
     }
 

@@ -72,6 +72,25 @@ public class DirectoryService {
         return findOrganization(id).orElseThrow(() -> new ResourceNotFoundException("Organization/" + id));
     }
 
+    /**
+     * The current entry, its row locked until the surrounding transaction ends: for a change that
+     * starts from the stored entry, so a change committed meanwhile (e.g. a deactivation) is seen
+     * and not overwritten with the older state. Lock first, then read.
+     */
+    @Transactional
+    public Organization lockOrganization(String id) {
+        store.lockVersion("Organization", id, null);
+        return requireOrganization(id);
+    }
+
+    /** Deactivates the entry (a new version with {@code active = false}) under the row lock. */
+    @Transactional
+    public Organization deactivate(String id) {
+        Organization org = lockOrganization(id);
+        org.setActive(false);
+        return saveOrganization(org, false);
+    }
+
     /** Checks an organisation entry; throws {@code invalid-resource} / {@code duplicate-identifier}. */
     public void validate(Organization org) {
         validate(org, List.of());
@@ -258,7 +277,7 @@ public class DirectoryService {
      */
     @Transactional
     public Organization setEncryptionCertificate(String organizationId, byte[] pemOrDer) {
-        Organization org = requireOrganization(organizationId);
+        Organization org = lockOrganization(organizationId);
         X509Certificate certificate = checkEncryptionCertificate(pemOrDer, Instant.now());
         org.getExtension().removeIf(e -> EXT_ENCRYPTION_CERTIFICATE.equals(e.getUrl()));
         org.addExtension(EXT_ENCRYPTION_CERTIFICATE, encryptionCertificateAttachment(certificate));
@@ -272,7 +291,7 @@ public class DirectoryService {
      */
     @Transactional
     public Organization removeEncryptionCertificate(String organizationId) {
-        Organization org = requireOrganization(organizationId);
+        Organization org = lockOrganization(organizationId);
         if (!org.getExtension().removeIf(e -> EXT_ENCRYPTION_CERTIFICATE.equals(e.getUrl()))) {
             return org;
         }
@@ -353,7 +372,8 @@ public class DirectoryService {
     /** As {@link #saveEndpoint(Endpoint, boolean)}, when the stored endpoint is at {@code expectedVersion} (If-Match). */
     @Transactional
     public Endpoint saveEndpoint(Endpoint endpoint, boolean create, String expectedVersion) {
-        if (expectedVersion != null) {
+        if (!create || expectedVersion != null) {
+            // the stored endpoint (its sealed secrets) is read under the lock
             store.lockVersion("Endpoint", endpoint.getIdElement().getIdPart(), expectedVersion);
         }
         validateEndpoint(endpoint);
@@ -365,7 +385,7 @@ public class DirectoryService {
         Endpoint saved = create ? store.create(endpoint) : store.update(endpoint);
         if (saved.hasManagingOrganization()) {
             String orgId = saved.getManagingOrganization().getReferenceElement().getIdPart();
-            Organization org = requireOrganization(orgId);
+            Organization org = lockOrganization(orgId);
             String ref = "Endpoint/" + saved.getIdElement().getIdPart();
             boolean linked = org.getEndpoint().stream().anyMatch(r -> ref.equals(r.getReferenceElement().toUnqualifiedVersionless().getValue()));
             if (!linked) {

@@ -177,9 +177,7 @@ public class OrganizationResourceProvider implements IResourceProvider {
     /** Deactivates the entry; it stays in the directory and in every conversation. */
     @Delete
     public MethodOutcome deactivate(@IdParam IdType id, RequestDetails request) {
-        Organization org = directory.requireOrganization(id.getIdPart());
-        org.setActive(false);
-        Organization saved = directory.saveOrganization(org, false);
+        Organization saved = directory.deactivate(id.getIdPart());
         auditChange(request, AuditEventAction.D, saved);
         return new MethodOutcome(saved.getIdElement());
     }

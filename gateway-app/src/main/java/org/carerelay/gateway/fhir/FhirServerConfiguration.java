@@ -25,7 +25,10 @@ public class FhirServerConfiguration {
 
     @Bean
     FhirContext fhirContext() {
-        return FhirContext.forR4Cached();
+        FhirContext context = FhirContext.forR4Cached();
+        // the audit of a vread names the version read (Type/id/_history/v); HAPI strips versions from references otherwise
+        context.getParserOptions().setDontStripVersionsFromReferencesAtPaths("AuditEvent.entity.what");
+        return context;
     }
 
     @Bean

@@ -167,8 +167,12 @@ public class PatientService {
     @Transactional
     public MethodOutcome update(String id, String expectedVersion, Patient patient, ServletRequestDetails request) {
         Caller caller = requireParticipant(request);
-        Patient existing = requireVisible(id, caller);
+        if (!access.canSee(caller.organizationId(), id)) {
+            throw new ResourceNotFoundException(new IdType("Patient", id)); // before If-Match: existence does not leak
+        }
+        // lock first, then read: the checks below (KVNR unchanged) run against the version this update replaces
         store.lockVersion("Patient", id, expectedVersion);
+        Patient existing = requireVisible(id, caller);
         stripComputed(patient);
         patient.setId(id);
         validate(patient, existing.getIdentifier());
@@ -206,8 +210,9 @@ public class PatientService {
             MethodOutcome created = create(incoming, null, caller, clientAddress, false);
             return (Patient) created.getResource();
         }
-        Patient patient = existing.get();
-        String id = patient.getIdElement().getIdPart();
+        String id = existing.get().getIdElement().getIdPart();
+        store.lockVersion("Patient", id, null); // lock, then read the version this update replaces
+        Patient patient = store.read(Patient.class, id).orElseThrow();
         List<Identifier> stored = List.copyOf(patient.getIdentifier());
         if (incoming.hasName()) {
             patient.setName(incoming.getName());
@@ -396,11 +401,19 @@ public class PatientService {
     /** Version {@code version} of a patient the caller sees (null: the current one); 404 like a read otherwise. */
     public Patient read(String id, String version, ServletRequestDetails request) {
         Caller caller = requireParticipant(request);
-        Patient patient = requireVisible(id, caller);
-        if (version != null) {
-            patient = store.readVersion(Patient.class, id, version)
-                    .orElseThrow(() -> new ResourceNotFoundException(new IdType("Patient", id, version)));
+        String entity = AuditService.version("Patient", id, version);
+        Patient patient;
+        try {
+            patient = requireVisible(id, caller);
+            if (version != null) {
+                patient = store.readVersion(Patient.class, id, version)
+                        .orElseThrow(() -> new ResourceNotFoundException(new IdType("Patient", id, version)));
+            }
+        } catch (ResourceNotFoundException e) {
+            audit.failure("patient-read", AuditEventAction.R, caller, Caller.clientAddress(request), entity, "not visible");
+            throw e;
         }
+        audit.success("patient-read", AuditEventAction.R, caller, Caller.clientAddress(request), entity);
         decorate(patient);
         return patient;
     }
@@ -464,13 +477,12 @@ public class PatientService {
             params.put("pid", q.id().getValue());
         }
         params.put("viewer", caller.organizationId());
-        var result = store.searchPage(Patient.class, String.join(" and ", where), params,
+        return store.searchPage(Patient.class, String.join(" and ", where), params,
                 org.carerelay.gateway.store.SearchPage.offset(offset), org.carerelay.gateway.store.SearchPage.pageSize(count), page -> {
                     page.forEach(this::decorate);
+                    audit.searchPage("patient-search", caller, Caller.clientAddress(request), page);
                     return page;
                 });
-        audit.success("patient-search", AuditEventAction.R, caller, Caller.clientAddress(request), null);
-        return result;
     }
 
     public byte[] consentTemplate(String id, ServletRequestDetails request) {

@@ -192,12 +192,20 @@ public class ResourceStore {
     /**
      * One page of a search as HAPI pages it ({@link SearchPage}): the total is a count with
      * {@code where}, the page a {@link #search} at {@code offset}; {@code present} turns the stored
-     * resources into what the caller is shown (computed flags, masked secrets).
+     * resources into what the caller is shown (computed flags, masked secrets) and is called once
+     * per page, also for an empty one (the page audit).
      */
     public <T extends IBaseResource> IBundleProvider searchPage(Class<T> type, String where, Map<String, ?> params,
             int offset, int pageSize, Function<List<T>, List<? extends IBaseResource>> present) {
-        return SearchPage.of(offset, pageSize, () -> count(type, where, params),
-                (from, size) -> present.apply(search(type, where, params, size, from)));
+        boolean[] presented = {false};
+        IBundleProvider provider = SearchPage.of(offset, pageSize, () -> count(type, where, params), (from, size) -> {
+            presented[0] = true;
+            return present.apply(search(type, where, params, size, from));
+        });
+        if (!presented[0]) {
+            present.apply(List.of()); // an empty page is shown too (and audited as such)
+        }
+        return provider;
     }
 
     /**
