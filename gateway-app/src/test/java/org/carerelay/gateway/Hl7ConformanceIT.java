@@ -166,8 +166,12 @@ class Hl7ConformanceIT extends GatewayIntegrationTest {
     }
 
     private String merge(String controlId, String acceptAck) {
+        return merge(controlId, acceptAck, acceptAck.isEmpty() ? "" : "NE");
+    }
+
+    private String merge(String controlId, String acceptAck, String applicationAck) {
         return "MSH|^~\\&|PFLEGE_SW|" + hospitalAlias + "|CARERELAY|CARERELAY|20261128120000||ADT^A40^ADT_A39|" + controlId
-                + "|P|2.5|||" + acceptAck + "|" + (acceptAck.isEmpty() ? "" : "NE") + "\r"
+                + "|P|2.5|||" + acceptAck + "|" + applicationAck + "\r"
                 + "EVN|A40|20261128120000\rPID|1||4711^^^PFL^PI||Weiß^Günther\rMRG|4712^^^PFL^PI\r";
     }
 
@@ -233,11 +237,41 @@ class Hl7ConformanceIT extends GatewayIntegrationTest {
         assertThat(Mllp.field(first, "MSA", 1)).isEqualTo("CR");
         assertThat(first).contains("ERR|");
 
-        String refusedUnderSu = id("SU");
         String acceptedUnderSu = id("SU");
-        String second = firstAnswer(merge(refusedUnderSu, "SU"), adt(acceptedUnderSu, "2.5", "SU", "NE", ""));
+        String second = Mllp.exchange(HL7_PORT, adt(acceptedUnderSu, "2.5", "SU", "NE", "").getBytes(LATIN1), LATIN1, 30_000);
         assertThat(Mllp.field(second, "MSA", 2)).as(second).isEqualTo(acceptedUnderSu);
         assertThat(Mllp.field(second, "MSA", 1)).isEqualTo("CA");
+    }
+
+    @Test
+    void senderAskingForNoAnswer_stillLearnsThatItsMessageWasRefusedAndNotStored() throws Exception {
+        // MSH-15 / MSH-16 → the NAK on the connection
+        String[][] modes = {{"NE", "NE", "AR"}, {"NE", "", "AR"}, {"NE", "SU", "AR"}, {"SU", "NE", "CR"}, {"SU", "", "CR"}};
+        for (String[] mode : modes) {
+            String refused = id("RF");
+            String nak = Mllp.exchange(HL7_PORT, merge(refused, mode[0], mode[1]).getBytes(LATIN1), LATIN1, 30_000);
+            assertThat(nak).as("MSH-15 %s, MSH-16 '%s': a refusal is never silent", mode[0], mode[1]).isNotNull();
+            assertThat(Mllp.field(nak, "MSA", 2)).isEqualTo(refused);
+            assertThat(Mllp.field(nak, "MSA", 1)).as(nak).isEqualTo(mode[2]);
+            assertThat(Mllp.field(nak, "ERR", 5)).startsWith("not-supported^");
+        }
+        // an accepted message still follows MSH-15/MSH-16 exactly: NE/NE gets nothing
+        String silent = id("NE");
+        String answered = id("AL");
+        String first = firstAnswer(adt(silent, "2.5", "NE", "NE", ""), adt(answered, "2.5", "AL", "NE", ""));
+        assertThat(Mllp.field(first, "MSA", 2)).isEqualTo(answered);
+    }
+
+    @Test
+    void emptyMsh15WithMsh16AL_getsTheApplicationAck_notACommitAck() throws Exception {
+        String accepted = id("AP");
+        String ack = Mllp.exchange(HL7_PORT, adt(accepted, "2.5", "", "AL", "").getBytes(LATIN1), LATIN1, 30_000);
+        assertThat(Mllp.field(ack, "MSA", 1)).as(ack).isEqualTo("AA");
+        assertThat(Mllp.field(ack, "MSA", 2)).isEqualTo(accepted);
+
+        String refused = id("AP");
+        String nak = Mllp.exchange(HL7_PORT, merge(refused, "", "AL").getBytes(LATIN1), LATIN1, 30_000);
+        assertThat(Mllp.field(nak, "MSA", 1)).as(nak).isEqualTo("AR");
     }
 
     @Test

@@ -137,7 +137,7 @@ public class Hl7InboundService implements Hl7Receiver {
             log.warn("HL7 frame from {} answered {}: the {} is unreachable ({})", connection.remoteAddress(),
                     ErrorCode.SERVICE_UNAVAILABLE.code(), unreachable.get().name().toLowerCase(java.util.Locale.ROOT),
                     SafeExceptions.describe(e));
-            return unavailable(frame);
+            return unavailable(frame, connection.remoteAddress());
         }
     }
 
@@ -148,15 +148,38 @@ public class Hl7InboundService implements Hl7Receiver {
      * (the receiving system is down); the sender keeps the message and sends it again later, with the
      * same MSH-10, which is then accepted once.
      */
-    private byte[] unavailable(byte[] frame) {
+    private byte[] unavailable(byte[] frame, String remoteAddress) {
         Outcome outcome = new Outcome(AcknowledgmentCode.AR, ErrorCode.SERVICE_UNAVAILABLE,
                 ErrorCode.SERVICE_UNAVAILABLE.hl7ErrorCode(), ErrorCode.SERVICE_UNAVAILABLE.defaultText());
+        Hl7Inbound.Parsed parsed = null;
+        Charset charset = null;
         try {
             Hl7Inbound.Decoded decoded = Hl7Inbound.decode(frame, null);
-            return ack(Hl7Inbound.parse(decoded.er7()), decoded.charset(), outcome);
+            parsed = Hl7Inbound.parse(decoded.er7());
+            charset = decoded.charset();
         } catch (RuntimeException e) {
-            return rawReject(frame, outcome.error(), outcome.hl7Code(), outcome.text());
+            // answered below without the parsed header
         }
+        String sender = truncate(parsed == null ? null
+                : isBlank(parsed.sendingFacility()) ? parsed.sendingApplication() : parsed.sendingFacility(), 64);
+        String controlId = truncate(parsed == null ? null : parsed.controlId(), 64);
+        log.warn("HL7 message MSH-10 {} from sender {} ({}) refused with {}: nothing was stored",
+                safe(controlId), safe(sender), remoteAddress, ErrorCode.SERVICE_UNAVAILABLE.code());
+        try {
+            audit.failure("hl7-inbound", AuditEventAction.C, Caller.ANONYMOUS, remoteAddress, null,
+                    "service unavailable: sender " + safe(sender) + ", MSH-10 " + safe(controlId) + " not stored");
+        } catch (RuntimeException e) {
+            log.warn("The refusal of HL7 MSH-10 {} from {} could not be audited: {}", safe(controlId), safe(sender),
+                    SafeExceptions.describe(e));
+        }
+        if (parsed != null) {
+            try {
+                return ack(parsed, charset, outcome);
+            } catch (RuntimeException e) {
+                // falls through to the raw refusal
+            }
+        }
+        return rawReject(frame, outcome.error(), outcome.hl7Code(), outcome.text());
     }
 
     private byte[] process(byte[] frame, Connection connection) {

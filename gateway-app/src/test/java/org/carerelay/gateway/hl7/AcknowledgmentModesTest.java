@@ -18,8 +18,9 @@ class AcknowledgmentModesTest {
         "AL       ; NE     ; true     ; COMMIT",
         "AL       ; AL     ; false    ; COMMIT",
         "NE       ; NE     ; true     ; NONE",
-        "NE       ; NE     ; false    ; NONE",
-        "NE       ; ''     ; false    ; NONE",
+        "NE       ; NE     ; false    ; APPLICATION",   // a refusal is always answered
+        "NE       ; ''     ; false    ; APPLICATION",
+        "NE       ; SU     ; false    ; APPLICATION",
         "NE       ; AL     ; true     ; APPLICATION",   // IHE PCD-01
         "NE       ; ER     ; true     ; NONE",
         "NE       ; ER     ; false    ; APPLICATION",
@@ -27,10 +28,14 @@ class AcknowledgmentModesTest {
         "ER       ; NE     ; false    ; COMMIT",
         "ER       ; SU     ; true     ; APPLICATION",
         "SU       ; NE     ; true     ; COMMIT",
-        "SU       ; NE     ; false    ; NONE",
+        "SU       ; NE     ; false    ; COMMIT",   // a refusal is always answered
+        "SU       ; ''     ; false    ; COMMIT",
         "SU       ; AL     ; false    ; APPLICATION",
         "er       ; ''     ; false    ; COMMIT",
-        "''       ; AL     ; true     ; COMMIT",   // enhanced by MSH-16 alone: commit ACK always
+        "''       ; AL     ; true     ; APPLICATION",   // MSH-16 alone asks: the application ACK
+        "''       ; AL     ; false    ; APPLICATION",
+        "''       ; ER     ; true     ; COMMIT",   // MSH-15 empty = AL for what MSH-16 does not ask
+        "''       ; NE     ; true     ; COMMIT",
         "XX       ; ''     ; true     ; COMMIT",   // unknown condition: always, never silence
     })
     void answerOnTheConnection_followsMsh15ThenMsh16(String accept, String application, boolean accepted,
