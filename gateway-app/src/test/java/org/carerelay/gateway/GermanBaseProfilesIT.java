@@ -130,6 +130,54 @@ class GermanBaseProfilesIT extends GatewayIntegrationTest {
         assertThat(refusal(() -> client.create().resource(typo).execute(), 422)).isEqualTo(ErrorCode.IDENTIFIER_INVALID);
     }
 
+    @org.springframework.beans.factory.annotation.Autowired
+    private org.springframework.jdbc.core.simple.JdbcClient jdbc;
+
+    @org.springframework.beans.factory.annotation.Autowired
+    private org.carerelay.gateway.patient.PatientIndex patientIndex;
+
+    private static String withWrongCheckDigit(String kvnr) {
+        int last = kvnr.charAt(9) - '0';
+        return kvnr.substring(0, 9) + (last + 1) % 10;
+    }
+
+    @Test
+    void conditionalCreateNamingAKvnrWithAWrongCheckDigit_isRefused_evenWhenTheBodyHasNoKvnr() {
+        Participants.Registered clinic = Participants.registerNew(this, "Klinik Bedingt");
+        IGenericClient client = client(clinic.token());
+        String wrong = withWrongCheckDigit(Conversations.kvnr());
+        Patient withoutKvnr = Conversations.patient("Ohnenummer", "Olga", null);
+        withoutKvnr.getIdentifier().clear();
+
+        assertThat(refusal(() -> client.create().resource(withoutKvnr)
+                .conditionalByUrl("Patient?identifier=" + Systems.KVNR + "|" + wrong).execute(), 422))
+                .isEqualTo(ErrorCode.IDENTIFIER_INVALID);
+        assertThat(client.search().forResource(Patient.class)
+                .where(Patient.IDENTIFIER.exactly().systemAndCode(Systems.KVNR, wrong))
+                .returnBundle(org.hl7.fhir.r4.model.Bundle.class).execute().getEntry()).isEmpty();
+    }
+
+    @Test
+    void patientStoredWithAKvnrFromBeforeTheCheckDigitRule_isStillFoundByCreate_butAStrangerGetsNothing() {
+        Participants.Registered clinic = Participants.registerNew(this, "Klinik Altbestand");
+        IGenericClient client = client(clinic.token());
+        String valid = Conversations.kvnr();
+        String id = client.create().resource(Conversations.patient("Altmann", "Anna", valid)).execute().getId().getIdPart();
+        // the number the entry was stored under before check digits were checked
+        String old = withWrongCheckDigit(valid);
+        jdbc.sql("insert into patient_kvnr (kvnr, patient_id) values (?, ?)").params(patientIndex.kvnr(old), id).update();
+
+        ca.uhn.fhir.rest.api.MethodOutcome found = client.create().resource(Conversations.patient("Altmann", "Anna", old))
+                .conditionalByUrl("Patient?identifier=" + Systems.KVNR + "|" + old).execute();
+        assertThat(found.getId().getIdPart()).isEqualTo(id);
+        assertThat(found.getCreated()).isNotEqualTo(Boolean.TRUE);
+
+        // an organisation that may not see that entry gets no record of its own with a wrong number, and learns nothing
+        Participants.Registered stranger = Participants.registerNew(this, "Praxis Fremd");
+        assertThat(refusal(() -> client(stranger.token()).create().resource(Conversations.patient("Altmann", "Anna", old))
+                .execute(), 422)).isEqualTo(ErrorCode.IDENTIFIER_INVALID);
+    }
+
     @Test
     void adtWithAKvnrWithAWrongCheckDigit_getsAEWithIdentifierInvalid_andNoPatient() throws Exception {
         Participants.Registered care = Participants.registerNew(this, "Pflegedienst Prüfziffer");

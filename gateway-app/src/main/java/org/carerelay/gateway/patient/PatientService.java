@@ -104,8 +104,9 @@ public class PatientService {
     private MethodOutcome create(Patient patient, String conditionalUrl, Caller caller, String clientAddress, boolean mayJoin) {
         patient.setId((String) null);
         stripComputed(patient);
-        validate(patient);
         Optional<String> kvnr = kvnrOf(patient);
+        // the KVNR's check digit is decided below: an entry stored before that rule is still found by it
+        validate(patient, kvnr.map(k -> List.of(new Identifier().setSystem(Systems.KVNR).setValue(k))).orElse(List.of()));
         if (conditionalUrl != null && !conditionalUrl.isBlank()) {
             Optional<String> conditionalKvnr = kvnrFromConditionalUrl(conditionalUrl);
             if (conditionalKvnr.isEmpty()) {
@@ -116,6 +117,15 @@ public class PatientService {
                 throw new GatewayException(ErrorCode.INVALID_REQUEST, "If-None-Exist names another KVNR than the resource.");
             }
             kvnr = conditionalKvnr;
+        }
+        Optional<String> kvnrProblem = kvnr.flatMap(k -> GermanIdentifiers.problem(Systems.KVNR, k));
+        if (kvnrProblem.isPresent()) {
+            // a KVNR with a wrong check digit only finds an entry the caller may see; it never makes a new one
+            Optional<String> existing = existingWithInvalidKvnr(kvnr.get(), caller, clientAddress, mayJoin);
+            if (existing.isEmpty()) {
+                throw new GatewayException(ErrorCode.IDENTIFIER_INVALID, kvnrProblem.get());
+            }
+            return existing(existing.get(), caller, clientAddress);
         }
         if (kvnr.isPresent()) {
             String newId = ResourceStore.newId();
@@ -141,10 +151,7 @@ public class PatientService {
                     }
                 }
                 if (known.isPresent()) {
-                    Patient existing = store.read(Patient.class, known.get()).orElseThrow();
-                    audit.success("patient-create-existing", AuditEventAction.R, caller, clientAddress, "Patient/" + known.get());
-                    decorate(existing);
-                    return new MethodOutcome(existing.getIdElement(), false).setResource(existing);
+                    return existing(known.get(), caller, clientAddress);
                 }
             }
             patient.setId(newId);
@@ -519,9 +526,28 @@ public class PatientService {
         return sb.toString().trim();
     }
 
-    private void validate(Patient patient) {
-        validate(patient, List.of());
+    /**
+     * The entry a KVNR stored before check digits were checked leads the caller to, as a create with
+     * that KVNR would (its own or a joined record); empty where there is none the caller may see.
+     */
+    private Optional<String> existingWithInvalidKvnr(String kvnr, Caller caller, String clientAddress, boolean mayJoin) {
+        String kvnrHash = index.kvnr(kvnr);
+        Optional<String> canonical = jdbc.sql("select patient_id from patient_kvnr where kvnr = ?").param(kvnrHash)
+                .query(String.class).optional();
+        if (canonical.isEmpty()) {
+            return Optional.empty();
+        }
+        Optional<String> known = mayJoin ? resolveKvnr(kvnr, caller, clientAddress) : seenRecord(kvnr, caller);
+        return known.or(() -> localRecord(kvnr, caller.organizationId()));
     }
+
+    private MethodOutcome existing(String id, Caller caller, String clientAddress) {
+        Patient existing = store.read(Patient.class, id).orElseThrow();
+        audit.success("patient-create-existing", AuditEventAction.R, caller, clientAddress, "Patient/" + id);
+        decorate(existing);
+        return new MethodOutcome(existing.getIdElement(), false).setResource(existing);
+    }
+
 
     /** {@code stored}: the identifiers the record already had (not checked for a check digit again). */
     private void validate(Patient patient, List<Identifier> stored) {
