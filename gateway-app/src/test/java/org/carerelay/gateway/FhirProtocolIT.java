@@ -291,10 +291,20 @@ class FhirProtocolIT extends GatewayIntegrationTest {
         assertThat(rest.getResource()).isNotEmpty().allSatisfy(resource -> {
             boolean updatable = resource.getInteraction().stream()
                     .anyMatch(i -> i.getCode() == CapabilityStatement.TypeRestfulInteraction.UPDATE);
-            assertThat(resource.getVersioning()).as(resource.getType()).isEqualTo(updatable
-                    ? CapabilityStatement.ResourceVersionPolicy.VERSIONEDUPDATE
+            boolean vread = resource.getInteraction().stream()
+                    .anyMatch(i -> i.getCode() == CapabilityStatement.TypeRestfulInteraction.VREAD);
+            assertThat(resource.getVersioning()).as(resource.getType()).isEqualTo(!vread
+                    ? CapabilityStatement.ResourceVersionPolicy.NOVERSION
+                    : updatable ? CapabilityStatement.ResourceVersionPolicy.VERSIONEDUPDATE
                     : CapabilityStatement.ResourceVersionPolicy.VERSIONED);
         });
+        // Task and AuditEvent carry no meta.versionId: a client must not be told they keep versions
+        assertThat(rest.getResource()).filteredOn(r -> java.util.Set.of("Task", "AuditEvent").contains(r.getType()))
+                .hasSize(2).allSatisfy(r -> assertThat(r.getVersioning())
+                        .isEqualTo(CapabilityStatement.ResourceVersionPolicy.NOVERSION));
+        assertThat(rest.getResource()).filteredOn(r -> java.util.Set.of("Patient", "Organization", "Communication")
+                .contains(r.getType())).hasSize(3).allSatisfy(r -> assertThat(r.getVersioning())
+                        .isNotEqualTo(CapabilityStatement.ResourceVersionPolicy.NOVERSION));
         assertThat(VALIDATOR.validate(statement).errors()).isEmpty();
     }
 

@@ -45,9 +45,14 @@ public class CapabilityStatementCustomizer {
         for (CapabilityStatementRestComponent rest : statement.getRest()) {
             rest.getSecurity().setCors(false).setDescription(SECURITY_DESCRIPTION);
             for (CapabilityStatementRestResourceComponent resource : rest.getResource()) {
+                // what the server does: a type without vread keeps no versions (no meta.versionId: Task,
+                // AuditEvent); one with versions takes If-Match on its update
                 boolean updatable = resource.getInteraction().stream()
                         .anyMatch(i -> i.getCode() == TypeRestfulInteraction.UPDATE);
-                resource.setVersioning(updatable ? ResourceVersionPolicy.VERSIONEDUPDATE : ResourceVersionPolicy.VERSIONED);
+                boolean versioned = resource.getInteraction().stream()
+                        .anyMatch(i -> i.getCode() == TypeRestfulInteraction.VREAD);
+                resource.setVersioning(!versioned ? ResourceVersionPolicy.NOVERSION
+                        : updatable ? ResourceVersionPolicy.VERSIONEDUPDATE : ResourceVersionPolicy.VERSIONED);
             }
         }
     }
