@@ -106,6 +106,16 @@ final class FakeFhirRecipient implements AutoCloseable {
             refuse(exchange, 400, "structure", "The body is not a Communication.");
             return;
         }
+        // as a real server: a relative reference must resolve on this server (or to a contained resource)
+        for (org.hl7.fhir.r4.model.Reference reference : GatewayIntegrationTest.FHIR.newTerser()
+                .getAllPopulatedChildElementsOfType(c, org.hl7.fhir.r4.model.Reference.class)) {
+            String value = reference.getReference();
+            if (value != null && !value.startsWith("#") && !value.contains("://") && !value.startsWith("urn:")
+                    && !communicationIds.contains(new org.hl7.fhir.r4.model.IdType(value).getIdPart())) {
+                refuse(exchange, 422, "processing", "Reference " + value + " does not resolve on this server.");
+                return;
+            }
+        }
         String ifNoneExist = exchange.getRequestHeaders().getFirst("If-None-Exist");
         Identifier wanted = null;
         if (ifNoneExist != null) {

@@ -332,6 +332,70 @@ class Hl7ConformanceIT extends GatewayIntegrationTest {
         }
     }
 
+    @Test
+    void replyTxa13_keepsTheNamespaceTheCareSoftwareSent_namesOnlyDocumentsTheRecipientGot() throws Exception {
+        List<String> frames = new CopyOnWriteArrayList<>();
+        try (FakeMllpRecipient careSystem = new FakeMllpRecipient(message -> {
+            frames.add(message.encode());
+            return message.generateACK();
+        })) {
+            Participants.Registered care = Participants.registerNew(this, "Pflegedienst Faden");
+            String careAlias = "PFN" + UUID.randomUUID().toString().substring(0, 6).toUpperCase();
+            Participants.addHl7Alias(admin(), care.organizationId(), careAlias);
+            Participants.addEndpoint(admin(), care.organizationId(), "hl7v2-mllp", careSystem.address(), null);
+            Participants.Registered clinic = Participants.registerNew(this, "Klinik Faden");
+            String clinicAlias = "KFN" + UUID.randomUUID().toString().substring(0, 6).toUpperCase();
+            Participants.addHl7Alias(admin(), clinic.organizationId(), clinicAlias);
+            String kvnr = Conversations.kvnr();
+            String admission = Hl7InboundIT.adt(careAlias, id("FA"), kvnr);
+            assertThat(Mllp.field(Mllp.exchange(HL7_PORT, admission.getBytes(LATIN1), LATIN1, 30_000), "MSA", 1)).isEqualTo("AA");
+            String patientId = Conversations.patientIdByKvnr(client(care.token()), kvnr);
+            Conversations.uploadConsent(client(care.token()), patientId, care.organizationId(), clinic.organizationId());
+
+            // 1. the care software numbers its document in its own namespace: the reply names it so
+            String documentControlId = id("FN");
+            String number = "N" + documentControlId;
+            String document = Hl7InboundIT.mdm(careAlias, clinicAlias, documentControlId, kvnr, null)
+                    .replace("DOC-" + documentControlId, number + "^KIS");
+            assertThat(Mllp.field(Mllp.exchange(HL7_PORT, document.getBytes(LATIN1), LATIN1, 30_000), "MSA", 1)).isEqualTo("AA");
+            String documentId = client(clinic.token()).search().byUrl("Communication?patient=Patient/" + patientId)
+                    .returnBundle(org.hl7.fhir.r4.model.Bundle.class).execute().getEntry().stream()
+                    .map(e -> (org.hl7.fhir.r4.model.Communication) e.getResource()).filter(c -> c.getIdentifier().stream().anyMatch(i -> number.equals(i.getValue())))
+                    .findFirst().orElseThrow().getIdElement().getIdPart();
+            assertThat(Mllp.field(deliveredReply(frames, clinic, care, patientId, documentId), "TXA", 13))
+                    .isEqualTo(number + "^KIS");
+
+            // 2. a message the care software wrote over FHIR never reached it as a document: no TXA-13
+            String overFhir = Conversations.send(client(care.token()),
+                    Conversations.message(patientId, "Bitte Rückruf.", clinic.organizationId()));
+            assertThat(Mllp.field(deliveredReply(frames, clinic, care, patientId, overFhir), "TXA", 13))
+                    .as("no number the care software never saw").isNullOrEmpty();
+
+            // 3. a document the gateway delivered to it over MLLP: the TXA-12 it got then
+            String delivered = Conversations.send(client(clinic.token()),
+                    Conversations.message(patientId, "Entlassbrief folgt.", care.organizationId()));
+            awaitDelivered(clinic, delivered, care);
+            assertThat(Mllp.field(deliveredReply(frames, clinic, care, patientId, delivered), "TXA", 13))
+                    .isEqualTo(delivered + "^CareRelay");
+        }
+    }
+
+    private void awaitDelivered(Participants.Registered sender, String messageId, Participants.Registered recipient) {
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() ->
+                "delivered".equals(Conversations.deliveryStates(client(sender.token()), messageId).get(recipient.organizationId())));
+    }
+
+    /** The clinic replies to {@code parentId}; the MDM frame the care software got for it. */
+    private String deliveredReply(List<String> frames, Participants.Registered clinic, Participants.Registered care,
+            String patientId, String parentId) {
+        org.hl7.fhir.r4.model.Communication reply = Conversations.message(patientId, "Antwort.", care.organizationId());
+        reply.addInResponseTo(new org.hl7.fhir.r4.model.Reference("Communication/" + parentId));
+        String replyId = Conversations.send(client(clinic.token()), reply);
+        awaitDelivered(clinic, replyId, care);
+        return frames.stream().filter(f -> (replyId + "^CareRelay").equals(Mllp.field(f, "TXA", 12)))
+                .findFirst().orElseThrow();
+    }
+
     // ------------------------------------------------------------------ ACK details
 
     @Test

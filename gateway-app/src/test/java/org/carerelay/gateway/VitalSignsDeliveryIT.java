@@ -207,6 +207,44 @@ class VitalSignsDeliveryIT extends GatewayIntegrationTest {
     }
 
     @Test
+    void containedReferencesToInternalResources_reachAStrictPartner_withoutCareRelayIds() throws Exception {
+        String kvnr = Conversations.kvnr();
+        String patientId = patientWithConsent(kvnr);
+        String otherPatient = Conversations.createPatient(client(device.token()),
+                Conversations.patient("Anders", "Anna", Conversations.kvnr()));
+        int before = hospitalServer.communications.size();
+        int refusalsBefore = hospitalServer.refusals.size();
+
+        Communication message = Conversations.message(patientId, "Blutdruck siehe Anlage.", hospital.organizationId());
+        Observation pressure = new Observation();
+        pressure.setId("bp");
+        pressure.setStatus(Observation.ObservationStatus.FINAL);
+        pressure.getCode().addCoding().setSystem("http://loinc.org").setCode("8480-6").setDisplay("Systolic blood pressure");
+        pressure.setValue(new Quantity().setValue(120).setSystem("http://unitsofmeasure.org").setCode("mm[Hg]").setUnit("mm[Hg]"));
+        pressure.setSubject(new org.hl7.fhir.r4.model.Reference("Patient/" + patientId));
+        pressure.addFocus(new org.hl7.fhir.r4.model.Reference("Patient/" + otherPatient));
+        pressure.addPerformer(new org.hl7.fhir.r4.model.Reference("Organization/" + device.organizationId())
+                .setDisplay("Vitaldaten-Gateway"));
+        message.addContained(pressure);
+        message.addPayload().setContent(new org.hl7.fhir.r4.model.Reference("#bp"));
+        String messageId = Conversations.send(client(device.token()), message);
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> "delivered".equals(
+                Conversations.deliveryStates(client(device.token()), messageId).get(hospital.organizationId())));
+        assertThat(hospitalServer.refusals.subList(refusalsBefore, hospitalServer.refusals.size())).isEmpty();
+        Communication received = hospitalServer.communications.get(before);
+        String json = FHIR.newJsonParser().encodeResourceToString(received);
+        assertThat(json).doesNotContain(patientId).doesNotContain(otherPatient).doesNotContain(device.organizationId());
+        Observation delivered = received.getContained().stream().filter(Observation.class::isInstance)
+                .map(Observation.class::cast).findFirst().orElseThrow();
+        assertThat(delivered.getSubject().getReference()).isEqualTo("#patient");
+        assertThat(delivered.getFocusFirstRep().hasReference()).isFalse();
+        assertThat(delivered.getFocusFirstRep().getDisplay()).isEqualTo("Patient");
+        assertThat(delivered.getPerformerFirstRep().hasReference()).isFalse();
+        assertThat(delivered.getPerformerFirstRep().getDisplay()).isEqualTo("Vitaldaten-Gateway");
+    }
+
+    @Test
     void conditionalCreateToAPartner_sendsOnlyTheSearchQuery_asFhirDefinesIfNoneExist() throws Exception {
         String kvnr = Conversations.kvnr();
         String patientId = patientWithConsent(kvnr);

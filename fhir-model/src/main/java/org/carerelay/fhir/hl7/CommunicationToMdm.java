@@ -156,12 +156,18 @@ public final class CommunicationToMdm {
      *
      * @param number    EI-1, e.g. the id of the Communication, or the number the sending system gave
      * @param namespace EI-2, e.g. {@value #NAMESPACE} for CareRelay's ids; may be {@code null}
+     * @param universalId EI-3; may be {@code null}
+     * @param universalIdType EI-4; may be {@code null}
      */
-    public record DocumentNumber(String number, String namespace) {
+    public record DocumentNumber(String number, String namespace, String universalId, String universalIdType) {
         public DocumentNumber {
             if (number == null || number.isBlank()) {
                 throw new IllegalArgumentException("document number is required");
             }
+        }
+
+        public DocumentNumber(String number, String namespace) {
+            this(number, namespace, null, null);
         }
     }
 
@@ -748,6 +754,8 @@ public final class CommunicationToMdm {
             // TXA-13 parent document number: the receiver threads the reply under its own document
             txa.getParentDocumentNumber().getEntityIdentifier().setValue(parentDocument.number());
             txa.getParentDocumentNumber().getNamespaceID().setValue(parentDocument.namespace());
+            txa.getParentDocumentNumber().getUniversalID().setValue(parentDocument.universalId());
+            txa.getParentDocumentNumber().getUniversalIDType().setValue(parentDocument.universalIdType());
         }
         txa.getDocumentCompletionStatus().setValue("AU");
         txa.getDocumentAvailabilityStatus().setValue("AV");

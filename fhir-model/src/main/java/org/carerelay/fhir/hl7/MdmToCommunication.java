@@ -16,6 +16,7 @@ import org.carerelay.fhir.content.ContentTypes;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.Communication;
+import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.StringType;
 
 /**
@@ -95,13 +96,16 @@ public final class MdmToCommunication {
      *                                 {@code null}) if there is none
      * @param attachments              the non-empty attachments, in message order
      * @param documentNumber           TXA-12-1, or {@code null}
+     * @param documentAuthority        TXA-12-2 to TXA-12-4 (namespace, universal id and its type) as
+     *                                 sent, each {@code null} where empty; {@code null} without TXA-12
      * @param documentType             TXA-2 (HL7 table 0270, e.g. {@code DS}), or {@code null}
      * @param title                    see the class comment, or {@code null}
      * @param activityTime             TXA-4, or {@code null}
      * @param skippedEmptyAttachments  ED values without data
      * @param skippedReferencePointers RP values (not followed)
      */
-    public record Result(String text, List<Attachment> attachments, String documentNumber, String documentType,
+    public record Result(String text, List<Attachment> attachments, String documentNumber, String[] documentAuthority,
+                         String documentType,
                          String title, Instant activityTime, int skippedEmptyAttachments,
                          int skippedReferencePointers) {
 
@@ -190,6 +194,8 @@ public final class MdmToCommunication {
         }
         return new Result(String.join("\n", lines), attachments,
                 txa == null ? null : V2Support.value(txa, 12, 1),
+                txa == null ? null : new String[] {V2Support.value(txa, 12, 2), V2Support.value(txa, 12, 3),
+                    V2Support.value(txa, 12, 4)},
                 txa == null ? null : V2Support.value(txa, 2, 1),
                 title,
                 txa == null ? null : V2Support.instant(V2Support.value(txa, 4, 1)),
@@ -210,7 +216,18 @@ public final class MdmToCommunication {
         Communication communication = new Communication();
         communication.setStatus(Communication.CommunicationStatus.COMPLETED);
         if (r.documentNumber() != null && !r.documentNumber().isBlank()) {
-            communication.addIdentifier().setSystem(DOCUMENT_NUMBER_SYSTEM).setValue(r.documentNumber());
+            Identifier number = communication.addIdentifier().setSystem(DOCUMENT_NUMBER_SYSTEM).setValue(r.documentNumber());
+            // the rest of TXA-12 as sent: a reply's TXA-13 names the document exactly so
+            String[] authority = r.documentAuthority();
+            if (authority != null && authority[0] != null) {
+                number.getAssigner().setDisplay(authority[0]);
+            }
+            if (authority != null && authority[1] != null) {
+                number.getAssigner().getIdentifier().setValue(authority[1]);
+                if (authority[2] != null) {
+                    number.getAssigner().getIdentifier().getType().setText(authority[2]);
+                }
+            }
         }
         if (r.documentType() != null && TABLE_0270.contains(upper(r.documentType()))) {
             communication.addCategory(new CodeableConcept(

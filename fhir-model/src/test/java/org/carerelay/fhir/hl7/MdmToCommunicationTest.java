@@ -302,8 +302,22 @@ class MdmToCommunicationTest {
     }
 
     @Test
+    void documentNumberWithNamespaceAndUniversalId_isKeptWhole_soAReplyCanNameItExactly() throws Exception {
+        Message message = parse(HEADER.replace("DOC-42^KIS", "DOC-42^KIS^1.2.276.0.76.3.1.99^ISO") + "OBX|1|TX|||Text\r");
+
+        Communication communication = MdmToCommunication.toCommunication(MdmToCommunication.map(message));
+
+        org.hl7.fhir.r4.model.Identifier number = communication.getIdentifierFirstRep();
+        assertThat(number.getValue()).isEqualTo("DOC-42");
+        assertThat(number.getAssigner().getDisplay()).isEqualTo("KIS");
+        assertThat(number.getAssigner().getIdentifier().getValue()).isEqualTo("1.2.276.0.76.3.1.99");
+        assertThat(number.getAssigner().getIdentifier().getType().getText()).isEqualTo("ISO");
+        assertThat(SharedValidator.VALIDATOR.validate(communication).errors()).isEmpty();
+    }
+
+    @Test
     void resultWithoutTextNumberTimeOrKnownType_leavesThemOut() {
-        Result result = new Result("  \n", List.of(), null, "DIS", null, null, 0, 0);
+        Result result = new Result("  \n", List.of(), null, null, "DIS", null, null, 0, 0);
 
         Communication communication = MdmToCommunication.toCommunication(result);
 

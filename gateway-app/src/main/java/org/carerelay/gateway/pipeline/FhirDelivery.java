@@ -42,8 +42,8 @@ import org.carerelay.gateway.store.ResourceStore;
 import org.carerelay.routes.egress.EgressPolicy;
 import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.Communication;
+import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Identifier;
-import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.Organization;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Reference;
@@ -232,7 +232,6 @@ public class FhirDelivery {
         out.addIdentifier(new Identifier().setSystem(URN_SYSTEM).setValue("urn:uuid:" + id));
         if (context.message().subjectPatient() != null) {
             Patient patient = store.read(Patient.class, context.message().subjectPatient()).orElseThrow();
-            String localSubject = "Patient/" + context.message().subjectPatient();
             patient.setId(CONTAINED_PATIENT);
             patient.setMeta(null);
             patient.getExtension().removeIf(e -> Systems.EXT_CONSENT_STATUS.equals(e.getUrl()));
@@ -242,13 +241,8 @@ public class FhirDelivery {
                     || CONTAINED_PATIENT.equals(String.valueOf(r.getIdElement().getIdPart()).replaceFirst("^#", "")));
             out.addContained(patient);
             out.setSubject(new Reference("#" + CONTAINED_PATIENT));
-            for (org.hl7.fhir.r4.model.Resource contained : out.getContained()) {
-                if (contained instanceof Observation observation && observation.hasSubject()
-                        && localSubject.equals(observation.getSubject().getReferenceElement().toUnqualifiedVersionless().getValue())) {
-                    observation.setSubject(new Reference("#" + CONTAINED_PATIENT));
-                }
-            }
         }
+        repointContainedReferences(out, context.message().subjectPatient());
         out.setSender(organizationReference(out.getSender()));
         out.getRecipient().replaceAll(this::organizationReference);
         out.getPartOf().replaceAll(FhirDelivery::messageReference);
@@ -274,6 +268,36 @@ public class FhirDelivery {
             payload.setContent(attachment);
         }
         return out;
+    }
+
+    /**
+     * References inside the contained resources (an ORU's Observations, the patient) must not carry
+     * CareRelay's internal ids, which a recipient cannot resolve and a strict server refuses: one to
+     * the message's patient becomes {@code #patient}; any other reference to a resource here (not
+     * delivered) keeps only its identifier and display (the resource type as display where it has
+     * neither). References within the message ({@code #...}) and absolute URLs stay.
+     */
+    private void repointContainedReferences(Communication out, String subjectPatient) {
+        String localSubject = subjectPatient == null ? null : "Patient/" + subjectPatient;
+        ca.uhn.fhir.util.FhirTerser terser = clientContext.newTerser();
+        for (org.hl7.fhir.r4.model.Resource contained : out.getContained()) {
+            for (Reference reference : terser.getAllPopulatedChildElementsOfType(contained, Reference.class)) {
+                String value = reference.getReference();
+                if (value == null || value.startsWith("#") || value.contains("://") || value.startsWith("urn:")) {
+                    continue;
+                }
+                IdType target = new IdType(value);
+                if (localSubject != null && localSubject.equals(target.toUnqualifiedVersionless().getValue())) {
+                    reference.setReference("#" + CONTAINED_PATIENT);
+                    continue;
+                }
+                reference.setReference(null);
+                reference.setType(null);
+                if (!reference.hasDisplay() && !reference.hasIdentifier()) {
+                    reference.setDisplay(target.hasResourceType() ? target.getResourceType() : "not shared");
+                }
+            }
+        }
     }
 
     /** Our organisation ids mean nothing to the recipient: refer by IK number / BSNR / Telematik-ID and name. */

@@ -45,11 +45,13 @@ public class MllpDelivery {
     private final OwnFrames ownFrames;
     private final MessageRepository messageRows;
     private final MessageService messageService;
+    private final DeliveryLedger ledger;
 
     public MllpDelivery(DeliveryAttempt attempt, RecipientAttachments recipientAttachments, ResourceStore store, DirectoryService directory,
             CareRelayProperties props, EgressPolicy egress, OwnFrames ownFrames, MessageRepository messageRows,
-            MessageService messageService) {
+            MessageService messageService, DeliveryLedger ledger) {
         this.attempt = attempt;
+        this.ledger = ledger;
         this.messageRows = messageRows;
         this.messageService = messageService;
         this.ownFrames = ownFrames;
@@ -106,9 +108,11 @@ public class MllpDelivery {
 
     /**
      * TXA-13 of a reply: the document it answers ({@code inResponseTo}), under the number the
-     * recipient knows it by — the document number its own system gave (TXA-12 of the MDM it sent us)
-     * when the recipient wrote it, otherwise CareRelay's id, which is TXA-12 of the MDM the recipient
-     * got it in. {@code null} for a message that is no reply.
+     * recipient knows it by — the document number its own system gave (TXA-12 of the MDM it sent us,
+     * all of the EI as sent: number, namespace, universal id and its type) when the recipient wrote
+     * it; CareRelay's TXA-12 ({@code <id>^CareRelay}) when the gateway delivered the parent to this
+     * recipient over MLLP. {@code null} (TXA-13 empty) for a message that is no reply, and for a
+     * parent the recipient never got as a document: a number it never saw would thread nothing.
      */
     CommunicationToMdm.DocumentNumber parentDocument(Communication communication, String recipientOrg) {
         if (!communication.hasInResponseTo()) {
@@ -120,14 +124,21 @@ public class MllpDelivery {
         }
         // only a parent the recipient sees, and only its own number: nothing about other messages leaks
         MessageRepository.Row parent = messageRows.findVisible(parentId.getIdPart(), recipientOrg).orElse(null);
-        if (parent != null && !parent.masked() && recipientOrg.equals(parent.senderOrg())) {
+        if (parent == null) {
+            return null;
+        }
+        if (!parent.masked() && recipientOrg.equals(parent.senderOrg())) {
             for (Identifier identifier : messageService.originalForDelivery(parent).getIdentifier()) {
                 if (MdmToCommunication.DOCUMENT_NUMBER_SYSTEM.equals(identifier.getSystem()) && identifier.hasValue()) {
-                    return new CommunicationToMdm.DocumentNumber(identifier.getValue(), null);
+                    Identifier authority = identifier.getAssigner().getIdentifier();
+                    return new CommunicationToMdm.DocumentNumber(identifier.getValue(),
+                            identifier.getAssigner().getDisplay(), authority.getValue(), authority.getType().getText());
                 }
             }
         }
-        return new CommunicationToMdm.DocumentNumber(parentId.getIdPart(), CommunicationToMdm.NAMESPACE);
+        boolean deliveredHere = ledger.find(parent.id(), recipientOrg)
+                .filter(entry -> "mllp".equals(entry.channel()) && "delivered".equals(entry.state())).isPresent();
+        return deliveredHere ? new CommunicationToMdm.DocumentNumber(parent.id(), CommunicationToMdm.NAMESPACE) : null;
     }
 
     /** MSH-4/MSH-6: the HL7 alias, else IK number, BSNR or Telematik-ID, else the directory id. */
