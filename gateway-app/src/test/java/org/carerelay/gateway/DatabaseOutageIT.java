@@ -146,7 +146,10 @@ class DatabaseOutageIT {
                     assertThat(Mllp.field(ack[0], "MSA", 1)).isEqualTo("AR");
                     assertThat(Mllp.field(ack[0], "MSA", 2)).isEqualTo(ack[1]);
                     assertThat(Mllp.field(ack[0], "ERR", 5)).startsWith("service-unavailable^");
+                    // the refusal leaves its trace for the operator: sender and MSH-10, no patient data
+                    assertThat(gateway.output()).contains("HL7 message MSH-10 " + ack[1] + " from sender " + senderAlias);
                 }
+                assertThat(gateway.output()).doesNotContain("Müßig");
 
                 // readiness DOWN (a load balancer stops sending), liveness UP (nothing restarts the gateway)
                 long readinessPollFrom = System.nanoTime();
