@@ -137,7 +137,7 @@ public class Hl7InboundService implements Hl7Receiver {
             log.warn("HL7 frame from {} answered {}: the {} is unreachable ({})", connection.remoteAddress(),
                     ErrorCode.SERVICE_UNAVAILABLE.code(), unreachable.get().name().toLowerCase(java.util.Locale.ROOT),
                     SafeExceptions.describe(e));
-            return unavailable(frame, connection.remoteAddress());
+            return unavailable(frame, connection.remoteAddress(), unreachable.get());
         }
     }
 
@@ -148,7 +148,7 @@ public class Hl7InboundService implements Hl7Receiver {
      * (the receiving system is down); the sender keeps the message and sends it again later, with the
      * same MSH-10, which is then accepted once.
      */
-    private byte[] unavailable(byte[] frame, String remoteAddress) {
+    private byte[] unavailable(byte[] frame, String remoteAddress, Outages.Dependency unreachable) {
         Outcome outcome = new Outcome(AcknowledgmentCode.AR, ErrorCode.SERVICE_UNAVAILABLE,
                 ErrorCode.SERVICE_UNAVAILABLE.hl7ErrorCode(), ErrorCode.SERVICE_UNAVAILABLE.defaultText());
         Hl7Inbound.Parsed parsed = null;
@@ -165,6 +165,11 @@ public class Hl7InboundService implements Hl7Receiver {
         String controlId = truncate(parsed == null ? null : parsed.controlId(), 64);
         log.warn("HL7 message MSH-10 {} from sender {} ({}) refused with {}: nothing was stored",
                 safe(controlId), safe(sender), remoteAddress, ErrorCode.SERVICE_UNAVAILABLE.code());
+        if (unreachable == Outages.Dependency.DATABASE) {
+            // the audit trail lives in the database: trying it would only hold the sender's answer back
+            // for the connection timeout; the WARN above is the record of this refusal
+            return answer(parsed, charset, outcome, frame);
+        }
         try {
             audit.failure("hl7-inbound", AuditEventAction.C, Caller.ANONYMOUS, remoteAddress, null,
                     "service unavailable: sender " + safe(sender) + ", MSH-10 " + safe(controlId) + " not stored");
@@ -172,6 +177,10 @@ public class Hl7InboundService implements Hl7Receiver {
             log.warn("The refusal of HL7 MSH-10 {} from {} could not be audited: {}", safe(controlId), safe(sender),
                     SafeExceptions.describe(e));
         }
+        return answer(parsed, charset, outcome, frame);
+    }
+
+    private byte[] answer(Hl7Inbound.Parsed parsed, Charset charset, Outcome outcome, byte[] frame) {
         if (parsed != null) {
             try {
                 return ack(parsed, charset, outcome);
