@@ -15,9 +15,9 @@ import org.springframework.context.annotation.Configuration;
 public class MllpInboundConfiguration {
 
     @Bean
-    MllpInboundRoute mllpInboundRoute(Hl7InboundService receiver, CareRelayProperties props) {
+    MllpInboundRoute mllpInboundRoute(CareRelayProperties props) {
         var h = props.hl7();
-        return new MllpInboundRoute("mllp-inbound", receiver, settings(h, h.port()));
+        return new MllpInboundRoute("mllp-inbound", Hl7InboundRoute.ENDPOINT, settings(h, h.port()));
     }
 
     /** Listener settings shared by the plain and the TLS listener. */

@@ -31,13 +31,13 @@ public class MllpTlsConfiguration {
     private static final Logger log = LoggerFactory.getLogger(MllpTlsConfiguration.class);
 
     @Bean
-    MllpInboundRoute mllpInboundTlsRoute(Hl7InboundService receiver, CareRelayProperties props) {
+    MllpInboundRoute mllpInboundTlsRoute(CareRelayProperties props) {
         var h = props.hl7();
         var tls = h.tls();
         KeyStore keyStore = keyStore(tls.keystore(), tls.keystorePassword());
         KeyStore trustStore = trustStore(tls.truststore(), tls.truststorePassword());
         log.info("MLLP TLS listener on port {} (client certificates required)", tls.port());
-        return new MllpInboundRoute("mllp-inbound-tls", receiver, MllpInboundConfiguration.settings(h, tls.port()),
+        return new MllpInboundRoute("mllp-inbound-tls", Hl7InboundRoute.ENDPOINT, MllpInboundConfiguration.settings(h, tls.port()),
                 MllpInboundRoute.mutualTls(keyStore, password(tls.keystorePassword()), trustStore));
     }
 

@@ -7,7 +7,7 @@ import org.carerelay.fhir.ErrorCode;
 import org.carerelay.fhir.Systems;
 import org.carerelay.fhir.directory.AddressAllowList;
 import org.carerelay.gateway.config.CareRelayProperties;
-import org.carerelay.routes.mllp.Hl7Receiver;
+import org.carerelay.routes.mllp.MllpConnection;
 import org.hl7.fhir.r4.model.Organization;
 import org.hl7.fhir.r4.model.PrimitiveType;
 import org.springframework.stereotype.Component;
@@ -61,7 +61,7 @@ public class SenderAuthentication {
     }
 
     /** Empty when the connection is authenticated as {@code sender}. */
-    public Optional<Refusal> check(Organization sender, Hl7Receiver.Connection connection) {
+    public Optional<Refusal> check(Organization sender, MllpConnection connection) {
         if (connection.tls()) {
             String senderOrg = sender.getIdElement().getIdPart();
             Optional<String> certificateOrg = facilities.findByCertificateSubject(connection.clientCertificateSubject())

@@ -67,9 +67,9 @@ class AcknowledgmentModesTest {
         String ack = "MSH|^~\\&|CareRelay|CareRelay|KIS|KH|20261128120000||ACK^A01^ACK|X|P|2.5\r"
                 + "MSA|AE|AB\\X\\C|text\rERR|||207\r";
 
-        String fixed = Hl7InboundService.withRawMsa2(ack, "A\\B\\X\\C");
+        String fixed = Hl7Acks.withRawMsa2(ack, "A\\B\\X\\C");
 
         assertThat(fixed).contains("\rMSA|AE|A\\B\\X\\C|text\r").endsWith("ERR|||207\r");
-        assertThat(Hl7InboundService.withRawMsa2(ack, "Z".repeat(500))).contains("MSA|AE|" + "Z".repeat(199) + "|text");
+        assertThat(Hl7Acks.withRawMsa2(ack, "Z".repeat(500))).contains("MSA|AE|" + "Z".repeat(199) + "|text");
     }
 }

@@ -2,7 +2,9 @@ package org.carerelay.routes.mllp;
 
 import java.security.KeyStore;
 import java.util.List;
+import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.component.mllp.MllpComponent;
 import org.apache.camel.component.mllp.MllpConstants;
 import org.apache.camel.component.mllp.MllpEndpoint;
 import org.apache.camel.support.jsse.ClientAuthentication;
@@ -14,20 +16,23 @@ import org.apache.camel.support.jsse.SecureSocketProtocolsParameters;
 import org.apache.camel.support.jsse.TrustManagersParameters;
 
 /**
- * The MLLP listener for care software. Every frame is handed to the {@link Hl7Receiver}, whose
- * acknowledgement is sent back, if it returns one (camel-mllp's own ACK generation is off). Frames are bounded in
- * size and time, so a frame that never ends or a 50 MB message ends in a closed connection, not a
- * hung thread or an exhausted heap. PHI logging of the component is off.
+ * The MLLP listener for care software: accepts frames and hands each one, with the
+ * {@link MllpConnection} it came on (exchange property {@link #CONNECTION}), to the route at
+ * {@code target}, which answers by calling {@link #reply} (camel-mllp's own ACK generation is off).
+ * Frames are bounded in size and time, so a frame that never ends or a 50 MB message ends in a
+ * closed connection, not a hung thread or an exhausted heap. PHI logging of the component is off.
  *
  * <p>With {@link SSLContextParameters} (see {@link #mutualTls}) the listener speaks TLS and
- * requires a client certificate; the subject of the verified certificate is handed to the
- * receiver with every frame ({@link Hl7Receiver.Connection}).
+ * requires a client certificate; the subject of the verified certificate is part of the connection.
  */
 public class MllpInboundRoute extends RouteBuilder {
 
     public record Settings(String host, int port, int maxFrameBytes, int receiveTimeoutMs, int readTimeoutMs,
             int idleTimeoutMs, int maxConcurrentConsumers) {
     }
+
+    /** Exchange property with the {@link MllpConnection} of the frame. */
+    public static final String CONNECTION = "CareRelayMllpConnection";
 
     /** Frames shorter than this ({@code MSH|} is four bytes) are answered by closing the connection. */
     static final int MIN_ANSWERABLE_FRAME = 4;
@@ -36,21 +41,32 @@ public class MllpInboundRoute extends RouteBuilder {
     static final int BIND_TIMEOUT_MS = 3000;
     static final int BIND_RETRY_MS = 500;
 
-    private final Hl7Receiver receiver;
+    private final String target;
     private final Settings settings;
     private final String routeId;
     private final SSLContextParameters tls;
 
-    public MllpInboundRoute(String routeId, Hl7Receiver receiver, Settings settings) {
-        this(routeId, receiver, settings, null);
+    public MllpInboundRoute(String routeId, String target, Settings settings) {
+        this(routeId, target, settings, null);
     }
 
     /** A listener with TLS when {@code tls} is not null. */
-    public MllpInboundRoute(String routeId, Hl7Receiver receiver, Settings settings, SSLContextParameters tls) {
+    public MllpInboundRoute(String routeId, String target, Settings settings, SSLContextParameters tls) {
         this.routeId = routeId;
-        this.receiver = receiver;
+        this.target = target;
         this.settings = settings;
         this.tls = tls;
+    }
+
+    /**
+     * Sends the message body (the encoded acknowledgement) back on the connection; a {@code null}
+     * body sends nothing (an in-only exchange without acknowledgement).
+     */
+    public static void reply(Exchange exchange) {
+        byte[] ack = exchange.getMessage().getBody(byte[].class);
+        if (ack != null) {
+            exchange.setProperty(MllpConstants.MLLP_ACKNOWLEDGEMENT, ack);
+        }
     }
 
     /**
@@ -106,30 +122,32 @@ public class MllpInboundRoute extends RouteBuilder {
 
     @Override
     public void configure() {
-        getContext().getComponent("mllp", org.apache.camel.component.mllp.MllpComponent.class).setLogPhi(false);
+        getContext().getComponent("mllp", MllpComponent.class).setLogPhi(false);
         MllpEndpoint endpoint = getContext().getEndpoint(uri(), MllpEndpoint.class);
         if (tls != null) {
             endpoint.setSslContextParameters(tls);
         }
         from(endpoint).routeId(routeId)
-                .process(exchange -> {
-                    byte[] frame = exchange.getIn().getBody(byte[].class);
-                    if (frame == null || frame.length < MIN_ANSWERABLE_FRAME) {
-                        // camel-mllp reads the field separator at byte 3 of the frame before it writes any
-                        // acknowledgement, and fails with an exception on a shorter one: such a frame (no
-                        // HL7 message can be this short) gets a closed connection instead of an ACK
-                        exchange.setProperty(MllpConstants.MLLP_CLOSE_CONNECTION_BEFORE_SEND, true);
-                        return;
-                    }
-                    String remote = exchange.getIn().getHeader(MllpConstants.MLLP_REMOTE_ADDRESS, String.class);
-                    Hl7Receiver.Connection connection = tls == null ? Hl7Receiver.Connection.plain(remote)
-                            : Hl7Receiver.Connection.tls(remote,
-                                    exchange.getIn().getHeader(MllpConstants.MLLP_SSL_CLIENT_CERT_SUBJECT_NAME, String.class));
-                    byte[] ack = receiver.receive(frame, connection);
-                    if (ack != null) {
-                        // none: nothing is written back (an in-only exchange without acknowledgement)
-                        exchange.setProperty(MllpConstants.MLLP_ACKNOWLEDGEMENT, ack);
-                    }
-                }).id(routeId + "-receive");
+                .choice()
+                    // camel-mllp reads the field separator at byte 3 of the frame before it writes any
+                    // acknowledgement, and fails with an exception on a shorter one: such a frame (no
+                    // HL7 message can be this short) gets a closed connection instead of an ACK
+                    .when(MllpInboundRoute::unanswerable)
+                        .setProperty(MllpConstants.MLLP_CLOSE_CONNECTION_BEFORE_SEND, constant(true))
+                    .otherwise()
+                        .process(exchange -> exchange.setProperty(CONNECTION, connection(exchange)))
+                        .to(target).id(routeId + "-receive")
+                .end();
+    }
+
+    private static boolean unanswerable(Exchange exchange) {
+        byte[] frame = exchange.getIn().getBody(byte[].class);
+        return frame == null || frame.length < MIN_ANSWERABLE_FRAME;
+    }
+
+    private MllpConnection connection(Exchange exchange) {
+        String remote = exchange.getIn().getHeader(MllpConstants.MLLP_REMOTE_ADDRESS, String.class);
+        return tls == null ? MllpConnection.plain(remote)
+                : MllpConnection.tls(remote, exchange.getIn().getHeader(MllpConstants.MLLP_SSL_CLIENT_CERT_SUBJECT_NAME, String.class));
     }
 }
