@@ -58,6 +58,13 @@ import org.carerelay.routes.egress.EgressPolicy;
  * {@link Result#detail()} never contains content of the sent message.
  *
  * <p>Thread-safe. No Spring, no JDBC. {@link #close()} stops the internal threads.
+ *
+ * <p>Why not camel-mllp's producer (which the listeners use): after a failed ACK read it
+ * reconnects and sends the message again within the same exchange, so a partner that closed the
+ * connection after storing the message would get it twice in what the pipeline records as one
+ * attempt; and it writes without any bound, holding the lock of its endpoint, so a partner that stops
+ * reading would block that delivery thread and every later delivery to the partner. Here a send is
+ * one connection, one write and one ACK wait, ended by the watchdog at the latest.
  */
 public final class MllpSender implements AutoCloseable {
 
