@@ -1,5 +1,6 @@
 package org.carerelay.gateway.hl7;
 
+import ca.uhn.fhir.rest.param.TokenParam;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -39,7 +40,7 @@ public class Facilities {
             return Optional.empty();
         }
         String value = facility.trim();
-        SearchBuilder sb = new SearchBuilder().identifier("identifier", new ca.uhn.fhir.rest.param.TokenParam(null, value));
+        SearchBuilder sb = new SearchBuilder().identifier("identifier", new TokenParam(null, value));
         List<Organization> candidates = store.search(Organization.class, sb.sql(), sb.params(), 10, 0);
         for (String system : SYSTEMS) {
             for (Organization org : candidates) {
