@@ -52,7 +52,7 @@ public class CommunicationResourceProvider implements IResourceProvider {
     @Operation(name = "$delivery-status", idempotent = true, returnParameters = {
             @OperationParam(name = "recipient", min = 0, max = OperationParam.MAX_UNLIMITED)})
     public Parameters deliveryStatus(@IdParam IdType id, ServletRequestDetails request) {
-        return deliveryStatus.of(id.getIdPart(), request);
+        return deliveryStatus.of(id.getIdPart(), Caller.of(request), Caller.clientAddress(request));
     }
 
     @Override

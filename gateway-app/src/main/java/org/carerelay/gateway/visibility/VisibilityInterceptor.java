@@ -8,6 +8,7 @@ import ca.uhn.fhir.rest.api.server.ResponseDetails;
 import ca.uhn.fhir.rest.server.interceptor.consent.ConsentInterceptor;
 import org.carerelay.gateway.audit.AuditService;
 import org.carerelay.gateway.conversation.MessageRepository;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
@@ -23,11 +24,13 @@ public class VisibilityInterceptor extends ConsentInterceptor {
 
     private final VisibilityConsentService service;
 
+    @Autowired
     public VisibilityInterceptor(Visibility visibility, AuditService audit, MessageRepository messages) {
         this(new VisibilityConsentService(visibility, audit, messages));
     }
 
-    private VisibilityInterceptor(VisibilityConsentService service) {
+    /** {@link #VisibilityInterceptor(Visibility, AuditService, MessageRepository)} is the one Spring uses. */
+    VisibilityInterceptor(VisibilityConsentService service) {
         super(service);
         this.service = service;
     }
