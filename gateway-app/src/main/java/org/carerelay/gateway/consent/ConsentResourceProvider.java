@@ -15,6 +15,7 @@ import ca.uhn.fhir.rest.param.TokenParam;
 import ca.uhn.fhir.rest.server.IResourceProvider;
 import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
 import java.util.List;
+import org.carerelay.gateway.security.Caller;
 import org.hl7.fhir.r4.model.Consent;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.StringType;
@@ -37,19 +38,20 @@ public class ConsentResourceProvider implements IResourceProvider {
 
     @Create
     public MethodOutcome create(@ResourceParam Consent consent, ServletRequestDetails request) {
-        return consents.upload(consent, request);
+        return consents.upload(consent, Caller.of(request), Caller.clientAddress(request));
     }
 
     @Update
     public MethodOutcome update(@IdParam IdType id, @ResourceParam Consent consent, ServletRequestDetails request) {
         // HAPI puts the version of an If-Match header into the id (read before anything sets the body's id)
-        return consents.update(id.getIdPart(), id.getVersionIdPart(), consent, request);
+        return consents.update(id.getIdPart(), id.getVersionIdPart(), consent, Caller.of(request),
+                Caller.clientAddress(request));
     }
 
     /** Also a vread ({@code _history/{v}}): every version is kept. */
     @Read(version = true)
     public Consent read(@IdParam IdType id, ServletRequestDetails request) {
-        return consents.read(id.getIdPart(), id.getVersionIdPart(), request);
+        return consents.read(id.getIdPart(), id.getVersionIdPart(), Caller.of(request));
     }
 
     @Search
@@ -59,7 +61,7 @@ public class ConsentResourceProvider implements IResourceProvider {
             @ca.uhn.fhir.rest.annotation.Offset Integer offset,
             ServletRequestDetails request) {
         return consents.search(patient == null ? null : patient.getIdPart(),
-                status == null ? null : status.getValue(), count, offset, request);
+                status == null ? null : status.getValue(), count, offset, Caller.of(request));
     }
 
     /** Revokes the consent: new patient-bound messages are refused, earlier ones masked. */
@@ -67,6 +69,7 @@ public class ConsentResourceProvider implements IResourceProvider {
             @OperationParam(name = "return", type = Consent.class, min = 1, max = 1)})
     public Consent revoke(@IdParam IdType id, @OperationParam(name = "reason", min = 0, max = 1) StringType reason,
             ServletRequestDetails request) {
-        return consents.revoke(id.getIdPart(), reason == null ? null : reason.getValue(), request);
+        return consents.revoke(id.getIdPart(), reason == null ? null : reason.getValue(), Caller.of(request),
+                Caller.clientAddress(request));
     }
 }

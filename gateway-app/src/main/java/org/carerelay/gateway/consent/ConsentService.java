@@ -2,7 +2,6 @@ package org.carerelay.gateway.consent;
 
 import ca.uhn.fhir.rest.api.MethodOutcome;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
-import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
@@ -72,19 +71,13 @@ public class ConsentService {
         this.props = props;
     }
 
-    static Caller requireParticipant(ServletRequestDetails request) {
-        Caller caller = Caller.of(request);
-        if (!caller.isParticipant()) {
-            throw new GatewayException(ErrorCode.FORBIDDEN, "Only registered participants upload or revoke consents.");
-        }
-        return caller;
-    }
+    private static final String PARTICIPANTS_ONLY = "Only registered participants upload or revoke consents.";
 
 
     /** Upload: a new Consent, or a new version of the patient's active one. */
     @Transactional
-    public MethodOutcome upload(Consent consent, ServletRequestDetails request) {
-        Caller caller = requireParticipant(request);
+    public MethodOutcome upload(Consent consent, Caller caller, String clientAddress) {
+        caller.requireParticipant(PARTICIPANTS_ONLY);
         consent.setId((String) null);
         String patientId = checkPatient(consent, caller);
         if (consent.getStatus() != Consent.ConsentState.ACTIVE) {
@@ -95,12 +88,12 @@ public class ConsentService {
         ConsentState state = consents.stateOf(patientId);
         boolean newVersion = state.active();
         if (newVersion) {
-            requireAuthor(state, caller, request);
-            requireNewDocumentIfWidened(consent, patientId, state, actors, caller, request);
+            requireAuthor(state, caller, clientAddress);
+            requireNewDocumentIfWidened(consent, patientId, state, actors, caller, clientAddress);
             consent.setId(state.consentId());
         } else {
             // the first consent, or a new one after a revocation: the patient signs again
-            requireNewDocument(consent, patientId, caller, request,
+            requireNewDocument(consent, patientId, caller, clientAddress,
                     state.consentId() == null ? "Patient/" + patientId : "Consent/" + state.consentId());
         }
         storeDocument(consent, caller.organizationId(), patientId);
@@ -114,7 +107,7 @@ public class ConsentService {
             patientAccess.removeConsentGrants(patientId, actors);
         }
         audit.success(newVersion ? "consent-new-version" : "consent-upload", newVersion ? AuditEventAction.U : AuditEventAction.C,
-                caller, Caller.clientAddress(request), "Consent/" + consentId);
+                caller, clientAddress, "Consent/" + consentId);
         if (newVersion) {
             notices.notify(ConsentNotices.Kind.CHANGED, consentId, caller.organizationId(), union(state, actors));
         }
@@ -127,8 +120,9 @@ public class ConsentService {
      * that one: otherwise {@code version-conflict} (412), nothing changes and nobody is notified.
      */
     @Transactional
-    public MethodOutcome update(String id, String expectedVersion, Consent consent, ServletRequestDetails request) {
-        Caller caller = requireParticipant(request);
+    public MethodOutcome update(String id, String expectedVersion, Consent consent, Caller caller,
+            String clientAddress) {
+        caller.requireParticipant(PARTICIPANTS_ONLY);
         Consent existing = requireVisible(id, caller);
         String patientId = existing.getPatient().getReferenceElement().getIdPart();
         if (!patientId.equals(consent.getPatient().getReferenceElement().getIdPart())) {
@@ -144,29 +138,29 @@ public class ConsentService {
             throw new GatewayException(ErrorCode.CONFLICT, "Only the patient's active consent can be changed; upload a new one with POST.");
         }
         if (consent.getStatus() == Consent.ConsentState.INACTIVE || consent.getStatus() == Consent.ConsentState.REJECTED) {
-            requireMayRevoke(state, caller, request);
-            Consent revoked = revokeLocked(existing, patientId, state, caller, null, request);
+            requireMayRevoke(state, caller, clientAddress);
+            Consent revoked = revokeLocked(existing, patientId, state, caller, null, clientAddress);
             return new MethodOutcome(revoked.getIdElement(), false).setResource(revoked);
         }
         if (consent.getStatus() != Consent.ConsentState.ACTIVE) {
             throw new GatewayException(ErrorCode.INVALID_RESOURCE, "Consent.status is 'active', or 'inactive' to revoke.");
         }
-        requireAuthor(state, caller, request);
+        requireAuthor(state, caller, clientAddress);
         consent.setId(id);
         List<String> actors = checkContent(consent);
-        requireNewDocumentIfWidened(consent, patientId, state, actors, caller, request);
+        requireNewDocumentIfWidened(consent, patientId, state, actors, caller, clientAddress);
         storeDocument(consent, caller.organizationId(), patientId);
         Consent saved = store.update(consent);
         consents.setCurrent(patientId, id, true, actors, caller.organizationId());
         patientAccess.removeConsentGrants(patientId, actors);
-        audit.success("consent-new-version", AuditEventAction.U, caller, Caller.clientAddress(request), "Consent/" + id);
+        audit.success("consent-new-version", AuditEventAction.U, caller, clientAddress, "Consent/" + id);
         notices.notify(ConsentNotices.Kind.CHANGED, id, caller.organizationId(), union(state, actors));
         return new MethodOutcome(saved.getIdElement(), false).setResource(saved);
     }
 
     @Transactional
-    public Consent revoke(String id, String reason, ServletRequestDetails request) {
-        Caller caller = requireParticipant(request);
+    public Consent revoke(String id, String reason, Caller caller, String clientAddress) {
+        caller.requireParticipant(PARTICIPANTS_ONLY);
         Consent existing = requireVisible(id, caller);
         String patientId = existing.getPatient().getReferenceElement().getIdPart();
         consents.lock(patientId);
@@ -174,14 +168,14 @@ public class ConsentService {
         if (!id.equals(state.consentId()) || !state.active()) {
             throw new GatewayException(ErrorCode.CONFLICT, "This consent is not active (already revoked or replaced).");
         }
-        requireMayRevoke(state, caller, request);
-        return revokeLocked(existing, patientId, state, caller, reason, request);
+        requireMayRevoke(state, caller, clientAddress);
+        return revokeLocked(existing, patientId, state, caller, reason, clientAddress);
     }
 
     /** Only the organisation that uploaded the signed document of the active consent changes it. */
-    private void requireAuthor(ConsentState state, Caller caller, ServletRequestDetails request) {
+    private void requireAuthor(ConsentState state, Caller caller, String clientAddress) {
         if (state.author() == null || !state.author().equals(caller.organizationId())) {
-            refused("consent-change-refused", caller, request,
+            refused("consent-change-refused", caller, clientAddress,
                     "Consent/" + state.consentId(), "not the author of the consent");
             throw new GatewayException(ErrorCode.CONSENT_NOT_AUTHOR,
                     "Only the organisation that uploaded the signed consent changes it (a named partner may record a revocation with $revoke).");
@@ -189,10 +183,10 @@ public class ConsentService {
     }
 
     /** The patient may tell any partner named in the consent, or the author, that it revokes. */
-    private void requireMayRevoke(ConsentState state, Caller caller, ServletRequestDetails request) {
+    private void requireMayRevoke(ConsentState state, Caller caller, String clientAddress) {
         String org = caller.organizationId();
         if (!(org.equals(state.author()) || state.actors().contains(org))) {
-            refused("consent-revoke-refused", caller, request,
+            refused("consent-revoke-refused", caller, clientAddress,
                     "Consent/" + state.consentId(), "neither author nor partner of the consent");
             throw new GatewayException(ErrorCode.CONSENT_NOT_AUTHOR,
                     "A revocation is recorded by the organisation that uploaded the consent or by a partner named in it.");
@@ -204,9 +198,9 @@ public class ConsentService {
      * it (see {@link #requireNewDocument}). Narrowing the partners may keep the document.
      */
     private void requireNewDocumentIfWidened(Consent incoming, String patientId, ConsentState state, List<String> newActors,
-            Caller caller, ServletRequestDetails request) {
+            Caller caller, String clientAddress) {
         if (!state.actors().containsAll(newActors)) {
-            requireNewDocument(incoming, patientId, caller, request, "Consent/" + state.consentId());
+            requireNewDocument(incoming, patientId, caller, clientAddress, "Consent/" + state.consentId());
         }
     }
 
@@ -215,7 +209,7 @@ public class ConsentService {
      * document of this patient (the current one and every earlier, revoked one), and a Binary named
      * by url is one the caller uploaded that has never been a consent document.
      */
-    private void requireNewDocument(Consent incoming, String patientId, Caller caller, ServletRequestDetails request,
+    private void requireNewDocument(Consent incoming, String patientId, Caller caller, String clientAddress,
             String entity) {
         Attachment document = incoming.getSourceAttachment();
         String sha256;
@@ -232,7 +226,7 @@ public class ConsentService {
             sha256 = meta.consentPatient() != null ? null : meta.sha256();
         }
         if (sha256 == null || sha256.isEmpty() || attachments.consentDocumentHashes(patientId).contains(sha256)) {
-            refused("consent-change-refused", caller, request, entity, "consent without a newly signed document");
+            refused("consent-change-refused", caller, clientAddress, entity, "consent without a newly signed document");
             throw new GatewayException(ErrorCode.CONSENT_NEW_DOCUMENT_REQUIRED,
                     "This consent needs a newly signed consent document in Consent.sourceAttachment"
                             + " (not a document that was already a consent document of this patient).");
@@ -240,9 +234,9 @@ public class ConsentService {
     }
 
     /** Audits a refused change in its own transaction (the request's transaction rolls back). */
-    private void refused(String subtype, Caller caller, ServletRequestDetails request, String entity, String why) {
+    private void refused(String subtype, Caller caller, String clientAddress, String entity, String why) {
         audit.record(new AuditService.Entry(subtype, AuditEventAction.U, org.hl7.fhir.r4.model.AuditEvent.AuditEventOutcome._4,
-                caller.auditName(), Caller.clientAddress(request), entity, why));
+                caller.auditName(), clientAddress, entity, why));
     }
 
     private static byte[] digest(String algorithm, byte[] data) {
@@ -262,7 +256,7 @@ public class ConsentService {
     }
 
     private Consent revokeLocked(Consent existing, String patientId, ConsentState state, Caller caller, String reason,
-            ServletRequestDetails request) {
+            String clientAddress) {
         List<String> actors = state.actors();
         Instant now = Instant.now();
         existing.setStatus(Consent.ConsentState.INACTIVE);
@@ -276,31 +270,21 @@ public class ConsentService {
         consents.setCurrent(patientId, saved.getIdElement().getIdPart(), false, actors, state.author());
         consents.recordRevocation(patientId, saved.getIdElement().getIdPart(), now, caller.auditName(), reason);
         patientAccess.removeConsentGrants(patientId, List.of());
-        audit.success("consent-revoked", AuditEventAction.U, caller, Caller.clientAddress(request), "Consent/" + saved.getIdElement().getIdPart());
+        audit.success("consent-revoked", AuditEventAction.U, caller, clientAddress, "Consent/" + saved.getIdElement().getIdPart());
         notices.notify(ConsentNotices.Kind.REVOKED, saved.getIdElement().getIdPart(), caller.organizationId(), union(state, actors));
         return saved;
     }
 
-    public Consent read(String id, ServletRequestDetails request) {
-        return read(id, null, request);
-    }
-
-    /** Version {@code version} (null: the current one) of a consent the caller sees; 404 like a read otherwise. */
-    public Consent read(String id, String version, ServletRequestDetails request) {
-        Caller caller = Caller.of(request);
-        Consent consent;
-        try {
-            consent = requireVisible(id, caller);
-            if (version != null) {
-                consent = store.readVersion(Consent.class, id, version)
-                        .orElseThrow(() -> new ResourceNotFoundException(new IdType("Consent", id, version)));
-            }
-        } catch (ResourceNotFoundException e) {
-            audit.failure("consent-read", AuditEventAction.R, caller, Caller.clientAddress(request),
-                    AuditService.version("Consent", id, version), "not visible");
-            throw e;
+    /**
+     * Version {@code version} (null: the current one) of a consent the caller sees; 404 like a read
+     * otherwise. The read audit is written by the visibility service.
+     */
+    public Consent read(String id, String version, Caller caller) {
+        Consent consent = requireVisible(id, caller);
+        if (version != null) {
+            consent = store.readVersion(Consent.class, id, version)
+                    .orElseThrow(() -> new ResourceNotFoundException(new IdType("Consent", id, version)));
         }
-        audit.success("consent-read", AuditEventAction.R, caller, Caller.clientAddress(request), AuditService.version("Consent", id, version));
         return consent;
     }
 
@@ -316,8 +300,7 @@ public class ConsentService {
 
     /** One page of the consents of patients the caller sees; the total counts with the same predicate. */
     public ca.uhn.fhir.rest.api.server.IBundleProvider search(String patientId, String status, Integer count, Integer offset,
-            ServletRequestDetails request) {
-        Caller caller = Caller.of(request);
+            Caller caller) {
         StringBuilder where = new StringBuilder("true");
         Map<String, Object> params = new java.util.HashMap<>();
         if (!caller.isAdmin()) {
@@ -334,10 +317,7 @@ public class ConsentService {
             params.put("status", status);
         }
         return store.searchPage(Consent.class, where.toString(), params, org.carerelay.gateway.store.SearchPage.offset(offset),
-                org.carerelay.gateway.store.SearchPage.pageSize(count), page -> {
-                    audit.searchPage("consent-search", caller, Caller.clientAddress(request), page);
-                    return page;
-                });
+                org.carerelay.gateway.store.SearchPage.pageSize(count), page -> page);
     }
 
     private String checkPatient(Consent consent, Caller caller) {

@@ -17,6 +17,7 @@ import ca.uhn.fhir.rest.param.TokenParam;
 import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
 import ca.uhn.fhir.rest.server.IResourceProvider;
 import java.util.List;
+import org.carerelay.gateway.security.Caller;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.InstantType;
 import org.hl7.fhir.r4.model.Communication;
@@ -51,7 +52,7 @@ public class CommunicationResourceProvider implements IResourceProvider {
     @Operation(name = "$delivery-status", idempotent = true, returnParameters = {
             @OperationParam(name = "recipient", min = 0, max = OperationParam.MAX_UNLIMITED)})
     public Parameters deliveryStatus(@IdParam IdType id, ServletRequestDetails request) {
-        return deliveryStatus.of(id.getIdPart(), request);
+        return deliveryStatus.of(id.getIdPart(), Caller.of(request), Caller.clientAddress(request));
     }
 
     @Override
@@ -61,14 +62,16 @@ public class CommunicationResourceProvider implements IResourceProvider {
 
     @Create
     public MethodOutcome create(@ResourceParam Communication message, ServletRequestDetails request) {
-        messageLimit.requireWithinLimit(org.carerelay.gateway.security.Caller.of(request));
-        return messages.accept(message, request);
+        Caller caller = Caller.of(request).requireParticipant(
+                "Only registered participants send and read messages; the operator uses $unmask with a reason.");
+        messageLimit.requireWithinLimit(caller);
+        return messages.accept(message, caller, Caller.clientAddress(request));
     }
 
     /** Also a vread: a message has one version, {@code 1}. */
     @Read(version = true)
     public Communication read(@IdParam IdType id, ServletRequestDetails request) {
-        return messages.read(id.getIdPart(), id.getVersionIdPart(), request);
+        return messages.read(id.getIdPart(), id.getVersionIdPart(), Caller.of(request));
     }
 
     /**
@@ -100,14 +103,14 @@ public class CommunicationResourceProvider implements IResourceProvider {
                 partOf == null ? null : partOf.getIdPart(),
                 unread == null ? null : Boolean.parseBoolean(unread.getValue()),
                 count, offset);
-        return messages.search(query, request);
+        return messages.search(query, Caller.of(request));
     }
 
     @Operation(name = "$mark-read", idempotent = false, returnParameters = {
             @OperationParam(name = "communication", type = Reference.class, min = 1, max = 1),
             @OperationParam(name = "readAt", type = InstantType.class, min = 1, max = 1)})
     public Parameters markRead(@IdParam IdType id, ServletRequestDetails request) {
-        return messages.markRead(id.getIdPart(), request);
+        return messages.markRead(id.getIdPart(), Caller.of(request), Caller.clientAddress(request));
     }
 
     /** Operator only: the original content of a (masked) message, with a stated reason; audited. */
@@ -115,6 +118,7 @@ public class CommunicationResourceProvider implements IResourceProvider {
             @OperationParam(name = "return", type = Communication.class, min = 1, max = 1)})
     public Communication unmask(@IdParam IdType id, @OperationParam(name = "reason", min = 1, max = 1) StringType reason,
             ServletRequestDetails request) {
-        return messages.unmask(id.getIdPart(), reason == null ? null : reason.getValue(), request);
+        return messages.unmask(id.getIdPart(), reason == null ? null : reason.getValue(), Caller.of(request),
+                Caller.clientAddress(request));
     }
 }

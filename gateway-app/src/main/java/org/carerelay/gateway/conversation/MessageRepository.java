@@ -67,6 +67,17 @@ public class MessageRepository {
                 .param("id", id).param("viewer", viewer).query(MessageRepository::row).optional();
     }
 
+    /**
+     * Whether {@code viewer} sent or received the message, and since when it is masked (the first
+     * revocation of its patient's consent after it was sent; null: not masked).
+     */
+    public Optional<Optional<Instant>> visibility(String id, String viewer) {
+        return jdbc.sql("select (select min(cr.revoked_at) from consent_revocation cr where cr.patient_id = m.subject_patient"
+                        + " and cr.revoked_at >= m.sent) from message m where m.id = :id and " + VISIBLE)
+                .param("id", id).param("viewer", viewer)
+                .query((rs, i) -> Optional.ofNullable(rs.getTimestamp(1)).map(Timestamp::toInstant)).optional();
+    }
+
     /** Any message, for the operator's {@code $unmask}. */
     public Optional<Row> find(String id) {
         return jdbc.sql("select " + COLUMNS + " from message m where m.id = :id")

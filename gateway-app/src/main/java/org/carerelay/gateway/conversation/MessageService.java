@@ -3,7 +3,6 @@ package org.carerelay.gateway.conversation;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.rest.api.MethodOutcome;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
-import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneId;
@@ -16,7 +15,6 @@ import java.util.Optional;
 import java.util.Set;
 import org.carerelay.fhir.ErrorCode;
 import org.carerelay.fhir.Systems;
-import org.carerelay.fhir.conversation.Masking;
 import org.carerelay.gateway.attachment.AttachmentService;
 import org.carerelay.gateway.audit.AuditService;
 import org.carerelay.gateway.consent.ConsentRepository;
@@ -75,19 +73,8 @@ public class MessageService {
     }
 
 
-    static Caller requireParticipant(ServletRequestDetails request) {
-        Caller caller = Caller.of(request);
-        if (!caller.isParticipant()) {
-            throw new GatewayException(ErrorCode.FORBIDDEN,
-                    "Only registered participants send and read messages; the operator uses $unmask with a reason.");
-        }
-        return caller;
-    }
-
-    @Transactional
-    public MethodOutcome accept(Communication message, ServletRequestDetails request) {
-        return accept(message, requireParticipant(request), Caller.clientAddress(request));
-    }
+    private static final String PARTICIPANTS_ONLY =
+            "Only registered participants send and read messages; the operator uses $unmask with a reason.";
 
     /**
      * Accepts a message from {@code caller} (FHIR or HL7v2 inbound): checks, consent gate, storage
@@ -335,56 +322,41 @@ public class MessageService {
 
     // --- reading
 
-    public Communication read(String id, ServletRequestDetails request) {
-        return read(id, null, request);
-    }
-
     /**
      * A message is never changed after it was sent: it has one version, {@code 1} (the
      * {@code Location} of its create). Any other {@code version} is 404, as for a message the
-     * caller does not see.
+     * caller does not see. Whether the caller sees it whole or masked, and the read audit, are
+     * decided by the visibility service.
      */
-    public Communication read(String id, String version, ServletRequestDetails request) {
-        Caller caller = requireParticipant(request);
-        MessageRepository.Row row = messages.findVisible(id, caller.organizationId()).orElseThrow(() -> {
-            audit.failure("message-read", AuditEventAction.R, caller, Caller.clientAddress(request), "Communication/" + id, "not visible");
-            return new ResourceNotFoundException(new IdType("Communication", id));
-        });
+    public Communication read(String id, String version, Caller caller) {
+        caller.requireParticipant(PARTICIPANTS_ONLY);
+        MessageRepository.Row row = messages.findVisible(id, caller.organizationId())
+                .orElseThrow(() -> new ResourceNotFoundException(new IdType("Communication", id)));
         if (version != null && !MESSAGE_VERSION.equals(version)) {
-            audit.failure("message-read", AuditEventAction.R, caller, Caller.clientAddress(request),
-                    AuditService.version("Communication", id, version), "no such version");
             throw new ResourceNotFoundException(new IdType("Communication", id, version));
         }
-        Communication shown = present(row);
-        audit.success(row.masked() ? "message-read-masked" : "message-read", AuditEventAction.R, caller, Caller.clientAddress(request),
-                AuditService.version("Communication", id, version));
-        return shown;
+        return present(row);
     }
 
     /** The one version every message has. */
     static final String MESSAGE_VERSION = "1";
 
     /** One page of the caller's messages that match; the total counts with the same visibility predicate. */
-    public ca.uhn.fhir.rest.api.server.IBundleProvider search(MessageQuery query, ServletRequestDetails request) {
-        Caller caller = requireParticipant(request);
+    public ca.uhn.fhir.rest.api.server.IBundleProvider search(MessageQuery query, Caller caller) {
+        caller.requireParticipant(PARTICIPANTS_ONLY);
         MessageQuery.Sql sql = query.toSql(caller.organizationId());
         String viewer = caller.organizationId();
-        List<Communication> shown = new java.util.ArrayList<>();
-        var result = org.carerelay.gateway.store.SearchPage.of(sql.offset(), sql.limit(),
-                () -> messages.count(sql.where(), sql.params(), viewer), (from, size) -> {
-                    List<Communication> page = messages.search(sql.where(), sql.params(), viewer, size, from).stream()
-                            .map(this::present).toList();
-                    shown.addAll(page);
-                    return page;
-                });
-        audit.searchPage("message-search", caller, Caller.clientAddress(request), shown);
-        return result;
+        return org.carerelay.gateway.store.SearchPage.of(sql.offset(), sql.limit(),
+                () -> messages.count(sql.where(), sql.params(), viewer),
+                (from, size) -> messages.search(sql.where(), sql.params(), viewer, size, from).stream().map(this::present).toList());
     }
 
-    /** Decrypts; masks when the patient's consent was revoked after the message was sent. */
+    /**
+     * Decrypts, with the one version a message has. Masking (the patient's consent was revoked after
+     * the message was sent) is applied by the visibility service to whatever leaves for a caller.
+     */
     Communication present(MessageRepository.Row row) {
-        Communication original = decrypt(row);
-        Communication shown = row.masked() ? Masking.mask(original, row.maskedSince()) : original;
+        Communication shown = decrypt(row);
         // the one version a message has, as its Location and ETag name it
         shown.setIdElement(new IdType("Communication", row.id(), MESSAGE_VERSION));
         shown.getMeta().setVersionId(MESSAGE_VERSION);
@@ -406,15 +378,15 @@ public class MessageService {
         return fhirContext.newJsonParser().parseResource(Communication.class, new String(json, StandardCharsets.UTF_8));
     }
 
-    public org.hl7.fhir.r4.model.Parameters markRead(String id, ServletRequestDetails request) {
-        Caller caller = requireParticipant(request);
+    public org.hl7.fhir.r4.model.Parameters markRead(String id, Caller caller, String clientAddress) {
+        caller.requireParticipant(PARTICIPANTS_ONLY);
         if (!messages.isRecipient(id, caller.organizationId())) {
             messages.findVisible(id, caller.organizationId())
                     .orElseThrow(() -> new ResourceNotFoundException(new IdType("Communication", id)));
             throw new GatewayException(ErrorCode.INVALID_REQUEST, "Only a recipient marks a message as read.");
         }
         Instant readAt = messages.markRead(id, caller.organizationId());
-        audit.success("message-mark-read", AuditEventAction.U, caller, Caller.clientAddress(request), "Communication/" + id);
+        audit.success("message-mark-read", AuditEventAction.U, caller, clientAddress, "Communication/" + id);
         var out = new org.hl7.fhir.r4.model.Parameters();
         out.addParameter().setName("communication").setValue(new Reference("Communication/" + id));
         out.addParameter().setName("readAt").setValue(new org.hl7.fhir.r4.model.InstantType(Date.from(readAt)));
@@ -422,8 +394,7 @@ public class MessageService {
     }
 
     /** The operator reads a message's original content, with a stated reason; always audited. */
-    public Communication unmask(String id, String reason, ServletRequestDetails request) {
-        Caller caller = Caller.of(request);
+    public Communication unmask(String id, String reason, Caller caller, String clientAddress) {
         caller.requireAdmin();
         if (reason == null || reason.isBlank()) {
             throw new GatewayException(ErrorCode.INVALID_REQUEST, "$unmask needs the parameter 'reason'.");
@@ -431,7 +402,7 @@ public class MessageService {
         MessageRepository.Row row = messages.find(id).orElseThrow(() -> new ResourceNotFoundException(new IdType("Communication", id)));
         Communication original = decrypt(row);
         audit.record(new AuditService.Entry("message-unmask", AuditEventAction.R,
-                org.hl7.fhir.r4.model.AuditEvent.AuditEventOutcome._0, caller.auditName(), Caller.clientAddress(request),
+                org.hl7.fhir.r4.model.AuditEvent.AuditEventOutcome._0, caller.auditName(), clientAddress,
                 "Communication/" + id, "Reason: " + reason.strip()));
         return original;
     }

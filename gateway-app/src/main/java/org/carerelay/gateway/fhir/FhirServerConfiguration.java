@@ -5,8 +5,8 @@ import ca.uhn.fhir.rest.api.EncodingEnum;
 import ca.uhn.fhir.rest.server.HardcodedServerAddressStrategy;
 import ca.uhn.fhir.rest.server.IResourceProvider;
 import ca.uhn.fhir.rest.server.RestfulServer;
+import ca.uhn.fhir.rest.server.interceptor.consent.ConsentInterceptor;
 import java.util.List;
-import org.carerelay.gateway.audit.ReadAuditInterceptor;
 import org.carerelay.gateway.config.CareRelayProperties;
 import org.carerelay.gateway.config.PublicUrls;
 import org.carerelay.gateway.security.AccessRules;
@@ -33,7 +33,7 @@ public class FhirServerConfiguration {
 
     @Bean
     ServletRegistrationBean<RestfulServer> fhirServlet(FhirContext fhirContext, List<IResourceProvider> providers,
-            AuthenticationInterceptor authentication, ReadAuditInterceptor readAudit,
+            AuthenticationInterceptor authentication, ConsentInterceptor visibility,
             org.carerelay.gateway.pipeline.DeadLetterAdmin deadLetters, PublicUrls publicUrls,
             ObjectProvider<BuildProperties> build) {
         RestfulServer server = new RestfulServer(fhirContext) {
@@ -55,7 +55,8 @@ public class FhirServerConfiguration {
         server.registerInterceptor(new UnsupportedInteractions());
         server.registerInterceptor(authentication);
         server.registerInterceptor(new AccessRules());
-        server.registerInterceptor(readAudit);
+        // after the access rules: what a caller sees of each resource, and the read audit
+        server.registerInterceptor(visibility);
         server.registerInterceptor(new PreferReturnInterceptor());
         server.registerInterceptor(new CapabilityStatementCustomizer(version(build)));
         server.registerInterceptor(new OperationDefinitionDetails());

@@ -24,6 +24,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.carerelay.gateway.fhir.RequestGuardFilter;
+import org.carerelay.gateway.security.Caller;
 import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Patient;
@@ -56,19 +57,19 @@ public class PatientResourceProvider implements IResourceProvider {
     @Create
     public MethodOutcome create(@ResourceParam Patient patient, @ConditionalUrlParam String conditionalUrl,
             ServletRequestDetails request) {
-        return patients.create(patient, conditionalUrl, request);
+        return patients.create(patient, conditionalUrl, Caller.of(request), Caller.clientAddress(request));
     }
 
     @Update
     public MethodOutcome update(@IdParam IdType id, @ResourceParam Patient patient, ServletRequestDetails request) {
         // HAPI puts the version of an If-Match header into the id (read before anything sets the body's id)
-        return patients.update(id.getIdPart(), id.getVersionIdPart(), patient, request);
+        return patients.update(id.getIdPart(), id.getVersionIdPart(), patient, Caller.of(request), Caller.clientAddress(request));
     }
 
     /** Also a vread ({@code _history/{v}}): every version is kept. */
     @Read(version = true)
     public Patient read(@IdParam IdType id, ServletRequestDetails request) {
-        return patients.read(id.getIdPart(), id.getVersionIdPart(), request);
+        return patients.read(id.getIdPart(), id.getVersionIdPart(), Caller.of(request));
     }
 
     @Search
@@ -84,7 +85,7 @@ public class PatientResourceProvider implements IResourceProvider {
             @Offset Integer offset,
             ServletRequestDetails request) {
         return patients.search(new PatientService.Query(id, name, family, given, birthDate, gender, identifier),
-                count, offset, request);
+                count, offset, Caller.of(request), Caller.clientAddress(request));
     }
 
     /**
@@ -95,7 +96,7 @@ public class PatientResourceProvider implements IResourceProvider {
     @Operation(name = "$consent-template", idempotent = true, manualResponse = true, returnParameters = {
             @OperationParam(name = "return", type = Binary.class, min = 1, max = 1)})
     public void consentTemplate(@IdParam IdType id, ServletRequestDetails request) throws IOException {
-        byte[] pdf = patients.consentTemplate(id.getIdPart(), request);
+        byte[] pdf = patients.consentTemplate(id.getIdPart(), Caller.of(request), Caller.clientAddress(request));
         HttpServletResponse response = request.getServletResponse();
         response.setStatus(200);
         if (RequestGuardFilter.asksForFhirResource(request.getServletRequest())) {

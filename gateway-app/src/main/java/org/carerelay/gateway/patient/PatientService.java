@@ -6,7 +6,6 @@ import ca.uhn.fhir.rest.param.ParamPrefixEnum;
 import ca.uhn.fhir.rest.param.StringParam;
 import ca.uhn.fhir.rest.param.TokenParam;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
-import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
 import java.time.LocalDate;
 import java.time.ZoneId;
 import java.util.ArrayList;
@@ -78,23 +77,11 @@ public class PatientService {
         this.props = props;
     }
 
-    static Caller requireParticipant(ServletRequestDetails request) {
-        Caller caller = Caller.of(request);
-        if (!caller.isParticipant()) {
-            throw new GatewayException(ErrorCode.FORBIDDEN, "Only registered participants work with patients.");
-        }
-        return caller;
-    }
-
-
-    @Transactional
-    public MethodOutcome create(Patient patient, String conditionalUrl, ServletRequestDetails request) {
-        return create(patient, conditionalUrl, requireParticipant(request), Caller.clientAddress(request));
-    }
+    private static final String PARTICIPANTS_ONLY = "Only registered participants work with patients.";
 
     @Transactional
     public MethodOutcome create(Patient patient, String conditionalUrl, Caller caller, String clientAddress) {
-        return create(patient, conditionalUrl, caller, clientAddress, true);
+        return create(patient, conditionalUrl, caller.requireParticipant(PARTICIPANTS_ONLY), clientAddress, true);
     }
 
     /**
@@ -172,8 +159,8 @@ public class PatientService {
      * (412) and nothing changes. A patient the caller does not see is 404 either way.
      */
     @Transactional
-    public MethodOutcome update(String id, String expectedVersion, Patient patient, ServletRequestDetails request) {
-        Caller caller = requireParticipant(request);
+    public MethodOutcome update(String id, String expectedVersion, Patient patient, Caller caller, String clientAddress) {
+        caller.requireParticipant(PARTICIPANTS_ONLY);
         if (!access.canSee(caller.organizationId(), id)) {
             throw new ResourceNotFoundException(new IdType("Patient", id)); // before If-Match: existence does not leak
         }
@@ -197,7 +184,7 @@ public class PatientService {
         Patient saved = store.update(patient);
         index.reindex(saved);
         indexIdentifiers(id, added, caller.organizationId());
-        audit.success("patient-update", AuditEventAction.U, caller, Caller.clientAddress(request), "Patient/" + id);
+        audit.success("patient-update", AuditEventAction.U, caller, clientAddress, "Patient/" + id);
         decorate(saved);
         return new MethodOutcome(saved.getIdElement(), false).setResource(saved);
     }
@@ -401,26 +388,17 @@ public class PatientService {
         joinByConsent(identifier.getValue(), caller, clientAddress);
     }
 
-    public Patient read(String id, ServletRequestDetails request) {
-        return read(id, null, request);
-    }
-
-    /** Version {@code version} of a patient the caller sees (null: the current one); 404 like a read otherwise. */
-    public Patient read(String id, String version, ServletRequestDetails request) {
-        Caller caller = requireParticipant(request);
-        String entity = AuditService.version("Patient", id, version);
-        Patient patient;
-        try {
-            patient = requireVisible(id, caller);
-            if (version != null) {
-                patient = store.readVersion(Patient.class, id, version)
-                        .orElseThrow(() -> new ResourceNotFoundException(new IdType("Patient", id, version)));
-            }
-        } catch (ResourceNotFoundException e) {
-            audit.failure("patient-read", AuditEventAction.R, caller, Caller.clientAddress(request), entity, "not visible");
-            throw e;
+    /**
+     * Version {@code version} of a patient the caller sees (null: the current one); 404 like a read
+     * otherwise. What the caller is shown, and the read audit, are decided by the visibility service.
+     */
+    public Patient read(String id, String version, Caller caller) {
+        caller.requireParticipant(PARTICIPANTS_ONLY);
+        Patient patient = requireVisible(id, caller);
+        if (version != null) {
+            patient = store.readVersion(Patient.class, id, version)
+                    .orElseThrow(() -> new ResourceNotFoundException(new IdType("Patient", id, version)));
         }
-        audit.success("patient-read", AuditEventAction.R, caller, Caller.clientAddress(request), entity);
         decorate(patient);
         return patient;
     }
@@ -436,15 +414,16 @@ public class PatientService {
     @Transactional
     /**
      * One page ({@code _count}, {@code _offset}) of the patients the caller sees that match; the
-     * total counts with the same visibility predicate. Audited per page.
+     * total counts with the same visibility predicate.
      */
-    public ca.uhn.fhir.rest.api.server.IBundleProvider search(Query q, Integer count, Integer offset, ServletRequestDetails request) {
-        Caller caller = requireParticipant(request);
+    public ca.uhn.fhir.rest.api.server.IBundleProvider search(Query q, Integer count, Integer offset, Caller caller,
+            String clientAddress) {
+        caller.requireParticipant(PARTICIPANTS_ONLY);
         for (ca.uhn.fhir.rest.param.BaseParam param : java.util.Arrays.asList(q.id(), q.name(), q.family(), q.given(),
                 q.birthDate(), q.gender(), q.identifier())) {
             org.carerelay.gateway.store.SearchBuilder.refuseMissingModifier(param); // an unsupported filter must not widen the answer to every patient
         }
-        joinByKvnrSearch(q.identifier(), caller, Caller.clientAddress(request));
+        joinByKvnrSearch(q.identifier(), caller, clientAddress);
         List<String> where = new ArrayList<>();
         where.add(PatientAccess.visibleToViewerPredicate());
         Map<String, Object> params = new HashMap<>();
@@ -487,13 +466,12 @@ public class PatientService {
         return store.searchPage(Patient.class, String.join(" and ", where), params,
                 org.carerelay.gateway.store.SearchPage.offset(offset), org.carerelay.gateway.store.SearchPage.pageSize(count), page -> {
                     page.forEach(this::decorate);
-                    audit.searchPage("patient-search", caller, Caller.clientAddress(request), page);
                     return page;
                 });
     }
 
-    public byte[] consentTemplate(String id, ServletRequestDetails request) {
-        Caller caller = requireParticipant(request);
+    public byte[] consentTemplate(String id, Caller caller, String clientAddress) {
+        caller.requireParticipant(PARTICIPANTS_ONLY);
         Patient patient = requireVisible(id, caller);
         String name = patient.getName().stream().findFirst().map(PatientService::display).orElse("");
         String bd = patient.hasBirthDate() ? patient.getBirthDateElement().getValueAsString() : null;
@@ -501,7 +479,7 @@ public class PatientService {
         String requester = directory.findOrganization(caller.organizationId()).map(o -> o.getName()).orElse(null);
         byte[] pdf = ConsentTemplatePdf.render(new ConsentTemplatePdf.Form(props.operator().name(), props.operator().address(),
                 name, birthDate, kvnrOf(patient).orElse(null), requester, LocalDate.now(ZoneId.of("Europe/Berlin"))));
-        audit.success("consent-template", AuditEventAction.R, caller, Caller.clientAddress(request), "Patient/" + id);
+        audit.success("consent-template", AuditEventAction.R, caller, clientAddress, "Patient/" + id);
         return pdf;
     }
 

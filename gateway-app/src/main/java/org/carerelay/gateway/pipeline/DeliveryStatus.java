@@ -1,7 +1,6 @@
 package org.carerelay.gateway.pipeline;
 
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
-import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
 import java.util.Date;
 import org.carerelay.fhir.ErrorCode;
 import org.carerelay.gateway.audit.AuditService;
@@ -31,8 +30,7 @@ public class DeliveryStatus {
         this.audit = audit;
     }
 
-    public Parameters of(String messageId, ServletRequestDetails request) {
-        Caller caller = Caller.of(request);
+    public Parameters of(String messageId, Caller caller, String clientAddress) {
         MessageRepository.Row row = messages.find(messageId)
                 .orElseThrow(() -> new ResourceNotFoundException(new IdType("Communication", messageId)));
         if (!caller.isAdmin() && !(caller.isParticipant() && row.senderOrg().equals(caller.organizationId()))) {
@@ -57,7 +55,7 @@ public class DeliveryStatus {
                     .ifPresent(d -> part.addPart().setName("detail").setValue(new StringType(d)));
         }
         audit.success("delivery-status", AuditEventAction.R, caller,
-                Caller.clientAddress(request), "Communication/" + messageId);
+                clientAddress, "Communication/" + messageId);
         return out;
     }
 }

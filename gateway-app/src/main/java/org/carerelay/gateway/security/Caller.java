@@ -62,6 +62,14 @@ public record Caller(Kind kind, String organizationId) {
         }
     }
 
+    /** This caller, if it is a registered participant; {@code forbidden} (403) with {@code why} otherwise. */
+    public Caller requireParticipant(String why) {
+        if (!isParticipant()) {
+            throw new GatewayException(ErrorCode.FORBIDDEN, why);
+        }
+        return this;
+    }
+
     public void requireAdmin() {
         if (!isAdmin()) {
             throw new GatewayException(ErrorCode.FORBIDDEN, "This operation is reserved to the operator.");
