@@ -87,7 +87,8 @@ public class PipelineRoutes extends RouteBuilder {
                     .setHeader(MESSAGE_ID, simple("${body.messageId}"))
                     .setHeader(RECIPIENT, simple("${body.recipient}"))
                     .setBody(constant(""))
-                    .toD("jms:queue:" + prefix + ".${header." + STAGE + "}").id("fan-out-emit")
+                    // one endpoint per queue (there are five), rather than camel-jms's destination header
+                    .toD().uri("jms:queue:" + prefix + ".${header." + STAGE + "}").allowOptimisedComponents(false).id("fan-out-emit")
                 .end();
 
         stage(Stage.DELIVER_FHIR, "delivery-fhir", "deliverFhir");
@@ -105,7 +106,7 @@ public class PipelineRoutes extends RouteBuilder {
                         .setBody(exchange -> WorkItem.fromHeaders(exchange.getIn().getHeaders()).orElseThrow())
                         .bean(steps, "deadLettered(${body})").id("dead-letter-ledger")
                         .setBody(constant(""))
-                        .toD("jms:queue:" + prefix + ".${header." + STAGE + "}.dlq").id("dead-letter-park")
+                        .toD().uri("jms:queue:" + prefix + ".${header." + STAGE + "}.dlq").allowOptimisedComponents(false).id("dead-letter-park")
                         .log(LoggingLevel.WARN, log, "Work item ${header." + STAGE + "} for message ${header." + MESSAGE_ID
                                 + "} parked in " + prefix + ".${header." + STAGE + "}.dlq after the broker's last attempt")
                 .end();
