@@ -43,7 +43,12 @@ final class StandaloneArtemis {
                         <redelivery-delay>2000</redelivery-delay>
                         <redelivery-delay-multiplier>2.0</redelivery-delay-multiplier>
                         <max-redelivery-delay>3600000</max-redelivery-delay>
+                        <max-delivery-attempts>35</max-delivery-attempts>
+                        <dead-letter-address>carerelay.dead-letter</dead-letter-address>
+                     </address-setting>
+                     <address-setting match="carerelay.dead-letter">
                         <max-delivery-attempts>-1</max-delivery-attempts>
+                        <auto-delete-queues>false</auto-delete-queues>
                      </address-setting>
             """;
 

@@ -3,17 +3,25 @@ package org.carerelay.gateway.pipeline;
 import ca.uhn.fhir.rest.annotation.Operation;
 import ca.uhn.fhir.rest.annotation.OperationParam;
 import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
+import jakarta.jms.ConnectionFactory;
+import jakarta.jms.JMSException;
 import jakarta.jms.Message;
 import jakarta.jms.TextMessage;
 import java.util.Collections;
 import java.util.Date;
+import java.util.Enumeration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import org.carerelay.fhir.ErrorCode;
 import org.carerelay.gateway.audit.AuditService;
 import org.carerelay.gateway.config.CareRelayProperties;
 import org.carerelay.gateway.fhir.GatewayException;
 import org.carerelay.gateway.security.Caller;
+import org.carerelay.routes.pipeline.PipelineRoutes;
 import org.carerelay.routes.pipeline.WorkItem;
+import org.carerelay.routes.pipeline.WorkItem.Stage;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
 import org.hl7.fhir.r4.model.InstantType;
 import org.hl7.fhir.r4.model.IntegerType;
@@ -24,8 +32,8 @@ import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * Operator operations on the dead-letter queues: {@code GET /fhir/$dead-letters} lists what is
- * parked (message and recipient ids, stage, when; no content), {@code POST /fhir/$retry-dead-letters}
+ * Operator operations on the dead-letter queues {@code <queue>.dlq}, where the dead-letter route parks
+ * what the broker gave up on: {@code GET /fhir/$dead-letters} lists what is parked (message and recipient ids, stage, when; no content), {@code POST /fhir/$retry-dead-letters}
  * (optional {@code stage}, {@code message}) puts work items back on their queue after the cause is
  * fixed, with the delivery reset to {@code queued}.
  */
@@ -38,9 +46,10 @@ public class DeadLetterAdmin {
     private final AuditService audit;
     private final String prefix;
     private final String mailQueue;
+    private final WorkQueue workQueue;
 
-    public DeadLetterAdmin(jakarta.jms.ConnectionFactory connectionFactory, DeliveryLedger ledger, TransactionTemplate tx,
-            AuditService audit, CareRelayProperties props) {
+    public DeadLetterAdmin(ConnectionFactory connectionFactory, DeliveryLedger ledger, TransactionTemplate tx,
+            AuditService audit, CareRelayProperties props, WorkQueue workQueue) {
         this.jms = new JmsTemplate(connectionFactory);
         this.jms.setReceiveTimeout(JmsTemplate.RECEIVE_TIMEOUT_NO_WAIT);
         this.ledger = ledger;
@@ -48,15 +57,29 @@ public class DeadLetterAdmin {
         this.audit = audit;
         this.prefix = props.pipeline().queuePrefix();
         this.mailQueue = props.queue().mail();
+        this.workQueue = workQueue;
     }
 
-    private List<String> stageQueues() {
-        List<String> queues = new java.util.ArrayList<>();
-        queues.add(prefix + ".fanout");
-        for (WorkItem.Stage stage : WorkItem.Stage.values()) {
-            queues.add(prefix + "." + stage.queueSuffix());
+    /**
+     * The work item a parked message holds: its JMS properties, or for one parked by the previous
+     * release its body ({@code messageId|recipient}); empty when neither names one.
+     */
+    static Optional<WorkItem> workItem(Message parked, Stage stage) throws JMSException {
+        Map<String, Object> headers = new HashMap<>();
+        for (String name : List.of(WorkItem.STAGE, WorkItem.MESSAGE_ID, WorkItem.RECIPIENT)) {
+            if (parked.propertyExists(name)) {
+                headers.put(name, parked.getStringProperty(name));
+            }
         }
-        return queues;
+        Optional<WorkItem> item = WorkItem.fromHeaders(headers);
+        if (item.isPresent() || !(parked instanceof TextMessage text)) {
+            return item;
+        }
+        try {
+            return Optional.of(WorkItem.legacy(stage, text.getText()));
+        } catch (IllegalArgumentException malformed) {
+            return Optional.empty();
+        }
     }
 
     @Operation(name = "$dead-letters", idempotent = true, returnParameters = {
@@ -65,14 +88,14 @@ public class DeadLetterAdmin {
     public Parameters list(ServletRequestDetails request) {
         Caller.of(request).requireAdmin();
         Parameters out = new Parameters();
-        for (String queue : stageQueues()) {
-            jms.browse(queue + ".dlq", (session, browser) -> {
-                java.util.Enumeration<?> parked = browser.getEnumeration();
+        for (Stage stage : Stage.values()) {
+            jms.browse(PipelineRoutes.parkingQueue(prefix, stage), (session, browser) -> {
+                Enumeration<?> parked = browser.getEnumeration();
                 while (parked.hasMoreElements()) {
                     Message message = (Message) parked.nextElement();
                     var part = out.addParameter().setName("deadLetter");
-                    part.addPart().setName("queue").setValue(new StringType(queue));
-                    part.addPart().setName("item").setValue(new StringType(message instanceof TextMessage t ? t.getText() : "?"));
+                    part.addPart().setName("queue").setValue(new StringType(PipelineRoutes.queue(prefix, stage)));
+                    part.addPart().setName("item").setValue(new StringType(workItem(message, stage).map(WorkItem::toString).orElse("?")));
                     part.addPart().setName("parkedAt").setValue(new InstantType(new Date(message.getJMSTimestamp())));
                 }
                 return null;
@@ -89,39 +112,40 @@ public class DeadLetterAdmin {
     public Parameters retry(@OperationParam(name = "stage", min = 0, max = 1) StringType stage,
             @OperationParam(name = "message", min = 0, max = 1) StringType message, ServletRequestDetails request) {
         Caller.of(request).requireAdmin();
-        String onlyQueue = stage == null ? null : prefix + "." + stage.getValue();
-        if (onlyQueue != null && !stageQueues().contains(onlyQueue)) {
+        Optional<Stage> only = stage == null ? Optional.empty() : Stage.ofQueueSuffix(stage.getValue());
+        if (stage != null && only.isEmpty()) {
             throw new GatewayException(ErrorCode.INVALID_REQUEST, "Unknown stage; one of fanout, deliver-fhir, deliver-mllp, notify, invite.");
         }
         int moved = 0;
-        for (String queue : stageQueues()) {
-            if (onlyQueue != null && !onlyQueue.equals(queue)) {
+        for (Stage each : Stage.values()) {
+            if (only.isPresent() && only.get() != each) {
                 continue;
             }
-            Integer parkedCount = jms.browse(queue + ".dlq", (session, browser) -> Collections.list(browser.getEnumeration()).size());
+            String parking = PipelineRoutes.parkingQueue(prefix, each);
+            Integer parkedCount = jms.browse(parking, (session, browser) -> Collections.list(browser.getEnumeration()).size());
             for (int i = 0; i < (parkedCount == null ? 0 : parkedCount); i++) {
-                Message parked = jms.receive(queue + ".dlq");
+                Message parked = jms.receive(parking);
                 if (parked == null) {
                     break;
                 }
-                String body;
+                Optional<WorkItem> item;
                 try {
-                    body = parked instanceof TextMessage t ? t.getText() : null;
-                } catch (jakarta.jms.JMSException e) {
-                    body = null;
+                    item = workItem(parked, each);
+                } catch (JMSException e) {
+                    item = Optional.empty();
                 }
-                if (body == null) {
+                if (item.isEmpty()) {
+                    continue; // names nothing that could be retried
+                }
+                WorkItem work = item.get();
+                if (message != null && !work.messageId().equals(message.getValue())) {
+                    workQueue.park(work); // not the one asked for: park it again
                     continue;
                 }
-                if (message != null && !body.startsWith(message.getValue())) {
-                    jms.convertAndSend(queue + ".dlq", body); // not the one asked for: park it again
-                    continue;
+                if (work.recipient() != null) {
+                    tx.executeWithoutResult(s -> ledger.requeue(work.messageId(), work.recipient()));
                 }
-                if (body.contains("|")) {
-                    String[] parts = WorkItem.parse(body);
-                    tx.executeWithoutResult(s -> ledger.requeue(parts[0], parts[1]));
-                }
-                jms.convertAndSend(queue, body);
+                workQueue.send(work);
                 moved++;
             }
         }

@@ -82,11 +82,11 @@ public class DeliveryAttempt {
     private final ConsentCheck consent;
     private final TransactionTemplate tx;
     private final DeliveryMetrics metrics;
-    private final RoutingKickoff kickoff;
+    private final WorkQueue workQueue;
 
     public DeliveryAttempt(DeliveryLedger ledger, MessageRepository messages, MessageService messageService,
             DirectoryService directory, RecipientChannels channels, ConsentCheck consent, TransactionTemplate tx,
-            DeliveryMetrics metrics, RoutingKickoff kickoff) {
+            DeliveryMetrics metrics, WorkQueue workQueue) {
         this.ledger = ledger;
         this.messages = messages;
         this.messageService = messageService;
@@ -95,7 +95,7 @@ public class DeliveryAttempt {
         this.consent = consent;
         this.tx = tx;
         this.metrics = metrics;
-        this.kickoff = kickoff;
+        this.workQueue = workQueue;
     }
 
     public void run(String messageId, String recipient, Duration lease, java.util.function.Function<Context, Outcome> channel) {
@@ -239,12 +239,12 @@ public class DeliveryAttempt {
      */
     private void handBackAfterLease(String messageId, String recipient) {
         Optional<DeliveryLedger.Entry> entry = ledger.find(messageId, recipient);
-        if (entry.isEmpty()) {
+        Optional<WorkItem.Stage> stage = entry.flatMap(e -> e.channel().pushStage());
+        if (stage.isEmpty()) {
             return;
         }
-        WorkItem.Stage stage = "fhir".equals(entry.get().channel()) ? WorkItem.Stage.DELIVER_FHIR : WorkItem.Stage.DELIVER_MLLP;
         Duration wait = ledger.leaseRemaining(messageId, recipient).orElse(Duration.ZERO).plusSeconds(1);
-        kickoff.handLater(new WorkItem(stage, messageId, recipient), wait);
+        workQueue.sendLater(new WorkItem(stage.get(), messageId, recipient), wait);
         log.info("Delivery of message {} to {} is leased by another attempt; work item due again in {} s",
                 messageId, recipient, wait.toSeconds());
     }

@@ -8,11 +8,15 @@ import java.util.Optional;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 
-/** Delivery state per message and recipient: the single source of truth for "delivered once". */
+/**
+ * Delivery state per message and recipient: the single source of truth for "delivered once". The
+ * only place where {@link DeliveryState} and {@link Channel} meet their text in the database (the
+ * SQL below names {@code 'queued'} as a literal where a partial index depends on it).
+ */
 @Repository
 public class DeliveryLedger {
 
-    public record Entry(String messageId, String recipient, String channel, String state, int attempts,
+    public record Entry(String messageId, String recipient, Channel channel, DeliveryState state, int attempts,
             Instant lastAttempt, String detail, Instant deliveredAt, Instant notifiedAt, String operatorDetail) {
 
         /** The full reason, for the operator; {@link #detail()} is what the sender sees. */
@@ -31,7 +35,7 @@ public class DeliveryLedger {
             "message_id, recipient_org, channel, state, attempts, last_attempt, detail, delivered_at, notified_at, operator_detail";
 
     private static Entry row(java.sql.ResultSet rs, int i) throws java.sql.SQLException {
-        return new Entry(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getInt(5),
+        return new Entry(rs.getString(1), rs.getString(2), Channel.ofText(rs.getString(3)), DeliveryState.ofText(rs.getString(4)), rs.getInt(5),
                 instant(rs.getTimestamp(6)), rs.getString(7), instant(rs.getTimestamp(8)), instant(rs.getTimestamp(9)),
                 rs.getString(10));
     }
@@ -50,18 +54,18 @@ public class DeliveryLedger {
                 .params(messageId, recipient).query(DeliveryLedger::row).optional();
     }
 
-    public void insert(String messageId, String recipient, String channel, String state, String detail) {
+    public void insert(String messageId, String recipient, Channel channel, DeliveryState state, String detail) {
         Timestamp now = Timestamp.from(Instant.now());
         jdbc.sql("""
                 insert into delivery (message_id, recipient_org, channel, state, detail, created_at, updated_at)
                 values (?, ?, ?, ?, ?, ?, ?) on conflict do nothing
-                """).params(messageId, recipient, channel, state, detail, now, now).update();
+                """).params(messageId, recipient, channel.text(), state.text(), detail, now, now).update();
     }
 
-    public void setState(String messageId, String recipient, String channel, String state, String detail) {
+    public void setState(String messageId, String recipient, Channel channel, DeliveryState state, String detail) {
         jdbc.sql("update delivery set channel = ?, state = ?, detail = ?, operator_detail = null, updated_at = ?"
                         + " where message_id = ? and recipient_org = ?")
-                .params(channel, state, detail, Timestamp.from(Instant.now()), messageId, recipient).update();
+                .params(channel.text(), state.text(), detail, Timestamp.from(Instant.now()), messageId, recipient).update();
     }
 
     /** What a claim found. */
@@ -111,7 +115,7 @@ public class DeliveryLedger {
     }
 
     /** A queued push delivery whose attempt's lease ran out: that attempt died with its node. */
-    public record ExpiredLease(String messageId, String recipient, String channel) {
+    public record ExpiredLease(String messageId, String recipient, Channel channel) {
     }
 
     /**
@@ -125,7 +129,7 @@ public class DeliveryLedger {
                 where state = 'queued' and in_flight_until < clock_timestamp() - make_interval(secs => ?)
                 order by in_flight_until limit ? for update skip locked
                 """).params(grace.toMillis() / 1000.0, limit)
-                .query((rs, i) -> new ExpiredLease(rs.getString(1), rs.getString(2), rs.getString(3))).list();
+                .query((rs, i) -> new ExpiredLease(rs.getString(1), rs.getString(2), Channel.ofText(rs.getString(3)))).list();
     }
 
     public void releaseLease(String messageId, String recipient) {

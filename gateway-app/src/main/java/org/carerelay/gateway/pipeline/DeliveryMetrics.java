@@ -41,7 +41,7 @@ public class DeliveryMetrics {
 
     /** The outcome of one attempt, as recorded in the ledger. */
     void attempted(DeliveryAttempt.Context context, DeliveryAttempt.Outcome outcome) {
-        String channel = RecipientChannels.channelOf(context.endpoint());
+        String channel = RecipientChannels.channelOf(context.endpoint()).text();
         counter(channel, outcome.delivered() ? "delivered" : outcome.retry() ? "retry" : "failed").increment();
         if (outcome.delivered() && context.message().sent() != null) {
             latency(channel).record(Duration.between(context.message().sent(), Instant.now()));

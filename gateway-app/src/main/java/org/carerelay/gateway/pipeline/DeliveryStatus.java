@@ -44,8 +44,8 @@ public class DeliveryStatus {
             var part = out.addParameter().setName("recipient");
             part.addPart().setName("organization").setValue(new Reference("Organization/" + recipient));
             var entry = ledger.find(messageId, recipient);
-            part.addPart().setName("state").setValue(new StringType(entry.map(DeliveryLedger.Entry::state).orElse("queued")));
-            part.addPart().setName("channel").setValue(new StringType(entry.map(DeliveryLedger.Entry::channel).orElse("pending")));
+            part.addPart().setName("state").setValue(new StringType(entry.map(e -> e.state().text()).orElse(DeliveryState.QUEUED.text())));
+            part.addPart().setName("channel").setValue(new StringType(entry.map(e -> e.channel().text()).orElse("pending")));
             part.addPart().setName("attempts").setValue(new IntegerType(entry.map(DeliveryLedger.Entry::attempts).orElse(0)));
             entry.map(DeliveryLedger.Entry::lastAttempt).ifPresent(t -> part.addPart().setName("lastAttempt").setValue(new InstantType(Date.from(t))));
             entry.map(DeliveryLedger.Entry::deliveredAt).ifPresent(t -> part.addPart().setName("deliveredAt").setValue(new InstantType(Date.from(t))));

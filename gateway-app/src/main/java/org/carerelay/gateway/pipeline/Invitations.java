@@ -37,12 +37,12 @@ public class Invitations {
     private final ParticipantRepository participants;
     private final DirectoryService directory;
     private final RegistrationService registration;
-    private final RoutingKickoff kickoff;
+    private final WorkQueue workQueue;
     private final TransactionTemplate tx;
     private final CareRelayProperties.Invitation settings;
 
     public Invitations(JdbcClient jdbc, DeliveryLedger ledger, MessageRepository messages, ParticipantRepository participants,
-            DirectoryService directory, RegistrationService registration, RoutingKickoff kickoff, TransactionTemplate tx,
+            DirectoryService directory, RegistrationService registration, WorkQueue workQueue, TransactionTemplate tx,
             CareRelayProperties props) {
         this.jdbc = jdbc;
         this.ledger = ledger;
@@ -50,7 +50,7 @@ public class Invitations {
         this.participants = participants;
         this.directory = directory;
         this.registration = registration;
-        this.kickoff = kickoff;
+        this.workQueue = workQueue;
         this.tx = tx;
         this.settings = props.invitation();
     }
@@ -58,7 +58,7 @@ public class Invitations {
     public void invite(String messageId, String recipient) {
         boolean registeredMeanwhile = Boolean.TRUE.equals(tx.execute(status -> {
             Optional<DeliveryLedger.Entry> entry = ledger.lock(messageId, recipient);
-            if (entry.isEmpty() || !"held-invited".equals(entry.get().state())) {
+            if (entry.isEmpty() || entry.get().state() != DeliveryState.HELD_INVITED) {
                 return false;
             }
             if (participants.isRegistered(recipient)) {
@@ -91,7 +91,7 @@ public class Invitations {
             return false;
         }));
         if (registeredMeanwhile) {
-            kickoff.fanOut(messageId);
+            workQueue.fanOut(messageId);
         }
     }
 

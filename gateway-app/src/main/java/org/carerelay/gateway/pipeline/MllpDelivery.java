@@ -137,7 +137,7 @@ public class MllpDelivery {
             }
         }
         boolean deliveredHere = ledger.find(parent.id(), recipientOrg)
-                .filter(entry -> "mllp".equals(entry.channel()) && "delivered".equals(entry.state())).isPresent();
+                .filter(entry -> entry.channel() == Channel.MLLP && entry.state() == DeliveryState.DELIVERED).isPresent();
         return deliveredHere ? new CommunicationToMdm.DocumentNumber(parent.id(), CommunicationToMdm.NAMESPACE) : null;
     }
 

@@ -43,14 +43,14 @@ public class Notifications {
     public void notifyRecipient(String messageId, String recipient) {
         tx.executeWithoutResult(status -> {
             Optional<DeliveryLedger.Entry> entry = ledger.lock(messageId, recipient);
-            if (entry.isEmpty() || entry.get().notifiedAt() != null || "failed".equals(entry.get().state())) {
+            if (entry.isEmpty() || entry.get().notifiedAt() != null || entry.get().state() == DeliveryState.FAILED) {
                 return;
             }
             MessageRepository.Row message = messages.find(messageId).orElse(null);
             if (message == null) {
                 return;
             }
-            boolean pullOnly = "pull".equals(entry.get().channel());
+            boolean pullOnly = entry.get().channel() == Channel.PULL;
             if (consent.refusal(message.subjectPatient(), message.sent(), message.senderOrg(), recipient).isPresent()) {
                 return; // no notification about a patient whose consent was revoked
             }

@@ -1,5 +1,8 @@
 package org.carerelay.gateway.pipeline;
 
+import org.apache.activemq.artemis.api.core.QueueConfiguration;
+import org.apache.activemq.artemis.api.core.RoutingType;
+import org.apache.activemq.artemis.api.core.SimpleString;
 import org.apache.activemq.artemis.core.settings.impl.AddressSettings;
 import org.carerelay.gateway.config.CareRelayProperties;
 import org.carerelay.gateway.registration.RegistrationService;
@@ -23,21 +26,29 @@ public class PipelineConfiguration {
     }
 
     /**
-     * Embedded broker: redelivery of rolled-back work items with exponential backoff; the gateway
-     * itself parks a work item in {@code <queue>.dlq} after the last attempt, so the broker never
-     * drops or dead-letters on its own. An external broker needs the same address settings for
-     * {@code carerelay.#} (see the README).
+     * Embedded broker: redelivery of rolled-back work items with exponential backoff, and after
+     * {@code max-attempts} deliveries the broker moves a work item to the dead-letter address, whose
+     * queue exists from the start (a work item dead-lettered to an address without a queue would be
+     * dropped) and keeps what the dead-letter route cannot record yet. An external broker needs the
+     * same address settings (see the README).
      */
     @Bean
     ArtemisConfigurationCustomizer pipelineRedelivery(CareRelayProperties props) {
         var p = props.pipeline();
-        return configuration -> configuration.addAddressSetting(p.queuePrefix() + ".#", new AddressSettings()
-                .setRedeliveryDelay(p.redeliveryDelay().toMillis())
-                .setRedeliveryMultiplier(p.redeliveryMultiplier())
-                .setMaxRedeliveryDelay(p.maxRedeliveryDelay().toMillis())
-                .setMaxDeliveryAttempts(-1)
-                .setAutoCreateQueues(true)
-                .setAutoCreateAddresses(true));
+        String deadLetters = PipelineRoutes.deadLetterAddress(p.queuePrefix());
+        return configuration -> configuration
+                .addAddressSetting(p.queuePrefix() + ".#", new AddressSettings()
+                        .setRedeliveryDelay(p.redeliveryDelay().toMillis())
+                        .setRedeliveryMultiplier(p.redeliveryMultiplier())
+                        .setMaxRedeliveryDelay(p.maxRedeliveryDelay().toMillis())
+                        .setMaxDeliveryAttempts(p.maxAttempts())
+                        .setDeadLetterAddress(SimpleString.of(deadLetters))
+                        .setAutoCreateQueues(true)
+                        .setAutoCreateAddresses(true))
+                .addAddressSetting(deadLetters, new AddressSettings()
+                        .setMaxDeliveryAttempts(-1)
+                        .setAutoDeleteQueues(false))
+                .addQueueConfiguration(QueueConfiguration.of(deadLetters).setRoutingType(RoutingType.ANYCAST).setDurable(true));
     }
 
     /** Held messages of an organisation that just registered go through fan-out again. */

@@ -4,14 +4,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.carerelay.gateway.config.CareRelayProperties;
 import org.carerelay.gateway.conversation.MessageRepository;
 import org.carerelay.gateway.directory.DirectoryService;
 import org.carerelay.gateway.registration.ParticipantRepository;
 import org.carerelay.routes.pipeline.PipelineSteps;
 import org.carerelay.routes.pipeline.WorkItem;
 import org.carerelay.routes.pipeline.WorkItem.Stage;
-import org.hl7.fhir.r4.model.Endpoint;
-import org.hl7.fhir.r4.model.Organization;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Service;
@@ -37,13 +36,15 @@ public class PipelineService implements PipelineSteps {
     private final Notifications notifications;
     private final Invitations invitations;
     private final RoutingKickoff kickoff;
+    private final WorkQueue workQueue;
     private final TransactionTemplate tx;
     private final DeliveryMetrics metrics;
+    private final int maxAttempts;
 
     public PipelineService(MessageRepository messages, DeliveryLedger ledger, ParticipantRepository participants,
             DirectoryService directory, RecipientChannels channels, ConsentCheck consent, FhirDelivery fhirDelivery,
             MllpDelivery mllpDelivery, Notifications notifications, Invitations invitations, RoutingKickoff kickoff,
-            TransactionTemplate tx, DeliveryMetrics metrics) {
+            WorkQueue workQueue, TransactionTemplate tx, DeliveryMetrics metrics, CareRelayProperties props) {
         this.messages = messages;
         this.ledger = ledger;
         this.participants = participants;
@@ -55,8 +56,10 @@ public class PipelineService implements PipelineSteps {
         this.notifications = notifications;
         this.invitations = invitations;
         this.kickoff = kickoff;
+        this.workQueue = workQueue;
         this.tx = tx;
         this.metrics = metrics;
+        this.maxAttempts = props.pipeline().maxAttempts();
     }
 
     @Override
@@ -70,67 +73,33 @@ public class PipelineService implements PipelineSteps {
             MessageRepository.Row message = found.get();
             List<WorkItem> work = new ArrayList<>();
             for (String recipient : messages.recipientsOf(messageId)) {
-                planRecipient(message, recipient, work);
+                DeliveryPlan.Plan plan = DeliveryPlan.plan(facts(message, recipient));
+                switch (plan.write()) {
+                    case INSERT -> ledger.insert(messageId, recipient, plan.channel(), plan.state(), plan.detail());
+                    case UPDATE -> ledger.setState(messageId, recipient, plan.channel(), plan.state(), plan.detail());
+                    case NONE -> {
+                        // the ledger already says what is left to do
+                    }
+                }
+                plan.work().forEach(stage -> work.add(new WorkItem(stage, messageId, recipient)));
             }
             return work;
         });
     }
 
-    private void planRecipient(MessageRepository.Row message, String recipient, List<WorkItem> work) {
-        String id = message.id();
-        Optional<DeliveryLedger.Entry> existing = ledger.lock(id, recipient);
+    /** Loads what the plan decides on, asking consent and directory only when the recipient's route is decided now. */
+    private DeliveryPlan.Facts facts(MessageRepository.Row message, String recipient) {
+        Optional<DeliveryPlan.Existing> existing = ledger.lock(message.id(), recipient)
+                .map(entry -> new DeliveryPlan.Existing(entry.state(), entry.channel(), entry.notifiedAt() != null));
         boolean registered = participants.isRegistered(recipient);
-        if (existing.isEmpty() || existing.get().state().equals("held-invited") && registered) {
-            Optional<String> refusal = consent.refusal(message.subjectPatient(), message.sent(), message.senderOrg(), recipient);
-            if (!registered) {
-                ledger.insert(id, recipient, "invitation", refusal.isPresent() ? "failed" : "held-invited", refusal.orElse(null));
-                if (refusal.isEmpty()) {
-                    work.add(new WorkItem(Stage.INVITE, id, recipient));
-                }
-                return;
-            }
-            Optional<Organization> org = directory.findOrganization(recipient);
-            Optional<Endpoint> endpoint = org.flatMap(channels::systemEndpoint);
-            String channel = endpoint.map(RecipientChannels::channelOf).orElse("pull");
-            if (existing.isEmpty()) {
-                ledger.insert(id, recipient, channel, refusal.isPresent() ? "failed" : "queued", refusal.orElse(null));
-            } else {
-                ledger.setState(id, recipient, channel, refusal.isPresent() ? "failed" : "queued", refusal.orElse(null));
-            }
-            if (refusal.isEmpty()) {
-                addChannelWork(id, recipient, channel, work);
-                work.add(new WorkItem(Stage.NOTIFY, id, recipient));
-            }
-            return;
+        if (!DeliveryPlan.routesAnew(existing, registered)) {
+            return DeliveryPlan.Facts.known(existing, registered);
         }
-        DeliveryLedger.Entry entry = existing.get();
-        switch (entry.state()) {
-            case "queued" -> {
-                addChannelWork(id, recipient, entry.channel(), work);
-                if (entry.notifiedAt() == null) {
-                    work.add(new WorkItem(Stage.NOTIFY, id, recipient));
-                }
-            }
-            case "delivered" -> {
-                if (entry.notifiedAt() == null) {
-                    work.add(new WorkItem(Stage.NOTIFY, id, recipient));
-                }
-            }
-            case "held-invited" -> work.add(new WorkItem(Stage.INVITE, id, recipient));
-            default -> {
-                // failed or notified: nothing left to do
-            }
-        }
-    }
-
-    private static void addChannelWork(String id, String recipient, String channel, List<WorkItem> work) {
-        switch (channel) {
-            case "fhir" -> work.add(new WorkItem(Stage.DELIVER_FHIR, id, recipient));
-            case "mllp" -> work.add(new WorkItem(Stage.DELIVER_MLLP, id, recipient));
-            default -> {
-                // pull: the recipient fetches it; the notification points to it
-            }
-        }
+        Optional<String> refusal = consent.refusal(message.subjectPatient(), message.sent(), message.senderOrg(), recipient);
+        Optional<Channel> systemChannel = registered
+                ? directory.findOrganization(recipient).flatMap(channels::systemEndpoint).map(RecipientChannels::channelOf)
+                : Optional.empty();
+        return new DeliveryPlan.Facts(existing, registered, refusal, systemChannel);
     }
 
     @Override
@@ -154,12 +123,15 @@ public class PipelineService implements PipelineSteps {
     }
 
     @Override
-    public void deadLettered(Stage stage, String messageId, String recipient, String reason) {
-        Boolean deliveryFailed = tx.execute(status -> {
+    public void deadLettered(WorkItem item) {
+        String messageId = item.messageId();
+        String recipient = item.recipient();
+        boolean push = item.stage() == Stage.DELIVER_FHIR || item.stage() == Stage.DELIVER_MLLP;
+        String reason = "gave up after " + maxAttempts + " attempts";
+        Boolean deliveryFailed = !push ? Boolean.FALSE : tx.execute(status -> {
             Optional<DeliveryLedger.Entry> entry = ledger.lock(messageId, recipient);
             // a live lease means an attempt is still at work; it records its own outcome
-            if (entry.isPresent() && !"delivered".equals(entry.get().state()) && !ledger.isLeased(messageId, recipient)
-                    && (stage == Stage.DELIVER_FHIR || stage == Stage.DELIVER_MLLP)) {
+            if (entry.isPresent() && entry.get().state() != DeliveryState.DELIVERED && !ledger.isLeased(messageId, recipient)) {
                 // the sender keeps the generic reason of the last attempt; the operator learns it was parked and why
                 DeliveryLedger.Entry last = entry.get();
                 ledger.failed(messageId, recipient, last.detail() == null ? "delivery failed" : last.detail(),
@@ -170,9 +142,9 @@ public class PipelineService implements PipelineSteps {
             return false;
         });
         if (Boolean.TRUE.equals(deliveryFailed)) {
-            metrics.deadLettered(stage);
+            metrics.deadLettered(item.stage());
         }
-        log.warn("Work item {} for message {} / {} dead-lettered", stage, messageId, recipient);
+        log.warn("Work item {} for message {} / {} dead-lettered", item.stage(), messageId, recipient);
     }
 
     @Override
@@ -184,7 +156,7 @@ public class PipelineService implements PipelineSteps {
                 return 0;
             }
             List<String> held = ledger.heldForRegistered(100);
-            held.forEach(kickoff::fanOut);
+            held.forEach(workQueue::fanOut);
             return held.size();
         });
         return handed + (released == null ? 0 : released) + requeueExpiredLeases();
@@ -207,9 +179,7 @@ public class PipelineService implements PipelineSteps {
         Integer count = tx.execute(status -> {
             List<DeliveryLedger.ExpiredLease> expired = ledger.lockExpiredLeases(LEASE_GRACE, 200);
             for (DeliveryLedger.ExpiredLease lease : expired) {
-                List<WorkItem> work = new ArrayList<>();
-                addChannelWork(lease.messageId(), lease.recipient(), lease.channel(), work);
-                work.forEach(kickoff::hand);
+                lease.channel().pushStage().ifPresent(stage -> workQueue.send(new WorkItem(stage, lease.messageId(), lease.recipient())));
                 ledger.releaseLease(lease.messageId(), lease.recipient());
             }
             return expired.size();
@@ -228,6 +198,6 @@ public class PipelineService implements PipelineSteps {
     /** After registration: held messages go through fan-out again (consent checked again there). */
     public void release(String organizationId) {
         invitations.complete(organizationId);
-        ledger.heldFor(organizationId).stream().distinct().forEach(kickoff::fanOut);
+        ledger.heldFor(organizationId).stream().distinct().forEach(workQueue::fanOut);
     }
 }

@@ -43,7 +43,7 @@ public class RecipientChannels {
         return Optional.empty();
     }
 
-    public static String channelOf(Endpoint endpoint) {
-        return "hl7v2-mllp".equals(endpoint.getConnectionType().getCode()) ? "mllp" : "fhir";
+    public static Channel channelOf(Endpoint endpoint) {
+        return "hl7v2-mllp".equals(endpoint.getConnectionType().getCode()) ? Channel.MLLP : Channel.FHIR;
     }
 }

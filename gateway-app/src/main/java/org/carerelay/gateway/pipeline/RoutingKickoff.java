@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.camel.ProducerTemplate;
 import org.carerelay.gateway.config.CareRelayProperties;
+import org.carerelay.routes.pipeline.WorkItem;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -42,41 +43,15 @@ public class RoutingKickoff implements DisposableBean {
     private final JdbcClient jdbc;
     private final TransactionTemplate tx;
     private final String fanOutUri;
-    private final String queuePrefix;
-    private final org.springframework.jms.core.JmsTemplate jms;
     private final ThreadPoolExecutor handOver = new ThreadPoolExecutor(HAND_OVER_THREADS, HAND_OVER_THREADS,
             0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(HAND_OVER_QUEUE), daemonThreads(),
             new ThreadPoolExecutor.DiscardPolicy()); // a discarded job is still pending: the sweeper hands it over
 
-    public RoutingKickoff(ProducerTemplate producer, JdbcClient jdbc, TransactionTemplate tx, CareRelayProperties props,
-            jakarta.jms.ConnectionFactory connectionFactory) {
-        this.jms = new org.springframework.jms.core.JmsTemplate(connectionFactory);
+    public RoutingKickoff(ProducerTemplate producer, JdbcClient jdbc, TransactionTemplate tx, CareRelayProperties props) {
         this.producer = producer;
         this.jdbc = jdbc;
         this.tx = tx;
         this.fanOutUri = "jms:queue:" + props.pipeline().queuePrefix() + ".fanout";
-        this.queuePrefix = props.pipeline().queuePrefix();
-    }
-
-    /**
-     * One work item to its stage's queue, delivered by the broker not before {@code delay} has
-     * passed (a scheduled, persistent message).
-     */
-    public void handLater(org.carerelay.routes.pipeline.WorkItem item, Duration delay) {
-        jms.execute(session -> {
-            try (jakarta.jms.MessageProducer sender = session.createProducer(
-                    session.createQueue(queuePrefix + "." + item.stage().queueSuffix()))) {
-                sender.setDeliveryMode(jakarta.jms.DeliveryMode.PERSISTENT);
-                sender.setDeliveryDelay(Math.max(0, delay.toMillis()));
-                sender.send(session.createTextMessage(item.body()));
-            }
-            return null;
-        }, false);
-    }
-
-    /** One work item straight to its stage's queue (for a delivery whose attempt died). */
-    public void hand(org.carerelay.routes.pipeline.WorkItem item) {
-        producer.sendBody("jms:queue:" + queuePrefix + "." + item.stage().queueSuffix(), item.body());
     }
 
     /** Call inside the accepting transaction: the job goes to the broker after the commit. */
@@ -96,7 +71,7 @@ public class RoutingKickoff implements DisposableBean {
     }
 
     public void fanOut(String messageId) {
-        producer.sendBody(fanOutUri, messageId);
+        producer.sendBodyAndHeaders(fanOutUri, "", WorkItem.fanOut(messageId).headers());
         jdbc.sql("update routing_job set queued_at = ? where message_id = ? and queued_at is null")
                 .params(Timestamp.from(Instant.now()), messageId).update();
     }

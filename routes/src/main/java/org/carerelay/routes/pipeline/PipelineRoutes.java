@@ -1,30 +1,39 @@
 package org.carerelay.routes.pipeline;
 
+import static org.carerelay.routes.pipeline.WorkItem.MESSAGE_ID;
+import static org.carerelay.routes.pipeline.WorkItem.RECIPIENT;
+import static org.carerelay.routes.pipeline.WorkItem.STAGE;
+
 import org.apache.camel.Exchange;
 import org.apache.camel.LoggingLevel;
 import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.util.ObjectHelper;
+import org.carerelay.routes.pipeline.WorkItem.Stage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The routing pipeline on persistent queues: fan-out per recipient, then one stage per channel.
- * Consumers are transacted: a step that throws rolls the JMS message back and the broker redelivers
- * it with exponential backoff (broker address settings); after {@code maxAttempts} deliveries the
- * work item goes to the stage's dead-letter queue {@code <queue>.dlq} (admin operations list and
- * retry those). Routes only wire; the steps live behind {@link PipelineSteps}. A step's failure is
- * rethrown as {@link StepFailedException}, so what the error handler logs holds no message text; an
- * {@link ExpectedRetry} (partner unreachable) is logged as one line per attempt instead.
+ * The routing pipeline on persistent queues {@code <prefix>.<stage>}: fan-out per recipient, then
+ * one stage per channel, each a call of {@link PipelineSteps}. A work item is carried by JMS
+ * properties (see {@link WorkItem}). Consumers are transacted: a step that throws rolls the work
+ * item back and the broker redelivers it with its backoff; after its {@code max-delivery-attempts}
+ * the broker moves it to the dead-letter address {@code <prefix>.dead-letter}, and the one
+ * dead-letter route records it in the ledger and parks it in {@code <prefix>.<stage>.dlq}, where
+ * the operator lists and retries it. A step's failure is logged once here: an {@link ExpectedRetry}
+ * (partner unreachable) as one line per attempt, anything else as a {@link StepFailedException},
+ * whose text holds no message content.
  */
 public class PipelineRoutes extends RouteBuilder {
 
-    private static final Logger RETRIES = LoggerFactory.getLogger(PipelineRoutes.class);
+    private static final Logger log = LoggerFactory.getLogger(PipelineRoutes.class);
 
+    /**
+     * {@code maxAttempts} is the broker's {@code max-delivery-attempts} for the stage queues; here
+     * it only names the attempt in the log.
+     */
     public record Settings(String queuePrefix, int maxAttempts, int concurrentConsumers, long sweepIntervalMs,
             long reminderIntervalMs) {
     }
-
-    /** The queue a work item came from; its dead letters go to {@code <queue>.dlq}. */
-    public static final String DLQ_HEADER = "CareRelayOriginQueue";
 
     private final PipelineSteps steps;
     private final Settings settings;
@@ -34,104 +43,121 @@ public class PipelineRoutes extends RouteBuilder {
         this.settings = settings;
     }
 
-    public String queue(String stage) {
-        return settings.queuePrefix() + "." + stage;
+    public static String queue(String prefix, Stage stage) {
+        return prefix + "." + stage.queueSuffix();
     }
 
-    private String consumer(String stage) {
+    /** Where the broker moves a work item after its last attempt. */
+    public static String deadLetterAddress(String prefix) {
+        return prefix + ".dead-letter";
+    }
+
+    /** Where a dead work item is parked for the operator once the ledger knows. */
+    public static String parkingQueue(String prefix, Stage stage) {
+        return queue(prefix, stage) + ".dlq";
+    }
+
+    /** Work items that reached the dead-letter address without naming their stage. */
+    public static String unrecognisedQueue(String prefix) {
+        return prefix + ".unrecognised.dlq";
+    }
+
+    private String consumer(String queue) {
         // the listener container would log every failure again (WARN with the stack trace) after
-        // Camel's error handler: it only reports at DEBUG
-        return "jms:queue:" + queue(stage) + "?transacted=true&concurrentConsumers=" + settings.concurrentConsumers()
+        // this route: it only reports at DEBUG
+        return "jms:queue:" + queue + "?transacted=true&concurrentConsumers=" + settings.concurrentConsumers()
                 + "&errorHandlerLoggingLevel=DEBUG&errorHandlerLogStackTrace=false";
     }
 
     @Override
     public void configure() {
-        // an expected retry has been logged in one line by the step (see stage); it still rolls the
-        // work item back, but Camel's error handler does not log it again with a stack trace
-        onException(ExpectedRetry.class).handled(false)
+        String prefix = settings.queuePrefix();
+        // every failure is logged once, by reportFailure, and still rolls the work item back
+        onException(Exception.class).handled(false)
                 .logExhausted(false).logStackTrace(false).logRetryAttempted(false).logHandled(false)
-                .logExhaustedMessageHistory(false).logNewException(false);
+                .logExhaustedMessageHistory(false).logNewException(false)
+                .process(this::reportFailure);
 
-        from(consumer("fanout")).routeId("fan-out")
-                .filter(this::exhausted).setHeader(DLQ_HEADER, constant(queue("fanout"))).to("direct:dead-letter").stop().end()
-                .process(exchange -> {
-                    try {
-                        exchange.getIn().setBody(steps.fanOut(exchange.getIn().getBody(String.class)));
-                    } catch (RuntimeException e) {
-                        throw new StepFailedException("fan-out", e);
-                    }
-                }).id("fan-out-ledger")
+        from(consumer(queue(prefix, Stage.FANOUT))).routeId("fan-out")
+                .filter(header(MESSAGE_ID).isNull()).process(exchange -> upgrade(exchange, Stage.FANOUT))
+                    .to("jms:queue:" + queue(prefix, Stage.FANOUT)).id("fan-out-upgrade").stop().end()
+                .bean(steps, "fanOut(${header." + MESSAGE_ID + "})").id("fan-out-ledger")
                 .split(body())
-                    .process(exchange -> {
-                        WorkItem item = exchange.getIn().getBody(WorkItem.class);
-                        exchange.getIn().setHeader("CareRelayQueue", queue(item.stage().queueSuffix()));
-                        exchange.getIn().setBody(item.body());
-                    })
-                    .toD("jms:queue:${header.CareRelayQueue}").id("fan-out-emit")
+                    .setHeader(STAGE, simple("${body.stage.queueSuffix}"))
+                    .setHeader(MESSAGE_ID, simple("${body.messageId}"))
+                    .setHeader(RECIPIENT, simple("${body.recipient}"))
+                    .setBody(constant(""))
+                    // one endpoint per queue (there are five), rather than camel-jms's destination header
+                    .toD().uri("jms:queue:" + prefix + ".${header." + STAGE + "}").allowOptimisedComponents(false).id("fan-out-emit")
                 .end();
 
-        stage(WorkItem.Stage.DELIVER_FHIR, "delivery-fhir", steps::deliverFhir);
-        stage(WorkItem.Stage.DELIVER_MLLP, "delivery-mllp", steps::deliverMllp);
-        stage(WorkItem.Stage.NOTIFY, "notification", steps::notifyRecipient);
-        stage(WorkItem.Stage.INVITE, "invitation", steps::invite);
+        stage(Stage.DELIVER_FHIR, "delivery-fhir", "deliverFhir");
+        stage(Stage.DELIVER_MLLP, "delivery-mllp", "deliverMllp");
+        stage(Stage.NOTIFY, "notification", "notifyRecipient");
+        stage(Stage.INVITE, "invitation", "invite");
 
-        from("direct:dead-letter").routeId("dead-letter")
-                .process(this::recordDeadLetter)
-                .toD("jms:queue:${header." + DLQ_HEADER + "}.dlq").id("dead-letter-park")
-                .log(LoggingLevel.WARN, "Work item parked in ${header." + DLQ_HEADER + "}.dlq after ${header.JMSXDeliveryCount} deliveries");
+        from(consumer(deadLetterAddress(prefix))).routeId("dead-letter")
+                .choice()
+                    .when(exchange -> WorkItem.fromHeaders(exchange.getIn().getHeaders()).isEmpty())
+                        .log(LoggingLevel.WARN, log, "A work item without stage or ids reached the dead-letter address; parked in "
+                                + unrecognisedQueue(prefix))
+                        .to("jms:queue:" + unrecognisedQueue(prefix)).id("dead-letter-unrecognised")
+                    .otherwise()
+                        .setBody(exchange -> WorkItem.fromHeaders(exchange.getIn().getHeaders()).orElseThrow())
+                        .bean(steps, "deadLettered(${body})").id("dead-letter-ledger")
+                        .setBody(constant(""))
+                        .toD().uri("jms:queue:" + prefix + ".${header." + STAGE + "}.dlq").allowOptimisedComponents(false).id("dead-letter-park")
+                        .log(LoggingLevel.WARN, log, "Work item ${header." + STAGE + "} for message ${header." + MESSAGE_ID
+                                + "} parked in " + prefix + ".${header." + STAGE + "}.dlq after the broker's last attempt")
+                .end();
 
         from("timer:routing-sweeper?period=" + settings.sweepIntervalMs() + "&delay=" + settings.sweepIntervalMs())
                 .routeId("routing-sweeper")
-                .process(exchange -> steps.sweepPendingJobs());
+                .bean(steps, "sweepPendingJobs");
 
         from("timer:invitation-reminders?period=" + settings.reminderIntervalMs() + "&delay=" + settings.reminderIntervalMs())
                 .routeId("invitation-reminders")
-                .process(exchange -> steps.sendDueReminders());
+                .bean(steps, "sendDueReminders");
     }
 
-    interface Step {
-        void run(String messageId, String recipient);
+    private void stage(Stage stage, String routeId, String method) {
+        String queue = queue(settings.queuePrefix(), stage);
+        from(consumer(queue)).routeId(routeId)
+                .filter(header(MESSAGE_ID).isNull()).process(exchange -> upgrade(exchange, stage))
+                    .to("jms:queue:" + queue).id(routeId + "-upgrade").stop().end()
+                .bean(steps, method + "(${header." + MESSAGE_ID + "}, ${header." + RECIPIENT + "})").id(routeId + "-step");
     }
 
-    private void stage(WorkItem.Stage stage, String routeId, Step step) {
-        from(consumer(stage.queueSuffix())).routeId(routeId)
-                .filter(this::exhausted).setHeader(DLQ_HEADER, constant(queue(stage.queueSuffix()))).to("direct:dead-letter").stop().end()
-                .process(exchange -> {
-                    String[] parts = WorkItem.parse(exchange.getIn().getBody(String.class));
-                    try {
-                        step.run(parts[0], parts[1]);
-                    } catch (ExpectedRetry e) {
-                        Integer attempt = exchange.getIn().getHeader("JMSXDeliveryCount", Integer.class);
-                        boolean last = attempt != null && attempt >= settings.maxAttempts();
-                        RETRIES.warn("{}: message {} to {} not delivered in attempt {} of {}, {}: {}", routeId, parts[0], parts[1],
-                                attempt, settings.maxAttempts(), last ? "no attempts left (dead letter)" : "retried later",
-                                e.getMessage());
-                        throw e;
-                    } catch (RuntimeException e) {
-                        throw new StepFailedException(routeId, e);
-                    }
-                }).id(routeId + "-step");
+    /**
+     * A work item of the previous release (ids in the body) goes back on its queue in the current
+     * form; it is sent before the old one is acknowledged, so a crash in between leaves two copies,
+     * which the ledger makes harmless.
+     */
+    private static void upgrade(Exchange exchange, Stage stage) {
+        WorkItem item = WorkItem.legacy(stage, exchange.getIn().getBody(String.class));
+        exchange.getIn().getHeaders().putAll(item.headers());
+        exchange.getIn().setBody("");
     }
 
-    /** True on the delivery after the last allowed attempt (JMSXDeliveryCount is 1-based). */
-    private boolean exhausted(Exchange exchange) {
-        Integer count = exchange.getIn().getHeader("JMSXDeliveryCount", Integer.class);
-        return count != null && count > settings.maxAttempts();
-    }
-
-    private void recordDeadLetter(Exchange exchange) {
-        String name = exchange.getIn().getHeader(DLQ_HEADER, String.class);
-        String body = exchange.getIn().getBody(String.class);
-        for (WorkItem.Stage stage : WorkItem.Stage.values()) {
-            if (name.equals(queue(stage.queueSuffix()))) {
-                try {
-                    String[] parts = WorkItem.parse(body);
-                    steps.deadLettered(stage, parts[0], parts[1], "gave up after " + settings.maxAttempts() + " attempts");
-                } catch (IllegalArgumentException e) {
-                    // malformed body: park it as is
-                }
-            }
+    private void reportFailure(Exchange exchange) {
+        Exception error = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+        String routeId = exchange.getFromRouteId();
+        String messageId = exchange.getIn().getHeader(MESSAGE_ID, String.class);
+        String recipient = exchange.getIn().getHeader(RECIPIENT, String.class);
+        ExpectedRetry retry = ObjectHelper.getException(ExpectedRetry.class, error);
+        if (retry != null) {
+            // the broker's delivery count, 1-based; only for the operator's log line
+            Integer attempt = exchange.getIn().getHeader("JMSXDeliveryCount", Integer.class);
+            boolean last = attempt != null && attempt >= settings.maxAttempts();
+            log.warn("{}: message {} to {} not delivered in attempt {} of {}, {}: {}", routeId, messageId, recipient,
+                    attempt, settings.maxAttempts(), last ? "no attempts left (dead letter)" : "retried later",
+                    retry.getMessage());
+            return;
         }
+        StepFailedException failure = new StepFailedException(routeId, error);
+        log.error("{}: work item for message {} / {} failed; the broker redelivers it", routeId, messageId, recipient, failure);
+        // what reaches the listener container holds no message text either
+        exchange.setProperty(Exchange.EXCEPTION_CAUGHT, failure);
+        exchange.setException(failure);
     }
 }

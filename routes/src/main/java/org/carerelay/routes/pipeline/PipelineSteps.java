@@ -21,8 +21,8 @@ public interface PipelineSteps {
 
     void invite(String messageId, String recipient);
 
-    /** A work item ended in the dead-letter queue: record it in the ledger. */
-    void deadLettered(WorkItem.Stage stage, String messageId, String recipient, String reason);
+    /** The broker gave up on a work item after its last attempt: record it in the ledger. */
+    void deadLettered(WorkItem item);
 
     /** Hands routing jobs that were committed but never reached the broker to the fan-out queue. */
     int sweepPendingJobs();
