@@ -49,7 +49,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  * (MSH-4, else MSH-3, mapped to a registered organisation), answer a repeated MSH-10 with the
  * original ACK, then map to FHIR and hand to the same services as the FHIR API — so the same
  * consent gate and pipeline apply. The AA is built only after the transaction that stored the
- * result (and its routing job) has committed. Logs carry ids and codes, never message content.
+ * result (and its message-accepted event) has committed. Logs carry ids and codes, never message content.
  */
 @Service
 public class Hl7InboundService implements Hl7Receiver {

@@ -177,7 +177,6 @@ public class PipelineService implements PipelineSteps {
 
     @Override
     public int sweepPendingJobs() {
-        int handed = kickoff.sweep(Duration.ofSeconds(5));
         // one node per tick releases held messages: their rows cannot be locked one by one (distinct)
         Integer released = tx.execute(status -> {
             if (!ledger.tryTickLock("release-held")) {
@@ -187,7 +186,7 @@ public class PipelineService implements PipelineSteps {
             held.forEach(kickoff::fanOut);
             return held.size();
         });
-        return handed + (released == null ? 0 : released) + requeueExpiredLeases();
+        return (released == null ? 0 : released) + requeueExpiredLeases();
     }
 
     /**

@@ -24,7 +24,7 @@ public interface PipelineSteps {
     /** A work item ended in the dead-letter queue: record it in the ledger. */
     void deadLettered(WorkItem.Stage stage, String messageId, String recipient, String reason);
 
-    /** Hands routing jobs that were committed but never reached the broker to the fan-out queue. */
+    /** Periodic repair: held messages of organisations registered since, and deliveries whose lease ran out. */
     int sweepPendingJobs();
 
     /** Sends due invitation reminders. */
