@@ -30,8 +30,8 @@ import org.junit.jupiter.api.Test;
  * own ({@link GatewayProcess}) against an Artemis server in this JVM, reached through a
  * {@link PortForwarder} the test cuts and restores. Messages are accepted in one database
  * transaction and handed to the broker after the commit, so while the broker is unreachable they
- * are still accepted ({@code 201}, promptly) and readiness stays UP; once it is back the sweeper
- * hands them over and every one is delivered.
+ * are still accepted ({@code 201}, promptly) and readiness stays UP; once it is back their open
+ * event publications are handed over again and every one is delivered.
  */
 class BrokerOutageIT {
 

@@ -58,7 +58,6 @@ public class MessageRepository {
             jdbc.sql("insert into conversation_participant (conversation_id, organization_id) values (?, ?) on conflict do nothing")
                     .params(m.conversationId(), recipient).update();
         }
-        jdbc.sql("insert into routing_job (message_id, created_at) values (?, ?)").params(m.id(), Timestamp.from(m.sent())).update();
     }
 
     /** The message if {@code viewer} sent or received it. */

@@ -22,6 +22,7 @@ import org.carerelay.gateway.consent.ConsentState;
 import org.carerelay.gateway.directory.DirectoryService;
 import org.carerelay.gateway.fhir.GatewayException;
 import org.carerelay.gateway.fhir.Validation;
+import org.carerelay.gateway.kernel.MessageAccepted;
 import org.carerelay.gateway.patient.PatientAccess;
 import org.carerelay.gateway.security.Caller;
 import org.carerelay.routes.crypto.ContentCipher;
@@ -31,13 +32,14 @@ import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Communication;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Reference;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
 /**
- * Messages ({@code Communication}): accepted through the consent gate, stored encrypted with
- * their routing job in one transaction, shown only to sender and recipients, masked after a
- * revocation.
+ * Messages ({@code Communication}): accepted through the consent gate, stored encrypted in one
+ * transaction with the {@link MessageAccepted} event (the pipeline takes it from there), shown only
+ * to sender and recipients, masked after a revocation.
  */
 @Service
 public class MessageService {
@@ -55,12 +57,12 @@ public class MessageService {
     private final Validation validation;
     private final AuditService audit;
     private final FhirContext fhirContext;
-    private final org.carerelay.gateway.pipeline.RoutingKickoff kickoff;
+    private final ApplicationEventPublisher events;
 
     public MessageService(MessageRepository messages, ConsentRepository consents, PatientAccess patientAccess,
             DirectoryService directory, AttachmentService attachments, ContentCipher cipher, Validation validation,
-            AuditService audit, FhirContext fhirContext, org.carerelay.gateway.pipeline.RoutingKickoff kickoff) {
-        this.kickoff = kickoff;
+            AuditService audit, FhirContext fhirContext, ApplicationEventPublisher events) {
+        this.events = events;
         this.messages = messages;
         this.consents = consents;
         this.patientAccess = patientAccess;
@@ -78,7 +80,8 @@ public class MessageService {
 
     /**
      * Accepts a message from {@code caller} (FHIR or HL7v2 inbound): checks, consent gate, storage
-     * with its routing job, all in one transaction.
+     * and the {@link MessageAccepted} event, all in one transaction (the event publication registry
+     * writes the event's publication in it, so a committed message is always handed on).
      */
     @Transactional
     public MethodOutcome accept(Communication message, Caller caller, String clientAddress) {
@@ -141,8 +144,8 @@ public class MessageService {
         if (patientId != null) {
             patientAccess.grantAll(patientId, recipients, "conversation");
         }
-        kickoff.afterCommit(id);
         audit.success("message-create", AuditEventAction.C, caller, clientAddress, "Communication/" + id);
+        events.publishEvent(new MessageAccepted(id));
         return new MethodOutcome(new IdType("Communication", id, "1"), true).setResource(message);
     }
 

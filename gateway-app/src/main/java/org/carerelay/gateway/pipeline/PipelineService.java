@@ -35,7 +35,6 @@ public class PipelineService implements PipelineSteps {
     private final MllpDelivery mllpDelivery;
     private final Notifications notifications;
     private final Invitations invitations;
-    private final RoutingKickoff kickoff;
     private final WorkQueue workQueue;
     private final TransactionTemplate tx;
     private final DeliveryMetrics metrics;
@@ -43,7 +42,7 @@ public class PipelineService implements PipelineSteps {
 
     public PipelineService(MessageRepository messages, DeliveryLedger ledger, ParticipantRepository participants,
             DirectoryService directory, RecipientChannels channels, ConsentCheck consent, FhirDelivery fhirDelivery,
-            MllpDelivery mllpDelivery, Notifications notifications, Invitations invitations, RoutingKickoff kickoff,
+            MllpDelivery mllpDelivery, Notifications notifications, Invitations invitations,
             WorkQueue workQueue, TransactionTemplate tx, DeliveryMetrics metrics, CareRelayProperties props) {
         this.messages = messages;
         this.ledger = ledger;
@@ -55,7 +54,6 @@ public class PipelineService implements PipelineSteps {
         this.mllpDelivery = mllpDelivery;
         this.notifications = notifications;
         this.invitations = invitations;
-        this.kickoff = kickoff;
         this.workQueue = workQueue;
         this.tx = tx;
         this.metrics = metrics;
@@ -149,7 +147,6 @@ public class PipelineService implements PipelineSteps {
 
     @Override
     public int sweepPendingJobs() {
-        int handed = kickoff.sweep(Duration.ofSeconds(5));
         // one node per tick releases held messages: their rows cannot be locked one by one (distinct)
         Integer released = tx.execute(status -> {
             if (!ledger.tryTickLock("release-held")) {
@@ -159,14 +156,9 @@ public class PipelineService implements PipelineSteps {
             held.forEach(workQueue::fanOut);
             return held.size();
         });
-        return handed + (released == null ? 0 : released) + requeueExpiredLeases();
+        return (released == null ? 0 : released) + requeueExpiredLeases();
     }
 
-    /**
-     * Deliveries whose attempt died with its node (lease expired, still queued) get a new work
-     * item. Sent before the lease is released, in the row's transaction: a crash in between leaves
-     * at most a second work item, which the ledger makes harmless.
-     */
     /**
      * How long after its lease an attempt counts as dead for the sweeper. The broker brings back a
      * dead attempt's work item as soon as the lease runs out; the sweeper is for items that are
@@ -175,6 +167,11 @@ public class PipelineService implements PipelineSteps {
      */
     static final Duration LEASE_GRACE = Duration.ofSeconds(60);
 
+    /**
+     * Deliveries whose attempt died with its node (lease expired, still queued) get a new work
+     * item. Sent before the lease is released, in the row's transaction: a crash in between leaves
+     * at most a second work item, which the ledger makes harmless.
+     */
     int requeueExpiredLeases() {
         Integer count = tx.execute(status -> {
             List<DeliveryLedger.ExpiredLease> expired = ledger.lockExpiredLeases(LEASE_GRACE, 200);

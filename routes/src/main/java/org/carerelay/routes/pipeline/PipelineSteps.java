@@ -24,7 +24,7 @@ public interface PipelineSteps {
     /** The broker gave up on a work item after its last attempt: record it in the ledger. */
     void deadLettered(WorkItem item);
 
-    /** Hands routing jobs that were committed but never reached the broker to the fan-out queue. */
+    /** Periodic repair: held messages of organisations registered since, and deliveries whose lease ran out. */
     int sweepPendingJobs();
 
     /** Sends due invitation reminders. */
