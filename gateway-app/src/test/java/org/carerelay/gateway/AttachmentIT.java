@@ -6,34 +6,52 @@ import static org.awaitility.Awaitility.await;
 import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
+import java.security.KeyPairGenerator;
 import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import javax.crypto.Cipher;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cms.CMSAlgorithm;
+import org.bouncycastle.cms.CMSAuthEnvelopedData;
+import org.bouncycastle.cms.CMSAuthEnvelopedDataStreamGenerator;
 import org.bouncycastle.cms.CMSEnvelopedData;
 import org.bouncycastle.cms.CMSSignedData;
 import org.bouncycastle.cms.RecipientInformation;
 import org.bouncycastle.cms.SignerInformation;
-import org.bouncycastle.cms.jcajce.JceKeyTransEnvelopedRecipient;
 import org.bouncycastle.cms.jcajce.JcaSimpleSignerInfoVerifierBuilder;
+import org.bouncycastle.cms.jcajce.JceCMSContentEncryptorBuilder;
+import org.bouncycastle.cms.jcajce.JceKeyAgreeAuthEnvelopedRecipient;
+import org.bouncycastle.cms.jcajce.JceKeyAgreeRecipientInfoGenerator;
+import org.bouncycastle.cms.jcajce.JceKeyTransEnvelopedRecipient;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import org.bouncycastle.operator.OutputAEADEncryptor;
 import org.carerelay.fhir.ErrorCode;
 import org.carerelay.routes.crypto.EncryptionCertificates;
+import org.carerelay.routes.crypto.GatewayKeys;
 import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.Communication;
@@ -67,6 +85,8 @@ class AttachmentIT extends GatewayIntegrationTest {
     JdbcClient jdbc;
     @Autowired
     MeterRegistry meters;
+    @Autowired
+    GatewayKeys gatewayKeys;
 
     @TempDir
     Path tmp;
@@ -183,6 +203,88 @@ class AttachmentIT extends GatewayIntegrationTest {
         assertThat(failures()).isGreaterThanOrEqualTo(before + 2);
         assertThat(jdbc.sql("select count(*) from audit_event where subtype_code = 'attachment-integrity' and entity_what = ?")
                 .param("Binary/" + id).query(Long.class).single()).isGreaterThanOrEqualTo(2);
+    }
+
+    @Test
+    void storedAttachmentCopiedOverAnotherOne_isNeverServedUnderTheOtherId() throws Exception {
+        byte[] secret = marker("Diagnose A").getBytes(StandardCharsets.UTF_8);
+        byte[] harmless = marker("Terminbestaetigung B").getBytes(StandardCharsets.UTF_8);
+        String a = idFrom(send("POST", "/fhir/Binary", clinic.token(), "text/plain", null, secret));
+        String b = idFrom(send("POST", "/fhir/Binary", clinic.token(), "text/plain", null, harmless));
+        // someone with write access to the database copies A's sealed bytes (and digest) over B
+        jdbc.sql("delete from binary_chunk where binary_id = ?").param(b).update();
+        jdbc.sql("insert into binary_chunk (binary_id, seq, data) select ?, seq, data from binary_chunk where binary_id = ?")
+                .params(b, a).update();
+        jdbc.sql("update binary_content set sha256 = (select sha256 from binary_content where id = ?), "
+                + "size_bytes = (select size_bytes from binary_content where id = ?) where id = ?").params(a, a, b).update();
+
+        HttpResponse<byte[]> read = send("GET", "/fhir/Binary/" + b, clinic.token(), null, null, null);
+        assertThat(read.statusCode()).isEqualTo(ErrorCode.INTEGRITY_FAILURE.httpStatus());
+        assertThat(new String(read.body(), StandardCharsets.UTF_8)).doesNotContain("Diagnose");
+        assertThat(send("GET", "/fhir/Binary/" + a, clinic.token(), null, null, null).body()).isEqualTo(secret);
+    }
+
+    @Test
+    void attachmentStoredInThePreviousFormat_isStillServed_asBytesAndAsEnvelope() throws Exception {
+        byte[] pdf = Conversations.signedScan();
+        String id = idFrom(send("POST", "/fhir/Binary", clinic.token(), "application/pdf", null, pdf));
+        Communication message = Conversations.message(null, "Altbefund", partner.organizationId());
+        message.addPayload().setContent(new Attachment().setUrl("Binary/" + id));
+        Conversations.send(client(clinic.token()), message);
+        rewriteInThePreviousFormat(id);
+        assertThat(jdbc.sql("select get_byte(data, 0) from binary_chunk where binary_id = ? and seq = 0").param(id)
+                .query(Integer.class).single()).as("a DER/BER ContentInfo now").isEqualTo(0x30);
+
+        assertThat(send("GET", "/fhir/Binary/" + id, clinic.token(), null, null, null).body()).isEqualTo(pdf);
+        HttpResponse<byte[]> envelope = send("GET", "/fhir/Binary/" + id, partner.token(), null, "application/pkcs7-mime", null);
+        assertThat(envelope.statusCode()).isEqualTo(200);
+        assertThat(openWithBouncyCastle(envelope.body(), partnerKey.getPrivate(), gatewayCa(), clinic.organizationId())).isEqualTo(pdf);
+    }
+
+    /**
+     * Rewrites a stored attachment the way earlier versions stored it: one CMS AuthEnvelopedData
+     * (AES-256-GCM, ECDH to the storage key) whose content is the stored ContentInfo(SignedData).
+     * The SignedData is taken out as the README describes the current format.
+     */
+    private void rewriteInThePreviousFormat(String id) throws Exception {
+        ByteArrayOutputStream stored = new ByteArrayOutputStream();
+        jdbc.sql("select data from binary_chunk where binary_id = ? order by seq").param(id).query(byte[].class).list()
+                .forEach(stored::writeBytes);
+        byte[] sealed = stored.toByteArray();
+        assertThat(Arrays.copyOf(sealed, 4)).isEqualTo("CRG1".getBytes(StandardCharsets.US_ASCII));
+        int header = 8 + ByteBuffer.wrap(sealed, 4, 4).getInt();
+        BouncyCastleProvider bc = new BouncyCastleProvider();
+        PrivateKey storageKey = gatewayKeys.currentStorageKey().privateKey();
+        byte[] key = new CMSAuthEnvelopedData(Arrays.copyOfRange(sealed, 8, header)).getRecipientInfos()
+                .getRecipients().iterator().next()
+                .getContent(new JceKeyAgreeAuthEnvelopedRecipient(storageKey).setProvider(bc));
+        byte[] objectId = id.getBytes(StandardCharsets.UTF_8);
+        int chunk = 12 + (1 << 20) + 16;
+        ByteArrayOutputStream signedData = new ByteArrayOutputStream();
+        for (int off = header, index = 0; off < sealed.length; off += chunk, index++) {
+            int end = Math.min(sealed.length, off + chunk);
+            Cipher gcm = Cipher.getInstance("AES/GCM/NoPadding");
+            gcm.init(Cipher.DECRYPT_MODE, new SecretKeySpec(key, "AES"),
+                    new GCMParameterSpec(128, sealed, off, 12));
+            gcm.updateAAD(ByteBuffer.allocate(4 + objectId.length + 9).putInt(objectId.length).put(objectId).putLong(index)
+                    .put((byte) (end == sealed.length ? 1 : 0)).array());
+            signedData.writeBytes(gcm.doFinal(sealed, off + 12, end - off - 12));
+        }
+
+        KeyPairGenerator ec = KeyPairGenerator.getInstance("EC");
+        ec.initialize(new ECGenParameterSpec("secp256r1"));
+        KeyPair ephemeral = ec.generateKeyPair();
+        CMSAuthEnvelopedDataStreamGenerator generator = new CMSAuthEnvelopedDataStreamGenerator();
+        generator.addRecipientInfoGenerator(new JceKeyAgreeRecipientInfoGenerator(
+                CMSAlgorithm.ECDH_SHA256KDF, ephemeral.getPrivate(), ephemeral.getPublic(),
+                CMSAlgorithm.AES256_WRAP).addRecipient(gatewayKeys.currentStorageKey().certificate()).setProvider(bc));
+        ByteArrayOutputStream previous = new ByteArrayOutputStream();
+        try (OutputStream out = generator.open(previous, (OutputAEADEncryptor)
+                new JceCMSContentEncryptorBuilder(CMSAlgorithm.AES256_GCM).build())) {
+            out.write(signedData.toByteArray());
+        }
+        jdbc.sql("delete from binary_chunk where binary_id = ?").param(id).update();
+        jdbc.sql("insert into binary_chunk (binary_id, seq, data) values (?, 0, ?)").params(id, previous.toByteArray()).update();
     }
 
     @Test

@@ -91,6 +91,7 @@ class AttachmentStreamingBenchmark {
     private static final int WARMUP_ROUNDS = 15; // 15 × 20 MB = 300 MB sealed and 300 MB opened
     private static final int CHUNK = 64 * 1024;
     private static final Origin ORIGIN = new Origin("bench-org", "Benchmark Praxis");
+    private static final String OBJECT_ID = "bench-object";
     private static final Path RESULTS = Path.of("target", "benchmark-results.txt");
     private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(180);
     private static final Duration TRANSFER_TIMEOUT = Duration.ofMinutes(10);
@@ -285,7 +286,7 @@ class AttachmentStreamingBenchmark {
         byte[] sealed = sealedOut.toByteArray();
         sealedOut = null;
         MessageDigest openedDigest = MessageDigest.getInstance("SHA-256");
-        AttachmentCrypto.OpenedAttachment check = crypto.open(new ByteArrayInputStream(sealed));
+        AttachmentCrypto.OpenedAttachment check = crypto.open(new ByteArrayInputStream(sealed), OBJECT_ID);
         long opened = readToEnd(check, openedDigest);
         check.close();
         assertThat(opened).as("bytes out of open").isEqualTo(SIZE);
@@ -332,7 +333,7 @@ class AttachmentStreamingBenchmark {
     }
 
     private static void seal(AttachmentCrypto crypto, byte[] data, OutputStream sink) throws IOException {
-        try (OutputStream out = crypto.seal(sink, ORIGIN)) {
+        try (OutputStream out = crypto.seal(sink, ORIGIN, OBJECT_ID)) {
             for (int off = 0; off < data.length; off += CHUNK) {
                 out.write(data, off, Math.min(CHUNK, data.length - off));
             }
@@ -340,7 +341,7 @@ class AttachmentStreamingBenchmark {
     }
 
     private static long open(AttachmentCrypto crypto, byte[] sealed) throws IOException {
-        try (InputStream in = crypto.open(new ByteArrayInputStream(sealed))) {
+        try (InputStream in = crypto.open(new ByteArrayInputStream(sealed), OBJECT_ID)) {
             long n = readToEnd(in, null);
             if (n != SIZE) {
                 throw new IllegalStateException("open yielded " + n + " bytes instead of " + SIZE);

@@ -133,7 +133,7 @@ public class AttachmentService {
         MessageDigest sha1 = digest("SHA-1");
         long size = 0;
         BlobStore.CountingOutput blob = blobs.create(id);
-        try (OutputStream sealed = crypto.seal(blob, origin(uploaderOrganizationId))) {
+        try (OutputStream sealed = crypto.seal(blob, origin(uploaderOrganizationId), id)) {
             byte[] buffer = new byte[64 * 1024];
             int n;
             while ((n = data.read(buffer)) > 0) {
@@ -240,7 +240,7 @@ public class AttachmentService {
             return;
         }
         verify(meta, reader);
-        try (InputStream plain = crypto.open(blobs.open(meta.id()))) {
+        try (InputStream plain = crypto.open(blobs.open(meta.id()), meta.id())) {
             plain.transferTo(out);
         } catch (IntegrityException e) {
             // altered between the passes: the response is cut short, which the client notices
@@ -254,7 +254,7 @@ public class AttachmentService {
             return legacy(meta, reader);
         }
         ByteArrayOutputStream buffer = new ByteArrayOutputStream((int) Math.min(meta.size(), Integer.MAX_VALUE - 8));
-        try (InputStream plain = crypto.open(blobs.open(meta.id()))) {
+        try (InputStream plain = crypto.open(blobs.open(meta.id()), meta.id())) {
             plain.transferTo(buffer);
         } catch (IntegrityException e) {
             throw integrityFailure(meta, reader, e);
@@ -279,7 +279,7 @@ public class AttachmentService {
         }
         verify(meta, reader);
         try (InputStream sealed = blobs.open(meta.id())) {
-            crypto.reseal(sealed, recipient, out);
+            crypto.reseal(sealed, meta.id(), recipient, out);
         } catch (IntegrityException e) {
             throw integrityFailure(meta, reader, e);
         }
@@ -299,7 +299,7 @@ public class AttachmentService {
     /** Reads the whole attachment through verification, discarding the bytes. */
     void verify(Meta meta, String reader) throws IOException {
         MessageDigest sha256 = digest("SHA-256");
-        try (InputStream plain = crypto.open(blobs.open(meta.id()))) {
+        try (InputStream plain = crypto.open(blobs.open(meta.id()), meta.id())) {
             byte[] buffer = new byte[64 * 1024];
             int n;
             while ((n = plain.read(buffer)) > 0) {

@@ -125,7 +125,7 @@ public class LegacyAttachmentMigration implements ApplicationRunner {
         byte[] plain = attachments.readVerified(meta, "migration");
         jdbc.sql("delete from binary_chunk where binary_id = ?").param(id).update();
         BlobStore.CountingOutput blob = blobs.create(id);
-        try (OutputStream sealed = crypto.seal(blob, new Origin(meta.uploadedBy(), null))) {
+        try (OutputStream sealed = crypto.seal(blob, new Origin(meta.uploadedBy(), null), id)) {
             sealed.write(plain);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);

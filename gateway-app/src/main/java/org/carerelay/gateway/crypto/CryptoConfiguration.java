@@ -77,7 +77,7 @@ public class CryptoConfiguration {
     @Bean
     org.springframework.context.ApplicationListener<org.springframework.boot.context.event.ApplicationReadyEvent> cryptoWarmUp() {
         return event -> {
-            Thread thread = new Thread(() -> log.debug("AES-GCM, AES-CTR and SHA-256 warmed up in {} ms", JdkCryptoWarmUp.run()),
+            Thread thread = new Thread(() -> log.debug("AES-GCM and SHA-256 warmed up in {} ms", JdkCryptoWarmUp.run()),
                     "crypto-warm-up");
             thread.setDaemon(true);
             thread.setPriority(Thread.MIN_PRIORITY);

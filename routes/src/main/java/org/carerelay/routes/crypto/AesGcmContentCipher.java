@@ -1,11 +1,14 @@
 package org.carerelay.routes.crypto;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.HexFormat;
+import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
+import javax.crypto.Mac;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -63,9 +66,9 @@ public final class AesGcmContentCipher implements ContentCipher {
     @Override
     public byte[] deriveKey(String purpose) {
         try {
-            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(key.getEncoded(), "HmacSHA256"));
-            mac.update(("carerelay:" + purpose).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            mac.update(("carerelay:" + purpose).getBytes(StandardCharsets.UTF_8));
             mac.update((byte) 1);
             return mac.doFinal();
         } catch (GeneralSecurityException e) {
@@ -85,7 +88,7 @@ public final class AesGcmContentCipher implements ContentCipher {
                 cipher.updateAAD(associatedData);
             }
             return cipher.doFinal(ciphertext, 1 + NONCE_BYTES, ciphertext.length - 1 - NONCE_BYTES);
-        } catch (javax.crypto.AEADBadTagException e) {
+        } catch (AEADBadTagException e) {
             throw new IntegrityException("Ciphertext does not verify", e);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("Decryption failed", e);

@@ -3,11 +3,14 @@ package org.carerelay.routes.crypto;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayInputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.SequenceInputStream;
+import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -16,20 +19,38 @@ import java.security.Provider;
 import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.Security;
+import java.security.cert.CertPath;
+import java.security.cert.CertPathBuilder;
+import java.security.cert.CertPathBuilderException;
+import java.security.cert.CertPathValidator;
+import java.security.cert.CertPathValidatorException;
+import java.security.cert.CertStore;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.CertificateException;
+import java.security.cert.CertificateExpiredException;
+import java.security.cert.CertificateNotYetValidException;
+import java.security.cert.CollectionCertStoreParameters;
+import java.security.cert.PKIXBuilderParameters;
+import java.security.cert.PKIXParameters;
+import java.security.cert.TrustAnchor;
+import java.security.cert.X509CertSelector;
 import java.security.cert.X509Certificate;
 import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
 import java.security.spec.MGF1ParameterSpec;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Date;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import javax.crypto.AEADBadTagException;
+import javax.crypto.KeyGenerator;
+import javax.crypto.SecretKey;
 import javax.crypto.spec.OAEPParameterSpec;
 import javax.crypto.spec.PSource;
+import javax.crypto.spec.SecretKeySpec;
 import org.bouncycastle.asn1.ASN1Encodable;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.ASN1Primitive;
@@ -51,11 +72,13 @@ import org.bouncycastle.cert.jcajce.JcaCertStore;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateHolder;
 import org.bouncycastle.cms.CMSAlgorithm;
+import org.bouncycastle.cms.CMSAuthEnvelopedData;
+import org.bouncycastle.cms.CMSAuthEnvelopedDataGenerator;
 import org.bouncycastle.cms.CMSAuthEnvelopedDataParser;
-import org.bouncycastle.cms.CMSAuthEnvelopedDataStreamGenerator;
 import org.bouncycastle.cms.CMSEnvelopedDataParser;
 import org.bouncycastle.cms.CMSEnvelopedDataStreamGenerator;
 import org.bouncycastle.cms.CMSException;
+import org.bouncycastle.cms.CMSProcessableByteArray;
 import org.bouncycastle.cms.CMSSignedDataParser;
 import org.bouncycastle.cms.CMSSignedDataStreamGenerator;
 import org.bouncycastle.cms.CMSTypedStream;
@@ -73,9 +96,11 @@ import org.bouncycastle.cms.SignerInformationStore;
 import org.bouncycastle.cms.jcajce.JcaSignerInfoGeneratorBuilder;
 import org.bouncycastle.cms.jcajce.JcaSimpleSignerInfoVerifierBuilder;
 import org.bouncycastle.cms.jcajce.JceCMSContentEncryptorBuilder;
+import org.bouncycastle.cms.jcajce.JceKeyAgreeAuthEnvelopedRecipient;
 import org.bouncycastle.cms.jcajce.JceKeyAgreeEnvelopedRecipient;
 import org.bouncycastle.cms.jcajce.JceKeyAgreeRecipient;
 import org.bouncycastle.cms.jcajce.JceKeyAgreeRecipientInfoGenerator;
+import org.bouncycastle.cms.jcajce.JceKeyTransAuthEnvelopedRecipient;
 import org.bouncycastle.cms.jcajce.JceKeyTransEnvelopedRecipient;
 import org.bouncycastle.cms.jcajce.JceKeyTransRecipient;
 import org.bouncycastle.cms.jcajce.JceKeyTransRecipientInfoGenerator;
@@ -92,26 +117,29 @@ import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
 import org.bouncycastle.util.Store;
 
 /**
- * {@link AttachmentCrypto} with Bouncy Castle's streaming CMS classes.
+ * {@link AttachmentCrypto} with Bouncy Castle's streaming CMS classes for the signature and for
+ * everything that leaves the gateway, and the JDK's AES-GCM for storage.
  *
- * <p>At rest: ContentInfo(AuthEnvelopedData, AES-256-GCM) whose content (type id-data) is a
- * ContentInfo(SignedData) with encapsulated content, BER indefinite length throughout. This is the
- * nesting {@code openssl cms -sign | openssl cms -encrypt} produces, so OpenSSL-made objects open
- * too. The storage key is an EC key (ECDH, dhSinglePass-stdDH-sha256kdf, AES-256 key wrap) or an
- * RSA key (RSAES-OAEP with SHA-256). The signature is ECDSA with SHA-256 or RSASSA-PSS with
- * SHA-256; its signed attributes name the organisation in a CAdES signer-attributes attribute
- * (claimed organizationIdentifier and organizationName).
+ * <p>The signed structure is a ContentInfo(SignedData) with encapsulated content, BER indefinite
+ * length. The signature is ECDSA with SHA-256 or RSASSA-PSS with SHA-256; its signed attributes
+ * name the organisation in a CAdES signer-attributes attribute (claimed organizationIdentifier and
+ * organizationName). Opening checks it and the signer's certificate chain to the gateway CA with
+ * the JDK's PKIX {@link CertPathBuilder} and {@link CertPathValidator} at the signing time, without
+ * revocation checking (the gateway CA publishes no revocation lists).
  *
- * <p>Providers: the content digest and the AES-GCM encryption use the JDK (hardware AES-GCM and
- * SHA-256). The JDK's GCM decryption cannot be used as it is, because it holds back all plaintext
- * until the tag is checked, i.e. buffers the whole attachment. AES-GCM with a 12-byte nonce and a
- * 16-byte tag (what {@link #seal} and OpenSSL produce) is therefore decrypted by
- * {@link GcmDecryption}: the JDK's AES-CTR (hardware AES) for the keystream, the JDK's AES-GCM
- * re-encrypting the plaintext for the tag, plaintext released as it goes and the tag checked at the
- * end of the stream (RFC 5083 authenticated attributes, which the streaming parser only reaches
- * after the ciphertext, are accepted too). Other AES-GCM parameters fall back to a private Bouncy Castle
- * provider instance, which streams the same way. Key agreement with a KDF needs Bouncy Castle as
- * well. The provider is never registered globally.
+ * <p>At rest (written by {@link #seal}): the 4-byte magic {@code CRG1}, the 4-byte big-endian
+ * length of a key block, the key block, then the ContentInfo(SignedData) encrypted by
+ * {@link ChunkedAesGcm} (1 MiB chunks, fresh nonce each, associated data = object id, chunk index,
+ * last-chunk flag) under a random per-object AES-256 key. The key block is a DER CMS
+ * AuthEnvelopedData whose content is that key, encrypted to the storage key exactly as the whole
+ * object was before: ECDH (dhSinglePass-stdDH-sha256kdf, AES-256 key wrap) for an EC storage key,
+ * RSAES-OAEP with SHA-256 for an RSA one.
+ *
+ * <p>Objects stored before (a ContentInfo(AuthEnvelopedData, AES-256-GCM) whose content is the
+ * ContentInfo(SignedData), or an RFC 5652 nested bare SignedData; also what {@code openssl cms
+ * -sign | openssl cms -encrypt} produces) are still read, with Bouncy Castle's streaming CMS parser
+ * and its own provider instance, which checks the tag at the end of the stream. The provider is
+ * never registered globally.
  *
  * <p>Errors: anything that does not parse, decrypt or verify is an {@link IntegrityException};
  * an I/O error of the sealed stream itself is passed on unchanged. An opened attachment releases
@@ -127,7 +155,11 @@ public final class CmsAttachmentCrypto implements AttachmentCrypto {
     private static final byte[] SIGNED_DATA_CONTENT_INFO_HEADER = {
         0x30, (byte) 0x80, 0x06, 0x09, 0x2a, (byte) 0x86, 0x48, (byte) 0x86, (byte) 0xf7, 0x0d, 0x01, 0x07, 0x02, (byte) 0xa0, (byte) 0x80};
     private static final byte[] TWO_END_OF_CONTENTS = {0, 0, 0, 0};
-    private static final int MAX_CHAIN_LENGTH = 8;
+    /** At most this many certificates between the signer and the CA, as before. */
+    private static final int MAX_INTERMEDIATES = 7;
+    /** Starts an object in the chunked storage format; never the first bytes of a DER or BER ContentInfo (0x30). */
+    static final byte[] MAGIC = {'C', 'R', 'G', '1'};
+    private static final int MAX_KEY_BLOCK_BYTES = 16 * 1024;
 
     private final GatewayKeys keys;
     private final SecureRandom random = new SecureRandom();
@@ -169,22 +201,22 @@ public final class CmsAttachmentCrypto implements AttachmentCrypto {
     // ------------------------------------------------------------------------------------ seal
 
     @Override
-    public OutputStream seal(OutputStream sink, Origin origin) throws IOException {
+    public OutputStream seal(OutputStream sink, Origin origin, String objectId) throws IOException {
         Objects.requireNonNull(sink, "sink");
         Objects.requireNonNull(origin, "origin");
         Objects.requireNonNull(origin.organizationId(), "origin.organizationId");
+        Objects.requireNonNull(objectId, "objectId");
         try {
             SignerInfoGenerator signerInfo = signerInfoGenerator(origin);
-            RecipientInfoGenerator recipientInfo = recipientInfoGenerator(keys.currentStorageKey().certificate());
-            OutputEncryptor encryptor = contentEncryptor(CMSAlgorithm.AES256_GCM);
-            if (!(encryptor instanceof OutputAEADEncryptor aead)) {
-                throw new IllegalStateException("AES-GCM encryptor is not an AEAD encryptor: " + encryptor.getClass());
-            }
-
-            CMSAuthEnvelopedDataStreamGenerator enveloped = new CMSAuthEnvelopedDataStreamGenerator();
-            enveloped.setBufferSize(BUFFER_SIZE);
-            enveloped.addRecipientInfoGenerator(recipientInfo);
-            OutputStream encrypting = enveloped.open(new NonClosingOutputStream(sink), aead);
+            KeyGenerator generator = KeyGenerator.getInstance("AES");
+            generator.init(256, random);
+            SecretKey key = generator.generateKey();
+            byte[] keyBlock = keyBlock(key);
+            DataOutputStream header = new DataOutputStream(new NonClosingOutputStream(sink));
+            header.write(MAGIC);
+            header.writeInt(keyBlock.length);
+            header.write(keyBlock);
+            OutputStream encrypting = ChunkedAesGcm.encrypting(sink, key, objectId.getBytes(StandardCharsets.UTF_8), random);
 
             CMSSignedDataStreamGenerator signed = new CMSSignedDataStreamGenerator();
             signed.setBufferSize(BUFFER_SIZE);
@@ -244,6 +276,17 @@ public final class CmsAttachmentCrypto implements AttachmentCrypto {
         throw new IllegalArgumentException("Only RSA and EC recipient keys are supported, not " + publicKey.getAlgorithm());
     }
 
+    /** The per-object key as a CMS AuthEnvelopedData for the current storage key. */
+    private byte[] keyBlock(SecretKey key) throws CMSException, GeneralSecurityException, IOException {
+        CMSAuthEnvelopedDataGenerator generator = new CMSAuthEnvelopedDataGenerator();
+        generator.addRecipientInfoGenerator(recipientInfoGenerator(keys.currentStorageKey().certificate()));
+        OutputEncryptor encryptor = contentEncryptor(CMSAlgorithm.AES256_GCM);
+        if (!(encryptor instanceof OutputAEADEncryptor aead)) {
+            throw new IllegalStateException("AES-GCM encryptor is not an AEAD encryptor: " + encryptor.getClass());
+        }
+        return generator.generate(new CMSProcessableByteArray(key.getEncoded()), aead).getEncoded();
+    }
+
     /** Content encryption with the JDK's provider (AES-NI, CLMUL), falling back to the default lookup. */
     private OutputEncryptor contentEncryptor(ASN1ObjectIdentifier algorithm) throws CMSException {
         JceCMSContentEncryptorBuilder builder = new JceCMSContentEncryptorBuilder(algorithm).setSecureRandom(random);
@@ -293,7 +336,7 @@ public final class CmsAttachmentCrypto implements AttachmentCrypto {
             closed = true;
             try (sink) {
                 buffered.close();   // flushes, completes the SignedData
-                encrypting.close(); // completes the AuthEnvelopedData (tag), does not close the sink
+                encrypting.close(); // writes the last chunk, does not close the sink
             }
         }
 
@@ -307,9 +350,10 @@ public final class CmsAttachmentCrypto implements AttachmentCrypto {
     // ------------------------------------------------------------------------------------ open
 
     @Override
-    public OpenedAttachment open(InputStream sealed) throws IOException {
+    public OpenedAttachment open(InputStream sealed, String objectId) throws IOException {
         Objects.requireNonNull(sealed, "sealed");
-        Decrypted decrypted = decrypt(sealed);
+        Objects.requireNonNull(objectId, "objectId");
+        Decrypted decrypted = decrypt(sealed, objectId);
         try {
             CMSSignedDataParser parser = new CMSSignedDataParser(digests, decrypted.contentInfo);
             CMSTypedStream signedContent = parser.getSignedContent();
@@ -463,41 +507,48 @@ public final class CmsAttachmentCrypto implements AttachmentCrypto {
     }
 
     /**
-     * The signer's certificate must be usable for signatures, and chain (directly or through CA
-     * certificates included in the SignedData) to the gateway CA, every certificate valid at the
-     * signing time.
+     * The signer's certificate must be usable for signatures and valid at the signing time, and a
+     * PKIX path must lead from it (directly or through CA certificates included in the SignedData)
+     * to the gateway CA as trust anchor, every certificate valid at the signing time. No revocation
+     * checking: the gateway CA publishes no revocation information.
      */
     private void checkChain(X509Certificate signerCertificate, List<X509Certificate> included, Date at) throws IntegrityException {
         boolean[] usage = signerCertificate.getKeyUsage();
         if (usage != null && !usage[0] && !usage[1]) {
             throw new IntegrityException("The signer's certificate is not meant for signatures (key usage)");
         }
+        checkValidity(signerCertificate, at);
         X509Certificate ca = keys.caCertificate();
-        X509Certificate current = signerCertificate;
-        for (int depth = 0; depth < MAX_CHAIN_LENGTH; depth++) {
-            checkValidity(current, at);
-            if (current.getIssuerX500Principal().equals(ca.getSubjectX500Principal()) && isSignedBy(current, ca.getPublicKey())) {
-                checkValidity(ca, at);
-                return;
-            }
-            X509Certificate issuer = null;
-            for (X509Certificate candidate : included) {
-                if (!candidate.equals(current)
-                        && candidate.getBasicConstraints() >= 0
-                        && (candidate.getKeyUsage() == null || candidate.getKeyUsage()[5])
-                        && candidate.getSubjectX500Principal().equals(current.getIssuerX500Principal())
-                        && isSignedBy(current, candidate.getPublicKey())) {
-                    issuer = candidate;
-                    break;
+        try {
+            Set<TrustAnchor> anchors = Set.of(new TrustAnchor(ca, null));
+            X509CertSelector target = new X509CertSelector();
+            target.setCertificate(signerCertificate);
+            PKIXBuilderParameters parameters = new PKIXBuilderParameters(anchors, target);
+            parameters.setRevocationEnabled(false);
+            parameters.setDate(at);
+            parameters.setMaxPathLength(MAX_INTERMEDIATES);
+            List<X509Certificate> candidates = new ArrayList<>(included);
+            candidates.add(signerCertificate);
+            parameters.addCertStore(CertStore.getInstance("Collection", new CollectionCertStoreParameters(candidates)));
+            CertPath path = CertPathBuilder.getInstance("PKIX").build(parameters).getCertPath();
+            PKIXParameters validation = new PKIXParameters(anchors);
+            validation.setRevocationEnabled(false);
+            validation.setDate(at);
+            CertPathValidator.getInstance("PKIX").validate(path, validation);
+        } catch (CertPathBuilderException | CertPathValidatorException e) {
+            for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+                if (cause instanceof CertificateExpiredException || cause instanceof CertificateNotYetValidException) {
+                    throw new IntegrityException("A certificate of the signer's chain was not valid at the signing time " + at.toInstant(), e);
                 }
             }
-            if (issuer == null) {
-                throw new IntegrityException("The signer's certificate (" + signerCertificate.getSubjectX500Principal()
-                        + ") is not certified by the gateway CA");
-            }
-            current = issuer;
+            // the builder does not say why no path was found, e.g. an included intermediate that had expired
+            throw new IntegrityException("The signer's certificate (" + signerCertificate.getSubjectX500Principal()
+                    + ") is not certified by the gateway CA with certificates valid at the signing time " + at.toInstant(), e);
+        } catch (GeneralSecurityException e) {
+            throw new IntegrityException("Cannot check the signer's certificate chain: " + e.getMessage(), e);
         }
-        throw new IntegrityException("The signer's certificate chain is too long");
+        // PKIX takes the trust anchor's validity for granted; the gateway CA must have been valid too
+        checkValidity(ca, at);
     }
 
     private static void checkValidity(X509Certificate certificate, Date at) throws IntegrityException {
@@ -506,15 +557,6 @@ public final class CmsAttachmentCrypto implements AttachmentCrypto {
         } catch (CertificateException e) {
             throw new IntegrityException("The certificate " + certificate.getSubjectX500Principal() + " was not valid at the signing time "
                     + at.toInstant(), e);
-        }
-    }
-
-    private static boolean isSignedBy(X509Certificate certificate, PublicKey issuerKey) {
-        try {
-            certificate.verify(issuerKey);
-            return true;
-        } catch (GeneralSecurityException | RuntimeException e) {
-            return false;
         }
     }
 
@@ -554,8 +596,9 @@ public final class CmsAttachmentCrypto implements AttachmentCrypto {
     // ---------------------------------------------------------------------------------- reseal
 
     @Override
-    public void reseal(InputStream sealed, X509Certificate recipient, OutputStream sink) throws IOException {
+    public void reseal(InputStream sealed, String objectId, X509Certificate recipient, OutputStream sink) throws IOException {
         Objects.requireNonNull(sealed, "sealed");
+        Objects.requireNonNull(objectId, "objectId");
         Objects.requireNonNull(recipient, "recipient");
         Objects.requireNonNull(sink, "sink");
         OutputStream encrypting;
@@ -564,7 +607,7 @@ public final class CmsAttachmentCrypto implements AttachmentCrypto {
             generator.setBufferSize(BUFFER_SIZE);
             generator.addRecipientInfoGenerator(recipientInfoGenerator(recipient));
             OutputEncryptor encryptor = contentEncryptor(CMSAlgorithm.AES256_CBC);
-            Decrypted decrypted = decrypt(sealed);
+            Decrypted decrypted = decrypt(sealed, objectId);
             encrypting = generator.open(new NonClosingOutputStream(sink), encryptor);
             byte[] buffer = new byte[BUFFER_SIZE];
             while (true) {
@@ -591,44 +634,84 @@ public final class CmsAttachmentCrypto implements AttachmentCrypto {
     private record Decrypted(GuardedInputStream source, InputStream contentInfo) {
     }
 
-    /** Decrypts the storage layer (AuthEnvelopedData or EnvelopedData) with the storage key it names. */
-    private Decrypted decrypt(InputStream sealed) throws IOException {
+    /** Decrypts the storage layer (chunked, or as stored before: AuthEnvelopedData or EnvelopedData) with the storage key it names. */
+    private Decrypted decrypt(InputStream sealed, String objectId) throws IOException {
         GuardedInputStream source = new GuardedInputStream(sealed);
         try {
             InputStream in = new BufferedInputStream(source, BUFFER_SIZE);
-            ASN1ObjectIdentifier type = peekContentType(in);
-            RecipientInformationStore recipients;
-            boolean authenticated;
-            if (CMSObjectIdentifiers.authEnvelopedData.equals(type)) {
-                recipients = new CMSAuthEnvelopedDataParser(in).getRecipientInfos();
-                authenticated = true;
-            } else if (CMSObjectIdentifiers.envelopedData.equals(type)) {
-                recipients = new CMSEnvelopedDataParser(in).getRecipientInfos();
-                authenticated = false;
-            } else {
-                throw new IntegrityException("Not a CMS (Auth)EnvelopedData but content type " + type);
-            }
-            for (StorageRecipient key : storageRecipients) {
-                for (RecipientInformation information : recipients.getRecipients()) {
-                    if (information.getRID().match(key.certificate())) {
-                        CMSTypedStream content = information.getContentStream(recipient(information, key.privateKey(), authenticated));
-                        return new Decrypted(source, contentInfo(content));
-                    }
+            in.mark(MAGIC.length);
+            if (Arrays.equals(in.readNBytes(MAGIC.length), MAGIC)) {
+                DataInputStream header = new DataInputStream(in);
+                int length = header.readInt();
+                if (length < 1 || length > MAX_KEY_BLOCK_BYTES) {
+                    throw new IntegrityException("The key block has an implausible length " + length);
                 }
+                byte[] keyBlock = new byte[length];
+                header.readFully(keyBlock);
+                SecretKey key = storedKey(keyBlock);
+                return new Decrypted(source, ChunkedAesGcm.decrypting(in, key, objectId.getBytes(StandardCharsets.UTF_8)));
             }
-            throw new IntegrityException("The attachment is not encrypted to any of the gateway's storage keys");
+            in.reset();
+            return new Decrypted(source, cmsContent(in));
         } catch (CMSException | IOException | RuntimeException e) {
             throw integrityFailure(source, "Cannot decrypt the attachment", e);
         }
     }
 
+    /** The per-object key from a key block, with whichever storage key it is encrypted to. */
+    private SecretKey storedKey(byte[] keyBlock) throws CMSException, IntegrityException {
+        RecipientInformationStore recipients = new CMSAuthEnvelopedData(keyBlock).getRecipientInfos();
+        RecipientInformation information = null;
+        PrivateKey privateKey = null;
+        for (StorageRecipient key : storageRecipients) {
+            for (RecipientInformation candidate : recipients.getRecipients()) {
+                if (information == null && candidate.getRID().match(key.certificate())) {
+                    information = candidate;
+                    privateKey = key.privateKey();
+                }
+            }
+        }
+        if (information == null) {
+            throw new IntegrityException("The attachment is not encrypted to any of the gateway's storage keys");
+        }
+        byte[] key = information.getContent(recipient(information, privateKey, true));
+        if (key.length != 32) {
+            throw new IntegrityException("The key block does not hold an AES-256 key");
+        }
+        return new SecretKeySpec(key, "AES");
+    }
+
+    /** The content of an object stored as CMS (Auth)EnvelopedData, decrypted as it streams by Bouncy Castle. */
+    private InputStream cmsContent(InputStream in) throws CMSException, IOException {
+        ASN1ObjectIdentifier type = peekContentType(in);
+        RecipientInformationStore recipients;
+        boolean authenticated;
+        if (CMSObjectIdentifiers.authEnvelopedData.equals(type)) {
+            recipients = new CMSAuthEnvelopedDataParser(in).getRecipientInfos();
+            authenticated = true;
+        } else if (CMSObjectIdentifiers.envelopedData.equals(type)) {
+            recipients = new CMSEnvelopedDataParser(in).getRecipientInfos();
+            authenticated = false;
+        } else {
+            throw new IntegrityException("Not a sealed attachment: neither the chunked format nor CMS (Auth)EnvelopedData but " + type);
+        }
+        for (StorageRecipient key : storageRecipients) {
+            for (RecipientInformation information : recipients.getRecipients()) {
+                if (information.getRID().match(key.certificate())) {
+                    return contentInfo(information.getContentStream(recipient(information, key.privateKey(), authenticated)));
+                }
+            }
+        }
+        throw new IntegrityException("The attachment is not encrypted to any of the gateway's storage keys");
+    }
+
     private static Recipient recipient(RecipientInformation information, PrivateKey key, boolean authenticated) throws IntegrityException {
         if (information instanceof KeyAgreeRecipientInformation) {
-            JceKeyAgreeRecipient recipient = authenticated ? new JdkGcmDecryptor.KeyAgreeRecipient(key) : new JceKeyAgreeEnvelopedRecipient(key);
+            JceKeyAgreeRecipient recipient = authenticated ? new JceKeyAgreeAuthEnvelopedRecipient(key) : new JceKeyAgreeEnvelopedRecipient(key);
             return recipient.setProvider(BC).setContentProvider(BC);
         }
         if (information instanceof KeyTransRecipientInformation) {
-            JceKeyTransRecipient recipient = authenticated ? new JdkGcmDecryptor.KeyTransRecipient(key) : new JceKeyTransEnvelopedRecipient(key);
+            JceKeyTransRecipient recipient = authenticated ? new JceKeyTransAuthEnvelopedRecipient(key) : new JceKeyTransEnvelopedRecipient(key);
             return recipient.setProvider(BC).setContentProvider(BC);
         }
         throw new IntegrityException("Unsupported recipient info " + information.getClass().getSimpleName());
@@ -698,8 +781,10 @@ public final class CmsAttachmentCrypto implements AttachmentCrypto {
         if (source.failure != null) {
             return source.failure;
         }
-        if (e instanceof IntegrityException integrity) {
-            return integrity;
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof IntegrityException integrity) {
+                return integrity;
+            }
         }
         for (Throwable cause = e; cause != null; cause = cause.getCause()) {
             if (cause instanceof InvalidCipherTextIOException || cause instanceof AEADBadTagException) {

@@ -3,6 +3,7 @@ package org.carerelay.routes.crypto;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.carerelay.routes.crypto.TestPki.OBJECT_ID;
 import static org.carerelay.routes.crypto.TestPki.data;
 import static org.carerelay.routes.crypto.TestPki.readAll;
 import static org.carerelay.routes.crypto.TestPki.seal;
@@ -68,13 +69,13 @@ class CmsAttachmentCryptoTest {
     // ---------------------------------------------------------------------------- round trips
 
     @ParameterizedTest
-    @ValueSource(ints = {1, 1000, 5 * 1024 * 1024 + 17})
+    @ValueSource(ints = {0, 1, 1000, 1 << 20, (1 << 20) + 1, 5 * 1024 * 1024 + 17, 20_000_000})
     void sealThenOpen_returnsTheBytes_andTheOrigin(int size) throws Exception {
         byte[] content = data(size, size);
         byte[] sealed = seal(crypto, content, ORIGIN);
 
-        assertThat(contentType(sealed)).isEqualTo(CMSObjectIdentifiers.authEnvelopedData);
-        try (AttachmentCrypto.OpenedAttachment opened = crypto.open(new ByteArrayInputStream(sealed))) {
+        assertThat(Arrays.copyOf(sealed, 4)).as("chunked format").isEqualTo(CmsAttachmentCrypto.MAGIC);
+        try (AttachmentCrypto.OpenedAttachment opened = crypto.open(new ByteArrayInputStream(sealed), OBJECT_ID)) {
             assertThat(opened.origin()).as("not known before the end").isNull();
             assertThat(opened.readAllBytes()).isEqualTo(content);
             assertThat(opened.origin()).isEqualTo(ORIGIN);
@@ -86,7 +87,7 @@ class CmsAttachmentCryptoTest {
     void singleByteReads_andOriginWithoutName() throws Exception {
         Origin origin = new Origin("org-without-name", null);
         byte[] sealed = seal(crypto, new byte[] {42, -1, 0}, origin);
-        try (AttachmentCrypto.OpenedAttachment opened = crypto.open(new ByteArrayInputStream(sealed))) {
+        try (AttachmentCrypto.OpenedAttachment opened = crypto.open(new ByteArrayInputStream(sealed), OBJECT_ID)) {
             assertThat(opened.read()).isEqualTo(42);
             assertThat(opened.read()).isEqualTo(255);
             assertThat(opened.read()).isEqualTo(0);
@@ -121,7 +122,7 @@ class CmsAttachmentCryptoTest {
                 closes[0]++;
             }
         };
-        OutputStream out = crypto.seal(sink, ORIGIN);
+        OutputStream out = crypto.seal(sink, ORIGIN, OBJECT_ID);
         out.write(new byte[] {1, 2, 3});
         assertThat(closes[0]).isZero();
         out.close();
@@ -135,10 +136,13 @@ class CmsAttachmentCryptoTest {
         byte[] content = "Befund".getBytes();
         byte[] sealed = seal(crypto, content, ORIGIN);
 
-        CMSAuthEnvelopedData enveloped = new CMSAuthEnvelopedData(sealed);
-        RecipientInformation recipient = enveloped.getRecipientInfos().getRecipients().iterator().next();
+        CMSAuthEnvelopedData keyBlock = TestPki.keyBlock(sealed);
+        RecipientInformation recipient = keyBlock.getRecipientInfos().getRecipients().iterator().next();
         assertThat(recipient.getKeyEncryptionAlgOID()).isEqualTo(CMSAlgorithm.ECDH_SHA256KDF.getId());
-        byte[] inner = recipient.getContent(new JceKeyAgreeAuthEnvelopedRecipient(keys.currentStorageKey().privateKey()).setProvider(BC));
+        assertThat(recipient.getContent(new JceKeyAgreeAuthEnvelopedRecipient(keys.currentStorageKey().privateKey()).setProvider(BC)))
+                .as("a per-object AES-256 key").hasSize(32);
+        assertThat(TestPki.chunks(sealed)).hasSize(1);
+        byte[] inner = TestPki.storedSignedData(sealed, keys.currentStorageKey().privateKey());
 
         CMSSignedData signed = new CMSSignedData(inner);
         assertThat((byte[]) signed.getSignedContent().getContent()).isEqualTo(content);
@@ -176,14 +180,15 @@ class CmsAttachmentCryptoTest {
 
         byte[] sealed = seal(rsaCrypto, content, ORIGIN);
 
-        try (AttachmentCrypto.OpenedAttachment opened = rsaCrypto.open(new ByteArrayInputStream(sealed))) {
+        try (AttachmentCrypto.OpenedAttachment opened = rsaCrypto.open(new ByteArrayInputStream(sealed), OBJECT_ID)) {
             assertThat(opened.readAllBytes()).isEqualTo(content);
             assertThat(opened.origin()).isEqualTo(ORIGIN);
         }
-        CMSAuthEnvelopedData enveloped = new CMSAuthEnvelopedData(sealed);
-        RecipientInformation recipient = enveloped.getRecipientInfos().getRecipients().iterator().next();
+        RecipientInformation recipient = TestPki.keyBlock(sealed).getRecipientInfos().getRecipients().iterator().next();
         assertThat(recipient.getKeyEncryptionAlgOID()).isEqualTo(PKCSObjectIdentifiers.id_RSAES_OAEP.getId());
-        CMSSignedData signed = new CMSSignedData(recipient.getContent(new JceKeyTransAuthEnvelopedRecipient(storage.getPrivate()).setProvider(BC)));
+        CMSSignedData signed = new CMSSignedData(TestPki.storedSignedData(sealed, storage.getPrivate()));
+        byte[] previous = TestPki.previousFormat(rsaCrypto, rsaKeys, content, ORIGIN);
+        assertThat(readAll(rsaCrypto, previous)).as("the previous format with an RSA storage key").isEqualTo(content);
         assertThat(signed.getSignerInfos().getSigners().iterator().next().getEncryptionAlgOID())
                 .isEqualTo(PKCSObjectIdentifiers.id_RSASSA_PSS.getId());
     }
@@ -228,12 +233,12 @@ class CmsAttachmentCryptoTest {
     // ---------------------------------------------------------------------------- tampering
 
     @Test
-    void flippedByteInTheEncryptedContent_failsAtTheEnd() throws Exception {
+    void flippedByteInTheEncryptedContent_fails() throws Exception {
         byte[] content = data(5 * 1024 * 1024, 11);
         byte[] sealed = seal(crypto, content, ORIGIN);
         sealed[sealed.length / 2] ^= (byte) 0xff;
 
-        try (AttachmentCrypto.OpenedAttachment opened = crypto.open(new ByteArrayInputStream(sealed))) {
+        try (AttachmentCrypto.OpenedAttachment opened = crypto.open(new ByteArrayInputStream(sealed), OBJECT_ID)) {
             assertThatThrownBy(opened::readAllBytes)
                     .isInstanceOf(IntegrityException.class)
                     .hasMessageContaining("tag");
@@ -246,10 +251,8 @@ class CmsAttachmentCryptoTest {
     void flippedByteInTheTag_fails() throws Exception {
         byte[] content = data(200_000, 12);
         byte[] sealed = seal(crypto, content, ORIGIN);
-        // ... OCTET STRING (16-byte GCM tag), then end-of-contents of AuthEnvelopedData, [0] and ContentInfo
-        int tag = sealed.length - 6 - 16;
-        assertThat(Arrays.copyOfRange(sealed, tag - 2, tag)).containsExactly(0x04, 0x10);
-        assertThat(Arrays.copyOfRange(sealed, tag + 16, sealed.length)).containsOnly(0);
+        // the last 16 bytes are the GCM tag of the last chunk
+        int tag = sealed.length - 16;
         sealed[tag + 7] ^= 0x01;
 
         assertThatThrownBy(() -> readAll(crypto, sealed))
@@ -292,9 +295,9 @@ class CmsAttachmentCryptoTest {
         for (int i = 0; i < 40; i++) {
             byte[] garbage = data(1 + random.nextInt(3000), random.nextLong());
             inputs.add(garbage);
-            // behind a valid ContentInfo(AuthEnvelopedData) start, so that the parser gets further
+            // behind a valid start (magic, length, key block), so that the parser gets further
             byte[] prefixed = garbage.clone();
-            System.arraycopy(sealed, 0, prefixed, 0, Math.min(17 + i, prefixed.length));
+            System.arraycopy(sealed, 0, prefixed, 0, Math.min(17 + i * 11, prefixed.length));
             inputs.add(prefixed);
         }
         for (int length = 0; length < sealed.length; length += length > sealed.length - 40 ? 1 : 11) {
@@ -331,9 +334,115 @@ class CmsAttachmentCryptoTest {
                 return n;
             }
         };
-        assertThatThrownBy(() -> crypto.open(failing).readAllBytes())
+        assertThatThrownBy(() -> crypto.open(failing, OBJECT_ID).readAllBytes())
                 .isExactlyInstanceOf(IOException.class)
                 .hasMessage("disk on fire");
+    }
+
+    // ---------------------------------------------------------------------------- stored chunks
+
+    @ParameterizedTest
+    @ValueSource(ints = {0, 1, 2})
+    void storedObject_flippedByteInChunk_fails(int chunk) throws Exception {
+        byte[] sealed = seal(crypto, data(2 * (1 << 20) + 5000, 30), ORIGIN);
+        List<byte[]> chunks = TestPki.chunks(sealed);
+        assertThat(chunks).hasSize(3);
+        chunks.get(chunk)[100] ^= 0x10;
+
+        assertThatThrownBy(() -> readAll(crypto, TestPki.withChunks(sealed, chunks)))
+                .isInstanceOf(IntegrityException.class)
+                .hasMessageContaining("chunk " + chunk);
+    }
+
+    @Test
+    void storedObject_swappedChunks_fail() throws Exception {
+        byte[] sealed = seal(crypto, data(3 * (1 << 20), 31), ORIGIN);
+        List<byte[]> chunks = TestPki.chunks(sealed);
+        java.util.Collections.swap(chunks, 1, 2);
+
+        assertThatThrownBy(() -> readAll(crypto, TestPki.withChunks(sealed, chunks)))
+                .isInstanceOf(IntegrityException.class)
+                .hasMessageContaining("chunk 1");
+    }
+
+    @Test
+    void storedObject_droppedLastChunk_fails() throws Exception {
+        byte[] sealed = seal(crypto, data(2 * (1 << 20), 32), ORIGIN);
+        List<byte[]> chunks = TestPki.chunks(sealed);
+        assertThat(chunks).hasSize(3);
+        chunks.remove(2);
+
+        assertThatThrownBy(() -> readAll(crypto, TestPki.withChunks(sealed, chunks)))
+                .isInstanceOf(IntegrityException.class)
+                .hasMessageContaining("chunk 1");
+    }
+
+    @Test
+    void storedObject_chunkMovedFromAnotherObject_fails() throws Exception {
+        byte[] content = data(2 * (1 << 20), 33);
+        byte[] sealed = seal(crypto, content, ORIGIN);
+        byte[] other = seal(crypto, content, ORIGIN);
+        List<byte[]> chunks = TestPki.chunks(sealed);
+        chunks.set(1, TestPki.chunks(other).get(1));
+
+        assertThatThrownBy(() -> readAll(crypto, TestPki.withChunks(sealed, chunks)))
+                .isInstanceOf(IntegrityException.class)
+                .hasMessageContaining("chunk 1");
+    }
+
+    @Test
+    void storedObject_openedUnderAnotherId_fails() throws Exception {
+        byte[] sealed = seal(crypto, data(1000, 34), ORIGIN);
+
+        assertThatThrownBy(() -> {
+            try (AttachmentCrypto.OpenedAttachment opened = crypto.open(new ByteArrayInputStream(sealed), "Binary/someone-else")) {
+                opened.readAllBytes();
+            }
+        }).isInstanceOf(IntegrityException.class).hasMessageContaining("tag of chunk 0");
+        assertThatThrownBy(() -> crypto.reseal(new ByteArrayInputStream(sealed), "Binary/someone-else",
+                TestPki.signer("CN=Recipient", TestPki.ec(), null).certificate(), new ByteArrayOutputStream()))
+                .isInstanceOf(IntegrityException.class);
+    }
+
+    // ---------------------------------------------------------------------------- stored before
+
+    @ParameterizedTest
+    @ValueSource(ints = {0, 1, 70_000, 3 * (1 << 20) + 7})
+    void previousFormat_opens_underAnyId(int size) throws Exception {
+        byte[] content = data(size, 40 + size);
+        byte[] previous = TestPki.previousFormat(crypto, keys, content, ORIGIN);
+        assertThat(contentType(previous)).isEqualTo(CMSObjectIdentifiers.authEnvelopedData);
+
+        try (AttachmentCrypto.OpenedAttachment opened = crypto.open(new ByteArrayInputStream(previous), "Binary/stored-before")) {
+            assertThat(opened.readAllBytes()).isEqualTo(content);
+            assertThat(opened.origin()).isEqualTo(ORIGIN);
+        }
+    }
+
+    @Test
+    void previousFormat_flippedByte_failsWithTheTag() throws Exception {
+        byte[] previous = TestPki.previousFormat(crypto, keys, data(200_000, 41), ORIGIN);
+        previous[previous.length / 2] ^= 0x20;
+
+        assertThatThrownBy(() -> readAll(crypto, previous))
+                .isInstanceOf(IntegrityException.class)
+                .hasMessageContaining("tag");
+    }
+
+    @Test
+    void previousFormat_resealsWithTheUnchangedSignedData() throws Exception {
+        byte[] content = data(50_000, 42);
+        byte[] sealed = seal(crypto, content, ORIGIN);
+        byte[] stored = TestPki.storedSignedData(sealed, keys.currentStorageKey().privateKey());
+        byte[] previous = TestPki.authEnveloped(CMSObjectIdentifiers.data, stored, keys.currentStorageKey().certificate(), null, null);
+        TestPki.Issued recipient = TestPki.signer("CN=Recipient", TestPki.ec(), null);
+
+        ByteArrayOutputStream resealed = new ByteArrayOutputStream();
+        crypto.reseal(new ByteArrayInputStream(previous), "Binary/stored-before", recipient.certificate(), resealed);
+
+        byte[] signed = new org.bouncycastle.cms.CMSEnvelopedData(resealed.toByteArray()).getRecipientInfos().getRecipients().iterator().next()
+                .getContent(new org.bouncycastle.cms.jcajce.JceKeyAgreeEnvelopedRecipient(recipient.privateKey()).setProvider(BC));
+        assertThat(signed).isEqualTo(stored);
     }
 
     // ---------------------------------------------------------------------------- signers
@@ -372,7 +481,7 @@ class CmsAttachmentCryptoTest {
         GatewayKeys withIntermediate = new TestPki.StaticKeys(keys.caCertificate(), leaf.privateKey(),
                 List.of(leaf.certificate(), intermediate, keys.caCertificate()), keys.storageKeys());
         byte[] sealed = seal(new CmsAttachmentCrypto(withIntermediate), data(1000, 18), ORIGIN);
-        try (AttachmentCrypto.OpenedAttachment opened = crypto.open(new ByteArrayInputStream(sealed))) {
+        try (AttachmentCrypto.OpenedAttachment opened = crypto.open(new ByteArrayInputStream(sealed), OBJECT_ID)) {
             assertThat(opened.readAllBytes()).hasSize(1000);
             assertThat(opened.origin()).isEqualTo(ORIGIN);
         }
@@ -397,12 +506,44 @@ class CmsAttachmentCryptoTest {
         assertRejected(wrongUsage, List.of(certificate, keys.caCertificate()), "key usage");
     }
 
+    @Test
+    void intermediateWithoutKeyCertSign_isRejected() throws Exception {
+        assertIntermediateRejected(true, KeyUsage.digitalSignature, Instant.now().plus(Duration.ofDays(1)), "not certified by the gateway CA");
+    }
+
+    @Test
+    void intermediateThatIsNoCa_isRejected() throws Exception {
+        assertIntermediateRejected(false, KeyUsage.keyCertSign, Instant.now().plus(Duration.ofDays(1)), "not certified by the gateway CA");
+    }
+
+    @Test
+    void intermediateExpiredAtSigningTime_isRejected() throws Exception {
+        assertIntermediateRejected(true, KeyUsage.keyCertSign, Instant.now().minusSeconds(60), "not certified by the gateway CA");
+    }
+
+    @Test
+    void signerNotYetValidAtSigningTime_isRejected() throws Exception {
+        TestPki.Issued future = TestPki.signer("CN=Future signer, O=CareRelay", TestPki.ec(), gatewayCa,
+                Instant.now().plus(Duration.ofDays(1)), Instant.now().plus(Duration.ofDays(30)));
+        assertRejected(future, List.of(future.certificate(), keys.caCertificate()), "not valid at the signing time");
+    }
+
+    /** A leaf under an intermediate of the gateway CA that is included in the SignedData but unfit to issue it. */
+    private static void assertIntermediateRejected(boolean ca, int keyUsage, Instant notAfter, String reason) throws Exception {
+        KeyPair intermediateKeys = TestPki.ec();
+        X509Certificate intermediate = TestPki.certificate("CN=Unfit intermediate, O=CareRelay", intermediateKeys.getPublic(),
+                gatewayCa.certificate(), gatewayCa.privateKey(), Instant.now().minus(Duration.ofDays(2)), notAfter, ca, keyUsage, null);
+        TestPki.Issued leaf = TestPki.signer("CN=Leaf under an unfit intermediate, O=CareRelay", TestPki.ec(),
+                new TestPki.Issued(intermediateKeys, intermediate), Instant.now().minus(Duration.ofDays(1)), Instant.now().plus(Duration.ofDays(1)));
+        assertRejected(leaf, List.of(leaf.certificate(), intermediate, keys.caCertificate()), reason);
+    }
+
     private static void assertRejected(TestPki.Issued signer, List<X509Certificate> chain, String reason) throws Exception {
         GatewayKeys rogueKeys = new TestPki.StaticKeys(keys.caCertificate(), signer.privateKey(), chain, keys.storageKeys());
         byte[] content = data(1000, 19);
         byte[] sealed = seal(new CmsAttachmentCrypto(rogueKeys), content, ORIGIN);
 
-        try (AttachmentCrypto.OpenedAttachment opened = crypto.open(new ByteArrayInputStream(sealed))) {
+        try (AttachmentCrypto.OpenedAttachment opened = crypto.open(new ByteArrayInputStream(sealed), OBJECT_ID)) {
             byte[] buffer = new byte[content.length];
             assertThat(opened.readNBytes(buffer, 0, content.length)).isEqualTo(content.length);
             assertThatThrownBy(opened::read).isInstanceOf(IntegrityException.class).hasMessageContaining(reason);
@@ -419,7 +560,7 @@ class CmsAttachmentCryptoTest {
         TestPki.Issued recipient = TestPki.signer("CN=Recipient", TestPki.ec(), null);
 
         ByteArrayOutputStream resealed = new ByteArrayOutputStream();
-        crypto.reseal(new ByteArrayInputStream(sealed), recipient.certificate(), resealed);
+        crypto.reseal(new ByteArrayInputStream(sealed), OBJECT_ID, recipient.certificate(), resealed);
 
         assertThat(contentType(resealed.toByteArray())).isEqualTo(CMSObjectIdentifiers.envelopedData);
         org.bouncycastle.cms.CMSEnvelopedData enveloped = new org.bouncycastle.cms.CMSEnvelopedData(resealed.toByteArray());
@@ -448,12 +589,13 @@ class CmsAttachmentCryptoTest {
                 closed[1] = true;
             }
         };
-        crypto.reseal(in, recipient.certificate(), out);
+        crypto.reseal(in, OBJECT_ID, recipient.certificate(), out);
         assertThat(closed).containsExactly(false, false);
 
         byte[] tampered = sealed.clone();
         tampered[tampered.length - 12] ^= 1;
-        assertThatThrownBy(() -> crypto.reseal(new ByteArrayInputStream(tampered), recipient.certificate(), new ByteArrayOutputStream()))
+        assertThatThrownBy(() -> crypto.reseal(new ByteArrayInputStream(tampered), OBJECT_ID, recipient.certificate(),
+                new ByteArrayOutputStream()))
                 .isInstanceOf(IntegrityException.class);
     }
 

@@ -50,22 +50,16 @@ class OperatorKeystoreScriptTest {
         byte[] data = new byte[300_000];
         new Random(7).nextBytes(data);
         ByteArrayOutputStream sealed = new ByteArrayOutputStream();
-        try (OutputStream sealing = crypto.seal(sealed, new Origin("org-1", "Pflegedienst"))) {
+        try (OutputStream sealing = crypto.seal(sealed, new Origin("org-1", "Pflegedienst"), TestPki.OBJECT_ID)) {
             sealing.write(data);
         }
-        try (InputStream opened = crypto.open(new ByteArrayInputStream(sealed.toByteArray()))) {
+        try (InputStream opened = crypto.open(new ByteArrayInputStream(sealed.toByteArray()), TestPki.OBJECT_ID)) {
             assertThat(opened.readAllBytes()).isEqualTo(data);
         }
 
         // the signed layer as stored verifies with openssl against the operator's CA
-        Path storageKey = dir.resolve("storage.key");
-        Path signed = dir.resolve("signed.der");
-        Files.writeString(storageKey, TestPki.pem(keys.currentStorageKey().privateKey()));
-        Path storageCert = dir.resolve("storage.pem");
-        Files.writeString(storageCert, EncryptionCertificates.toPem(keys.currentStorageKey().certificate()));
-        Path sealedFile = Files.write(dir.resolve("sealed.der"), sealed.toByteArray());
-        run("openssl", "cms", "-decrypt", "-binary", "-inform", "DER", "-in", sealedFile.toString(), "-inkey", storageKey.toString(),
-                "-recip", storageCert.toString(), "-outform", "DER", "-out", signed.toString());
+        Path signed = Files.write(dir.resolve("signed.der"), TestPki.storedSignedData(sealed.toByteArray(),
+                keys.currentStorageKey().privateKey()));
         Path plain = dir.resolve("plain.bin");
         run("openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", signed.toString(),
                 "-CAfile", out.resolve("ca.pem").toString(), "-out", plain.toString());

@@ -30,7 +30,7 @@ public final class StreamingSealOpenMain {
 
         MessageDigest in = MessageDigest.getInstance("SHA-256");
         long start = System.nanoTime();
-        try (OutputStream out = crypto.seal(new BufferedOutputStream(Files.newOutputStream(sealed), 1 << 16), new Origin("streaming", null))) {
+        try (OutputStream out = crypto.seal(new BufferedOutputStream(Files.newOutputStream(sealed), 1 << 16), new Origin("streaming", null), "streaming")) {
             byte[] block = new byte[1 << 16];
             ByteBuffer view = ByteBuffer.wrap(block);
             long counter = 0;
@@ -50,7 +50,7 @@ public final class StreamingSealOpenMain {
         MessageDigest outDigest = MessageDigest.getInstance("SHA-256");
         long opened = 0;
         start = System.nanoTime();
-        try (InputStream open = crypto.open(Files.newInputStream(sealed))) {
+        try (InputStream open = crypto.open(Files.newInputStream(sealed), "streaming")) {
             byte[] buffer = new byte[1 << 16];
             int n;
             while ((n = open.read(buffer)) >= 0) {

@@ -1,10 +1,13 @@
 package org.carerelay.routes.crypto;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.math.BigInteger;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,15 +21,25 @@ import java.security.PublicKey;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
+import java.security.spec.MGF1ParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import javax.crypto.Cipher;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.OAEPParameterSpec;
+import javax.crypto.spec.PSource;
+import javax.crypto.spec.SecretKeySpec;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.cms.AttributeTable;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
@@ -38,14 +51,19 @@ import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.cms.CMSAlgorithm;
 import org.bouncycastle.cms.CMSAuthEnvelopedData;
 import org.bouncycastle.cms.CMSAuthEnvelopedDataGenerator;
+import org.bouncycastle.cms.CMSAuthEnvelopedDataStreamGenerator;
 import org.bouncycastle.cms.CMSException;
 import org.bouncycastle.cms.CMSProcessableByteArray;
+import org.bouncycastle.cms.RecipientInformation;
 import org.bouncycastle.cms.SimpleAttributeTableGenerator;
 import org.bouncycastle.cms.jcajce.JceCMSContentEncryptorBuilder;
 import org.bouncycastle.cms.jcajce.JceKeyAgreeAuthEnvelopedRecipient;
 import org.bouncycastle.cms.jcajce.JceKeyAgreeRecipientInfoGenerator;
+import org.bouncycastle.cms.jcajce.JceKeyTransAuthEnvelopedRecipient;
+import org.bouncycastle.cms.jcajce.JceKeyTransRecipientInfoGenerator;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.operator.OutputAEADEncryptor;
+import org.bouncycastle.operator.jcajce.JcaAlgorithmParametersConverter;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /** Test certificates, keys and helpers shared by the crypto tests. */
@@ -157,10 +175,88 @@ final class TestPki {
         return data;
     }
 
-    /** The ContentInfo(SignedData) inside a sealed object, decrypted by Bouncy Castle with the (EC) storage key. */
-    static byte[] storedSignedData(byte[] sealed, PrivateKey storageKey) throws CMSException {
-        return new CMSAuthEnvelopedData(sealed).getRecipientInfos().getRecipients().iterator().next()
-                .getContent(new JceKeyAgreeAuthEnvelopedRecipient(storageKey).setProvider(BC));
+    /** The id the helpers below seal and open under. */
+    static final String OBJECT_ID = "Binary/test-object";
+
+    /** The key block of an object in the chunked storage format (magic, length, CMS AuthEnvelopedData). */
+    static CMSAuthEnvelopedData keyBlock(byte[] sealed) throws CMSException {
+        return new CMSAuthEnvelopedData(Arrays.copyOfRange(sealed, 8, headerLength(sealed)));
+    }
+
+    /** Magic, length and key block: where the first chunk starts. */
+    static int headerLength(byte[] sealed) {
+        assertThat(Arrays.copyOf(sealed, 4)).as("magic").isEqualTo(new byte[] {'C', 'R', 'G', '1'});
+        return 8 + ByteBuffer.wrap(sealed, 4, 4).getInt();
+    }
+
+    /** The sealed chunks (nonce, ciphertext, tag) of an object in the chunked storage format. */
+    static List<byte[]> chunks(byte[] sealed) {
+        List<byte[]> chunks = new ArrayList<>();
+        int full = 12 + (1 << 20) + 16;
+        for (int off = headerLength(sealed); off < sealed.length; off += full) {
+            chunks.add(Arrays.copyOfRange(sealed, off, Math.min(sealed.length, off + full)));
+        }
+        return chunks;
+    }
+
+    /** The header of {@code sealed} followed by {@code chunks}. */
+    static byte[] withChunks(byte[] sealed, List<byte[]> chunks) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        out.write(sealed, 0, headerLength(sealed));
+        chunks.forEach(out::writeBytes);
+        return out.toByteArray();
+    }
+
+    /**
+     * The ContentInfo(SignedData) inside a sealed object, decrypted independently of the code under
+     * test: the per-object key with Bouncy Castle and the storage key (EC or RSA), the chunks with
+     * the JDK's AES-GCM as the format is documented (associated data: length of the object id,
+     * object id, chunk index, last-chunk flag).
+     */
+    static byte[] storedSignedData(byte[] sealed, PrivateKey storageKey) throws Exception {
+        RecipientInformation recipient = keyBlock(sealed).getRecipientInfos().getRecipients().iterator().next();
+        byte[] key = recipient.getContent("EC".equals(storageKey.getAlgorithm())
+                ? new JceKeyAgreeAuthEnvelopedRecipient(storageKey).setProvider(BC)
+                : new JceKeyTransAuthEnvelopedRecipient(storageKey).setProvider(BC));
+        byte[] id = OBJECT_ID.getBytes(StandardCharsets.UTF_8);
+        java.io.ByteArrayOutputStream plain = new java.io.ByteArrayOutputStream();
+        List<byte[]> chunks = chunks(sealed);
+        for (int i = 0; i < chunks.size(); i++) {
+            byte[] chunk = chunks.get(i);
+            Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+            cipher.init(Cipher.DECRYPT_MODE, new SecretKeySpec(key, "AES"), new GCMParameterSpec(128, chunk, 0, 12));
+            cipher.updateAAD(ByteBuffer.allocate(4 + id.length + 9).putInt(id.length).put(id).putLong(i)
+                    .put((byte) (i == chunks.size() - 1 ? 1 : 0)).array());
+            plain.writeBytes(cipher.doFinal(chunk, 12, chunk.length - 12));
+        }
+        return plain.toByteArray();
+    }
+
+    /**
+     * An object in the storage format written before the chunked one: a BER ContentInfo
+     * (AuthEnvelopedData, AES-256-GCM by the JDK, ECDH or RSA-OAEP to the current storage key)
+     * whose content (id-data) is the ContentInfo(SignedData) that {@code crypto} signs.
+     */
+    static byte[] previousFormat(CmsAttachmentCrypto crypto, GatewayKeys keys, byte[] content, Origin origin) throws Exception {
+        byte[] signedData = storedSignedData(seal(crypto, content, origin), keys.currentStorageKey().privateKey());
+        X509Certificate storage = keys.currentStorageKey().certificate();
+        CMSAuthEnvelopedDataStreamGenerator generator = new CMSAuthEnvelopedDataStreamGenerator();
+        if ("EC".equals(storage.getPublicKey().getAlgorithm())) {
+            KeyPair ephemeral = ec();
+            generator.addRecipientInfoGenerator(new JceKeyAgreeRecipientInfoGenerator(CMSAlgorithm.ECDH_SHA256KDF, ephemeral.getPrivate(),
+                    ephemeral.getPublic(), CMSAlgorithm.AES256_WRAP).addRecipient(storage).setProvider(BC));
+        } else {
+            AlgorithmIdentifier oaep = new JcaAlgorithmParametersConverter().getAlgorithmIdentifier(PKCSObjectIdentifiers.id_RSAES_OAEP,
+                    new OAEPParameterSpec("SHA-256", "MGF1", MGF1ParameterSpec.SHA256, PSource.PSpecified.DEFAULT));
+            generator.addRecipientInfoGenerator(new JceKeyTransRecipientInfoGenerator(storage, oaep).setProvider(BC));
+        }
+        java.io.ByteArrayOutputStream sealed = new java.io.ByteArrayOutputStream();
+        OutputAEADEncryptor encryptor = (OutputAEADEncryptor) new JceCMSContentEncryptorBuilder(CMSAlgorithm.AES256_GCM)
+                .setProvider("SunJCE").build();
+        try (OutputStream out = generator.open(sealed, encryptor)) {
+            out.write(signedData);
+        }
+        return sealed.toByteArray();
     }
 
     /**
@@ -186,14 +282,14 @@ final class TestPki {
 
     static byte[] seal(AttachmentCrypto crypto, byte[] content, Origin origin) throws IOException {
         java.io.ByteArrayOutputStream sink = new java.io.ByteArrayOutputStream(content.length + 4096);
-        try (OutputStream out = crypto.seal(sink, origin)) {
+        try (OutputStream out = crypto.seal(sink, origin, OBJECT_ID)) {
             out.write(content);
         }
         return sink.toByteArray();
     }
 
     static byte[] readAll(AttachmentCrypto crypto, byte[] sealed) throws IOException {
-        try (InputStream in = crypto.open(new ByteArrayInputStream(sealed))) {
+        try (InputStream in = crypto.open(new ByteArrayInputStream(sealed), OBJECT_ID)) {
             return in.readAllBytes();
         }
     }
