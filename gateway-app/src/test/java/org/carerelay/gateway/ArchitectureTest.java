@@ -1,6 +1,7 @@
 package org.carerelay.gateway;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.junit.AnalyzeClasses;
@@ -34,4 +35,10 @@ class ArchitectureTest {
             .that().resideOutsideOfPackage("org.carerelay.routes.crypto..")
             .should().dependOnClassesThat().resideInAPackage("org.bouncycastle..")
             .as("Bouncy Castle is used only behind the interfaces of routes.crypto");
+
+    @ArchTest
+    static final ArchRule featurePackagesAreFreeOfCycles = slices()
+            .matching("org.carerelay.gateway.(*)..")
+            .should().beFreeOfCycles()
+            .as("the packages of the gateway application depend one way: kernel below, features, server wiring above");
 }

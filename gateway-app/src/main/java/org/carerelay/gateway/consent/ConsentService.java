@@ -18,7 +18,6 @@ import org.carerelay.gateway.config.CareRelayProperties;
 import org.carerelay.gateway.directory.DirectoryService;
 import org.carerelay.gateway.fhir.GatewayException;
 import org.carerelay.gateway.fhir.Validation;
-import org.carerelay.gateway.patient.PatientAccess;
 import org.carerelay.gateway.security.Caller;
 import org.carerelay.gateway.store.ResourceStore;
 import org.hl7.fhir.r4.model.Attachment;
@@ -49,7 +48,7 @@ public class ConsentService {
 
     private final ResourceStore store;
     private final ConsentRepository consents;
-    private final PatientAccess patientAccess;
+    private final PatientGrants patientAccess;
     private final DirectoryService directory;
     private final Validation validation;
     private final AuditService audit;
@@ -57,7 +56,7 @@ public class ConsentService {
     private final AttachmentService attachments;
     private final ConsentNotices notices;
 
-    public ConsentService(ResourceStore store, ConsentRepository consents, PatientAccess patientAccess,
+    public ConsentService(ResourceStore store, ConsentRepository consents, PatientGrants patientAccess,
             DirectoryService directory, Validation validation, AuditService audit, CareRelayProperties props,
             AttachmentService attachments, ConsentNotices notices) {
         this.attachments = attachments;

@@ -18,6 +18,7 @@ import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
 import ca.uhn.fhir.rest.server.IResourceProvider;
 import java.util.List;
 import org.carerelay.gateway.security.Caller;
+import org.carerelay.gateway.security.MessageRateLimiter;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.InstantType;
 import org.hl7.fhir.r4.model.Communication;
@@ -34,11 +35,11 @@ import org.springframework.stereotype.Component;
 public class CommunicationResourceProvider implements IResourceProvider {
 
     private final MessageService messages;
-    private final org.carerelay.gateway.pipeline.DeliveryStatus deliveryStatus;
-    private final org.carerelay.gateway.security.MessageRateLimiter messageLimit;
+    private final DeliveryReport deliveryStatus;
+    private final MessageRateLimiter messageLimit;
 
-    public CommunicationResourceProvider(MessageService messages, org.carerelay.gateway.pipeline.DeliveryStatus deliveryStatus,
-            org.carerelay.gateway.security.MessageRateLimiter messageLimit) {
+    public CommunicationResourceProvider(MessageService messages, DeliveryReport deliveryStatus,
+            MessageRateLimiter messageLimit) {
         this.messages = messages;
         this.deliveryStatus = deliveryStatus;
         this.messageLimit = messageLimit;

@@ -21,6 +21,7 @@ import org.carerelay.fhir.Systems;
 import org.carerelay.fhir.Telecoms;
 import org.carerelay.fhir.directory.AddressAllowList;
 import org.carerelay.gateway.fhir.GatewayException;
+import org.carerelay.gateway.registration.OrganizationDirectory;
 import org.carerelay.gateway.registration.ParticipantRepository;
 import org.carerelay.gateway.store.ResourceStore;
 import org.carerelay.gateway.store.SearchBuilder;
@@ -38,7 +39,7 @@ import org.springframework.transaction.annotation.Transactional;
 
 /** Rules of the participant directory: what a valid entry is, and how entries relate. */
 @Service
-public class DirectoryService {
+public class DirectoryService implements OrganizationDirectory {
 
     /** Identifier systems that must be unique across organisations. */
     static final Set<String> UNIQUE_SYSTEMS = Set.of(Systems.IKNR, Systems.BSNR, Systems.TELEMATIK_ID, Systems.HL7_FACILITY);
@@ -68,6 +69,7 @@ public class DirectoryService {
         return store.read(Organization.class, id);
     }
 
+    @Override
     public Organization requireOrganization(String id) {
         return findOrganization(id).orElseThrow(() -> new ResourceNotFoundException("Organization/" + id));
     }
@@ -289,6 +291,7 @@ public class DirectoryService {
      * it is when there is none. Not re-validated: taking the certificate away cannot make an entry
      * invalid, and deregistration must not fail over unrelated directory data.
      */
+    @Override
     @Transactional
     public Organization removeEncryptionCertificate(String organizationId) {
         Organization org = lockOrganization(organizationId);
