@@ -11,6 +11,7 @@ import ca.uhn.fhir.rest.annotation.Read;
 import ca.uhn.fhir.rest.annotation.ResourceParam;
 import ca.uhn.fhir.rest.annotation.Search;
 import ca.uhn.fhir.rest.api.MethodOutcome;
+import ca.uhn.fhir.rest.api.server.IBundleProvider;
 import ca.uhn.fhir.rest.param.DateRangeParam;
 import ca.uhn.fhir.rest.param.ReferenceParam;
 import ca.uhn.fhir.rest.param.TokenParam;
@@ -80,7 +81,7 @@ public class CommunicationResourceProvider implements IResourceProvider {
      * caller received and has not marked read.
      */
     @Search
-    public ca.uhn.fhir.rest.api.server.IBundleProvider search(
+    public IBundleProvider search(
             @OptionalParam(name = "_id") TokenParam id,
             @OptionalParam(name = Communication.SP_PATIENT) ReferenceParam patient,
             @OptionalParam(name = Communication.SP_SUBJECT) ReferenceParam subject,

@@ -1,5 +1,6 @@
 package org.carerelay.gateway.directory;
 
+import ca.uhn.fhir.rest.param.TokenParam;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import java.io.ByteArrayInputStream;
 import java.security.cert.CertificateEncodingException;
@@ -8,6 +9,7 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -34,6 +36,7 @@ import org.hl7.fhir.r4.model.Extension;
 import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.Organization;
 import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.StringType;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
@@ -146,7 +149,7 @@ public class DirectoryService implements OrganizationDirectory {
                     + " HL7 allow-list entries per organisation; use CIDR ranges.");
         }
         for (Extension entry : entries) {
-            if (!(entry.getValue() instanceof org.hl7.fhir.r4.model.StringType text) || !text.hasValue()) {
+            if (!(entry.getValue() instanceof StringType text) || !text.hasValue()) {
                 throw new GatewayException(ErrorCode.ADDRESS_RANGE_INVALID,
                         "The extension " + Systems.EXT_HL7_ALLOWED_ADDRESS + " needs a valueString with an address or CIDR range.");
             }
@@ -309,11 +312,11 @@ public class DirectoryService implements OrganizationDirectory {
                 continue;
             }
             SearchBuilder sb = new SearchBuilder()
-                    .identifier("identifier", new ca.uhn.fhir.rest.param.TokenParam(identifier.getSystem(), identifier.getValue()));
+                    .identifier("identifier", new TokenParam(identifier.getSystem(), identifier.getValue()));
             if (ownId != null) {
                 sb.where("id <> :self");
             }
-            Map<String, Object> params = new java.util.HashMap<>(sb.params());
+            Map<String, Object> params = new HashMap<>(sb.params());
             if (ownId != null) {
                 params.put("self", ownId);
             }
