@@ -1,5 +1,6 @@
 package org.carerelay.fhir;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -83,7 +84,7 @@ public final class OrganizationTypeMapping {
                     case Systems.ORGANIZATION_TYPE -> {
                         return Optional.of(OrganizationType.fromCode(code).orElseThrow(() -> new UnknownTypeException(
                                 "Organization.type: '" + code + "' is not a code of " + Systems.ORGANIZATION_TYPE + " (one of "
-                                        + String.join(", ", java.util.Arrays.stream(OrganizationType.values())
+                                        + String.join(", ", Arrays.stream(OrganizationType.values())
                                                 .map(OrganizationType::code).toList()) + ").")));
                     }
                     case IHE_D_FACILITY_TYPE -> {

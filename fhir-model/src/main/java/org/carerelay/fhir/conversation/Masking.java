@@ -6,6 +6,7 @@ import java.time.format.DateTimeFormatter;
 import org.carerelay.fhir.Systems;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.Communication;
+import org.hl7.fhir.r4.model.StringType;
 
 /**
  * Masking of messages about a patient whose consent was revoked: what participants see instead of
@@ -50,7 +51,7 @@ public final class Masking {
             masked.setSender(original.getSender().copy());
         }
         original.getRecipient().forEach(r -> masked.addRecipient(r.copy()));
-        masked.addPayload().setContent(new org.hl7.fhir.r4.model.StringType(notice(revokedAt)));
+        masked.addPayload().setContent(new StringType(notice(revokedAt)));
         return masked;
     }
 

@@ -398,7 +398,7 @@ public final class DirectoryCsv {
             }
         }
 
-        List<String> allowedAddresses = new java.util.ArrayList<>();
+        List<String> allowedAddresses = new ArrayList<>();
         for (String entry : row.get(HL7_ALLOWED_ADDRESSES).split(";")) {
             if (entry.isBlank()) {
                 continue;

@@ -21,8 +21,11 @@ import ca.uhn.hl7v2.model.v251.segment.OBX;
 import ca.uhn.hl7v2.model.v251.segment.PID;
 import ca.uhn.hl7v2.model.v251.segment.TXA;
 import ca.uhn.hl7v2.parser.PipeParser;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneId;
+import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -31,6 +34,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.MissingResourceException;
 import java.util.Objects;
+import java.util.TimeZone;
 import java.util.stream.Collectors;
 import org.carerelay.fhir.Systems;
 import org.carerelay.fhir.content.ContentTypes;
@@ -44,6 +48,7 @@ import org.hl7.fhir.r4.model.DateTimeType;
 import org.hl7.fhir.r4.model.HumanName;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Identifier;
+import org.hl7.fhir.r4.model.IntegerType;
 import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.PrimitiveType;
@@ -51,6 +56,8 @@ import org.hl7.fhir.r4.model.Quantity;
 import org.hl7.fhir.r4.model.Range;
 import org.hl7.fhir.r4.model.Ratio;
 import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.Resource;
+import org.hl7.fhir.r4.model.Type;
 
 /**
  * Maps a FHIR R4 {@link Communication} (with its subject {@link Patient} and the contents of its
@@ -302,7 +309,7 @@ public final class CommunicationToMdm {
     }
 
     private static Observation containedObservation(Communication communication, String localId) {
-        for (org.hl7.fhir.r4.model.Resource resource : communication.getContained()) {
+        for (Resource resource : communication.getContained()) {
             String id = resource.getIdElement().getIdPart();
             if (resource instanceof Observation observation && id != null && id.replaceFirst("^#", "").equals(localId)) {
                 return observation;
@@ -312,14 +319,14 @@ public final class CommunicationToMdm {
     }
 
     /** {@code system|code=value} for each coding of {@code code}. */
-    private static List<String> keys(CodeableConcept code, org.hl7.fhir.r4.model.Type value) {
+    private static List<String> keys(CodeableConcept code, Type value) {
         String v = value instanceof Quantity q && q.hasValue() ? q.getValue().stripTrailingZeros().toPlainString()
                 : value == null ? "" : String.valueOf(value.primitiveValue());
         return code.getCoding().stream().map(c -> c.getSystem() + "|" + c.getCode() + "=" + v).toList();
     }
 
     private static int observationRow(MDM_T02 message, int setId, String subId, CodeableConcept code,
-            org.hl7.fhir.r4.model.Type value, boolean absent, Observation observation) throws HL7Exception {
+            Type value, boolean absent, Observation observation) throws HL7Exception {
         OBX obx = message.getOBSERVATION(setId - 1).getOBX();
         obx.getSetIDOBX().setValue(Integer.toString(setId));
         fillCode(obx.getObservationIdentifier(), code);
@@ -369,7 +376,7 @@ public final class CommunicationToMdm {
             ts.getTime().setValue(v2DateTime(dateTime));
             obx.getObservationValue(0).setData(ts);
         } else if (value != null && value.isPrimitive() && value.primitiveValue() != null) {
-            boolean numeric = value instanceof org.hl7.fhir.r4.model.IntegerType;
+            boolean numeric = value instanceof IntegerType;
             valueType = numeric ? "NM" : "ST";
             if (numeric) {
                 NM nm = new NM(message);
@@ -444,8 +451,8 @@ public final class CommunicationToMdm {
             return "HL7" + system.substring(41);
         }
         if (system.startsWith(OruToObservations.LOCAL_CODE_SYSTEM_PREFIX)) {
-            String local = java.net.URLDecoder.decode(system.substring(OruToObservations.LOCAL_CODE_SYSTEM_PREFIX.length()),
-                    java.nio.charset.StandardCharsets.UTF_8);
+            String local = URLDecoder.decode(system.substring(OruToObservations.LOCAL_CODE_SYSTEM_PREFIX.length()),
+                    StandardCharsets.UTF_8);
             return local.length() <= IS_MAX_LENGTH ? local : null;
         }
         return null;
@@ -469,8 +476,8 @@ public final class CommunicationToMdm {
 
     /** A v2 DTM with the precision and offset of the FHIR dateTime ({@code yyyyMMddHHmmss+zzzz} at most). */
     static String v2DateTime(DateTimeType dateTime) {
-        java.util.TimeZone zone = dateTime.getTimeZone() != null ? dateTime.getTimeZone() : java.util.TimeZone.getTimeZone(BERLIN);
-        java.time.ZonedDateTime at = dateTime.getValue().toInstant().atZone(zone.toZoneId());
+        TimeZone zone = dateTime.getTimeZone() != null ? dateTime.getTimeZone() : TimeZone.getTimeZone(BERLIN);
+        ZonedDateTime at = dateTime.getValue().toInstant().atZone(zone.toZoneId());
         String pattern = switch (dateTime.getPrecision()) {
             case YEAR -> "yyyy";
             case MONTH -> "yyyyMM";

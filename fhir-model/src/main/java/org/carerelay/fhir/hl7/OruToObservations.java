@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -123,7 +124,7 @@ public final class OruToObservations {
     /** v2 unit (OBX-6-1 or OBX-6-2, exact spelling) → UCUM code. */
     private static final Map<String, String> UCUM_UNITS = new HashMap<>();
     /** MDC unit codes and reference ids: their quantity.unit is the UCUM code, not the MDC text. */
-    private static final Set<String> MDC_UNITS = new java.util.HashSet<>();
+    private static final Set<String> MDC_UNITS = new HashSet<>();
 
     static {
         units("/min", "/min", "1/min", "min-1", "/Min", "bpm", "BPM", "{beats}/min", "{beat}/min", "beats/min",

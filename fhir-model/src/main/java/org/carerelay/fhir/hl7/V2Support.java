@@ -1,5 +1,6 @@
 package org.carerelay.fhir.hl7;
 
+import ca.uhn.fhir.parser.DataFormatException;
 import ca.uhn.hl7v2.HL7Exception;
 import ca.uhn.hl7v2.model.Composite;
 import ca.uhn.hl7v2.model.ExtraComponents;
@@ -16,6 +17,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.DateTimeException;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
@@ -25,6 +27,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.hl7.fhir.r4.model.DateTimeType;
@@ -110,7 +113,7 @@ final class V2Support {
     }
 
     private static String upper(String value) {
-        return value == null ? "" : value.strip().toUpperCase(java.util.Locale.ROOT);
+        return value == null ? "" : value.strip().toUpperCase(Locale.ROOT);
     }
 
     /** The escape character of {@code message} (MSH-2, third character), by default {@code \}. */
@@ -403,7 +406,7 @@ final class V2Support {
             OffsetDateTime time = offsetDateTime(m);
             boolean millis = m.group(7) != null;
             return new DateTimeType((millis ? FHIR_MILLIS : FHIR_SECONDS).format(time));
-        } catch (DateTimeException | IllegalArgumentException | ca.uhn.fhir.parser.DataFormatException e) {
+        } catch (DateTimeException | IllegalArgumentException | DataFormatException e) {
             // invalid date, e.g. February 30th
             return null;
         }
@@ -414,7 +417,7 @@ final class V2Support {
      * time is read as local time in {@link #DEFAULT_ZONE}. Returns {@code null} for blank or
      * malformed values.
      */
-    static java.time.Instant instant(String dtm) {
+    static Instant instant(String dtm) {
         Matcher m = match(dtm);
         if (m == null) {
             return null;

@@ -3,6 +3,7 @@ package org.carerelay.gateway.audit;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.rest.annotation.Count;
 import ca.uhn.fhir.rest.annotation.IdParam;
+import ca.uhn.fhir.rest.annotation.Offset;
 import ca.uhn.fhir.rest.annotation.OptionalParam;
 import ca.uhn.fhir.rest.annotation.Read;
 import ca.uhn.fhir.rest.annotation.Search;
@@ -59,7 +60,7 @@ public class AuditEventResourceProvider implements IResourceProvider {
             @OptionalParam(name = AuditEvent.SP_SUBTYPE) TokenParam subtype,
             @OptionalParam(name = AuditEvent.SP_OUTCOME) TokenParam outcome,
             @Count Integer count,
-            @ca.uhn.fhir.rest.annotation.Offset Integer offset) {
+            @Offset Integer offset) {
         List<String> where = new ArrayList<>();
         Map<String, Object> params = new LinkedHashMap<>();
         if (date != null) {

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Date;
 import java.util.UUID;
 import org.carerelay.fhir.Systems;
+import org.carerelay.gateway.security.AuthenticationAudit;
 import org.carerelay.gateway.security.Caller;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.AuditEvent;
@@ -26,7 +27,7 @@ import org.springframework.transaction.annotation.Transactional;
  * message text or patient data beyond a resource reference.
  */
 @Service
-public class AuditService {
+public class AuditService implements AuthenticationAudit {
 
     private static final String OBSERVER = "CareRelay gateway";
     private final JdbcClient jdbc;
@@ -136,6 +137,12 @@ public class AuditService {
         record(new Entry(subtype, action, AuditEventOutcome._4, caller.auditName(), clientAddress, entity, why));
     }
 
+    @Override
+    public void authenticationRefused(Caller caller, String clientAddress, String why) {
+        failure("authentication", AuditEventAction.E, caller, clientAddress, caller.auditName(), why);
+    }
+
+    @Override
     public void authenticationFailed(String clientAddress, String path) {
         record(new Entry("authentication-failed", AuditEventAction.E, AuditEventOutcome._4, "anonymous",
                 clientAddress, null, "Invalid bearer token on " + path));

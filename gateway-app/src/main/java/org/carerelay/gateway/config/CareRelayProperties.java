@@ -2,6 +2,8 @@ package org.carerelay.gateway.config;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 /**
@@ -69,7 +71,7 @@ public record CareRelayProperties(
      * {@code messageRateWindow} ({@code 0} = no limit).
      */
     public record Security(String adminToken, int authFailureLimit, Duration authFailureWindow,
-            java.util.List<String> trustedProxies, Duration maxTokenAge, Duration tokenExpiryWarning,
+            List<String> trustedProxies, Duration maxTokenAge, Duration tokenExpiryWarning,
             int messageRateLimit, Duration messageRateWindow) {
     }
 
@@ -114,7 +116,7 @@ public record CareRelayProperties(
      */
     public record Hl7(boolean enabled, String host, int port, int maxFrameBytes, Duration receiveTimeout,
             Duration readTimeout, Duration idleTimeout, int maxConnections, Duration duplicateRetention, Tls tls,
-            java.util.Map<String, String> senderCharsets,
+            Map<String, String> senderCharsets,
             boolean trustLoopback) {
 
         /**
@@ -136,7 +138,7 @@ public record CareRelayProperties(
     }
 
     /** Upload limits for attachments (Binary) and consent documents. */
-    public record Attachments(long maxBytes, java.util.List<String> allowedTypes) {
+    public record Attachments(long maxBytes, List<String> allowedTypes) {
     }
 
     public Path outboxDir() {

@@ -2,6 +2,7 @@ package org.carerelay.gateway.consent;
 
 import java.util.Collection;
 import java.util.LinkedHashSet;
+import java.util.Locale;
 import java.util.Set;
 import org.carerelay.gateway.config.PublicUrls;
 import org.carerelay.gateway.directory.DirectoryService;
@@ -48,7 +49,7 @@ public class ConsentNotices {
             String by = directory.findOrganization(byOrganization).map(Organization::getName).orElse("eine Einrichtung");
             for (String org : recipients) {
                 participants.contactEmail(org).ifPresent(address ->
-                        outbox.send(new OutboundMail("consent-" + kind.name().toLowerCase(java.util.Locale.ROOT), address,
+                        outbox.send(new OutboundMail("consent-" + kind.name().toLowerCase(Locale.ROOT), address,
                                 subject(kind), text(kind, by, consentId))));
             }
         };

@@ -1,7 +1,9 @@
 package org.carerelay.gateway.consent;
 
+import ca.uhn.fhir.rest.annotation.Count;
 import ca.uhn.fhir.rest.annotation.Create;
 import ca.uhn.fhir.rest.annotation.IdParam;
+import ca.uhn.fhir.rest.annotation.Offset;
 import ca.uhn.fhir.rest.annotation.Operation;
 import ca.uhn.fhir.rest.annotation.OperationParam;
 import ca.uhn.fhir.rest.annotation.OptionalParam;
@@ -10,6 +12,7 @@ import ca.uhn.fhir.rest.annotation.ResourceParam;
 import ca.uhn.fhir.rest.annotation.Search;
 import ca.uhn.fhir.rest.annotation.Update;
 import ca.uhn.fhir.rest.api.MethodOutcome;
+import ca.uhn.fhir.rest.api.server.IBundleProvider;
 import ca.uhn.fhir.rest.param.ReferenceParam;
 import ca.uhn.fhir.rest.param.TokenParam;
 import ca.uhn.fhir.rest.server.IResourceProvider;
@@ -55,10 +58,10 @@ public class ConsentResourceProvider implements IResourceProvider {
     }
 
     @Search
-    public ca.uhn.fhir.rest.api.server.IBundleProvider search(@OptionalParam(name = Consent.SP_PATIENT) ReferenceParam patient,
+    public IBundleProvider search(@OptionalParam(name = Consent.SP_PATIENT) ReferenceParam patient,
             @OptionalParam(name = Consent.SP_STATUS) TokenParam status,
-            @ca.uhn.fhir.rest.annotation.Count Integer count,
-            @ca.uhn.fhir.rest.annotation.Offset Integer offset,
+            @Count Integer count,
+            @Offset Integer offset,
             ServletRequestDetails request) {
         return consents.search(patient == null ? null : patient.getIdPart(),
                 status == null ? null : status.getValue(), count, offset, Caller.of(request));

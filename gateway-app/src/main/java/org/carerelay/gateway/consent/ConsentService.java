@@ -1,13 +1,21 @@
 package org.carerelay.gateway.consent;
 
 import ca.uhn.fhir.rest.api.MethodOutcome;
+import ca.uhn.fhir.rest.api.server.IBundleProvider;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
+import java.io.ByteArrayInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Date;
+import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.carerelay.fhir.ErrorCode;
 import org.carerelay.fhir.Systems;
@@ -18,10 +26,11 @@ import org.carerelay.gateway.config.CareRelayProperties;
 import org.carerelay.gateway.directory.DirectoryService;
 import org.carerelay.gateway.fhir.GatewayException;
 import org.carerelay.gateway.fhir.Validation;
-import org.carerelay.gateway.patient.PatientAccess;
 import org.carerelay.gateway.security.Caller;
 import org.carerelay.gateway.store.ResourceStore;
+import org.carerelay.gateway.store.SearchPage;
 import org.hl7.fhir.r4.model.Attachment;
+import org.hl7.fhir.r4.model.AuditEvent;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
 import org.hl7.fhir.r4.model.Consent;
 import org.hl7.fhir.r4.model.DateTimeType;
@@ -49,7 +58,7 @@ public class ConsentService {
 
     private final ResourceStore store;
     private final ConsentRepository consents;
-    private final PatientAccess patientAccess;
+    private final PatientGrants patientAccess;
     private final DirectoryService directory;
     private final Validation validation;
     private final AuditService audit;
@@ -57,7 +66,7 @@ public class ConsentService {
     private final AttachmentService attachments;
     private final ConsentNotices notices;
 
-    public ConsentService(ResourceStore store, ConsentRepository consents, PatientAccess patientAccess,
+    public ConsentService(ResourceStore store, ConsentRepository consents, PatientGrants patientAccess,
             DirectoryService directory, Validation validation, AuditService audit, CareRelayProperties props,
             AttachmentService attachments, ConsentNotices notices) {
         this.attachments = attachments;
@@ -214,10 +223,10 @@ public class ConsentService {
         Attachment document = incoming.getSourceAttachment();
         String sha256;
         if (document.hasData()) {
-            sha256 = java.util.HexFormat.of().formatHex(digest("SHA-256", document.getData()));
+            sha256 = HexFormat.of().formatHex(digest("SHA-256", document.getData()));
         } else {
             String binaryId = AttachmentService.binaryIdOf(document.getUrl());
-            AttachmentService.Meta meta = java.util.Optional.ofNullable(binaryId).flatMap(attachments::meta)
+            AttachmentService.Meta meta = Optional.ofNullable(binaryId).flatMap(attachments::meta)
                     .filter(m -> caller.organizationId().equals(m.uploadedBy()) || patientId.equals(m.consentPatient()))
                     .orElse(null);
             if (meta == null) {
@@ -235,14 +244,14 @@ public class ConsentService {
 
     /** Audits a refused change in its own transaction (the request's transaction rolls back). */
     private void refused(String subtype, Caller caller, String clientAddress, String entity, String why) {
-        audit.record(new AuditService.Entry(subtype, AuditEventAction.U, org.hl7.fhir.r4.model.AuditEvent.AuditEventOutcome._4,
+        audit.record(new AuditService.Entry(subtype, AuditEventAction.U, AuditEvent.AuditEventOutcome._4,
                 caller.auditName(), clientAddress, entity, why));
     }
 
     private static byte[] digest(String algorithm, byte[] data) {
         try {
-            return java.security.MessageDigest.getInstance(algorithm).digest(data);
-        } catch (java.security.NoSuchAlgorithmException e) {
+            return MessageDigest.getInstance(algorithm).digest(data);
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }
@@ -299,10 +308,10 @@ public class ConsentService {
     }
 
     /** One page of the consents of patients the caller sees; the total counts with the same predicate. */
-    public ca.uhn.fhir.rest.api.server.IBundleProvider search(String patientId, String status, Integer count, Integer offset,
+    public IBundleProvider search(String patientId, String status, Integer count, Integer offset,
             Caller caller) {
         StringBuilder where = new StringBuilder("true");
-        Map<String, Object> params = new java.util.HashMap<>();
+        Map<String, Object> params = new HashMap<>();
         if (!caller.isAdmin()) {
             where.append(" and exists (select 1 from patient_access pa where pa.organization_id = :viewer"
                     + " and 'Patient/' || pa.patient_id = content->'patient'->>'reference')");
@@ -316,8 +325,8 @@ public class ConsentService {
             where.append(" and content->>'status' = :status");
             params.put("status", status);
         }
-        return store.searchPage(Consent.class, where.toString(), params, org.carerelay.gateway.store.SearchPage.offset(offset),
-                org.carerelay.gateway.store.SearchPage.pageSize(count), page -> page);
+        return store.searchPage(Consent.class, where.toString(), params, SearchPage.offset(offset),
+                SearchPage.pageSize(count), page -> page);
     }
 
     private String checkPatient(Consent consent, Caller caller) {
@@ -397,7 +406,7 @@ public class ConsentService {
         String sha1;
         if (document.hasData()) {
             AttachmentService.Stored stored = attachments.store(document.getContentType(),
-                    new java.io.ByteArrayInputStream(document.getData()), organizationId, patientId);
+                    new ByteArrayInputStream(document.getData()), organizationId, patientId);
             binaryId = stored.id();
             contentType = stored.contentType();
             size = stored.size();
@@ -405,7 +414,7 @@ public class ConsentService {
         } else {
             binaryId = AttachmentService.binaryIdOf(document.getUrl());
             String id = binaryId;
-            AttachmentService.Meta meta = java.util.Optional.ofNullable(id).flatMap(attachments::meta)
+            AttachmentService.Meta meta = Optional.ofNullable(id).flatMap(attachments::meta)
                     .filter(m -> organizationId.equals(m.uploadedBy()) || patientId.equals(m.consentPatient()))
                     .orElseThrow(() -> new GatewayException(ErrorCode.INVALID_RESOURCE,
                             "Consent.sourceAttachment.url must name an attachment you uploaded (Binary/<id>) or the patient's consent document."));
@@ -420,7 +429,7 @@ public class ConsentService {
         document.setContentType(contentType);
         document.setSize((int) Math.min(size, Integer.MAX_VALUE));
         if (sha1 != null) {
-            document.setHash(java.util.Base64.getDecoder().decode(sha1));
+            document.setHash(Base64.getDecoder().decode(sha1));
         }
     }
 

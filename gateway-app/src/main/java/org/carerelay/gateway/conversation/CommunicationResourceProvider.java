@@ -11,6 +11,7 @@ import ca.uhn.fhir.rest.annotation.Read;
 import ca.uhn.fhir.rest.annotation.ResourceParam;
 import ca.uhn.fhir.rest.annotation.Search;
 import ca.uhn.fhir.rest.api.MethodOutcome;
+import ca.uhn.fhir.rest.api.server.IBundleProvider;
 import ca.uhn.fhir.rest.param.DateRangeParam;
 import ca.uhn.fhir.rest.param.ReferenceParam;
 import ca.uhn.fhir.rest.param.TokenParam;
@@ -18,6 +19,7 @@ import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
 import ca.uhn.fhir.rest.server.IResourceProvider;
 import java.util.List;
 import org.carerelay.gateway.security.Caller;
+import org.carerelay.gateway.security.MessageRateLimiter;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.InstantType;
 import org.hl7.fhir.r4.model.Communication;
@@ -34,11 +36,11 @@ import org.springframework.stereotype.Component;
 public class CommunicationResourceProvider implements IResourceProvider {
 
     private final MessageService messages;
-    private final org.carerelay.gateway.pipeline.DeliveryStatus deliveryStatus;
-    private final org.carerelay.gateway.security.MessageRateLimiter messageLimit;
+    private final DeliveryReport deliveryStatus;
+    private final MessageRateLimiter messageLimit;
 
-    public CommunicationResourceProvider(MessageService messages, org.carerelay.gateway.pipeline.DeliveryStatus deliveryStatus,
-            org.carerelay.gateway.security.MessageRateLimiter messageLimit) {
+    public CommunicationResourceProvider(MessageService messages, DeliveryReport deliveryStatus,
+            MessageRateLimiter messageLimit) {
         this.messages = messages;
         this.deliveryStatus = deliveryStatus;
         this.messageLimit = messageLimit;
@@ -79,7 +81,7 @@ public class CommunicationResourceProvider implements IResourceProvider {
      * caller received and has not marked read.
      */
     @Search
-    public ca.uhn.fhir.rest.api.server.IBundleProvider search(
+    public IBundleProvider search(
             @OptionalParam(name = "_id") TokenParam id,
             @OptionalParam(name = Communication.SP_PATIENT) ReferenceParam patient,
             @OptionalParam(name = Communication.SP_SUBJECT) ReferenceParam subject,

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.carerelay.gateway.store.SearchPage;
 
 /** Search criteria for messages, turned into SQL over the message index (never the content). */
 public record MessageQuery(String id, String patient, String sender, String recipient, String category,
@@ -54,7 +55,7 @@ public record MessageQuery(String id, String patient, String sender, String reci
         if (Boolean.TRUE.equals(unread)) {
             where.add("exists (select 1 from message_recipient ur where ur.message_id = m.id and ur.organization_id = :viewer and ur.read_at is null)");
         }
-        return new Sql(String.join(" and ", where), params, org.carerelay.gateway.store.SearchPage.pageSize(count),
-                org.carerelay.gateway.store.SearchPage.offset(offset));
+        return new Sql(String.join(" and ", where), params, SearchPage.pageSize(count),
+                SearchPage.offset(offset));
     }
 }

@@ -1,5 +1,7 @@
 package org.carerelay.gateway.conversation;
 
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.Collection;
@@ -115,7 +117,7 @@ public class MessageRepository {
                 .params(messageId, organizationId).query(Timestamp.class).single().toInstant();
     }
 
-    private static Row row(java.sql.ResultSet rs, int i) throws java.sql.SQLException {
+    private static Row row(ResultSet rs, int i) throws SQLException {
         Timestamp masked = rs.getTimestamp(9);
         Timestamp read = rs.getTimestamp(10);
         return new Row(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),

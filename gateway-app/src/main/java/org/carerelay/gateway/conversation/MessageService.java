@@ -2,19 +2,24 @@ package org.carerelay.gateway.conversation;
 
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.rest.api.MethodOutcome;
+import ca.uhn.fhir.rest.api.server.IBundleProvider;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Date;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import org.carerelay.fhir.ErrorCode;
 import org.carerelay.fhir.Systems;
+import org.carerelay.fhir.content.ContentTypes;
 import org.carerelay.gateway.attachment.AttachmentService;
 import org.carerelay.gateway.audit.AuditService;
 import org.carerelay.gateway.consent.ConsentRepository;
@@ -25,12 +30,16 @@ import org.carerelay.gateway.fhir.Validation;
 import org.carerelay.gateway.kernel.MessageAccepted;
 import org.carerelay.gateway.patient.PatientAccess;
 import org.carerelay.gateway.security.Caller;
+import org.carerelay.gateway.store.SearchPage;
 import org.carerelay.routes.crypto.ContentCipher;
 import org.hl7.fhir.r4.model.Attachment;
+import org.hl7.fhir.r4.model.AuditEvent;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Communication;
 import org.hl7.fhir.r4.model.IdType;
+import org.hl7.fhir.r4.model.InstantType;
+import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.Reference;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.stereotype.Service;
@@ -95,7 +104,7 @@ public class MessageService {
             throw new GatewayException(ErrorCode.FORBIDDEN, "The sender is always your own organisation (" + senderRef + ").");
         }
         Instant now = Instant.now();
-        String id = java.util.UUID.randomUUID().toString();
+        String id = UUID.randomUUID().toString();
         message.setId(id);
         message.setSender(new Reference(senderRef));
         message.setSent(Date.from(now));
@@ -128,7 +137,7 @@ public class MessageService {
             }
         }
         // every message of a conversation has the header's subject, so the named one stands for it
-        if (named != null && !java.util.Objects.equals(named.subjectPatient(), patientId)) {
+        if (named != null && !Objects.equals(named.subjectPatient(), patientId)) {
             throw new GatewayException(ErrorCode.INVALID_RESOURCE, "A message has the same subject as its conversation.");
         }
 
@@ -265,7 +274,7 @@ public class MessageService {
                     attachment.setUrl("Binary/" + stored.id());
                     attachment.setContentType(stored.contentType());
                     attachment.setSize((int) Math.min(stored.size(), Integer.MAX_VALUE));
-                    attachment.setHash(java.util.Base64.getDecoder().decode(stored.sha1Base64()));
+                    attachment.setHash(Base64.getDecoder().decode(stored.sha1Base64()));
                     ids.add(stored.id());
                 } else if (attachment.hasUrl()) {
                     String binaryId = binaryId(attachment.getUrl());
@@ -274,13 +283,13 @@ public class MessageService {
                     attachment.setUrl("Binary/" + binaryId);
                     if (!attachment.hasContentType()) {
                         attachment.setContentType(meta.contentType());
-                    } else if (!meta.contentType().equals(org.carerelay.fhir.content.ContentTypes.normalize(attachment.getContentType()))) {
+                    } else if (!meta.contentType().equals(ContentTypes.normalize(attachment.getContentType()))) {
                         throw new GatewayException(ErrorCode.INVALID_RESOURCE, "Attachment.contentType " + attachment.getContentType()
                                 + " differs from the uploaded Binary/" + binaryId + " (" + meta.contentType() + ").");
                     }
                     attachment.setSize((int) Math.min(meta.size(), Integer.MAX_VALUE));
                     if (meta.sha1Base64() != null) {
-                        attachment.setHash(java.util.Base64.getDecoder().decode(meta.sha1Base64()));
+                        attachment.setHash(Base64.getDecoder().decode(meta.sha1Base64()));
                     }
                     ids.add(binaryId);
                 } else {
@@ -345,11 +354,11 @@ public class MessageService {
     static final String MESSAGE_VERSION = "1";
 
     /** One page of the caller's messages that match; the total counts with the same visibility predicate. */
-    public ca.uhn.fhir.rest.api.server.IBundleProvider search(MessageQuery query, Caller caller) {
+    public IBundleProvider search(MessageQuery query, Caller caller) {
         caller.requireParticipant(PARTICIPANTS_ONLY);
         MessageQuery.Sql sql = query.toSql(caller.organizationId());
         String viewer = caller.organizationId();
-        return org.carerelay.gateway.store.SearchPage.of(sql.offset(), sql.limit(),
+        return SearchPage.of(sql.offset(), sql.limit(),
                 () -> messages.count(sql.where(), sql.params(), viewer),
                 (from, size) -> messages.search(sql.where(), sql.params(), viewer, size, from).stream().map(this::present).toList());
     }
@@ -381,7 +390,7 @@ public class MessageService {
         return fhirContext.newJsonParser().parseResource(Communication.class, new String(json, StandardCharsets.UTF_8));
     }
 
-    public org.hl7.fhir.r4.model.Parameters markRead(String id, Caller caller, String clientAddress) {
+    public Parameters markRead(String id, Caller caller, String clientAddress) {
         caller.requireParticipant(PARTICIPANTS_ONLY);
         if (!messages.isRecipient(id, caller.organizationId())) {
             messages.findVisible(id, caller.organizationId())
@@ -390,9 +399,9 @@ public class MessageService {
         }
         Instant readAt = messages.markRead(id, caller.organizationId());
         audit.success("message-mark-read", AuditEventAction.U, caller, clientAddress, "Communication/" + id);
-        var out = new org.hl7.fhir.r4.model.Parameters();
+        var out = new Parameters();
         out.addParameter().setName("communication").setValue(new Reference("Communication/" + id));
-        out.addParameter().setName("readAt").setValue(new org.hl7.fhir.r4.model.InstantType(Date.from(readAt)));
+        out.addParameter().setName("readAt").setValue(new InstantType(Date.from(readAt)));
         return out;
     }
 
@@ -405,7 +414,7 @@ public class MessageService {
         MessageRepository.Row row = messages.find(id).orElseThrow(() -> new ResourceNotFoundException(new IdType("Communication", id)));
         Communication original = decrypt(row);
         audit.record(new AuditService.Entry("message-unmask", AuditEventAction.R,
-                org.hl7.fhir.r4.model.AuditEvent.AuditEventOutcome._0, caller.auditName(), clientAddress,
+                AuditEvent.AuditEventOutcome._0, caller.auditName(), clientAddress,
                 "Communication/" + id, "Reason: " + reason.strip()));
         return original;
     }

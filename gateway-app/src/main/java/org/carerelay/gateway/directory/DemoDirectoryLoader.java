@@ -6,6 +6,7 @@ import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import org.carerelay.gateway.config.CareRelayProperties;
 import org.carerelay.gateway.store.ResourceStore;
 import org.hl7.fhir.r4.model.Organization;
@@ -48,7 +49,7 @@ public class DemoDirectoryLoader implements ApplicationRunner {
         if (!props.directory().loadDemo() || file == null || file.isBlank()) {
             return;
         }
-        if (store.count(Organization.class, null, java.util.Map.of()) > 0) {
+        if (store.count(Organization.class, null, Map.of()) > 0) {
             return;
         }
         Path path = Path.of(file);
@@ -59,7 +60,7 @@ public class DemoDirectoryLoader implements ApplicationRunner {
         tx.executeWithoutResult(status -> {
             // held until the import commits; another node waits here, then finds the directory filled
             jdbc.sql("select pg_advisory_xact_lock(hashtext('carerelay:demo-directory'))").query(Object.class).optional();
-            if (store.count(Organization.class, null, java.util.Map.of()) > 0) {
+            if (store.count(Organization.class, null, Map.of()) > 0) {
                 return;
             }
             try (Reader reader = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {

@@ -1,5 +1,6 @@
 package org.carerelay.gateway.directory;
 
+import ca.uhn.fhir.rest.param.TokenParam;
 import java.io.Reader;
 import java.util.List;
 import java.util.Optional;
@@ -104,7 +105,7 @@ public class DirectoryImportService {
                 continue;
             }
             SearchBuilder sb = new SearchBuilder().identifier("identifier",
-                    new ca.uhn.fhir.rest.param.TokenParam(identifier.getSystem(), identifier.getValue()));
+                    new TokenParam(identifier.getSystem(), identifier.getValue()));
             List<Organization> found = store.search(Organization.class, sb.sql(), sb.params(), 1, 0);
             if (!found.isEmpty()) {
                 return Optional.of(found.get(0));

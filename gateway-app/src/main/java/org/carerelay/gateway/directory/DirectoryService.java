@@ -1,5 +1,6 @@
 package org.carerelay.gateway.directory;
 
+import ca.uhn.fhir.rest.param.TokenParam;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import java.io.ByteArrayInputStream;
 import java.security.cert.CertificateEncodingException;
@@ -8,6 +9,7 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -21,6 +23,7 @@ import org.carerelay.fhir.Systems;
 import org.carerelay.fhir.Telecoms;
 import org.carerelay.fhir.directory.AddressAllowList;
 import org.carerelay.gateway.fhir.GatewayException;
+import org.carerelay.gateway.registration.OrganizationDirectory;
 import org.carerelay.gateway.registration.ParticipantRepository;
 import org.carerelay.gateway.store.ResourceStore;
 import org.carerelay.gateway.store.SearchBuilder;
@@ -33,12 +36,13 @@ import org.hl7.fhir.r4.model.Extension;
 import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.Organization;
 import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.StringType;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
 /** Rules of the participant directory: what a valid entry is, and how entries relate. */
 @Service
-public class DirectoryService {
+public class DirectoryService implements OrganizationDirectory {
 
     /** Identifier systems that must be unique across organisations. */
     static final Set<String> UNIQUE_SYSTEMS = Set.of(Systems.IKNR, Systems.BSNR, Systems.TELEMATIK_ID, Systems.HL7_FACILITY);
@@ -68,6 +72,7 @@ public class DirectoryService {
         return store.read(Organization.class, id);
     }
 
+    @Override
     public Organization requireOrganization(String id) {
         return findOrganization(id).orElseThrow(() -> new ResourceNotFoundException("Organization/" + id));
     }
@@ -144,7 +149,7 @@ public class DirectoryService {
                     + " HL7 allow-list entries per organisation; use CIDR ranges.");
         }
         for (Extension entry : entries) {
-            if (!(entry.getValue() instanceof org.hl7.fhir.r4.model.StringType text) || !text.hasValue()) {
+            if (!(entry.getValue() instanceof StringType text) || !text.hasValue()) {
                 throw new GatewayException(ErrorCode.ADDRESS_RANGE_INVALID,
                         "The extension " + Systems.EXT_HL7_ALLOWED_ADDRESS + " needs a valueString with an address or CIDR range.");
             }
@@ -289,6 +294,7 @@ public class DirectoryService {
      * it is when there is none. Not re-validated: taking the certificate away cannot make an entry
      * invalid, and deregistration must not fail over unrelated directory data.
      */
+    @Override
     @Transactional
     public Organization removeEncryptionCertificate(String organizationId) {
         Organization org = lockOrganization(organizationId);
@@ -306,11 +312,11 @@ public class DirectoryService {
                 continue;
             }
             SearchBuilder sb = new SearchBuilder()
-                    .identifier("identifier", new ca.uhn.fhir.rest.param.TokenParam(identifier.getSystem(), identifier.getValue()));
+                    .identifier("identifier", new TokenParam(identifier.getSystem(), identifier.getValue()));
             if (ownId != null) {
                 sb.where("id <> :self");
             }
-            Map<String, Object> params = new java.util.HashMap<>(sb.params());
+            Map<String, Object> params = new HashMap<>(sb.params());
             if (ownId != null) {
                 params.put("self", ownId);
             }

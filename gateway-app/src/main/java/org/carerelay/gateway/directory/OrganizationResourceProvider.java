@@ -23,7 +23,9 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import org.carerelay.fhir.ErrorCode;
 import org.carerelay.fhir.Systems;
 import org.carerelay.gateway.audit.AuditService;
@@ -36,6 +38,7 @@ import org.carerelay.gateway.store.SearchBuilder;
 import org.carerelay.gateway.store.SearchPage;
 import ca.uhn.fhir.rest.api.server.IBundleProvider;
 import org.hl7.fhir.instance.model.api.IBase;
+import org.hl7.fhir.r4.model.Base;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.InstantType;
 import org.hl7.fhir.r4.model.IntegerType;
@@ -137,7 +140,7 @@ public class OrganizationResourceProvider implements IResourceProvider {
             String exists = "exists (select 1 from participant p where p.organization_id = fhir_resource.id and p.status = 'registered')";
             sb.where(Boolean.parseBoolean(registered.getValue()) ? exists : "not " + exists);
         }
-        var params = new java.util.HashMap<String, Object>(sb.params());
+        var params = new HashMap<String, Object>(sb.params());
         if (id != null && id.getValue() != null) {
             params.put("oid", id.getValue());
         }
@@ -281,7 +284,7 @@ public class OrganizationResourceProvider implements IResourceProvider {
             return attachment.getData();
         }
         throw new GatewayException(ErrorCode.INVALID_REQUEST, "'certificate' is a valueString (PEM) or a valueBase64Binary (DER or PEM)"
-                + (value instanceof org.hl7.fhir.r4.model.Base base ? ", not " + base.fhirType() : "") + ".");
+                + (value instanceof Base base ? ", not " + base.fhirType() : "") + ".");
     }
 
     /**
@@ -294,7 +297,7 @@ public class OrganizationResourceProvider implements IResourceProvider {
     public Parameters importCsv(ServletRequestDetails request) {
         Caller.of(request).requireAdmin();
         String contentType = request.getServletRequest().getContentType();
-        if (contentType == null || !contentType.toLowerCase(java.util.Locale.ROOT).startsWith("text/csv")) {
+        if (contentType == null || !contentType.toLowerCase(Locale.ROOT).startsWith("text/csv")) {
             throw new GatewayException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Send the directory as Content-Type: text/csv.");
         }
         try (Reader reader = new InputStreamReader(request.getServletRequest().getInputStream(), StandardCharsets.UTF_8)) {

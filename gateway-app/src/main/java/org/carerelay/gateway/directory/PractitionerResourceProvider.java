@@ -28,6 +28,7 @@ import org.carerelay.gateway.store.SearchPage;
 import ca.uhn.fhir.rest.api.server.IBundleProvider;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
 import org.hl7.fhir.r4.model.IdType;
+import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.Practitioner;
 import org.springframework.stereotype.Component;
 
@@ -107,7 +108,7 @@ public class PractitionerResourceProvider implements IResourceProvider {
      * {@code name} or at least one identifier with system and value (a HIS often sends only the
      * LANR, as in the ISiK examples). German identifiers must have a valid check digit.
      */
-    static void validate(Practitioner practitioner, List<org.hl7.fhir.r4.model.Identifier> stored) {
+    static void validate(Practitioner practitioner, List<Identifier> stored) {
         boolean identified = practitioner.getIdentifier().stream().anyMatch(i -> i.hasSystem() && i.hasValue());
         if (!practitioner.hasName() && !identified) {
             throw new GatewayException(ErrorCode.INVALID_RESOURCE,

@@ -17,6 +17,7 @@ import ca.uhn.fhir.rest.server.exceptions.UnclassifiedServerFailureException;
 import ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import java.util.Locale;
 import org.carerelay.fhir.ErrorCode;
 import java.util.Optional;
 import org.carerelay.gateway.infra.Outages;
@@ -47,7 +48,7 @@ public class ErrorOutcomeInterceptor {
         if (unreachable.isPresent()) {
             // one line per refused request, no trace: the outage itself is what the operator has to see
             log.warn("{} {} answered 503: the {} is unreachable ({})", request.getRequestType(), request.getRequestPath(),
-                    unreachable.get().name().toLowerCase(java.util.Locale.ROOT), SafeExceptions.describe(exception));
+                    unreachable.get().name().toLowerCase(Locale.ROOT), SafeExceptions.describe(exception));
             return GatewayException.serviceUnavailable();
         }
         if (exception instanceof BaseServerResponseException bse) {

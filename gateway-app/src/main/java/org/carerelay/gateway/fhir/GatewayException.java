@@ -3,6 +3,8 @@ package org.carerelay.gateway.fhir;
 import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import org.carerelay.fhir.ErrorCode;
 import org.carerelay.fhir.OperationOutcomes;
+import org.carerelay.gateway.infra.Outages;
+import org.hl7.fhir.r4.model.OperationOutcome;
 
 /** A refusal with a stable {@link ErrorCode}, answered as an OperationOutcome with its HTTP status. */
 public class GatewayException extends BaseServerResponseException {
@@ -16,7 +18,7 @@ public class GatewayException extends BaseServerResponseException {
     }
 
     /** A refusal whose outcome lists several issues (e.g. every bad row of a CSV file). */
-    public GatewayException(ErrorCode errorCode, String summary, org.hl7.fhir.r4.model.OperationOutcome outcome) {
+    public GatewayException(ErrorCode errorCode, String summary, OperationOutcome outcome) {
         super(errorCode.httpStatus(), summary, outcome);
         this.errorCode = errorCode;
     }
@@ -27,7 +29,7 @@ public class GatewayException extends BaseServerResponseException {
      */
     public static GatewayException serviceUnavailable() {
         GatewayException e = new GatewayException(ErrorCode.SERVICE_UNAVAILABLE, null);
-        e.addResponseHeader("Retry-After", Integer.toString(org.carerelay.gateway.infra.Outages.RETRY_AFTER_SECONDS));
+        e.addResponseHeader("Retry-After", Integer.toString(Outages.RETRY_AFTER_SECONDS));
         return e;
     }
 

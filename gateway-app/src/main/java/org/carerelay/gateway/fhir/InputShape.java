@@ -2,6 +2,7 @@ package org.carerelay.gateway.fhir;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
@@ -149,7 +150,7 @@ public final class InputShape {
                     + MAX_NUMBER_LENGTH + " digits");
         } catch (IOException e) {
             // the parser's message quotes the body; the client gets the location only
-            String at = e instanceof com.fasterxml.jackson.core.JsonProcessingException jpe && jpe.getLocation() != null
+            String at = e instanceof JsonProcessingException jpe && jpe.getLocation() != null
                     ? " (line " + jpe.getLocation().getLineNr() + ", column " + jpe.getLocation().getColumnNr() + ")"
                     : "";
             return new Violation(ErrorCode.INVALID_REQUEST, "The body is not well-formed JSON" + at + ".");

@@ -11,6 +11,7 @@ import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -21,6 +22,8 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
 import java.util.regex.Pattern;
 import java.util.Enumeration;
 import java.util.Locale;
@@ -163,7 +166,7 @@ public class RequestGuardFilter extends OncePerRequestFilter {
 
     /** Percent-decodes ({@code +} is a space) and decodes the bytes as UTF-8, or null if they are not UTF-8. */
     static String decodeStrictly(String encoded) {
-        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(encoded.length());
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(encoded.length());
         for (int i = 0; i < encoded.length(); i++) {
             char c = encoded.charAt(i);
             if (c == '%') {
@@ -343,14 +346,14 @@ public class RequestGuardFilter extends OncePerRequestFilter {
 
         @Override
         public Enumeration<String> getHeaders(String name) {
-            return isContentType(name) ? java.util.Collections.emptyEnumeration() : super.getHeaders(name);
+            return isContentType(name) ? Collections.emptyEnumeration() : super.getHeaders(name);
         }
 
         @Override
         public Enumeration<String> getHeaderNames() {
-            java.util.List<String> names = java.util.Collections.list(super.getHeaderNames());
+            List<String> names = Collections.list(super.getHeaderNames());
             names.removeIf(this::isContentType);
-            return java.util.Collections.enumeration(names);
+            return Collections.enumeration(names);
         }
 
         @Override

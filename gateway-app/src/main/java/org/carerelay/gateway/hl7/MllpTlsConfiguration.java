@@ -1,5 +1,6 @@
 package org.carerelay.gateway.hl7;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -71,12 +72,12 @@ public class MllpTlsConfiguration {
                 store.load(null, null);
                 int n = 0;
                 for (Certificate certificate : CertificateFactory.getInstance("X.509")
-                        .generateCertificates(new java.io.ByteArrayInputStream(bytes))) {
+                        .generateCertificates(new ByteArrayInputStream(bytes))) {
                     store.setCertificateEntry("ca-" + (++n), certificate);
                 }
             } else {
                 String p = password(password);
-                store.load(new java.io.ByteArrayInputStream(bytes), p.isEmpty() ? null : p.toCharArray());
+                store.load(new ByteArrayInputStream(bytes), p.isEmpty() ? null : p.toCharArray());
             }
             boolean hasCertificate = false;
             for (String alias : Collections.list(store.aliases())) {

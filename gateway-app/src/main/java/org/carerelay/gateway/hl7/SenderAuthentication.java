@@ -1,6 +1,8 @@
 package org.carerelay.gateway.hl7;
 
 import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import org.carerelay.fhir.ErrorCode;
@@ -48,9 +50,9 @@ public class SenderAuthentication {
         }
         boolean loopback;
         try {
-            java.net.InetAddress[] addresses = java.net.InetAddress.getAllByName(host == null ? "" : host.trim());
-            loopback = host != null && !host.isBlank() && java.util.Arrays.stream(addresses).allMatch(InetAddress::isLoopbackAddress);
-        } catch (java.net.UnknownHostException e) {
+            InetAddress[] addresses = InetAddress.getAllByName(host == null ? "" : host.trim());
+            loopback = host != null && !host.isBlank() && Arrays.stream(addresses).allMatch(InetAddress::isLoopbackAddress);
+        } catch (UnknownHostException e) {
             loopback = false;
         }
         if (!loopback) {

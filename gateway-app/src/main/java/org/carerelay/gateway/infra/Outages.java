@@ -1,5 +1,6 @@
 package org.carerelay.gateway.infra;
 
+import jakarta.jms.JMSException;
 import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLRecoverableException;
@@ -112,7 +113,7 @@ public final class Outages {
 
     /** The cause, or a JMS exception's linked exception (Artemis links its own exception there). */
     private static Throwable next(Throwable t) {
-        if (t.getCause() == null && t instanceof jakarta.jms.JMSException jms) {
+        if (t.getCause() == null && t instanceof JMSException jms) {
             return jms.getLinkedException();
         }
         return t.getCause();

@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.springframework.context.ApplicationContextInitializer;
@@ -107,14 +108,14 @@ public class StartupChecks implements ApplicationContextInitializer<Configurable
         return "";
     }
 
-    private static java.util.Optional<String> unresolved(ConfigurableEnvironment environment, String raw) {
+    private static Optional<String> unresolved(ConfigurableEnvironment environment, String raw) {
         Matcher m = PLACEHOLDER.matcher(raw);
         while (m.find()) {
             if (environment.getProperty(m.group(1).trim()) == null) {
-                return java.util.Optional.of(m.group(1).trim());
+                return Optional.of(m.group(1).trim());
             }
         }
-        return java.util.Optional.empty();
+        return Optional.empty();
     }
 
     private static boolean blank(String value) {

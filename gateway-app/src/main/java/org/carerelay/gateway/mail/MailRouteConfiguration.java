@@ -1,6 +1,7 @@
 package org.carerelay.gateway.mail;
 
 import org.carerelay.gateway.config.CareRelayProperties;
+import org.carerelay.routes.mail.MailTransportSettings;
 import org.carerelay.routes.mail.OutboundMailRoute;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -12,7 +13,7 @@ public class MailRouteConfiguration {
     @Bean
     OutboundMailRoute outboundMailRoute(CareRelayProperties props) {
         var smtp = props.mail().smtp();
-        var settings = new org.carerelay.routes.mail.MailTransportSettings(
+        var settings = new MailTransportSettings(
                 blankToNull(smtp.host()), smtp.port(), blankToNull(smtp.username()), blankToNull(smtp.password()),
                 smtp.starttls(), smtp.ssl(), props.outboxDir().toAbsolutePath().normalize());
         String queue = "jms:queue:" + props.queue().mail();

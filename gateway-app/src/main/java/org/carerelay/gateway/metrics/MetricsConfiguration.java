@@ -1,6 +1,7 @@
 package org.carerelay.gateway.metrics;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.jms.ConnectionFactory;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -43,7 +44,7 @@ public class MetricsConfiguration {
     }
 
     @Bean
-    PipelineGauges pipelineGauges(MeterRegistry registry, CareRelayProperties props, jakarta.jms.ConnectionFactory jms,
+    PipelineGauges pipelineGauges(MeterRegistry registry, CareRelayProperties props, ConnectionFactory jms,
             DataSource dataSource, ObjectProvider<HealthEndpoint> healthEndpoint,
             @Value("${carerelay.metrics.sample-interval:5s}") Duration interval) {
         String prefix = props.pipeline().queuePrefix();

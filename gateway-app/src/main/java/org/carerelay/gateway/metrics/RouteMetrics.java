@@ -3,6 +3,7 @@ package org.carerelay.gateway.metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.util.concurrent.TimeUnit;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.NamedNode;
@@ -62,7 +63,7 @@ public class RouteMetrics implements RoutePolicyFactory {
             Long start = exchange.getProperty(startProperty, Long.class);
             if (start != null) {
                 exchange.removeProperty(startProperty);
-                processing.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+                processing.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
             }
             (exchange.isFailed() ? failed : completed).increment();
         }

@@ -1,5 +1,6 @@
 package org.carerelay.gateway.ops;
 
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -35,7 +36,7 @@ public final class HealthProbe {
             int status = client.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
             System.out.println(uri.getPath() + " " + status);
             return status == 200;
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             System.out.println(uri.getPath() + " unreachable: " + e.getClass().getSimpleName());
             return false;
         } catch (InterruptedException e) {

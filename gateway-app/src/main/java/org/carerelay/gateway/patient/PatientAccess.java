@@ -3,6 +3,7 @@ package org.carerelay.gateway.patient;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.Collection;
+import org.carerelay.gateway.consent.PatientGrants;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 
@@ -13,7 +14,7 @@ import org.springframework.stereotype.Repository;
  * gets 404, so existence does not leak.
  */
 @Repository
-public class PatientAccess {
+public class PatientAccess implements PatientGrants {
 
     private final JdbcClient jdbc;
 
@@ -21,6 +22,7 @@ public class PatientAccess {
         this.jdbc = jdbc;
     }
 
+    @Override
     public boolean canSee(String organizationId, String patientId) {
         return jdbc.sql("select count(*) from patient_access where patient_id = ? and organization_id = ?")
                 .params(patientId, organizationId).query(Integer.class).single() > 0;
@@ -42,6 +44,7 @@ public class PatientAccess {
      * longer named lose the patient. Creators and participants of a conversation about the patient
      * keep it (their history stays visible, masked after a revocation).
      */
+    @Override
     public int removeConsentGrants(String patientId, Collection<String> stillNamed) {
         return jdbc.sql("""
                 delete from patient_access pa

@@ -3,10 +3,12 @@ package org.carerelay.gateway.patient;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.text.Normalizer;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.BiConsumer;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.carerelay.routes.crypto.ContentCipher;
@@ -90,9 +92,9 @@ public class PatientIndex {
     public void reindex(Patient patient) {
         String id = patient.getIdElement().getIdPart();
         jdbc.sql("delete from patient_search_token where patient_id = ?").param(id).update();
-        Set<String[]> rows = new java.util.LinkedHashSet<>();
-        Set<String> seen = new java.util.HashSet<>();
-        java.util.function.BiConsumer<String, String> add = (kind, value) -> {
+        Set<String[]> rows = new LinkedHashSet<>();
+        Set<String> seen = new HashSet<>();
+        BiConsumer<String, String> add = (kind, value) -> {
             String h = hash(kind, value);
             if (seen.add(kind + h)) {
                 rows.add(new String[] {kind, h});

@@ -1,14 +1,21 @@
 package org.carerelay.gateway.patient;
 
 import ca.uhn.fhir.rest.api.MethodOutcome;
+import ca.uhn.fhir.rest.api.server.IBundleProvider;
+import ca.uhn.fhir.rest.param.BaseParam;
 import ca.uhn.fhir.rest.param.DateParam;
 import ca.uhn.fhir.rest.param.ParamPrefixEnum;
 import ca.uhn.fhir.rest.param.StringParam;
 import ca.uhn.fhir.rest.param.TokenParam;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.time.LocalDate;
 import java.time.ZoneId;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Date;
+import java.util.Objects;
 import java.util.function.BiConsumer;
 import java.util.HashMap;
 import java.util.List;
@@ -27,7 +34,10 @@ import org.carerelay.gateway.fhir.GatewayException;
 import org.carerelay.gateway.fhir.Validation;
 import org.carerelay.gateway.security.Caller;
 import org.carerelay.gateway.store.ResourceStore;
+import org.carerelay.gateway.store.SearchBuilder;
+import org.carerelay.gateway.store.SearchPage;
 import org.carerelay.routes.letter.ConsentTemplatePdf;
+import org.hl7.fhir.r4.model.AuditEvent;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
 import org.hl7.fhir.r4.model.CodeType;
 import org.hl7.fhir.r4.model.DateTimeType;
@@ -132,7 +142,7 @@ public class PatientService {
                     known = localRecord(kvnr.get(), caller.organizationId()).filter(id -> !id.equals(newId));
                     if (known.isEmpty()) {
                         audit.record(new AuditService.Entry("patient-kvnr-collision", AuditEventAction.C,
-                                org.hl7.fhir.r4.model.AuditEvent.AuditEventOutcome._0, caller.auditName(), clientAddress,
+                                AuditEvent.AuditEventOutcome._0, caller.auditName(), clientAddress,
                                 "Patient/" + canonical, "The KVNR of Patient/" + canonical + " was sent by an organisation that"
                                         + " may not see that patient; it got a separate record, Patient/" + newId + "."));
                     }
@@ -372,7 +382,7 @@ public class PatientService {
     }
 
     private static boolean sameIdentifier(Identifier a, Identifier b) {
-        return java.util.Objects.equals(a.getSystem(), b.getSystem()) && java.util.Objects.equals(a.getValue(), b.getValue());
+        return Objects.equals(a.getSystem(), b.getSystem()) && Objects.equals(a.getValue(), b.getValue());
     }
 
     /**
@@ -416,12 +426,12 @@ public class PatientService {
      * One page ({@code _count}, {@code _offset}) of the patients the caller sees that match; the
      * total counts with the same visibility predicate.
      */
-    public ca.uhn.fhir.rest.api.server.IBundleProvider search(Query q, Integer count, Integer offset, Caller caller,
+    public IBundleProvider search(Query q, Integer count, Integer offset, Caller caller,
             String clientAddress) {
         caller.requireParticipant(PARTICIPANTS_ONLY);
-        for (ca.uhn.fhir.rest.param.BaseParam param : java.util.Arrays.asList(q.id(), q.name(), q.family(), q.given(),
+        for (BaseParam param : Arrays.asList(q.id(), q.name(), q.family(), q.given(),
                 q.birthDate(), q.gender(), q.identifier())) {
-            org.carerelay.gateway.store.SearchBuilder.refuseMissingModifier(param); // an unsupported filter must not widen the answer to every patient
+            SearchBuilder.refuseMissingModifier(param); // an unsupported filter must not widen the answer to every patient
         }
         joinByKvnrSearch(q.identifier(), caller, clientAddress);
         List<String> where = new ArrayList<>();
@@ -464,7 +474,7 @@ public class PatientService {
         }
         params.put("viewer", caller.organizationId());
         return store.searchPage(Patient.class, String.join(" and ", where), params,
-                org.carerelay.gateway.store.SearchPage.offset(offset), org.carerelay.gateway.store.SearchPage.pageSize(count), page -> {
+                SearchPage.offset(offset), SearchPage.pageSize(count), page -> {
                     page.forEach(this::decorate);
                     return page;
                 });
@@ -549,7 +559,7 @@ public class PatientService {
     private static Optional<String> kvnrFromConditionalUrl(String conditionalUrl) {
         String query = conditionalUrl.contains("?") ? conditionalUrl.substring(conditionalUrl.indexOf('?') + 1) : conditionalUrl;
         for (String part : query.split("&")) {
-            String decoded = java.net.URLDecoder.decode(part, java.nio.charset.StandardCharsets.UTF_8);
+            String decoded = URLDecoder.decode(part, StandardCharsets.UTF_8);
             String prefix = "identifier=" + Systems.KVNR + "|";
             if (decoded.startsWith(prefix) && decoded.substring(prefix.length()).matches(KVNR_PATTERN)) {
                 return Optional.of(decoded.substring(prefix.length()));
@@ -573,7 +583,7 @@ public class PatientService {
             marker.addExtension("consent", new Reference("Consent/" + state.consentId()));
         }
         if (!state.active()) {
-            state.lastRevoked().ifPresent(at -> marker.addExtension("revokedAt", new DateTimeType(java.util.Date.from(at))));
+            state.lastRevoked().ifPresent(at -> marker.addExtension("revokedAt", new DateTimeType(Date.from(at))));
         }
     }
 }

@@ -2,10 +2,14 @@ package org.carerelay.gateway.pipeline;
 
 import java.time.Duration;
 import java.util.Optional;
+import java.util.function.Function;
+import org.carerelay.fhir.ErrorCode;
 import org.carerelay.gateway.conversation.MessageRepository;
 import org.carerelay.gateway.conversation.MessageService;
 import org.carerelay.gateway.directory.DirectoryService;
+import org.carerelay.gateway.fhir.GatewayException;
 import org.carerelay.gateway.infra.Outages;
+import org.carerelay.routes.pipeline.ExpectedRetry;
 import org.hl7.fhir.r4.model.Communication;
 import org.hl7.fhir.r4.model.Endpoint;
 import org.hl7.fhir.r4.model.Organization;
@@ -68,7 +72,7 @@ public class DeliveryAttempt {
     }
 
     /** Thrown for a retryable failure; the broker redelivers, the log gets one line with the reason. Carries no content. */
-    public static class RetryLater extends org.carerelay.routes.pipeline.ExpectedRetry {
+    public static class RetryLater extends ExpectedRetry {
         public RetryLater(String detail) {
             super(detail);
         }
@@ -98,7 +102,7 @@ public class DeliveryAttempt {
         this.workQueue = workQueue;
     }
 
-    public void run(String messageId, String recipient, Duration lease, java.util.function.Function<Context, Outcome> channel) {
+    public void run(String messageId, String recipient, Duration lease, Function<Context, Outcome> channel) {
         boolean[] leased = {false};
         Optional<Context> context = tx.execute(status -> {
             switch (ledger.claim(messageId, recipient, lease)) {
@@ -148,9 +152,9 @@ public class DeliveryAttempt {
             outcome = channel.apply(context.get());
         } catch (RecipientAttachments.CertificateUnusable e) {
             outcome = Outcome.permanentFailure(e.getMessage());
-        } catch (org.carerelay.gateway.fhir.GatewayException e) {
+        } catch (GatewayException e) {
             // an attachment that does not verify is never sent; retrying would not change it
-            outcome = e.errorCode() == org.carerelay.fhir.ErrorCode.INTEGRITY_FAILURE
+            outcome = e.errorCode() == ErrorCode.INTEGRITY_FAILURE
                     ? Outcome.permanentFailure("integrity-failure: a stored attachment does not verify")
                     : Outcome.retry(e.errorCode().code());
         } catch (RuntimeException e) {

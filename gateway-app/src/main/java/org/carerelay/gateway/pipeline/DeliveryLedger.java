@@ -1,10 +1,13 @@
 package org.carerelay.gateway.pipeline;
 
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import org.carerelay.gateway.registration.ParticipantRepository;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 
@@ -34,7 +37,7 @@ public class DeliveryLedger {
     private static final String COLUMNS =
             "message_id, recipient_org, channel, state, attempts, last_attempt, detail, delivered_at, notified_at, operator_detail";
 
-    private static Entry row(java.sql.ResultSet rs, int i) throws java.sql.SQLException {
+    private static Entry row(ResultSet rs, int i) throws SQLException {
         return new Entry(rs.getString(1), rs.getString(2), Channel.ofText(rs.getString(3)), DeliveryState.ofText(rs.getString(4)), rs.getInt(5),
                 instant(rs.getTimestamp(6)), rs.getString(7), instant(rs.getTimestamp(8)), instant(rs.getTimestamp(9)),
                 rs.getString(10));
@@ -185,7 +188,7 @@ public class DeliveryLedger {
         return jdbc.sql("""
                 select distinct d.message_id from delivery d join participant on participant.organization_id = d.recipient_org
                 where d.state = 'held-invited' and participant.status = 'registered' and %s limit ?
-                """.formatted(org.carerelay.gateway.registration.ParticipantRepository.ENTRY_ACTIVE)).param(limit).query(String.class).list();
+                """.formatted(ParticipantRepository.ENTRY_ACTIVE)).param(limit).query(String.class).list();
     }
 
     public List<String> heldFor(String organizationId) {

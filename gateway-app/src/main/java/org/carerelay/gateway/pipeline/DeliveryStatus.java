@@ -4,6 +4,7 @@ import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import java.util.Date;
 import org.carerelay.fhir.ErrorCode;
 import org.carerelay.gateway.audit.AuditService;
+import org.carerelay.gateway.conversation.DeliveryReport;
 import org.carerelay.gateway.conversation.MessageRepository;
 import org.carerelay.gateway.fhir.GatewayException;
 import org.carerelay.gateway.security.Caller;
@@ -18,7 +19,7 @@ import org.springframework.stereotype.Component;
 
 /** {@code $delivery-status}: the ledger of one message, for its sender (and the operator). */
 @Component
-public class DeliveryStatus {
+public class DeliveryStatus implements DeliveryReport {
 
     private final MessageRepository messages;
     private final DeliveryLedger ledger;
@@ -30,6 +31,7 @@ public class DeliveryStatus {
         this.audit = audit;
     }
 
+    @Override
     public Parameters of(String messageId, Caller caller, String clientAddress) {
         MessageRepository.Row row = messages.find(messageId)
                 .orElseThrow(() -> new ResourceNotFoundException(new IdType("Communication", messageId)));

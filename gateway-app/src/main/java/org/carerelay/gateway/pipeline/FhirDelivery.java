@@ -9,6 +9,10 @@ import ca.uhn.fhir.rest.client.api.ServerValidationModeEnum;
 import ca.uhn.fhir.rest.client.exceptions.FhirClientConnectionException;
 import ca.uhn.fhir.rest.client.interceptor.AdditionalRequestHeadersInterceptor;
 import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
+import ca.uhn.fhir.util.FhirTerser;
+import java.util.Base64;
+import java.util.function.BiConsumer;
+import org.apache.http.Header;
 import org.carerelay.fhir.Systems;
 import java.io.IOException;
 import java.io.InputStream;
@@ -38,15 +42,19 @@ import org.apache.http.protocol.HttpContext;
 import org.apache.http.util.EntityUtils;
 import org.carerelay.gateway.config.CareRelayProperties;
 import org.carerelay.gateway.directory.DirectoryService;
+import org.carerelay.gateway.fhir.GatewayException;
 import org.carerelay.gateway.store.ResourceStore;
 import org.carerelay.routes.egress.EgressPolicy;
 import org.hl7.fhir.r4.model.Attachment;
+import org.hl7.fhir.r4.model.CodeType;
 import org.hl7.fhir.r4.model.Communication;
+import org.hl7.fhir.r4.model.Endpoint;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.Organization;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.Resource;
 import org.springframework.stereotype.Component;
 
 /**
@@ -142,7 +150,7 @@ public class FhirDelivery {
             EgressPolicy.EgressRefusedException refused = refusalIn(e);
             return refused != null ? DeliveryAttempt.Outcome.refused(refused.getMessage())
                     : DeliveryAttempt.Outcome.retry("connection failed: " + rootMessage(e));
-        } catch (org.carerelay.gateway.fhir.GatewayException e) {
+        } catch (GatewayException e) {
             throw e; // ours, not the recipient's answer
         } catch (BaseServerResponseException e) {
             int status = e.getStatusCode();
@@ -260,10 +268,10 @@ public class FhirDelivery {
             attachment.setData(null);
             attachment.setSize((int) Math.min(planned.meta().size(), Integer.MAX_VALUE));
             if (planned.meta().sha1Base64() != null) {
-                attachment.setHash(java.util.Base64.getDecoder().decode(planned.meta().sha1Base64()));
+                attachment.setHash(Base64.getDecoder().decode(planned.meta().sha1Base64()));
             }
             if (planned.enveloped()) {
-                attachment.addExtension(RecipientAttachments.EXT_ENVELOPE, new org.hl7.fhir.r4.model.CodeType(RecipientAttachments.PKCS7_MIME));
+                attachment.addExtension(RecipientAttachments.EXT_ENVELOPE, new CodeType(RecipientAttachments.PKCS7_MIME));
             }
             payload.setContent(attachment);
         }
@@ -279,8 +287,8 @@ public class FhirDelivery {
      */
     private void repointContainedReferences(Communication out, String subjectPatient) {
         String localSubject = subjectPatient == null ? null : "Patient/" + subjectPatient;
-        ca.uhn.fhir.util.FhirTerser terser = clientContext.newTerser();
-        for (org.hl7.fhir.r4.model.Resource contained : out.getContained()) {
+        FhirTerser terser = clientContext.newTerser();
+        for (Resource contained : out.getContained()) {
             for (Reference reference : terser.getAllPopulatedChildElementsOfType(contained, Reference.class)) {
                 String value = reference.getReference();
                 if (value == null || value.startsWith("#") || value.contains("://") || value.startsWith("urn:")) {
@@ -372,7 +380,7 @@ public class FhirDelivery {
             if (status / 100 != 2) {
                 throw BaseServerResponseException.newInstance(status, "Binary upload answered HTTP " + status);
             }
-            org.apache.http.Header location = response.getFirstHeader("Location");
+            Header location = response.getFirstHeader("Location");
             if (location == null || location.getValue() == null || !location.getValue().contains("Binary/")) {
                 return null;
             }
@@ -383,7 +391,7 @@ public class FhirDelivery {
     }
 
     /** The endpoint's {@code header} entries ({@code Name: value}), to be sent with every request. */
-    private static void forEachHeader(org.hl7.fhir.r4.model.Endpoint endpoint, java.util.function.BiConsumer<String, String> action) {
+    private static void forEachHeader(Endpoint endpoint, BiConsumer<String, String> action) {
         for (var header : endpoint.getHeader()) {
             String value = header.getValue();
             int colon = value == null ? -1 : value.indexOf(':');

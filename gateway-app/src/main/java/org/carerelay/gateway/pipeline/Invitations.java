@@ -1,8 +1,12 @@
 package org.carerelay.gateway.pipeline;
 
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.carerelay.gateway.config.CareRelayProperties;
@@ -147,12 +151,12 @@ public class Invitations {
                 .query(Integer.class).single();
     }
 
-    private record Filter(String where, java.util.Map<String, Object> params) {
+    private record Filter(String where, Map<String, Object> params) {
     }
 
     private static Filter filter(String organizationId, String status, String viewer) {
         StringBuilder sql = new StringBuilder("true");
-        java.util.Map<String, Object> params = new java.util.HashMap<>();
+        Map<String, Object> params = new HashMap<>();
         if (viewer != null) {
             sql.append(" and (organization_id = :viewer or exists (select 1 from delivery d join message m on m.id = d.message_id"
                     + " where d.recipient_org = invitation.organization_id and m.sender_org = :viewer))");
@@ -176,7 +180,7 @@ public class Invitations {
     private static final String COLUMNS =
             "id, organization_id, status, channel, destination, created_at, last_sent_at, reminders, completed_at";
 
-    private static Invitation row(java.sql.ResultSet rs, int i) throws java.sql.SQLException {
+    private static Invitation row(ResultSet rs, int i) throws SQLException {
         Timestamp completed = rs.getTimestamp(9);
         return new Invitation(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
                 rs.getTimestamp(6).toInstant(), rs.getTimestamp(7).toInstant(), rs.getInt(8),

@@ -3,10 +3,12 @@ package org.carerelay.gateway.pipeline;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import org.carerelay.fhir.Systems;
 import org.carerelay.fhir.hl7.CommunicationToMdm;
 import org.carerelay.fhir.hl7.MdmToCommunication;
@@ -160,8 +162,8 @@ public class MllpDelivery {
     static String controlId(String messageId, String recipient) {
         try {
             byte[] digest = MessageDigest.getInstance("SHA-256").digest((messageId + "|" + recipient).getBytes(StandardCharsets.UTF_8));
-            return "CR" + HexFormat.of().formatHex(digest, 0, 9).toUpperCase(java.util.Locale.ROOT);
-        } catch (java.security.NoSuchAlgorithmException e) {
+            return "CR" + HexFormat.of().formatHex(digest, 0, 9).toUpperCase(Locale.ROOT);
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }

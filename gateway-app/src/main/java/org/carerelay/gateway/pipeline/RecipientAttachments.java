@@ -1,5 +1,7 @@
 package org.carerelay.gateway.pipeline;
 
+import java.io.IOException;
+import java.io.OutputStream;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.Optional;
@@ -85,7 +87,7 @@ public class RecipientAttachments {
      * Streams what {@link #plan} decided into {@code out}; the stored object is verified before
      * the first byte is written ({@code integrity-failure} otherwise).
      */
-    public void write(Planned planned, java.io.OutputStream out) throws java.io.IOException {
+    public void write(Planned planned, OutputStream out) throws IOException {
         if (planned.enveloped()) {
             attachments.writeEnvelope(planned.meta(), planned.certificate(), out, planned.reader());
         } else {

@@ -1,9 +1,12 @@
 package org.carerelay.gateway.pipeline;
 
+import ca.uhn.fhir.rest.annotation.Count;
 import ca.uhn.fhir.rest.annotation.IdParam;
+import ca.uhn.fhir.rest.annotation.Offset;
 import ca.uhn.fhir.rest.annotation.OptionalParam;
 import ca.uhn.fhir.rest.annotation.Read;
 import ca.uhn.fhir.rest.annotation.Search;
+import ca.uhn.fhir.rest.api.server.IBundleProvider;
 import ca.uhn.fhir.rest.param.ReferenceParam;
 import ca.uhn.fhir.rest.param.TokenParam;
 import ca.uhn.fhir.rest.server.IResourceProvider;
@@ -52,14 +55,14 @@ public class TaskResourceProvider implements IResourceProvider {
 
     /** {@code owner} = the invited organisation, {@code status} = requested or completed. */
     @Search
-    public ca.uhn.fhir.rest.api.server.IBundleProvider search(@OptionalParam(name = Task.SP_OWNER) ReferenceParam owner,
+    public IBundleProvider search(@OptionalParam(name = Task.SP_OWNER) ReferenceParam owner,
             @OptionalParam(name = Task.SP_STATUS) TokenParam status,
-            @ca.uhn.fhir.rest.annotation.Count Integer count,
-            @ca.uhn.fhir.rest.annotation.Offset Integer offset,
+            @Count Integer count,
+            @Offset Integer offset,
             ServletRequestDetails request) {
         Caller caller = Caller.of(request);
         if (!caller.isAdmin() && !caller.isParticipant()) {
-            return SearchPage.of(java.util.List.of(), 0, 0, 0);
+            return SearchPage.of(List.of(), 0, 0, 0);
         }
         // the same rule as visible(), as SQL, so that the total and the pages agree
         String viewer = caller.isAdmin() ? null : caller.organizationId();

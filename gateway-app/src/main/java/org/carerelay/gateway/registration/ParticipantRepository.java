@@ -7,12 +7,13 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import org.carerelay.gateway.security.TokenHolders;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 
 /** Registration state of directory organisations: token hash and contact address. */
 @Repository
-public class ParticipantRepository {
+public class ParticipantRepository implements TokenHolders {
 
     private final JdbcClient jdbc;
 
@@ -29,10 +30,7 @@ public class ParticipantRepository {
     public static final String ENTRY_ACTIVE = "coalesce((select (r.content->>'active')::boolean from fhir_resource r "
             + "where r.resource_type = 'Organization' and r.id = participant.organization_id), true)";
 
-    /** The holder of a token: its organisation, whether the directory entry is active, when the token was issued. */
-    public record TokenHolder(String organizationId, boolean active, Instant tokenIssuedAt) {
-    }
-
+    @Override
     public Optional<TokenHolder> tokenHolder(String tokenHash) {
         return jdbc.sql("select organization_id, " + ENTRY_ACTIVE + ", token_issued_at from participant "
                 + "where token_hash = ? and status = 'registered'")

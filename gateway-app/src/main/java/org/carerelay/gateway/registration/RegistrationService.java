@@ -12,7 +12,6 @@ import org.carerelay.fhir.Telecoms;
 import org.carerelay.gateway.audit.AuditService;
 import org.carerelay.gateway.config.CareRelayProperties;
 import org.carerelay.gateway.config.PublicUrls;
-import org.carerelay.gateway.directory.DirectoryService;
 import org.carerelay.gateway.fhir.GatewayException;
 import org.carerelay.gateway.mail.MailOutbox;
 import org.carerelay.gateway.security.Caller;
@@ -44,7 +43,7 @@ public class RegistrationService {
             DateTimeFormatter.ofPattern("dd.MM.yyyy 'um' HH:mm 'Uhr'").withZone(ZoneId.of("Europe/Berlin"));
 
     private final JdbcClient jdbc;
-    private final DirectoryService directory;
+    private final OrganizationDirectory directory;
     private final ParticipantRepository participants;
     private final MailOutbox outbox;
     private final AuditService audit;
@@ -64,7 +63,7 @@ public class RegistrationService {
     public record Invitation(String channel, String destination) {
     }
 
-    public RegistrationService(JdbcClient jdbc, DirectoryService directory, ParticipantRepository participants,
+    public RegistrationService(JdbcClient jdbc, OrganizationDirectory directory, ParticipantRepository participants,
             MailOutbox outbox, AuditService audit, CareRelayProperties props, ApplicationEventPublisher events,
             RateCounters counters, PublicUrls urls) {
         this.events = events;

@@ -15,6 +15,7 @@ import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Organization;
 import org.hl7.fhir.r4.model.Practitioner;
 import org.hl7.fhir.r4.model.PractitionerRole;
+import org.hl7.fhir.r4.model.Task;
 
 /**
  * Who may do what, deny by default: every rule list ends in {@code denyAll()}. Finer rules that
@@ -66,7 +67,7 @@ public class AccessRules extends AuthorizationInterceptor {
                         .andAllowAllResponses().andThen()
                         .allow("messages: delivery status").operation().named("$delivery-status").onInstancesOfType(Communication.class)
                         .andAllowAllResponses().andThen()
-                        .allow("invitations").read().resourcesOfType(org.hl7.fhir.r4.model.Task.class).withAnyId().andThen()
+                        .allow("invitations").read().resourcesOfType(Task.class).withAnyId().andThen()
                         .allow("attachments").read().resourcesOfType(Binary.class).withAnyId().andThen()
                         .allow("attachments: upload").create().resourcesOfType(Binary.class).withAnyId().andThen();
             }

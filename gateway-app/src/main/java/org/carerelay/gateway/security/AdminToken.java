@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import org.carerelay.gateway.config.CareRelayProperties;
 import org.slf4j.Logger;
@@ -50,7 +51,7 @@ public class AdminToken {
                 Files.createFile(tmp);
             }
             Files.writeString(tmp, token + "\n", StandardCharsets.UTF_8);
-            Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
             log.info("Generated the admin token into {} (owner-only permissions)", file);
             return token;
         } catch (IOException e) {

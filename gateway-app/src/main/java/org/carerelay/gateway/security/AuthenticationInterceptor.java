@@ -12,12 +12,10 @@ import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.util.Optional;
 import org.carerelay.fhir.ErrorCode;
-import org.carerelay.gateway.audit.AuditService;
 import org.carerelay.gateway.config.CareRelayProperties;
 import org.carerelay.gateway.fhir.GatewayException;
-import org.carerelay.gateway.registration.ParticipantRepository;
-import org.carerelay.gateway.registration.ParticipantRepository.TokenHolder;
-import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
+import org.carerelay.gateway.security.TokenHolders.TokenHolder;
+import org.springframework.stereotype.Component;
 
 /**
  * Resolves {@code Authorization: Bearer <token>} to a {@link Caller}. Only the CapabilityStatement
@@ -29,7 +27,7 @@ import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
  * {@code token-expiry-warning} also a {@code Warning} that rotation is due.
  */
 @Interceptor
-@org.springframework.stereotype.Component
+@Component
 public class AuthenticationInterceptor {
 
     /** Runs before HAPI's AuthorizationInterceptor, which reads the caller this sets. */
@@ -37,13 +35,13 @@ public class AuthenticationInterceptor {
     public static final String TOKEN_EXPIRES_HEADER = "X-Token-Expires";
 
     private final AdminToken adminToken;
-    private final ParticipantRepository participants;
+    private final TokenHolders participants;
     private final AuthFailureLimiter limiter;
-    private final AuditService audit;
+    private final AuthenticationAudit audit;
     private final TokenAge tokenAge;
 
-    public AuthenticationInterceptor(AdminToken adminToken, ParticipantRepository participants,
-            AuthFailureLimiter limiter, AuditService audit, CareRelayProperties props) {
+    public AuthenticationInterceptor(AdminToken adminToken, TokenHolders participants,
+            AuthFailureLimiter limiter, AuthenticationAudit audit, CareRelayProperties props) {
         this.adminToken = adminToken;
         this.participants = participants;
         this.limiter = limiter;
@@ -94,13 +92,13 @@ public class AuthenticationInterceptor {
         TokenHolder h = holder.get();
         Caller caller = Caller.participant(h.organizationId());
         if (!h.active()) {
-            audit.failure("authentication", AuditEventAction.E, caller, address, caller.auditName(), "organization deactivated");
+            audit.authenticationRefused(caller, address, "organization deactivated");
             throw new GatewayException(ErrorCode.ORGANIZATION_DEACTIVATED, null);
         }
         Instant now = Instant.now();
         Optional<Instant> expires = tokenAge.expiresAt(h.tokenIssuedAt());
         if (expires.isPresent() && !now.isBefore(expires.get())) {
-            audit.failure("authentication", AuditEventAction.E, caller, address, caller.auditName(), "token expired");
+            audit.authenticationRefused(caller, address, "token expired");
             throw new GatewayException(ErrorCode.TOKEN_EXPIRED, "The token expired on "
                     + DateTimeFormatter.ISO_INSTANT.format(expires.get())
                     + "; the operator can rotate it ($rotate-token), or register again ($register).");

@@ -1,6 +1,7 @@
 package org.carerelay.gateway.security;
 
 import ca.uhn.fhir.rest.api.server.RequestDetails;
+import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
 import org.carerelay.fhir.ErrorCode;
 import org.carerelay.gateway.fhir.GatewayException;
 
@@ -45,7 +46,7 @@ public record Caller(Kind kind, String organizationId) {
 
     /** The client's address (behind a proxy: as resolved by the forward-headers strategy). */
     public static String clientAddress(RequestDetails request) {
-        if (request instanceof ca.uhn.fhir.rest.server.servlet.ServletRequestDetails srd && srd.getServletRequest() != null) {
+        if (request instanceof ServletRequestDetails srd && srd.getServletRequest() != null) {
             return srd.getServletRequest().getRemoteAddr();
         }
         return null;

@@ -1,5 +1,6 @@
 package org.carerelay.gateway.security;
 
+import java.time.Duration;
 import java.util.Locale;
 import org.carerelay.fhir.ErrorCode;
 import org.carerelay.gateway.config.CareRelayProperties;
@@ -24,7 +25,7 @@ public class MessageRateLimiter {
     public MessageRateLimiter(RateCounters counters, CareRelayProperties props) {
         this.counters = counters;
         this.limit = new RateLimit(props.security().messageRateLimit(),
-                props.security().messageRateWindow() == null ? java.time.Duration.ofMinutes(10) : props.security().messageRateWindow());
+                props.security().messageRateWindow() == null ? Duration.ofMinutes(10) : props.security().messageRateWindow());
     }
 
     /** Counts one message of the organisation; not allowed = over the limit, the message must be refused. */

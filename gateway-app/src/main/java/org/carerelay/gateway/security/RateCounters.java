@@ -1,7 +1,11 @@
 package org.carerelay.gateway.security;
 
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.HexFormat;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 
@@ -71,12 +75,12 @@ public class RateCounters {
         }
         try {
             // a literal containing ':' is parsed, never looked up
-            java.net.InetAddress ip = java.net.InetAddress.getByName(literal);
-            if (ip instanceof java.net.Inet6Address) {
-                return java.util.HexFormat.of().formatHex(ip.getAddress(), 0, 8) + "::/64";
+            InetAddress ip = InetAddress.getByName(literal);
+            if (ip instanceof Inet6Address) {
+                return HexFormat.of().formatHex(ip.getAddress(), 0, 8) + "::/64";
             }
             return ip.getHostAddress(); // an IPv4-mapped address counts as its IPv4 address
-        } catch (java.net.UnknownHostException e) {
+        } catch (UnknownHostException e) {
             return literal;
         }
     }

@@ -6,6 +6,7 @@ import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.HexFormat;
+import java.util.Locale;
 
 /**
  * Secrets: API tokens and one-time codes. Only SHA-256 hashes are stored; tokens carry 256 bits
@@ -42,7 +43,7 @@ public final class Tokens {
 
     /** Codes are compared case-insensitively and without separators or blanks. */
     public static String normalizeCode(String code) {
-        return code == null ? "" : code.replaceAll("[\\s-]", "").toUpperCase(java.util.Locale.ROOT);
+        return code == null ? "" : code.replaceAll("[\\s-]", "").toUpperCase(Locale.ROOT);
     }
 
     public static String sha256(String secret) {

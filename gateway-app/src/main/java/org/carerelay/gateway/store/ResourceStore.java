@@ -17,6 +17,7 @@ import org.carerelay.fhir.ErrorCode;
 import org.carerelay.gateway.fhir.GatewayException;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.carerelay.routes.crypto.ContentCipher;
+import org.hl7.fhir.instance.model.api.IIdType;
 import org.hl7.fhir.r4.model.Resource;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
@@ -170,7 +171,7 @@ public class ResourceStore {
      * The resource {@code id} names: the version it names ({@code X/{id}/_history/{v}}, a vread),
      * or the current one when it names none.
      */
-    public <T extends IBaseResource> Optional<T> readAt(Class<T> type, org.hl7.fhir.instance.model.api.IIdType id) {
+    public <T extends IBaseResource> Optional<T> readAt(Class<T> type, IIdType id) {
         return id.hasVersionIdPart() ? readVersion(type, id.getIdPart(), id.getVersionIdPart()) : read(type, id.getIdPart());
     }
 

@@ -7,6 +7,7 @@ import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -41,7 +42,7 @@ public final class SearchBuilder {
         if (param == null || param.isEmpty()) {
             return this;
         }
-        String value = "%" + escapeLike(param.getValue().toLowerCase(java.util.Locale.ROOT)) + "%";
+        String value = "%" + escapeLike(param.getValue().toLowerCase(Locale.ROOT)) + "%";
         if (param.isExact()) {
             predicates.add(jsonPathExpression + " = " + bind(param.getValue()));
         } else {
@@ -56,7 +57,7 @@ public final class SearchBuilder {
         if (param == null || param.isEmpty()) {
             return this;
         }
-        String value = escapeLike(param.getValue().toLowerCase(java.util.Locale.ROOT))
+        String value = escapeLike(param.getValue().toLowerCase(Locale.ROOT))
                 + "%";
         predicates.add("exists (select 1 from jsonb_array_elements(coalesce(" + arrayPath + ", '[]'::jsonb)) e "
                 + "where lower(e->>'" + field + "') like " + bind(param.isContains() ? "%" + value : value) + ")");

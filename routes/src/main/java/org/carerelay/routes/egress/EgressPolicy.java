@@ -1,5 +1,6 @@
 package org.carerelay.routes.egress;
 
+import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -46,7 +47,7 @@ import org.carerelay.fhir.directory.AddressAllowList;
 public final class EgressPolicy {
 
     /** A destination the policy refuses; never worth retrying. The message names the reason. */
-    public static final class EgressRefusedException extends java.io.IOException {
+    public static final class EgressRefusedException extends IOException {
         public EgressRefusedException(String message) {
             super(message);
         }

@@ -1,4 +1,4 @@
-package org.carerelay.gateway.fhir;
+package org.carerelay.gateway.server;
 
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.rest.api.EncodingEnum;
@@ -9,6 +9,14 @@ import ca.uhn.fhir.rest.server.interceptor.consent.ConsentInterceptor;
 import java.util.List;
 import org.carerelay.gateway.config.CareRelayProperties;
 import org.carerelay.gateway.config.PublicUrls;
+import org.carerelay.gateway.fhir.CapabilityStatementCustomizer;
+import org.carerelay.gateway.fhir.ErrorOutcomeInterceptor;
+import org.carerelay.gateway.fhir.OperationDefinitionDetails;
+import org.carerelay.gateway.fhir.OutageFilter;
+import org.carerelay.gateway.fhir.PreferReturnInterceptor;
+import org.carerelay.gateway.fhir.RequestGuardFilter;
+import org.carerelay.gateway.fhir.UnsupportedInteractions;
+import org.carerelay.gateway.pipeline.DeadLetterAdmin;
 import org.carerelay.gateway.security.AccessRules;
 import org.carerelay.gateway.security.AuthenticationInterceptor;
 import org.springframework.beans.factory.ObjectProvider;
@@ -19,7 +27,10 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
 
-/** The HAPI FHIR server at {@code /fhir}, with its providers and interceptors. */
+/**
+ * The HAPI FHIR server at {@code /fhir}, with its providers and interceptors. Server wiring sits
+ * above the feature packages: it knows them all, none of them knows it.
+ */
 @Configuration(proxyBeanMethods = false)
 public class FhirServerConfiguration {
 
@@ -34,7 +45,7 @@ public class FhirServerConfiguration {
     @Bean
     ServletRegistrationBean<RestfulServer> fhirServlet(FhirContext fhirContext, List<IResourceProvider> providers,
             AuthenticationInterceptor authentication, ConsentInterceptor visibility,
-            org.carerelay.gateway.pipeline.DeadLetterAdmin deadLetters, PublicUrls publicUrls,
+            DeadLetterAdmin deadLetters, PublicUrls publicUrls,
             ObjectProvider<BuildProperties> build) {
         RestfulServer server = new RestfulServer(fhirContext) {
             @Override
