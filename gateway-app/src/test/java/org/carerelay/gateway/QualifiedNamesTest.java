@@ -29,17 +29,6 @@ class QualifiedNamesTest {
     private static final List<Path> SOURCE_ROOTS = List.of(
             Path.of("src/main/java"), Path.of("../routes/src/main/java"), Path.of("../fhir-model/src/main/java"));
 
-    /** Files that still name types inline; take a file off this list when it is converted. */
-    private static final Set<String> NOT_YET_CONVERTED = Set.of(
-            "org/carerelay/gateway/attachment/AttachmentService.java",
-            "org/carerelay/gateway/attachment/BinaryResourceProvider.java",
-            "org/carerelay/gateway/attachment/BinaryStreamingFilter.java",
-            "org/carerelay/gateway/attachment/LegacyAttachmentMigration.java",
-            "org/carerelay/gateway/crypto/CryptoConfiguration.java",
-            "org/carerelay/routes/crypto/AesGcmContentCipher.java",
-            "org/carerelay/routes/crypto/CmsAttachmentCrypto.java",
-            "org/carerelay/routes/crypto/EncryptionCertificates.java");
-
     private static final Pattern QUALIFIED = Pattern.compile(
             "(?<![\\w.])((?:java|javax|jakarta|org|ca|com|io|net)\\.(?:[a-z_][a-z0-9_]*\\.)+)([A-Z]\\w*)");
     private static final Pattern IMPORT = Pattern.compile("(?m)^import\\s+(static\\s+)?([\\w.]+)\\s*;");
@@ -53,7 +42,6 @@ class QualifiedNamesTest {
             assertThat(root).isDirectory();
             try (Stream<Path> files = Files.walk(root)) {
                 files.filter(f -> f.toString().endsWith(".java"))
-                        .filter(f -> !NOT_YET_CONVERTED.contains(root.relativize(f).toString().replace('\\', '/')))
                         .forEach(f -> inline.addAll(inlineNames(f)));
             }
         }

@@ -3,6 +3,7 @@ package org.carerelay.gateway.attachment;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -109,7 +110,7 @@ public class AttachmentService {
 
     @Transactional
     public Stored store(String declaredType, byte[] data, String uploaderOrganizationId) {
-        return store(declaredType, new java.io.ByteArrayInputStream(data == null ? new byte[0] : data),
+        return store(declaredType, new ByteArrayInputStream(data == null ? new byte[0] : data),
                 uploaderOrganizationId, null);
     }
 

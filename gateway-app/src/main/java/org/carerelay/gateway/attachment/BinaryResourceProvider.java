@@ -10,6 +10,7 @@ import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
 import org.carerelay.fhir.ErrorCode;
 import org.carerelay.gateway.audit.AuditService;
+import org.carerelay.gateway.config.CareRelayProperties;
 import org.carerelay.gateway.fhir.GatewayException;
 import org.carerelay.gateway.security.Caller;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
@@ -30,7 +31,7 @@ public class BinaryResourceProvider implements IResourceProvider {
     private final long maxInlineBytes;
 
     public BinaryResourceProvider(AttachmentService attachments, AuditService audit,
-            org.carerelay.gateway.config.CareRelayProperties props) {
+            CareRelayProperties props) {
         this.attachments = attachments;
         this.maxInlineBytes = props.fhir().maxRequestBytes();
         this.audit = audit;

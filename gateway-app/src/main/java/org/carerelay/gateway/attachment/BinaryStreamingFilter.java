@@ -9,6 +9,7 @@ import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.Locale;
@@ -21,11 +22,13 @@ import org.carerelay.gateway.audit.AuditService;
 import org.carerelay.gateway.directory.DirectoryService;
 import org.carerelay.gateway.fhir.GatewayException;
 import org.carerelay.gateway.fhir.PreferReturn;
+import org.carerelay.gateway.fhir.RequestGuardFilter;
 import org.carerelay.gateway.infra.Outages;
 import org.carerelay.gateway.infra.SafeExceptions;
 import org.carerelay.gateway.security.AuthenticationInterceptor;
 import org.carerelay.gateway.security.Caller;
 import org.carerelay.routes.crypto.EncryptionCertificates;
+import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
 import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.IdType;
@@ -164,15 +167,15 @@ public class BinaryStreamingFilter extends OncePerRequestFilter {
     }
 
     /** Opens the response stream only when the first byte is written, so a failed check can still answer. */
-    private static final class CommitOnWrite extends java.io.OutputStream {
+    private static final class CommitOnWrite extends OutputStream {
         private final HttpServletResponse response;
-        private java.io.OutputStream out;
+        private OutputStream out;
 
         CommitOnWrite(HttpServletResponse response) {
             this.response = response;
         }
 
-        private java.io.OutputStream out() throws IOException {
+        private OutputStream out() throws IOException {
             if (out == null) {
                 out = response.getOutputStream();
             }
@@ -246,9 +249,9 @@ public class BinaryStreamingFilter extends OncePerRequestFilter {
         return addresses.determineServerBase(request.getServletContext(), request).replaceAll("/+$", "");
     }
 
-    private void writeResource(HttpServletRequest request, HttpServletResponse response, org.hl7.fhir.instance.model.api.IBaseResource resource)
+    private void writeResource(HttpServletRequest request, HttpServletResponse response, IBaseResource resource)
             throws IOException {
-        boolean xml = org.carerelay.gateway.fhir.RequestGuardFilter.wantsXml(request);
+        boolean xml = RequestGuardFilter.wantsXml(request);
         IParser parser = xml ? fhirContext.newXmlParser() : fhirContext.newJsonParser();
         response.setCharacterEncoding("UTF-8");
         response.setContentType(xml ? "application/fhir+xml" : "application/fhir+json");

@@ -2,7 +2,11 @@ package org.carerelay.gateway.attachment;
 
 import ca.uhn.fhir.context.FhirContext;
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
@@ -127,13 +131,13 @@ public class LegacyAttachmentMigration implements ApplicationRunner {
         BlobStore.CountingOutput blob = blobs.create(id);
         try (OutputStream sealed = crypto.seal(blob, new Origin(meta.uploadedBy(), null), id)) {
             sealed.write(plain);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
         byte[] sha1;
         try {
-            sha1 = java.security.MessageDigest.getInstance("SHA-1").digest(plain);
-        } catch (java.security.NoSuchAlgorithmException e) {
+            sha1 = MessageDigest.getInstance("SHA-1").digest(plain);
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
         jdbc.sql("""

@@ -18,6 +18,8 @@ import org.carerelay.routes.crypto.JdkCryptoWarmUp;
 import org.carerelay.routes.crypto.Pkcs12GatewayKeys;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.ApplicationListener;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -75,7 +77,7 @@ public class CryptoConfiguration {
 
     /** Lets the JIT compile the JDK's AES and SHA-256 intrinsics in the background once the gateway is up. */
     @Bean
-    org.springframework.context.ApplicationListener<org.springframework.boot.context.event.ApplicationReadyEvent> cryptoWarmUp() {
+    ApplicationListener<ApplicationReadyEvent> cryptoWarmUp() {
         return event -> {
             Thread thread = new Thread(() -> log.debug("AES-GCM and SHA-256 warmed up in {} ms", JdkCryptoWarmUp.run()),
                     "crypto-warm-up");

@@ -3,6 +3,7 @@ package org.carerelay.routes.crypto;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.PublicKey;
+import java.security.cert.Certificate;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
@@ -29,7 +30,7 @@ public final class EncryptionCertificates {
         if (pemOrDer == null || pemOrDer.length == 0) {
             throw new IllegalArgumentException("The certificate is empty.");
         }
-        Collection<? extends java.security.cert.Certificate> certificates;
+        Collection<? extends Certificate> certificates;
         try {
             certificates = CertificateFactory.getInstance("X.509").generateCertificates(new ByteArrayInputStream(pemOrDer));
         } catch (CertificateException | RuntimeException e) {
