@@ -6,29 +6,10 @@ import java.util.Optional;
 import org.hl7.fhir.r4.model.Identifier;
 
 /**
- * Format and check-digit rules of the German identifiers CareRelay checks on every create and
- * update (Organization, Practitioner, Patient — over FHIR and from HL7 PID), so that a mistyped
- * number is refused with {@code identifier-invalid} instead of creating a second, wrong entry:
- *
- * <ul>
- *   <li><b>IK number</b> ({@link Systems#IKNR}, Institutionskennzeichen of the ARGE IK): 9 digits;
- *       digit 9 is the check digit over digits 3–8, weighted 2,1,2,1,2,1, the cross sums of the
- *       products added, modulo 10. Verified against the IK numbers of real insurers (e.g.
- *       108018007, 101575519, 104940005, 105830016).</li>
- *   <li><b>KVNR</b> ({@link Systems#KVNR}, the unchangeable 10-character part of the
- *       Krankenversichertennummer, § 290 SGB V): a capital letter, 8 digits, a check digit. The
- *       letter becomes its two-digit position in the alphabet (A = 01 … Z = 26); the resulting 10
- *       digits are weighted 1,2,1,2,…, the cross sums of the products added, modulo 10
- *       (e.g. A123456780).</li>
- *   <li><b>LANR</b> ({@link Systems#LANR}, lebenslange Arztnummer of the KBV): 9 digits; digits 1–6
- *       are the physician's number, digit 7 the check digit, digits 8–9 the specialty group
- *       (Fachgruppe). The check digit: digits 1–6 weighted 4,9,4,9,4,9, summed, modulo 10; the
- *       check digit is 10 minus that, 0 when the result is 10 (e.g. 123456601).</li>
- *   <li><b>BSNR</b> ({@link Systems#BSNR}, Betriebsstättennummer): 9 digits; it has no check
- *       digit.</li>
- * </ul>
- *
- * <p>Identifiers of other systems are not checked here. Pure and stateless; thread-safe.
+ * Format and check-digit rules of the German identifiers (IK number, KVNR, LANR, BSNR) checked on
+ * every create and update of Organization, Practitioner and Patient, over FHIR and from HL7 PID, so
+ * that a mistyped number is refused with {@code identifier-invalid} instead of creating a second,
+ * wrong entry. Pure and stateless. Rules and examples: docs/mappings.md, section 7 "German identifiers".
  */
 public final class GermanIdentifiers {
 

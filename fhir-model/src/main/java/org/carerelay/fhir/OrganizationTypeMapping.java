@@ -10,26 +10,10 @@ import org.hl7.fhir.r4.model.Organization;
 
 /**
  * Gives every Organization a CareRelay type ({@link Systems#ORGANIZATION_TYPE}) while keeping the
- * codings a hospital information system sends, e.g. of the ISiK Basismodul or the German base
- * profiles. Without a CareRelay coding the type is derived from the first of these that maps, in
- * this order, and otherwise {@link OrganizationType#OTHER}:
- *
- * <ol>
- *   <li>IHE XDS {@code healthcareFacilityTypeCode} as IHE Deutschland defines it
- *       ({@value #IHE_D_FACILITY_TYPE}, the ISiK "EinrichtungsArt"): KHS → hospital, REH → rehab
- *       clinic, PRA and MVZ → physician practice, APD → ambulatory care, PFL → care home, the other
- *       codes (APO, BER, BAA, BHR, HEB, HOS, HAN, HEI, RTN, SEL, TMZ) → other;</li>
- *   <li>HL7 {@value #HL7_ORGANIZATION_TYPE}: {@code ins} and {@code pay} → health insurer;</li>
- *   <li>a hospital department: HL7 {@code dept}, or a department key of the German Hospital
- *       Federation ({@value #DKGEV_FACHABTEILUNG}, {@value #DKGEV_FACHABTEILUNG_ERWEITERT}) → hospital.</li>
- * </ol>
- *
- * The other HL7 codes ({@code prov}, {@code team}, {@code govt}, …) and the IHE
- * {@code practiceSettingCode} (a medical specialty, {@value #IHE_D_PRACTICE_SETTING}) say nothing
- * about which kind of organisation it is; they are kept and give {@link OrganizationType#OTHER}
- * unless something else maps. The derived type is added as a CodeableConcept of its own, so the
- * sender's codings stay exactly as sent. A CareRelay coding that is present decides and must be a
- * known code. Pure and stateless; thread-safe.
+ * codings a hospital information system sends (ISiK, German base profiles): a CareRelay coding
+ * decides and must be known; otherwise the type is derived from IHE-D facility type, HL7
+ * organization type or department codings, else {@link OrganizationType#OTHER}. Pure and stateless.
+ * Field-by-field mapping: docs/mappings.md, section 6 "Organisation types".
  */
 public final class OrganizationTypeMapping {
 
@@ -65,7 +49,7 @@ public final class OrganizationTypeMapping {
 
     /**
      * The CareRelay type of {@code types}: the CareRelay coding if there is one, else the first
-     * mapping rule that applies (see the class comment), else empty.
+     * mapping rule that applies (docs/mappings.md, section 6), else empty.
      *
      * @throws UnknownTypeException if a CareRelay coding has an unknown code
      */

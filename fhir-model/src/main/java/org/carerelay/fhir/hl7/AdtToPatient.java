@@ -37,56 +37,10 @@ import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.StringType;
 
 /**
- * Maps the PID segment of an ADT message (A01, A04, A05, A08, A28, A31, A40…; any structure, since
- * the segment is found with the Terser path {@code /.PID}, i.e. the first PID anywhere in the
- * message) to a FHIR R4 {@link Patient}. Meant for messages parsed by {@link Hl7Inbound}, i.e. into
- * v2.5.1 structures whatever version was sent.
- *
- * <h2>Identifiers (PID-3, all repetitions)</h2>
- * {@code value} is CX-1; repetitions with an empty value or the HL7 null {@code ""} are skipped. The
- * {@code system} is the first of:
- * <ol>
- *   <li>the system {@link AssigningAuthorities} gives for the assigning authority's namespace id
- *       (CX-4-1) or universal id (CX-4-2): configured entries first, then the built-ins
- *       {@code KVNR}, {@code GKV}, {@code EGK}, {@code KVK} and the KVNR OID
- *       {@value #KVNR_OID} → {@link Systems#KVNR};</li>
- *   <li>{@link Systems#KVNR} when CX-5 (identifier type) is {@code KVNR};</li>
- *   <li>{@code urn:oid:<CX-4-2>} when CX-4-2 is an OID and CX-4-3 is {@code ISO} or empty;</li>
- *   <li>{@value #AUTHORITY_SYSTEM_PREFIX}{@code <CX-4-1, percent-encoded>} when CX-4-1 is set;</li>
- *   <li>none (value only).</li>
- * </ol>
- * A value that resolves to {@link Systems#KVNR} but does not match {@code [A-Z][0-9]{9}} is not a
- * KVNR: it is kept as a plain identifier under rules 3–5 (so e.g. {@code …/hl7-authority/KVNR}),
- * never under the KVNR system. {@code type} is a v2-0203 coding of CX-5, except for the German
- * non-standard {@code KVNR}; a KVNR identifier gets {@value #IDENTIFIER_TYPE_DE_BASIS}
- * {@code #KVZ10} instead.
- *
- * <h2>Other elements</h2>
- * <ul>
- *   <li>names PID-5 (all repetitions): family XPN-1-1, given XPN-2 and XPN-3 (middle names), prefix
- *       XPN-5, suffix XPN-4 and XPN-6; use from table 0200: {@code L} official, {@code M} and
- *       {@code B} (name at birth, German "Geburtsname") maiden, {@code N} nickname, {@code D} usual,
- *       {@code S} anonymous; other codes leave {@code use} empty. PID-6 (mother's maiden name) is
- *       not the patient's name and is not mapped;</li>
- *   <li>birth date PID-7 with its precision ({@code yyyy}, {@code yyyyMM}, {@code yyyyMMdd}; a time
- *       part is dropped); an invalid date is left out;</li>
- *   <li>gender PID-8: {@code M} male, {@code F} female, {@code O}/{@code A} other, {@code U}/{@code N}
- *       unknown; the German {@code D} (divers) and {@code X} (unbestimmt) give other plus the
- *       extension {@value #EXT_GENDER_AMTLICH};</li>
- *   <li>addresses PID-11: line SAD-1, completed by SAD-2 (street name) and SAD-3 (house number)
- *       where SAD-1 does not contain them (SAD-2/SAD-3 also as ADXP streetName/houseNumber
- *       extensions on the line), XAD-2 as second line, city, state,
- *       zip, county as district, country ({@code D}, {@code DE}, {@code DEU} → {@code DE}, others
- *       as sent); use/type from XAD-7 ({@code H}/{@code P} home, {@code B}/{@code O} work,
- *       {@code C} temp, {@code BA} old, {@code M} postal);</li>
- *   <li>telecom PID-13 (use home unless XTN-2 says otherwise) and PID-14 (work): see
- *       {@link #telecom};</li>
- *   <li>deceased: PID-30 {@code N} → false (even if PID-29 has a date), else PID-29 as dateTime,
- *       else PID-30 {@code Y} → true; the date and time are converted like every v2 timestamp
- *       ({@link V2Support#dateTime(String)}: without a UTC offset as Europe/Berlin local time).</li>
- * </ul>
- *
- * <p>Pure and stateless; thread-safe.
+ * Maps the first PID of an ADT message (any event and structure, as parsed by {@link Hl7Inbound})
+ * to a FHIR R4 {@link Patient}: identifiers with their systems (KVNR recognised by authority, type
+ * and format), names, birth date, gender, addresses, telecom, deceased. Pure and stateless.
+ * Field-by-field mapping: docs/mappings.md, section 2 "ADT → Patient".
  */
 public final class AdtToPatient {
 
@@ -451,13 +405,8 @@ public final class AdtToPatient {
     // -------------------------------------------------------------------------------- telecom
 
     /**
-     * One XTN repetition. E-mail when XTN-3 (equipment type) is {@code Internet} or {@code X.400}
-     * or XTN-2 (use) is {@code NET}, or when XTN-3 is empty and XTN-4 (e-mail address) is set; the
-     * value is XTN-4, else XTN-1. Otherwise a number: XTN-1 (the legacy formatted string) if set,
-     * else, when XTN-7 (local number) is set, composed from XTN-5 country, XTN-6 area, XTN-7 and
-     * XTN-8 extension ({@code +49 30 1234567 ext. 12}), else XTN-12 (unformatted); system from XTN-3 ({@code FX} fax, {@code BP} or use {@code BPN} pager,
-     * {@code MD} other, anything else phone); use from XTN-2 ({@code PRN}/{@code ORN}/{@code VHN}
-     * home, {@code WPN} work, {@code CP} equipment mobile), else the field's default.
+     * One XTN repetition as e-mail or number, or empty without a value; see docs/mappings.md,
+     * section 2, "Telecom".
      */
     static Optional<ContactPoint> telecom(Segment pid, int field, int rep, ContactPointUse defaultUse) {
         String legacy = value(pid, field, rep, 1, 1);

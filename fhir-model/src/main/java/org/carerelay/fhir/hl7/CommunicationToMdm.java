@@ -60,33 +60,11 @@ import org.hl7.fhir.r4.model.Resource;
 import org.hl7.fhir.r4.model.Type;
 
 /**
- * Maps a FHIR R4 {@link Communication} (with its subject {@link Patient} and the contents of its
- * attachments) to an HL7 v2.5.1 {@code MDM^T02} (original document notification and content).
- *
- * <p>Segments: {@code MSH EVN PID PV1 TXA OBX+}. The v2.5.1 message structure makes PID, PV1, TXA
- * and at least one OBX mandatory, so:
- * <ul>
- *   <li>a networking communication (no patient) still gets a PID, holding only PID-1
- *       ({@code PID|1}); PID-3 and PID-5, required fields in v2.5.1, stay empty. HAPI parses such a
- *       message (also with validation on), but a strict receiver may reject it: route networking
- *       messages only to receivers that accept documents without a patient;</li>
- *   <li>PV1 only carries PV1-2 {@code N} (not applicable);</li>
- *   <li>a communication without text and without attachments cannot be mapped.</li>
- * </ul>
- *
- * <p>Text payloads ({@code payload.contentString}) become one {@code TX} OBX per line; every
- * {@link AttachmentContent} becomes one {@code ED} OBX with the data in Base64; contained
- * Observations the payload refers to (vital signs from an ORU^R01) become coded OBX rows with their
- * values, units and times (see {@link #observationRows}). Attachments are
- * taken only from {@link Input#attachments()} (the caller resolves the Binary references);
- * {@code payload.contentAttachment} and {@code payload.contentReference} are not read. Every OBX-3 is
- * coded ({@code 11488-4^Nachricht^LN}, {@code 11488-4^Anhang: title^LN}). A reply
- * ({@link Input#parentDocument()}) carries the document it answers in TXA-13. HL7 delimiters in
- * values are escaped by HAPI's encoder, because all values are set through the typed model.
- *
- * <p>Times (MSH-7, EVN-2, TXA-4) are local Europe/Berlin times in the form {@code yyyyMMddHHmmss}.
- *
- * <p>Pure and stateless; thread-safe.
+ * Maps a FHIR R4 {@link Communication} (with its subject {@link Patient}, its resolved attachments
+ * and the contained Observations its payload refers to) to an HL7 v2.5.1 {@code MDM^T02}
+ * ({@code MSH EVN PID PV1 TXA OBX+}), all values set through HAPI's typed model so delimiters are
+ * escaped. A networking message (no patient) gets a PID with only PID-1. Pure and stateless.
+ * Field-by-field mapping: docs/mappings.md, section 5 "Communication → MDM^T02".
  */
 public final class CommunicationToMdm {
 
@@ -266,14 +244,9 @@ public final class CommunicationToMdm {
 
     /**
      * The contained Observations the payload points at ({@code contentReference #id}, e.g. the
-     * vital signs of an ORU^R01), each as structured OBX rows after the text and attachment rows:
-     * OBX-3 the code (both first codings, v2 coding system names), OBX-5 the value with its v2 type
-     * ({@code NM}, {@code SN} with comparator, range or ratio, {@code ST}, {@code CE}, {@code TS}),
-     * OBX-6 the unit (UCUM code, unit text, {@code UCUM}), OBX-7 the reference range text, OBX-11
-     * the status, OBX-14 the effective time. A panel (components, no value of its own) gives one
-     * row per component, all with the panel's OBX-4 sub-id; a component that repeats a single
-     * Observation already written (same code and value) is not written twice. Without a value
-     * ({@code dataAbsentReason}) the row has no OBX-5 and OBX-11 {@code X}.
+     * vital signs of an ORU^R01) as OBX rows after the text and attachment rows; docs/mappings.md,
+     * section 5, "Observation rows". A panel component that repeats a single Observation already
+     * written (same code and value) is not written twice.
      *
      * @return the last OBX set id used
      */

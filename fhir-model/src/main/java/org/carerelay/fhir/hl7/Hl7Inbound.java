@@ -24,42 +24,10 @@ import org.carerelay.fhir.ErrorCode;
 
 /**
  * Turns the bytes of an inbound HL7v2 frame (MLLP framing already removed) into a parsed message,
- * leniently, as real feeds require.
- *
- * <h2>Decoding ({@link #decode})</h2>
- * The character set is chosen from the first of these candidates that fits the bytes:
- * <ol>
- *   <li>a UTF-8 byte order mark: UTF-8 (the BOM itself is removed);</li>
- *   <li>MSH-18 (first repetition), read from the raw bytes before decoding (the header is
- *       ASCII-compatible in every charset handled here): {@code ASCII} → US-ASCII, {@code 8859/1} …
- *       {@code 8859/9} and {@code 8859/15} → ISO-8859-n, {@code UNICODE UTF-8}, the non-standard
- *       {@code UTF-8} and the deprecated, ambiguous {@code UNICODE} → UTF-8. Other values (UTF-16/32,
- *       ISO IR, JIS…) are ignored: they cannot be read with an ASCII-compatible scan anyway;</li>
- *   <li>{@code senderDefault}, the charset configured for the sending partner (may be {@code null});</li>
- *   <li>detection: UTF-8 if the bytes are valid UTF-8 (pure ASCII is), otherwise ISO-8859-1.</li>
- * </ol>
- * A candidate "fits" when US-ASCII meets only 7-bit bytes and UTF-8 meets valid UTF-8; a
- * single-byte charset (ISO-8859-n) fits unless the bytes are valid UTF-8 with at least one
- * multi-byte sequence ({@link #looksLikeUtf8}). So a feed that declares {@code ASCII} or
- * {@code UNICODE UTF-8} but sends ISO-8859-1 umlauts, and one that declares {@code 8859/1} (or
- * nothing) but sends UTF-8 (both common mislabels), are read without loss; {@link Decoded#charset()}
- * reports the charset actually used.
- *
- * <p>Then leading MLLP start bytes ({@code 0x0B}) and blank lines, and trailing MLLP end bytes
- * ({@code 0x1C}) are dropped, segment separators {@code \r\n} and {@code \n} become {@code \r}, blank
- * segments are dropped and every segment is terminated by {@code \r}.
- *
- * <h2>Parsing ({@link #parse})</h2>
- * HAPI's {@link PipeParser} with a {@link CanonicalModelClassFactory} for {@value #CANONICAL_VERSION}:
- * every accepted version ({@link #SUPPORTED_VERSIONS}) is parsed into the v2.5.1 structures. An
- * explicit message structure (MSH-9-3) that v2.5.1 does not know (e.g. {@code ADT_A04},
- * {@code ADT_A28}, {@code ADT_A40} from v2.6+ headers) is resolved through the v2.5.1 event map
- * ({@code ADT_A01}, {@code ADT_A05}, {@code ADT_A39}), so callers get the typed structure rather than
- * a {@link GenericMessage}. Validation is off, Z-segments and fields/components beyond the v2.5.1
- * definitions are kept as extra content, an OBX-2 type unknown to v2.5.1 (or an empty one with a
- * value) is read as {@code ST}.
- *
- * <p>Stateless and thread-safe.
+ * leniently, as real feeds require: {@link #decode} picks the charset (BOM, MSH-18, sender default,
+ * detection — a label that does not fit the bytes is overruled) and normalises segment separators;
+ * {@link #parse} checks the header and parses every supported version into the v2.5.1 structures.
+ * Stateless and thread-safe. Rules and refusal codes: docs/mappings.md, section 1 "Inbound frame".
  */
 public final class Hl7Inbound {
 
@@ -127,7 +95,7 @@ public final class Hl7Inbound {
     }
 
     /**
-     * Decodes a frame; see the class documentation for the charset rules. Never fails: whether the
+     * Decodes a frame; charset rules in docs/mappings.md, section 1. Never fails: whether the
      * content is an HL7 message at all is decided by {@link #parse}.
      *
      * @param senderDefault the charset agreed with the sender, used when MSH-18 is empty or does not

@@ -20,43 +20,10 @@ import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.StringType;
 
 /**
- * Maps an inbound HL7 v2 {@code MDM} message (document notification, with or without content) to
- * its document text and attachments, and those to a FHIR R4 {@link Communication}. The reverse of
- * {@link CommunicationToMdm}.
- *
- * <p>Expects the message as parsed into v2.5.1 structures (e.g. with
- * {@code CanonicalModelClassFactory("2.5.1")}, so messages of v2.1 to v2.8.1 all work), but reads all
- * values by field position from the segments in message order, so it works for {@code MDM_T01},
- * {@code MDM_T02} and also for segments HAPI could not place in the structure.
- *
- * <p>What is read:
- * <ul>
- *   <li>TXA (the first one): TXA-2 document type, TXA-4 activity time, TXA-12-1 document number,
- *       TXA-25 document title (v2.6+).</li>
- *   <li>Text: every OBX of value type {@code TX}, {@code FT} or {@code ST}; each OBX-5 repetition
- *       is one line (an OBX without value an empty line), lines joined with {@code \n}. HAPI
- *       decodes the delimiter escapes ({@code \F\ \S\ \T\ \R\ \E\}) while parsing; the formatting
- *       escapes ({@code \.br\ \.sp\ \H\ \N\ \X..\} ...) are decoded here (see
- *       {@link V2Support#decodeFormatting(String, char)}). An unescaped {@code ^} or {@code &} in a
- *       text value is kept as text.</li>
- *   <li>Attachments: every OBX of value type {@code ED}, one attachment per OBX-5 repetition, with
- *       the content type from ED-2/ED-3 ({@link #contentType(String, String)}) and the bytes
- *       decoded per ED-4 ({@link #decode(String, String)}). ED payloads without data are skipped
- *       and counted ({@link Result#skippedEmptyAttachments()}): real feeds send them, e.g. a PDF
- *       that is delivered separately.</li>
- *   <li>{@code RP} (reference pointer) OBX are not followed; they are counted
- *       ({@link Result#skippedReferencePointers()}). All other value types (e.g. {@code HD},
- *       {@code CE}) are ignored.</li>
- *   <li>Title: TXA-25, else the OBX-3 text (OBX-3-2, else CWE-9 original text) of the first text or
- *       attachment OBX, except CareRelay's own generic labels {@value CommunicationToMdm#TEXT_OBSERVATION}
- *       and {@value CommunicationToMdm#ATTACHMENT_OBSERVATION}; else {@code null}.</li>
- * </ul>
- *
- * <p>Notification-only events ({@code T01}, {@code T03}, {@code T05}, {@code T07}, {@code T09},
- * {@code T11}) normally carry no OBX: the text is then empty and there are no attachments. TXA
- * has no field for document content, so nothing is taken from it for the text.
- *
- * <p>Pure and stateless; thread-safe.
+ * Maps an inbound HL7 v2 {@code MDM} message (T01/T02 …, any structure: segments are read by name
+ * in message order) to its document text, attachments and TXA data ({@link #map}), and those to a
+ * FHIR R4 {@link Communication} ({@link #toCommunication}). The reverse of {@link CommunicationToMdm}.
+ * Pure and stateless. Field-by-field mapping: docs/mappings.md, section 3 "MDM → Communication".
  */
 public final class MdmToCommunication {
 
@@ -99,7 +66,7 @@ public final class MdmToCommunication {
      * @param documentAuthority        TXA-12-2 to TXA-12-4 (namespace, universal id and its type) as
      *                                 sent, each {@code null} where empty; {@code null} without TXA-12
      * @param documentType             TXA-2 (HL7 table 0270, e.g. {@code DS}), or {@code null}
-     * @param title                    see the class comment, or {@code null}
+     * @param title                    TXA-25, else an OBX-3 text (docs/mappings.md, section 3), or {@code null}
      * @param activityTime             TXA-4, or {@code null}
      * @param skippedEmptyAttachments  ED values without data
      * @param skippedReferencePointers RP values (not followed)
@@ -203,12 +170,7 @@ public final class MdmToCommunication {
     }
 
     /**
-     * A FHIR Communication for {@code r}: status {@code completed}; one {@code contentString}
-     * payload with the text if it is not blank; one {@code contentAttachment} payload per
-     * attachment (contentType, data, title); {@code sent} = activity time; an identifier
-     * ({@value #DOCUMENT_NUMBER_SYSTEM}) with the document number; a category
-     * ({@value CommunicationToMdm#DOCUMENT_TYPE_SYSTEM}) with the document type if it is a code of
-     * HL7 table 0270 (as {@link CommunicationToMdm} reads it back); {@code topic.text} = title.
+     * A FHIR Communication for {@code r} (docs/mappings.md, section 3, "Building the resource").
      * Subject, sender and recipient are left to the caller.
      */
     public static Communication toCommunication(Result r) {
@@ -255,31 +217,9 @@ public final class MdmToCommunication {
     }
 
     /**
-     * The MIME type of an ED value from ED-2 (type of data, HL7 table 0191, or a MIME top-level
-     * type) and ED-3 (data subtype, HL7 table 0291, or a MIME subtype or full MIME type):
-     *
-     * <table>
-     *   <caption>ED-2/ED-3 → content type</caption>
-     *   <tr><th>ED-3 (any ED-2)</th><th>content type</th></tr>
-     *   <tr><td>a full MIME type, e.g. {@code application/pdf}</td><td>that type, normalised</td></tr>
-     *   <tr><td>{@code PDF}</td><td>application/pdf</td></tr>
-     *   <tr><td>{@code JPEG}, {@code JPG}</td><td>image/jpeg</td></tr>
-     *   <tr><td>{@code PNG}</td><td>image/png</td></tr>
-     *   <tr><td>{@code TIFF}, {@code TIF}</td><td>image/tiff</td></tr>
-     *   <tr><td>{@code GIF}</td><td>image/gif</td></tr>
-     *   <tr><td>{@code DICOM}</td><td>application/dicom</td></tr>
-     *   <tr><td>{@code XML}</td><td>application/xml (text/xml with ED-2 TEXT/TX)</td></tr>
-     *   <tr><td>{@code HTML}</td><td>text/html</td></tr>
-     *   <tr><td>{@code RTF}</td><td>application/rtf</td></tr>
-     *   <tr><td>{@code ZIP}</td><td>application/zip</td></tr>
-     *   <tr><td>{@code PostScript}</td><td>application/postscript</td></tr>
-     *   <tr><td>{@code Octet-stream}</td><td>application/octet-stream</td></tr>
-     * </table>
-     *
-     * Otherwise: ED-2 a MIME top-level type ({@code application}, {@code image}, {@code text},
-     * {@code audio}, {@code video}) with an ED-3 → {@code <ED-2>/<ED-3>} lower case (e.g.
-     * {@code application^dicom}); ED-2 {@code TEXT} or {@code TX} (CareRelay's own) → text/plain;
-     * anything else application/octet-stream.
+     * The MIME type of an ED value from ED-2 (type of data) and ED-3 (data subtype, or a full MIME
+     * type); see docs/mappings.md, section 3, for the table. Unknown values give
+     * {@code application/octet-stream}.
      */
     static String contentType(String typeOfData, String subtype) {
         String type = typeOfData == null ? "" : typeOfData.strip().toLowerCase(Locale.ROOT);
@@ -328,14 +268,8 @@ public final class MdmToCommunication {
     }
 
     /**
-     * The bytes of ED-5 per ED-4 (case-insensitive):
-     * <ul>
-     *   <li>{@code Base64} (also {@code B64}): whitespace and escape sequences (e.g. escaped line
-     *       breaks) are removed; the URL-safe alphabet and missing padding are accepted;</li>
-     *   <li>{@code Hex}: whitespace is removed; an odd number of digits is an error;</li>
-     *   <li>{@code A} (ASCII; also an empty ED-4): the text itself, formatting escapes decoded,
-     *       encoded as UTF-8.</li>
-     * </ul>
+     * The bytes of ED-5 per ED-4 ({@code Base64}/{@code B64}, {@code Hex}, {@code A}/{@code ASCII}
+     * or empty; docs/mappings.md, section 3).
      *
      * @param data the ED-5 value with formatting escapes decoded (for {@code A}) — Base64 and Hex
      *             ignore escape sequences anyway

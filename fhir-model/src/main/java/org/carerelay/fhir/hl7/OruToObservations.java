@@ -28,63 +28,11 @@ import org.hl7.fhir.r4.model.SimpleQuantity;
 import org.hl7.fhir.r4.model.StringType;
 
 /**
- * Maps an inbound HL7 v2 {@code ORU^R01} (observation results, e.g. lab results or IHE PCD-01
- * device vital signs) to FHIR R4 {@link Observation}s: one per OBX with a supported value type,
- * plus a blood-pressure panel where an order has both a systolic and a diastolic value.
- *
- * <p>Expects the message as parsed into v2.5.1 structures (e.g. with
- * {@code CanonicalModelClassFactory("2.5.1")}), but reads all values by field position from the
- * segments in message order, so it also finds OBX segments that HAPI could not place in the
- * {@code ORU_R01} structure (kept as non-standard segments, e.g. when a sender puts an OBX right
- * after the PID). Each OBX belongs to the last OBR before it (its "order group"); OBX of
- * specimen groups (after SPM) are mapped like the others. NTE segments after an OBX become its
- * {@code note}s.
- *
- * <p>Only messages about one patient are accepted (one PID): subject and performer are set by the
- * caller, for all Observations alike.
- *
- * <h2>Per OBX</h2>
- * <ul>
- *   <li>OBX-2 value types {@code NM SN ST TX FT CE CWE CNE TS DT DTM} are mapped; OBX of other
- *       types ({@code RP ED HD ...}) or without type (e.g. the device and panel rows of PCD-01)
- *       are skipped, as are OBX without OBX-3.</li>
- *   <li>{@code status} from OBX-11 (HL7 table 0085, mapped as in HL7's v2-to-FHIR concept map):
- *       F, U → final; C → corrected; A → amended; P, R, S → preliminary; I, O → registered;
- *       X, N → cancelled; D, W → entered-in-error; anything else or empty → final.</li>
- *   <li>{@code code} from OBX-3: both triplets (1-3 and alternate 4-6) as codings, in that order,
- *       with the v2 coding system mapped by {@link #codeSystem(String)}; CWE-9 original text as
- *       {@code text}. For vital signs ({@link VitalSign}) the LOINC code of the FHIR vital-signs
- *       profile is added as a further coding if it is not there yet, plus category
- *       {@code vital-signs} and {@code meta.profile} {@value #VITAL_SIGNS_PROFILE}.</li>
- *   <li>value: {@code NM} → {@code valueQuantity} (unit see {@link #quantity(BigDecimal, String,
- *       String, String)}; a decimal comma is accepted; a value that is no number becomes
- *       {@code valueString}; only the first repetition is read); {@code SN} → quantity with
- *       comparator ({@code < <= > >=}), {@code valueRange} ({@code ^10^-^20}), {@code valueRatio}
- *       ({@code ^1^:^128} or {@code /}), else {@code valueString}; {@code ST TX FT} →
- *       {@code valueString}, repetitions joined with {@code \n}, formatting escapes decoded;
- *       {@code CE CWE CNE} → {@code valueCodeableConcept}; {@code TS DT DTM} →
- *       {@code valueDateTime}. Without a value: {@code dataAbsentReason} {@code unknown}; the
- *       ISO/IEEE 11073 special values of MDC-coded results (8388607 NaN, 8388608 NRes, 8388606
- *       +INF, 8388610 -INF) likewise give a {@code dataAbsentReason} instead of a number.</li>
- *   <li>{@code effectiveDateTime}: OBX-14, else OBR-7 of the order group, else MSH-7 (see
- *       {@link V2Support#dateTime(String)}: without offset the time is read as Europe/Berlin).</li>
- *   <li>{@code referenceRange.text}: OBX-7 as it comes.</li>
- *   <li>{@code interpretation}: each OBX-8 repetition; codes of HL7 table 0078 that exist in
- *       {@value #INTERPRETATION_SYSTEM} get that system, others (e.g. PCD-01's {@code QUES}) only
- *       {@code text}.</li>
- * </ul>
- *
- * <h2>Blood-pressure panel</h2>
- * When an order group holds exactly one systolic and exactly one diastolic Observation, both with
- * a numeric value and not cancelled or entered-in-error, an additional Observation with code
- * {@value #BLOOD_PRESSURE_PANEL} (LOINC blood pressure panel) is appended after the group's
- * Observations: components 8480-6 and 8462-4 with copies of their quantities, effective time of
- * the systolic value, vital-signs category and profile, and status final unless one of the two is
- * preliminary/registered (→ preliminary) or corrected/amended (→ that). The single systolic and
- * diastolic Observations stay in the result. It has no {@code hasMember} references, because the
- * ids of the Observations are assigned by the caller.
- *
- * <p>Pure and stateless; thread-safe.
+ * Maps an inbound HL7 v2 {@code ORU^R01} of one patient (lab results, IHE PCD-01 vital signs) to
+ * FHIR R4 {@link Observation}s: one per OBX with a supported value type (found by segment name in
+ * message order), vital signs with the FHIR vital-signs profile and UCUM units, plus a blood-pressure
+ * panel per order group with one systolic and one diastolic value. Pure and stateless.
+ * Field-by-field mapping: docs/mappings.md, section 4 "ORU^R01 → Observations".
  */
 public final class OruToObservations {
 
@@ -539,35 +487,8 @@ public final class OruToObservations {
     }
 
     /**
-     * A quantity with the unit from OBX-6 (identifier, text, coding system):
-     * <ul>
-     *   <li>a known spelling of OBX-6-1, else of OBX-6-2, gives the UCUM code (system
-     *       {@value #UCUM_SYSTEM}); {@code unit} is the unit as sent, or the UCUM code for MDC unit
-     *       codes ({@code 266016^MDC_DIM_MMHG} → {@code mm[Hg]});</li>
-     *   <li>else, if OBX-6-3 is {@code UCUM}, OBX-6-1 is taken as UCUM code;</li>
-     *   <li>else the unit is kept as {@code unit} text only (OBX-6-1, or OBX-6-2 where OBX-6-1 is a
-     *       bare number), without system and code.</li>
-     * </ul>
-     *
-     * <table>
-     *   <caption>Known units</caption>
-     *   <tr><th>UCUM</th><th>v2 spellings</th><th>MDC</th></tr>
-     *   <tr><td>/min</td><td>/min 1/min min-1 bpm {beats}/min beats/min {breaths}/min ...</td>
-     *       <td>264864 MDC_DIM_BEAT_PER_MIN, 264928 MDC_DIM_RESP_PER_MIN</td></tr>
-     *   <tr><td>%</td><td>% percent</td><td>262688 MDC_DIM_PERCENT</td></tr>
-     *   <tr><td>mm[Hg]</td><td>mm[Hg] mmHg mm Hg</td><td>266016 MDC_DIM_MMHG</td></tr>
-     *   <tr><td>Cel</td><td>Cel °C C degC</td><td>268192 MDC_DIM_DEGC</td></tr>
-     *   <tr><td>[degF]</td><td>[degF] °F F degF</td><td>266560 MDC_DIM_FAHR</td></tr>
-     *   <tr><td>kg</td><td>kg</td><td>263875 MDC_DIM_KILO_G</td></tr>
-     *   <tr><td>g</td><td>g</td><td>263872 MDC_DIM_X_G</td></tr>
-     *   <tr><td>[lb_av]</td><td>lb lbs</td><td>263904 MDC_DIM_LB</td></tr>
-     *   <tr><td>cm</td><td>cm</td><td>263441 MDC_DIM_CENTI_M</td></tr>
-     *   <tr><td>m</td><td>m</td><td>263424 MDC_DIM_X_M</td></tr>
-     *   <tr><td>[in_i]</td><td>in</td><td>263520 MDC_DIM_INCH</td></tr>
-     *   <tr><td>kg/m2</td><td>kg/m2 kg/m^2 kg/m²</td><td>264096 MDC_DIM_KG_PER_M_SQ</td></tr>
-     *   <tr><td>lab</td><td>mg/dL, mmol/L, g/dL, g/L, U/L, mL, L, fL, pg, 10*9/L (giga.l-1, G/l),
-     *       10*12/L (tera.l-1, T/l)</td><td></td></tr>
-     * </table>
+     * A quantity with the unit from OBX-6 (identifier, text, coding system): a known spelling gives
+     * the UCUM code, else the unit is kept as text; docs/mappings.md, section 4, "Units".
      */
     static Quantity quantity(BigDecimal value, String unit, String unitText, String unitSystem) {
         Quantity quantity = new Quantity().setValue(value);
@@ -624,7 +545,7 @@ public final class OruToObservations {
         return LOCAL_CODE_SYSTEM_PREFIX + URLEncoder.encode(system, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
-    /** OBX-11 (HL7 table 0085) → Observation.status; see the class comment. */
+    /** OBX-11 (HL7 table 0085) → Observation.status, as in HL7's v2-to-FHIR concept map. */
     static ObservationStatus status(String resultStatus) {
         if (resultStatus == null) {
             return ObservationStatus.FINAL;

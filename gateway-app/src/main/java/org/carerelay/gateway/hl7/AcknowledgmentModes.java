@@ -3,30 +3,10 @@ package org.carerelay.gateway.hl7;
 import java.util.Locale;
 
 /**
- * HL7 v2 acknowledgement modes (chapter 2, "original" and "enhanced" acknowledgement rules): which
- * acknowledgement, if any, is written back on the connection a message came in on.
- *
- * <ul>
- *   <li><b>Original mode</b> — MSH-15 and MSH-16 both empty: every message gets an ACK with
- *       {@code AA}/{@code AE}/{@code AR} ({@link Answer#ORIGINAL}).</li>
- *   <li><b>Enhanced mode</b> — MSH-15 or MSH-16 set. MSH-15 (HL7 table 0155: {@code AL} always,
- *       {@code NE} never, {@code ER} only on error, {@code SU} only on success) decides on the commit
- *       ACK {@code CA}/{@code CE}/{@code CR} ({@link Answer#COMMIT}); an empty or unknown MSH-15 is
- *       read as {@code AL}, so a sender is never left without an answer by a value it did not mean.
- *       Where MSH-15 is empty or asks for no commit ACK but MSH-16 (same table; empty = {@code NE})
- *       asks for an application ACK, that application ACK ({@code AA}/{@code AE}/{@code AR}) is the
- *       answer on the connection ({@link Answer#APPLICATION}): the gateway has decided everything an
- *       application ACK reports before it answers, and does not send application ACKs as separate
- *       messages (as IHE PCD-01 receivers answer {@code NE}/{@code AL}). An accepted message neither
- *       asks an answer for gets none ({@link Answer#NONE}).</li>
- *   <li><b>A refusal is always answered</b>: nothing of a refused message was stored, and a sender
- *       that asked for no answer must still learn that — otherwise the message would be lost without
- *       a trace. Where neither MSH-15 nor MSH-16 asks for an answer to an error, MSH-15 {@code NE}
- *       gets the application NAK ({@code AE}/{@code AR}; the sender declined commit ACKs), any other
- *       MSH-15 ({@code SU}) the commit NAK ({@code CE}/{@code CR}).</li>
- * </ul>
- *
- * <p>Pure; no state.
+ * HL7 v2 acknowledgement modes (original and enhanced, chapter 2): which acknowledgement, if any,
+ * is written back on the connection a message came in on, from MSH-15/MSH-16 and the outcome. A
+ * refusal is always answered, even where both ask for none: nothing of it was stored. Pure.
+ * Table: README, "HL7v2 over MLLP", "Acknowledgement modes".
  */
 final class AcknowledgmentModes {
 
