@@ -27,80 +27,11 @@ import org.hl7.fhir.r4.model.Organization;
 import org.hl7.fhir.r4.model.StringType;
 
 /**
- * Parses a directory CSV file into FHIR {@link Organization}s and {@link Endpoint}s, all or
- * nothing: either every record is valid and {@link #parse(Reader)} returns one {@link Entry} per
- * record, or it throws a {@link DirectoryCsvException} listing the problems of <em>all</em> records.
- * The parser is pure (no I/O besides reading the given {@link Reader}, no persistence); linking
- * {@code Organization.endpoint} and saving is left to the importer.
- *
- * <h2>File format</h2>
- * <ul>
- *   <li>UTF-8 text, RFC 4180: comma separated; a field may be quoted with {@code "} (a quote inside
- *       is doubled: {@code ""}); quoted fields may contain commas and line breaks. Lines end with
- *       {@code \r\n} or {@code \n}. A leading byte order mark is ignored.</li>
- *   <li>Blank lines and lines starting with {@code #} (comments) are skipped.</li>
- *   <li>The first other line is the header. Column names are matched case-insensitively, in any
- *       order; only the columns below are allowed, each at most once; {@code name} and
- *       {@code type} must be present, all other columns may be left out. Every record must have as
- *       many fields as the header. {@link #header()} returns the canonical header.</li>
- *   <li>Values are trimmed; an empty value means "not given".</li>
- *   <li>A header-only file yields an empty list; a file without a header (empty, or only blank and
- *       comment lines) is an error.</li>
- *   <li>Within one file, no two records may share an {@code id}, or the same value of
- *       {@code iknr}, {@code bsnr}, {@code telematik_id} or {@code hl7_alias}.</li>
- *   <li>Errors carry the 1-based physical line on which the record starts, so a quoted field
- *       spanning several lines does not shift the numbers of later records.</li>
- * </ul>
- *
- * <h2>Columns</h2>
- * <table>
- *   <caption>Directory CSV columns, in canonical order</caption>
- *   <tr><th>Column</th><th>Rule</th><th>Maps to</th></tr>
- *   <tr><td>{@code id}</td><td>optional; {@code [A-Za-z0-9\-\.]{1,64}}</td>
- *       <td>{@code Organization.id} (none if empty)</td></tr>
- *   <tr><td>{@code name}</td><td>required, non-blank, single line</td><td>{@code Organization.name}</td></tr>
- *   <tr><td>{@code type}</td><td>required; one of {@code hospital}, {@code rehab-clinic},
- *       {@code physician-practice}, {@code ambulatory-care}, {@code care-home},
- *       {@code health-insurer}, {@code other}</td>
- *       <td>{@code Organization.type} ({@link OrganizationType#toCodeableConcept()})</td></tr>
- *   <tr><td>{@code iknr}</td><td>optional; 9 digits (Institutionskennzeichen)</td>
- *       <td>identifier, system {@link Systems#IKNR}</td></tr>
- *   <tr><td>{@code bsnr}</td><td>optional; 9 digits (Betriebsstättennummer)</td>
- *       <td>identifier, system {@link Systems#BSNR}</td></tr>
- *   <tr><td>{@code telematik_id}</td><td>optional; no whitespace</td>
- *       <td>identifier, system {@link Systems#TELEMATIK_ID}</td></tr>
- *   <tr><td>{@code street}</td><td>optional; free text, a line break starts a further address line</td>
- *       <td>{@code Organization.address.line}</td></tr>
- *   <tr><td>{@code postal_code}</td><td>optional; 5 digits (German PLZ)</td>
- *       <td>{@code Organization.address.postalCode}</td></tr>
- *   <tr><td>{@code city}</td><td>optional; single line</td><td>{@code Organization.address.city}</td></tr>
- *   <tr><td>{@code phone}</td><td>optional; digits with optional leading {@code +}, spaces,
- *       {@code - / ( )}; 6 to 20 digits</td><td>telecom, system phone, use work</td></tr>
- *   <tr><td>{@code fax}</td><td>optional; as {@code phone}</td><td>telecom, system fax, use work</td></tr>
- *   <tr><td>{@code email}</td><td>optional; exactly one {@code @}, non-empty local part, a dot
- *       inside the domain part, no whitespace</td><td>telecom, system email, use work</td></tr>
- *   <tr><td>{@code endpoint_type}</td><td>optional; {@code hl7-fhir-rest} or {@code hl7v2-mllp}</td>
- *       <td>{@code Endpoint.connectionType} (system {@link Systems#ENDPOINT_CONNECTION_TYPE})</td></tr>
- *   <tr><td>{@code endpoint_address}</td><td>required if and only if {@code endpoint_type} is set;
- *       {@code hl7-fhir-rest}: an {@code http}/{@code https} URL with a host (no credentials, query
- *       or fragment); {@code hl7v2-mllp}: {@code mllp://host:port}, port 1-65535</td>
- *       <td>{@code Endpoint.address}</td></tr>
- *   <tr><td>{@code hl7_alias}</td><td>optional; the HL7v2 facility name (MSH-4/MSH-6) of the
- *       organisation; no whitespace and none of {@code | ^ ~ \ &}</td>
- *       <td>identifier, system {@link Systems#HL7_FACILITY}</td></tr>
- *   <tr><td>{@code hl7_allowed_addresses}</td><td>optional; IPv4/IPv6 addresses or CIDR ranges,
- *       separated by {@code ;}, that the organisation's systems send HL7v2 from on the plain MLLP
- *       listener ({@link AddressAllowList})</td>
- *       <td>extensions {@link Systems#EXT_HL7_ALLOWED_ADDRESS}</td></tr>
- *   <tr><td>{@code active}</td><td>optional; {@code true} or {@code false}, default {@code true}</td>
- *       <td>{@code Organization.active}</td></tr>
- * </table>
- *
- * <p>If any of {@code street}, {@code postal_code}, {@code city} is given, the organisation gets one
- * address with use {@code work} and country {@code DE}. If {@code endpoint_type} is given, the entry
- * carries an {@link Endpoint} with status {@code active}, name {@code "<name> (<endpoint_type>)"},
- * payload type {@code any} ({@link Systems#ENDPOINT_PAYLOAD_TYPE}) and payload MIME type
- * {@code application/fhir+json} (FHIR REST) or {@code x-application/hl7-v2+er7} (MLLP).
+ * Parses a directory CSV file into FHIR {@link Organization}s and {@link Endpoint}s, all or nothing:
+ * {@link #parse(Reader)} returns one {@link Entry} per record or throws a {@link DirectoryCsvException}
+ * listing the problems of <em>all</em> records, each with the physical line the record starts on. Pure;
+ * linking {@code Organization.endpoint} and saving is left to the importer. Format and columns: README,
+ * "Directory CSV"; the per-column checks and the Endpoint built: docs/mappings.md, section 8.
  */
 public final class DirectoryCsv {
 
