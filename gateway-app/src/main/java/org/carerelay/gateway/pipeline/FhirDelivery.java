@@ -58,18 +58,11 @@ import org.hl7.fhir.r4.model.Resource;
 import org.springframework.stereotype.Component;
 
 /**
- * Delivery to a recipient's FHIR server: attachments first as Binary, then the Communication with
- * the patient contained (next to the resources the message already contains, e.g. the Observations
- * of an ORU^R01, whose subject then is the contained patient too) and organisations referenced by
- * identifier. The Communication carries
- * {@code identifier = urn:uuid:<id>} and is created conditionally on it, so a repeated delivery
- * after a crash finds the first one instead of creating a twin. Endpoint {@code header} entries
- * ({@code Name: value}) are sent with every request (the recipient's credentials).
- *
- * <p>The endpoint's host is resolved once per delivery and every address is checked against the
- * {@link EgressPolicy}; the HTTP client of that delivery resolves the host only to those addresses
- * (no second DNS answer can swap them), checks each address again right before connecting, and
- * follows no redirects. A refused destination fails the delivery for good.
+ * Delivery to a recipient's FHIR server: attachments first as Binary, then the Communication as a
+ * conditional create on {@code identifier = urn:uuid:<id>}, so a repeated delivery after a crash
+ * finds the first one. The host is resolved once and every address checked against the
+ * {@link EgressPolicy}; the client connects only to those addresses, checks each again right before
+ * connecting and follows no redirects. What is sent: docs/mappings.md, section 9.
  */
 @Component
 public class FhirDelivery {
@@ -308,7 +301,7 @@ public class FhirDelivery {
         }
     }
 
-    /** Our organisation ids mean nothing to the recipient: refer by IK number / BSNR / Telematik-ID and name. */
+    /** Our organisation ids mean nothing to the recipient: refer by Telematik-ID, else IK number, else BSNR, and name. */
     private Reference organizationReference(Reference local) {
         String orgId = local.getReferenceElement().getIdPart();
         Organization org = orgId == null ? null : directory.findOrganization(orgId).orElse(null);
