@@ -37,7 +37,7 @@ import org.hl7.fhir.r4.model.Parameters;
  * carry the registration codes. Further {@code --name=value} settings point it elsewhere, e.g. at a
  * PostgreSQL server or a broker behind a {@link PortForwarder}. Used by {@link CrashRecoveryIT},
  * {@link LeaseRecoveryIT}, {@link DatabaseOutageIT}, {@link BrokerOutageIT}, {@link OperationsIT} and
- * {@link AttachmentStreamingBenchmark}.
+ * the attachment streaming benchmark ({@code src/bench}).
  *
  * <p>{@link #production} starts a node as an operator would: profile {@code production}, from the
  * repository root (so {@code config/application-production.yml} applies), every setting from the

@@ -77,7 +77,8 @@ import org.junit.jupiter.api.Timeout;
  * {@code jcmd GC.run}.</li>
  * </ol>
  *
- * <p>Tagged {@code benchmark}: excluded from {@code ./mvnw verify}; run it with
+ * <p>In the {@code src/bench} source set, which only the {@code bench} profile compiles (not
+ * {@code ./mvnw verify}); run it with
  * {@code ./mvnw -B -pl gateway-app -am verify -Pbench -Dgroups=benchmark -Dsurefire.failIfNoSpecifiedTests=false
  * -Dtest=AttachmentStreamingBenchmark}. Results go to the console and are appended to
  * {@code target/benchmark-results.txt}. MB = 10^6 bytes, MiB = 2^20 bytes.

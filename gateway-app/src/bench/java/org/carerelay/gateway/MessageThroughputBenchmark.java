@@ -74,7 +74,8 @@ import org.springframework.test.context.ContextConfiguration;
  * Each message also starts the asynchronous routing pipeline (in the same JVM); it runs during
  * the measured phase like in production, and the next scenario waits until it is idle.
  *
- * <p>Tagged {@code benchmark}: excluded from {@code ./mvnw verify}; run it with
+ * <p>In the {@code src/bench} source set, which only the {@code bench} profile compiles (not
+ * {@code ./mvnw verify}); run it with
  * {@code ./mvnw -B -pl gateway-app -am verify -Pbench -Dsurefire.failIfNoSpecifiedTests=false}.
  * Results go to the console and to {@code target/benchmark-results.txt}. Tunables (system
  * properties, {@code -D} on the Maven command line): {@code bench.threads} (8; at most 20, the

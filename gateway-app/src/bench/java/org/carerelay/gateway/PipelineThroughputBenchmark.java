@@ -94,7 +94,8 @@ import org.springframework.test.context.ContextConfiguration;
  * the same PostgreSQL, before and after the scenarios (as in {@link MessageThroughputBenchmark}).</li>
  * </ol>
  *
- * <p>Tagged {@code benchmark}: excluded from {@code ./mvnw verify}; run it with
+ * <p>In the {@code src/bench} source set, which only the {@code bench} profile compiles (not
+ * {@code ./mvnw verify}); run it with
  * {@code ./mvnw -B -pl gateway-app -am verify -Pbench -Dgroups=benchmark -Dtest=PipelineThroughputBenchmark
  * -Dsurefire.failIfNoSpecifiedTests=false}. The gateway runs with the integration-test settings of
  * {@link GatewayIntegrationTest} (short pipeline timeouts, 4 delivery attempts), printed in the
