@@ -19,18 +19,18 @@ import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.StringType;
 
 /** Fixtures for conversations: patients, signed consents, messages — through the public API. */
-final class Conversations {
+public final class Conversations {
 
     private Conversations() {
     }
 
     /** A random KVNR with a valid check digit. */
-    static String kvnr() {
+    public static String kvnr() {
         return org.carerelay.fhir.GermanIdentifiers.withKvnrCheckDigit(
                 "A" + String.format("%08d", (long) (Math.random() * 100_000_000L)));
     }
 
-    static Patient patient(String family, String given, String kvnr) {
+    public static Patient patient(String family, String given, String kvnr) {
         Patient p = new Patient();
         p.addName().setFamily(family).addGiven(given);
         p.setBirthDateElement(new org.hl7.fhir.r4.model.DateType("1941-03-17"));
@@ -41,12 +41,12 @@ final class Conversations {
         return p;
     }
 
-    static String createPatient(IGenericClient client, Patient patient) {
+    public static String createPatient(IGenericClient client, Patient patient) {
         return client.create().resource(patient).execute().getId().getIdPart();
     }
 
     /** The id of the one patient with this KVNR that {@code client} can see (fails unless there is exactly one). */
-    static String patientIdByKvnr(IGenericClient client, String kvnr) {
+    public static String patientIdByKvnr(IGenericClient client, String kvnr) {
         Bundle found = client.search().forResource(Patient.class)
                 .where(Patient.IDENTIFIER.exactly().systemAndCode(Systems.KVNR, kvnr)).returnBundle(Bundle.class).execute();
         assertThat(found.getEntry()).as("patients with KVNR %s", kvnr).hasSize(1);
@@ -54,12 +54,12 @@ final class Conversations {
     }
 
     /** A scanned, signed consent: here a real PDF; every call is another signed sheet (other bytes). */
-    static byte[] signedScan() {
+    public static byte[] signedScan() {
         return LetterPdf.render(new LetterPdf.Letter("Patientin", "CareRelay", "Einwilligung (unterschrieben)",
                 List.of("Ich willige ein.", "Bogen " + java.util.UUID.randomUUID()), null, "Unterschrift"));
     }
 
-    static Consent consent(String patientId, byte[] document, String contentType, String... partnerOrgIds) {
+    public static Consent consent(String patientId, byte[] document, String contentType, String... partnerOrgIds) {
         Consent consent = new Consent();
         consent.setStatus(Consent.ConsentState.ACTIVE);
         consent.getScope().addCoding().setSystem(Systems.CONSENT_SCOPE).setCode("patient-privacy");
@@ -78,12 +78,12 @@ final class Conversations {
         return consent;
     }
 
-    static String uploadConsent(IGenericClient client, String patientId, String... partnerOrgIds) {
+    public static String uploadConsent(IGenericClient client, String patientId, String... partnerOrgIds) {
         return client.create().resource(consent(patientId, signedScan(), "application/pdf", partnerOrgIds)).execute()
                 .getId().getIdPart();
     }
 
-    static Communication message(String patientId, String text, String... recipientOrgIds) {
+    public static Communication message(String patientId, String text, String... recipientOrgIds) {
         Communication c = new Communication();
         c.setStatus(Communication.CommunicationStatus.COMPLETED);
         if (patientId != null) {
@@ -96,12 +96,12 @@ final class Conversations {
         return c;
     }
 
-    static String send(IGenericClient client, Communication message) {
+    public static String send(IGenericClient client, Communication message) {
         return client.create().resource(message).execute().getId().getIdPart();
     }
 
     /** {@code $delivery-status} of a message: the state per recipient organisation id. */
-    static Map<String, String> deliveryStates(IGenericClient client, String messageId) {
+    public static Map<String, String> deliveryStates(IGenericClient client, String messageId) {
         Map<String, String> states = new HashMap<>();
         for (var recipient : deliveryStatus(client, messageId).getParameter()) {
             String org = recipient.getPart().stream().filter(p -> p.getName().equals("organization")).findFirst()
@@ -114,7 +114,7 @@ final class Conversations {
     }
 
     /** A part ({@code state}, {@code detail}, ...) of the first recipient's {@code $delivery-status}; "" when absent. */
-    static String deliveryPart(IGenericClient client, String messageId, String name) {
+    public static String deliveryPart(IGenericClient client, String messageId, String name) {
         return part(deliveryStatus(client, messageId).getParameterFirstRep(), name);
     }
 

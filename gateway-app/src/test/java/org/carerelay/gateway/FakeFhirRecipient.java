@@ -29,32 +29,32 @@ import org.hl7.fhir.r4.model.OperationOutcome;
  * creates nothing, several matches 412. Errors come as OperationOutcomes. Can be told to fail with
  * 503, and records what it received, which Authorization header came with it and what it refused.
  */
-final class FakeFhirRecipient implements AutoCloseable {
+public final class FakeFhirRecipient implements AutoCloseable {
 
-    final List<Communication> communications = new CopyOnWriteArrayList<>();
-    final List<String> authorizations = new CopyOnWriteArrayList<>();
+    public final List<Communication> communications = new CopyOnWriteArrayList<>();
+    public final List<String> authorizations = new CopyOnWriteArrayList<>();
     final AtomicInteger binaries = new AtomicInteger();
     /** Binaries received (FHIR JSON bodies, or raw bytes with their content type). */
-    final List<org.hl7.fhir.r4.model.Binary> binaryResources = new CopyOnWriteArrayList<>();
-    final AtomicInteger requests = new AtomicInteger();
+    public final List<org.hl7.fhir.r4.model.Binary> binaryResources = new CopyOnWriteArrayList<>();
+    public final AtomicInteger requests = new AtomicInteger();
     /** The {@code If-None-Exist} headers received, as sent. */
-    final List<String> ifNoneExistHeaders = new CopyOnWriteArrayList<>();
+    public final List<String> ifNoneExistHeaders = new CopyOnWriteArrayList<>();
     /** Requests answered with a 4xx, as "status: reason". */
-    final List<String> refusals = new CopyOnWriteArrayList<>();
-    volatile int failNext;
-    volatile boolean down;
+    public final List<String> refusals = new CopyOnWriteArrayList<>();
+    public volatile int failNext;
+    public volatile boolean down;
     /** The server's id of each received Communication, by position in {@link #communications}. */
     private final List<String> communicationIds = new CopyOnWriteArrayList<>();
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
     private final HttpServer server;
 
-    FakeFhirRecipient() throws IOException {
+    public FakeFhirRecipient() throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/fhir", this::handle);
         server.start();
     }
 
-    String baseUrl() {
+    public String baseUrl() {
         return "http://127.0.0.1:" + server.getAddress().getPort() + "/fhir";
     }
 

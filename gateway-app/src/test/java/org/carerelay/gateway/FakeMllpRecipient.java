@@ -13,18 +13,18 @@ import java.util.Map;
  * A partner's HL7v2 system for tests: a HAPI MLLP server on a free local port that answers every
  * message with what {@code handler} returns (typically {@code message.generateACK()}).
  */
-final class FakeMllpRecipient implements AutoCloseable {
+public final class FakeMllpRecipient implements AutoCloseable {
 
     @FunctionalInterface
-    interface Handler {
+    public interface Handler {
         Message answer(Message message) throws Exception;
     }
 
-    final int port;
+    public final int port;
     private final HapiContext hapi = new DefaultHapiContext();
     private final HL7Service server;
 
-    FakeMllpRecipient(Handler handler) throws IOException, InterruptedException {
+    public FakeMllpRecipient(Handler handler) throws IOException, InterruptedException {
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
@@ -48,7 +48,7 @@ final class FakeMllpRecipient implements AutoCloseable {
     }
 
     /** The endpoint address for {@link Participants#addEndpoint}. */
-    String address() {
+    public String address() {
         return "mllp://127.0.0.1:" + port;
     }
 

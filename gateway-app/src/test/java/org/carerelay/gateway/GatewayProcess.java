@@ -35,16 +35,16 @@ import org.hl7.fhir.r4.model.Parameters;
  * {@code target/<name>/<uuid>} (embedded PostgreSQL and Artemis as configured by default) and short
  * pipeline timeouts. Mail goes nowhere: the fax letters it writes to {@code <data-dir>/outbox}
  * carry the registration codes. Further {@code --name=value} settings point it elsewhere, e.g. at a
- * PostgreSQL server or a broker behind a {@link PortForwarder}. Used by {@link CrashRecoveryIT},
- * {@link LeaseRecoveryIT}, {@link DatabaseOutageIT}, {@link BrokerOutageIT}, {@link OperationsIT} and
- * {@link AttachmentStreamingBenchmark}.
+ * PostgreSQL server or a broker behind a {@link PortForwarder}. Used by {@code CrashRecoveryIT},
+ * {@code LeaseRecoveryIT}, {@code DatabaseOutageIT}, {@code BrokerOutageIT}, {@code OperationsIT} and
+ * the attachment streaming benchmark ({@code src/bench}).
  *
  * <p>{@link #production} starts a node as an operator would: profile {@code production}, from the
  * repository root (so {@code config/application-production.yml} applies), every setting from the
  * environment it is given (external PostgreSQL and broker, SMTP, keys, admin token); only the ports
- * and the data directory are arguments. Used by {@link MultiNodeIT}.
+ * and the data directory are arguments. Used by {@code MultiNodeIT}.
  */
-final class GatewayProcess {
+public final class GatewayProcess {
 
     private static final FhirContext FHIR = FhirContext.forR4Cached();
 
@@ -53,11 +53,11 @@ final class GatewayProcess {
         FHIR.getRestfulClientFactory().setSocketTimeout(60_000);
     }
 
-    final Path dataDir;
+    public final Path dataDir;
     final int port;
-    final int hl7Port;
-    final String adminToken;
-    final String faxDomain;
+    public final int hl7Port;
+    public final String adminToken;
+    public final String faxDomain;
     final String xmx;
     private final List<String> settings;
     private final Map<String, String> environment;
@@ -72,12 +72,12 @@ final class GatewayProcess {
      * @param settings further {@code --name=value} arguments for the gateway; one that names a
      *                 setting this class sets (ports excepted) replaces it
      */
-    GatewayProcess(String name, String xmx, String... settings) throws IOException {
+    public GatewayProcess(String name, String xmx, String... settings) throws IOException {
         this(name, xmx, Path.of("target", name, UUID.randomUUID().toString()), freePort(), freePort(), settings);
     }
 
     /** A gateway on the given data directory and HTTP and MLLP ports (e.g. ones already taken). */
-    GatewayProcess(String name, String xmx, Path dataDir, int port, int hl7Port, String... settings) throws IOException {
+    public GatewayProcess(String name, String xmx, Path dataDir, int port, int hl7Port, String... settings) throws IOException {
         this(name, xmx, name + "-admin-token-0123456789", "fax." + name + ".example", Map.of(), false, dataDir, port, hl7Port,
                 settings);
     }
@@ -101,20 +101,20 @@ final class GatewayProcess {
      * variables the profile requires ({@code CARERELAY_ADMIN_TOKEN} and {@code CARERELAY_FAX_DOMAIN}
      * among them).
      */
-    static GatewayProcess production(String name, String xmx, Map<String, String> environment, String... settings)
+    public static GatewayProcess production(String name, String xmx, Map<String, String> environment, String... settings)
             throws IOException {
         return new GatewayProcess(name, xmx, environment.get("CARERELAY_ADMIN_TOKEN"), environment.get("CARERELAY_FAX_DOMAIN"),
                 environment, true, Path.of("target", name, UUID.randomUUID().toString()), freePort(), freePort(), settings);
     }
 
-    static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         }
     }
 
     /** Starts the gateway (again: same data directory and ports), its output into a new log file. */
-    void start() throws IOException {
+    public void start() throws IOException {
         log = dataDir.resolve("gateway-" + System.nanoTime() + ".log");
         descendants.clear();
         ProcessBuilder builder = production ? productionNode() : testNode();
@@ -162,7 +162,7 @@ final class GatewayProcess {
     }
 
     /** The folder holding {@code config/}, where an operator starts the gateway. */
-    static Path repositoryRoot() {
+    public static Path repositoryRoot() {
         for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
             if (Files.isRegularFile(dir.resolve("config").resolve("application-production.yml"))) {
                 return dir;
@@ -172,7 +172,7 @@ final class GatewayProcess {
     }
 
     /** Waits until {@code /actuator/health} says UP; fails at once when the process exits. */
-    void awaitUp(Duration timeout) throws InterruptedException {
+    public void awaitUp(Duration timeout) throws InterruptedException {
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
         HttpRequest health = HttpRequest.newBuilder(URI.create(baseUrl() + "/actuator/health")).timeout(Duration.ofSeconds(5)).build();
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -196,12 +196,12 @@ final class GatewayProcess {
         throw new AssertionError("the gateway was not UP within " + timeout + " (last: " + last + "); see " + log);
     }
 
-    long pid() {
+    public long pid() {
         return process.pid();
     }
 
     /** SIGKILL, as a crash: nothing is shut down, the embedded PostgreSQL is left to the next start. */
-    void kill() throws InterruptedException {
+    public void kill() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor();
     }
@@ -210,7 +210,7 @@ final class GatewayProcess {
      * SIGTERM, as a container runtime or systemd sends it, and the time until the JVM has exited;
      * fails when it has not exited within {@code limit} (it is then killed).
      */
-    Duration terminate(Duration limit) throws InterruptedException {
+    public Duration terminate(Duration limit) throws InterruptedException {
         long start = System.nanoTime();
         process.destroy();
         if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -221,7 +221,7 @@ final class GatewayProcess {
     }
 
     /** Waits for the process to end by itself (e.g. a failed start); its exit status. */
-    int awaitExit(Duration limit) throws InterruptedException {
+    public int awaitExit(Duration limit) throws InterruptedException {
         if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
             throw new AssertionError("the gateway was still running after " + limit + "; see " + log);
         }
@@ -233,7 +233,7 @@ final class GatewayProcess {
     }
 
     /** Everything the current run wrote to stdout and stderr. */
-    String output() throws IOException {
+    public String output() throws IOException {
         return log == null || !Files.isRegularFile(log) ? "" : Files.readString(log, StandardCharsets.UTF_8);
     }
 
@@ -242,7 +242,7 @@ final class GatewayProcess {
      * left behind: its child processes and the postmaster named in its data directory. Returns what
      * did not go as planned (empty when nothing).
      */
-    List<String> stop() {
+    public List<String> stop() {
         List<String> problems = new ArrayList<>();
         if (process == null) {
             return problems;
@@ -294,7 +294,7 @@ final class GatewayProcess {
     }
 
     /** The last lines of the current log; empty when there is none. */
-    String logTail(int lines) {
+    public String logTail(int lines) {
         try {
             if (log == null || !Files.isRegularFile(log)) {
                 return "";
@@ -310,7 +310,7 @@ final class GatewayProcess {
         }
     }
 
-    void deleteDataDir() throws IOException {
+    public void deleteDataDir() throws IOException {
         if (!Files.exists(dataDir)) {
             return;
         }
@@ -321,12 +321,12 @@ final class GatewayProcess {
         }
     }
 
-    String baseUrl() {
+    public String baseUrl() {
         return "http://127.0.0.1:" + port;
     }
 
     /** A FHIR client; anonymous when {@code token} is null. */
-    IGenericClient client(String token) {
+    public IGenericClient client(String token) {
         IGenericClient client = FHIR.newRestfulGenericClient(baseUrl() + "/fhir");
         if (token != null) {
             client.registerInterceptor(new BearerTokenAuthInterceptor(token));
@@ -335,7 +335,7 @@ final class GatewayProcess {
     }
 
     /** Creates an organisation with fax {@code +<digits>} and registers it with the code from its fax letter. */
-    Participants.Registered register(String name, String digits) {
+    public Participants.Registered register(String name, String digits) {
         String orgId = Participants.create(client(adminToken), Participants.newOrganization(name, "+" + digits, null));
         IGenericClient anonymous = client(null);
         Participants.requestCode(anonymous, orgId, "kontakt@" + orgId + ".example.org");

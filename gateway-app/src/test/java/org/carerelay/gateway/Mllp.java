@@ -8,9 +8,9 @@ import java.net.Socket;
 import java.nio.charset.Charset;
 
 /** A minimal MLLP client on a real socket, for raw frames (bad input, exact bytes). */
-final class Mllp {
+public final class Mllp {
 
-    static final int START = 0x0b;
+    public static final int START = 0x0b;
     static final int END = 0x1c;
     static final int CR = 0x0d;
 
@@ -18,7 +18,7 @@ final class Mllp {
     }
 
     /** Sends one frame and returns the ACK text, or null when the gateway closed the connection. */
-    static String exchange(int port, byte[] payload, Charset charset, int timeoutMs) throws IOException {
+    public static String exchange(int port, byte[] payload, Charset charset, int timeoutMs) throws IOException {
         try (Socket socket = new Socket("127.0.0.1", port)) {
             socket.setSoTimeout(timeoutMs);
             writeFrame(socket.getOutputStream(), payload);
@@ -30,7 +30,7 @@ final class Mllp {
      * Like {@link #exchange} but from the local address {@code from} (e.g. 127.0.0.2: every
      * 127.x.y.z is this machine on Linux, so a test can play a different network peer).
      */
-    static String exchangeFrom(String from, int port, byte[] payload, Charset charset, int timeoutMs) throws IOException {
+    public static String exchangeFrom(String from, int port, byte[] payload, Charset charset, int timeoutMs) throws IOException {
         try (Socket socket = new Socket(java.net.InetAddress.getByName("127.0.0.1"), port, java.net.InetAddress.getByName(from), 0)) {
             socket.setSoTimeout(timeoutMs);
             writeFrame(socket.getOutputStream(), payload);
@@ -39,7 +39,7 @@ final class Mllp {
     }
 
     /** Writes {@code payload} as one MLLP frame and flushes. */
-    static void writeFrame(OutputStream out, byte[] payload) throws IOException {
+    public static void writeFrame(OutputStream out, byte[] payload) throws IOException {
         out.write(START);
         out.write(payload);
         out.write(END);
@@ -48,7 +48,7 @@ final class Mllp {
     }
 
     /** Reads up to the end of the next frame; null when the stream ends first (a timeout is thrown as is). */
-    static String readFrame(InputStream in, Charset charset) throws IOException {
+    public static String readFrame(InputStream in, Charset charset) throws IOException {
         ByteArrayOutputStream buffer = new ByteArrayOutputStream();
         int b;
         boolean started = false;
@@ -66,7 +66,7 @@ final class Mllp {
         return null;
     }
 
-    static String field(String er7, String segment, int index) {
+    public static String field(String er7, String segment, int index) {
         for (String line : er7.split("\r")) {
             if (line.startsWith(segment + "|")) {
                 String[] fields = line.split("\\|", -1);

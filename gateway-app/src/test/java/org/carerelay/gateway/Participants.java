@@ -24,14 +24,14 @@ import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.StringType;
 
 /** Test fixtures: directory entries and the registration dance, through the public API only. */
-final class Participants {
+public final class Participants {
 
     private static final Pattern CODE = Pattern.compile("\\b([A-Z2-9]{5}-[A-Z2-9]{5})\\b");
 
     private Participants() {
     }
 
-    static Organization newOrganization(String name, String fax, String email) {
+    public static Organization newOrganization(String name, String fax, String email) {
         Organization org = new Organization();
         org.setActive(true);
         org.setName(name);
@@ -46,7 +46,7 @@ final class Participants {
         return org;
     }
 
-    static String create(IGenericClient admin, Organization org) {
+    public static String create(IGenericClient admin, Organization org) {
         return admin.create().resource(org).execute().getId().getIdPart();
     }
 
@@ -55,12 +55,12 @@ final class Participants {
      * and puts 127.0.0.1 — where the tests' MLLP clients connect from — on its HL7 allow-list, as
      * the operator does for a hospital's interface engine.
      */
-    static void addHl7Alias(IGenericClient admin, String orgId, String alias) {
+    public static void addHl7Alias(IGenericClient admin, String orgId, String alias) {
         addHl7Alias(admin, orgId, alias, "127.0.0.1");
     }
 
     /** The HL7 facility alias and the given HL7 allow-list entries (addresses or CIDR ranges). */
-    static void addHl7Alias(IGenericClient admin, String orgId, String alias, String... allowedAddresses) {
+    public static void addHl7Alias(IGenericClient admin, String orgId, String alias, String... allowedAddresses) {
         Organization org = admin.read().resource(Organization.class).withId(orgId).execute();
         org.addIdentifier().setSystem(Systems.HL7_FACILITY).setValue(alias);
         for (String address : allowedAddresses) {
@@ -73,7 +73,7 @@ final class Participants {
      * Registers an active system endpoint ({@code hl7-fhir-rest}, {@code hl7v2-mllp}, ...) managed by
      * the organisation; {@code header} (e.g. {@code Authorization: Bearer ...}) may be null.
      */
-    static void addEndpoint(IGenericClient admin, String orgId, String connectionType, String address, String header) {
+    public static void addEndpoint(IGenericClient admin, String orgId, String connectionType, String address, String header) {
         Endpoint endpoint = new Endpoint();
         endpoint.setStatus(Endpoint.EndpointStatus.ACTIVE);
         endpoint.getConnectionType().setSystem(Systems.ENDPOINT_CONNECTION_TYPE).setCode(connectionType);
@@ -87,7 +87,7 @@ final class Participants {
     }
 
     /** Step 1; {@code email} is ignored by the gateway (accepted for older clients), may be null. */
-    static Parameters requestCode(IGenericClient anonymous, String orgId, String email) {
+    public static Parameters requestCode(IGenericClient anonymous, String orgId, String email) {
         Parameters in = new Parameters();
         if (email != null) {
             in.addParameter("email", new StringType(email));
@@ -97,12 +97,12 @@ final class Participants {
     }
 
     /** Step 2 with the contact address {@code kontakt@<orgId>.example.org}. */
-    static Parameters confirm(IGenericClient anonymous, String orgId, String code) {
+    public static Parameters confirm(IGenericClient anonymous, String orgId, String code) {
         return confirm(anonymous, orgId, code, "kontakt@" + orgId + ".example.org");
     }
 
     /** Step 2: the code from the letter and the contact address for notifications. */
-    static Parameters confirm(IGenericClient anonymous, String orgId, String code, String email) {
+    public static Parameters confirm(IGenericClient anonymous, String orgId, String code, String email) {
         Parameters in = new Parameters();
         in.addParameter("code", new StringType(code));
         if (email != null) {
@@ -113,13 +113,13 @@ final class Participants {
     }
 
     /** Waits for the n-th mail to {@code address} and returns the one-time code in it (body or PDF). */
-    static String awaitCode(String address, int expectedMails) {
+    public static String awaitCode(String address, int expectedMails) {
         await().atMost(Duration.ofSeconds(30)).until(() -> GatewayIntegrationTest.mailsTo(address).size() >= expectedMails);
         List<MimeMessage> mails = GatewayIntegrationTest.mailsTo(address);
         return codeIn(mails.get(expectedMails - 1));
     }
 
-    static String codeIn(MimeMessage mail) {
+    public static String codeIn(MimeMessage mail) {
         try {
             StringBuilder text = new StringBuilder();
             collectText(mail.getContent(), text);
@@ -131,7 +131,7 @@ final class Participants {
         }
     }
 
-    static String allText(MimeMessage mail) {
+    public static String allText(MimeMessage mail) {
         try {
             StringBuilder text = new StringBuilder();
             collectText(mail.getContent(), text);
@@ -159,7 +159,7 @@ final class Participants {
     }
 
     /** Creates an organisation with a fax number, registers it through the fax letter, returns its token. */
-    static Registered registerNew(GatewayIntegrationTest test, String namePrefix) {
+    public static Registered registerNew(GatewayIntegrationTest test, String namePrefix) {
         String digits = "4930" + (long) (Math.random() * 1_000_000_000L);
         String fax = "+" + digits;
         String orgId = create(test.admin(), newOrganization(GatewayIntegrationTest.unique(namePrefix), fax, null));
@@ -171,6 +171,6 @@ final class Participants {
         return new Registered(orgId, result.getParameter("token").getValue().primitiveValue(), faxMailbox);
     }
 
-    record Registered(String organizationId, String token, String faxMailbox) {
+    public record Registered(String organizationId, String token, String faxMailbox) {
     }
 }

@@ -15,14 +15,14 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * pointing here is itself. A test can {@link #cut()} the line and {@link #restore()} it, to take a
  * database or a broker away from the gateway and give it back.
  */
-final class PortForwarder implements AutoCloseable {
+public final class PortForwarder implements AutoCloseable {
 
     private final ServerSocket server;
     private final int targetPort;
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
     private volatile boolean cut;
 
-    PortForwarder(int targetPort) throws IOException {
+    public PortForwarder(int targetPort) throws IOException {
         this.targetPort = targetPort;
         this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         Thread acceptor = new Thread(this::accept, "port-forwarder");
@@ -30,7 +30,7 @@ final class PortForwarder implements AutoCloseable {
         acceptor.start();
     }
 
-    int port() {
+    public int port() {
         return server.getLocalPort();
     }
 
@@ -67,7 +67,7 @@ final class PortForwarder implements AutoCloseable {
      * Cuts the line, as a server restart or a network failure would: every open connection is
      * closed, new ones are closed as soon as they are accepted, until {@link #restore()}.
      */
-    void cut() {
+    public void cut() {
         cut = true;
         for (Socket s : sockets) {
             closeQuietly(s);
@@ -76,7 +76,7 @@ final class PortForwarder implements AutoCloseable {
     }
 
     /** Forwards new connections again. */
-    void restore() {
+    public void restore() {
         cut = false;
     }
 

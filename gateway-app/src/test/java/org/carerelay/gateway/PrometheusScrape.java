@@ -8,15 +8,15 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /** One scrape of {@code /actuator/prometheus} in the text exposition format, parsed into series. */
-final class PrometheusScrape {
+public final class PrometheusScrape {
 
-    record Series(String name, Map<String, String> labels, double value) {
+    public record Series(String name, Map<String, String> labels, double value) {
     }
 
-    final String text;
+    public final String text;
     final List<Series> series = new ArrayList<>();
 
-    PrometheusScrape(String text) {
+    public PrometheusScrape(String text) {
         this.text = text;
         for (String line : text.split("\n")) {
             if (line.isBlank() || line.startsWith("#")) {
@@ -57,18 +57,18 @@ final class PrometheusScrape {
         }
     }
 
-    Set<String> names() {
+    public Set<String> names() {
         Set<String> names = new TreeSet<>();
         series.forEach(s -> names.add(s.name()));
         return names;
     }
 
     /** The sum over all series of {@code name} whose labels include {@code labels} (key, value, ...); 0 if none. */
-    double value(String name, String... labels) {
+    public double value(String name, String... labels) {
         return matching(name, labels).stream().mapToDouble(Series::value).sum();
     }
 
-    List<Series> matching(String name, String... labels) {
+    public List<Series> matching(String name, String... labels) {
         return series.stream().filter(s -> s.name().equals(name)).filter(s -> {
             for (int i = 0; i < labels.length; i += 2) {
                 if (!labels[i + 1].equals(s.labels().get(labels[i]))) {

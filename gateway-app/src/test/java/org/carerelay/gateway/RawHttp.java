@@ -13,10 +13,10 @@ import java.util.Map;
  * HTTP/1.1 over a socket bound to a chosen local address: requests from 127.0.0.2 come from a
  * different peer than those of the usual clients (127.0.0.1), e.g. a reverse proxy.
  */
-final class RawHttp {
+public final class RawHttp {
 
-    record Response(int status, Map<String, String> headers, String body) {
-        String header(String name) {
+    public record Response(int status, Map<String, String> headers, String body) {
+        public String header(String name) {
             return headers.get(name.toLowerCase(Locale.ROOT));
         }
     }
@@ -24,7 +24,7 @@ final class RawHttp {
     private RawHttp() {
     }
 
-    static Response send(String localAddress, int port, String method, String path, Map<String, String> headers, byte[] body)
+    public static Response send(String localAddress, int port, String method, String path, Map<String, String> headers, byte[] body)
             throws IOException {
         try (Socket socket = new Socket(InetAddress.getByName("127.0.0.1"), port, InetAddress.getByName(localAddress), 0)) {
             socket.setSoTimeout(60_000);

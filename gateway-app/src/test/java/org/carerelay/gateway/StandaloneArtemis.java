@@ -30,10 +30,10 @@ import java.util.stream.Stream;
  *
  * <p>Used by the broker fail-over test and the multi-node test.
  */
-final class StandaloneArtemis {
+public final class StandaloneArtemis {
 
-    static final String USER = "carerelay";
-    static final String PASSWORD = "carerelay-broker-secret";
+    public static final String USER = "carerelay";
+    public static final String PASSWORD = "carerelay-broker-secret";
     static final String CLUSTER_USER = "carerelay-cluster";
     static final String CLUSTER_PASSWORD = "carerelay-cluster-secret";
 
@@ -99,7 +99,7 @@ final class StandaloneArtemis {
     }
 
     /** One broker with persistence, login required, listening on a free loopback port. */
-    static StandaloneArtemis single(String name) throws IOException {
+    public static StandaloneArtemis single(String name) throws IOException {
         Path base = Path.of("target", name, UUID.randomUUID().toString()).toAbsolutePath();
         StandaloneArtemis broker = new StandaloneArtemis(name, base.resolve("broker"), freePort(), List.of(), null);
         broker.create();
@@ -111,7 +111,7 @@ final class StandaloneArtemis {
      * connectors (no UDP discovery). Start the primary first and wait for it, then the backup and
      * {@link #awaitBackupReady}.
      */
-    static Pair replicatedPair(String name) throws IOException {
+    public static Pair replicatedPair(String name) throws IOException {
         Path base = Path.of("target", name, UUID.randomUUID().toString()).toAbsolutePath();
         int primaryPort = freePort();
         int backupPort = freePort();
@@ -135,23 +135,23 @@ final class StandaloneArtemis {
     }
 
     /** A replicated primary/backup pair and the client URL that names both. */
-    record Pair(StandaloneArtemis primary, StandaloneArtemis backup) {
+    public record Pair(StandaloneArtemis primary, StandaloneArtemis backup) {
 
         /** The URL for {@code CARERELAY_BROKER_URL}: both brokers, fail-over on, reconnecting for ever. */
-        String url() {
+        public String url() {
             return "(tcp://127.0.0.1:" + primary.port + ",tcp://127.0.0.1:" + backup.port + ")"
                     + "?ha=true&reconnectAttempts=-1&retryInterval=500&retryIntervalMultiplier=1.5&maxRetryInterval=5000";
         }
 
         /** Starts the primary, then the backup, and waits until the backup holds a copy of the journal. */
-        void start(Duration timeout) throws IOException, InterruptedException {
+        public void start(Duration timeout) throws IOException, InterruptedException {
             primary.start();
             primary.awaitUp(timeout);
             backup.start();
             backup.awaitBackupReady(timeout);
         }
 
-        void stop() {
+        public void stop() {
             backup.stop();
             primary.stop();
         }
@@ -239,7 +239,7 @@ final class StandaloneArtemis {
     }
 
     /** Starts the broker ({@code bin/artemis run}); its output is appended to {@code log/console.log}. */
-    void start() throws IOException {
+    public void start() throws IOException {
         if (process != null && process.isAlive()) {
             throw new IllegalStateException(name + " is running already");
         }
@@ -252,12 +252,12 @@ final class StandaloneArtemis {
     }
 
     /** Waits until this broker serves clients (a primary after start, a backup after taking over). */
-    void awaitUp(Duration timeout) throws InterruptedException {
+    public void awaitUp(Duration timeout) throws InterruptedException {
         awaitLog(ACTIVE, timeout, "active");
     }
 
     /** Waits until this backup (or a restarted primary that rejoins as standby) has synchronised with the active broker. */
-    void awaitBackupReady(Duration timeout) throws InterruptedException {
+    public void awaitBackupReady(Duration timeout) throws InterruptedException {
         awaitLog(BACKUP_READY, timeout, "synchronised with its primary");
     }
 
@@ -287,7 +287,7 @@ final class StandaloneArtemis {
     }
 
     /** SIGTERM (the broker shuts down cleanly), SIGKILL after 30 s. */
-    void stop() {
+    public void stop() {
         if (process == null || !process.isAlive()) {
             return;
         }
@@ -306,7 +306,7 @@ final class StandaloneArtemis {
     }
 
     /** SIGKILL to the broker and everything it started, as a crash: nothing is shut down. */
-    void kill() {
+    public void kill() {
         if (process == null) {
             return;
         }
@@ -327,20 +327,20 @@ final class StandaloneArtemis {
         awaitUp(timeout);
     }
 
-    boolean isAlive() {
+    public boolean isAlive() {
         return process != null && process.isAlive();
     }
 
     /** The client URL of this broker alone. */
-    String url() {
+    public String url() {
         return "tcp://127.0.0.1:" + port;
     }
 
-    String user() {
+    public String user() {
         return USER;
     }
 
-    String password() {
+    public String password() {
         return PASSWORD;
     }
 
@@ -364,7 +364,7 @@ final class StandaloneArtemis {
     }
 
     /** The last lines of the broker's output, for a failure message. */
-    String logTail(int lines) {
+    public String logTail(int lines) {
         return tail(consoleLog(), lines);
     }
 

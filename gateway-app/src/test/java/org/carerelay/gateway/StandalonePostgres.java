@@ -18,11 +18,11 @@ import java.time.Duration;
  * data directory and port. Every TCP connection authenticates with a password (SCRAM); the
  * database {@link #DATABASE} belongs to the user {@link #USER}.
  */
-final class StandalonePostgres implements AutoCloseable {
+public final class StandalonePostgres implements AutoCloseable {
 
     static final String DATABASE = "carerelay";
-    static final String USER = "carerelay";
-    static final String PASSWORD = "carerelay-test-password";
+    public static final String USER = "carerelay";
+    public static final String PASSWORD = "carerelay-test-password";
     private static final String SUPERUSER_PASSWORD = "postgres-test-password";
 
     final Path dataDir;
@@ -32,7 +32,7 @@ final class StandalonePostgres implements AutoCloseable {
     private EmbeddedPostgres server;
 
     /** Creates the cluster, the user and the database, and starts the server. */
-    static StandalonePostgres start(Path dir) throws IOException, SQLException {
+    public static StandalonePostgres start(Path dir) throws IOException, SQLException {
         StandalonePostgres pg = new StandalonePostgres(dir, GatewayProcess.freePort());
         pg.start();
         try (Connection c = DriverManager.getConnection(pg.jdbcUrl("postgres"), "postgres", SUPERUSER_PASSWORD);
@@ -55,7 +55,7 @@ final class StandalonePostgres implements AutoCloseable {
     }
 
     /** Starts the server (again) on the same data directory and port. */
-    synchronized void start() throws IOException {
+    public synchronized void start() throws IOException {
         if (server != null) {
             return;
         }
@@ -79,7 +79,7 @@ final class StandalonePostgres implements AutoCloseable {
     }
 
     /** Fast shutdown: sessions are terminated, the data stays. */
-    synchronized void stop() throws IOException {
+    public synchronized void stop() throws IOException {
         if (server != null) {
             server.close();
             server = null;
@@ -91,7 +91,7 @@ final class StandalonePostgres implements AutoCloseable {
         start();
     }
 
-    String jdbcUrl() {
+    public String jdbcUrl() {
         return jdbcUrl(DATABASE);
     }
 
@@ -100,7 +100,7 @@ final class StandalonePostgres implements AutoCloseable {
     }
 
     /** A connection as {@link #USER}, for the test's own look into the gateway's tables. */
-    Connection connect() throws SQLException {
+    public Connection connect() throws SQLException {
         return DriverManager.getConnection(jdbcUrl(), USER, PASSWORD);
     }
 
