@@ -123,6 +123,11 @@ public abstract class GatewayIntegrationTest {
         return "http://127.0.0.1:" + port + "/fhir";
     }
 
+    /** The web inbox's base (the server root). */
+    public String webUrl() {
+        return "http://127.0.0.1:" + port;
+    }
+
     protected IGenericClient client(String token) {
         IGenericClient client = FHIR.newRestfulGenericClient(baseUrl());
         if (token != null) {

@@ -15,7 +15,9 @@ import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.AuditEvent;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventOutcome;
+import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.Reference;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
@@ -30,6 +32,8 @@ import org.springframework.transaction.annotation.Transactional;
 public class AuditService implements AuthenticationAudit {
 
     private static final String OBSERVER = "CareRelay gateway";
+    /** Identifies a user account of the web inbox in an AuditEvent agent. */
+    public static final String WEB_USER_SYSTEM = "https://fhir.carerelay.org/sid/web-user";
     private final JdbcClient jdbc;
     private final FhirContext fhirContext;
 
@@ -40,7 +44,12 @@ public class AuditService implements AuthenticationAudit {
 
     /** One audit entry. {@code subtype} is a code of {@link Systems#AUDIT_SUBTYPE}. */
     public record Entry(String subtype, AuditEventAction action, AuditEventOutcome outcome, String agentWho,
-            String clientAddress, String entityWhat, String description) {
+            String clientAddress, String entityWhat, String description, Caller.Person person) {
+
+        public Entry(String subtype, AuditEventAction action, AuditEventOutcome outcome, String agentWho,
+                String clientAddress, String entityWhat, String description) {
+            this(subtype, action, outcome, agentWho, clientAddress, entityWhat, description, null);
+        }
     }
 
     /**
@@ -67,10 +76,11 @@ public class AuditService implements AuthenticationAudit {
         List<Entry> entries = new ArrayList<>();
         for (IBaseResource resource : page) {
             entries.add(new Entry(subtype, AuditEventAction.R, AuditEventOutcome._0, caller.auditName(), clientAddress,
-                    resource.fhirType() + "/" + resource.getIdElement().getIdPart(), null));
+                    resource.fhirType() + "/" + resource.getIdElement().getIdPart(), null, caller.person()));
         }
         if (entries.isEmpty()) {
-            entries.add(new Entry(subtype, AuditEventAction.R, AuditEventOutcome._0, caller.auditName(), clientAddress, null, null));
+            entries.add(new Entry(subtype, AuditEventAction.R, AuditEventOutcome._0, caller.auditName(), clientAddress, null, null,
+                    caller.person()));
         }
         insert(entries);
     }
@@ -121,6 +131,14 @@ public class AuditService implements AuthenticationAudit {
             agent.getNetwork().setAddress(entry.clientAddress())
                     .setType(AuditEvent.AuditEventAgentNetworkType._2);
         }
+        if (entry.person() != null) {
+            // the person of the organisation who acted, signed in to the web inbox
+            event.addAgent().setRequestor(false)
+                    .setType(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/extra-security-role-type",
+                            "humanuser", "human user")))
+                    .setWho(new Reference().setDisplay(entry.person().name())
+                            .setIdentifier(new Identifier().setSystem(WEB_USER_SYSTEM).setValue(entry.person().userId())));
+        }
         event.getSource().setObserver(new Reference().setDisplay(OBSERVER)).setSite("carerelay");
         if (entry.entityWhat() != null) {
             event.addEntity().setWhat(new Reference(entry.entityWhat()));
@@ -129,12 +147,14 @@ public class AuditService implements AuthenticationAudit {
     }
 
     public void success(String subtype, AuditEventAction action, Caller caller, String clientAddress, String entity) {
-        record(new Entry(subtype, action, AuditEventOutcome._0, caller.auditName(), clientAddress, entity, null));
+        record(new Entry(subtype, action, AuditEventOutcome._0, caller.auditName(), clientAddress, entity, null,
+                caller.person()));
     }
 
     public void failure(String subtype, AuditEventAction action, Caller caller, String clientAddress, String entity,
             String why) {
-        record(new Entry(subtype, action, AuditEventOutcome._4, caller.auditName(), clientAddress, entity, why));
+        record(new Entry(subtype, action, AuditEventOutcome._4, caller.auditName(), clientAddress, entity, why,
+                caller.person()));
     }
 
     @Override

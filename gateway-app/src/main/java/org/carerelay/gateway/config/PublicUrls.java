@@ -73,6 +73,20 @@ public class PublicUrls {
         return configuredFhirBase.orElseGet(() -> "http://localhost:" + httpPort() + "/fhir");
     }
 
+    /**
+     * The web inbox's base for links in mails and letters, without a trailing slash: the public
+     * base URL (the FHIR base without {@code /fhir}), else {@code http://localhost:<HTTP port>}.
+     */
+    public String webBase() {
+        String fhir = fhirBase();
+        return fhir.endsWith("/fhir") ? fhir.substring(0, fhir.length() - "/fhir".length()) : fhir;
+    }
+
+    /** A link to {@code path} (starting with {@code /}) in the web inbox. */
+    public String webLink(String path) {
+        return webBase() + path;
+    }
+
     /** The port the HTTP server listens on (known once it has started), else the configured one. */
     private String httpPort() {
         return env.getProperty("local.server.port", env.getProperty("server.port", "8080"));

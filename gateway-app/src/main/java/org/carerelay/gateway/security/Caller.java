@@ -5,8 +5,20 @@ import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
 import org.carerelay.fhir.ErrorCode;
 import org.carerelay.gateway.fhir.GatewayException;
 
-/** Who is calling: the operator (admin token), a registered organisation, or nobody yet. */
-public record Caller(Kind kind, String organizationId) {
+/**
+ * Who is calling: the operator (admin token), a registered organisation, or nobody yet. A person
+ * of an organisation signed in to the web inbox is the organisation as a participant, with
+ * {@code person} naming that person for the audit trail ({@code null} for API and HL7 callers).
+ */
+public record Caller(Kind kind, String organizationId, Person person) {
+
+    /** A person signed in to the web inbox: the user account's id and the name it was given. */
+    public record Person(String userId, String name) {
+    }
+
+    public Caller(Kind kind, String organizationId) {
+        this(kind, organizationId, null);
+    }
 
     public enum Kind { ANONYMOUS, ADMIN, PARTICIPANT }
 
@@ -16,6 +28,11 @@ public record Caller(Kind kind, String organizationId) {
 
     public static Caller participant(String organizationId) {
         return new Caller(Kind.PARTICIPANT, organizationId);
+    }
+
+    /** This participant, acting through {@code person} (a user of the web inbox). */
+    public Caller actingAs(Person person) {
+        return new Caller(kind, organizationId, person);
     }
 
     public boolean isAdmin() {
