@@ -3,6 +3,7 @@ package org.carerelay.gateway.web;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.util.Arrays;
 import java.util.Map;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -25,14 +26,13 @@ import org.springframework.security.web.firewall.HttpFirewall;
 import org.springframework.security.web.firewall.StrictHttpFirewall;
 import org.springframework.security.web.header.writers.ReferrerPolicyHeaderWriter.ReferrerPolicy;
 import org.springframework.security.web.servlet.util.matcher.PathPatternRequestMatcher;
-import org.springframework.security.web.util.matcher.NegatedRequestMatcher;
 import org.springframework.security.web.util.matcher.OrRequestMatcher;
 import org.springframework.security.web.util.matcher.RequestMatcher;
 
 /**
- * Spring Security for the web inbox, and only for it: the FHIR API ({@code /fhir}), the actuator,
- * {@code /.well-known} and the container's error dispatch keep their own authentication (bearer
- * tokens, the actuator guard) and pass through untouched.
+ * Spring Security for the web inbox, and only for it ({@link #WEB_PATHS}): the FHIR API
+ * ({@code /fhir}), the actuator, {@code /.well-known} and the container's error dispatch keep their
+ * own authentication (bearer tokens, the actuator guard) and pass through untouched.
  *
  * <p>Deny by default: every page but the login, registration and invitation pages and the static
  * files needs a person signed in with password <em>and</em> second factor. The password alone
@@ -52,13 +52,19 @@ public class WebSecurityConfiguration {
     static final String CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             + "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-    /** Requests the web inbox's security does not handle: they have their own. */
-    static final RequestMatcher NOT_WEB = new OrRequestMatcher(
-            PathPatternRequestMatcher.withDefaults().matcher("/fhir"),
-            PathPatternRequestMatcher.withDefaults().matcher("/fhir/**"),
-            PathPatternRequestMatcher.withDefaults().matcher("/actuator/**"),
-            PathPatternRequestMatcher.withDefaults().matcher("/.well-known/**"),
-            PathPatternRequestMatcher.withDefaults().matcher("/error"));
+    /**
+     * The web inbox's paths. Spring Security handles exactly these (deny by default inside them);
+     * every page the inbox serves lies under one of them ({@code WebPathsIT} checks all mapped
+     * handlers), everything else (the FHIR API, the actuator, {@code /.well-known}, unknown paths)
+     * keeps its own handling and its OperationOutcome errors.
+     */
+    static final String[] WEB_PATHS = {"/", "/anmelden", "/anmelden/**", "/abmelden", "/einrichtung/**",
+            "/registrieren", "/registrieren/**", "/einladung/**", "/posteingang", "/posteingang/**", "/chat/**",
+            "/neu", "/neu/**", "/patienten", "/patienten/**", "/einstellungen", "/einstellungen/**",
+            "/css/**", "/js/**", "/img/**", "/favicon.ico"};
+
+    static final RequestMatcher WEB = new OrRequestMatcher(Arrays.stream(WEB_PATHS)
+            .map(path -> (RequestMatcher) PathPatternRequestMatcher.withDefaults().matcher(path)).toList());
 
     @Bean
     PasswordEncoder passwordEncoder() {
@@ -70,7 +76,7 @@ public class WebSecurityConfiguration {
 
     @Bean
     SecurityFilterChain webInbox(HttpSecurity http, WebUsers users) throws Exception {
-        http.securityMatcher(new NegatedRequestMatcher(NOT_WEB))
+        http.securityMatcher(WEB)
                 .authorizeHttpRequests(pages -> pages
                         .requestMatchers(OPEN_PAGES).permitAll()
                         .requestMatchers(SECOND_FACTOR_PAGES).authenticated()
@@ -103,7 +109,7 @@ public class WebSecurityConfiguration {
         HttpFirewall scoped = new HttpFirewall() {
             @Override
             public FirewalledRequest getFirewalledRequest(HttpServletRequest request) {
-                if (NOT_WEB.matches(request)) {
+                if (!WEB.matches(request)) {
                     return new FirewalledRequest(request) {
                         @Override
                         public void reset() {

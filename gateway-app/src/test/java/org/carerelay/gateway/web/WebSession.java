@@ -147,7 +147,7 @@ public final class WebSession {
 
     /** The session cookie's value, if any. */
     public Optional<String> sessionId() {
-        return cookies.getCookieStore().getCookies().stream().filter(c -> c.getName().equals("JSESSIONID"))
+        return cookies.getCookieStore().getCookies().stream().filter(c -> (c.getName().equals("JSESSIONID") || c.getName().equals(SessionCookies.COOKIE)))
                 .map(c -> c.getValue()).findFirst();
     }
 
