@@ -224,15 +224,18 @@ public final class MllpSender implements AutoCloseable {
             throw new IllegalArgumentException("message has no readable MSH-10");
         }
 
-        Recipient recipient = recipient(host, port);
+        Recipient recipient;
         // a busy connection is free again within the ACK timeout (plus the watchdog's grace) unless
         // it is still connecting; waiting longer could outlast the caller's lease on the delivery
         long waitUntil = System.nanoTime() + ackTimeout.toNanos();
         Connection connection;
         while (true) {
             Connection kept;
+            recipient = recipient(host, port);
             try {
                 kept = recipient.acquire(waitUntil);
+            } catch (RecipientRetiredException e) {
+                continue; // forgotten by the sweeper just now: look it up again
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return retry("interrupted while waiting for a connection");
@@ -311,7 +314,7 @@ public final class MllpSender implements AutoCloseable {
             recipient.closeIdle(idleBefore);
         }
         synchronized (recipients) {
-            recipients.values().removeIf(Recipient::unused);
+            recipients.values().removeIf(Recipient::retireIfUnused);
         }
     }
 
@@ -424,6 +427,12 @@ public final class MllpSender implements AutoCloseable {
         }
     }
 
+    private static final class RecipientRetiredException extends Exception {
+        RecipientRetiredException() {
+            super(null, null, false, false);
+        }
+    }
+
     private static final class FrameTooLongException extends IOException {
         FrameTooLongException() {
             super("frame too long");
@@ -513,6 +522,7 @@ public final class MllpSender implements AutoCloseable {
         private final int max;
         private final Deque<Connection> idle = new ArrayDeque<>();
         private int open;
+        private boolean retired;
 
         Recipient(int max) {
             this.max = max;
@@ -524,8 +534,12 @@ public final class MllpSender implements AutoCloseable {
          *
          * @throws AllBusyException if none became free before the deadline
          */
-        synchronized Connection acquire(long deadlineNanos) throws InterruptedException, AllBusyException {
+        synchronized Connection acquire(long deadlineNanos)
+                throws InterruptedException, AllBusyException, RecipientRetiredException {
             while (true) {
+                if (retired) {
+                    throw new RecipientRetiredException();
+                }
                 Connection kept = idle.pollLast(); // the most recently used: the others may idle out
                 if (kept != null) {
                     return kept;
@@ -578,8 +592,10 @@ public final class MllpSender implements AutoCloseable {
             notifyAll();
         }
 
-        synchronized boolean unused() {
-            return open == 0;
+        /** No connection open or being opened: it is forgotten, and a send that still holds it looks it up again. */
+        synchronized boolean retireIfUnused() {
+            retired = open == 0;
+            return retired;
         }
     }
 
