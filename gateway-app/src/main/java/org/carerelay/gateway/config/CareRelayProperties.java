@@ -96,10 +96,23 @@ public record CareRelayProperties(
 
     /**
      * Routing pipeline: queue names, broker redelivery with exponential backoff, delivery timeouts.
+     * {@code deliveryConsumers}: consumers of each delivery queue, {@code 0} = sized to the machine
+     * ({@link #effectiveDeliveryConsumers()}); {@code mllpMaxConnections}, {@code mllpIdleTimeout}:
+     * the kept-alive MLLP connections per recipient.
      */
     public record Pipeline(String queuePrefix, int concurrentConsumers, Duration redeliveryDelay,
             double redeliveryMultiplier, Duration maxRedeliveryDelay, int maxAttempts, Duration sweepInterval,
-            Duration connectTimeout, Duration responseTimeout) {
+            Duration connectTimeout, Duration responseTimeout, int deliveryConsumers, int mllpMaxConnections,
+            Duration mllpIdleTimeout) {
+
+        /**
+         * The configured number, else four per processor (a delivery mostly waits for the partner's
+         * answer), at least 4 and at most 16 (the database pool has 20 connections).
+         */
+        public int effectiveDeliveryConsumers() {
+            return deliveryConsumers > 0 ? deliveryConsumers
+                    : Math.min(16, Math.max(4, 4 * Runtime.getRuntime().availableProcessors()));
+        }
     }
 
     public record Invitation(Duration reminderAfter, int maxReminders, Duration reminderCheckInterval) {

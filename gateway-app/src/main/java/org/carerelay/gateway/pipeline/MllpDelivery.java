@@ -1,5 +1,6 @@
 package org.carerelay.gateway.pipeline;
 
+import jakarta.annotation.PreDestroy;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -62,7 +63,14 @@ public class MllpDelivery {
         this.directory = directory;
         this.settings = props.pipeline();
         this.maxFrameBytes = props.hl7().maxFrameBytes();
-        this.sender = new MllpSender(settings.connectTimeout(), settings.responseTimeout(), egress);
+        this.sender = new MllpSender(settings.connectTimeout(), settings.responseTimeout(), egress,
+                new MllpSender.Pool(settings.mllpMaxConnections(), settings.mllpIdleTimeout()));
+    }
+
+    /** Closes the kept connections to recipients. */
+    @PreDestroy
+    void close() {
+        sender.close();
     }
 
     public void deliver(String messageId, String recipient) {

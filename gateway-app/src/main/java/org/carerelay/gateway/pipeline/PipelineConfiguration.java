@@ -22,6 +22,7 @@ public class PipelineConfiguration {
     PipelineRoutes pipelineRoutes(PipelineService steps, CareRelayProperties props) {
         var p = props.pipeline();
         return new PipelineRoutes(steps, new PipelineRoutes.Settings(p.queuePrefix(), p.maxAttempts(), p.concurrentConsumers(),
+                p.effectiveDeliveryConsumers(),
                 p.sweepInterval().toMillis(), props.invitation().reminderCheckInterval().toMillis()));
     }
 

@@ -29,10 +29,17 @@ public class PipelineRoutes extends RouteBuilder {
 
     /**
      * {@code maxAttempts} is the broker's {@code max-delivery-attempts} for the stage queues; here
-     * it only names the attempt in the log.
+     * it only names the attempt in the log. {@code deliveryConsumers}: consumers of each of the two
+     * delivery queues (FHIR, MLLP), whose steps mostly wait for a partner's answer;
+     * {@code concurrentConsumers}: of every other queue.
      */
-    public record Settings(String queuePrefix, int maxAttempts, int concurrentConsumers, long sweepIntervalMs,
-            long reminderIntervalMs) {
+    public record Settings(String queuePrefix, int maxAttempts, int concurrentConsumers, int deliveryConsumers,
+            long sweepIntervalMs, long reminderIntervalMs) {
+
+        public Settings(String queuePrefix, int maxAttempts, int concurrentConsumers, long sweepIntervalMs,
+                long reminderIntervalMs) {
+            this(queuePrefix, maxAttempts, concurrentConsumers, concurrentConsumers, sweepIntervalMs, reminderIntervalMs);
+        }
     }
 
     private final PipelineSteps steps;
@@ -63,9 +70,13 @@ public class PipelineRoutes extends RouteBuilder {
     }
 
     private String consumer(String queue) {
+        return consumer(queue, settings.concurrentConsumers());
+    }
+
+    private String consumer(String queue, int consumers) {
         // the listener container would log every failure again (WARN with the stack trace) after
         // this route: it only reports at DEBUG
-        return "jms:queue:" + queue + "?transacted=true&concurrentConsumers=" + settings.concurrentConsumers()
+        return "jms:queue:" + queue + "?transacted=true&concurrentConsumers=" + consumers
                 + "&errorHandlerLoggingLevel=DEBUG&errorHandlerLogStackTrace=false";
     }
 
@@ -122,7 +133,8 @@ public class PipelineRoutes extends RouteBuilder {
 
     private void stage(Stage stage, String routeId, String method) {
         String queue = queue(settings.queuePrefix(), stage);
-        from(consumer(queue)).routeId(routeId)
+        boolean delivery = stage == Stage.DELIVER_FHIR || stage == Stage.DELIVER_MLLP;
+        from(consumer(queue, delivery ? settings.deliveryConsumers() : settings.concurrentConsumers())).routeId(routeId)
                 .filter(header(MESSAGE_ID).isNull()).process(exchange -> upgrade(exchange, stage))
                     .to("jms:queue:" + queue).id(routeId + "-upgrade").stop().end()
                 .bean(steps, method + "(${header." + MESSAGE_ID + "}, ${header." + RECIPIENT + "})").id(routeId + "-step");

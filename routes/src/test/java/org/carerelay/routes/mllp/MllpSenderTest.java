@@ -138,7 +138,7 @@ class MllpSenderTest {
 
         Result result = sender.send(LOCALHOST, serverPort, er7);
 
-        assertThat(result.outcome()).isEqualTo(Outcome.ACCEPTED);
+        assertThat(result.outcome()).as(String.valueOf(result.detail())).isEqualTo(Outcome.ACCEPTED);
         assertThat(result.ackCode()).isEqualTo("AA");
         assertThat(received()).singleElement().asString()
                 .contains("|msg-aa|")
@@ -175,7 +175,7 @@ class MllpSenderTest {
 
         Result result = sender.send(LOCALHOST, serverPort, er7);
 
-        assertThat(result.outcome()).isEqualTo(Outcome.ACCEPTED);
+        assertThat(result.outcome()).as(String.valueOf(result.detail())).isEqualTo(Outcome.ACCEPTED);
         assertThat(received()).singleElement().asString()
                 .startsWith("MSH|^~\\&|SIMHOSP|SFAC|RAPP|RFAC|")
                 .contains("\rOBX|29|TX|");
@@ -187,7 +187,7 @@ class MllpSenderTest {
 
         Result result = sender.send(LOCALHOST, serverPort, mdm("msg-ae"));
 
-        assertThat(result.outcome()).isEqualTo(Outcome.REJECTED);
+        assertThat(result.outcome()).as(String.valueOf(result.detail())).isEqualTo(Outcome.REJECTED);
         assertThat(result.ackCode()).isEqualTo("AE");
         assertThat(result.detail()).contains("Patient unbekannt").contains("204")
                 .doesNotContain("Müller").doesNotContain("Grüße");
@@ -199,7 +199,7 @@ class MllpSenderTest {
 
         Result result = sender.send(LOCALHOST, serverPort, mdm("msg-ar"));
 
-        assertThat(result.outcome()).isEqualTo(Outcome.REJECTED);
+        assertThat(result.outcome()).as(String.valueOf(result.detail())).isEqualTo(Outcome.REJECTED);
         assertThat(result.ackCode()).isEqualTo("AR");
         assertThat(result.detail()).contains("Nachrichtentyp nicht unterstützt");
     }
@@ -323,6 +323,206 @@ class MllpSenderTest {
         assertThatThrownBy(() -> sender.send(LOCALHOST, serverPort, "Hallo Frau Müller"))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageNotContaining("Müller");
+    }
+
+    @Test
+    void manyMessagesToOneRecipient_travelOverOneKeptConnection() throws Exception {
+        try (CountingRecipient recipient = new CountingRecipient(freePort())) {
+            for (int i = 0; i < 20; i++) {
+                assertThat(sender.send(LOCALHOST, recipient.port, mdm("msg-keep-" + i)).outcome()).isEqualTo(Outcome.ACCEPTED);
+            }
+
+            assertThat(recipient.received()).hasSize(20);
+            assertThat(recipient.connections()).as("connections the recipient accepted").isEqualTo(1);
+            assertThat(sender.connectionsOpened()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void recipientClosingTheConnectionBetweenMessages_nextMessageGoesOverAFreshOne_once() throws Exception {
+        try (CountingRecipient recipient = new CountingRecipient(freePort())) {
+            assertThat(sender.send(LOCALHOST, recipient.port, mdm("msg-before-close")).outcome()).isEqualTo(Outcome.ACCEPTED);
+            recipient.closeConnections();
+            Thread.sleep(200); // the FIN reaches the sender's side
+
+            Result result = sender.send(LOCALHOST, recipient.port, mdm("msg-after-close"));
+
+            assertThat(result.outcome()).isEqualTo(Outcome.ACCEPTED);
+            assertThat(recipient.received()).as("each message arrived once")
+                    .filteredOn(m -> m.contains("|msg-after-close|")).hasSize(1);
+            assertThat(recipient.received()).hasSize(2);
+            assertThat(recipient.connections()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void recipientRestartedBetweenMessages_nextMessageIsDeliveredOverANewConnection() throws Exception {
+        int port = freePort();
+        try (CountingRecipient first = new CountingRecipient(port)) {
+            assertThat(sender.send(LOCALHOST, port, mdm("msg-before-restart")).outcome()).isEqualTo(Outcome.ACCEPTED);
+        }
+        try (CountingRecipient restarted = new CountingRecipient(port)) {
+            Thread.sleep(200);
+
+            Result result = sender.send(LOCALHOST, port, mdm("msg-after-restart"));
+
+            assertThat(result.outcome()).isEqualTo(Outcome.ACCEPTED);
+            assertThat(restarted.received()).singleElement().asString().contains("|msg-after-restart|");
+            assertThat(sender.connectionsOpened()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void idleConnection_isClosedAfterTheIdleTimeout() throws Exception {
+        try (CountingRecipient recipient = new CountingRecipient(freePort());
+                MllpSender shortIdle = new MllpSender(CONNECT_TIMEOUT, ACK_TIMEOUT, null,
+                        new MllpSender.Pool(2, Duration.ofMillis(300)))) {
+            assertThat(shortIdle.send(LOCALHOST, recipient.port, mdm("msg-idle-1")).outcome()).isEqualTo(Outcome.ACCEPTED);
+            assertThat(recipient.open()).isEqualTo(1);
+
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (recipient.open() > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+
+            assertThat(recipient.open()).as("connections still open at the recipient").isZero();
+            assertThat(shortIdle.send(LOCALHOST, recipient.port, mdm("msg-idle-2")).outcome()).isEqualTo(Outcome.ACCEPTED);
+            assertThat(recipient.connections()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void concurrentSendsToOneRecipient_useNoMoreConnectionsThanThePoolAllows() throws Exception {
+        try (CountingRecipient recipient = new CountingRecipient(freePort(), 100);
+                MllpSender bounded = new MllpSender(CONNECT_TIMEOUT, Duration.ofSeconds(3), null,
+                        new MllpSender.Pool(2, Duration.ofSeconds(30)))) {
+            List<Thread> threads = new ArrayList<>();
+            List<Outcome> outcomes = java.util.Collections.synchronizedList(new ArrayList<>());
+            for (int i = 0; i < 6; i++) {
+                String controlId = "msg-bounded-" + i;
+                Thread thread = new Thread(() -> outcomes.add(bounded.send(LOCALHOST, recipient.port, mdm(controlId)).outcome()));
+                threads.add(thread);
+                thread.start();
+            }
+            for (Thread thread : threads) {
+                thread.join(10_000);
+            }
+
+            assertThat(outcomes).hasSize(6).containsOnly(Outcome.ACCEPTED);
+            assertThat(recipient.received()).hasSize(6);
+            assertThat(recipient.connections()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void ackForAnotherMessage_isRetry_andTheConnectionIsNotReused() throws Exception {
+        try (ServerSocket raw = new ServerSocket(0, 1, InetAddress.getByName(LOCALHOST))) {
+            Thread peer = new Thread(() -> {
+                try (Socket socket = raw.accept()) {
+                    readFrame(socket.getInputStream());
+                    String ack = "MSH|^~\\&|KIS|KH|CareRelay|CR|20240502102000||ACK^T02^ACK|a1|P|2.5.1\r"
+                            + "MSA|AA|msg-earlier\r";
+                    OutputStream out = socket.getOutputStream();
+                    out.write(0x0b);
+                    out.write(ack.getBytes(StandardCharsets.US_ASCII));
+                    out.write(new byte[] {0x1c, 0x0d});
+                    out.flush();
+                    socket.getInputStream().read(); // wait until the sender closes
+                } catch (IOException e) {
+                    // test ends
+                }
+            });
+            peer.start();
+
+            Result result = sender.send(LOCALHOST, raw.getLocalPort(), mdm("msg-now"));
+
+            assertThat(result.outcome()).isEqualTo(Outcome.RETRY);
+            assertThat(result.detail()).contains("ACK for another message");
+            peer.join(2_000);
+            assertThat(peer.isAlive()).as("the sender closed the connection").isFalse();
+        }
+    }
+
+    /** A HAPI MLLP server that counts the connections it accepted and keeps what it received. */
+    private static final class CountingRecipient implements AutoCloseable {
+        final int port;
+        private final HapiContext hapi = new DefaultHapiContext();
+        private final HL7Service service;
+        private final java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
+        private final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
+        private final List<String> messages = java.util.Collections.synchronizedList(new ArrayList<>());
+
+        CountingRecipient(int port) throws InterruptedException {
+            this(port, 0);
+        }
+
+        CountingRecipient(int port, long answerDelayMillis) throws InterruptedException {
+            this.port = port;
+            // its own threads: closing the context must not stop HAPI's shared default executor
+            hapi.setExecutorService(java.util.concurrent.Executors.newCachedThreadPool());
+            hapi.setModelClassFactory(new CanonicalModelClassFactory("2.5.1"));
+            hapi.setValidationContext(ValidationContextFactory.noValidation());
+            hapi.getParserConfiguration().setIdGenerator(new InMemoryIDGenerator());
+            MinLowerLayerProtocol llp = new MinLowerLayerProtocol(true);
+            llp.setCharset(StandardCharsets.UTF_8);
+            hapi.setLowerLayerProtocol(llp);
+            service = hapi.newServer(port, false);
+            service.registerConnectionListener(new ca.uhn.hl7v2.app.ConnectionListener() {
+                @Override
+                public void connectionReceived(ca.uhn.hl7v2.app.Connection connection) {
+                    connections.incrementAndGet();
+                    open.incrementAndGet();
+                }
+
+                @Override
+                public void connectionDiscarded(ca.uhn.hl7v2.app.Connection connection) {
+                    open.decrementAndGet();
+                }
+            });
+            service.registerApplication(new ReceivingApplication<Message>() {
+                @Override
+                public Message processMessage(Message message, Map<String, Object> metadata) throws HL7Exception {
+                    messages.add(message.encode());
+                    try {
+                        Thread.sleep(answerDelayMillis);
+                        return message.generateACK();
+                    } catch (IOException | InterruptedException e) {
+                        throw new HL7Exception(e);
+                    }
+                }
+
+                @Override
+                public boolean canProcess(Message message) {
+                    return true;
+                }
+            });
+            service.startAndWait();
+        }
+
+        int connections() {
+            return connections.get();
+        }
+
+        /** Connections the recipient still holds open (HAPI notices a closed one when its reader ends). */
+        int open() {
+            return service.getRemoteConnections().size();
+        }
+
+        List<String> received() {
+            return List.copyOf(messages);
+        }
+
+        void closeConnections() throws IOException {
+            for (ca.uhn.hl7v2.app.Connection connection : service.getRemoteConnections()) {
+                connection.close();
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            service.stopAndWait();
+            hapi.close();
+        }
     }
 
     private static List<String> received() {

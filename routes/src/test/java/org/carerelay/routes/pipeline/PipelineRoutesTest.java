@@ -75,6 +75,24 @@ class PipelineRoutesTest extends CamelTestSupport {
     }
 
     @Test
+    void deliveryQueues_haveTheirOwnConsumerCount_theOtherQueuesKeepTheirs() throws Exception {
+        try (org.apache.camel.impl.DefaultCamelContext other = new org.apache.camel.impl.DefaultCamelContext()) {
+            new PipelineRoutes(steps, new PipelineRoutes.Settings(PREFIX, MAX_ATTEMPTS, 2, 7, 60_000, 60_000))
+                    .addRoutesToCamelContext(other);
+            Map<String, String> inputs = new HashMap<>();
+            for (var route : other.getRouteDefinitions()) {
+                inputs.put(route.getRouteId(), route.getInput().getEndpointUri());
+            }
+
+            assertThat(inputs.get("delivery-mllp")).contains("concurrentConsumers=7");
+            assertThat(inputs.get("delivery-fhir")).contains("concurrentConsumers=7");
+            for (String route : List.of("fan-out", "notification", "invitation", "dead-letter")) {
+                assertThat(inputs.get(route)).as(route).contains("concurrentConsumers=2");
+            }
+        }
+    }
+
+    @Test
     void fanOut_sendsEachPlannedWorkItemToItsStageQueue_withTheIdsAsHeaders() throws Exception {
         steps.planned = List.of(new WorkItem(Stage.DELIVER_FHIR, "m1", "org-a"), new WorkItem(Stage.NOTIFY, "m1", "org-a"),
                 new WorkItem(Stage.INVITE, "m1", "org-b"));
