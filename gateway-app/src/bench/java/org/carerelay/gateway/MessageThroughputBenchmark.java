@@ -53,6 +53,7 @@ import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.Communication;
 import org.hl7.fhir.r4.model.Reference;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -80,11 +81,12 @@ import org.springframework.test.context.ContextConfiguration;
  * Results go to the console and to {@code target/benchmark-results.txt}. Tunables (system
  * properties, {@code -D} on the Maven command line): {@code bench.threads} (8; at most 20, the
  * size of the gateway's connection pool, since the baseline holds one pooled connection per thread),
- * {@code bench.warmup-seconds} (10), {@code bench.measure-seconds} (30), {@code bench.max-ops}
+ * {@code bench.warmup-seconds} (5), {@code bench.measure-seconds} (20), {@code bench.max-ops}
  * (cap on measured operations per scenario; default 2000000 for the baseline, 100000 for plain
  * messages, 20000 with attachment), {@code bench.attachment-bytes} (1048576).
  */
 @Tag("benchmark")
+@Order(2)
 @ContextConfiguration(initializers = MessageThroughputBenchmark.RoomForAttachments.class)
 class MessageThroughputBenchmark extends GatewayIntegrationTest {
 
@@ -92,8 +94,8 @@ class MessageThroughputBenchmark extends GatewayIntegrationTest {
     private static final long ATTACHMENT_LIMIT = 16L * MIB;
     private static final long REQUEST_LIMIT = 20L * MIB;
 
-    private static final Duration WARMUP = seconds("bench.warmup-seconds", 10);
-    private static final Duration MEASURE = seconds("bench.measure-seconds", 30);
+    private static final Duration WARMUP = seconds("bench.warmup-seconds", 5);
+    private static final Duration MEASURE = seconds("bench.measure-seconds", 20);
     private static final int ATTACHMENT_BYTES = Integer.getInteger("bench.attachment-bytes", MIB);
     private static final String BASELINE_TABLE = "bench_baseline";
 
@@ -132,6 +134,7 @@ class MessageThroughputBenchmark extends GatewayIntegrationTest {
 
     @Test
     void throughput() throws Exception {
+        BenchmarkSupport.summaryStart();
         assertThat(properties.attachments().maxBytes()).as("carerelay.attachments.max-bytes").isEqualTo(ATTACHMENT_LIMIT);
         assertThat(properties.fhir().maxRequestBytes()).as("carerelay.fhir.max-request-bytes").isEqualTo(REQUEST_LIMIT);
 
@@ -171,6 +174,13 @@ class MessageThroughputBenchmark extends GatewayIntegrationTest {
 
         String report = report(environment, results, baselineBefore, baselineAfter, pipeline, costs);
         System.out.println(report);
+        double baseline = (baselineBefore.opsPerSecond() + baselineAfter.opsPerSecond()) / 2;
+        String insert = "INSERT commits, " + THREADS + " conn.: " + BenchmarkSupport.rate(baseline, "/s");
+        for (Phase r : List.of(results.get(1), results.get(2))) {
+            BenchmarkSupport.summaryRow("FHIR create: " + r.name() + ", " + THREADS + " clients", BenchmarkSupport.rate(r.opsPerSecond(), "/s"),
+                    fmt(r.latency().getValueAtPercentile(50)) + " ms", fmt(r.latency().getValueAtPercentile(99)) + " ms", insert,
+                    BenchmarkSupport.ratio(r.opsPerSecond(), baseline));
+        }
         Files.createDirectories(RESULTS.getParent());
         Files.writeString(RESULTS, report, StandardCharsets.UTF_8);
 
