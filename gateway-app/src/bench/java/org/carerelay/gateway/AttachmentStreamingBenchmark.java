@@ -17,9 +17,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -51,7 +49,6 @@ import org.carerelay.routes.crypto.AttachmentCrypto;
 import org.carerelay.routes.crypto.CmsAttachmentCrypto;
 import org.carerelay.routes.crypto.Origin;
 import org.carerelay.routes.crypto.Pkcs12GatewayKeys;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -85,7 +82,6 @@ import org.junit.jupiter.api.Timeout;
  * {@code target/benchmark-results.txt}. MB = 10^6 bytes, MiB = 2^20 bytes.
  */
 @Tag("benchmark")
-@Order(4)
 class AttachmentStreamingBenchmark {
 
     private static final int SIZE = 20_000_000;
@@ -95,7 +91,6 @@ class AttachmentStreamingBenchmark {
     private static final int CHUNK = 64 * 1024;
     private static final Origin ORIGIN = new Origin("bench-org", "Benchmark Praxis");
     private static final String OBJECT_ID = "bench-object";
-    private static final Path RESULTS = Path.of("target", "benchmark-results.txt");
     private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(180);
     private static final Duration TRANSFER_TIMEOUT = Duration.ofMinutes(10);
     private static final long MAX_ATTACHMENT_BYTES = 262_144_000L;
@@ -151,8 +146,7 @@ class AttachmentStreamingBenchmark {
 
         String report = report((System.nanoTime() - started) / 1e9);
         System.out.println(report);
-        Files.createDirectories(RESULTS.toAbsolutePath().getParent());
-        Files.writeString(RESULTS, report + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        BenchmarkSupport.results(report);
         if (gatewayFailure != null) {
             throw gatewayFailure;
         }

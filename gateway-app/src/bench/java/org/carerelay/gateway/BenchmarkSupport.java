@@ -408,7 +408,7 @@ final class BenchmarkSupport {
         }
     }
 
-    // --- the summary table of a run (BenchmarkReport prints it after the last benchmark)
+    // --- the summary table of a run (RunSummary prints it after the last benchmark)
 
     /** Rows and facts for the summary, one tab-separated line each; written anew by each JVM (one run). */
     static final Path SUMMARY = Path.of("target", "bench-summary.tsv");
@@ -445,6 +445,19 @@ final class BenchmarkSupport {
             return Files.readString(Path.of("/proc/loadavg")).strip();
         } catch (IOException | RuntimeException e) {
             return String.format(Locale.ROOT, "%.2f", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        }
+    }
+
+    private static boolean resultsStarted;
+
+    /** A benchmark's detailed report into {@link #RESULTS}: the first of a run (JVM) replaces the file, the others append. */
+    static synchronized void results(String report) throws IOException {
+        Files.createDirectories(RESULTS.toAbsolutePath().getParent());
+        if (resultsStarted) {
+            Files.writeString(RESULTS, report + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } else {
+            resultsStarted = true;
+            Files.writeString(RESULTS, report + "\n", StandardCharsets.UTF_8);
         }
     }
 
@@ -490,7 +503,7 @@ final class BenchmarkSupport {
             for (String name : List.of("synchronous_commit", "fsync", "wal_sync_method", "shared_buffers", "max_connections")) {
                 settings.append(settings.isEmpty() ? "" : ", ").append(name).append('=').append(single(s, "show " + name));
             }
-            summaryFact("PostgreSQL (embedded, as shipped)", version + ": fsync=" + single(s, "show fsync") + ", synchronous_commit="
+            summaryFact("PostgreSQL", version + " (embedded, the gateway's own): fsync=" + single(s, "show fsync") + ", synchronous_commit="
                     + single(s, "show synchronous_commit") + ", wal_sync_method=" + single(s, "show wal_sync_method"));
             return new Environment(version, settings.toString(), Runtime.getRuntime().availableProcessors(),
                     System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + ", -Xmx"

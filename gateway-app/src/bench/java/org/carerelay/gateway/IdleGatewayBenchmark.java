@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -24,13 +23,13 @@ import org.junit.jupiter.api.Timeout;
  * (30) without requests, the memory it holds is read from {@code /proc/<pid>/smaps_rollup}: the
  * JVM's RSS, and the PSS of the embedded PostgreSQL (the postmaster named in
  * {@code <data-dir>/postgres/postmaster.pid} and all its processes; PSS, because they share their
- * code and shared buffers). Runs first in the bench run, before the other benchmarks load the
- * machine. Linux only (without {@code /proc} it reports the time to ready alone).
+ * code and shared buffers). Runs early in a bench run (the classes run in alphabetical order),
+ * before the throughput benchmarks load the machine. Linux only (without {@code /proc} it reports
+ * the time to ready alone).
  *
  * <p>Options: {@code -Dbench.idle-seconds} (30), {@code -Dbench.idle-xmx} ({@code -Xmx1g}).
  */
 @Tag("benchmark")
-@Order(1)
 class IdleGatewayBenchmark {
 
     private static final Duration IDLE = BenchmarkSupport.seconds("bench.idle-seconds", 30);
@@ -61,6 +60,7 @@ class IdleGatewayBenchmark {
                     XMX, ready, IDLE.toSeconds(), mb(jvmRss), mb(jvmPss), postgres.isEmpty() ? "–" : mb(Optional.of(pgPss)),
                     postgres.size());
             System.out.println(report);
+            BenchmarkSupport.results(report);
             BenchmarkSupport.summaryRow("idle gateway: start → health UP (" + XMX + ")", String.format(Locale.ROOT, "%.1f s", ready), "", "",
                     "", "");
             if (jvmRss.isPresent()) {

@@ -1,7 +1,6 @@
 package org.carerelay.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.carerelay.gateway.BenchmarkSupport.RESULTS;
 import static org.carerelay.gateway.BenchmarkSupport.TEXT;
 import static org.carerelay.gateway.BenchmarkSupport.THREADS;
 import static org.carerelay.gateway.BenchmarkSupport.createBaselineTable;
@@ -25,7 +24,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
@@ -53,7 +51,6 @@ import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.Communication;
 import org.hl7.fhir.r4.model.Reference;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -86,7 +83,6 @@ import org.springframework.test.context.ContextConfiguration;
  * messages, 20000 with attachment), {@code bench.attachment-bytes} (1048576).
  */
 @Tag("benchmark")
-@Order(2)
 @ContextConfiguration(initializers = MessageThroughputBenchmark.RoomForAttachments.class)
 class MessageThroughputBenchmark extends GatewayIntegrationTest {
 
@@ -106,7 +102,8 @@ class MessageThroughputBenchmark extends GatewayIntegrationTest {
      * {@code @DynamicPropertySource} here would run before the base's and lose. So the limits go in
      * as the first property source from a bean-factory post-processor, which runs after every
      * context customizer and initializer but before any bean (the request filter, the attachment
-     * service) reads them. Checked at the start of the benchmark.
+     * service) reads them. Checked at the start of the benchmark. The same way the embedded
+     * PostgreSQL runs durable, as shipped (the integration tests run it with fsync off).
      */
     static final class RoomForAttachments implements ApplicationContextInitializer<ConfigurableApplicationContext> {
         @Override
@@ -116,7 +113,9 @@ class MessageThroughputBenchmark extends GatewayIntegrationTest {
                             "carerelay.attachments.max-bytes", ATTACHMENT_LIMIT,
                             "carerelay.fhir.max-request-bytes", REQUEST_LIMIT,
                             // a throughput measurement, not a runaway sender: no per-organisation message limit
-                            "carerelay.security.message-rate-limit", 0))));
+                            "carerelay.security.message-rate-limit", 0,
+                            // as shipped: fsync and synchronous_commit on (the test suite turns them off for speed)
+                            "carerelay.db.embedded-durable", true))));
         }
     }
 
@@ -137,6 +136,7 @@ class MessageThroughputBenchmark extends GatewayIntegrationTest {
         BenchmarkSupport.summaryStart();
         assertThat(properties.attachments().maxBytes()).as("carerelay.attachments.max-bytes").isEqualTo(ATTACHMENT_LIMIT);
         assertThat(properties.fhir().maxRequestBytes()).as("carerelay.fhir.max-request-bytes").isEqualTo(REQUEST_LIMIT);
+        assertThat(properties.db().embeddedDurable()).as("carerelay.db.embedded-durable").isTrue();
 
         // three registered organisations; a patient whose consent covers all three
         Participants.Registered clinic = Participants.registerNew(this, "Bench-Klinik");
@@ -181,8 +181,7 @@ class MessageThroughputBenchmark extends GatewayIntegrationTest {
                     fmt(r.latency().getValueAtPercentile(50)) + " ms", fmt(r.latency().getValueAtPercentile(99)) + " ms", insert,
                     BenchmarkSupport.ratio(r.opsPerSecond(), baseline));
         }
-        Files.createDirectories(RESULTS.getParent());
-        Files.writeString(RESULTS, report, StandardCharsets.UTF_8);
+        BenchmarkSupport.results(report);
 
         // not about speed: a benchmark whose operations failed measured the wrong thing
         for (Phase r : results) {

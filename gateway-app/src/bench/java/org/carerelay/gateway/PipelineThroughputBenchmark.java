@@ -2,7 +2,6 @@ package org.carerelay.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.carerelay.gateway.BenchmarkSupport.RESULTS;
 import static org.carerelay.gateway.BenchmarkSupport.TEXT;
 import static org.carerelay.gateway.BenchmarkSupport.THREADS;
 import static org.carerelay.gateway.BenchmarkSupport.createBaselineTable;
@@ -36,8 +35,6 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -67,7 +64,6 @@ import org.carerelay.gateway.BenchmarkSupport.Parts;
 import org.carerelay.gateway.BenchmarkSupport.Phase;
 import org.carerelay.gateway.config.CareRelayProperties;
 import org.hl7.fhir.r4.model.Communication;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -110,7 +106,6 @@ import org.springframework.test.context.ContextConfiguration;
  * {@code bench.hl7-patients} (50).
  */
 @Tag("benchmark")
-@Order(3)
 @ContextConfiguration(initializers = MessageThroughputBenchmark.RoomForAttachments.class)
 class PipelineThroughputBenchmark extends GatewayIntegrationTest {
 
@@ -136,6 +131,7 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
     @Test
     void throughput() throws Exception {
         BenchmarkSupport.summaryStart();
+        assertThat(properties.db().embeddedDurable()).as("carerelay.db.embedded-durable").isTrue();
         widenClientPool(FHIR);
         String runId = Long.toString(System.currentTimeMillis() % 1_679_616, 36).toUpperCase(Locale.ROOT); // 4 chars
 
@@ -236,8 +232,7 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
             String report = report(environment, gatewaySettings(), phases, baselineBefore, baselineAfter, e2e, drains);
             System.out.println(report);
             summarise(baselineBefore, baselineAfter, e2ePost, e2e, adt, adtParse, mdm, mdmParse);
-            Files.createDirectories(RESULTS.getParent());
-            Files.writeString(RESULTS, report + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            BenchmarkSupport.results(report);
 
             // not about speed: a benchmark whose operations failed measured the wrong thing
             for (Phase p : phases) {

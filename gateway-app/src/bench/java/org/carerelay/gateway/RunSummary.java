@@ -10,20 +10,18 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * The one table of a bench run: runs after every other benchmark ({@code @Order}, the bench
- * profile orders the classes), reads the rows they left in {@link BenchmarkSupport#SUMMARY} in this
- * JVM, and prints them as one Markdown table with the durability settings of the database, the
+ * The one table of a bench run: runs after every benchmark (the bench profile runs the classes
+ * in alphabetical order, and this name sorts after theirs), reads the rows they left in
+ * {@link BenchmarkSupport#SUMMARY}, and prints them as one Markdown table with the durability settings of the database, the
  * machine and its load average at the start and at the end; the same text goes to
  * {@code target/bench-report.md}. Each row's baseline was measured in the same run.
  */
 @Tag("benchmark")
-@Order(Integer.MAX_VALUE)
-class BenchmarkReport {
+class RunSummary {
 
     static final Path REPORT = Path.of("target", "bench-report.md");
 
@@ -58,7 +56,7 @@ class BenchmarkReport {
             out.append("| ").append(String.join(" | ", r[1], r[2], r[3], r[4], r[5], r[6])).append(" |\n");
         }
         out.append('\n');
-        out.append("- durability: ").append(facts.getOrDefault("PostgreSQL (embedded, as shipped)", "not read (no database benchmark ran)"))
+        out.append("- durability: ").append(facts.getOrDefault("PostgreSQL", "not read (no database benchmark ran)"))
                 .append('\n');
         out.append("- machine: ").append(facts.getOrDefault("machine", "?")).append('\n');
         out.append("- load average (/proc/loadavg: 1, 5, 15 min, runnable/all tasks): start ")
