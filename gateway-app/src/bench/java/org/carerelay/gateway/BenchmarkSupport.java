@@ -503,7 +503,7 @@ final class BenchmarkSupport {
             for (String name : List.of("synchronous_commit", "fsync", "wal_sync_method", "shared_buffers", "max_connections")) {
                 settings.append(settings.isEmpty() ? "" : ", ").append(name).append('=').append(single(s, "show " + name));
             }
-            summaryFact("PostgreSQL", version + " (embedded, the gateway's own): fsync=" + single(s, "show fsync") + ", synchronous_commit="
+            summaryFact("PostgreSQL", "PostgreSQL " + version + " (embedded, the gateway's own): fsync=" + single(s, "show fsync") + ", synchronous_commit="
                     + single(s, "show synchronous_commit") + ", wal_sync_method=" + single(s, "show wal_sync_method"));
             return new Environment(version, settings.toString(), Runtime.getRuntime().availableProcessors(),
                     System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + ", -Xmx"

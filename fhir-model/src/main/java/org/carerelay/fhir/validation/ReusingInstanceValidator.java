@@ -18,6 +18,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import org.hl7.fhir.exceptions.FHIRException;
 import org.hl7.fhir.r5.context.IWorkerContext;
@@ -44,8 +46,8 @@ import org.w3c.dom.NodeList;
  * {@code OIDUtilities}) every time: about 8 ms of CPU per validation, more than the validation of
  * a small Communication itself. The {@code InstanceValidator} is built to validate one resource
  * after another (its {@code validate} clears the per-resource caches and trackers), just not by
- * two threads at once. So this module keeps a small pool of them: a validation borrows one (or
- * builds one when all are in use), configures it exactly as {@code ValidatorWrapper} does,
+ * two threads at once. So this module keeps a small pool of them: a validation borrows one (it
+ * waits briefly when all are in use), configures it exactly as {@code ValidatorWrapper} does,
  * validates and gives it back. Two things a reused validator would otherwise carry over are reset
  * before each use: the "warn once about a definition's status" set and the AI text checks list.
  * A validator is retired after {@link #MAX_USES} validations, which bounds what it keeps between
@@ -53,9 +55,9 @@ import org.w3c.dom.NodeList;
  * reachable.
  *
  * <p>What happens per validation is otherwise the same as in {@code ValidatorWrapper}: profiles
- * from the options and from {@code meta.profile}, the same message filter, and an unknown profile is an error or a
- * warning as {@link #isErrorForUnknownProfiles()} says. Thread-safe; the
- * settings of the superclass are read at every validation.
+ * from the options and from {@code meta.profile}, the same message filter, and an unknown
+ * profile is an error or a warning as {@link #isErrorForUnknownProfiles()} says. Thread-safe;
+ * the settings of the superclass are read at every validation.
  */
 public class ReusingInstanceValidator extends org.hl7.fhir.common.hapi.validation.validator.FhirInstanceValidator {
 
@@ -64,13 +66,25 @@ public class ReusingInstanceValidator extends org.hl7.fhir.common.hapi.validatio
 
     private static final Gson GSON = new GsonBuilder().create();
 
+    /** How long a validation waits for a validator in use before it builds one of its own. */
+    private static final long WAIT_MILLIS = 1000;
+
+    private final int limit;
     private final BlockingQueue<Reusable> idle;
+    /** Validators built and not dropped: in use or idle. */
+    private final AtomicInteger live = new AtomicInteger();
     private final LongAdder built = new LongAdder();
 
-    /** @param idleValidators how many validators to keep between validations (at least 1) */
-    public ReusingInstanceValidator(IValidationSupport support, int idleValidators) {
+    /**
+     * @param validators how many validators to build and keep (at least 1); when all are in use, a
+     *     validation waits up to a second for one (validation is CPU work: more validations at once
+     *     than cores gain nothing) before it builds one that is dropped afterwards. Each holds the
+     *     OID registry (about 5.5 MB of heap).
+     */
+    public ReusingInstanceValidator(IValidationSupport support, int validators) {
         super(support);
-        idle = new ArrayBlockingQueue<>(Math.max(1, idleValidators));
+        limit = Math.max(1, validators);
+        idle = new ArrayBlockingQueue<>(limit);
     }
 
     /** How many {@link InstanceValidator}s were built so far (for tests and diagnostics). */
@@ -84,6 +98,8 @@ public class ReusingInstanceValidator extends org.hl7.fhir.common.hapi.validatio
         Reusable validator = borrow(workerContext);
         boolean reusable = false;
         try {
+            validator.prepare();
+            configure(validator);
             List<ValidationMessage> messages = validate(validator, workerContext, context);
             reusable = true;
             return messages;
@@ -93,22 +109,39 @@ public class ReusingInstanceValidator extends org.hl7.fhir.common.hapi.validatio
     }
 
     private Reusable borrow(IWorkerContext workerContext) {
-        Reusable validator = idle.poll();
-        while (validator != null && validator.workerContext != workerContext) {
-            validator = idle.poll(); // built before invalidateCaches(): drop it
+        Reusable validator = current(idle.poll(), workerContext);
+        if (validator != null) {
+            return validator;
+        }
+        if (live.incrementAndGet() <= limit) {
+            return build(workerContext);
+        }
+        live.decrementAndGet();
+        try {
+            validator = current(idle.poll(WAIT_MILLIS, TimeUnit.MILLISECONDS), workerContext);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         if (validator == null) {
+            live.incrementAndGet(); // one more than the limit for now: dropped when it comes back to a full pool
             validator = build(workerContext);
         }
-        validator.prepare();
-        configure(validator);
+        return validator;
+    }
+
+    /** {@code validator} unless it was built for another worker context (before {@code invalidateCaches()}): then dropped. */
+    private Reusable current(Reusable validator, IWorkerContext workerContext) {
+        while (validator != null && validator.workerContext != workerContext) {
+            live.decrementAndGet();
+            validator = idle.poll();
+        }
         return validator;
     }
 
     private void giveBack(Reusable validator, boolean reusable) {
         validator.release();
-        if (reusable && validator.uses < MAX_USES) {
-            idle.offer(validator); // dropped when the pool is full
+        if (!(reusable && validator.uses < MAX_USES && idle.offer(validator))) {
+            live.decrementAndGet(); // dropped: failed, worn out or more than the pool holds
         }
     }
 
@@ -118,7 +151,11 @@ public class ReusingInstanceValidator extends org.hl7.fhir.common.hapi.validatio
             Reusable validator = new Reusable(workerContext, host, new XVerExtensionManagerOld(workerContext));
             built.increment();
             return validator;
-        } catch (Exception e) {
+        } catch (Exception | Error e) {
+            live.decrementAndGet();
+            if (e instanceof Error error) {
+                throw error;
+            }
             throw new ConfigurationException("Cannot build the FHIR instance validator: " + e.getMessage(), e);
         }
     }
