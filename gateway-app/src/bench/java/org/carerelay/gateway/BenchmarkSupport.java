@@ -5,8 +5,14 @@ import ca.uhn.fhir.rest.client.api.IRestfulClientFactory;
 import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.HikariPoolMXBean;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -402,6 +408,84 @@ final class BenchmarkSupport {
         }
     }
 
+    // --- the summary table of a run (RunSummary prints it after the last benchmark)
+
+    /** Rows and facts for the summary, one tab-separated line each; written anew by each JVM (one run). */
+    static final Path SUMMARY = Path.of("target", "bench-summary.tsv");
+    private static boolean summaryStarted;
+
+    /**
+     * One line of the summary table: the path measured, its rate with unit, p50 and p99 (empty
+     * where none), the baseline measured in the same run (with its name and unit) and the ratio.
+     */
+    static void summaryRow(String path, String rate, String p50, String p99, String baseline, String ratio) {
+        summary("row", path, rate, p50, p99, baseline, ratio);
+    }
+
+    /** A fact the summary names once (durability settings, machine, the options of the run); the last value wins. */
+    static void summaryFact(String key, String value) {
+        summary("fact", key, value);
+    }
+
+    static String rate(double value, String unit) {
+        return String.format(Locale.ROOT, value >= 100 ? "%,.0f %s" : "%.1f %s", value, unit);
+    }
+
+    static String ratio(double measured, double baseline) {
+        if (!(baseline > 0) || Double.isNaN(measured)) {
+            return "";
+        }
+        double r = measured / baseline;
+        return r >= 0.01 ? String.format(Locale.ROOT, "%.3f", r) : String.format(Locale.ROOT, "%.4f (1 : %,.0f)", r, 1 / r);
+    }
+
+    /** {@code /proc/loadavg} (1, 5, 15 minutes, runnable/all tasks), or the JVM's 1-minute figure elsewhere. */
+    static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).strip();
+        } catch (IOException | RuntimeException e) {
+            return String.format(Locale.ROOT, "%.2f", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        }
+    }
+
+    private static boolean resultsStarted;
+
+    /** A benchmark's detailed report into {@link #RESULTS}: the first of a run (JVM) replaces the file, the others append. */
+    static synchronized void results(String report) throws IOException {
+        Files.createDirectories(RESULTS.toAbsolutePath().getParent());
+        if (resultsStarted) {
+            Files.writeString(RESULTS, report + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } else {
+            resultsStarted = true;
+            Files.writeString(RESULTS, report + "\n", StandardCharsets.UTF_8);
+        }
+    }
+
+    private static synchronized void summary(String... cells) {
+        StringBuilder line = new StringBuilder();
+        for (String cell : cells) {
+            line.append(line.isEmpty() ? "" : "\t").append(cell == null ? "" : cell.replace('\t', ' ').replace('\n', ' '));
+        }
+        line.append('\n');
+        try {
+            Files.createDirectories(SUMMARY.toAbsolutePath().getParent());
+            if (!summaryStarted) {
+                summaryStarted = true;
+                Files.writeString(SUMMARY, "fact\tstarted\t" + Instant.now() + "\nfact\tload average at start\t" + loadAverage() + "\n",
+                        StandardCharsets.UTF_8);
+            }
+            Files.writeString(SUMMARY, line, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The load average at the start of the run: the first benchmark calls this before it measures. */
+    static void summaryStart() {
+        summary("fact", "machine", Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("java.vm.name") + " "
+                + System.getProperty("java.version"));
+    }
+
     // --- the environment
 
     record Environment(String postgres, String settings, int cores, String jvm) {
@@ -419,6 +503,8 @@ final class BenchmarkSupport {
             for (String name : List.of("synchronous_commit", "fsync", "wal_sync_method", "shared_buffers", "max_connections")) {
                 settings.append(settings.isEmpty() ? "" : ", ").append(name).append('=').append(single(s, "show " + name));
             }
+            summaryFact("PostgreSQL", "PostgreSQL " + version + " (embedded, the gateway's own): fsync=" + single(s, "show fsync") + ", synchronous_commit="
+                    + single(s, "show synchronous_commit") + ", wal_sync_method=" + single(s, "show wal_sync_method"));
             return new Environment(version, settings.toString(), Runtime.getRuntime().availableProcessors(),
                     System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + ", -Xmx"
                             + Runtime.getRuntime().maxMemory() / 1_048_576 + "m");

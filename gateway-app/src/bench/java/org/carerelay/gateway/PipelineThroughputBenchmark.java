@@ -2,7 +2,6 @@ package org.carerelay.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.carerelay.gateway.BenchmarkSupport.RESULTS;
 import static org.carerelay.gateway.BenchmarkSupport.TEXT;
 import static org.carerelay.gateway.BenchmarkSupport.THREADS;
 import static org.carerelay.gateway.BenchmarkSupport.createBaselineTable;
@@ -36,8 +35,6 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -102,9 +99,9 @@ import org.springframework.test.context.ContextConfiguration;
  * report. It shares the Spring context of {@link MessageThroughputBenchmark} (same initializer):
  * both benchmarks in one JVM must not start two gateways on the same data directory and MLLP port.
  * Results go to the console and are appended to {@code target/benchmark-results.txt}. Tunables
- * ({@code -D}): {@code bench.threads} (8), {@code bench.warmup-seconds} (10),
- * {@code bench.measure-seconds} (30, at most), {@code bench.baseline-warmup-seconds} (5),
- * {@code bench.baseline-seconds} (15), {@code bench.drain-seconds} (120), {@code bench.max-ops} (cap
+ * ({@code -D}): {@code bench.threads} (8), {@code bench.warmup-seconds} (5),
+ * {@code bench.measure-seconds} (20, at most), {@code bench.baseline-warmup-seconds} (3),
+ * {@code bench.baseline-seconds} (10), {@code bench.drain-seconds} (120), {@code bench.max-ops} (cap
  * on measured operations per scenario; defaults 20000 end-to-end, 50000 HL7, 2000000 baseline),
  * {@code bench.hl7-patients} (50).
  */
@@ -112,14 +109,15 @@ import org.springframework.test.context.ContextConfiguration;
 @ContextConfiguration(initializers = MessageThroughputBenchmark.RoomForAttachments.class)
 class PipelineThroughputBenchmark extends GatewayIntegrationTest {
 
-    private static final Duration WARMUP = seconds("bench.warmup-seconds", 10);
-    private static final Duration MEASURE = seconds("bench.measure-seconds", 30);
-    private static final Duration BASELINE_WARMUP = seconds("bench.baseline-warmup-seconds", 5);
-    private static final Duration BASELINE_MEASURE = seconds("bench.baseline-seconds", 15);
+    private static final Duration WARMUP = seconds("bench.warmup-seconds", 5);
+    private static final Duration MEASURE = seconds("bench.measure-seconds", 20);
+    private static final Duration BASELINE_WARMUP = seconds("bench.baseline-warmup-seconds", 3);
+    private static final Duration BASELINE_MEASURE = seconds("bench.baseline-seconds", 10);
     private static final Duration DRAIN_LIMIT = seconds("bench.drain-seconds", 120);
     private static final int HL7_PATIENTS = Integer.getInteger("bench.hl7-patients", 50);
     private static final int CONSENTED_PATIENTS = Math.min(10, HL7_PATIENTS);
     private static final int E2E_PATIENTS = 4;
+    private static final int PARSE_CORPUS = 1000;
     private static final String BASELINE_TABLE = "bench_pipeline_baseline";
     private static final Charset LATIN1 = StandardCharsets.ISO_8859_1;
     private static final DateTimeFormatter HL7_TS = DateTimeFormatter.ofPattern("yyyyMMddHHmmss").withZone(ZoneId.of("Europe/Berlin"));
@@ -132,6 +130,8 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
 
     @Test
     void throughput() throws Exception {
+        BenchmarkSupport.summaryStart();
+        assertThat(properties.db().embeddedDurable()).as("carerelay.db.embedded-durable").isTrue();
         widenClientPool(FHIR);
         String runId = Long.toString(System.currentTimeMillis() % 1_679_616, 36).toUpperCase(Locale.ROOT); // 4 chars
 
@@ -214,13 +214,25 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
             Phase baselineAfter = run("baseline: INSERT commit (after)", BASELINE_WARMUP, BASELINE_MEASURE,
                     maxOps(2_000_000), i -> new InsertClient(dataSource, BASELINE_TABLE));
 
+            // 4. baselines of the HL7 rows: HAPI's PipeParser over the same messages, same concurrency
+            List<String> adtCorpus = new ArrayList<>();
+            List<String> mdmCorpus = new ArrayList<>();
+            for (int i = 0; i < PARSE_CORPUS; i++) {
+                adtCorpus.add(adtA08(senderAlias, runId + "P" + i, kvnrs[i % kvnrs.length], i));
+                mdmCorpus.add(mdmT02(senderAlias, recipientAlias, runId + "Q" + i, consented[i % consented.length], i));
+            }
+            Phase adtParse = run("baseline: PipeParser, the ADT^A08", BASELINE_WARMUP, BASELINE_MEASURE, maxOps(50_000_000),
+                    i -> new ParseClient(adtCorpus));
+            Phase mdmParse = run("baseline: PipeParser, the MDM^T02", BASELINE_WARMUP, BASELINE_MEASURE, maxOps(50_000_000),
+                    i -> new ParseClient(mdmCorpus));
+
             dropBaselineTable(dataSource, BASELINE_TABLE);
 
-            List<Phase> phases = List.of(baselineBefore, e2ePost, adt, mdm, baselineAfter);
+            List<Phase> phases = List.of(baselineBefore, e2ePost, adt, mdm, baselineAfter, adtParse, mdmParse);
             String report = report(environment, gatewaySettings(), phases, baselineBefore, baselineAfter, e2e, drains);
             System.out.println(report);
-            Files.createDirectories(RESULTS.getParent());
-            Files.writeString(RESULTS, report + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            summarise(baselineBefore, baselineAfter, e2ePost, e2e, adt, adtParse, mdm, mdmParse);
+            BenchmarkSupport.results(report);
 
             // not about speed: a benchmark whose operations failed measured the wrong thing
             for (Phase p : phases) {
@@ -231,6 +243,57 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
         } finally {
             server.stopAndWait();
             hapi.close();
+        }
+    }
+
+    // --- the summary rows
+
+    private void summarise(Phase before, Phase after, Phase post, EndToEnd e2e, Phase adt, Phase adtParse, Phase mdm, Phase mdmParse) {
+        double baseline = (before.opsPerSecond() + after.opsPerSecond()) / 2;
+        String insert = "INSERT commits, " + THREADS + " conn.: " + BenchmarkSupport.rate(baseline, "/s");
+        BenchmarkSupport.summaryRow("FHIR create → MLLP recipient: POST, " + THREADS + " clients",
+                BenchmarkSupport.rate(post.opsPerSecond(), "/s"), fmt(post.latency().getValueAtPercentile(50)) + " ms",
+                fmt(post.latency().getValueAtPercentile(99)) + " ms", insert, BenchmarkSupport.ratio(post.opsPerSecond(), baseline));
+        BenchmarkSupport.summaryRow(String.format(Locale.ROOT, "accepted → delivered to an MLLP recipient (%d of %d, drained in %s s)",
+                        e2e.delivered(), e2e.acceptedMeasured(),
+                        Double.isNaN(e2e.drainAllDelivered()) ? "–" : String.format(Locale.ROOT, "%.0f", e2e.drainAllDelivered())),
+                BenchmarkSupport.rate(e2e.deliveredPerSecond(), "/s"), fmt(e2e.latency().getValueAtPercentile(50)) + " ms",
+                fmt(e2e.latency().getValueAtPercentile(99)) + " ms", insert, BenchmarkSupport.ratio(e2e.deliveredPerSecond(), baseline));
+        for (Phase[] pair : new Phase[][] {{adt, adtParse}, {mdm, mdmParse}}) {
+            Phase in = pair[0];
+            Phase parse = pair[1];
+            BenchmarkSupport.summaryRow(in.name().replace("HL7 in: ", "HL7 in, AA after commit: "),
+                    BenchmarkSupport.rate(in.opsPerSecond(), "/s"), fmt(in.latency().getValueAtPercentile(50)) + " ms",
+                    fmt(in.latency().getValueAtPercentile(99)) + " ms",
+                    "HAPI PipeParser, same messages, " + THREADS + " threads: " + BenchmarkSupport.rate(parse.opsPerSecond(), "/s"),
+                    BenchmarkSupport.ratio(in.opsPerSecond(), parse.opsPerSecond()));
+        }
+    }
+
+    /** HAPI's plain {@code PipeParser} (default context, validation off), one per thread, cycling through a corpus. */
+    static final class ParseClient implements BenchClient {
+        private final List<String> corpus;
+        private final HapiContext context = new DefaultHapiContext();
+        private final ca.uhn.hl7v2.parser.PipeParser parser;
+
+        ParseClient(List<String> corpus) {
+            this.corpus = corpus;
+            context.setValidationContext(ValidationContextFactory.noValidation());
+            context.getParserConfiguration().setValidating(false);
+            parser = context.getPipeParser();
+        }
+
+        @Override
+        public void execute(long seq, Parts parts) throws Exception {
+            Message message = parser.parse(corpus.get((int) (seq % corpus.size())));
+            if (message == null) {
+                throw new IllegalStateException("no message parsed");
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            context.close();
         }
     }
 

@@ -18,7 +18,6 @@ import org.hl7.fhir.common.hapi.validation.support.CommonCodeSystemsTerminologyS
 import org.hl7.fhir.common.hapi.validation.support.InMemoryTerminologyServerValidationSupport;
 import org.hl7.fhir.common.hapi.validation.support.SnapshotGeneratingValidationSupport;
 import org.hl7.fhir.common.hapi.validation.support.ValidationSupportChain;
-import org.hl7.fhir.common.hapi.validation.validator.FhirInstanceValidator;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Communication;
 import org.hl7.fhir.r4.model.Reference;
@@ -68,7 +67,10 @@ public final class ResourceValidator {
                 new InMemoryTerminologyServerValidationSupport(ctx),
                 new SnapshotGeneratingValidationSupport(ctx));
 
-        FhirInstanceValidator instanceValidator = new FhirInstanceValidator(support);
+        // HAPI's FhirInstanceValidator builds a new InstanceValidator (and re-reads the OID
+        // registry) for every validation; this one reuses them, with the same checks
+        ReusingInstanceValidator instanceValidator = new ReusingInstanceValidator(support,
+                Math.max(4, 2 * Runtime.getRuntime().availableProcessors()));
         instanceValidator.setAnyExtensionsAllowed(true);
         instanceValidator.setErrorForUnknownProfiles(false);
         instanceValidator.setNoTerminologyChecks(false);
