@@ -335,6 +335,31 @@ public class RegistrationService {
         return out;
     }
 
+    /**
+     * Changes the address notifications of new messages and replies go to (set at registration);
+     * the organisation itself or an administrator. Audited.
+     */
+    @Transactional
+    public void changeContactEmail(String organizationId, String contactEmail, Caller caller, String clientAddress) {
+        requireSelfOrAdmin(organizationId, caller);
+        String email = contactEmail == null ? "" : contactEmail.trim();
+        String entity = "Organization/" + organizationId;
+        if (!Telecoms.isPlausibleEmail(email)) {
+            audit.failure("contact-email-changed", AuditEventAction.U, caller, clientAddress, entity, "invalid address");
+            throw new GatewayException(ErrorCode.INVALID_REQUEST, "The notification address is not a valid e-mail address.");
+        }
+        if (!participants.changeContactEmail(organizationId, email)) {
+            throw new GatewayException(ErrorCode.NOT_REGISTERED, null);
+        }
+        audit.success("contact-email-changed", AuditEventAction.U, caller, clientAddress, entity);
+    }
+
+    /** The address notifications go to; empty when the organisation is not registered. */
+    public Optional<String> contactEmail(String organizationId, Caller caller) {
+        requireSelfOrAdmin(organizationId, caller);
+        return participants.contactEmail(organizationId);
+    }
+
     /** Voids the token and pending codes, erases the contact e-mail and removes the encryption certificate. */
     @Transactional
     public Parameters deregister(String organizationId, Caller caller, String clientAddress) {

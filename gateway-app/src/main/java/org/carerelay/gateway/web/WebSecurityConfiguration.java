@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.Map;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.http.HttpMethod;
 import org.springframework.security.authentication.BadCredentialsException;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.annotation.web.configuration.WebSecurityCustomizer;
@@ -82,6 +83,8 @@ public class WebSecurityConfiguration {
                         .requestMatchers(SECOND_FACTOR_PAGES).authenticated()
                         .requestMatchers("/einstellungen/benutzer", "/einstellungen/benutzer/**")
                         .hasAuthority(WebAuthorities.MANAGER)
+                        // settings: everyone signed in reads them, managers change them
+                        .requestMatchers(HttpMethod.POST, "/einstellungen/**").hasAuthority(WebAuthorities.MANAGER)
                         .anyRequest().hasAuthority(WebAuthorities.USER))
                 .formLogin(form -> form.loginPage("/anmelden").loginProcessingUrl("/anmelden")
                         .usernameParameter("email").passwordParameter("passwort")
