@@ -5,6 +5,9 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.Map;
+import org.carerelay.gateway.audit.AuditService;
+import org.carerelay.gateway.security.Caller;
+import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.http.HttpMethod;
@@ -45,6 +48,8 @@ import org.springframework.security.web.util.matcher.RequestMatcher;
 @Configuration(proxyBeanMethods = false)
 public class WebSecurityConfiguration {
 
+    /** Audit subtype of sign-ins to the web inbox (success after both factors, and failures). */
+    public static final String LOGIN_AUDIT = "web-login";
     /** Pages reachable without signing in. */
     static final String[] OPEN_PAGES = {"/anmelden", "/registrieren", "/registrieren/**", "/einladung/**",
             "/css/**", "/js/**", "/img/**", "/favicon.ico"};
@@ -76,7 +81,7 @@ public class WebSecurityConfiguration {
     }
 
     @Bean
-    SecurityFilterChain webInbox(HttpSecurity http, WebUsers users) throws Exception {
+    SecurityFilterChain webInbox(HttpSecurity http, WebUsers users, AuditService audit) throws Exception {
         http.securityMatcher(WEB)
                 .authorizeHttpRequests(pages -> pages
                         .requestMatchers(OPEN_PAGES).permitAll()
@@ -89,7 +94,7 @@ public class WebSecurityConfiguration {
                 .formLogin(form -> form.loginPage("/anmelden").loginProcessingUrl("/anmelden")
                         .usernameParameter("email").passwordParameter("passwort")
                         .successHandler(afterPassword())
-                        .failureHandler(loginFailed(users))
+                        .failureHandler(loginFailed(users, audit))
                         .permitAll())
                 .logout(logout -> logout.logoutUrl("/abmelden").logoutSuccessUrl("/anmelden?abgemeldet"))
                 .exceptionHandling(errors -> errors.accessDeniedHandler(accessDenied()))
@@ -139,12 +144,18 @@ public class WebSecurityConfiguration {
         };
     }
 
-    /** A wrong password counts towards the lockout; the answer never says which part was wrong. */
-    private static AuthenticationFailureHandler loginFailed(WebUsers users) {
+    /**
+     * A wrong password counts towards the lockout; the answer never says which part was wrong. The
+     * audit trail records the failure with the client address only: not the address typed (which
+     * may be a mistyped password or a probe for accounts).
+     */
+    private static AuthenticationFailureHandler loginFailed(WebUsers users, AuditService audit) {
         return (request, response, exception) -> {
             if (exception instanceof BadCredentialsException) {
                 users.loginFailedFor(request.getParameter("email"));
             }
+            audit.failure(LOGIN_AUDIT, AuditEventAction.E, Caller.ANONYMOUS, request.getRemoteAddr(), null,
+                    "password step refused");
             response.sendRedirect(request.getContextPath() + "/anmelden?fehler");
         };
     }
