@@ -13,7 +13,8 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * The e-mail a registered recipient gets for every new message and reply. It names the sending
- * organisation and where to fetch the message — never the patient, never the text.
+ * organisation and where to read the message (the conversation in the web inbox, after login, and
+ * the FHIR references for connected systems) — never the patient, never the text.
  */
 @Component
 public class Notifications {
@@ -74,7 +75,9 @@ public class Notifications {
                 + (reply ? "in einer Unterhaltung, an der Sie beteiligt sind, hat " + sender + " geantwortet."
                         : sender + " hat Ihnen eine neue Nachricht gesendet.")
                 + "\n\nAus Datenschutzgründen enthält diese E-Mail keine Inhalte und keine Patientendaten.\n"
-                + "Sie finden die Nachricht in Ihrem System bzw. über die CareRelay-Schnittstelle:\n\n"
+                + "Im CareRelay-Posteingang (nach der Anmeldung):\n\n"
+                + "  " + urls.webLink("/chat/" + message.conversationId()) + "\n\n"
+                + "Für angebundene Systeme über die CareRelay-Schnittstelle:\n\n"
                 + "  Nachricht:    " + urls.fhirBase() + "/Communication/" + message.id() + "\n"
                 + "  Unterhaltung: " + urls.fhirBase() + "/Communication?part-of=Communication/" + message.conversationId() + "\n"
                 + "  Ungelesen:    " + urls.fhirBase() + "/Communication?unread=true\n\n"

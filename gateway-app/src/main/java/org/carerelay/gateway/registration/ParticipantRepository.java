@@ -76,6 +76,12 @@ public class ParticipantRepository implements TokenHolders {
                 .params(tokenHash, Timestamp.from(now), organizationId).update() == 1;
     }
 
+    /** The address reply notifications go to; false when the organisation is not registered. */
+    public boolean changeContactEmail(String organizationId, String contactEmail) {
+        return jdbc.sql("update participant set contact_email = ? where organization_id = ? and status = 'registered'")
+                .params(contactEmail, organizationId).update() == 1;
+    }
+
     /** Token void, contact data erased; the row stays as the record that it once took part. */
     public boolean deregister(String organizationId, Instant now) {
         return jdbc.sql("""

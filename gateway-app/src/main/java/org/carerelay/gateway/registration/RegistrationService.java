@@ -256,10 +256,11 @@ public class RegistrationService {
                         + "CareRelay eine Nachricht gesendet. Sie wartet auf Sie, bis Sie sich registriert haben.",
                 "CareRelay verbindet Praxen, Kliniken, Pflegedienste, Pflegeheime und Kassen für den verschlüsselten "
                         + "Austausch. Inhalte und Patientendaten werden aus Datenschutzgründen nicht per Fax oder E-Mail übermittelt.",
-                "So registrieren Sie sich: Rufen Sie die Operation $register an Organization/" + organizationId
-                        + " (" + registerUrl(organizationId) + ") mit den Parametern 'code' (unten) und 'email' (Ihre Adresse für Benachrichtigungen) auf. "
-                        + "Sie erhalten einmalig Ihren Zugangsschlüssel; danach werden die wartenden Nachrichten zugestellt. "
+                "So registrieren Sie sich: Öffnen Sie im Browser " + webRegisterUrl() + ", wählen Sie Ihre Einrichtung "
+                        + "und geben Sie den Code (unten), Ihren Namen, Ihre E-Mail-Adresse und ein Passwort ein. "
+                        + "Danach lesen und beantworten Sie die wartende Nachricht im Web-Posteingang. "
                         + "Der Code gilt bis " + GERMAN_DATE_TIME.format(expires) + ".",
+                connectedSystems(organizationId),
                 "Wenn Sie nicht teilnehmen möchten, können Sie dieses Schreiben vernichten.");
         String subject = reminder ? "Erinnerung: Eine Nachricht wartet auf Sie bei CareRelay"
                 : "Eine Nachricht wartet auf Sie bei CareRelay";
@@ -335,6 +336,31 @@ public class RegistrationService {
         return out;
     }
 
+    /**
+     * Changes the address notifications of new messages and replies go to (set at registration);
+     * the organisation itself or an administrator. Audited.
+     */
+    @Transactional
+    public void changeContactEmail(String organizationId, String contactEmail, Caller caller, String clientAddress) {
+        requireSelfOrAdmin(organizationId, caller);
+        String email = contactEmail == null ? "" : contactEmail.trim();
+        String entity = "Organization/" + organizationId;
+        if (!Telecoms.isPlausibleEmail(email)) {
+            audit.failure("contact-email-changed", AuditEventAction.U, caller, clientAddress, entity, "invalid address");
+            throw new GatewayException(ErrorCode.INVALID_REQUEST, "The notification address is not a valid e-mail address.");
+        }
+        if (!participants.changeContactEmail(organizationId, email)) {
+            throw new GatewayException(ErrorCode.NOT_REGISTERED, null);
+        }
+        audit.success("contact-email-changed", AuditEventAction.U, caller, clientAddress, entity);
+    }
+
+    /** The address notifications go to; empty when the organisation is not registered. */
+    public Optional<String> contactEmail(String organizationId, Caller caller) {
+        requireSelfOrAdmin(organizationId, caller);
+        return participants.contactEmail(organizationId);
+    }
+
     /** Voids the token and pending codes, erases the contact e-mail and removes the encryption certificate. */
     @Transactional
     public Parameters deregister(String organizationId, Caller caller, String clientAddress) {
@@ -364,10 +390,10 @@ public class RegistrationService {
                         "für Ihre Einrichtung wurde die Teilnahme am sicheren Nachrichtenaustausch CareRelay beantragt. "
                                 + "Mit dem folgenden Einmalcode schließen Sie die Registrierung ab. Der Code gilt bis "
                                 + GERMAN_DATE_TIME.format(expires) + " und kann nur einmal verwendet werden.",
-                        "Übermitteln Sie den Code mit der Operation $register an Organization/" + org.getIdElement().getIdPart()
-                                + " (" + registerUrl(org.getIdElement().getIdPart()) + ") zusammen mit der E-Mail-Adresse, an die CareRelay Ihre Einrichtung benachrichtigen soll "
-                                + "(Parameter 'code' und 'email'). Nur diese Adresse wird gespeichert. Sie erhalten dann "
-                                + "einmalig Ihren Zugangsschlüssel (API-Token).",
+                        "Öffnen Sie im Browser " + webRegisterUrl() + ", wählen Sie Ihre Einrichtung und geben Sie den Code, "
+                                + "Ihren Namen, Ihre E-Mail-Adresse und ein Passwort ein. Sie erhalten damit das erste Konto "
+                                + "Ihrer Einrichtung im Web-Posteingang und laden Kolleginnen und Kollegen von dort ein.",
+                        connectedSystems(org.getIdElement().getIdPart()),
                         "Wenn niemand in Ihrer Einrichtung die Registrierung beantragt hat, können Sie dieses Schreiben vernichten; "
                                 + "ohne den Code entsteht kein Zugang."),
                 code,
@@ -379,11 +405,24 @@ public class RegistrationService {
                 + "für Ihre Einrichtung wurde die Teilnahme an CareRelay beantragt.\n\n"
                 + "Ihr Einmalcode: " + code + "\n"
                 + "Gültig bis: " + GERMAN_DATE_TIME.format(expires) + "\n\n"
-                + "Übermitteln Sie den Code mit der Operation $register an Organization/" + org.getIdElement().getIdPart()
-                + " (" + registerUrl(org.getIdElement().getIdPart()) + ") zusammen mit Ihrer E-Mail-Adresse für Benachrichtigungen (Parameter 'code' und 'email'); "
-                + "nur diese Adresse wird gespeichert. Sie erhalten dann einmalig Ihren Zugangsschlüssel.\n"
+                + "Öffnen Sie im Browser " + webRegisterUrl() + ", wählen Sie Ihre Einrichtung und geben Sie den Code, "
+                + "Ihren Namen, Ihre E-Mail-Adresse und ein Passwort ein.\n"
+                + connectedSystems(org.getIdElement().getIdPart()) + "\n"
                 + "Wenn niemand in Ihrer Einrichtung die Registrierung beantragt hat, ignorieren Sie diese Nachricht.\n\n"
                 + "Mit freundlichen Grüßen\n" + props.operator().name() + "\n";
+    }
+
+    /** The web inbox's registration page, for letters and mails. */
+    private String webRegisterUrl() {
+        return urls.webLink("/registrieren");
+    }
+
+    /** The second way, for organisations whose own system talks FHIR: the operation itself. */
+    private String connectedSystems(String organizationId) {
+        return "Einrichtungen mit angebundenem System können den Code stattdessen mit der FHIR-Operation $register "
+                + "an Organization/" + organizationId + " (" + registerUrl(organizationId) + ") übermitteln "
+                + "(Parameter 'code' und 'email', die Adresse für Benachrichtigungen); sie erhalten dann einmalig "
+                + "einen Zugangsschlüssel (API-Token).";
     }
 
     /** Where step 2 of the registration is called, for letters and mails. */

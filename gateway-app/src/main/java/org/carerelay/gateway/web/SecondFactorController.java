@@ -5,6 +5,8 @@ import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpSession;
 import java.time.Instant;
 import java.util.OptionalLong;
+import org.carerelay.gateway.audit.AuditService;
+import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
 import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
 import org.springframework.security.core.Authentication;
 import org.springframework.security.core.context.SecurityContext;
@@ -40,8 +42,11 @@ public class SecondFactorController {
     private final SecurityContextRepository repository = new HttpSessionSecurityContextRepository();
     private final RequestCache requestCache = new HttpSessionRequestCache();
 
-    public SecondFactorController(WebUsers users) {
+    private final AuditService audit;
+
+    public SecondFactorController(WebUsers users, AuditService audit) {
         this.users = users;
+        this.audit = audit;
     }
 
     @GetMapping(VERIFY)
@@ -58,6 +63,7 @@ public class SecondFactorController {
             HttpServletRequest request, HttpServletResponse response) {
         WebUser user = (WebUser) auth.getPrincipal();
         if (!users.verifyTotp(user.userId(), code)) {
+            auditRefused(user, request);
             if (locked(user)) {
                 return signOut(auth, request, response);
             }
@@ -98,6 +104,7 @@ public class SecondFactorController {
         OptionalLong step = Totp.verify(secret, code, Instant.now(), 0);
         if (step.isEmpty()) {
             users.loginFailed(user.userId());
+            auditRefused(user, request);
             if (locked(user)) {
                 return signOut(auth, request, response);
             }
@@ -110,6 +117,11 @@ public class SecondFactorController {
         users.enableTotp(user.userId(), secret, step.getAsLong());
         session.removeAttribute(PENDING_SECRET);
         return completeSignIn(user, request, response);
+    }
+
+    private void auditRefused(WebUser user, HttpServletRequest request) {
+        audit.failure(WebSecurityConfiguration.LOGIN_AUDIT, AuditEventAction.E, user.caller(), request.getRemoteAddr(),
+                "Organization/" + user.organizationId(), "second factor refused");
     }
 
     private boolean locked(WebUser user) {
@@ -125,6 +137,8 @@ public class SecondFactorController {
     /** Both factors passed: the inbox's authorities, a new session id, on to where the person wanted to go. */
     private String completeSignIn(WebUser user, HttpServletRequest request, HttpServletResponse response) {
         users.loginSucceeded(user.userId());
+        audit.success(WebSecurityConfiguration.LOGIN_AUDIT, AuditEventAction.E, user.caller(), request.getRemoteAddr(),
+                "Organization/" + user.organizationId());
         request.changeSessionId();
         SecurityContext context = contexts.createEmptyContext();
         context.setAuthentication(UsernamePasswordAuthenticationToken.authenticated(user, null,

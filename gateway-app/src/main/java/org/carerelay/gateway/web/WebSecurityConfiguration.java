@@ -4,8 +4,12 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.Map;
+import org.carerelay.gateway.audit.AuditService;
+import org.carerelay.gateway.security.Caller;
+import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.http.HttpMethod;
 import org.springframework.security.authentication.BadCredentialsException;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.annotation.web.configuration.WebSecurityCustomizer;
@@ -44,6 +48,8 @@ import org.springframework.security.web.util.matcher.RequestMatcher;
 @Configuration(proxyBeanMethods = false)
 public class WebSecurityConfiguration {
 
+    /** Audit subtype of sign-ins to the web inbox (success after both factors, and failures). */
+    public static final String LOGIN_AUDIT = "web-login";
     /** Pages reachable without signing in. */
     static final String[] OPEN_PAGES = {"/anmelden", "/registrieren", "/registrieren/**", "/einladung/**",
             "/css/**", "/js/**", "/img/**", "/favicon.ico"};
@@ -69,18 +75,20 @@ public class WebSecurityConfiguration {
     }
 
     @Bean
-    SecurityFilterChain webInbox(HttpSecurity http, WebUsers users) throws Exception {
+    SecurityFilterChain webInbox(HttpSecurity http, WebUsers users, AuditService audit) throws Exception {
         http.securityMatcher(new NegatedRequestMatcher(NOT_WEB))
                 .authorizeHttpRequests(pages -> pages
                         .requestMatchers(OPEN_PAGES).permitAll()
                         .requestMatchers(SECOND_FACTOR_PAGES).authenticated()
                         .requestMatchers("/einstellungen/benutzer", "/einstellungen/benutzer/**")
                         .hasAuthority(WebAuthorities.MANAGER)
+                        // settings: everyone signed in reads them, managers change them
+                        .requestMatchers(HttpMethod.POST, "/einstellungen/**").hasAuthority(WebAuthorities.MANAGER)
                         .anyRequest().hasAuthority(WebAuthorities.USER))
                 .formLogin(form -> form.loginPage("/anmelden").loginProcessingUrl("/anmelden")
                         .usernameParameter("email").passwordParameter("passwort")
                         .successHandler(afterPassword())
-                        .failureHandler(loginFailed(users))
+                        .failureHandler(loginFailed(users, audit))
                         .permitAll())
                 .logout(logout -> logout.logoutUrl("/abmelden").logoutSuccessUrl("/anmelden?abgemeldet"))
                 .exceptionHandling(errors -> errors.accessDeniedHandler(accessDenied()))
@@ -130,12 +138,18 @@ public class WebSecurityConfiguration {
         };
     }
 
-    /** A wrong password counts towards the lockout; the answer never says which part was wrong. */
-    private static AuthenticationFailureHandler loginFailed(WebUsers users) {
+    /**
+     * A wrong password counts towards the lockout; the answer never says which part was wrong. The
+     * audit trail records the failure with the client address only: not the address typed (which
+     * may be a mistyped password or a probe for accounts).
+     */
+    private static AuthenticationFailureHandler loginFailed(WebUsers users, AuditService audit) {
         return (request, response, exception) -> {
             if (exception instanceof BadCredentialsException) {
                 users.loginFailedFor(request.getParameter("email"));
             }
+            audit.failure(LOGIN_AUDIT, AuditEventAction.E, Caller.ANONYMOUS, request.getRemoteAddr(), null,
+                    "password step refused");
             response.sendRedirect(request.getContextPath() + "/anmelden?fehler");
         };
     }

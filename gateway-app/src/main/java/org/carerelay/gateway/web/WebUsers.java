@@ -103,6 +103,19 @@ public class WebUsers implements UserDetailsService {
                 .params(user.userId(), user.organizationId()).query(Long.class).single() > 0;
     }
 
+    /** Deactivates the account: its sessions end at their next request ({@link AccountStillValidFilter}). */
+    @Transactional
+    public void deactivate(String userId) {
+        jdbc.sql("update web_user set active = false where id = ?::uuid").param(userId).update();
+    }
+
+    /** How many active managers {@code organizationId} has (locks them, for a decision that must keep one). */
+    @Transactional
+    public int activeManagersLocked(String organizationId) {
+        return jdbc.sql("select id from web_user where organization_id = ? and manager and active for update")
+                .param(organizationId).query(String.class).list().size();
+    }
+
     /** Stores {@code secret} as the account's TOTP secret (encrypted), replacing any earlier one. */
     @Transactional
     public void enableTotp(String userId, byte[] secret, long usedStep) {

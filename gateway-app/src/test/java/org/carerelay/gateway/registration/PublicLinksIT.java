@@ -47,6 +47,7 @@ class PublicLinksIT extends GatewayIntegrationTest {
         List<MimeMessage> mails = mailsTo(contact);
         String text = Participants.allText(mails.get(mails.size() - 1));
         assertThat(text).contains("http://localhost:" + port + "/fhir/Communication/" + messageId)
+                .contains("http://localhost:" + port + "/chat/" + messageId) // a new message opens its own conversation
                 .doesNotContain("localhost:8080");
     }
 }
