@@ -99,6 +99,62 @@ public class MessageRepository {
         return jdbc.sql(sql).params(params).param("viewer", viewer).query(Integer.class).single();
     }
 
+    /**
+     * The conversations {@code viewer} takes part in (over the messages it sent or received), newest
+     * last message first.
+     */
+    public List<ConversationSummary> conversations(ConversationSummary.Filter filter, String viewer, int limit, int offset) {
+        var params = new java.util.HashMap<String, Object>();
+        String grouped = conversationGroups(filter, params);
+        String sql = "select g.conversation_id, g.patient, g.last_sent, g.messages, g.unread from (" + grouped + ") g"
+                + " order by g.last_sent desc, g.conversation_id limit :limit offset :offset";
+        List<ConversationSummary> rows = jdbc.sql(sql).params(params).param("viewer", viewer).param("limit", limit)
+                .param("offset", offset)
+                .query((rs, i) -> new ConversationSummary(rs.getString(1), rs.getString(2), rs.getTimestamp(3).toInstant(),
+                        rs.getInt(4), rs.getInt(5), List.of()))
+                .list();
+        return rows.stream().map(r -> new ConversationSummary(r.conversationId(), r.patientId(), r.lastSent(), r.messages(),
+                r.unread(), partnersOf(r.conversationId(), viewer))).toList();
+    }
+
+    /** How many conversations {@link #conversations} finds over all pages. */
+    public int countConversations(ConversationSummary.Filter filter, String viewer) {
+        var params = new java.util.HashMap<String, Object>();
+        String grouped = conversationGroups(filter, params);
+        return jdbc.sql("select count(*) from (" + grouped + ") g").params(params).param("viewer", viewer)
+                .query(Integer.class).single();
+    }
+
+    private static String conversationGroups(ConversationSummary.Filter filter, Map<String, Object> params) {
+        StringBuilder where = new StringBuilder(VISIBLE);
+        if (filter.patient() != null) {
+            where.append(" and m.subject_patient = :patient");
+            params.put("patient", filter.patient());
+        }
+        if (filter.partner() != null) {
+            // the partner took part in a message the viewer sees of that conversation
+            where.append(" and exists (select 1 from message pm where pm.conversation_id = m.conversation_id and ")
+                    .append(VISIBLE.replace("m.", "pm."))
+                    .append(" and (pm.sender_org = :partner or exists (select 1 from message_recipient pr"
+                            + " where pr.message_id = pm.id and pr.organization_id = :partner)))");
+            params.put("partner", filter.partner());
+        }
+        return "select m.conversation_id, max(m.subject_patient) as patient, max(m.sent) as last_sent, count(*) as messages,"
+                + " count(*) filter (where exists (select 1 from message_recipient ur where ur.message_id = m.id"
+                + " and ur.organization_id = :viewer and ur.read_at is null)) as unread"
+                + " from message m where " + where + " group by m.conversation_id"
+                + (filter.unreadOnly() ? " having count(*) filter (where exists (select 1 from message_recipient ur2"
+                        + " where ur2.message_id = m.id and ur2.organization_id = :viewer and ur2.read_at is null)) > 0" : "");
+    }
+
+    /** The other organisations of the messages {@code viewer} sees in the conversation. */
+    public List<String> partnersOf(String conversationId, String viewer) {
+        return jdbc.sql("select distinct o.org from (select m.sender_org as org from message m where m.conversation_id = :c and "
+                        + VISIBLE + " union select r.organization_id from message_recipient r join message m on m.id = r.message_id"
+                        + " where m.conversation_id = :c and " + VISIBLE + ") o where o.org <> :viewer order by o.org")
+                .param("c", conversationId).param("viewer", viewer).query(String.class).list();
+    }
+
     public List<String> recipientsOf(String messageId) {
         return jdbc.sql("select organization_id from message_recipient where message_id = ? order by organization_id")
                 .param(messageId).query(String.class).list();

@@ -364,6 +364,35 @@ public class MessageService {
     }
 
     /**
+     * One page of the conversations the caller takes part in, newest last message first, each
+     * counted over the messages the caller sent or received (the visibility of a Communication
+     * search). No content is decrypted; the caller's view of what it lists is audited by the page
+     * that shows it.
+     */
+    public ConversationSummary.Page conversations(ConversationSummary.Filter filter, int count, int offset, Caller caller) {
+        caller.requireParticipant(PARTICIPANTS_ONLY);
+        String viewer = caller.organizationId();
+        int size = SearchPage.pageSize(count);
+        int from = Math.max(0, offset);
+        return new ConversationSummary.Page(messages.conversations(filter, viewer, size, from),
+                messages.countConversations(filter, viewer));
+    }
+
+    /** How many messages the caller received and has not marked read. */
+    public int unreadCount(Caller caller) {
+        caller.requireParticipant(PARTICIPANTS_ONLY);
+        MessageQuery.Sql sql = new MessageQuery(null, null, null, null, null, null, null, true, null, null)
+                .toSql(caller.organizationId());
+        return messages.count(sql.where(), sql.params(), caller.organizationId());
+    }
+
+    /** The other organisations of the messages the caller sees in the conversation (empty: not one of its conversations). */
+    public List<String> partnersOf(String conversationId, Caller caller) {
+        caller.requireParticipant(PARTICIPANTS_ONLY);
+        return messages.partnersOf(conversationId, caller.organizationId());
+    }
+
+    /**
      * Decrypts, with the one version a message has. Masking (the patient's consent was revoked after
      * the message was sent) is applied by the visibility service to whatever leaves for a caller.
      */

@@ -332,6 +332,38 @@ public class DirectoryService implements OrganizationDirectory {
         org.getExtension().removeIf(e -> Systems.EXT_REGISTERED.equals(e.getUrl()));
     }
 
+    /**
+     * Active directory entries (registered or not) whose name contains {@code text}, whose city
+     * starts with it, or whose IK number is it; optionally of one organisation type. What the
+     * directory search of the API shows to every participant, decorated with the registration flag.
+     */
+    public List<Organization> searchDirectory(String text, String typeCode, int limit) {
+        StringBuilder where = new StringBuilder("coalesce((content->>'active')::boolean, true)");
+        Map<String, Object> params = new HashMap<>();
+        if (text != null && !text.isBlank()) {
+            String t = text.trim();
+            where.append(" and ((content->>'name') ilike :q escape '\\'"
+                    + " or exists (select 1 from jsonb_array_elements(coalesce(content->'address', '[]'::jsonb)) a"
+                    + " where (a->>'city') ilike :qs escape '\\')"
+                    + " or exists (select 1 from jsonb_array_elements(coalesce(content->'identifier', '[]'::jsonb)) i"
+                    + " where i->>'system' = :ik and i->>'value' = :qv))");
+            String like = t.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_");
+            params.put("q", "%" + like + "%");
+            params.put("qs", like + "%");
+            params.put("qv", t);
+            params.put("ik", Systems.IKNR);
+        }
+        if (typeCode != null && !typeCode.isBlank()) {
+            where.append(" and exists (select 1 from jsonb_array_elements(coalesce(content->'type', '[]'::jsonb)) ty,"
+                    + " jsonb_array_elements(coalesce(ty->'coding', '[]'::jsonb)) c where c->>'system' = :tsys and c->>'code' = :tcode)");
+            params.put("tsys", Systems.ORGANIZATION_TYPE);
+            params.put("tcode", typeCode.trim());
+        }
+        List<Organization> found = store.search(Organization.class, where.toString(), params, limit, 0);
+        decorate(found);
+        return found;
+    }
+
     /** Adds the computed registration flag to organisations being returned. */
     public void decorate(List<Organization> organizations) {
         Set<String> registered = participants.registeredAmong(
