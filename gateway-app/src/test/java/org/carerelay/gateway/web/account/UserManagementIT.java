@@ -86,6 +86,7 @@ class UserManagementIT extends GatewayIntegrationTest {
         HttpResponse<String> again = second.get(link);
         assertThat(again.statusCode()).isEqualTo(410);
         assertThat(again.body()).contains("abgelaufen oder wurde schon verwendet").doesNotContain("name=\"passwort\"");
+        second.get("/anmelden"); // a CSRF token of this session: the refusal must come from the used link
         HttpResponse<String> replay = second.post(link, Map.of("name", "Mallory", "passwort", PASSWORD + "!",
                 "passwort2", PASSWORD + "!"));
         assertThat(replay.statusCode()).isEqualTo(410);
@@ -101,6 +102,7 @@ class UserManagementIT extends GatewayIntegrationTest {
         jdbc.sql("update web_invitation set expires_at = now() - interval '1 minute' where email = ?").param(email).update();
         WebSession colleague = new WebSession(webUrl());
         assertThat(colleague.get(link).statusCode()).isEqualTo(410);
+        colleague.get("/anmelden"); // a CSRF token of this session: the refusal must come from the expired link
         HttpResponse<String> late = colleague.post(link, Map.of("name", "Erna", "passwort", PASSWORD, "passwort2", PASSWORD));
         assertThat(late.statusCode()).isEqualTo(410);
         assertThat(users.emailTaken(email)).isFalse();
