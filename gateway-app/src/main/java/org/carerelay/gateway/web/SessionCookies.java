@@ -25,9 +25,12 @@ public class SessionCookies {
         cookie.setCookiePath("/");
         cookie.setUseHttpOnlyCookie(true);
         cookie.setSameSite("Lax");
-        if (urls.webBase().startsWith("https:")) {
-            cookie.setUseSecureCookie(true);
-        }
+        cookie.setUseSecureCookie(secure(urls.webBase()));
         return cookie;
+    }
+
+    /** Whether the session cookie must be {@code Secure}: the inbox is reached at an {@code https} address. */
+    public static boolean secure(String publicBaseUrl) {
+        return publicBaseUrl != null && publicBaseUrl.strip().regionMatches(true, 0, "https://", 0, 8);
     }
 }

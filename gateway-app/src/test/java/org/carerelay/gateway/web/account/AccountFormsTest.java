@@ -2,6 +2,7 @@ package org.carerelay.gateway.web.account;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import org.carerelay.gateway.web.SessionCookies;
 import org.junit.jupiter.api.Test;
 
 class AccountFormsTest {
@@ -34,9 +35,9 @@ class AccountFormsTest {
 
     @Test
     void sessionCookieIsSecure_onlyBehindAnHttpsBaseUrl() {
-        assertThat(SessionCookieSecurity.secure("https://carerelay.example.org")).isTrue();
-        assertThat(SessionCookieSecurity.secure(" HTTPS://carerelay.example.org")).isTrue();
-        assertThat(SessionCookieSecurity.secure("http://localhost:8080")).isFalse();
-        assertThat(SessionCookieSecurity.secure(null)).isFalse();
+        assertThat(SessionCookies.secure("https://carerelay.example.org")).isTrue();
+        assertThat(SessionCookies.secure(" HTTPS://carerelay.example.org")).isTrue();
+        assertThat(SessionCookies.secure("http://localhost:8080")).isFalse();
+        assertThat(SessionCookies.secure(null)).isFalse();
     }
 }

@@ -30,7 +30,7 @@ class WebSessionSecurityIT extends GatewayIntegrationTest {
     @Test
     void sessionCookie_isHttpOnly_andSameSiteLax() {
         HttpResponse<String> login = new WebSession(webUrl()).get("/anmelden");
-        String cookie = login.headers().allValues("Set-Cookie").stream().filter(c -> c.startsWith("JSESSIONID="))
+        String cookie = login.headers().allValues("Set-Cookie").stream().filter(c -> c.startsWith("CARERELAY_SESSION="))
                 .findFirst().orElseThrow();
         assertThat(cookie).containsIgnoringCase("HttpOnly").containsIgnoringCase("SameSite=Lax");
     }
