@@ -7,6 +7,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.catalina.Lifecycle;
 import org.apache.catalina.Valve;
@@ -20,6 +21,7 @@ import org.carerelay.fhir.OperationOutcomes;
 import org.carerelay.gateway.infra.SafeExceptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.tomcat.TomcatContextCustomizer;
 import org.springframework.boot.webmvc.error.ErrorController;
 import org.springframework.context.annotation.Bean;
@@ -35,7 +37,8 @@ import org.springframework.web.bind.annotation.RequestMapping;
  * filter), are OperationOutcomes with a code of the catalogue too, never an HTML page: Spring's
  * error dispatch ({@code /error}) is answered by {@link OutcomeErrorController}, and Tomcat's own
  * error report (what answers when no application code runs, e.g. a refused request line) by
- * {@link OutcomeErrorReportValve}.
+ * {@link OutcomeErrorReportValve}. A browser's request for a page of the web inbox gets the HTML page
+ * of {@link BrowserErrorPages} instead, where one is configured; {@code /fhir} never does.
  */
 @Configuration(proxyBeanMethods = false)
 public class ContainerErrors {
@@ -137,6 +140,14 @@ public class ContainerErrors {
     @Controller
     public static class OutcomeErrorController implements ErrorController {
 
+        private BrowserErrorPages browserPages;
+
+        /** The web inbox's pages, when there are any. */
+        @Autowired(required = false)
+        public void setBrowserErrorPages(BrowserErrorPages browserPages) {
+            this.browserPages = browserPages;
+        }
+
         @RequestMapping("${server.error.path:/error}")
         public ResponseEntity<byte[]> error(HttpServletRequest request) {
             Object attribute = request.getAttribute(RequestDispatcher.ERROR_STATUS_CODE);
@@ -144,6 +155,17 @@ public class ContainerErrors {
             Object exception = request.getAttribute(RequestDispatcher.ERROR_EXCEPTION);
             if (exception instanceof Throwable t) {
                 log.error("Unexpected error outside the FHIR server: {}", SafeExceptions.describe(t));
+            }
+            Optional<String> page = browserPages == null ? Optional.empty() : browserPages.page(request, status);
+            if (page.isPresent()) {
+                return ResponseEntity.status(status)
+                        .header(HttpHeaders.CONTENT_TYPE, "text/html;charset=UTF-8")
+                        .header("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; "
+                                + "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+                        .header("X-Content-Type-Options", "nosniff")
+                        .header("X-Frame-Options", "DENY")
+                        .header(HttpHeaders.CACHE_CONTROL, "no-store")
+                        .body(page.get().getBytes(StandardCharsets.UTF_8));
             }
             boolean xml = RequestGuardFilter.wantsXml(request);
             return ResponseEntity.status(status)

@@ -23,6 +23,7 @@ import org.springframework.security.crypto.password.PasswordEncoder;
 import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.access.AccessDeniedHandler;
 import org.springframework.security.web.access.intercept.AuthorizationFilter;
+import org.springframework.security.web.csrf.CsrfException;
 import org.springframework.security.web.authentication.AuthenticationFailureHandler;
 import org.springframework.security.web.authentication.AuthenticationSuccessHandler;
 import org.springframework.security.web.firewall.FirewalledRequest;
@@ -71,6 +72,9 @@ public class WebSecurityConfiguration {
 
     static final RequestMatcher WEB = new OrRequestMatcher(Arrays.stream(WEB_PATHS)
             .map(path -> (RequestMatcher) PathPatternRequestMatcher.withDefaults().matcher(path)).toList());
+
+    /** Request attribute: access was denied for a missing or expired CSRF token (the error page says so). */
+    public static final String CSRF_EXPIRED = "org.carerelay.gateway.web.csrf-expired";
 
     @Bean
     PasswordEncoder passwordEncoder() {
@@ -160,7 +164,7 @@ public class WebSecurityConfiguration {
         };
     }
 
-    /** Signed in with the password only: to the second factor. Otherwise a plain 403 page. */
+    /** Signed in with the password only: to the second factor. Otherwise the error page for 403 (German for browsers). */
     private static AccessDeniedHandler accessDenied() {
         return (request, response, denied) -> {
             Authentication auth = SecurityContextHolder.getContext().getAuthentication();
@@ -169,15 +173,10 @@ public class WebSecurityConfiguration {
                         + (user.totpEnabled() ? SecondFactorController.VERIFY : SecondFactorController.SETUP));
                 return;
             }
-            forbidden(response);
+            if (denied instanceof CsrfException) {
+                request.setAttribute(CSRF_EXPIRED, Boolean.TRUE);
+            }
+            response.sendError(HttpServletResponse.SC_FORBIDDEN);
         };
-    }
-
-    private static void forbidden(HttpServletResponse response) throws IOException {
-        response.setStatus(HttpServletResponse.SC_FORBIDDEN);
-        response.setContentType("text/html;charset=UTF-8");
-        response.getWriter().write("<!DOCTYPE html><html lang=\"de\"><head><meta charset=\"utf-8\"><title>Kein Zugriff"
-                + "</title></head><body><h1>Kein Zugriff</h1><p>Diese Seite ist für Ihr Konto nicht freigegeben.</p>"
-                + "<p><a href=\"/posteingang\">Zum Posteingang</a></p></body></html>");
     }
 }
