@@ -5,6 +5,7 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -104,7 +105,7 @@ public class MessageRepository {
      * last message first.
      */
     public List<ConversationSummary> conversations(ConversationSummary.Filter filter, String viewer, int limit, int offset) {
-        var params = new java.util.HashMap<String, Object>();
+        var params = new HashMap<String, Object>();
         String grouped = conversationGroups(filter, params);
         String sql = "select g.conversation_id, g.patient, g.last_sent, g.messages, g.unread from (" + grouped + ") g"
                 + " order by g.last_sent desc, g.conversation_id limit :limit offset :offset";
@@ -119,7 +120,7 @@ public class MessageRepository {
 
     /** How many conversations {@link #conversations} finds over all pages. */
     public int countConversations(ConversationSummary.Filter filter, String viewer) {
-        var params = new java.util.HashMap<String, Object>();
+        var params = new HashMap<String, Object>();
         String grouped = conversationGroups(filter, params);
         return jdbc.sql("select count(*) from (" + grouped + ") g").params(params).param("viewer", viewer)
                 .query(Integer.class).single();

@@ -6,12 +6,14 @@ import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import org.carerelay.fhir.conversation.Masking;
 import org.carerelay.gateway.attachment.AttachmentService;
 import org.carerelay.gateway.audit.AuditService;
@@ -128,7 +130,7 @@ public class Inbox {
         Map<String, PatientLine> patientLines = new HashMap<>();
         List<IBaseResource> patientsShown = new ArrayList<>();
         List<Item> items = new ArrayList<>();
-        Map<String, Option> partnerOptions = new java.util.TreeMap<>();
+        Map<String, Option> partnerOptions = new TreeMap<>();
         for (ConversationSummary c : found.items()) {
             c.partners().forEach(p -> partnerOptions.computeIfAbsent(p, id -> new Option(id, name(id))));
             PatientLine patient = null;
@@ -143,9 +145,9 @@ public class Inbox {
         int pages = Math.max(1, (found.total() + PAGE_SIZE - 1) / PAGE_SIZE);
         List<Option> patientOptions = patientLines.values().stream()
                 .map(p -> new Option(p.id(), p.name() + (p.birthDate().isEmpty() ? "" : ", geb. " + p.birthDate())))
-                .sorted(java.util.Comparator.comparing(Option::label)).toList();
+                .sorted(Comparator.comparing(Option::label)).toList();
         List<Option> partnerList = partnerOptions.values().stream()
-                .sorted(java.util.Comparator.comparing(Option::label)).toList();
+                .sorted(Comparator.comparing(Option::label)).toList();
         return new Overview(items, found.total(), messages.unreadCount(caller), pageNo, pages, partnerList, patientOptions);
     }
 

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.Base64;
 import java.util.List;
+import java.util.function.Supplier;
 import org.carerelay.fhir.ErrorCode;
 import org.carerelay.gateway.attachment.AttachmentService;
 import org.carerelay.gateway.audit.AuditService;
@@ -126,7 +127,7 @@ public class Replies {
         }
     }
 
-    private <T> T checked(java.util.function.Supplier<T> step, Caller caller, String clientAddress) {
+    private <T> T checked(Supplier<T> step, Caller caller, String clientAddress) {
         try {
             return step.get();
         } catch (GatewayException e) {
