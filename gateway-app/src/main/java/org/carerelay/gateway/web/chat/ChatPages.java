@@ -224,7 +224,8 @@ public class ChatPages {
 
     /**
      * Stores the signed scan as the patient's consent document and uploads the consent naming
-     * {@code partnerIds}, in one transaction: on any refusal nothing of it remains.
+     * {@code partnerIds} and the caller's own organisation (which sends about the patient, so the
+     * consent must cover it too), in one transaction: on any refusal nothing of it remains.
      */
     @Transactional
     public String uploadConsent(String patientId, Upload scan, List<String> partnerIds, Caller caller, String address)
@@ -237,8 +238,12 @@ public class ChatPages {
         if (partnerIds.isEmpty()) {
             throw new GatewayException(ErrorCode.INVALID_RESOURCE, "no partner");
         }
-        ChatResources.StoredFile stored = store(scan, caller, patientId);
-        Consent consent = ChatResources.consent(patientId, stored, partnerIds);
+        // stored as the caller's upload; the consent service makes it the patient's consent document
+        ChatResources.StoredFile stored = store(scan, caller, null);
+        List<String> covered = new ArrayList<>(new LinkedHashSet<>(partnerIds));
+        covered.remove(caller.organizationId());
+        covered.add(0, caller.organizationId());
+        Consent consent = ChatResources.consent(patientId, stored, covered);
         return consents.upload(consent, caller, address).getId().getIdPart();
     }
 
