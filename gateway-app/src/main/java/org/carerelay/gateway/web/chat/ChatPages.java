@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.carerelay.fhir.ErrorCode;
 import org.carerelay.fhir.Systems;
 import org.carerelay.gateway.attachment.AttachmentService;
@@ -196,7 +197,7 @@ public class ChatPages {
      * and returns its content type; 404 when the caller does not see the patient or there is none.
      */
     public String writeConsentDocument(String patientId, Caller caller, String address, OutputStream out,
-            java.util.function.Consumer<String> beforeWriting) throws IOException {
+            Consumer<String> beforeWriting) throws IOException {
         Patient patient = patients.read(patientId, null, caller);
         Extension marker = patient.getExtensionByUrl(Systems.EXT_CONSENT_STATUS);
         Extension ref = marker == null ? null : marker.getExtensionByUrl("consent");

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.icegreen.greenmail.util.GreenMailUtil;
 import jakarta.mail.internet.MimeMessage;
+import java.net.URLEncoder;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -199,7 +200,7 @@ class NewChatAndPatientsIT extends GatewayIntegrationTest {
     @Test
     void generalChatWithoutPatient_needsNoConsent() {
         WebSession web = signIn(a.organizationId());
-        web.get("/neu?q=" + java.net.URLEncoder.encode("Hausarztpraxis Web", StandardCharsets.UTF_8));
+        web.get("/neu?q=" + URLEncoder.encode("Hausarztpraxis Web", StandardCharsets.UTF_8));
         HttpResponse<String> started = web.postMultipartRepeated("/neu",
                 Map.of("patient", "allgemein", "text", "Wie erreichen wir Sie am Wochenende?", "aktion", "starten"),
                 "partner", List.of(b.organizationId()), Map.of());
