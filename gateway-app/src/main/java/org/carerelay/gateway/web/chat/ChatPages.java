@@ -285,8 +285,7 @@ public class ChatPages {
             String sent = c.hasSent() ? ConsentView.GERMAN_DATE.format(c.getSent().toInstant()) : "";
             byConversation.putIfAbsent(conversation, new ConversationLink(conversation, sent));
         }
-        Set<String> seen = byConversation.keySet();
-        if (!seen.isEmpty()) {
+        if (!found.isEmpty()) {
             audit.searchPage("message-search", caller, address, found);
         }
         return List.copyOf(byConversation.values());
