@@ -142,6 +142,39 @@ public final class WebSession {
                 .header("Accept", "text/html").POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())));
     }
 
+    /**
+     * A multipart/form-data POST where {@code repeated} is sent once per value (as checked
+     * checkboxes of one name are), besides the single-valued {@code form} fields and the files.
+     */
+    public HttpResponse<String> postMultipartRepeated(String path, Map<String, String> form, String repeated,
+            List<String> values, Map<String, FilePart> files) {
+        String boundary = "----carerelay" + UUID.randomUUID();
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        Map<String, String> fields = new LinkedHashMap<>(form);
+        if (csrf != null) {
+            fields.putIfAbsent("_csrf", csrf);
+        }
+        for (Map.Entry<String, String> field : fields.entrySet()) {
+            writeField(body, boundary, field.getKey(), field.getValue());
+        }
+        for (String value : values) {
+            writeField(body, boundary, repeated, value);
+        }
+        for (Map.Entry<String, FilePart> file : files.entrySet()) {
+            write(body, "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + file.getKey() + "\"; filename=\""
+                    + file.getValue().fileName() + "\"\r\nContent-Type: " + file.getValue().contentType() + "\r\n\r\n");
+            body.writeBytes(file.getValue().data());
+            write(body, "\r\n");
+        }
+        write(body, "--" + boundary + "--\r\n");
+        return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .header("Accept", "text/html").POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())));
+    }
+
+    private static void writeField(ByteArrayOutputStream body, String boundary, String name, String value) {
+        write(body, "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value + "\r\n");
+    }
+
     public record FilePart(String fileName, String contentType, byte[] data) {
     }
 

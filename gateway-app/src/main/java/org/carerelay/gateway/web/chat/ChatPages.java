@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.carerelay.fhir.ErrorCode;
 import org.carerelay.fhir.Systems;
 import org.carerelay.gateway.attachment.AttachmentService;
@@ -196,7 +197,7 @@ public class ChatPages {
      * and returns its content type; 404 when the caller does not see the patient or there is none.
      */
     public String writeConsentDocument(String patientId, Caller caller, String address, OutputStream out,
-            java.util.function.Consumer<String> beforeWriting) throws IOException {
+            Consumer<String> beforeWriting) throws IOException {
         Patient patient = patients.read(patientId, null, caller);
         Extension marker = patient.getExtensionByUrl(Systems.EXT_CONSENT_STATUS);
         Extension ref = marker == null ? null : marker.getExtensionByUrl("consent");
@@ -224,7 +225,8 @@ public class ChatPages {
 
     /**
      * Stores the signed scan as the patient's consent document and uploads the consent naming
-     * {@code partnerIds}, in one transaction: on any refusal nothing of it remains.
+     * {@code partnerIds} and the caller's own organisation (which sends about the patient, so the
+     * consent must cover it too), in one transaction: on any refusal nothing of it remains.
      */
     @Transactional
     public String uploadConsent(String patientId, Upload scan, List<String> partnerIds, Caller caller, String address)
@@ -237,8 +239,12 @@ public class ChatPages {
         if (partnerIds.isEmpty()) {
             throw new GatewayException(ErrorCode.INVALID_RESOURCE, "no partner");
         }
-        ChatResources.StoredFile stored = store(scan, caller, patientId);
-        Consent consent = ChatResources.consent(patientId, stored, partnerIds);
+        // stored as the caller's upload; the consent service makes it the patient's consent document
+        ChatResources.StoredFile stored = store(scan, caller, null);
+        List<String> covered = new ArrayList<>(new LinkedHashSet<>(partnerIds));
+        covered.remove(caller.organizationId());
+        covered.add(0, caller.organizationId());
+        Consent consent = ChatResources.consent(patientId, stored, covered);
         return consents.upload(consent, caller, address).getId().getIdPart();
     }
 
@@ -279,8 +285,7 @@ public class ChatPages {
             String sent = c.hasSent() ? ConsentView.GERMAN_DATE.format(c.getSent().toInstant()) : "";
             byConversation.putIfAbsent(conversation, new ConversationLink(conversation, sent));
         }
-        Set<String> seen = byConversation.keySet();
-        if (!seen.isEmpty()) {
+        if (!found.isEmpty()) {
             audit.searchPage("message-search", caller, address, found);
         }
         return List.copyOf(byConversation.values());
