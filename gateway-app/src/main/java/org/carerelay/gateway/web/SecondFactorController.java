@@ -114,8 +114,11 @@ public class SecondFactorController {
                     + "stimmt, und geben Sie den aktuellen Code ein.");
             return "zweiter-faktor-einrichten";
         }
-        users.enableTotp(user.userId(), secret, step.getAsLong());
         session.removeAttribute(PENDING_SECRET);
+        if (!users.enableFirstTotp(user.userId(), secret, step.getAsLong())) {
+            // locked meanwhile, or another session of this password step set up a secret first
+            return signOut(auth, request, response);
+        }
         return completeSignIn(user, request, response);
     }
 
@@ -125,8 +128,7 @@ public class SecondFactorController {
     }
 
     private boolean locked(WebUser user) {
-        return users.find(user.userId()).map(a -> a.lockedUntil() != null && a.lockedUntil().isAfter(Instant.now()))
-                .orElse(true);
+        return users.locked(user.userId());
     }
 
     private String signOut(Authentication auth, HttpServletRequest request, HttpServletResponse response) {

@@ -123,6 +123,19 @@ public class WebUsers implements UserDetailsService {
                 .params(cipher.encrypt(secret, aad(userId)), cipher.keyId(), usedStep, userId).update();
     }
 
+    /**
+     * Sets up the account's first TOTP secret, unless one was set up meanwhile (by a second session
+     * of the same password step) or the account is locked; {@code false} then, and nothing changes.
+     */
+    @Transactional
+    public boolean enableFirstTotp(String userId, byte[] secret, long usedStep) {
+        return jdbc.sql("""
+                update web_user set totp_secret = ?, totp_key_id = ?, totp_last_step = ?
+                where id = ?::uuid and active and totp_secret is null and (locked_until is null or locked_until <= ?)
+                """).params(cipher.encrypt(secret, aad(userId)), cipher.keyId(), usedStep, userId,
+                Timestamp.from(clock.instant())).update() == 1;
+    }
+
     /** Removes the account's TOTP secret: the person sets up a new one at the next login. */
     @Transactional
     public void resetSecondFactor(String userId) {
@@ -132,15 +145,21 @@ public class WebUsers implements UserDetailsService {
 
     /**
      * Checks {@code code} against the account's TOTP secret; a code is accepted once. A wrong code
-     * counts as a failed login.
+     * counts as a failed login. While the account is locked no code is accepted, not even the right
+     * one: sessions that passed the password step before the lock cannot go on guessing.
      */
     @Transactional
     public boolean verifyTotp(String userId, String code) {
-        record Secret(byte[] sealed, long lastStep) {
+        record Secret(byte[] sealed, long lastStep, Timestamp lockedUntil) {
         }
-        Optional<Secret> stored = jdbc.sql("select totp_secret, totp_last_step from web_user where id = ?::uuid and active for update")
-                .param(userId).query((rs, n) -> new Secret(rs.getBytes(1), rs.getLong(2))).optional();
+        Optional<Secret> stored = jdbc.sql("""
+                select totp_secret, totp_last_step, locked_until from web_user where id = ?::uuid and active for update
+                """).param(userId).query((rs, n) -> new Secret(rs.getBytes(1), rs.getLong(2), rs.getTimestamp(3))).optional();
         if (stored.isEmpty() || stored.get().sealed() == null) {
+            return false;
+        }
+        if (lockedAt(stored.get().lockedUntil())) {
+            loginFailed(userId);
             return false;
         }
         byte[] secret = cipher.decrypt(stored.get().sealed(), aad(userId));
@@ -153,14 +172,35 @@ public class WebUsers implements UserDetailsService {
         return true;
     }
 
-    /** A failed password or code: counted, and the account locked after {@value #MAX_FAILURES} in a row. */
+    /**
+     * A failed password or code: counted, and the account locked after {@value #MAX_FAILURES} in a row.
+     * Once a lock has run out the count starts again, so a single wrong password after it does not
+     * lock the account anew.
+     */
     @Transactional
     public void loginFailed(String userId) {
+        Timestamp now = Timestamp.from(clock.instant());
         jdbc.sql("""
-                update web_user set failed_logins = failed_logins + 1,
-                    locked_until = case when failed_logins + 1 >= ? then ? else locked_until end
-                where id = ?::uuid
-                """).params(MAX_FAILURES, Timestamp.from(clock.instant().plus(LOCK_DURATION)), userId).update();
+                update web_user set
+                    failed_logins = case when locked_until is not null and locked_until <= :now then 1
+                                         else failed_logins + 1 end,
+                    locked_until = case when locked_until is not null and locked_until > :now then locked_until
+                                        when (case when locked_until is not null and locked_until <= :now then 1
+                                                   else failed_logins + 1 end) >= :max then :until
+                                        else null end
+                where id = :id::uuid
+                """).param("now", now).param("max", MAX_FAILURES)
+                .param("until", Timestamp.from(clock.instant().plus(LOCK_DURATION))).param("id", userId).update();
+    }
+
+    /** Whether the account is locked at this moment. */
+    public boolean locked(String userId) {
+        return jdbc.sql("select locked_until from web_user where id = ?::uuid").param(userId)
+                .query((rs, n) -> rs.getTimestamp(1)).optional().map(this::lockedAt).orElse(true);
+    }
+
+    private boolean lockedAt(Timestamp lockedUntil) {
+        return lockedUntil != null && lockedUntil.toInstant().isAfter(clock.instant());
     }
 
     /** A failed password for {@code email} (nothing happens for an unknown address). */

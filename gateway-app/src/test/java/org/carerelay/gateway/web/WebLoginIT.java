@@ -137,4 +137,27 @@ class WebLoginIT extends GatewayIntegrationTest {
         assertThat(metadata.statusCode()).isEqualTo(200);
         assertThat(metadata.headers().firstValue("Set-Cookie")).isEmpty();
     }
+
+    @Test
+    void sessionsOpenedBeforeTheLock_cannotGoOnGuessingCodes_notEvenTheRightOne() {
+        WebAccounts.Login login = person();
+        WebSession guesser = passwordStep(login);
+        WebSession spare = passwordStep(login);
+        for (int i = 0; i < WebUsers.MAX_FAILURES; i++) {
+            guesser.post(SecondFactorController.VERIFY, Map.of("code", "000000"));
+        }
+        assertThat(users.find(login.userId()).orElseThrow().lockedUntil()).isAfter(Instant.now());
+        HttpResponse<String> right = spare.post(SecondFactorController.VERIFY, Map.of("code", WebSession.nextCode(login.totpSecret())));
+        assertThat(WebSession.location(right)).endsWith("/anmelden?fehler");
+        assertThat(spare.get("/posteingang").statusCode()).isEqualTo(302);
+        assertThat(users.find(login.userId()).orElseThrow().lockedUntil()).isAfter(Instant.now());
+    }
+
+    private WebSession passwordStep(WebAccounts.Login login) {
+        WebSession session = new WebSession(webUrl());
+        session.get("/anmelden");
+        session.post("/anmelden", Map.of("email", login.email(), "passwort", login.password()));
+        session.get(SecondFactorController.VERIFY);
+        return session;
+    }
 }

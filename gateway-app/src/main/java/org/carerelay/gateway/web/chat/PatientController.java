@@ -34,7 +34,20 @@ public class PatientController {
         this.pages = pages;
     }
 
+    /** The empty search form. */
     @GetMapping("/patienten")
+    public String searchForm(Model model) {
+        model.addAttribute("gesucht", false);
+        model.addAttribute("patienten", List.of());
+        return "patienten";
+    }
+
+    /**
+     * The search is a POST with the form's CSRF token: KVNR, name and birth date never appear in a
+     * URL (access logs, browser history), and a KVNR search (which can give the organisation access
+     * to a patient its consent names) cannot be triggered by a link on another site.
+     */
+    @PostMapping("/patienten")
     public String search(@RequestParam(required = false) String kvnr, @RequestParam(required = false) String nachname,
             @RequestParam(required = false) String geburtsdatum, @AuthenticationPrincipal WebUser user,
             HttpServletRequest request, Model model) {

@@ -86,7 +86,7 @@ public class InboxController {
     @PostMapping("/chat/{conversationId}/antwort")
     public String reply(@AuthenticationPrincipal WebUser user, @PathVariable String conversationId,
             @RequestParam(required = false) String text, @RequestParam(name = "anhaenge", required = false) List<MultipartFile> files,
-            HttpServletRequest request, HttpServletResponse response, RedirectAttributes redirect) {
+            HttpServletRequest request, HttpServletResponse response, RedirectAttributes redirect, Model model) {
         if (id(conversationId) == null) {
             return notFound(response);
         }
@@ -96,13 +96,28 @@ public class InboxController {
         } catch (Replies.ConversationNotFound e) {
             return notFound(response);
         } catch (Replies.Refused e) {
-            redirect.addFlashAttribute("fehler", e.getMessage());
-            redirect.addFlashAttribute("entwurf", text);
+            return refused(user, conversationId, e.getMessage(), text, request, response, model);
         } catch (GatewayException e) {
-            redirect.addFlashAttribute("fehler", GermanErrors.of(e.errorCode(), limits.maxBytes(), limits.allowedTypes()));
-            redirect.addFlashAttribute("entwurf", text);
+            return refused(user, conversationId, GermanErrors.of(e.errorCode(), limits.maxBytes(), limits.allowedTypes()),
+                    text, request, response, model);
         }
         return "redirect:/chat/" + conversationId;
+    }
+
+    /**
+     * A refused reply: the conversation again, with the reason and what the person typed. Rendered
+     * in this answer rather than kept for a redirect, so the typed text is never stored in the
+     * session (which lives in the database).
+     */
+    private String refused(WebUser user, String conversationId, String why, String text, HttpServletRequest request,
+            HttpServletResponse response, Model model) {
+        String page = conversation(user, conversationId, request, response, model);
+        if ("chat".equals(page)) {
+            response.setStatus(422);
+            model.addAttribute("fehler", why);
+            model.addAttribute("entwurf", text);
+        }
+        return page;
     }
 
     @GetMapping("/chat/{conversationId}/anhang/{binaryId}")

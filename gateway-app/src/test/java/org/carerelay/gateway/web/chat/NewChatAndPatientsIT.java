@@ -163,7 +163,8 @@ class NewChatAndPatientsIT extends GatewayIntegrationTest {
         HttpResponse<String> page = web.get("/patienten/" + patientId);
         assertThat(page.body()).contains("class=\"einwilligung-status\">widerrufen<").contains("widerruf-hinweis")
                 .contains("mündlich widerrufen");
-        HttpResponse<String> search = web.get("/patienten?kvnr=" + kvnr);
+        web.get("/patienten");
+        HttpResponse<String> search = web.post("/patienten", Map.of("kvnr", kvnr));
         assertThat(search.body()).contains("data-patient=\"" + patientId + "\"").contains("class=\"widerruf-hinweis\"");
 
         Communication masked = client(b.token()).read().resource(Communication.class).withId(messageId).execute();
@@ -254,7 +255,8 @@ class NewChatAndPatientsIT extends GatewayIntegrationTest {
         web.get("/patienten");
         assertThat(web.post("/patienten/" + patientId + "/widerruf", Map.of("grund", "x")).statusCode()).isEqualTo(404);
         assertThat(uploadConsent(web, patientId, pdf(), stranger).statusCode()).isEqualTo(404);
-        assertThat(web.get("/patienten?kvnr=" + kvnr).body()).doesNotContain(patientId).doesNotContain(FAMILY);
+        web.get("/patienten");
+        assertThat(web.post("/patienten", Map.of("kvnr", kvnr)).body()).doesNotContain(patientId).doesNotContain(FAMILY);
         Patient still = client(a.token()).read().resource(Patient.class).withId(patientId).execute();
         assertThat(still.getExtensionByUrl(Systems.EXT_CONSENT_STATUS).getExtensionByUrl("status").getValue().primitiveValue())
                 .isEqualTo("active");

@@ -199,17 +199,18 @@ class WebInboxIT extends GatewayIntegrationTest {
         int binariesBefore = binaries(s.b());
         HttpResponse<String> exe = b.postMultipart("/chat/" + s.conversationId() + "/antwort", Map.of("text", "Programm"),
                 Map.of("anhaenge", new WebSession.FilePart("setup.exe", "application/x-msdownload", new byte[] {'M', 'Z', 0, 0})));
-        assertThat(exe.statusCode()).isEqualTo(302);
-        String page = b.get("/chat/" + s.conversationId()).body();
-        assertThat(page).contains("class=\"fehler\"").contains("Dieser Dateityp ist nicht erlaubt").doesNotContain("Exception");
+        assertThat(exe.statusCode()).isEqualTo(422);
+        String page = exe.body();
+        assertThat(page).contains("class=\"fehler\"").contains("Dieser Dateityp ist nicht erlaubt").doesNotContain("Exception")
+                .contains("Programm");
 
         byte[] large = new byte[600 * 1024];
         byte[] head = "%PDF-1.4\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         System.arraycopy(head, 0, large, 0, head.length);
         HttpResponse<String> tooLarge = b.postMultipart("/chat/" + s.conversationId() + "/antwort", Map.of("text", "Groß"),
                 Map.of("anhaenge", new WebSession.FilePart("gross.pdf", "application/pdf", large)));
-        assertThat(tooLarge.statusCode()).isEqualTo(302);
-        assertThat(b.get("/chat/" + s.conversationId()).body()).contains("Die Datei ist zu groß");
+        assertThat(tooLarge.statusCode()).isEqualTo(422);
+        assertThat(tooLarge.body()).contains("Die Datei ist zu groß");
 
         assertThat(binaries(s.b())).isEqualTo(binariesBefore);
         assertThat(messagesIn(s.conversationId())).isEqualTo(1);
@@ -276,8 +277,8 @@ class WebInboxIT extends GatewayIntegrationTest {
         int binariesBefore = binaries(s.b());
         HttpResponse<String> reply = b.postMultipart("/chat/" + s.conversationId() + "/antwort", Map.of("text", "Noch eine Frage"),
                 Map.of("anhaenge", new WebSession.FilePart("befund.pdf", "application/pdf", Conversations.signedScan())));
-        assertThat(reply.statusCode()).isEqualTo(302);
-        assertThat(b.get("/chat/" + s.conversationId()).body()).contains("Einwilligung der Patientin bzw. des Patienten wurde widerrufen");
+        assertThat(reply.statusCode()).isEqualTo(422);
+        assertThat(reply.body()).contains("Einwilligung der Patientin bzw. des Patienten wurde widerrufen");
         assertThat(messagesIn(s.conversationId())).isEqualTo(1);
         assertThat(binaries(s.b())).isEqualTo(binariesBefore);
     }
