@@ -1,5 +1,6 @@
 package org.carerelay.fhir.validation;
 
+import org.hl7.fhir.common.hapi.validation.validator.FhirInstanceValidator;
 import ca.uhn.fhir.context.ConfigurationException;
 import ca.uhn.fhir.context.support.IValidationSupport;
 import ca.uhn.fhir.rest.api.EncodingEnum;
@@ -59,7 +60,7 @@ import org.w3c.dom.NodeList;
  * profile is an error or a warning as {@link #isErrorForUnknownProfiles()} says. Thread-safe;
  * the settings of the superclass are read at every validation.
  */
-public class ReusingInstanceValidator extends org.hl7.fhir.common.hapi.validation.validator.FhirInstanceValidator {
+public class ReusingInstanceValidator extends FhirInstanceValidator {
 
     /** Validations per {@link InstanceValidator} before it is dropped and a new one is built. */
     static final int MAX_USES = 500;

@@ -195,8 +195,8 @@ public class WebUsers implements UserDetailsService {
 
     /** Whether the account is locked at this moment. */
     public boolean locked(String userId) {
-        return jdbc.sql("select locked_until from web_user where id = ?::uuid").param(userId)
-                .query((rs, n) -> rs.getTimestamp(1)).optional().map(this::lockedAt).orElse(true);
+        return jdbc.sql("select coalesce(locked_until > ?, false) from web_user where id = ?::uuid")
+                .params(Timestamp.from(clock.instant()), userId).query(Boolean.class).optional().orElse(true);
     }
 
     private boolean lockedAt(Timestamp lockedUntil) {

@@ -1,6 +1,7 @@
 package org.carerelay.gateway.web.account;
 
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 import java.util.Optional;
 import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Controller;
@@ -24,7 +25,7 @@ public class InvitationController {
     }
 
     @GetMapping("/einladung/{token}")
-    public String page(@PathVariable("token") String token, Model model, jakarta.servlet.http.HttpServletResponse response) {
+    public String page(@PathVariable("token") String token, Model model, HttpServletResponse response) {
         Optional<ColleagueInvitations.Open> open = invitations.open(token);
         if (open.isEmpty()) {
             response.setStatus(HttpStatus.GONE.value());
@@ -39,7 +40,7 @@ public class InvitationController {
     public String accept(@PathVariable("token") String token, @RequestParam(name = "name", required = false) String name,
             @RequestParam(name = "passwort", required = false) String password,
             @RequestParam(name = "passwort2", required = false) String repeated, Model model,
-            HttpServletRequest request, jakarta.servlet.http.HttpServletResponse response) {
+            HttpServletRequest request, HttpServletResponse response) {
         Optional<ColleagueInvitations.Open> open = invitations.open(token);
         if (open.isEmpty()) {
             response.setStatus(HttpStatus.GONE.value());
