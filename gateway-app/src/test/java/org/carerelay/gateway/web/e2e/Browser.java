@@ -153,9 +153,14 @@ public final class Browser implements AutoCloseable {
         return !all(css).isEmpty();
     }
 
-    /** Clears the field named {@code name} (on the first form that has one) and types {@code text}. */
+    /** Clears the field named {@code name} (the first on the page) and types {@code text} (a date as yyyy-mm-dd). */
     public Browser type(String name, String text) {
         WebElement field = driver.findElement(By.name(name));
+        if ("date".equals(field.getAttribute("type"))) {
+            // a date picker takes keys in the browser's locale order; its value is always yyyy-mm-dd
+            driver.executeScript("arguments[0].value = arguments[1]", field, text);
+            return this;
+        }
         field.clear();
         field.sendKeys(text);
         return this;

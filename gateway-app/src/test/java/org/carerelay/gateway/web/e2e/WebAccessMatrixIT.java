@@ -70,7 +70,8 @@ class WebAccessMatrixIT extends GatewayIntegrationTest {
     enum Style { READ, SEARCH, WRITE }
 
     /** One URL of the contract with A's ids filled in. */
-    record Cell(String area, String method, String path, Style style, Map<String, String> form, boolean multipart) {
+    record Cell(String area, String method, String path, Style style, Map<String, String> form, boolean multipart,
+            boolean ownerControl) {
         String request() {
             return method + " " + path;
         }
@@ -124,9 +125,10 @@ class WebAccessMatrixIT extends GatewayIntegrationTest {
             if (cell.style() == Style.WRITE) {
                 continue;
             }
-            boolean exists = exists(cell);
-            if (exists) {
+            if (exists(cell)) {
                 present++;
+            }
+            if (exists(cell) && cell.ownerControl()) {
                 Answer own = send(sessions.get(Kind.OWNER), cell, true);
                 String control = control(cell, own);
                 if (control != null) {
@@ -171,8 +173,11 @@ class WebAccessMatrixIT extends GatewayIntegrationTest {
         // conversations and their attachments
         cells.add(read("conversation", chat));
         cells.add(read("attachment", chat + "/anhang/" + attachment));
-        cells.add(read("attachment via own conversation", "/chat/" + bConversation + "/anhang/" + attachment));
-        cells.add(read("consent document via own conversation", "/chat/" + bConversation + "/anhang/" + consentScan));
+        // A's binaries under B's own conversation: nobody's URL, so no owner control
+        cells.add(new Cell("attachment via own conversation", "GET", "/chat/" + bConversation + "/anhang/" + attachment,
+                Style.READ, Map.of(), false, false));
+        cells.add(new Cell("consent document via own conversation", "GET", "/chat/" + bConversation + "/anhang/" + consentScan,
+                Style.READ, Map.of(), false, false));
         cells.add(search("inbox filtered by A's patient", "/posteingang?patient=" + patient));
         cells.add(search("inbox filtered by A's partner", "/posteingang?partner=" + p.organizationId()));
         // patients, consent, template
@@ -188,9 +193,11 @@ class WebAccessMatrixIT extends GatewayIntegrationTest {
         // writes
         cells.add(write("reply to A's conversation", chat + "/antwort", Map.of("text", attack), true));
         cells.add(write("revocation of A's patient's consent", pat + "/widerruf", Map.of("grund", attack), false));
-        cells.add(write("consent upload for A's patient", pat + "/einwilligung", Map.of("partner", b.organizationId()), true));
+        cells.add(write("consent upload for A's patient", pat + "/einwilligung",
+                Map.of("partner", b.organizationId(), "aktion", "hochladen"), true));
         cells.add(write("new chat about A's patient", "/neu",
-                Map.of("patient", patient, "partner", p.organizationId(), "text", "Neuer Chat " + tag), true));
+                Map.of("patient", patient, "partner", p.organizationId(), "text", "Neuer Chat " + tag,
+                        "aktion", "starten"), true));
         cells.add(write("deactivate A's account", "/einstellungen/benutzer/" + aColleague.userId() + "/deaktivieren", Map.of(), false));
         cells.add(write("reset A's second factor", "/einstellungen/benutzer/" + aColleague.userId() + "/faktor-zuruecksetzen",
                 Map.of(), false));
@@ -200,22 +207,22 @@ class WebAccessMatrixIT extends GatewayIntegrationTest {
     }
 
     private static Cell read(String area, String path) {
-        return new Cell(area, "GET", path, Style.READ, Map.of(), false);
+        return new Cell(area, "GET", path, Style.READ, Map.of(), false, true);
     }
 
     private static Cell search(String area, String path) {
-        return new Cell(area, "GET", path, Style.SEARCH, Map.of(), false);
+        return new Cell(area, "GET", path, Style.SEARCH, Map.of(), false, true);
     }
 
     private static Cell write(String area, String path, Map<String, String> form, boolean multipart) {
-        return new Cell(area, "POST", path, Style.WRITE, form, multipart);
+        return new Cell(area, "POST", path, Style.WRITE, form, multipart, true);
     }
 
     // ------------------------------------------------------------------------------------------ judging
 
     /** Null when the answer gave nothing away. */
     private String judge(Cell cell, Kind kind, Answer answer, WebSession session) {
-        String leak = leaked(answer);
+        String leak = leaked(answer, cell);
         if (leak != null) {
             return leak;
         }
@@ -240,7 +247,7 @@ class WebAccessMatrixIT extends GatewayIntegrationTest {
             if (cell.style() == Style.WRITE && answer.location().contains("/chat/") && !answer.location().contains(bConversation)) {
                 // a redirect into a chat: the write went through unless that chat shows nothing of A's
                 HttpResponse<String> followed = session.get(answer.location());
-                String followedLeak = leaked(new Answer(followed.statusCode(), "", followed.body(), null));
+                String followedLeak = leaked(new Answer(followed.statusCode(), "", followed.body(), null), cell);
                 if (followed.statusCode() == 200 && followedLeak != null) {
                     return "wrote into " + answer.location() + ", " + followedLeak;
                 }
@@ -252,10 +259,15 @@ class WebAccessMatrixIT extends GatewayIntegrationTest {
         return null;
     }
 
-    private String leaked(Answer answer) {
+    private String leaked(Answer answer, Cell cell) {
         String body = answer.body();
-        for (String marker : markers()) {
-            if (body.contains(marker)) {
+        String asked = java.net.URLDecoder.decode(cell.path(), StandardCharsets.UTF_8) + " " + cell.form().values();
+        List<String> markers = new ArrayList<>(markers());
+        markers.add("data-patient=\"" + patient + "\"");
+        markers.add("data-konversation=\"" + conversation + "\"");
+        for (String marker : markers) {
+            // what the caller typed may be echoed in the form (a search field); it reveals nothing
+            if (!asked.contains(marker) && body.contains(marker)) {
                 return "reveals " + marker;
             }
         }
