@@ -26,6 +26,10 @@ public final class AccountForms {
         if (name.strip().length() > MAX_NAME) {
             return Optional.of("Der Name ist zu lang (höchstens " + MAX_NAME + " Zeichen).");
         }
+        if (name.chars().anyMatch(Character::isISOControl) || name.contains("://")) {
+            // the name goes into the invitation mail: one line of plain text, no links
+            return Optional.of("Bitte geben Sie den Namen in einer Zeile und ohne Links ein.");
+        }
         return Optional.empty();
     }
 

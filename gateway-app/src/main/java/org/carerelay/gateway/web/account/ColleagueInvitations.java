@@ -96,14 +96,20 @@ public class ColleagueInvitations {
                 "Organization/" + manager.organizationId());
     }
 
-    /** The invitation of {@code token}, if it exists, is unused and not expired. */
+    /**
+     * The invitation of {@code token}, if it exists, is unused and not expired, and the manager who
+     * sent it is still an active manager of that organisation (a deactivated manager's invitations
+     * die with the account, so no one can let themselves back in through one sent earlier).
+     */
     public Optional<Open> open(String token) {
         if (token == null || token.isBlank() || token.length() > 200) {
             return Optional.empty();
         }
         return jdbc.sql("""
-                select id, organization_id, display_name, email from web_invitation
-                where token_hash = ? and used_at is null and expires_at > ?
+                select i.id, i.organization_id, i.display_name, i.email from web_invitation i
+                join web_user u on u.id = i.invited_by
+                where i.token_hash = ? and i.used_at is null and i.expires_at > ?
+                  and u.active and u.manager and u.organization_id = i.organization_id
                 """).params(Tokens.sha256(token), Timestamp.from(clock.instant()))
                 .query((rs, n) -> new Open(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4)))
                 .optional();

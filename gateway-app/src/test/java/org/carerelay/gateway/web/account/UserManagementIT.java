@@ -109,6 +109,37 @@ class UserManagementIT extends GatewayIntegrationTest {
     }
 
     @Test
+    void invitationOfAManagerDeactivatedSince_isRefused() {
+        WebAccounts.Login manager = manager("Heim Ehemalig");
+        WebAccounts.Login leaving = WebAccounts.newUser(users, manager.organizationId(), "Lars Leaving", true);
+        String email = newEmail();
+        String link = invite(WebSession.signIn(webUrl(), leaving), "Lars Privat", email);
+        WebSession session = WebSession.signIn(webUrl(), manager);
+        session.get("/einstellungen/benutzer");
+        session.post("/einstellungen/benutzer/" + leaving.userId() + "/deaktivieren", Map.of());
+        assertThat(users.find(leaving.userId()).orElseThrow().active()).isFalse();
+
+        WebSession colleague = new WebSession(webUrl());
+        assertThat(colleague.get(link).statusCode()).isEqualTo(410);
+        colleague.get("/anmelden");
+        HttpResponse<String> late = colleague.post(link, Map.of("name", "Lars", "passwort", PASSWORD, "passwort2", PASSWORD));
+        assertThat(late.statusCode()).isEqualTo(410);
+        assertThat(users.emailTaken(email)).isFalse();
+    }
+
+    @Test
+    void invitationNameWithALineBreakOrALink_isRefused() {
+        WebSession session = WebSession.signIn(webUrl(), manager("Heim Spam"));
+        session.get("/einstellungen/benutzer");
+        String email = newEmail();
+        HttpResponse<String> spam = session.post("/einstellungen/benutzer/einladen",
+                Map.of("name", "Gewinn!\nKlicken Sie https://phish.example", "email", email));
+        assertThat(spam.statusCode()).isEqualTo(302);
+        assertThat(session.get("/einstellungen/benutzer").body()).contains("in einer Zeile und ohne Links");
+        assertThat(mailsTo(email)).isEmpty();
+    }
+
+    @Test
     void invitationWithMismatchedPasswords_isRefused_andTheLinkStaysValid() {
         WebAccounts.Login manager = manager("Heim Tippfehler");
         WebSession session = WebSession.signIn(webUrl(), manager);
