@@ -5,6 +5,7 @@ import java.io.IOException;
 import org.carerelay.gateway.fhir.GatewayException;
 import org.carerelay.gateway.registration.RegistrationService;
 import org.carerelay.gateway.web.WebUser;
+import org.carerelay.gateway.web.WebUsers;
 import org.hl7.fhir.r4.model.Parameters;
 import org.springframework.security.core.annotation.AuthenticationPrincipal;
 import org.springframework.stereotype.Controller;
@@ -30,10 +31,12 @@ public class SettingsController {
 
     private final RegistrationService registration;
     private final OrganizationSettings settings;
+    private final WebUsers users;
 
-    public SettingsController(RegistrationService registration, OrganizationSettings settings) {
+    public SettingsController(RegistrationService registration, OrganizationSettings settings, WebUsers users) {
         this.registration = registration;
         this.settings = settings;
+        this.users = users;
     }
 
     @GetMapping(PAGE)
@@ -109,9 +112,18 @@ public class SettingsController {
         return "redirect:" + PAGE;
     }
 
-    /** The new token is rendered into this one answer only (no redirect, nothing stored): shown once. */
+    /**
+     * The new token is rendered into this one answer only (no redirect, nothing stored): shown once.
+     * The token opens the whole API without a second factor, so issuing it takes a fresh code from
+     * the manager's authenticator app (a wrong one counts towards the lockout).
+     */
     @PostMapping(PAGE + "/token")
-    public String rotateToken(@AuthenticationPrincipal WebUser user, HttpServletRequest request, Model model) {
+    public String rotateToken(@AuthenticationPrincipal WebUser user, @RequestParam(name = "code", required = false) String code,
+            HttpServletRequest request, Model model) {
+        if (!users.verifyTotp(user.userId(), code)) {
+            return failed(user, model, "Bitte bestätigen Sie mit dem aktuellen Code aus Ihrer Authenticator-App; "
+                    + "der eingegebene Code stimmt nicht oder wurde schon verwendet.");
+        }
         Parameters rotated;
         try {
             rotated = registration.rotateToken(user.organizationId(), user.caller(), request.getRemoteAddr());

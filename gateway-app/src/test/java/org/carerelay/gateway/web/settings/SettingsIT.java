@@ -33,7 +33,7 @@ class SettingsIT extends GatewayIntegrationTest {
     @Autowired
     WebUsers users;
 
-    private record Org(Participants.Registered registered, WebSession manager) {
+    private record Org(Participants.Registered registered, WebSession manager, WebAccounts.Login login) {
     }
 
     private Org managerOf(String name) {
@@ -41,7 +41,7 @@ class SettingsIT extends GatewayIntegrationTest {
         WebAccounts.Login login = WebAccounts.newUser(users, org.organizationId(), "Maria Leitung", true);
         WebSession session = WebSession.signIn(webUrl(), login);
         session.get("/einstellungen");
-        return new Org(org, session);
+        return new Org(org, session, login);
     }
 
     @Test
@@ -85,7 +85,11 @@ class SettingsIT extends GatewayIntegrationTest {
     void tokenRotation_showsANewTokenOnce_thatWorksAgainstFhir_andTheOldOneNoLonger() {
         Org clinic = managerOf("Klinik Token");
         String old = clinic.registered().token();
-        HttpResponse<String> rotated = clinic.manager().post("/einstellungen/token", Map.of());
+        HttpResponse<String> withoutCode = clinic.manager().post("/einstellungen/token", Map.of("code", "000000"));
+        assertThat(withoutCode.body()).contains("class=\"fehler\"").doesNotContain("id=\"neues-token\"");
+        client(old).read().resource(Organization.class).withId(clinic.registered().organizationId()).execute();
+        HttpResponse<String> rotated = clinic.manager().post("/einstellungen/token",
+                Map.of("code", WebSession.nextCode(clinic.login().totpSecret())));
         assertThat(rotated.statusCode()).isEqualTo(200);
         String token = WebSession.find(rotated.body(), "id=\"neues-token\">([^<]+)<");
 
