@@ -26,6 +26,7 @@ import org.springframework.security.web.access.intercept.AuthorizationFilter;
 import org.springframework.security.web.csrf.CsrfException;
 import org.springframework.security.web.authentication.AuthenticationFailureHandler;
 import org.springframework.security.web.authentication.AuthenticationSuccessHandler;
+import org.springframework.security.web.authentication.logout.SecurityContextLogoutHandler;
 import org.springframework.security.web.firewall.FirewalledRequest;
 import org.springframework.security.web.firewall.HttpFirewall;
 import org.springframework.security.web.firewall.StrictHttpFirewall;
@@ -97,7 +98,7 @@ public class WebSecurityConfiguration {
                         .anyRequest().hasAuthority(WebAuthorities.USER))
                 .formLogin(form -> form.loginPage("/anmelden").loginProcessingUrl("/anmelden")
                         .usernameParameter("email").passwordParameter("passwort")
-                        .successHandler(afterPassword())
+                        .successHandler(afterPassword(users))
                         .failureHandler(loginFailed(users, audit))
                         .permitAll())
                 .logout(logout -> logout.logoutUrl("/abmelden").logoutSuccessUrl("/anmelden?abgemeldet"))
@@ -140,9 +141,15 @@ public class WebSecurityConfiguration {
     }
 
     /** After the password: on to the second factor (entered, or set up if there is none yet). */
-    private static AuthenticationSuccessHandler afterPassword() {
+    private static AuthenticationSuccessHandler afterPassword(WebUsers users) {
         return (request, response, authentication) -> {
             WebUser user = (WebUser) authentication.getPrincipal();
+            if (!users.maySignIn(user.userId())) {
+                // locked or deactivated: refused only now, after the password was hashed like any other
+                new SecurityContextLogoutHandler().logout(request, response, authentication);
+                response.sendRedirect(request.getContextPath() + "/anmelden?fehler");
+                return;
+            }
             response.sendRedirect(request.getContextPath()
                     + (user.totpEnabled() ? SecondFactorController.VERIFY : SecondFactorController.SETUP));
         };

@@ -58,13 +58,12 @@ public class WebUsers implements UserDetailsService {
         }
         return jdbc.sql("select " + COLUMNS + " from web_user where lower(email) = lower(?)")
                 .param(email.trim())
-                .query((rs, n) -> {
-                    Timestamp lockedUntil = rs.getTimestamp("locked_until");
-                    boolean locked = lockedUntil != null && lockedUntil.toInstant().isAfter(clock.instant());
-                    return new WebUser(rs.getString("id"), rs.getString("organization_id"), rs.getString("display_name"),
-                            rs.getString("email"), rs.getString("password_hash"), rs.getBoolean("manager"),
-                            rs.getBoolean("active"), locked, rs.getBoolean("totp"));
-                })
+                // locked and deactivated accounts are refused after the password check (see
+                // WebSecurityConfiguration.afterPassword), never before it: every refusal then costs
+                // the same hashing time and the answer's timing does not tell which accounts exist
+                .query((rs, n) -> new WebUser(rs.getString("id"), rs.getString("organization_id"),
+                        rs.getString("display_name"), rs.getString("email"), rs.getString("password_hash"),
+                        rs.getBoolean("manager"), true, false, rs.getBoolean("totp")))
                 .optional()
                 .orElseThrow(() -> new UsernameNotFoundException("no user"));
     }
@@ -191,6 +190,12 @@ public class WebUsers implements UserDetailsService {
                 where id = :id::uuid
                 """).param("now", now).param("max", MAX_FAILURES)
                 .param("until", Timestamp.from(clock.instant().plus(LOCK_DURATION))).param("id", userId).update();
+    }
+
+    /** Whether the account may sign in at this moment: active and not locked. */
+    public boolean maySignIn(String userId) {
+        return jdbc.sql("select active and coalesce(locked_until <= ?, true) from web_user where id = ?::uuid")
+                .params(Timestamp.from(clock.instant()), userId).query(Boolean.class).optional().orElse(false);
     }
 
     /** Whether the account is locked at this moment. */
