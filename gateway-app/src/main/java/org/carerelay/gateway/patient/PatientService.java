@@ -217,6 +217,8 @@ public class PatientService {
         String id = existing.get().getIdElement().getIdPart();
         store.lockVersion("Patient", id, null); // lock, then read the version this update replaces
         Patient patient = store.read(Patient.class, id).orElseThrow();
+        stripComputed(patient);
+        Patient before = patient.copy();
         List<Identifier> stored = List.copyOf(patient.getIdentifier());
         if (incoming.hasName()) {
             patient.setName(incoming.getName());
@@ -249,6 +251,13 @@ public class PatientService {
             }
         }
         stripComputed(patient);
+        if (patient.equalsDeep(before)) {
+            // what the message says is what is stored (e.g. the PID of every MDM^T02, an ADT^A08 sent
+            // for a visit): that version was validated when it was written; no new version
+            indexIdentifiers(id, incoming.getIdentifier(), caller.organizationId());
+            audit.success("patient-update", AuditEventAction.U, caller, clientAddress, "Patient/" + id);
+            return patient;
+        }
         validate(patient, stored);
         Patient saved = store.update(patient);
         index.reindex(saved);

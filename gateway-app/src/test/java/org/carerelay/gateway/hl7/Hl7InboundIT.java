@@ -106,6 +106,29 @@ public class Hl7InboundIT extends GatewayIntegrationTest {
     }
 
     @Test
+    void adtUpdateThatChangesNothing_keepsTheVersion_andAChangedOneMakesANewOne() throws Exception {
+        String kvnr = Conversations.kvnr();
+        assertThat(Mllp.field(send(adt(senderAlias, "V1" + UUID.randomUUID().toString().substring(0, 8), kvnr), LATIN1), "MSA", 1))
+                .isEqualTo("AA");
+        String id = patientIdByKvnr(careSoftware.token(), kvnr);
+        String created = client(careSoftware.token()).read().resource(Patient.class).withId(id).execute().getMeta().getVersionId();
+
+        // the same demographics again (another message, e.g. an A08 for the visit): acknowledged, no new version
+        String same = adt(senderAlias, "V2" + UUID.randomUUID().toString().substring(0, 8), kvnr).replace("ADT^A01^", "ADT^A08^")
+                .replace("EVN|A01|", "EVN|A08|");
+        assertThat(Mllp.field(send(same, LATIN1), "MSA", 1)).isEqualTo("AA");
+        assertThat(client(careSoftware.token()).read().resource(Patient.class).withId(id).execute().getMeta().getVersionId())
+                .isEqualTo(created);
+
+        // a new address: a new version, validated like any update
+        String moved = same.replace("V2", "V3").replace("Straße der Einheit 5", "Straße der Einheit 7");
+        assertThat(Mllp.field(send(moved, LATIN1), "MSA", 1)).isEqualTo("AA");
+        Patient updated = client(careSoftware.token()).read().resource(Patient.class).withId(id).execute();
+        assertThat(updated.getMeta().getVersionId()).isNotEqualTo(created);
+        assertThat(updated.getAddressFirstRep().getLine().get(0).getValue()).isEqualTo("Straße der Einheit 7");
+    }
+
+    @Test
     void senderWithoutMsh18_isReadInItsConfiguredCharacterSet() throws Exception {
         Participants.Registered latin9 = Participants.registerNew(this, "Pflegedienst Latin-9");
         Participants.addHl7Alias(admin(), latin9.organizationId(), "CS15SENDER");
