@@ -169,7 +169,7 @@ public class MessageService {
             if (!"Organization".equals(ref.getResourceType()) || ref.getIdPart() == null) {
                 throw new GatewayException(ErrorCode.INVALID_RESOURCE, "Recipients are organisations: Organization/<id>.");
             }
-            if (directory.findOrganization(ref.getIdPart()).isEmpty()) {
+            if (!directory.hasOrganization(ref.getIdPart())) {
                 unknown.add("Organization/" + ref.getIdPart());
             } else {
                 ids.add(ref.getIdPart());

@@ -72,6 +72,11 @@ public class DirectoryService implements OrganizationDirectory {
         return store.read(Organization.class, id);
     }
 
+    /** Whether the directory has organisation {@code id} (without reading the entry). */
+    public boolean hasOrganization(String id) {
+        return store.exists("Organization", id);
+    }
+
     @Override
     public Organization requireOrganization(String id) {
         return findOrganization(id).orElseThrow(() -> new ResourceNotFoundException("Organization/" + id));
