@@ -11,35 +11,41 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
  * Idle gateway benchmark, not a test: a gateway in a JVM of its own ({@link GatewayProcess}, the
- * heap limit of the documented {@code java -jar} command, embedded PostgreSQL and Artemis as
- * shipped, its own data directory) is started; the time from the start of the {@code java}
+ * JVM options of the documented {@code java -jar} command and systemd unit,
+ * {@link GatewayProcess#DOCUMENTED_JVM_OPTIONS}, embedded PostgreSQL and Artemis as shipped, its own
+ * data directory) is started; the time from the start of the {@code java}
  * process to {@code /actuator/health} UP is the time to ready. After {@code bench.idle-seconds}
  * (30) without requests, the memory it holds is read from {@code /proc/<pid>/smaps_rollup}: the
  * JVM's RSS, and the PSS of the embedded PostgreSQL (the postmaster named in
  * {@code <data-dir>/postgres/postmaster.pid} and all its processes; PSS, because they share their
  * code and shared buffers). Runs early in a bench run (the classes run in alphabetical order),
  * before the throughput benchmarks load the machine. Linux only (without {@code /proc} it reports
- * the time to ready alone).
+ * the time to ready alone). After the memory figures, as diagnostics: the JVM's thread count
+ * ({@code /proc/<pid>/status}) and its live heap ({@code jcmd <pid> GC.run}, then
+ * {@code GC.heap_info}).
  *
- * <p>Options: {@code -Dbench.idle-seconds} (30), {@code -Dbench.idle-xmx} ({@code -Xmx1g}).
+ * <p>Options: {@code -Dbench.idle-seconds} (30), {@code -Dbench.idle-jvm-options} (the documented
+ * options, separated by spaces).
  */
 @Tag("benchmark")
 class IdleGatewayBenchmark {
 
     private static final Duration IDLE = BenchmarkSupport.seconds("bench.idle-seconds", 30);
-    private static final String XMX = System.getProperty("bench.idle-xmx", "-Xmx1g");
+    private static final String JVM_OPTIONS = System.getProperty("bench.idle-jvm-options", GatewayProcess.DOCUMENTED_JVM_OPTIONS);
 
     @Test
     @Timeout(value = 10, unit = TimeUnit.MINUTES)
     void idleGateway() throws Exception {
         BenchmarkSupport.summaryStart();
-        GatewayProcess gateway = new GatewayProcess("idle-bench", XMX);
+        GatewayProcess gateway = new GatewayProcess("idle-bench", JVM_OPTIONS);
         try {
             long start = System.nanoTime();
             gateway.start();
@@ -50,25 +56,27 @@ class IdleGatewayBenchmark {
             Optional<Long> jvmRss = kib(gateway.pid(), "Rss");
             Optional<Long> jvmPss = kib(gateway.pid(), "Pss");
             List<Long> postgres = postgresProcesses(gateway.dataDir);
-            long pgPss = 0;
-            for (long pid : postgres) {
-                pgPss += kib(pid, "Pss").orElse(0L);
-            }
+            long pgPss = postgres.stream().mapToLong(pid -> kib(pid, "Pss").orElse(0L)).sum();
+            Optional<Long> threads = status(gateway.pid(), "Threads");
+            String liveHeap = liveHeap(gateway.pid());
             String report = String.format(Locale.ROOT,
                     "CareRelay idle gateway (%s): ready (health UP) %.1f s after the java process started; after %d s idle: "
-                            + "JVM RSS %s, JVM PSS %s, embedded PostgreSQL PSS %s (%d processes)%n",
-                    XMX, ready, IDLE.toSeconds(), mb(jvmRss), mb(jvmPss), postgres.isEmpty() ? "–" : mb(Optional.of(pgPss)),
-                    postgres.size());
+                            + "JVM RSS %s, JVM PSS %s, embedded PostgreSQL PSS %s (%d processes), sum (JVM RSS + PostgreSQL PSS) %s; "
+                            + "JVM threads %s, heap after a full GC %s%n",
+                    JVM_OPTIONS, ready, IDLE.toSeconds(), mb(jvmRss), mb(jvmPss), postgres.isEmpty() ? "–" : mb(Optional.of(pgPss)),
+                    postgres.size(), mb(jvmRss.map(rss -> rss + pgPss)), threads.map(String::valueOf).orElse("–"), liveHeap);
             System.out.println(report);
             BenchmarkSupport.results(report);
-            BenchmarkSupport.summaryRow("idle gateway: start → health UP (" + XMX + ")", String.format(Locale.ROOT, "%.1f s", ready), "", "",
+            BenchmarkSupport.summaryRow("idle gateway: start → health UP (documented JVM options)", String.format(Locale.ROOT, "%.1f s", ready), "", "",
                     "", "");
             if (jvmRss.isPresent()) {
                 long total = jvmRss.get() + pgPss;
                 BenchmarkSupport.summaryRow(String.format(Locale.ROOT, "idle gateway memory after %d s: JVM RSS + PostgreSQL PSS",
                                 IDLE.toSeconds()),
-                        mb(Optional.of(total)), "", "", String.format(Locale.ROOT, "JVM RSS %s, PostgreSQL PSS %s (%d processes)",
-                                mb(jvmRss), mb(Optional.of(pgPss)), postgres.size()), "");
+                        mb(Optional.of(total)), "", "", String.format(Locale.ROOT,
+                                "JVM RSS %s, PostgreSQL PSS %s (%d processes); %s JVM threads, heap after full GC %s",
+                                mb(jvmRss), mb(Optional.of(pgPss)), postgres.size(), threads.map(String::valueOf).orElse("–"), liveHeap),
+                        "");
             }
             assertThat(ready).isPositive();
         } finally {
@@ -90,6 +98,59 @@ class IdleGatewayBenchmark {
             // not Linux, or the process is gone
         }
         return Optional.empty();
+    }
+
+    /** A field of {@code /proc/<pid>/status} (e.g. {@code Threads}); empty where there is none. */
+    static Optional<Long> status(long pid, String field) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+                if (line.startsWith(field + ":")) {
+                    return Optional.of(Long.parseLong(line.substring(field.length() + 1).strip()));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux, or the process is gone
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The heap in use after a full collection, as {@code jcmd <pid> GC.heap_info} reports it after
+     * {@code jcmd <pid> GC.run} (read after the memory figures: the collection changes them); "–"
+     * when jcmd is not there.
+     */
+    static String liveHeap(long pid) {
+        try {
+            jcmd(pid, "GC.run");
+            String info = jcmd(pid, "GC.heap_info");
+            long usedKib = 0;
+            Matcher used = Pattern.compile("used (\\d+)K").matcher(info);
+            // serial: def new generation … used …K, tenured generation … used …K (metaspace lines say "used …K" too)
+            for (String line : info.lines().toList()) {
+                if (!line.contains("Metaspace") && !line.contains("class space") && used.reset(line).find()) {
+                    usedKib += Long.parseLong(used.group(1));
+                    if (line.contains("garbage-first heap")) {
+                        break; // G1: one line for the whole heap, regions follow
+                    }
+                }
+            }
+            return usedKib == 0 ? "–" : mb(Optional.of(usedKib));
+        } catch (IOException | RuntimeException e) {
+            return "–";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "–";
+        }
+    }
+
+    private static String jcmd(long pid, String command) throws IOException, InterruptedException {
+        Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(), Long.toString(pid), command)
+                .redirectErrorStream(true).start();
+        String out = new String(jcmd.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        if (!jcmd.waitFor(60, TimeUnit.SECONDS) || jcmd.exitValue() != 0) {
+            throw new IOException("jcmd " + command + " failed: " + out);
+        }
+        return out;
     }
 
     /** The postmaster of the gateway's data directory and every process under it. */

@@ -48,6 +48,13 @@ public final class GatewayProcess {
 
     private static final FhirContext FHIR = FhirContext.forR4Cached();
 
+    /**
+     * The JVM options the README's {@code java -jar} line and the systemd unit document for a node
+     * (section "Memory"); {@code DocumentedJvmOptionsTest} keeps the three equal.
+     */
+    public static final String DOCUMENTED_JVM_OPTIONS =
+            "-XX:+UseSerialGC -Xmx1g -XX:MaxHeapFreeRatio=30 -XX:MinHeapFreeRatio=10 -XX:+ExitOnOutOfMemoryError";
+
     static {
         FHIR.getRestfulClientFactory().setServerValidationMode(ServerValidationModeEnum.NEVER);
         FHIR.getRestfulClientFactory().setSocketTimeout(60_000);
@@ -68,7 +75,8 @@ public final class GatewayProcess {
 
     /**
      * @param name     folder under {@code target/}, and the admin token's and fax domain's prefix
-     * @param xmx      the gateway JVM's {@code -Xmx} option
+     * @param xmx      the gateway JVM's {@code -Xmx} option, or several JVM options separated by spaces
+     *                 (e.g. {@link #DOCUMENTED_JVM_OPTIONS})
      * @param settings further {@code --name=value} arguments for the gateway; one that names a
      *                 setting this class sets (ports excepted) replaces it
      */
@@ -123,7 +131,9 @@ public final class GatewayProcess {
 
     private ProcessBuilder testNode() {
         List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), xmx,
+                Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        command.addAll(List.of(xmx.strip().split("\\s+")));
+        command.addAll(List.of(
                 "-cp", System.getProperty("java.class.path"),
                 "org.carerelay.gateway.CareRelayApplication",
                 "--server.port=" + port,

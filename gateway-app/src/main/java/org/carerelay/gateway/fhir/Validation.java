@@ -8,6 +8,8 @@ import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
 
 /** Validates incoming resources against the base R4 profiles; refusals list every issue. */
@@ -19,6 +21,15 @@ public class Validation {
 
     public Validation(FhirContext fhirContext) {
         this.validator = new ResourceValidator(fhirContext);
+    }
+
+    /**
+     * Loads the validator's structure definitions in the background once the gateway is up, not
+     * during startup, where it would take the cores from Flyway, the broker and the web server (a
+     * validation before it is done loads them itself, or waits for the warm-up).
+     */
+    @EventListener(ApplicationReadyEvent.class)
+    public void warmUpWhenReady() {
         Thread warmUp = new Thread(() -> {
             long start = System.nanoTime();
             try {

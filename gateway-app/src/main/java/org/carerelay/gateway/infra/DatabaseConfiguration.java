@@ -37,6 +37,9 @@ public class DatabaseConfiguration {
         HikariConfig config = new HikariConfig();
         config.setPoolName("carerelay");
         config.setMaximumPoolSize(20);
+        // an idle node keeps 4 connections open, not 20: each is a PostgreSQL backend process (≈ 2 MB
+        // PSS); the pool opens more when requests wait for one and closes them after 10 idle minutes
+        config.setMinimumIdle(4);
         // while the database is unreachable a request waits this long for a connection, then gets a 503
         // (Hikari's default of 30 s would hold every request thread that long); the pool reconnects by itself
         long timeout = Math.max(250, props.db().connectionTimeoutOrDefault().toMillis());
