@@ -362,6 +362,137 @@ final class BenchmarkSupport {
         return phase;
     }
 
+    /** The error kind of {@link #runPaced} for operations that started late: every client was still busy. */
+    static final String LATE_STARTS = "started > 100 ms after its due time (the offered load fell behind)";
+
+    /**
+     * Runs {@link #THREADS} clients in an open loop at a fixed offered rate: operation {@code k} is due
+     * at {@code start + k / rate}; a free client takes the next due operation and waits for its due
+     * time, so a slow operation does not slow the offered load down (only when all clients are busy
+     * do operations start late). {@code warmup} at the same rate, then {@code measure} measured. The
+     * latency histogram runs from each operation's due time to its end (late starts included). No
+     * operation cap: the number offered is {@code rate × seconds}.
+     */
+    static Phase runPaced(DataSource dataSource, String name, double rate, Duration warmup, Duration measure, ClientFactory factory)
+            throws Exception {
+        System.out.printf(Locale.ROOT, "%n[bench] %s: %.1f operations/s offered by up to %d threads, warm-up %d s, measuring %d s%n",
+                name, rate, THREADS, warmup.toSeconds(), measure.toSeconds());
+        List<BenchClient> clients = new ArrayList<>();
+        for (int i = 0; i < THREADS; i++) {
+            clients.add(factory.create(i));
+        }
+        long period = Math.round(1e9 / rate);
+        long warmupOpsDue = Math.round(warmup.toNanos() / (double) period);
+        long measuredOpsDue = Math.round(measure.toNanos() / (double) period);
+        AtomicLong sequence = new AtomicLong();
+        LongAdder warmupOps = new LongAdder();
+        LongAdder lateStarts = new LongAdder();
+        Map<String, LongAdder> errorKinds = new ConcurrentHashMap<>();
+        Map<String, String> firstErrors = new ConcurrentHashMap<>();
+        List<Histogram> latencies = new ArrayList<>();
+        long[] lastEnd = new long[THREADS];
+        long[] ok = new long[THREADS];
+        List<Thread> threads = new ArrayList<>();
+        long origin = System.nanoTime() + 100_000_000L;
+        long measureStart = origin + warmupOpsDue * period;
+        long measureEnd = measureStart + measuredOpsDue * period;
+        for (int t = 0; t < THREADS; t++) {
+            int index = t;
+            Histogram latency = newHistogram();
+            Parts part = new Parts(0);
+            latencies.add(latency);
+            BenchClient client = clients.get(t);
+            Thread thread = new Thread(() -> {
+                while (true) {
+                    long seq = sequence.getAndIncrement();
+                    if (seq >= warmupOpsDue + measuredOpsDue) {
+                        break;
+                    }
+                    long due = origin + seq * period;
+                    long wait;
+                    while ((wait = due - System.nanoTime()) > 0) {
+                        java.util.concurrent.locks.LockSupport.parkNanos(wait);
+                    }
+                    if (-wait > 100_000_000L) {
+                        lateStarts.increment();
+                    }
+                    boolean measured = seq >= warmupOpsDue;
+                    part.measured = measured;
+                    try {
+                        client.execute(seq, part);
+                        long end = System.nanoTime();
+                        if (measured) {
+                            latency.recordValue(micros(end - due));
+                            ok[index]++;
+                            lastEnd[index] = end;
+                        } else {
+                            warmupOps.increment();
+                        }
+                    } catch (Exception | AssertionError e) {
+                        String kind = (measured ? "" : "warm-up ") + kindOf(e);
+                        errorKinds.computeIfAbsent(kind, k -> new LongAdder()).increment();
+                        firstErrors.putIfAbsent(kind, String.valueOf(e.getMessage()));
+                        if (!measured) {
+                            warmupOps.increment();
+                        }
+                    }
+                }
+            }, "bench-" + t);
+            thread.setDaemon(true);
+            threads.add(thread);
+            thread.start();
+        }
+
+        HikariPoolMXBean pool = dataSource.isWrapperFor(HikariDataSource.class)
+                ? dataSource.unwrap(HikariDataSource.class).getHikariPoolMXBean() : null;
+        int maxActive = 0;
+        int maxWaiting = 0;
+        while (System.nanoTime() < measureStart) {
+            Thread.sleep(20);
+        }
+        long nextCpuSample = System.nanoTime() + 500_000_000L;
+        CpuSampler cpu = new CpuSampler();
+        while (System.nanoTime() < measureEnd) {
+            Thread.sleep(20);
+            if (pool != null) {
+                maxActive = Math.max(maxActive, pool.getActiveConnections());
+                maxWaiting = Math.max(maxWaiting, pool.getThreadsAwaitingConnection());
+            }
+            if (System.nanoTime() >= nextCpuSample) {
+                cpu.sample();
+                nextCpuSample += 500_000_000L;
+            }
+        }
+        double loadAverage = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+        for (Thread thread : threads) {
+            thread.join(Duration.ofSeconds(120).toMillis());
+        }
+        long stopped = System.nanoTime();
+        for (BenchClient client : clients) {
+            client.close();
+        }
+        Histogram latency = newHistogram();
+        latencies.forEach(latency::add);
+        long total = 0;
+        for (int t = 0; t < THREADS; t++) {
+            total += ok[t];
+        }
+        // the offered rate over the measured window; operations still running at its end finish after it
+        double seconds = Math.max(1e-9, (measureEnd - measureStart) / 1e9);
+        Map<String, Long> errors = new TreeMap<>();
+        errorKinds.forEach((k, v) -> errors.put(k, v.sum()));
+        if (lateStarts.sum() > 0) {
+            errors.put(LATE_STARTS, lateStarts.sum());
+        }
+        Phase phase = new Phase(name, total, errors, new TreeMap<>(firstErrors), warmupOps.sum(), seconds, latency,
+                List.of(), List.of(), maxActive, maxWaiting, cpu.machine(), cpu.jvm(), loadAverage, measureStart, measureEnd, stopped);
+        System.out.printf(Locale.ROOT, "[bench] %s: %d ops in %.1f s = %.1f ops/s, p50 %.2f ms, p99 %.2f ms, errors %s, load %.2f%n",
+                name, total, seconds, phase.opsPerSecond(), ms(latency.getValueAtPercentile(50)),
+                ms(latency.getValueAtPercentile(99)), errors, loadAverage);
+        phase.firstErrors().forEach((k, v) -> System.out.println("[bench]   first " + k + ": " + v));
+        return phase;
+    }
+
     /** The cells every results table has: scenario, ops, errors, ops/s, p50/p99/max ms, ÷ baseline, pool max, cpu m/jvm. */
     static List<Object> tableCells(Phase p, double baseline) {
         return new ArrayList<>(List.of(p.name(), p.ok(), p.errors(), String.format(Locale.ROOT, "%.1f", p.opsPerSecond()),

@@ -74,14 +74,17 @@ import org.springframework.test.context.ContextConfiguration;
  * nothing about speed.
  *
  * <ol>
- * <li><b>End-to-end pipeline</b>: {@code bench.threads} (8) FHIR clients (one HAPI
- * {@code IGenericClient} per thread; three registered sender organisations) POST patient-bound
- * text Communications to one registered recipient whose endpoint is {@code hl7v2-mllp}, pointing
- * at an in-test HAPI HL7 server that answers AA. Per message: the POST alone, and accept →
- * delivered = from just before the POST until the recipient has the MDM^T02 in hand (keyed by
- * TXA-12 = Communication id). After the senders stop, the benchmark waits for the backlog to drain
- * (bounded by {@code bench.drain-seconds}) and reports the drain time, duplicates (a TXA-12 seen
- * twice) and the delivery ledger.</li>
+ * <li><b>End-to-end pipeline</b>: an open loop offers {@code bench.e2e-rate} (50) messages/s for
+ * {@code bench.e2e-seconds} (120) after a warm-up at the same rate: up to {@code bench.threads} (8)
+ * FHIR clients (one HAPI {@code IGenericClient} per thread; three registered sender organisations)
+ * POST patient-bound text Communications, each at its due time, to one registered recipient whose
+ * endpoint is {@code hl7v2-mllp}, pointing at an in-test HAPI HL7 server that answers AA. Per
+ * message: the POST (from its due time), and accepted → delivered = from the 201 until the
+ * recipient has the MDM^T02 in hand (keyed by TXA-12 = Communication id). Every 10 s the backlog
+ * (accepted, not yet at the recipient) is sampled; the backlog when the senders stop is the one the
+ * pipeline did not keep up with. After the senders stop, the benchmark waits for the backlog to
+ * drain (bounded by {@code bench.drain-seconds}) and reports the drain time, duplicates (a TXA-12
+ * seen twice) and the delivery ledger.</li>
  * <li><b>HL7 inbound over MLLP</b>: 8 persistent MLLP connections (raw sockets) of one registered
  * sender organisation with an HL7 alias send ADT^A08 updates (distinct MSH-10) for a pool of
  * {@code bench.hl7-patients} (50) patients with KVNRs; the ACK latency is send → AA (AA comes only
@@ -99,10 +102,10 @@ import org.springframework.test.context.ContextConfiguration;
  * report. It shares the Spring context of {@link MessageThroughputBenchmark} (same initializer):
  * both benchmarks in one JVM must not start two gateways on the same data directory and MLLP port.
  * Results go to the console and are appended to {@code target/benchmark-results.txt}. Tunables
- * ({@code -D}): {@code bench.threads} (8), {@code bench.warmup-seconds} (5),
- * {@code bench.measure-seconds} (20, at most), {@code bench.baseline-warmup-seconds} (3),
+ * ({@code -D}): {@code bench.e2e-rate} (50), {@code bench.e2e-seconds} (120), {@code bench.threads} (8), {@code bench.warmup-seconds} (5),
+ * {@code bench.measure-seconds} (20, at most; HL7 scenarios), {@code bench.baseline-warmup-seconds} (3),
  * {@code bench.baseline-seconds} (10), {@code bench.drain-seconds} (120), {@code bench.max-ops} (cap
- * on measured operations per scenario; defaults 20000 end-to-end, 50000 HL7, 2000000 baseline),
+ * on measured operations per closed-loop scenario; defaults 50000 HL7, 2000000 baseline),
  * {@code bench.hl7-patients} (50).
  */
 @Tag("benchmark")
@@ -114,6 +117,9 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
     private static final Duration BASELINE_WARMUP = seconds("bench.baseline-warmup-seconds", 3);
     private static final Duration BASELINE_MEASURE = seconds("bench.baseline-seconds", 10);
     private static final Duration DRAIN_LIMIT = seconds("bench.drain-seconds", 120);
+    /** The end-to-end target: a steady offered rate (messages/s) for a fixed time, not a closed loop. */
+    private static final double E2E_RATE = Double.parseDouble(System.getProperty("bench.e2e-rate", "50"));
+    private static final Duration E2E_MEASURE = seconds("bench.e2e-seconds", 120);
     private static final int HL7_PATIENTS = Integer.getInteger("bench.hl7-patients", 50);
     private static final int CONSENTED_PATIENTS = Math.min(10, HL7_PATIENTS);
     private static final int E2E_PATIENTS = 4;
@@ -192,11 +198,15 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
 
             // 1. end to end
             Map<String, Posted> posted = new ConcurrentHashMap<>();
-            Phase e2ePost = run("E2E: POST Communication (→ MLLP)", WARMUP, MEASURE, maxOps(20_000),
+            BacklogSampler backlog = new BacklogSampler(posted, recipient);
+            backlog.start();
+            Phase e2ePost = BenchmarkSupport.runPaced(dataSource, String.format(Locale.ROOT, "E2E: POST Communication, %.0f/s (→ MLLP)", E2E_RATE),
+                    E2E_RATE, WARMUP, E2E_MEASURE,
                     i -> new PostClient(senders.get(i % senders.size()), e2ePatients[i % senders.size()], mllpRecipient.organizationId(), posted));
+            backlog.stop(e2ePost);
             Drain e2eDrain = drain("after E2E", new DrainTarget(posted.keySet(), recipient));
             drains.add(e2eDrain.line());
-            EndToEnd e2e = endToEnd(e2ePost, posted, recipient, e2eDrain, mllpRecipient.organizationId());
+            EndToEnd e2e = endToEnd(e2ePost, posted, recipient, e2eDrain, mllpRecipient.organizationId(), backlog.lines());
 
             // 2. HL7 inbound ADT^A08
             Phase adt = run("HL7 in: ADT^A08 (8 MLLP conn.)", WARMUP, MEASURE, maxOps(50_000),
@@ -237,7 +247,9 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
             // not about speed: a benchmark whose operations failed measured the wrong thing
             for (Phase p : phases) {
                 assertThat(p.ok()).as("%s: successful operations", p.name()).isPositive();
-                assertThat(p.errorKinds()).as("%s: errors during load", p.name()).isEmpty();
+                // late starts are a figure (the offered load fell behind, the report says so), not a failed operation
+                assertThat(p.errorKinds().keySet().stream().filter(k -> !k.equals(BenchmarkSupport.LATE_STARTS)))
+                        .as("%s: errors during load", p.name()).isEmpty();
             }
             assertThat(e2e.delivered()).as("E2E: measured messages delivered").isPositive();
         } finally {
@@ -254,9 +266,11 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
         BenchmarkSupport.summaryRow("FHIR create → MLLP recipient: POST, " + THREADS + " clients",
                 BenchmarkSupport.rate(post.opsPerSecond(), "/s"), fmt(post.latency().getValueAtPercentile(50)) + " ms",
                 fmt(post.latency().getValueAtPercentile(99)) + " ms", insert, BenchmarkSupport.ratio(post.opsPerSecond(), baseline));
-        BenchmarkSupport.summaryRow(String.format(Locale.ROOT, "accepted → delivered to an MLLP recipient (%d of %d, drained in %s s)",
-                        e2e.delivered(), e2e.acceptedMeasured(),
-                        Double.isNaN(e2e.drainAllDelivered()) ? "–" : String.format(Locale.ROOT, "%.0f", e2e.drainAllDelivered())),
+        BenchmarkSupport.summaryRow(String.format(Locale.ROOT,
+                        "accepted → delivered to an MLLP recipient, %.0f/s offered for %d s (%d of %d delivered; backlog at the end %d, "
+                                + "drained %s s later)",
+                        E2E_RATE, E2E_MEASURE.toSeconds(), e2e.delivered(), e2e.acceptedMeasured(), e2e.backlogAtStop(),
+                        Double.isNaN(e2e.drainAllDelivered()) ? "–" : String.format(Locale.ROOT, "%.1f", e2e.drainAllDelivered())),
                 BenchmarkSupport.rate(e2e.deliveredPerSecond(), "/s"), fmt(e2e.latency().getValueAtPercentile(50)) + " ms",
                 fmt(e2e.latency().getValueAtPercentile(99)) + " ms", insert, BenchmarkSupport.ratio(e2e.deliveredPerSecond(), baseline));
         for (Phase[] pair : new Phase[][] {{adt, adtParse}, {mdm, mdmParse}}) {
@@ -601,13 +615,71 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
         }
     }
 
+    /**
+     * Every 10 s while the senders run: how many messages were accepted so far, how many of them are
+     * at the recipient, and the difference (the backlog); a backlog that keeps growing means the
+     * pipeline does not keep up with the offered rate.
+     */
+    static final class BacklogSampler {
+        private final Map<String, Posted> posted;
+        private final Recipient recipient;
+        private final List<String> lines = new ArrayList<>();
+        private final long origin = System.nanoTime();
+        private Thread thread;
+
+        BacklogSampler(Map<String, Posted> posted, Recipient recipient) {
+            this.posted = posted;
+            this.recipient = recipient;
+        }
+
+        void start() {
+            thread = new Thread(() -> {
+                try {
+                    while (!Thread.currentThread().isInterrupted()) {
+                        Thread.sleep(10_000);
+                        sample();
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "bench-backlog");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        void stop(Phase phase) throws InterruptedException {
+            thread.interrupt();
+            thread.join();
+            sample();
+        }
+
+        private synchronized void sample() {
+            long accepted = 0;
+            long delivered = 0;
+            for (String id : posted.keySet()) {
+                accepted++;
+                if (recipient.receipts.containsKey(id)) {
+                    delivered++;
+                }
+            }
+            String line = String.format(Locale.ROOT, "%6.0f s: accepted %6d, at the recipient %6d, backlog %5d",
+                    (System.nanoTime() - origin) / 1e9, accepted, delivered, accepted - delivered);
+            lines.add(line);
+            System.out.println("[bench] E2E " + line);
+        }
+
+        synchronized List<String> lines() {
+            return List.copyOf(lines);
+        }
+    }
+
     // --- end-to-end evaluation
 
     record EndToEnd(long acceptedMeasured, long acceptedTotal, long delivered, long deliveredInPhase, long receivedInPhase,
             double phaseSeconds, double deliverySpanSeconds, Histogram latency, Histogram post, long backlogAtStop,
             double drainAllDelivered, double drainIdle, long frames, long duplicates, long retransmissions,
             long duplicatesMeasured, Map<String, Long> ledger, Map<String, Long> attempts, Map<String, Long> failures,
-            double drainMachineCpu, double drainJvmCpu, List<String> stages) {
+            double drainMachineCpu, double drainJvmCpu, List<String> stages, Histogram fromPostStart, List<String> backlogSamples) {
         double deliveredPerSecond() {
             return delivered / deliverySpanSeconds;
         }
@@ -617,9 +689,10 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
         }
     }
 
-    private EndToEnd endToEnd(Phase phase, Map<String, Posted> posted, Recipient recipient, Drain drain, String recipientOrg)
-            throws Exception {
+    private EndToEnd endToEnd(Phase phase, Map<String, Posted> posted, Recipient recipient, Drain drain, String recipientOrg,
+            List<String> backlogSamples) throws Exception {
         Histogram latency = newHistogram();
+        Histogram fromPostStart = newHistogram();
         long acceptedMeasured = 0;
         long delivered = 0;
         long deliveredInPhase = 0;
@@ -642,7 +715,8 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
             }
             if (receipt != null) {
                 delivered++;
-                latency.recordValue(micros(receipt.nanos() - entry.getValue().start()));
+                latency.recordValue(micros(receipt.nanos() - entry.getValue().accepted()));
+                fromPostStart.recordValue(micros(receipt.nanos() - entry.getValue().start()));
                 lastDelivery = Math.max(lastDelivery, receipt.nanos());
                 if (receipt.nanos() <= phase.measureEnd()) {
                     deliveredInPhase++;
@@ -669,7 +743,7 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
                 (phase.measureEnd() - phase.measureStart()) / 1e9, Math.max(1e-9, (lastDelivery - phase.measureStart()) / 1e9),
                 latency, phase.latency(), backlogAtStop, drainAll + offset, drain.idle() + offset, recipient.frames.sum(),
                 recipient.duplicates.sum(), recipient.retransmissions.sum(), duplicatesMeasured, ledger, attempts, failures,
-                drain.machineCpu(), drain.jvmCpu(), stages(recipientOrg, measuredIds));
+                drain.machineCpu(), drain.jvmCpu(), stages(recipientOrg, measuredIds), fromPostStart, backlogSamples);
     }
 
     /**
@@ -739,8 +813,10 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
         out.append("CareRelay pipeline and HL7 inbound benchmark, ").append(Instant.now()).append('\n');
         out.append(String.format(Locale.ROOT,
                 "%d client threads, warm-up %d s, measured phase up to %d s (or the operation cap), baseline %d+%d s; "
+                        + "E2E: open loop, %.1f messages/s offered for %d s after the warm-up; "
                         + "gateway, clients and MLLP recipient in one JVM%n",
-                THREADS, WARMUP.toSeconds(), MEASURE.toSeconds(), BASELINE_WARMUP.toSeconds(), BASELINE_MEASURE.toSeconds()));
+                THREADS, WARMUP.toSeconds(), MEASURE.toSeconds(), BASELINE_WARMUP.toSeconds(), BASELINE_MEASURE.toSeconds(),
+                E2E_RATE, E2E_MEASURE.toSeconds()));
         out.append(env.describe());
         out.append(gateway).append('\n');
         out.append(String.format(Locale.ROOT,
@@ -791,9 +867,13 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
                         + "warm-up backlog too): %d = %.1f/s%n",
                 e2e.deliveredInPhase(), e2e.receivedInPhase(), e2e.receivedPerSecondInPhase()));
         out.append(String.format(Locale.ROOT,
-                "  accept → delivered: p50 %s ms, p99 %s ms, max %s ms (%d messages)%n",
+                "  accepted (201 read by the sender) → delivered (MDM^T02 at the recipient): p50 %s ms, p99 %s ms, max %s ms (%d messages); "
+                        + "from just before the POST: p50 %s ms, p99 %s ms%n",
                 fmt(e2e.latency().getValueAtPercentile(50)), fmt(e2e.latency().getValueAtPercentile(99)),
-                fmt(e2e.latency().getMaxValue()), e2e.latency().getTotalCount()));
+                fmt(e2e.latency().getMaxValue()), e2e.latency().getTotalCount(),
+                fmt(e2e.fromPostStart().getValueAtPercentile(50)), fmt(e2e.fromPostStart().getValueAtPercentile(99))));
+        out.append("  backlog while the senders ran (time since the warm-up began; accepted − at the recipient):\n");
+        e2e.backlogSamples().forEach(line -> out.append("    ").append(line).append('\n'));
         out.append(String.format(Locale.ROOT,
                 "  backlog when the senders stopped: %d accepted messages not yet at the recipient; drained (all at the recipient) "
                         + "%s s after the stop; pipeline idle (notifications too) %s s after the stop%n",

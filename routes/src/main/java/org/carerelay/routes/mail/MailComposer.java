@@ -9,6 +9,7 @@ import jakarta.mail.internet.MimeBodyPart;
 import jakarta.mail.internet.MimeMessage;
 import jakarta.mail.internet.MimeMultipart;
 import jakarta.mail.util.ByteArrayDataSource;
+import jakarta.mail.util.StreamProvider;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -30,7 +31,28 @@ public final class MailComposer {
     public static final String KIND_HEADER = "X-CareRelay-Kind";
 
     private static final String UTF_8 = StandardCharsets.UTF_8.name();
+
+    static {
+        pinStreamProvider();
+    }
+
     private static final Session SESSION = Session.getInstance(new Properties());
+
+    /**
+     * Jakarta Mail API 2.1 looks its {@link StreamProvider} up anew in every
+     * {@code MimeUtility.encode}/{@code decode} and {@code MimeBodyPart.writeTo}: a
+     * {@link java.util.ServiceLoader} scan of the class path each time, most of the CPU a
+     * notification cost. Its {@code FactoryFinder} asks the system property named after the
+     * interface first; naming the implementation the scan found once turns every later lookup into
+     * a class-name lookup. A value set by the operator (e.g. {@code -Djakarta.mail.util.StreamProvider=…})
+     * is left as it is.
+     */
+    static void pinStreamProvider() {
+        String key = StreamProvider.class.getName();
+        if (System.getProperty(key) == null) {
+            System.setProperty(key, StreamProvider.provider().getClass().getName());
+        }
+    }
 
     private final InternetAddress from;
     private final String messageIdDomain;

@@ -19,6 +19,17 @@ class MailComposerTest {
     private final MailComposer composer = new MailComposer("CareRelay <noreply@carerelay.example>");
 
     @Test
+    void composingAMail_findsTheMimeEncodersByName_notByAClassPathScanPerMail() {
+        composer.toRfc822(new OutboundMail("notification", "praxis@example.org", "Neue Nachricht von Müller", "Guten Tag,\nÄrger.",
+                List.of()));
+
+        // FactoryFinder asks this property before it scans the class path (ServiceLoader) in every encode
+        String pinned = System.getProperty(jakarta.mail.util.StreamProvider.class.getName());
+        assertThat(pinned).isNotNull();
+        assertThat(jakarta.mail.util.StreamProvider.provider().getClass().getName()).isEqualTo(pinned);
+    }
+
+    @Test
     void composedMailWithAttachment_parsesBackWithSameSubjectRecipientAndBytes() throws Exception {
         byte[] pdf = {0x25, 0x50, 0x44, 0x46, 0x00, (byte) 0xff, 0x10};
         OutboundMail mail = new OutboundMail("registration-code", "praxis@example.org",
