@@ -126,7 +126,7 @@ final class FastPath {
     }
 
     /** A StructureDefinition's snapshot, indexed by the path of each element's parent. */
-    private record Definition(StructureDefinition sd, ElementDefinition root, Map<String, ElementDefinition> byPath,
+    private record Definition(ElementDefinition root, Map<String, ElementDefinition> byPath,
             Map<String, List<ElementDefinition>> children) {
     }
 
@@ -573,9 +573,24 @@ final class FastPath {
             }
             Map<String, ElementDefinition> byPath = new HashMap<>();
             Map<String, List<ElementDefinition>> children = new HashMap<>();
-            for (ElementDefinition ed : sd.getSnapshot().getElement()) {
-                if (ed.hasSliceName()) {
+            ElementDefinition root = null;
+            for (ElementDefinition shared : sd.getSnapshot().getElement()) {
+                if (shared.hasSliceName()) {
                     continue;
+                }
+                // a copy of our own: the model's getters create missing lists on first use, which
+                // must not happen on definitions shared with the validation support; all of them
+                // are touched here, before the definition is published to other threads
+                ElementDefinition ed = shared.copy();
+                ed.getExtension();
+                ed.getConstraint();
+                for (TypeRefComponent tr : ed.getType()) {
+                    tr.getExtension();
+                    tr.getTargetProfile();
+                    tr.getProfile();
+                }
+                if (root == null) {
+                    root = ed;
                 }
                 byPath.put(ed.getPath(), ed);
                 int dot = ed.getPath().lastIndexOf('.');
@@ -585,8 +600,7 @@ final class FastPath {
                     children.computeIfAbsent(parent, p -> new ArrayList<>()).add(ed); // choices keep their [x], as in the model
                 }
             }
-            ElementDefinition root = sd.getSnapshot().getElementFirstRep();
-            return Optional.of(new Definition(sd, root, Map.copyOf(byPath), Map.copyOf(children)));
+            return root == null ? Optional.empty() : Optional.of(new Definition(root, Map.copyOf(byPath), Map.copyOf(children)));
         }).orElse(null);
     }
 
