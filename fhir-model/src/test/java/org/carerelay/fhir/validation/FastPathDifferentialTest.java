@@ -17,6 +17,9 @@ import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.carerelay.fhir.Systems;
@@ -389,6 +392,26 @@ class FastPathDifferentialTest {
                 .toList();
         assertThat(missed).as("realistic shapes the fast path could not prove valid").isEmpty();
         REALISTIC.forEach((name, resource) -> assertThat(VALIDATOR.validateFully(resource).errors()).as(name).isEmpty());
+    }
+
+    @Test
+    void manyThreadsOnColdCaches_getTheSameAnswersAsOneThread() throws Exception {
+        ResourceValidator cold = new ResourceValidator(CTX); // nothing cached yet
+        List<IBaseResource> resources = List.copyOf(CORPUS.values());
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<List<Boolean>>> answers = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                answers.add(pool.submit(() -> resources.stream().map(cold::fastPathProvesValid).toList()));
+            }
+            List<Boolean> expected = resources.stream().map(VALIDATOR::fastPathProvesValid).toList();
+            for (Future<List<Boolean>> answer : answers) {
+                assertThat(answer.get()).isEqualTo(expected);
+            }
+            assertThat(expected).contains(true, false);
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     @Test
