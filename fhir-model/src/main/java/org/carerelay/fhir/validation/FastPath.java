@@ -1,6 +1,7 @@
 package org.carerelay.fhir.validation;
 
 import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.context.support.ConceptValidationOptions;
 import ca.uhn.fhir.context.support.IValidationSupport;
 import ca.uhn.fhir.context.support.ValidationSupportContext;
 import ca.uhn.fhir.context.support.ValueSetExpansionOptions;
@@ -117,6 +118,8 @@ final class FastPath {
     private final ConcurrentMap<String, Boolean> unknownSystems = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, Boolean> unknownExtensions = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, Boolean> mimeTypes = new ConcurrentHashMap<>();
+    private final ConcurrentMap<String, Boolean> knownCodings = new ConcurrentHashMap<>();
+    private final ConcurrentMap<String, Optional<SimpleExtension>> simpleExtensions = new ConcurrentHashMap<>();
 
     FastPath(FhirContext ctx, IValidationSupport support) {
         Objects.requireNonNull(ctx, "ctx");
@@ -236,8 +239,8 @@ final class FastPath {
         return switch (type) {
             case "Extension" -> extension((Extension) v);
             case "Reference" -> reference((Reference) v, tr) && datatype(v, type);
-            case "CodeableConcept" -> datatype(v, type);
-            case "Coding" -> coding((Coding) v) && datatype(v, type);
+            case "CodeableConcept" -> datatype(v, type, ed);
+            case "Coding" -> coding((Coding) v, ed) && datatype(v, type);
             case "Identifier" -> identifier((Identifier) v) && datatype(v, type);
             case "Attachment" -> attachment((Attachment) v) && datatype(v, type);
             default -> datatype(v, type);
@@ -250,13 +253,18 @@ final class FastPath {
 
     /** A value of a complex datatype, against the datatype's own StructureDefinition. */
     private boolean datatype(Base v, String type) {
+        return datatype(v, type, null);
+    }
+
+    /** As {@link #datatype(Base, String)}, the codings of a CodeableConcept against the binding of {@code ed}. */
+    private boolean datatype(Base v, String type, ElementDefinition ed) {
         Definition td = definition(type);
         if (td == null || !invariants(td.root(), v)) {
             return false;
         }
         if (v instanceof CodeableConcept cc) {
             for (Coding coding : cc.getCoding()) {
-                if (!coding(coding)) {
+                if (!coding(coding, ed)) {
                     return false;
                 }
             }
@@ -309,7 +317,7 @@ final class FastPath {
         if (!(v instanceof PrimitiveType<?> p) || !p.hasValue() || p.getValueAsString() == null) {
             return false; // a value that did not parse, or only extensions: not sure
         }
-        if (p.hasId() || !extensions(p.getExtension())) {
+        if (p.hasId() || !extensions(p.getExtension(), ed.getPath())) {
             return false;
         }
         String s = p.getValueAsString();
@@ -394,10 +402,12 @@ final class FastPath {
         }
     }
 
-    private boolean extensions(List<Extension> extensions) {
+    /** Extensions on a primitive value of the element at {@code path} (in its StructureDefinition). */
+    private boolean extensions(List<Extension> extensions, String path) {
         for (Extension extension : extensions) {
             Definition d = definition("Extension");
-            if (d == null || !invariants(d.root(), extension) || !extension(extension)) {
+            if (d == null || !invariants(d.root(), extension)
+                    || !(extension(extension) || knownExtension(extension, path))) {
                 return false;
             }
         }
@@ -413,6 +423,69 @@ final class FastPath {
         }
         Definition d = definition("Extension");
         return d != null && children(ext, d, "Extension", Set.of("url"));
+    }
+
+    /**
+     * A simple extension (one value, no nested extensions) whose StructureDefinition the validation
+     * support knows, on a primitive element whose path one of its contexts names exactly; the value
+     * is checked against the definition's {@code Extension.value[x]} like any element. Anything the
+     * definition adds beyond that (slices, context invariants, other kinds of context, modifier
+     * extensions): not sure.
+     */
+    private boolean knownExtension(Extension ext, String path) {
+        String url = ext.getUrl();
+        if (url == null || !ext.hasValue() || ext.hasExtension() || ext.hasId() || !HTTP_URL.matcher(url).matches()) {
+            return false;
+        }
+        SimpleExtension se = simpleExtensions.computeIfAbsent(url, this::simpleExtension).orElse(null);
+        if (se == null || !se.contexts().contains(path)) {
+            return false;
+        }
+        Definition d = se.definition();
+        ElementDefinition value = d.byPath().get("Extension.value[x]");
+        return invariants(d.root(), ext) && element(ext.getValue(), value, d);
+    }
+
+    private Optional<SimpleExtension> simpleExtension(String url) {
+        IBaseResource fetched = support.fetchStructureDefinition(url);
+        if (!(fetched instanceof StructureDefinition sd) || !sd.hasSnapshot() || !"Extension".equals(sd.getType())
+                || sd.getDerivation() != StructureDefinition.TypeDerivationRule.CONSTRAINT
+                || !(CORE + "Extension").equals(sd.getBaseDefinition()) || sd.hasContextInvariant() || !sd.hasContext()
+                || !sd.getFhirVersion().toCode().startsWith("4.0")) {
+            return Optional.empty();
+        }
+        Set<String> contexts = new HashSet<>();
+        for (StructureDefinition.StructureDefinitionContextComponent c : sd.getContext()) {
+            if (c.getType() != StructureDefinition.ExtensionContextType.ELEMENT || !c.hasExpression()
+                    || !c.getExpression().matches("[A-Z][A-Za-z]*(\\.[a-z][A-Za-z]*)+")) {
+                return Optional.empty(); // contexts other than a plain element path: not sure
+            }
+            contexts.add(c.getExpression());
+        }
+        Definition d = definition(sd).orElse(null);
+        if (d == null) {
+            return Optional.empty();
+        }
+        for (ElementDefinition shared : sd.getSnapshot().getElement()) {
+            if (shared.hasSliceName() || shared.hasSlicing() && !shared.getPath().equals("Extension.extension")) {
+                return Optional.empty();
+            }
+        }
+        ElementDefinition root = d.root();
+        ElementDefinition nested = d.byPath().get("Extension.extension");
+        ElementDefinition urlEd = d.byPath().get("Extension.url");
+        ElementDefinition value = d.byPath().get("Extension.value[x]");
+        if (!root.getPath().equals("Extension") || root.getIsModifier() || nested == null || !"0".equals(nested.getMax())
+                || urlEd == null || !(urlEd.getFixed() instanceof org.hl7.fhir.r4.model.UriType fixed)
+                || !url.equals(fixed.getValue()) || value == null || value.getMin() != 1 || !"1".equals(value.getMax())
+                || value.hasSlicing()) {
+            return Optional.empty();
+        }
+        return Optional.of(new SimpleExtension(Set.copyOf(contexts), d));
+    }
+
+    /** A known extension definition this fast path can check: its element contexts and its snapshot. */
+    private record SimpleExtension(Set<String> contexts, Definition definition) {
     }
 
     private boolean unknownExtension(String url) {
@@ -449,14 +522,66 @@ final class FastPath {
                 && !ed.getBinding().hasExtension(MAX_VALUE_SET_EXTENSION));
     }
 
-    /** A coding in a code system the validator cannot check: only a warning in the bindings allowed here. */
-    private boolean coding(Coding coding) {
-        if (!coding.hasSystem() || !coding.hasCode() || coding.hasVersion() || coding.hasExtension() || coding.hasId()) {
+    /**
+     * A coding in a code system the validator cannot check (only a warning in the bindings allowed
+     * here), or one in a code system the validation support knows that it confirms under the
+     * binding of {@code ed} (see {@link #knownCoding}).
+     */
+    private boolean coding(Coding coding, ElementDefinition ed) {
+        if (!coding.hasSystem() || !coding.hasCode() || coding.hasVersion() || coding.hasExtension() || coding.hasId()
+                || coding.hasUserSelected()) {
             return false;
         }
         String system = coding.getSystem();
-        return HTTP_URL.matcher(system).matches() && !terminologyHost(system)
-                && unknownSystems.computeIfAbsent(system, this::unknownSystem);
+        if (!HTTP_URL.matcher(system).matches()) {
+            return false;
+        }
+        if (!terminologyHost(system) && unknownSystems.computeIfAbsent(system, this::unknownSystem)) {
+            return true;
+        }
+        return knownCoding(coding, ed);
+    }
+
+    /**
+     * A coding in a code system the support holds, on an element with an example, preferred or
+     * extensible binding to a value set: the support must confirm the code (and the display, if
+     * any, exactly) in the code system without any issue, and for an extensible binding also in
+     * the bound value set. Anything else (required bindings, no binding, errors, warnings, unknown
+     * value sets): not sure.
+     */
+    private boolean knownCoding(Coding coding, ElementDefinition ed) {
+        if (ed == null || !ed.hasBinding() || !ed.getBinding().hasValueSet() || !codedBinding(ed)) {
+            return false;
+        }
+        BindingStrength strength = ed.getBinding().getStrength();
+        if (strength != BindingStrength.EXAMPLE && strength != BindingStrength.PREFERRED
+                && strength != BindingStrength.EXTENSIBLE) {
+            return false;
+        }
+        String vs = ed.getBinding().getValueSet();
+        String valueSet = vs.contains("|") ? vs.substring(0, vs.indexOf('|')) : vs;
+        String key = strength + "\u0000" + valueSet + "\u0000" + coding.getSystem() + "\u0000" + coding.getCode()
+                + "\u0000" + (coding.hasDisplay() ? coding.getDisplay() : "");
+        return knownCodings.computeIfAbsent(key, k -> confirmedCoding(coding.getSystem(), coding.getCode(),
+                coding.hasDisplay() ? coding.getDisplay() : null, strength == BindingStrength.EXTENSIBLE ? valueSet : null));
+    }
+
+    private boolean confirmedCoding(String system, String code, String display, String valueSet) {
+        if (!support.isCodeSystemSupported(supportContext, system) || support.fetchValueSet(system) != null) {
+            return false;
+        }
+        ConceptValidationOptions options = new ConceptValidationOptions();
+        if (!confirmed(support.validateCode(supportContext, options, system, code, display, null), code, display)) {
+            return false;
+        }
+        return valueSet == null || (support.fetchValueSet(valueSet) != null
+                && confirmed(support.validateCode(supportContext, options, system, code, display, valueSet), code, display));
+    }
+
+    private static boolean confirmed(IValidationSupport.CodeValidationResult result, String code, String display) {
+        return result != null && result.isOk() && code.equals(result.getCode()) && result.getSeverity() == null
+                && result.getMessage() == null && (result.getIssues() == null || result.getIssues().isEmpty())
+                && (display == null || display.equals(result.getDisplay()));
     }
 
     private boolean unknownSystem(String system) {
@@ -567,8 +692,12 @@ final class FastPath {
     private Definition definition(String type) {
         return definitions.computeIfAbsent(type, t -> {
             IBaseResource fetched = support.fetchStructureDefinition(CORE + t);
-            if (!(fetched instanceof StructureDefinition sd) || !sd.hasSnapshot()
-                    || !sd.getFhirVersion().toCode().startsWith("4.0")) {
+            return fetched instanceof StructureDefinition sd ? definition(sd) : Optional.<Definition>empty();
+        }).orElse(null);
+    }
+
+    private static Optional<Definition> definition(StructureDefinition sd) {
+            if (!sd.hasSnapshot() || !sd.getFhirVersion().toCode().startsWith("4.0")) {
                 return Optional.empty();
             }
             Map<String, ElementDefinition> byPath = new HashMap<>();
@@ -601,7 +730,6 @@ final class FastPath {
                 }
             }
             return root == null ? Optional.empty() : Optional.of(new Definition(root, Map.copyOf(byPath), Map.copyOf(children)));
-        }).orElse(null);
     }
 
 }

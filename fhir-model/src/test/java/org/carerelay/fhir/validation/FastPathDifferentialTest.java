@@ -70,6 +70,8 @@ class FastPathDifferentialTest {
     private static final String OWN_CATEGORY = Systems.COMMUNICATION_CATEGORY;
     private static final String TRANSPORT = "https://fhir.carerelay.org/CodeSystem/transport";
     private static final String UNKNOWN_EXT = "https://fhir.carerelay.org/StructureDefinition/test-extension";
+    private static final String STREET_NAME = "http://hl7.org/fhir/StructureDefinition/iso21090-ADXP-streetName";
+    private static final String HOUSE_NUMBER = "http://hl7.org/fhir/StructureDefinition/iso21090-ADXP-houseNumber";
 
     /** Shapes the gateway sees every day: the fast path must prove them valid. */
     private static final Map<String, IBaseResource> REALISTIC = new LinkedHashMap<>();
@@ -141,6 +143,65 @@ class FastPathDifferentialTest {
                 realistic("MDM " + sample + " without document type", withoutCategory);
             } else {
                 variant("MDM " + sample + " without document type (no payload)", withoutCategory);
+            }
+        }
+        for (String sample : List.of("ipf_ADT-A01.hl7", "ipf_ADT-A08.hl7", "msft_ADT-A01-01.hl7", "msft_ADT-A01-02.hl7",
+                "msft_ADT-A04-01.hl7", "msft_ADT-A08-01.hl7", "msft_ADT-A28-01.hl7", "msft_ADT-A31-01.hl7", "msft_ADT04-251.hl7",
+                "msft_MDM-T02-01.hl7", "msft_MDM-T02-02.hl7", "msft_MDM-T02-03.hl7", "msft_MDM-T01-01.hl7")) {
+            variant("ADT patient " + sample, adtPatient(hl7(sample)));
+        }
+        variant("ADT patient of the benchmark PID", benchPatient());
+        variant("ADT patient of the benchmark PID with street name and house number", streetPatient());
+        variant("ADT patient gender D (gender-amtlich-de)", adtPatient(adt("D", "Straße der Einheit 5")));
+        variant("ADT patient v2-0203 MR", with(benchPatient(), p -> p.getIdentifier().get(1).setType(
+                new CodeableConcept(new Coding(AdtToPatient.V2_0203, "MR", null)))));
+        variant("ADT patient v2-0203 MR with its display", with(benchPatient(), p -> p.getIdentifier().get(1).setType(
+                new CodeableConcept(new Coding(AdtToPatient.V2_0203, "MR", "Medical record number")))));
+        variant("ADT patient v2-0203 MR with a wrong display", with(benchPatient(), p -> p.getIdentifier().get(1).setType(
+                new CodeableConcept(new Coding(AdtToPatient.V2_0203, "MR", "Krankenversichertennummer")))));
+        variant("ADT patient v2-0203 code that does not exist", with(benchPatient(), p -> p.getIdentifier().get(1).setType(
+                new CodeableConcept(new Coding(AdtToPatient.V2_0203, "XYZ", null)))));
+        variant("ADT patient v2-0203 code in lower case", with(benchPatient(), p -> p.getIdentifier().get(1).setType(
+                new CodeableConcept(new Coding(AdtToPatient.V2_0203, "mr", null)))));
+        variant("ADT patient MR in the wrong known system", with(benchPatient(), p -> p.getIdentifier().get(1).setType(
+                new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/v2-0270", "MR", null)))));
+        variant("ADT patient MR in a value set url as system", with(benchPatient(), p -> p.getIdentifier().get(1).setType(
+                new CodeableConcept(new Coding("http://hl7.org/fhir/ValueSet/identifier-type", "MR", null)))));
+        variant("ADT patient v2-0203 PI and MR", with(benchPatient(), p -> p.getIdentifier().get(1).getType()
+                .addCoding(new Coding(AdtToPatient.V2_0203, "MR", null))));
+        variant("ADT patient streetName on the city", with(benchPatient(), p -> p.getAddressFirstRep().getCityElement()
+                .addExtension(STREET_NAME, new StringType("Straße der Einheit"))));
+        variant("ADT patient streetName on the gender", with(benchPatient(), p -> p.getGenderElement()
+                .addExtension(STREET_NAME, new StringType("Straße der Einheit"))));
+        variant("ADT patient streetName on the family name", with(benchPatient(), p -> p.getNameFirstRep().getFamilyElement()
+                .addExtension(STREET_NAME, new StringType("Müßig"))));
+        variant("ADT patient streetName on the patient", with(benchPatient(), p -> p
+                .addExtension(STREET_NAME, new StringType("Straße der Einheit"))));
+        variant("ADT patient streetName as an integer", with(streetPatient(), p -> p.getAddressFirstRep().getLine().get(0)
+                .getExtensionByUrl(STREET_NAME).setValue(new IntegerType(5))));
+        variant("ADT patient streetName as a coding", with(streetPatient(), p -> p.getAddressFirstRep().getLine().get(0)
+                .getExtensionByUrl(STREET_NAME).setValue(new Coding(AdtToPatient.V2_0203, "MR", null))));
+        variant("ADT patient streetName blank", with(streetPatient(), p -> p.getAddressFirstRep().getLine().get(0)
+                .getExtensionByUrl(STREET_NAME).setValue(new StringType("  "))));
+        variant("ADT patient streetName with value and nested extension", with(streetPatient(), p -> p.getAddressFirstRep()
+                .getLine().get(0).getExtensionByUrl(STREET_NAME).addExtension(UNKNOWN_EXT, new StringType("x"))));
+        variant("ADT patient streetName with only a nested extension", with(streetPatient(), p -> {
+            Extension e = p.getAddressFirstRep().getLine().get(0).getExtensionByUrl(STREET_NAME);
+            e.setValue(null);
+            e.addExtension(UNKNOWN_EXT, new StringType("x"));
+        }));
+        variant("ADT patient houseNumber twice", with(streetPatient(), p -> p.getAddressFirstRep().getLine().get(0)
+                .addExtension(HOUSE_NUMBER, new StringType("6"))));
+        variant("ADT patient line with a complex ADXP extension (additionalLocator as Coding)", with(benchPatient(),
+                p -> p.getAddressFirstRep().getLine().get(0).addExtension(
+                        "http://hl7.org/fhir/StructureDefinition/iso21090-ADXP-additionalLocator", new Coding(AdtToPatient.V2_0203, "MR", null))));
+        for (String sample : List.of("msft_MDM-T02-01.hl7", "msft_MDM-T02-02.hl7", "msft_MDM-T02-03.hl7", "msft_MDM-T01-01.hl7")) {
+            Communication mapped = mdm(sample);
+            if (mapped.hasCategory()) {
+                variant("MDM " + sample + " TXA-2 with a wrong display", with(mapped.copy(), c -> c.getCategoryFirstRep()
+                        .getCodingFirstRep().setDisplay("Quatsch")));
+                variant("MDM " + sample + " TXA-2 code that does not exist", with(mapped.copy(), c -> c.getCategoryFirstRep()
+                        .getCodingFirstRep().setCode("ZZZ")));
             }
         }
         realistic("patient as the FHIR API receives it", patient());
@@ -469,6 +530,36 @@ class FastPathDifferentialTest {
         p.setBirthDateElement(new DateType("1963-02-17"));
         p.setGender(AdministrativeGender.MALE);
         return p;
+    }
+
+    /** What the HL7 inbound route validates: the PID's Patient, with the id the service gives it. */
+    private static Patient adtPatient(Message message) {
+        Patient p = AdtToPatient.map(message, AdtToPatient.AssigningAuthorities.defaults());
+        p.setId("7f1d2c3b-aaaa-4bbb-8ccc-0123456789ab");
+        return p;
+    }
+
+    private static Patient benchPatient() {
+        return adtPatient(adt("M", "Straße der Einheit 5"));
+    }
+
+    /** The benchmark PID with the street address split into street name and house number (iso21090-ADXP extensions). */
+    private static Patient streetPatient() {
+        Patient p = adtPatient(adt("M", "Straße der Einheit 5&Straße der Einheit&5"));
+        if (!p.getAddressFirstRep().getLine().get(0).hasExtension(STREET_NAME)) {
+            throw new IllegalStateException("no street name extension");
+        }
+        return p;
+    }
+
+    /** An ADT^A08 with the benchmark's PID (gender and house number as given). */
+    private static Message adt(String gender, String street) {
+        String hl7 = "MSH|^~\\&|PFLEGE_SW|PFLEGE|CARERELAY|CARERELAY|20241204120000||ADT^A08^ADT_A01|42|P|2.5|||||DEU|8859/1\r"
+                + "EVN|A08|20241204120000\r"
+                + "PID|1||X110411319^^^KVNR^KVNR~BPX110411319^^^PFL^PI||Müßig^Jürgen||19380412|" + gender
+                + "|||" + street + "^^Görlitz^^02826^DEU\r"
+                + "PV1|1|N\r";
+        return Hl7Inbound.decodeAndParse(hl7.getBytes(StandardCharsets.ISO_8859_1), null).message();
     }
 
     private static Communication mdm(String sample) {
