@@ -240,7 +240,8 @@ final class FastPath {
             case "Extension" -> extension((Extension) v);
             case "Reference" -> reference((Reference) v, tr) && datatype(v, type);
             case "CodeableConcept" -> datatype(v, type, ed);
-            case "Coding" -> coding((Coding) v, ed) && datatype(v, type);
+            // the codings of a CodeableConcept were checked against its binding before its children
+            case "Coding" -> (ed.getPath().equals("CodeableConcept.coding") || coding((Coding) v, ed)) && datatype(v, type);
             case "Identifier" -> identifier((Identifier) v) && datatype(v, type);
             case "Attachment" -> attachment((Attachment) v) && datatype(v, type);
             default -> datatype(v, type);
