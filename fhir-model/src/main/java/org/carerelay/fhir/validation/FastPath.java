@@ -63,10 +63,11 @@ import org.hl7.fhir.utilities.Utilities.DecimalStatus;
  *
  * <p>Anything else makes it answer "not sure", so that the full validator decides: an element
  * with an error-level invariant it does not implement, a coding in a code system the validation
- * support knows (or in a well-known terminology namespace), a required or maximum binding on a
+ * support knows (or in a well-known terminology namespace) unless the support confirms it under
+ * the element's example, preferred or extensible binding, a required or maximum binding on a
  * coded datatype, {@code meta.profile}, {@code contained}, narrative {@code text},
  * {@code implicitRules}, modifier extensions, extensions whose URL is a known
- * StructureDefinition, primitive types it does not check ({@code time}, {@code canonical},
+ * StructureDefinition (except simple ones on a primitive element their context names), primitive types it does not check ({@code time}, {@code canonical},
  * {@code oid}, {@code uuid}, {@code xhtml}), element ids, {@code urn:} URIs, {@code Quantity}
  * and resources in resources. Its "valid" means: the full validator would report no error-level
  * issue (the differential test in this module holds it to that over a corpus of variants).
