@@ -52,6 +52,7 @@ import org.hl7.fhir.r4.model.StringType;
 public final class ResourceValidator {
 
     private final FhirValidator validator;
+    private final FastPath fastPath;
 
     public ResourceValidator(FhirContext ctx) {
         Objects.requireNonNull(ctx, "ctx");
@@ -78,16 +79,37 @@ public final class ResourceValidator {
         // is shared between threads; the expensive loading still happens on the first validation
         instanceValidator.getWorkerContext();
 
+        fastPath = new FastPath(ctx, support);
         validator = ctx.newValidator();
         validator.setValidateAgainstStandardSchema(false);
         validator.setValidateAgainstStandardSchematron(false);
         validator.registerValidatorModule(instanceValidator);
     }
 
-    /** Validates {@code resource} against the base R4 profile of its type. */
+    /**
+     * Validates {@code resource} against the base R4 profile of its type. A resource that a quick
+     * walk along the StructureDefinitions proves free of errors (see {@link FastPath}: it only
+     * ever says "valid" or "not sure") is not passed to HAPI's validator, so its result carries
+     * no warnings; every other resource, and every invalid one, gets the full validation with its
+     * messages and locations. {@link #validateFully(IBaseResource)} always runs the full validator.
+     */
     public Result validate(IBaseResource resource) {
         Objects.requireNonNull(resource, "resource");
+        if (fastPath.provesValid(resource)) {
+            return VALID;
+        }
+        return validateFully(resource);
+    }
+
+    /** Validates {@code resource} with HAPI's validator only, warnings included. */
+    public Result validateFully(IBaseResource resource) {
+        Objects.requireNonNull(resource, "resource");
         return toResult(validator.validateWithResult(resource));
+    }
+
+    /** Whether the fast path alone proves {@code resource} free of errors (for tests and diagnostics). */
+    boolean fastPathProvesValid(IBaseResource resource) {
+        return fastPath.provesValid(resource);
     }
 
     /**
@@ -108,6 +130,8 @@ public final class ResourceValidator {
             return unreadable("The resource cannot be read: " + e.getMessage());
         }
     }
+
+    private static final Result VALID = new Result(List.of(), List.of());
 
     private static Result unreadable(String message) {
         return new Result(List.of(new Issue("fatal", null, message)), List.of());
@@ -133,7 +157,7 @@ public final class ResourceValidator {
     }
 
     /**
-     * Validates one small Communication, so that the core StructureDefinitions, value sets and the
+     * Validates one small Communication (fully, and with the fast path), so that the core StructureDefinitions, value sets and the
      * validator's worker context are loaded before the first real request.
      */
     public void warmUp() {
@@ -141,7 +165,8 @@ public final class ResourceValidator {
         communication.setStatus(Communication.CommunicationStatus.COMPLETED);
         communication.setSubject(new Reference("Patient/warm-up"));
         communication.addPayload().setContent(new StringType("warm-up"));
-        validate(communication);
+        validateFully(communication);
+        fastPath.provesValid(communication);
     }
 
     private static Issue issue(ResultSeverityEnum severity, SingleValidationMessage message) {
