@@ -122,11 +122,31 @@ final class FastPath {
     private final ConcurrentMap<String, Boolean> knownCodings = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, Optional<SimpleExtension>> simpleExtensions = new ConcurrentHashMap<>();
 
+    /**
+     * Entries at most in each cache keyed by what a client sends (extension URLs, code systems,
+     * codings, MIME types), so that a stream of made-up values cannot fill the heap; past it,
+     * answers are computed and not kept.
+     */
+    static final int MAX_CACHED_INPUTS = 10_000;
+
+    private static <V> V cached(ConcurrentMap<String, V> cache, String key, java.util.function.Function<String, V> compute) {
+        V known = cache.get(key);
+        if (known != null) {
+            return known;
+        }
+        return cache.size() >= MAX_CACHED_INPUTS ? compute.apply(key) : cache.computeIfAbsent(key, compute);
+    }
+
     FastPath(FhirContext ctx, IValidationSupport support) {
         Objects.requireNonNull(ctx, "ctx");
         this.support = Objects.requireNonNull(support, "support");
         this.supportContext = new ValidationSupportContext(support);
         this.resourceTypes = Set.copyOf(ctx.getResourceTypes());
+    }
+
+    /** Entries in the caches keyed by client input (for tests). */
+    int cachedInputs() {
+        return simpleExtensions.size() + unknownExtensions.size() + unknownSystems.size() + knownCodings.size() + mimeTypes.size();
     }
 
     /** A StructureDefinition's snapshot, indexed by the path of each element's parent. */
@@ -439,7 +459,7 @@ final class FastPath {
         if (url == null || !ext.hasValue() || ext.hasExtension() || ext.hasId() || !HTTP_URL.matcher(url).matches()) {
             return false;
         }
-        SimpleExtension se = simpleExtensions.computeIfAbsent(url, this::simpleExtension).orElse(null);
+        SimpleExtension se = cached(simpleExtensions, url, this::simpleExtension).orElse(null);
         if (se == null || !se.contexts().contains(path)) {
             return false;
         }
@@ -491,7 +511,7 @@ final class FastPath {
     }
 
     private boolean unknownExtension(String url) {
-        return unknownExtensions.computeIfAbsent(url, u -> support.fetchStructureDefinition(u) == null);
+        return cached(unknownExtensions, url, u -> support.fetchStructureDefinition(u) == null);
     }
 
     /** A relative {@code Type/id} reference to a type the element allows; absolute, contained, conditional and typed references: not sure. */
@@ -538,7 +558,7 @@ final class FastPath {
         if (!HTTP_URL.matcher(system).matches()) {
             return false;
         }
-        if (!terminologyHost(system) && unknownSystems.computeIfAbsent(system, this::unknownSystem)) {
+        if (!terminologyHost(system) && cached(unknownSystems, system, this::unknownSystem)) {
             return true;
         }
         return knownCoding(coding, ed);
@@ -564,7 +584,7 @@ final class FastPath {
         String valueSet = vs.contains("|") ? vs.substring(0, vs.indexOf('|')) : vs;
         String key = strength + "\u0000" + valueSet + "\u0000" + coding.getSystem() + "\u0000" + coding.getCode()
                 + "\u0000" + (coding.hasDisplay() ? coding.getDisplay() : "");
-        return knownCodings.computeIfAbsent(key, k -> confirmedCoding(coding.getSystem(), coding.getCode(),
+        return cached(knownCodings, key, k -> confirmedCoding(coding.getSystem(), coding.getCode(),
                 coding.hasDisplay() ? coding.getDisplay() : null, strength == BindingStrength.EXTENSIBLE ? valueSet : null));
     }
 
@@ -648,7 +668,7 @@ final class FastPath {
         String url = valueSetUrl.contains("|") ? valueSetUrl.substring(0, valueSetUrl.indexOf('|')) : valueSetUrl;
         if (url.equals(MIMETYPES)) {
             // not enumerable: a plain MIME type that the terminology service accepts
-            return MIME_TYPE.matcher(code).matches() && mimeTypes.computeIfAbsent(code, this::knownMimeType);
+            return MIME_TYPE.matcher(code).matches() && cached(mimeTypes, code, this::knownMimeType);
         }
         return valueSets.computeIfAbsent(url, this::expand).map(codes -> codes.contains(code)).orElse(false);
     }

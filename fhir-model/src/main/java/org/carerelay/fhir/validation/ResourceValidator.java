@@ -107,6 +107,11 @@ public final class ResourceValidator {
         return toResult(validator.validateWithResult(resource));
     }
 
+    /** Entries the fast path keeps about values clients sent (for tests). */
+    int fastPathCachedInputs() {
+        return fastPath.cachedInputs();
+    }
+
     /** Whether the fast path alone proves {@code resource} free of errors (for tests and diagnostics). */
     boolean fastPathProvesValid(IBaseResource resource) {
         return fastPath.provesValid(resource);

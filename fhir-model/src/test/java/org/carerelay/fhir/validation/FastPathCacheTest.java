@@ -1,0 +1,30 @@
+package org.carerelay.fhir.validation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ca.uhn.fhir.context.FhirContext;
+import org.hl7.fhir.r4.model.CodeableConcept;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.Communication;
+import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.StringType;
+import org.junit.jupiter.api.Test;
+
+class FastPathCacheTest {
+
+    @Test
+    void aStreamOfMadeUpCodeSystems_doesNotGrowTheFastPathsCachesWithoutBound() {
+        ResourceValidator validator = new ResourceValidator(FhirContext.forR4Cached());
+        int sent = FastPath.MAX_CACHED_INPUTS + 500;
+        for (int i = 0; i < sent; i++) {
+            Communication message = new Communication();
+            message.setStatus(Communication.CommunicationStatus.COMPLETED);
+            message.addRecipient(new Reference("Organization/r"));
+            message.addCategory(new CodeableConcept(new Coding("https://example.org/made-up/" + i, "x", null)));
+            message.addPayload().setContent(new StringType("text"));
+            // every one is still answered (a made-up system in an example binding is fine)
+            assertThat(validator.fastPathProvesValid(message)).as("message %d", i).isTrue();
+        }
+        assertThat(validator.fastPathCachedInputs()).isLessThanOrEqualTo(FastPath.MAX_CACHED_INPUTS + 10);
+    }
+}
