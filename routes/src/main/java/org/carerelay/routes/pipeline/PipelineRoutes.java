@@ -73,25 +73,11 @@ public class PipelineRoutes extends RouteBuilder {
         return consumer(queue, settings.concurrentConsumers());
     }
 
-    /**
-     * A transacted consumer: the work item and every work item the step sends on (fan-out) are
-     * committed together in the listener's own JMS session, or rolled back together.
-     * {@code lazyCreateTransactionManager=false}: Camel would otherwise put a JmsTransactionManager
-     * in front, and with an external transaction manager Spring's listener container caches
-     * nothing ({@code CACHE_AUTO} = {@code CACHE_NONE}): every receive opened a session and a
-     * consumer and closed them again, and each closed consumer handed its prefetched messages back
-     * to the queue, which under a backlog kept the broker busy with little else. Cached consumers
-     * commit the same local transaction.
-     */
-    static String consumerParameters(int consumers) {
+    private String consumer(String queue, int consumers) {
         // the listener container would log every failure again (WARN with the stack trace) after
         // this route: it only reports at DEBUG
-        return "transacted=true&lazyCreateTransactionManager=false&cacheLevelName=CACHE_CONSUMER&concurrentConsumers=" + consumers
+        return "jms:queue:" + queue + "?transacted=true&concurrentConsumers=" + consumers
                 + "&errorHandlerLoggingLevel=DEBUG&errorHandlerLogStackTrace=false";
-    }
-
-    private String consumer(String queue, int consumers) {
-        return "jms:queue:" + queue + "?" + consumerParameters(consumers);
     }
 
     @Override
