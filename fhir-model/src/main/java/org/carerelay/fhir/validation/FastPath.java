@@ -128,13 +128,16 @@ final class FastPath {
      * answers are computed and not kept.
      */
     static final int MAX_CACHED_INPUTS = 10_000;
+    /** Longer keys (a URL, a system, a coding with its display) are answered each time and never kept. */
+    static final int MAX_CACHED_KEY_LENGTH = 1024;
 
     private static <V> V cached(ConcurrentMap<String, V> cache, String key, java.util.function.Function<String, V> compute) {
         V known = cache.get(key);
         if (known != null) {
             return known;
         }
-        return cache.size() >= MAX_CACHED_INPUTS ? compute.apply(key) : cache.computeIfAbsent(key, compute);
+        return key.length() > MAX_CACHED_KEY_LENGTH || cache.size() >= MAX_CACHED_INPUTS
+                ? compute.apply(key) : cache.computeIfAbsent(key, compute);
     }
 
     FastPath(FhirContext ctx, IValidationSupport support) {
@@ -607,6 +610,9 @@ final class FastPath {
     }
 
     private boolean unknownSystem(String system) {
+        if (system.startsWith("https://") && !unknownSystem("http://" + system.substring("https://".length()))) {
+            return false; // the validator refuses the https: form of a code system it knows under http:
+        }
         return !support.isCodeSystemSupported(supportContext, system) && support.fetchCodeSystem(system) == null
                 && support.fetchValueSet(system) == null && support.fetchStructureDefinition(system) == null;
     }

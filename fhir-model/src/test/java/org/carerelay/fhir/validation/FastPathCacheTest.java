@@ -27,4 +27,29 @@ class FastPathCacheTest {
         }
         assertThat(validator.fastPathCachedInputs()).isLessThanOrEqualTo(FastPath.MAX_CACHED_INPUTS + 10);
     }
+
+    @Test
+    void aHugeMadeUpCodeSystem_isAnsweredButNotKept() {
+        ResourceValidator validator = new ResourceValidator(FhirContext.forR4Cached());
+        int before = validator.fastPathCachedInputs();
+        Communication message = new Communication();
+        message.setStatus(Communication.CommunicationStatus.COMPLETED);
+        message.addRecipient(new Reference("Organization/r"));
+        message.addCategory(new CodeableConcept(new Coding("https://example.org/" + "x".repeat(FastPath.MAX_CACHED_KEY_LENGTH), "x", null)));
+        message.addPayload().setContent(new StringType("text"));
+        validator.fastPathProvesValid(message);
+        assertThat(validator.fastPathCachedInputs()).isEqualTo(before);
+    }
+
+    @Test
+    void theHttpsFormOfACodeSystemTheValidatorKnows_isLeftToTheFullValidator() {
+        ResourceValidator validator = new ResourceValidator(FhirContext.forR4Cached());
+        Communication message = new Communication();
+        message.setStatus(Communication.CommunicationStatus.COMPLETED);
+        message.addRecipient(new Reference("Organization/r"));
+        message.addCategory(new CodeableConcept(new Coding("https://healthit.gov/nhin/purposeofuse", "x", null)));
+        message.addPayload().setContent(new StringType("text"));
+        assertThat(validator.fastPathProvesValid(message)).isFalse();
+        assertThat(validator.validate(message).errors()).isEqualTo(validator.validateFully(message).errors());
+    }
 }

@@ -251,9 +251,10 @@ public class PatientService {
             }
         }
         stripComputed(patient);
-        if (patient.equalsDeep(before)) {
-            // what the message says is what is stored (e.g. the PID of every MDM^T02, an ADT^A08 sent
-            // for a visit): that version was validated when it was written; no new version
+        if (store.sameContent(patient, before)) {
+            // what the message says is what is stored, to the letter (e.g. the PID of every MDM^T02,
+            // an ADT^A08 sent for a visit): that version was validated when it was written; no new
+            // version (compared as JSON: a more precise date parses to the same value as a year)
             indexIdentifiers(id, incoming.getIdentifier(), caller.organizationId());
             audit.success("patient-update", AuditEventAction.U, caller, clientAddress, "Patient/" + id);
             return patient;

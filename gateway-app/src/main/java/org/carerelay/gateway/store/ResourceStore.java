@@ -50,6 +50,12 @@ public class ResourceStore {
         return fhirContext.newJsonParser();
     }
 
+    /** Whether two resources would be stored as the same JSON (every value as written, not as parsed). */
+    public boolean sameContent(IBaseResource a, IBaseResource b) {
+        IParser json = parser();
+        return json.encodeResourceToString(a).equals(json.encodeResourceToString(b));
+    }
+
     public static String newId() {
         return UUID.randomUUID().toString();
     }

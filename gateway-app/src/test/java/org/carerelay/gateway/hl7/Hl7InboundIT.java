@@ -129,6 +129,22 @@ public class Hl7InboundIT extends GatewayIntegrationTest {
     }
 
     @Test
+    void aMorePreciseBirthDate_isAChange_thoughItParsesToTheSameDay() throws Exception {
+        String kvnr = Conversations.kvnr();
+        String yearOnly = adt(senderAlias, "Y1" + UUID.randomUUID().toString().substring(0, 8), kvnr).replace("|19380412|", "|1938|");
+        assertThat(Mllp.field(send(yearOnly, LATIN1), "MSA", 1)).isEqualTo("AA");
+        String id = patientIdByKvnr(careSoftware.token(), kvnr);
+        Patient stored = client(careSoftware.token()).read().resource(Patient.class).withId(id).execute();
+        assertThat(stored.getBirthDateElement().getValueAsString()).isEqualTo("1938");
+
+        String precise = yearOnly.replace("Y1", "Y2").replace("|1938|", "|19380101|");
+        assertThat(Mllp.field(send(precise, LATIN1), "MSA", 1)).isEqualTo("AA");
+        Patient updated = client(careSoftware.token()).read().resource(Patient.class).withId(id).execute();
+        assertThat(updated.getBirthDateElement().getValueAsString()).isEqualTo("1938-01-01");
+        assertThat(updated.getMeta().getVersionId()).isNotEqualTo(stored.getMeta().getVersionId());
+    }
+
+    @Test
     void senderWithoutMsh18_isReadInItsConfiguredCharacterSet() throws Exception {
         Participants.Registered latin9 = Participants.registerNew(this, "Pflegedienst Latin-9");
         Participants.addHl7Alias(admin(), latin9.organizationId(), "CS15SENDER");

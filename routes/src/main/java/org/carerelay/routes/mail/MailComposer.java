@@ -10,6 +10,7 @@ import jakarta.mail.internet.MimeMessage;
 import jakarta.mail.internet.MimeMultipart;
 import jakarta.mail.util.ByteArrayDataSource;
 import jakarta.mail.util.StreamProvider;
+import java.util.ServiceConfigurationError;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -49,8 +50,12 @@ public final class MailComposer {
      */
     static void pinStreamProvider() {
         String key = StreamProvider.class.getName();
-        if (System.getProperty(key) == null) {
-            System.setProperty(key, StreamProvider.provider().getClass().getName());
+        try {
+            if (System.getProperty(key) == null) {
+                System.setProperty(key, StreamProvider.provider().getClass().getName());
+            }
+        } catch (RuntimeException | ServiceConfigurationError e) {
+            // not pinned: Jakarta Mail keeps looking the provider up itself (slower, still correct)
         }
     }
 
