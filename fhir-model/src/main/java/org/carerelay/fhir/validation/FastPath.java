@@ -5,18 +5,23 @@ import ca.uhn.fhir.context.support.ConceptValidationOptions;
 import ca.uhn.fhir.context.support.IValidationSupport;
 import ca.uhn.fhir.context.support.ValidationSupportContext;
 import ca.uhn.fhir.context.support.ValueSetExpansionOptions;
+import ca.uhn.fhir.model.api.TemporalPrecisionEnum;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Attachment;
@@ -42,6 +47,7 @@ import org.hl7.fhir.r4.model.PrimitiveType;
 import org.hl7.fhir.r4.model.Property;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.StructureDefinition;
+import org.hl7.fhir.r4.model.UriType;
 import org.hl7.fhir.r4.model.ValueSet;
 import org.hl7.fhir.utilities.Utilities;
 import org.hl7.fhir.utilities.Utilities.DecimalStatus;
@@ -131,7 +137,7 @@ final class FastPath {
     /** Longer keys (a URL, a system, a coding with its display) are answered each time and never kept. */
     static final int MAX_CACHED_KEY_LENGTH = 1024;
 
-    private static <V> V cached(ConcurrentMap<String, V> cache, String key, java.util.function.Function<String, V> compute) {
+    private static <V> V cached(ConcurrentMap<String, V> cache, String key, Function<String, V> compute) {
         V known = cache.get(key);
         if (known != null) {
             return known;
@@ -334,7 +340,7 @@ final class FastPath {
     }
 
     private static boolean fullTime(BaseDateTimeType t) {
-        return t.getPrecision().ordinal() >= ca.uhn.fhir.model.api.TemporalPrecisionEnum.SECOND.ordinal()
+        return t.getPrecision().ordinal() >= TemporalPrecisionEnum.SECOND.ordinal()
                 && t.getTimeZone() != null && t.getValue() != null;
     }
 
@@ -367,7 +373,7 @@ final class FastPath {
             case "dateTime" -> DATE_TIME.matcher(s).matches() && (!s.contains("T") || hasTimeZone(s))
                     && parses(() -> new DateTimeType(s));
             case "instant" -> INSTANT.matcher(s).matches() && parses(() -> new InstantType(s));
-            case "base64Binary" -> parses(() -> java.util.Base64.getDecoder().decode(s)) && !s.contains(" ");
+            case "base64Binary" -> parses(() -> Base64.getDecoder().decode(s)) && !s.contains(" ");
             default -> false;
         };
         if (!ok) {
@@ -501,7 +507,7 @@ final class FastPath {
         ElementDefinition urlEd = d.byPath().get("Extension.url");
         ElementDefinition value = d.byPath().get("Extension.value[x]");
         if (!root.getPath().equals("Extension") || root.getIsModifier() || nested == null || !"0".equals(nested.getMax())
-                || urlEd == null || !(urlEd.getFixed() instanceof org.hl7.fhir.r4.model.UriType fixed)
+                || urlEd == null || !(urlEd.getFixed() instanceof UriType fixed)
                 || !url.equals(fixed.getValue()) || value == null || value.getMin() != 1 || !"1".equals(value.getMax())
                 || value.hasSlicing()) {
             return Optional.empty();
@@ -620,7 +626,7 @@ final class FastPath {
     private static boolean terminologyHost(String url) {
         String rest = url.substring(url.indexOf("://") + 3);
         int slash = rest.indexOf('/');
-        String host = (slash < 0 ? rest : rest.substring(0, slash)).toLowerCase(java.util.Locale.ROOT);
+        String host = (slash < 0 ? rest : rest.substring(0, slash)).toLowerCase(Locale.ROOT);
         for (String known : TERMINOLOGY_HOSTS) {
             if (host.equals(known) || host.endsWith("." + known)) {
                 return true;
@@ -645,7 +651,7 @@ final class FastPath {
             if (att.hasSize() && att.getSize() != data.length) {
                 return false;
             }
-            if (att.hasHash() && !java.util.Arrays.equals(sha1(data), att.getHash())) {
+            if (att.hasHash() && !Arrays.equals(sha1(data), att.getHash())) {
                 return false;
             }
         }
@@ -654,7 +660,7 @@ final class FastPath {
 
     private boolean knownMimeType(String type) {
         IValidationSupport.CodeValidationResult result = support.validateCode(supportContext,
-                new ca.uhn.fhir.context.support.ConceptValidationOptions(), "urn:ietf:bcp:13", type, null, MIMETYPES);
+                new ConceptValidationOptions(), "urn:ietf:bcp:13", type, null, MIMETYPES);
         return result != null && result.isOk();
     }
 
