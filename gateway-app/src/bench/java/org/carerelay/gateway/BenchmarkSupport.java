@@ -271,27 +271,9 @@ final class BenchmarkSupport {
                         state.stop = true;
                         break;
                     }
-                    part.measured = measured;
                     long seq = sequence.getAndIncrement();
-                    long start = System.nanoTime();
-                    try {
-                        client.execute(seq, part);
-                        long end = System.nanoTime();
-                        if (measured) {
-                            latency.recordValue(micros(end - start));
-                            ok[index]++;
-                            lastEnd[index] = end;
-                        } else {
-                            warmupOps.increment();
-                        }
-                    } catch (Exception | AssertionError e) {
-                        String kind = (measured ? "" : "warm-up ") + kindOf(e);
-                        errorKinds.computeIfAbsent(kind, k -> new LongAdder()).increment();
-                        firstErrors.putIfAbsent(kind, String.valueOf(e.getMessage()));
-                        if (!measured) {
-                            warmupOps.increment();
-                        }
-                    }
+                    recordOne(client, seq, part, measured, System.nanoTime(), latency, ok, lastEnd, index,
+                            warmupOps, errorKinds, firstErrors);
                 }
             }, "bench-" + t);
             thread.setDaemon(true);
@@ -366,6 +348,34 @@ final class BenchmarkSupport {
     static final String LATE_STARTS = "started > 100 ms after its due time (the offered load fell behind)";
 
     /**
+     * One operation of a client thread: its latency from {@code from} (its start, or its due time)
+     * when measured, otherwise a warm-up count; a failure counted by kind, the first message kept.
+     */
+    private static void recordOne(BenchClient client, long seq, Parts part, boolean measured, long from, Histogram latency,
+            long[] ok, long[] lastEnd, int index, LongAdder warmupOps, Map<String, LongAdder> errorKinds,
+            Map<String, String> firstErrors) {
+        part.measured = measured;
+        try {
+            client.execute(seq, part);
+            long end = System.nanoTime();
+            if (measured) {
+                latency.recordValue(micros(end - from));
+                ok[index]++;
+                lastEnd[index] = end;
+            } else {
+                warmupOps.increment();
+            }
+        } catch (Exception | AssertionError e) {
+            String kind = (measured ? "" : "warm-up ") + kindOf(e);
+            errorKinds.computeIfAbsent(kind, k -> new LongAdder()).increment();
+            firstErrors.putIfAbsent(kind, String.valueOf(e.getMessage()));
+            if (!measured) {
+                warmupOps.increment();
+            }
+        }
+    }
+
+    /**
      * Runs {@link #THREADS} clients in an open loop at a fixed offered rate: operation {@code k} is due
      * at {@code start + k / rate}; a free client takes the next due operation and waits for its due
      * time, so a slow operation does not slow the offered load down (only when all clients are busy
@@ -417,25 +427,7 @@ final class BenchmarkSupport {
                         lateStarts.increment();
                     }
                     boolean measured = seq >= warmupOpsDue;
-                    part.measured = measured;
-                    try {
-                        client.execute(seq, part);
-                        long end = System.nanoTime();
-                        if (measured) {
-                            latency.recordValue(micros(end - due));
-                            ok[index]++;
-                            lastEnd[index] = end;
-                        } else {
-                            warmupOps.increment();
-                        }
-                    } catch (Exception | AssertionError e) {
-                        String kind = (measured ? "" : "warm-up ") + kindOf(e);
-                        errorKinds.computeIfAbsent(kind, k -> new LongAdder()).increment();
-                        firstErrors.putIfAbsent(kind, String.valueOf(e.getMessage()));
-                        if (!measured) {
-                            warmupOps.increment();
-                        }
-                    }
+                    recordOne(client, seq, part, measured, due, latency, ok, lastEnd, index, warmupOps, errorKinds, firstErrors);
                 }
             }, "bench-" + t);
             thread.setDaemon(true);
