@@ -1,10 +1,14 @@
 package org.carerelay.fhir.validation.bench;
 
 import ca.uhn.fhir.context.FhirContext;
+import java.nio.charset.StandardCharsets;
 import java.util.Date;
 import java.util.concurrent.TimeUnit;
+import org.carerelay.fhir.hl7.AdtToPatient;
+import org.carerelay.fhir.hl7.Hl7Inbound;
 import org.carerelay.fhir.validation.ResourceValidator;
 import org.hl7.fhir.r4.model.Communication;
+import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.StringType;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -25,11 +29,14 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.CommandLineOptionException;
 
 /**
- * JMH sample time (p50, p99, ...) of validating the benchmark's text Communication on one thread,
- * after warm-up: {@link #full} with HAPI's validator only (what {@code validate} did before the
- * fast path), {@link #validate} as the gateway calls it (the fast path proves it valid).
+ * JMH sample time (p50, p99, ...) of validation on one thread, after warm-up: {@link #full} and
+ * {@link #validate} for the benchmark's text Communication, {@link #adtPatientFull} and
+ * {@link #adtPatientValidate} for the Patient mapped from the PID of the gateway benchmark's
+ * ADT^A08 (identifiers KVNR and PI), each with HAPI's validator only (what {@code validate} did
+ * before the fast path) and as the gateway calls it; {@link #adtA08MapAndValidate} is the whole
+ * in-process path of that message: decode, parse, map and validate.
  *
- * <p>Not a test; run it on request (about one and a half minutes):
+ * <p>Not a test; run it on request (about four minutes):
  * <pre>
  * ./mvnw -B -q -pl fhir-model test-compile exec:exec@bench \
  *     -Dexec.args="-classpath %classpath org.carerelay.fhir.validation.bench.ValidationBenchmark"
@@ -44,8 +51,15 @@ import org.openjdk.jmh.runner.options.CommandLineOptionException;
 @Measurement(iterations = 5, time = 2)
 public class ValidationBenchmark {
 
+    /** The ADT^A08 of the gateway's HL7 benchmark (PipelineThroughputBenchmark), as it arrives in an MLLP frame. */
+    private static final byte[] ADT_A08 = ("MSH|^~\\&|PFLEGE_SW|PFLEGE|CARERELAY|CARERELAY|20241204120000||ADT^A08^ADT_A01|42|P|2.5|||||DEU|8859/1\r"
+            + "EVN|A08|20241204120000\r"
+            + "PID|1||X110411319^^^KVNR^KVNR~BPX110411319^^^PFL^PI||Müßig^Jürgen||19380412|M|||Straße der Einheit 5^^Görlitz^^02826^DEU\r"
+            + "PV1|1|O\r").getBytes(StandardCharsets.ISO_8859_1);
+
     private ResourceValidator validator;
     private Communication message;
+    private Patient adtPatient;
 
     @Setup
     public void setUp() {
@@ -62,6 +76,17 @@ public class ValidationBenchmark {
         if (!validator.validate(message).isValid() || !validator.validateFully(message).isValid()) {
             throw new IllegalStateException("the benchmark message is not valid");
         }
+        adtPatient = adtPatient();
+        if (!validator.validate(adtPatient).isValid() || !validator.validateFully(adtPatient).isValid()) {
+            throw new IllegalStateException("the benchmark ADT Patient is not valid");
+        }
+    }
+
+    private static Patient adtPatient() {
+        Patient patient = AdtToPatient.map(Hl7Inbound.decodeAndParse(ADT_A08, null).message(),
+                AdtToPatient.AssigningAuthorities.defaults());
+        patient.setId("7f1d2c3b-aaaa-4bbb-8ccc-0123456789ab");
+        return patient;
     }
 
     @Benchmark
@@ -72,6 +97,21 @@ public class ValidationBenchmark {
     @Benchmark
     public ResourceValidator.Result validate() {
         return validator.validate(message);
+    }
+
+    @Benchmark
+    public ResourceValidator.Result adtPatientFull() {
+        return validator.validateFully(adtPatient);
+    }
+
+    @Benchmark
+    public ResourceValidator.Result adtPatientValidate() {
+        return validator.validate(adtPatient);
+    }
+
+    @Benchmark
+    public ResourceValidator.Result adtA08MapAndValidate() {
+        return validator.validate(adtPatient());
     }
 
     public static void main(String[] args) throws RunnerException, CommandLineOptionException {
