@@ -70,7 +70,9 @@ import org.hl7.fhir.utilities.Utilities.DecimalStatus;
  * <p>Anything else makes it answer "not sure", so that the full validator decides: an element
  * with an error-level invariant it does not implement, a coding in a code system the validation
  * support knows (or in a well-known terminology namespace) unless the support confirms it under
- * the element's example, preferred or extensible binding, a required or maximum binding on a
+ * the element's example, preferred or extensible binding (under an extensible binding the code
+ * need not be in the value set when the support finds nothing but that, which the validator only
+ * warns about; see {@link #knownCoding}), a required or maximum binding on a
  * coded datatype, {@code meta.profile}, {@code contained}, narrative {@code text},
  * {@code implicitRules}, modifier extensions, extensions whose URL is a known
  * StructureDefinition (except simple ones on a primitive element their context names), primitive types it does not check ({@code time}, {@code canonical},
@@ -87,6 +89,8 @@ final class FastPath {
     private static final String MAX_VALUE_SET_EXTENSION = "http://hl7.org/fhir/StructureDefinition/elementdefinition-maxValueSet";
     private static final String MIN_LENGTH_EXTENSION = "http://hl7.org/fhir/StructureDefinition/minLength";
     private static final String MIMETYPES = "http://hl7.org/fhir/ValueSet/mimetypes";
+    /** The code system of the validator's terminology issue types ({@code not-in-vs}, {@code invalid-code}, ...). */
+    private static final String TX_ISSUE_TYPE = "http://hl7.org/fhir/tools/CodeSystem/tx-issue-type";
 
     /** The error-level invariants implemented here (the dom-* ones hold trivially: contained resources are refused). */
     private static final Set<String> INVARIANTS = Set.of("ele-1", "ext-1", "ref-1", "att-1", "per-1", "cpt-2",
@@ -576,9 +580,11 @@ final class FastPath {
     /**
      * A coding in a code system the support holds, on an element with an example, preferred or
      * extensible binding to a value set: the support must confirm the code (and the display, if
-     * any, exactly) in the code system without any issue, and for an extensible binding also in
-     * the bound value set. Anything else (required bindings, no binding, errors, warnings, unknown
-     * value sets): not sure.
+     * any, exactly) in the code system without any issue. For an extensible binding the bound
+     * value set must be one the support holds, and the support's check of the code against it
+     * (the call the validator makes) must either confirm it or find only that the code is not in
+     * the value set (see {@link #onlyNotInValueSet}). Anything else (required bindings, no
+     * binding, errors, warnings, unknown value sets, value sets the support cannot check): not sure.
      */
     private boolean knownCoding(Coding coding, ElementDefinition ed) {
         if (ed == null || !ed.hasBinding() || !ed.getBinding().hasValueSet() || !codedBinding(ed)) {
@@ -605,8 +611,42 @@ final class FastPath {
         if (!confirmed(support.validateCode(supportContext, options, system, code, display, null), code, display)) {
             return false;
         }
-        return valueSet == null || (support.fetchValueSet(valueSet) != null
-                && confirmed(support.validateCode(supportContext, options, system, code, display, valueSet), code, display));
+        if (valueSet == null) {
+            return true;
+        }
+        IBaseResource vs = support.fetchValueSet(valueSet);
+        if (vs == null) {
+            return false;
+        }
+        IValidationSupport.CodeValidationResult inValueSet = support.validateCodeInValueSet(supportContext, options, system,
+                code, display, vs);
+        return confirmed(inValueSet, code, display) || onlyNotInValueSet(inValueSet);
+    }
+
+    /**
+     * Whether the support's only finding about a code is that it is not in the value set. Under an
+     * extensible binding HAPI's validator ignores issues of that type ({@code not-in-vs} in the
+     * validator's tx-issue-type code system, {@code InstanceValidator.isIgnoredTxIssueType}) and
+     * reports a warning instead ("None of the codings provided are in the value set ... a coding
+     * should come from this value set unless it has no suitable code"); every other issue, e.g.
+     * an invalid code in a value set of UCUM units or a value set that cannot be expanded, keeps
+     * its own severity. HAPI's worker context adds the issues of the code system check to the
+     * value set's result; that check must already have confirmed the code without any issue.
+     */
+    private static boolean onlyNotInValueSet(IValidationSupport.CodeValidationResult result) {
+        if (result == null || result.getIssues() == null || result.getIssues().isEmpty()) {
+            return false;
+        }
+        for (IValidationSupport.CodeValidationIssue issue : result.getIssues()) {
+            if (issue.getDetails() == null || issue.getDetails().getCodings().size() != 1) {
+                return false;
+            }
+            IValidationSupport.CodeValidationIssueCoding coding = issue.getDetails().getCodings().get(0);
+            if (coding == null || !TX_ISSUE_TYPE.equals(coding.getSystem()) || !"not-in-vs".equals(coding.getCode())) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static boolean confirmed(IValidationSupport.CodeValidationResult result, String code, String display) {

@@ -34,6 +34,7 @@ import org.hl7.fhir.r4.model.BooleanType;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.Communication;
+import org.hl7.fhir.r4.model.Encounter;
 import org.hl7.fhir.r4.model.ContactPoint;
 import org.hl7.fhir.r4.model.DateTimeType;
 import org.hl7.fhir.r4.model.DateType;
@@ -43,6 +44,7 @@ import org.hl7.fhir.r4.model.HumanName;
 import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.IntegerType;
 import org.hl7.fhir.r4.model.Narrative;
+import org.hl7.fhir.r4.model.ObservationDefinition;
 import org.hl7.fhir.r4.model.Organization;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Period;
@@ -149,15 +151,18 @@ class FastPathDifferentialTest {
         for (String sample : List.of("ipf_ADT-A01.hl7", "ipf_ADT-A08.hl7", "msft_ADT-A01-01.hl7", "msft_ADT-A01-02.hl7",
                 "msft_ADT-A04-01.hl7", "msft_ADT-A08-01.hl7", "msft_ADT-A28-01.hl7", "msft_ADT-A31-01.hl7", "msft_ADT04-251.hl7",
                 "msft_MDM-T02-01.hl7", "msft_MDM-T02-02.hl7", "msft_MDM-T02-03.hl7", "msft_MDM-T01-01.hl7")) {
-            // identifier types in the bound value set (MR) or none: proven valid; others (SS, PI) are left to the full validator
-            if (Set.of("msft_ADT04-251.hl7", "msft_MDM-T02-01.hl7", "msft_MDM-T02-02.hl7", "msft_MDM-T01-01.hl7").contains(sample)) {
-                realistic("ADT patient " + sample, adtPatient(hl7(sample)));
-            } else {
+            // identifier types of v2-0203 in the bound value set (MR), outside it (PI, SS) or none: proven
+            // valid; urn:oid identifier systems (ipf) and type codes v2-0203 does not have (MRN, NHSNMBR
+            // in MDM-T02-03, errors) are left to the full validator
+            if (Set.of("ipf_ADT-A01.hl7", "ipf_ADT-A08.hl7", "msft_MDM-T02-03.hl7").contains(sample)) {
                 variant("ADT patient " + sample, adtPatient(hl7(sample)));
+            } else {
+                realistic("ADT patient " + sample, adtPatient(hl7(sample)));
             }
         }
-        variant("ADT patient of the benchmark PID", benchPatient());
-        variant("ADT patient of the benchmark PID with street name and house number", streetPatient());
+        realistic("ADT patient of the benchmark PID", benchPatient());
+        realistic("ADT patient of the benchmark PID with street name and house number", streetPatient());
+        realistic("ADT patient v2-0203 SS", withIdentifierType(new Coding(AdtToPatient.V2_0203, "SS", null)));
         variant("ADT patient gender D (gender-amtlich-de)", adtPatient(adt("D", "Straße der Einheit 5")));
         variant("ADT patient v2-0203 MR", with(benchPatient(), p -> p.getIdentifier().get(1).setType(
                 new CodeableConcept(new Coding(AdtToPatient.V2_0203, "MR", null)))));
@@ -175,6 +180,58 @@ class FastPathDifferentialTest {
                 new CodeableConcept(new Coding("http://hl7.org/fhir/ValueSet/identifier-type", "MR", null)))));
         variant("ADT patient v2-0203 PI and MR", with(benchPatient(), p -> p.getIdentifier().get(1).getType()
                 .addCoding(new Coding(AdtToPatient.V2_0203, "MR", null))));
+        // codings under the extensible binding of Identifier.type (identifier-type) that are not in its value set
+        variant("ADT patient v2-0203 PI with its display", withIdentifierType(
+                new Coding(AdtToPatient.V2_0203, "PI", "Patient internal identifier")));
+        variant("ADT patient v2-0203 PI with a wrong display", withIdentifierType(new Coding(AdtToPatient.V2_0203, "PI", "Krankenhausnummer")));
+        variant("ADT patient v2-0203 PI with the code system's version", withIdentifierType(
+                new Coding(AdtToPatient.V2_0203, "PI", null).setVersion("2.9")));
+        variant("ADT patient v2-0203 PI with an unknown version", withIdentifierType(
+                new Coding(AdtToPatient.V2_0203, "PI", null).setVersion("9.9")));
+        variant("ADT patient v2-0203 PI in the https form", withIdentifierType(
+                new Coding("https://terminology.hl7.org/CodeSystem/v2-0203", "PI", null)));
+        variant("ADT patient v2-0203 PI and SS", withIdentifierType(new Coding(AdtToPatient.V2_0203, "PI", null),
+                new Coding(AdtToPatient.V2_0203, "SS", null)));
+        variant("ADT patient v2-0203 PI and a code that does not exist", withIdentifierType(
+                new Coding(AdtToPatient.V2_0203, "PI", null), new Coding(AdtToPatient.V2_0203, "XYZ", null)));
+        variant("ADT patient v2-0203 code that does not exist and PI", withIdentifierType(
+                new Coding(AdtToPatient.V2_0203, "XYZ", null), new Coding(AdtToPatient.V2_0203, "PI", null)));
+        variant("ADT patient v2-0203 PI and a wrong display on MR", withIdentifierType(new Coding(AdtToPatient.V2_0203, "PI", null),
+                new Coding(AdtToPatient.V2_0203, "MR", "Krankenversichertennummer")));
+        variant("ADT patient v2-0203 PI and an unknown system", withIdentifierType(new Coding(AdtToPatient.V2_0203, "PI", null),
+                new Coding("https://fhir.carerelay.org/CodeSystem/identifier-type", "X", null)));
+        variant("ADT patient PI in an unknown system", withIdentifierType(
+                new Coding("https://fhir.carerelay.org/CodeSystem/identifier-type", "PI", null)));
+        variant("ADT patient v2-0270 code (another known code system)", withIdentifierType(
+                new Coding("http://terminology.hl7.org/CodeSystem/v2-0270", "DS", null)));
+        variant("ADT patient v2-0270 code that does not exist", withIdentifierType(
+                new Coding("http://terminology.hl7.org/CodeSystem/v2-0270", "XYZ", null)));
+        variant("ADT patient code of a fragment code system that is not in it", withIdentifierType(
+                new Coding("http://terminology.hl7.org/CodeSystem/insurance-plan-type", "zzz", null)));
+        variant("ADT patient code of a supplement code system", withIdentifierType(
+                new Coding("http://hl7.org/fhir/CodeSystem/example-supplement", "chol-mmol", null)));
+        variant("ADT patient code of a code system without content", withIdentifierType(
+                new Coding("http://hl7.org/fhir/CodeSystem/summary", "true", null)));
+        variant("ADT patient SNOMED code", withIdentifierType(new Coding("http://snomed.info/sct", "123456", null)));
+        variant("ADT patient type text only", with(benchPatient(), p -> p.getIdentifier().get(1).setType(
+                new CodeableConcept().setText("Patientennummer"))));
+        variant("ADT patient v2-0203 PI with a text", with(benchPatient(), p -> p.getIdentifier().get(1).getType()
+                .setText("Patientennummer")));
+        variant("ADT patient maritalStatus v2-0203 PI (extensible, not in the value set)", with(benchPatient(), p -> p
+                .setMaritalStatus(new CodeableConcept(new Coding(AdtToPatient.V2_0203, "PI", null)))));
+        variant("ADT patient maritalStatus v2-0203 code that does not exist", with(benchPatient(), p -> p
+                .setMaritalStatus(new CodeableConcept(new Coding(AdtToPatient.V2_0203, "XYZ", null)))));
+        // a Coding (not in a CodeableConcept) under an extensible binding: Encounter.class (v3-ActEncounterCode)
+        variant("encounter class AMB", encounter(new Coding("http://terminology.hl7.org/CodeSystem/v3-ActCode", "AMB", null)));
+        variant("encounter class v3-ActCode not in the value set", encounter(
+                new Coding("http://terminology.hl7.org/CodeSystem/v3-ActCode", "_ActAccountCode", null)));
+        variant("encounter class v2-0203 PI", encounter(new Coding(AdtToPatient.V2_0203, "PI", null)));
+        variant("encounter class v2-0203 PI with a wrong display", encounter(new Coding(AdtToPatient.V2_0203, "PI", "Quatsch")));
+        variant("encounter class v2-0203 code that does not exist", encounter(new Coding(AdtToPatient.V2_0203, "XYZ", null)));
+        // an extensible binding whose value set the support checks with its own rules (UCUM): a
+        // known code of another code system is an error there, not a "not in the value set"
+        variant("observation definition unit UCUM", observationDefinition(new Coding("http://unitsofmeasure.org", "mg", null)));
+        variant("observation definition unit v2-0203 PI", observationDefinition(new Coding(AdtToPatient.V2_0203, "PI", null)));
         variant("ADT patient streetName on the city", with(benchPatient(), p -> p.getAddressFirstRep().getCityElement()
                 .addExtension(STREET_NAME, new StringType("Straße der Einheit"))));
         variant("ADT patient streetName on the gender", with(benchPatient(), p -> p.getGenderElement()
@@ -496,6 +553,25 @@ class FastPathDifferentialTest {
         assertThat(VALIDATOR.fastPathProvesValid(communication)).isTrue();
     }
 
+    @Test
+    void knownCodesOutsideAnExtensibleValueSet_areOnlyWarningsInTheFullValidator() {
+        Patient patient = benchPatient(); // PID-3 with type PI: in v2-0203, not in identifier-type
+
+        Result full = VALIDATOR.validateFully(patient);
+
+        assertThat(patient.getIdentifier().get(1).getType().getCodingFirstRep().getCode()).isEqualTo("PI");
+        assertThat(full.errors()).isEmpty();
+        assertThat(full.warnings()).filteredOn(i -> "Patient.identifier[1].type".equals(i.location()))
+                .extracting(ResourceValidator.Issue::message)
+                .anySatisfy(m -> assertThat(m).contains("None of the codings provided are in the value set"));
+        assertThat(VALIDATOR.fastPathProvesValid(patient)).isTrue();
+
+        Patient unknownCode = withIdentifierType(new Coding(AdtToPatient.V2_0203, "XYZ", null));
+        assertThat(VALIDATOR.validateFully(unknownCode).errors()).extracting(ResourceValidator.Issue::location)
+                .containsExactly("Patient.identifier[1].type");
+        assertThat(VALIDATOR.fastPathProvesValid(unknownCode)).isFalse();
+    }
+
     // ------------------------------------------------------------------------------ corpus helpers
 
     private static void realistic(String name, IBaseResource resource) {
@@ -543,6 +619,34 @@ class FastPathDifferentialTest {
         Patient p = AdtToPatient.map(message, AdtToPatient.AssigningAuthorities.defaults());
         p.setId("7f1d2c3b-aaaa-4bbb-8ccc-0123456789ab");
         return p;
+    }
+
+    /** The benchmark PID's Patient with the second identifier (PI) typed by {@code codings} instead. */
+    private static Patient withIdentifierType(Coding... codings) {
+        Patient p = benchPatient();
+        CodeableConcept type = new CodeableConcept();
+        for (Coding coding : codings) {
+            type.addCoding(coding);
+        }
+        p.getIdentifier().get(1).setType(type);
+        return p;
+    }
+
+    private static Encounter encounter(Coding encounterClass) {
+        Encounter e = new Encounter();
+        e.setId("3c1e5a7b-2222-4ddd-9eee-0123456789ab");
+        e.setStatus(Encounter.EncounterStatus.FINISHED);
+        e.setClass_(encounterClass);
+        e.setSubject(new Reference("Patient/7f1d2c3b-aaaa-4bbb-8ccc-0123456789ab"));
+        return e;
+    }
+
+    private static ObservationDefinition observationDefinition(Coding unit) {
+        ObservationDefinition d = new ObservationDefinition();
+        d.setId("5a7b9c1d-3333-4eee-8fff-0123456789ab");
+        d.setCode(new CodeableConcept(new Coding("https://fhir.carerelay.org/CodeSystem/measurement", "weight", null)));
+        d.getQuantitativeDetails().setUnit(new CodeableConcept(unit));
+        return d;
     }
 
     private static Patient benchPatient() {
