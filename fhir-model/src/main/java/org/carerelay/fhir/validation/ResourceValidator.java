@@ -45,29 +45,58 @@ import org.hl7.fhir.r4.model.StringType;
  *       unknown code in a code system the validator knows, and an invalid UCUM unit are errors.</li>
  * </ul>
  *
- * <p>Expensive to create (the first validation loads and snapshots the core StructureDefinitions,
- * several seconds); create one instance per {@link FhirContext}, share it and call
- * {@link #warmUp()} in the background at startup. Thread-safe.
+ * <p>Expensive to warm up: the fast path's first use loads the core R4 StructureDefinitions
+ * (several seconds), and the first full validation converts them to the R5 copies HAPI's validator
+ * engine works on and builds its worker context (several seconds more, and about 110 MB of heap
+ * that stays). Create one instance per {@link FhirContext} and share it; call
+ * {@link #warmUpFastPath()} in the background at startup (what most resources need), or
+ * {@link #warmUp()} to load the full validator as well. Thread-safe.
  */
 public final class ResourceValidator {
 
-    private final FhirValidator validator;
+    private final FhirContext ctx;
+    private final ValidationSupportChain support;
     private final FastPath fastPath;
+    /** HAPI's validator with its worker context, built by the first validation that needs it. */
+    private volatile FhirValidator validator;
 
     public ResourceValidator(FhirContext ctx) {
         Objects.requireNonNull(ctx, "ctx");
         if (ctx.getVersion().getVersion() != FhirVersionEnum.R4) {
             throw new IllegalArgumentException("R4 FhirContext required, got " + ctx.getVersion().getVersion());
         }
+        this.ctx = ctx;
         // ValidationSupportChain caches lookups itself (Caffeine via hapi-fhir-caching-caffeine);
         // CachingValidationSupport is deprecated for removal since HAPI 8.0.
-        ValidationSupportChain support = new ValidationSupportChain(
+        support = new ValidationSupportChain(
                 ValidationSupportChain.CacheConfiguration.defaultValues(),
                 new DefaultProfileValidationSupport(ctx),
                 new CommonCodeSystemsTerminologyService(ctx),
                 new InMemoryTerminologyServerValidationSupport(ctx),
                 new SnapshotGeneratingValidationSupport(ctx));
+        fastPath = new FastPath(ctx, support);
+    }
 
+    /**
+     * HAPI's validator, built on first use (one thread builds it; the others wait for it). Not
+     * built in the constructor: the fast path decides most resources, and the full validator's
+     * classes, worker context and R5 copies of the definitions cost start time and memory.
+     */
+    private FhirValidator fullValidator() {
+        FhirValidator built = validator;
+        if (built == null) {
+            synchronized (this) {
+                built = validator;
+                if (built == null) {
+                    built = buildFullValidator();
+                    validator = built;
+                }
+            }
+        }
+        return built;
+    }
+
+    private FhirValidator buildFullValidator() {
         // HAPI's FhirInstanceValidator builds a new InstanceValidator (and re-reads the OID
         // registry) for every validation; this one reuses them, with the same checks
         ReusingInstanceValidator instanceValidator = new ReusingInstanceValidator(support,
@@ -79,11 +108,11 @@ public final class ResourceValidator {
         // is shared between threads; the expensive loading still happens on the first validation
         instanceValidator.getWorkerContext();
 
-        fastPath = new FastPath(ctx, support);
-        validator = ctx.newValidator();
-        validator.setValidateAgainstStandardSchema(false);
-        validator.setValidateAgainstStandardSchematron(false);
-        validator.registerValidatorModule(instanceValidator);
+        FhirValidator built = ctx.newValidator();
+        built.setValidateAgainstStandardSchema(false);
+        built.setValidateAgainstStandardSchematron(false);
+        built.registerValidatorModule(instanceValidator);
+        return built;
     }
 
     /**
@@ -104,7 +133,7 @@ public final class ResourceValidator {
     /** Validates {@code resource} with HAPI's validator only, warnings included. */
     public Result validateFully(IBaseResource resource) {
         Objects.requireNonNull(resource, "resource");
-        return toResult(validator.validateWithResult(resource));
+        return toResult(fullValidator().validateWithResult(resource));
     }
 
     /** Entries the fast path keeps about values clients sent (for tests). */
@@ -129,7 +158,7 @@ public final class ResourceValidator {
             return unreadable("The resource is empty");
         }
         try {
-            return toResult(validator.validateWithResult(resourceText));
+            return toResult(fullValidator().validateWithResult(resourceText));
         } catch (JsonParseException | InvalidRequestException | DataFormatException e) {
             // Gson (JSON syntax) and HAPI (neither JSON nor XML) throw instead of reporting
             return unreadable("The resource cannot be read: " + e.getMessage());
@@ -166,12 +195,30 @@ public final class ResourceValidator {
      * validator's worker context are loaded before the first real request.
      */
     public void warmUp() {
+        Communication communication = warmUpCommunication();
+        validateFully(communication);
+        fastPath.provesValid(communication);
+    }
+
+    /**
+     * Checks one small Communication with the fast path only, so that the core R4 StructureDefinitions and value sets it walks
+     * are loaded before the first real request. The full validator's R5 copies and worker context are not built: the first
+     * validation the fast path cannot decide builds them (several seconds, and the heap they take from then on).
+     *
+     * @throws IllegalStateException when the fast path does not prove the warm-up resource valid (it would then not be loaded)
+     */
+    public void warmUpFastPath() {
+        if (!fastPath.provesValid(warmUpCommunication())) {
+            throw new IllegalStateException("The fast path did not prove the warm-up Communication valid");
+        }
+    }
+
+    private static Communication warmUpCommunication() {
         Communication communication = new Communication();
         communication.setStatus(Communication.CommunicationStatus.COMPLETED);
         communication.setSubject(new Reference("Patient/warm-up"));
         communication.addPayload().setContent(new StringType("warm-up"));
-        validateFully(communication);
-        fastPath.provesValid(communication);
+        return communication;
     }
 
     private static Issue issue(ResultSeverityEnum severity, SingleValidationMessage message) {

@@ -108,6 +108,20 @@ class ResourceValidatorTest {
     }
 
     @Test
+    void afterTheFastPathWarmUpAlone_aResourceItCannotDecideIsStillValidatedFully() {
+        ResourceValidator validator = new ResourceValidator(CTX);
+        validator.warmUpFastPath();
+        Consent consent = consent();
+        consent.setStatus(null);
+
+        Result result = validator.validate(consent);
+
+        assertThat(result.errors()).singleElement()
+                .satisfies(issue -> assertThat(issue.message()).contains("Consent.status").contains("minimum required = 1"));
+        assertThat(validator.validate(consent().setStatus(Consent.ConsentState.ACTIVE)).isValid()).isTrue();
+    }
+
+    @Test
     void consentWithoutStatus_isAnError() {
         Consent consent = consent();
         consent.setStatus(null);

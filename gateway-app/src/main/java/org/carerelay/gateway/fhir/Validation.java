@@ -24,17 +24,20 @@ public class Validation {
     }
 
     /**
-     * Loads the validator's structure definitions in the background once the gateway is up, not
-     * during startup, where it would take the cores from Flyway, the broker and the web server (a
-     * validation before it is done loads them itself, or waits for the warm-up).
+     * Loads the structure definitions of the validator's fast path (which decides most resources)
+     * in the background once the gateway is up, not during startup, where it would take the cores
+     * from Flyway, the broker and the web server (a validation before it is done loads them itself,
+     * or waits for the warm-up). HAPI's full validator, with its R5 copies of the definitions, is
+     * built by the first resource the fast path cannot decide, not here: an idle gateway does not
+     * hold it.
      */
     @EventListener(ApplicationReadyEvent.class)
     public void warmUpWhenReady() {
         Thread warmUp = new Thread(() -> {
             long start = System.nanoTime();
             try {
-                validator.warmUp();
-                log.info("FHIR validator ready after {} ms", (System.nanoTime() - start) / 1_000_000);
+                validator.warmUpFastPath();
+                log.info("FHIR validator (fast path) ready after {} ms", (System.nanoTime() - start) / 1_000_000);
             } catch (RuntimeException e) {
                 log.warn("FHIR validator warm-up failed", e);
             }
