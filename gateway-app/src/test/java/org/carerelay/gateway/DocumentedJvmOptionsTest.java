@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -29,5 +31,26 @@ class DocumentedJvmOptionsTest {
     void systemdUnit_startsTheGatewayWithTheOptionsTheBenchmarkMeasures() throws IOException {
         String unit = Files.readString(ROOT.resolve("deploy").resolve("systemd").resolve("carerelay.service"));
         assertThat(unit).contains("Environment=\"JAVA_OPTS=" + GatewayProcess.DOCUMENTED_JVM_OPTIONS + "\"");
+    }
+
+    /**
+     * The container image and the Kubernetes manifests size the heap from the memory limit instead
+     * of {@code -Xmx} and leave the collector to the JVM (serial below 1,792 MB), but shape the
+     * heap with the same options as the benchmarked node.
+     */
+    @Test
+    void containerImageAndKubernetes_shapeTheHeapAsTheBenchmarkedNode() throws IOException {
+        List<String> shaping = Arrays.stream(GatewayProcess.DOCUMENTED_JVM_OPTIONS.split(" "))
+                .filter(option -> option.contains("HeapFreeRatio="))
+                .toList();
+        assertThat(shaping).hasSize(2);
+        String pom = Files.readString(ROOT.resolve("gateway-app").resolve("pom.xml"));
+        String configMap = Files.readString(ROOT.resolve("deploy").resolve("kubernetes").resolve("configmap.yaml"));
+        String javaToolOptions = configMap.lines().filter(line -> line.strip().startsWith("JAVA_TOOL_OPTIONS:"))
+                .findFirst().orElseThrow();
+        for (String option : shaping) {
+            assertThat(pom).contains("<jvmFlag>" + option + "</jvmFlag>");
+            assertThat(javaToolOptions).contains(" " + option);
+        }
     }
 }
