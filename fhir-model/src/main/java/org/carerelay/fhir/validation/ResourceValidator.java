@@ -59,6 +59,7 @@ public final class ResourceValidator {
     private final FastPath fastPath;
     /** HAPI's validator with its worker context, built by the first validation that needs it. */
     private volatile FhirValidator validator;
+    private final Object buildLock = new Object();
 
     public ResourceValidator(FhirContext ctx) {
         Objects.requireNonNull(ctx, "ctx");
@@ -85,7 +86,7 @@ public final class ResourceValidator {
     private FhirValidator fullValidator() {
         FhirValidator built = validator;
         if (built == null) {
-            synchronized (this) {
+            synchronized (buildLock) {
                 built = validator;
                 if (built == null) {
                     built = buildFullValidator();

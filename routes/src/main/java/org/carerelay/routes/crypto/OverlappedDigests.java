@@ -1,18 +1,16 @@
 package org.carerelay.routes.crypto;
 
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.util.Arrays;
 import java.util.Objects;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.operator.DigestCalculator;
@@ -29,26 +27,29 @@ import org.bouncycastle.operator.OperatorCreationException;
  * hashes the last, partial block on the calling thread once the worker is through and returns the
  * wrapped calculator's digest. Content smaller than one block never leaves the calling thread.
  *
- * <p>Each stream has at most {@value #BLOCKS_IN_FLIGHT} blocks in flight (a writer waits for a
- * free one), so it holds at most {@value #BLOCKS_IN_FLIGHT} × {@value #BLOCK_BYTES} bytes, and at
- * most one task of a stream is queued for the workers at any time. The workers are shared daemon
- * threads, as many as the machine has cores, that end after {@value #IDLE_SECONDS} s without work.
- * On a machine with one core there is nothing to overlap, and the wrapped calculators are returned as they are.
+ * <p>Memory: the blocks handed to the workers and not yet hashed are bounded for the whole JVM, by
+ * {@value #BLOCKS_IN_FLIGHT_PER_CORE} per core. When that budget is used up (more attachments at
+ * once than the workers keep up with), a stream waits for its own blocks in flight and hashes the
+ * block itself, as it would without this class; it never waits for a permit. Besides, each
+ * stream holds the one block it is filling. The workers are shared daemon threads, as many as the
+ * machine has cores, that end after {@value #IDLE_SECONDS} s without work. On a machine with one
+ * core there is nothing to overlap, and the wrapped calculators are returned as they are.
  */
 final class OverlappedDigests implements DigestCalculatorProvider {
 
     static final int BLOCK_BYTES = 256 * 1024;
-    static final int BLOCKS_IN_FLIGHT = 4;
+    static final int BLOCKS_IN_FLIGHT_PER_CORE = 4;
     static final int IDLE_SECONDS = 30;
     private static final int FIRST_BLOCK_BYTES = 8 * 1024;
 
-    private static final class Workers {
+    private static final class Shared {
+        static final int CORES = Runtime.getRuntime().availableProcessors();
         static final ThreadPoolExecutor POOL = pool();
+        static final Semaphore BUDGET = new Semaphore(BLOCKS_IN_FLIGHT_PER_CORE * CORES);
 
         private static ThreadPoolExecutor pool() {
-            int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
             AtomicInteger number = new AtomicInteger();
-            ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, IDLE_SECONDS, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+            ThreadPoolExecutor pool = new ThreadPoolExecutor(CORES, CORES, IDLE_SECONDS, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
                     task -> {
                         Thread thread = new Thread(task, "cms-digest-" + number.incrementAndGet());
                         thread.setDaemon(true);
@@ -61,10 +62,12 @@ final class OverlappedDigests implements DigestCalculatorProvider {
 
     private final DigestCalculatorProvider delegate;
     private final Executor executor;
+    private final Semaphore budget;
 
-    private OverlappedDigests(DigestCalculatorProvider delegate, Executor executor) {
+    private OverlappedDigests(DigestCalculatorProvider delegate, Executor executor, Semaphore budget) {
         this.delegate = Objects.requireNonNull(delegate, "delegate");
         this.executor = Objects.requireNonNull(executor, "executor");
+        this.budget = Objects.requireNonNull(budget, "budget");
     }
 
     /** {@code delegate}'s calculators overlapped on the shared workers, or {@code delegate} itself on a one-core machine. */
@@ -72,26 +75,26 @@ final class OverlappedDigests implements DigestCalculatorProvider {
         if (Runtime.getRuntime().availableProcessors() < 2) {
             return delegate;
         }
-        return new OverlappedDigests(delegate, Workers.POOL);
+        return new OverlappedDigests(delegate, Shared.POOL, Shared.BUDGET);
     }
 
-    /** {@code delegate}'s calculators overlapped on {@code executor} (for tests). */
-    static DigestCalculatorProvider overlapping(DigestCalculatorProvider delegate, Executor executor) {
-        return new OverlappedDigests(delegate, executor);
+    /** {@code delegate}'s calculators overlapped on {@code executor}, with {@code budget} permits for blocks in flight (for tests). */
+    static DigestCalculatorProvider overlapping(DigestCalculatorProvider delegate, Executor executor, Semaphore budget) {
+        return new OverlappedDigests(delegate, executor, budget);
     }
 
     @Override
     public DigestCalculator get(AlgorithmIdentifier algorithm) throws OperatorCreationException {
-        return new Overlapped(delegate.get(algorithm), executor);
+        return new Overlapped(delegate.get(algorithm), executor, budget);
     }
 
     private static final class Overlapped implements DigestCalculator {
         private final DigestCalculator calculator;
         private final Hashing stream;
 
-        Overlapped(DigestCalculator calculator, Executor executor) {
+        Overlapped(DigestCalculator calculator, Executor executor, Semaphore budget) {
             this.calculator = calculator;
-            this.stream = new Hashing(calculator.getOutputStream(), executor);
+            this.stream = new Hashing(calculator.getOutputStream(), executor, budget);
         }
 
         @Override
@@ -115,23 +118,24 @@ final class OverlappedDigests implements DigestCalculatorProvider {
         }
     }
 
-    /** Copies what is written into blocks and hands each full block, in order, to the worker. */
+    /** Copies what is written into blocks and hands each full block, in order, to a worker. */
     private static final class Hashing extends OutputStream {
         private final OutputStream target;
         private final Executor executor;
-        private final BlockingQueue<byte[]> free = new ArrayBlockingQueue<>(BLOCKS_IN_FLIGHT);
-        private int allocated;
+        private final Semaphore budget;
         private byte[] block;
         private int filled;
-        /** Completes when every block handed over so far has been hashed. */
+        private boolean firstBlock = true;
+        /** Completes when every block handed over so far has been hashed (or skipped after a failure). */
         private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
-        /** The worker's failure; later blocks are then skipped, but still given back. */
+        /** The first failure of the hashing; later blocks are skipped, and the digest is refused. */
         private volatile IOException failure;
         private boolean finished;
 
-        Hashing(OutputStream target, Executor executor) {
+        Hashing(OutputStream target, Executor executor, Semaphore budget) {
             this.target = target;
             this.executor = executor;
+            this.budget = budget;
         }
 
         @Override
@@ -147,7 +151,9 @@ final class OverlappedDigests implements DigestCalculatorProvider {
             }
             while (len > 0) {
                 if (block == null) {
-                    block = nextBlock();
+                    // a small first block: content that stays small is never copied into a large one
+                    block = new byte[firstBlock ? FIRST_BLOCK_BYTES : BLOCK_BYTES];
+                    firstBlock = false;
                     filled = 0;
                 } else if (filled == block.length && block.length < BLOCK_BYTES) {
                     block = Arrays.copyOf(block, Math.min(BLOCK_BYTES, block.length * 4));
@@ -163,62 +169,102 @@ final class OverlappedDigests implements DigestCalculatorProvider {
             }
         }
 
-        /** A free full-size block, or a small first one: content that stays small is never copied into a large block. */
-        private byte[] nextBlock() throws IOException {
-            if (allocated == 0) {
-                allocated++;
-                return new byte[FIRST_BLOCK_BYTES];
-            }
-            byte[] reused = free.poll();
-            if (reused != null) {
-                return reused;
-            }
-            if (allocated < BLOCKS_IN_FLIGHT) {
-                allocated++;
-                return new byte[BLOCK_BYTES];
-            }
-            try {
-                return free.take();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new InterruptedIOException("Interrupted while waiting for the digest to catch up");
-            }
-        }
-
-        private void handOver() {
-            byte[] full = block;
-            block = null;
-            tail = tail.thenRunAsync(() -> {
-                try {
-                    if (failure == null) {
-                        target.write(full, 0, full.length);
-                    }
-                } catch (IOException | RuntimeException e) {
-                    failure = e instanceof IOException io ? io : new IOException(e.getMessage(), e);
-                } finally {
-                    free.offer(full);
-                }
-            }, executor);
-        }
-
-        /** Waits for the worker, then hashes the partial block here. */
-        void finish() throws IOException {
-            if (finished) {
+        /** The full block to a worker if the budget allows, else hashed here after this stream's blocks in flight. */
+        private void handOver() throws IOException {
+            if (!budget.tryAcquire()) {
+                awaitBlocksInFlight();
+                hashHere(block, filled);
+                filled = 0; // the block is reused
                 return;
             }
-            finished = true;
-            try {
-                tail.join();
-            } catch (CompletionException e) {
-                throw new IOException("The digest failed: " + e.getCause(), e.getCause());
+            Block task = new Block(block);
+            CompletableFuture<Void> next = tail.thenRunAsync(task, executor);
+            if (next.isCompletedExceptionally()) { // the executor refused it right away (the task itself never throws)
+                task.release();
+                awaitBlocksInFlight();
+                hashHere(block, filled);
+                filled = 0;
+                return;
             }
+            block = null;
+            filled = 0;
+            tail = next.exceptionally(e -> {
+                task.notRun(e); // refused when its turn came: the digest cannot be completed
+                return null;
+            });
+        }
+
+        private void hashHere(byte[] bytes, int length) throws IOException {
             if (failure != null) {
                 throw failure;
             }
-            if (block != null && filled > 0) {
-                target.write(block, 0, filled);
+            try {
+                target.write(bytes, 0, length);
+            } catch (IOException e) {
+                failure = e;
+                throw e;
             }
-            block = null;
+        }
+
+        /** Waits until every block handed over has been hashed; throws the hashing's failure, if any. */
+        private void awaitBlocksInFlight() throws IOException {
+            tail.join(); // never completes exceptionally: see handOver
+            if (failure != null) {
+                throw failure;
+            }
+        }
+
+        /** Waits for the workers, then hashes the partial block here. A failure is thrown again on every call. */
+        void finish() throws IOException {
+            if (!finished) {
+                finished = true;
+                try {
+                    awaitBlocksInFlight();
+                    if (block != null && filled > 0) {
+                        hashHere(block, filled);
+                    }
+                } finally {
+                    block = null;
+                }
+            } else if (failure != null) {
+                throw failure;
+            }
+        }
+
+        /** One full block for a worker; gives its permit back whether it ran or not. */
+        private final class Block implements Runnable {
+            final byte[] bytes;
+            private final AtomicBoolean released = new AtomicBoolean();
+
+            Block(byte[] bytes) {
+                this.bytes = bytes;
+            }
+
+            @Override
+            public void run() {
+                try {
+                    if (failure == null) {
+                        target.write(bytes, 0, bytes.length);
+                    }
+                } catch (Throwable e) {
+                    failure = e instanceof IOException io ? io : new IOException("The digest failed: " + e, e);
+                } finally {
+                    release();
+                }
+            }
+
+            void notRun(Throwable cause) {
+                if (failure == null) {
+                    failure = new IOException("A block could not be hashed: " + cause, cause);
+                }
+                release();
+            }
+
+            void release() {
+                if (released.compareAndSet(false, true)) {
+                    budget.release();
+                }
+            }
         }
     }
 }
