@@ -186,7 +186,11 @@ public final class AdtToPatient {
         if (Systems.KVNR.equals(system)) {
             identifier.setType(new CodeableConcept(new Coding(IDENTIFIER_TYPE_DE_BASIS, "KVZ10", null)));
         } else if (type != null && !"KVNR".equalsIgnoreCase(type)) {
-            identifier.setType(new CodeableConcept(new Coding(V2_0203, type, null)));
+            // a code of table 0203 is coded in v2-0203; a local type code (MRN, NHSNMBR, ...) is
+            // kept as text rather than claimed to be a code of a system that does not have it
+            identifier.setType(V2Table0203.code(type)
+                    .map(code -> new CodeableConcept(new Coding(V2_0203, code, null)))
+                    .orElseGet(() -> new CodeableConcept().setText(type)));
         }
         return Optional.of(identifier);
     }

@@ -295,6 +295,50 @@ class AdtToPatientTest {
         assertThat(identifier(patient, "X110411319").getSystem()).isEqualTo(Systems.KVNR); // built-ins still apply
     }
 
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"MR, MR", "PI, PI", "SS, SS", "mr, MR", "pI, PI"})
+    void typeOfTable0203_isCodedInV20203AsTheTableSpellsIt(String cx5, String code) {
+        Identifier id = AdtToPatient.map(pid("|4711^^^KH_BSP^" + cx5), DEFAULTS).getIdentifierFirstRep();
+
+        assertThat(id.getType().getCoding()).extracting(Coding::getSystem, Coding::getCode)
+                .containsExactly(tuple(AdtToPatient.V2_0203, code));
+        assertThat(id.getType().hasText()).isFalse();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"MRN", "NHSNMBR", "mrn", "XYZ"})
+    void localTypeNotInTable0203_isKeptAsTextWithoutCoding(String cx5) {
+        Identifier id = AdtToPatient.map(pid("|4711^^^KH_BSP^" + cx5), DEFAULTS).getIdentifierFirstRep();
+
+        assertThat(id.getValue()).isEqualTo("4711");
+        assertThat(id.getType().hasCoding()).isFalse();
+        assertThat(id.getType().getText()).isEqualTo(cx5);
+    }
+
+    @Test
+    void mdmSampleWithLocalTypes_keepsThemAsTextAndItsPatientValidates() {
+        Patient patient = AdtToPatient.map(parse("msft_MDM-T02-03.hl7"), DEFAULTS);
+        patient.setId("7f1d2c3b-aaaa-4bbb-8ccc-0123456789ab"); // as the inbound route validates it
+
+        assertThat(patient.getIdentifier()).extracting(Identifier::getValue, i -> i.getType().getText(),
+                i -> i.getType().hasCoding()).containsExactly(
+                        tuple("3196695816", "MRN", false),
+                        tuple("6597923189", "NHSNMBR", false));
+        assertThat(SharedValidator.VALIDATOR.validate(patient).errors()).isEmpty();
+        assertThat(SharedValidator.VALIDATOR.validateFully(patient).errors()).isEmpty();
+    }
+
+    @Test
+    void mrgPriorIdentifiers_mapTheirTypeLikePid3() {
+        Message a40 = Hl7Inbound.parse("MSH|^~\\&|KIS|KH|CR|CR|20240502||ADT^A40^ADT_A39|1|P|2.5\r"
+                + "EVN|A40|20240502\rPID|1||4711^^^KH_BSP^PI\rMRG|0815^^^KH_BSP^MRN~0816^^^KH_BSP^mr\r").message();
+
+        assertThat(AdtToPatient.priorIdentifiers(a40, DEFAULTS)).extracting(Identifier::getValue,
+                i -> i.getType().getText(), i -> i.getType().getCodingFirstRep().getCode()).containsExactly(
+                        tuple("0815", "MRN", null),
+                        tuple("0816", null, "MR"));
+    }
+
     @Test
     void authorityWithBlanks_isPercentEncodedInSystem() {
         Patient patient = AdtToPatient.map(pid("|3196695816^^^SIMULATOR MRN^MRN"), DEFAULTS);
