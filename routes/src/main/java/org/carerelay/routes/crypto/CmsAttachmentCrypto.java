@@ -141,9 +141,6 @@ import org.bouncycastle.util.Store;
  * and its own provider instance, which checks the tag at the end of the stream. The provider is
  * never registered globally.
  *
- * <p>The content's SHA-256 for the signature is computed by {@link OverlappedDigests}, on another
- * core while this thread encrypts or decrypts.
- *
  * <p>Errors: anything that does not parse, decrypt or verify is an {@link IntegrityException};
  * an I/O error of the sealed stream itself is passed on unchanged. An opened attachment releases
  * plaintext before the end is verified (that is what makes it a stream); callers that must not
@@ -179,7 +176,7 @@ public final class CmsAttachmentCrypto implements AttachmentCrypto {
     public CmsAttachmentCrypto(GatewayKeys keys) {
         this.keys = Objects.requireNonNull(keys, "keys");
         try {
-            this.digests = OverlappedDigests.overlapping(new JcaDigestCalculatorProviderBuilder().build());
+            this.digests = new JcaDigestCalculatorProviderBuilder().build();
         } catch (OperatorCreationException e) {
             throw new IllegalStateException(e);
         }
