@@ -393,9 +393,11 @@ class MllpSenderTest {
 
     @Test
     void concurrentSendsToOneRecipient_useNoMoreConnectionsThanThePoolAllows() throws Exception {
+        // the bound is the point here, not the timing: a send waits for a connection at most the ACK
+        // timeout, and a slow start of the recipient on a busy machine must not turn a wait into a RETRY
         try (CountingRecipient recipient = new CountingRecipient(freePort(), 100);
-                MllpSender bounded = new MllpSender(CONNECT_TIMEOUT, Duration.ofSeconds(3), null,
-                        new MllpSender.Pool(2, Duration.ofSeconds(30)))) {
+                MllpSender bounded = new MllpSender(CONNECT_TIMEOUT, Duration.ofSeconds(20), null,
+                        new MllpSender.Pool(2, Duration.ofSeconds(60)))) {
             List<Thread> threads = new ArrayList<>();
             List<Outcome> outcomes = java.util.Collections.synchronizedList(new ArrayList<>());
             for (int i = 0; i < 6; i++) {
@@ -405,7 +407,7 @@ class MllpSenderTest {
                 thread.start();
             }
             for (Thread thread : threads) {
-                thread.join(10_000);
+                thread.join(60_000);
             }
 
             assertThat(outcomes).hasSize(6).containsOnly(Outcome.ACCEPTED);
