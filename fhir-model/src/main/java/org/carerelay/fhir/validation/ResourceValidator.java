@@ -55,6 +55,7 @@ import org.hl7.fhir.r4.model.StringType;
 public final class ResourceValidator {
 
     private final FhirContext ctx;
+    private final DefaultProfileValidationSupport definitions;
     private final ValidationSupportChain support;
     private final FastPath fastPath;
     /** HAPI's validator with its worker context, built by the first validation that needs it. */
@@ -69,9 +70,10 @@ public final class ResourceValidator {
         this.ctx = ctx;
         // ValidationSupportChain caches lookups itself (Caffeine via hapi-fhir-caching-caffeine);
         // CachingValidationSupport is deprecated for removal since HAPI 8.0.
+        definitions = new DefaultProfileValidationSupport(ctx);
         support = new ValidationSupportChain(
                 ValidationSupportChain.CacheConfiguration.defaultValues(),
-                new DefaultProfileValidationSupport(ctx),
+                definitions,
                 new CommonCodeSystemsTerminologyService(ctx),
                 new InMemoryTerminologyServerValidationSupport(ctx),
                 new SnapshotGeneratingValidationSupport(ctx));
@@ -197,14 +199,16 @@ public final class ResourceValidator {
      */
     public void warmUp() {
         Communication communication = warmUpCommunication();
-        validateFully(communication);
         fastPath.provesValid(communication);
+        shareDefinitionStrings();
+        validateFully(communication);
     }
 
     /**
      * Checks one small Communication with the fast path only, so that the core R4 StructureDefinitions and value sets it walks
-     * are loaded before the first real request. The full validator's R5 copies and worker context are not built: the first
-     * validation the fast path cannot decide builds them (several seconds, and the heap they take from then on).
+     * are loaded before the first real request, and lets their equal text values share one string (see
+     * {@link DefinitionStrings}). The full validator's R5 copies and worker context are not built: the first validation the
+     * fast path cannot decide builds them (several seconds, and the heap they take from then on).
      *
      * @throws IllegalStateException when the fast path does not prove the warm-up resource valid (it would then not be loaded)
      */
@@ -212,6 +216,15 @@ public final class ResourceValidator {
         if (!fastPath.provesValid(warmUpCommunication())) {
             throw new IllegalStateException("The fast path did not prove the warm-up Communication valid");
         }
+        shareDefinitionStrings();
+    }
+
+    /**
+     * Lets equal text values of the core definitions loaded so far share one string; returns how many values were replaced.
+     * HAPI loads them once per JVM, so a second call finds nothing left to replace.
+     */
+    int shareDefinitionStrings() {
+        return DefinitionStrings.share(ctx, definitions.fetchAllConformanceResources());
     }
 
     private static Communication warmUpCommunication() {

@@ -3,6 +3,7 @@ package org.carerelay.fhir.validation;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.context.support.DefaultProfileValidationSupport;
 import ca.uhn.fhir.parser.IParser;
 import ca.uhn.fhir.parser.LenientErrorHandler;
 import java.io.IOException;
@@ -25,9 +26,11 @@ import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.Communication;
 import org.hl7.fhir.r4.model.Consent;
+import org.hl7.fhir.r4.model.ElementDefinition;
 import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.StringType;
+import org.hl7.fhir.r4.model.StructureDefinition;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -40,6 +43,7 @@ class ResourceValidatorTest {
     private static final FhirContext CTX = FhirContext.forR4Cached();
     /** Expensive to create and to warm up: shared by all tests. */
     private static final ResourceValidator VALIDATOR = new ResourceValidator(CTX);
+    private static final String CORE = "http://hl7.org/fhir/StructureDefinition/";
 
     @BeforeAll
     static void warmUp() {
@@ -105,6 +109,25 @@ class ResourceValidatorTest {
 
         assertThat(result.isValid()).isFalse();
         assertThat(result.errors()).extracting(Issue::location).contains("Communication.status");
+    }
+
+    @Test
+    void afterTheWarmUp_equalTextsOfTheCoreDefinitionsAreOneString() {
+        DefaultProfileValidationSupport definitions = new DefaultProfileValidationSupport(CTX); // HAPI loads them once per JVM
+        StructureDefinition communication = (StructureDefinition) definitions.fetchStructureDefinition(CORE + "Communication");
+        StructureDefinition consent = (StructureDefinition) definitions.fetchStructureDefinition(CORE + "Consent");
+        ElementDefinition communicationId = communication.getSnapshot().getElement().get(1);
+        ElementDefinition consentId = consent.getSnapshot().getElement().get(1);
+        assertThat(communicationId.getPath()).isEqualTo("Communication.id");
+        assertThat(consentId.getPath()).isEqualTo("Consent.id");
+
+        // parsed from two places of HAPI's bundle, shared after the warm-up
+        assertThat(consentId.getTypeFirstRep().getCode()).isSameAs(communicationId.getTypeFirstRep().getCode());
+        assertThat(consentId.getDefinition()).isSameAs(communicationId.getDefinition());
+        assertThat(consentId.getBase().getPath()).isSameAs(communicationId.getBase().getPath()).isEqualTo("Resource.id");
+        // nothing left to share, and the texts are what they were
+        assertThat(VALIDATOR.shareDefinitionStrings()).isZero();
+        assertThat(consentId.getTypeFirstRep().getCode()).isEqualTo("http://hl7.org/fhirpath/System.String");
     }
 
     @Test
