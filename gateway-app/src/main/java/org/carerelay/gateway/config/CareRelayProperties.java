@@ -54,7 +54,17 @@ public record CareRelayProperties(
     public record Queue(String mail) {
     }
 
-    public record Mail(String from, Smtp smtp) {
+    /**
+     * {@code consumers}: how many mails of the mail queue are sent at once per node, each over its own
+     * SMTP connection (default 4; less than 1 counts as 1). One mail mostly waits for the SMTP server's
+     * answers, so a single consumer sends only as many mails per second as round trips allow.
+     */
+    public record Mail(String from, Smtp smtp, int consumers) {
+
+        public int effectiveConsumers() {
+            return Math.max(1, consumers);
+        }
+
         public record Smtp(String host, int port, String username, String password, boolean starttls, boolean ssl) {
         }
     }

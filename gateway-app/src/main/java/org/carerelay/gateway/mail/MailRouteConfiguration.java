@@ -6,7 +6,10 @@ import org.carerelay.routes.mail.OutboundMailRoute;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
-/** Wires the outbound-mail route: SMTP when a host is configured, else .eml files in the outbox. */
+/**
+ * Wires the outbound-mail route: SMTP when a host is configured, else .eml files in the outbox;
+ * {@code carerelay.mail.consumers} mails at a time.
+ */
 @Configuration(proxyBeanMethods = false)
 public class MailRouteConfiguration {
 
@@ -17,7 +20,16 @@ public class MailRouteConfiguration {
                 blankToNull(smtp.host()), smtp.port(), blankToNull(smtp.username()), blankToNull(smtp.password()),
                 smtp.starttls(), smtp.ssl(), props.outboxDir().toAbsolutePath().normalize());
         String queue = "jms:queue:" + props.queue().mail();
-        return new OutboundMailRoute(queue, settings, queue + ".dlq");
+        return new OutboundMailRoute(consumerUri(queue, props.mail().effectiveConsumers()), settings, queue + ".dlq");
+    }
+
+    /**
+     * Several consumers: a mail mostly waits for the SMTP server (connect, greeting, EHLO, TLS, AUTH,
+     * MAIL/RCPT/DATA, QUIT on a new connection per mail), and one consumer would send them one after the
+     * other, however long the queue. Each consumer keeps the route's redelivery and dead-lettering.
+     */
+    static String consumerUri(String queue, int consumers) {
+        return queue + "?concurrentConsumers=" + consumers;
     }
 
     private static String blankToNull(String s) {
