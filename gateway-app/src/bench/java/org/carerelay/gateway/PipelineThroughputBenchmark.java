@@ -801,9 +801,10 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
         var h = properties.hl7();
         return String.format(Locale.ROOT,
                 "pipeline: %d concurrent consumers per stage, connect/response timeout %d/%d ms, max attempts %d, "
-                        + "redelivery %d ms ×%.1f (test settings); MLLP listener: max %d connections",
+                        + "redelivery %d ms ×%.1f (test settings); MLLP listener: max %d connections; mail: %d consumers",
                 p.concurrentConsumers(), p.connectTimeout().toMillis(), p.responseTimeout().toMillis(), p.maxAttempts(),
-                p.redeliveryDelay().toMillis(), p.redeliveryMultiplier(), h.maxConnections());
+                p.redeliveryDelay().toMillis(), p.redeliveryMultiplier(), h.maxConnections(),
+                properties.mail().effectiveConsumers());
     }
 
     private String report(Environment env, String gateway, List<Phase> phases, Phase before, Phase after, EndToEnd e2e,
