@@ -57,8 +57,12 @@ public final class OwnerOnlyFiles {
                 @Override
                 public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
                     if (attrs.isRegularFile()) {
-                        Set<PosixFilePermission> now = Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS);
-                        tighten(file, now.contains(PosixFilePermission.OWNER_EXECUTE) ? EXECUTABLE : FILE);
+                        try {
+                            Set<PosixFilePermission> now = Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS);
+                            tighten(file, now.contains(PosixFilePermission.OWNER_EXECUTE) ? EXECUTABLE : FILE);
+                        } catch (NoSuchFileException e) {
+                            // removed meanwhile (journal, temp files): nothing to protect
+                        }
                     }
                     return FileVisitResult.CONTINUE;
                 }
