@@ -27,9 +27,15 @@ public class MailRouteConfiguration {
      * Several consumers: a mail mostly waits for the SMTP server (connect, greeting, EHLO, TLS, AUTH,
      * MAIL/RCPT/DATA, QUIT on a new connection per mail), and one consumer would send them one after the
      * other, however long the queue. Each consumer keeps the route's redelivery and dead-lettering.
+     *
+     * <p>{@code CLIENT_ACKNOWLEDGE}: the listener container acknowledges a mail only after the route
+     * is done with it, sent or moved to the dead letter queue. Its default ({@code AUTO_ACKNOWLEDGE})
+     * acknowledges before the route runs, so a mail in flight or waiting for its next attempt was lost
+     * when the node stopped. Now it stays on the queue for the next consumer (at least once: a mail
+     * sent just before a node dies may go out again).
      */
     static String consumerUri(String queue, int consumers) {
-        return queue + "?concurrentConsumers=" + consumers;
+        return queue + "?concurrentConsumers=" + consumers + "&acknowledgementModeName=CLIENT_ACKNOWLEDGE";
     }
 
     private static String blankToNull(String s) {

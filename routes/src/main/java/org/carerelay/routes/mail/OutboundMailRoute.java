@@ -23,14 +23,19 @@ import java.util.UUID;
  * Delivers queued mails. The body is a complete RFC 822 mail as {@code byte[]} (see {@link MailComposer}).
  * With an SMTP host configured the mail goes out via SMTP, otherwise it is written as {@code .eml} file into an
  * outbox directory. Failures are redelivered with exponential backoff and finally moved, unchanged, to the
- * dead letter endpoint.
+ * dead letter endpoint. A JMS {@code fromUri} must acknowledge a mail only after the route is done with it
+ * (see {@link #DEFAULT_FROM_URI}): the in-memory redelivery can wait for many minutes.
  *
  * <p>Logs contain only the mail kind and Message-ID, never recipients or content.
  */
 public final class OutboundMailRoute extends RouteBuilder {
 
     public static final String ROUTE_ID = "outbound-mail";
-    public static final String DEFAULT_FROM_URI = "jms:queue:carerelay.mail";
+    /**
+     * Acknowledged only once the route is done with a mail (sent, written or dead-lettered): the JMS
+     * listener's default acknowledges before the route runs, and a mail in flight would be lost with its node.
+     */
+    public static final String DEFAULT_FROM_URI = "jms:queue:carerelay.mail?acknowledgementModeName=CLIENT_ACKNOWLEDGE";
     public static final String DEFAULT_DEAD_LETTER_URI = "jms:queue:carerelay.mail.dlq";
 
     /** Exchange property holding the sanitised mail kind (for logs and file names). */
