@@ -53,7 +53,7 @@ public final class GatewayProcess {
      * (section "Memory"); {@code DocumentedJvmOptionsTest} keeps the three equal.
      */
     public static final String DOCUMENTED_JVM_OPTIONS =
-            "-XX:+UseSerialGC -Xmx1g -XX:MaxHeapFreeRatio=30 -XX:MinHeapFreeRatio=10 -XX:+ExitOnOutOfMemoryError";
+            "-XX:+UseSerialGC -Xms128m -Xmx1g -XX:MaxHeapFreeRatio=30 -XX:MinHeapFreeRatio=10 -XX:+ExitOnOutOfMemoryError";
 
     static {
         FHIR.getRestfulClientFactory().setServerValidationMode(ServerValidationModeEnum.NEVER);
