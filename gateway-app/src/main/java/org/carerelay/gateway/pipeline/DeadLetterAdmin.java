@@ -6,7 +6,10 @@ import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
 import jakarta.jms.ConnectionFactory;
 import jakarta.jms.JMSException;
 import jakarta.jms.Message;
+import jakarta.jms.MessageConsumer;
+import jakarta.jms.Session;
 import jakarta.jms.TextMessage;
+import java.time.Duration;
 import java.util.Collections;
 import java.util.Date;
 import java.util.Enumeration;
@@ -27,6 +30,8 @@ import org.hl7.fhir.r4.model.InstantType;
 import org.hl7.fhir.r4.model.IntegerType;
 import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.StringType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.jms.core.JmsTemplate;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -40,24 +45,24 @@ import org.springframework.transaction.support.TransactionTemplate;
 @Component
 public class DeadLetterAdmin {
 
+    private static final Logger log = LoggerFactory.getLogger(DeadLetterAdmin.class);
+
     private final JmsTemplate jms;
     private final DeliveryLedger ledger;
     private final TransactionTemplate tx;
     private final AuditService audit;
     private final String prefix;
     private final String mailQueue;
-    private final WorkQueue workQueue;
 
     public DeadLetterAdmin(ConnectionFactory connectionFactory, DeliveryLedger ledger, TransactionTemplate tx,
-            AuditService audit, CareRelayProperties props, WorkQueue workQueue) {
+            AuditService audit, CareRelayProperties props) {
         this.jms = new JmsTemplate(connectionFactory);
-        this.jms.setReceiveTimeout(JmsTemplate.RECEIVE_TIMEOUT_NO_WAIT);
+        this.jms.setSessionTransacted(true); // a parked item leaves only with the commit of its re-send
         this.ledger = ledger;
         this.tx = tx;
         this.audit = audit;
         this.prefix = props.pipeline().queuePrefix();
         this.mailQueue = props.queue().mail();
-        this.workQueue = workQueue;
     }
 
     /**
@@ -123,30 +128,10 @@ public class DeadLetterAdmin {
             }
             String parking = PipelineRoutes.parkingQueue(prefix, each);
             Integer parkedCount = jms.browse(parking, (session, browser) -> Collections.list(browser.getEnumeration()).size());
-            for (int i = 0; i < (parkedCount == null ? 0 : parkedCount); i++) {
-                Message parked = jms.receive(parking);
-                if (parked == null) {
-                    break;
-                }
-                Optional<WorkItem> item;
-                try {
-                    item = workItem(parked, each);
-                } catch (JMSException e) {
-                    item = Optional.empty();
-                }
-                if (item.isEmpty()) {
-                    continue; // names nothing that could be retried
-                }
-                WorkItem work = item.get();
-                if (message != null && !work.messageId().equals(message.getValue())) {
-                    workQueue.park(work); // not the one asked for: park it again
-                    continue;
-                }
-                if (work.recipient() != null) {
-                    tx.executeWithoutResult(s -> ledger.requeue(work.messageId(), work.recipient()));
-                }
-                workQueue.send(work);
-                moved++;
+            int count = parkedCount == null ? 0 : parkedCount;
+            if (count > 0) {
+                String wanted = message == null ? null : message.getValue();
+                moved += jms.execute(session -> retryParked(session, each, count, wanted), true);
             }
         }
         audit.success("dead-letters-retry", AuditEventAction.E, Caller.of(request), Caller.clientAddress(request), null);
@@ -155,5 +140,57 @@ public class DeadLetterAdmin {
         return out;
     }
 
+    /**
+     * Takes up to {@code count} items off the stage's parking queue, each in its own transaction of the
+     * (transacted) {@code session}: a parked item is acknowledged only in the commit that also sends it
+     * back to its stage queue (or, when not the one asked for, to the parking queue again), and that
+     * commit comes after the ledger's update committed. Any failure rolls the session back, so the item
+     * stays parked (a duplicate is harmless, the ledger decides), and is thrown to the caller.
+     */
+    private int retryParked(Session session, Stage stage, int count, String wanted) throws JMSException {
+        String parking = PipelineRoutes.parkingQueue(prefix, stage);
+        int moved = 0;
+        try (MessageConsumer consumer = session.createConsumer(session.createQueue(parking))) {
+            for (int i = 0; i < count; i++) {
+                Message parked = consumer.receiveNoWait();
+                if (parked == null) {
+                    break;
+                }
+                try {
+                    Optional<WorkItem> item = workItem(parked, stage);
+                    if (item.isEmpty()) {
+                        // names no work item, so there is nothing to put back: it is removed on purpose
+                        log.warn("Removed parked message {} from {}: it names no work item", parked.getJMSMessageID(), parking);
+                        session.commit();
+                        continue;
+                    }
+                    WorkItem work = item.get();
+                    if (wanted != null && !work.messageId().equals(wanted)) {
+                        // not the one asked for: parked again, behind the others
+                        WorkQueue.send(session, parking, work, Duration.ZERO);
+                        session.commit();
+                        continue;
+                    }
+                    WorkQueue.send(session, PipelineRoutes.queue(prefix, stage), work, Duration.ZERO);
+                    if (work.recipient() != null) {
+                        tx.executeWithoutResult(s -> ledger.requeue(work.messageId(), work.recipient()));
+                    }
+                    session.commit();
+                    moved++;
+                } catch (JMSException | RuntimeException | Error e) {
+                    rollback(session, e);
+                    throw e;
+                }
+            }
+        }
+        return moved;
+    }
 
+    private static void rollback(Session session, Throwable cause) {
+        try {
+            session.rollback();
+        } catch (JMSException | RuntimeException e) {
+            cause.addSuppressed(e);
+        }
+    }
 }

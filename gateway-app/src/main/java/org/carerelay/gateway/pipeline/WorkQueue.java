@@ -2,7 +2,9 @@ package org.carerelay.gateway.pipeline;
 
 import jakarta.jms.ConnectionFactory;
 import jakarta.jms.DeliveryMode;
+import jakarta.jms.JMSException;
 import jakarta.jms.MessageProducer;
+import jakarta.jms.Session;
 import jakarta.jms.TextMessage;
 import java.time.Duration;
 import java.util.Map;
@@ -48,18 +50,26 @@ public class WorkQueue {
 
     private void send(String queue, WorkItem item, Duration delay) {
         jms.execute(session -> {
-            try (MessageProducer sender = session.createProducer(session.createQueue(queue))) {
-                sender.setDeliveryMode(DeliveryMode.PERSISTENT);
-                if (delay.compareTo(Duration.ZERO) > 0) {
-                    sender.setDeliveryDelay(delay.toMillis());
-                }
-                TextMessage message = session.createTextMessage("");
-                for (Map.Entry<String, Object> header : item.headers().entrySet()) {
-                    message.setStringProperty(header.getKey(), header.getValue().toString());
-                }
-                sender.send(message);
-            }
+            send(session, queue, item, delay);
             return null;
         }, false);
+    }
+
+    /**
+     * Sends {@code item} to {@code queue} on the caller's session; on a transacted session it becomes
+     * visible with the caller's commit.
+     */
+    static void send(Session session, String queue, WorkItem item, Duration delay) throws JMSException {
+        try (MessageProducer sender = session.createProducer(session.createQueue(queue))) {
+            sender.setDeliveryMode(DeliveryMode.PERSISTENT);
+            if (delay.compareTo(Duration.ZERO) > 0) {
+                sender.setDeliveryDelay(delay.toMillis());
+            }
+            TextMessage message = session.createTextMessage("");
+            for (Map.Entry<String, Object> header : item.headers().entrySet()) {
+                message.setStringProperty(header.getKey(), header.getValue().toString());
+            }
+            sender.send(message);
+        }
     }
 }
