@@ -43,11 +43,6 @@ public class WorkQueue {
         send(PipelineRoutes.queue(prefix, item.stage()), item, delay);
     }
 
-    /** Back to the stage's dead-letter queue, where the operator finds it. */
-    void park(WorkItem item) {
-        send(PipelineRoutes.parkingQueue(prefix, item.stage()), item, Duration.ZERO);
-    }
-
     private void send(String queue, WorkItem item, Duration delay) {
         jms.execute(session -> {
             send(session, queue, item, delay);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
+import jakarta.jms.ConnectionFactory;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -12,6 +13,8 @@ import org.carerelay.gateway.Conversations;
 import org.carerelay.gateway.FakeMllpRecipient;
 import org.carerelay.gateway.GatewayIntegrationTest;
 import org.carerelay.gateway.Participants;
+import org.carerelay.gateway.config.CareRelayProperties;
+import org.carerelay.routes.pipeline.PipelineRoutes;
 import org.carerelay.routes.pipeline.WorkItem;
 import org.carerelay.routes.pipeline.WorkItem.Stage;
 import org.hl7.fhir.r4.model.IntegerType;
@@ -22,6 +25,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jms.core.JmsTemplate;
 
 /**
  * {@code $retry-dead-letters} takes a parked work item off its parking queue only together with its
@@ -39,7 +43,10 @@ class DeadLetterRetryIT extends GatewayIntegrationTest {
     JdbcClient jdbc;
 
     @Autowired
-    WorkQueue workQueue;
+    ConnectionFactory connectionFactory;
+
+    @Autowired
+    CareRelayProperties props;
 
     @BeforeEach
     void setUp() throws Exception {
@@ -75,7 +82,12 @@ class DeadLetterRetryIT extends GatewayIntegrationTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> "delivered".equals(state(id)));
         assertThat(jdbc.sql("update delivery set state = 'failed', delivered_at = null where message_id = ? and recipient_org = ?")
                 .params(id, careHome.organizationId()).update()).isEqualTo(1);
-        workQueue.park(new WorkItem(Stage.DELIVER_MLLP, id, careHome.organizationId()));
+        // where the dead-letter route parks a dead work item
+        new JmsTemplate(connectionFactory).execute(session -> {
+            WorkQueue.send(session, PipelineRoutes.parkingQueue(props.pipeline().queuePrefix(), Stage.DELIVER_MLLP),
+                    new WorkItem(Stage.DELIVER_MLLP, id, careHome.organizationId()), Duration.ZERO);
+            return null;
+        }, false);
         received.clear();
         return id;
     }
