@@ -63,7 +63,7 @@ class BrokerFailoverIT {
         ExecutorService pool = Executors.newFixedThreadPool(SENDERS);
         try {
             brokers.start(BROKER_START);
-            gateway = new GatewayProcess("broker-failover", "-Xmx768m",
+            gateway = new GatewayProcess("broker-failover", "-Xmx768m " + GatewayProcess.TEST_JVM_OPTIONS,
                     "--carerelay.broker.url=" + brokers.url(),
                     "--carerelay.broker.user=" + StandaloneArtemis.USER,
                     "--carerelay.broker.password=" + StandaloneArtemis.PASSWORD);

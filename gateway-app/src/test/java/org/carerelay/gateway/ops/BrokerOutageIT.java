@@ -65,7 +65,7 @@ class BrokerOutageIT {
                     delivered.computeIfAbsent(new Terser(message).get("/TXA-12-1"), k -> new AtomicInteger()).incrementAndGet();
                     return message.generateACK();
                 })) {
-            GatewayProcess gateway = new GatewayProcess("broker-outage", "-Xmx512m",
+            GatewayProcess gateway = new GatewayProcess("broker-outage", "-Xmx512m " + GatewayProcess.TEST_JVM_OPTIONS,
                     "--carerelay.broker.url=tcp://127.0.0.1:" + line.port());
             try {
                 gateway.start();

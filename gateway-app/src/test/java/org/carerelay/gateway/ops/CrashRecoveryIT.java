@@ -44,7 +44,7 @@ class CrashRecoveryIT {
 
     @Test
     void sigkillDuringLoad_everyAcceptedMessageIsDeliveredExactlyOnce() throws Exception {
-        GatewayProcess gateway = new GatewayProcess("crash-test", "-Xmx768m");
+        GatewayProcess gateway = new GatewayProcess("crash-test", "-Xmx768m " + GatewayProcess.TEST_JVM_OPTIONS);
         FakeMllpRecipient recipientSystem = new FakeMllpRecipient(message -> {
             Terser terser = new Terser(message);
             if (!seenControlIds.add(terser.get("/MSH-10"))) {

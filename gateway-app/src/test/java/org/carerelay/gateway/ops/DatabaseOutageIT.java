@@ -77,7 +77,7 @@ class DatabaseOutageIT {
                     delivered.computeIfAbsent(new Terser(message).get("/TXA-12-1"), k -> new AtomicInteger()).incrementAndGet();
                     return message.generateACK();
                 })) {
-            GatewayProcess gateway = new GatewayProcess("db-outage", "-Xmx512m",
+            GatewayProcess gateway = new GatewayProcess("db-outage", "-Xmx512m " + GatewayProcess.TEST_JVM_OPTIONS,
                     "--carerelay.db.url=jdbc:postgresql://127.0.0.1:" + line.port() + "/postgres",
                     "--carerelay.db.user=postgres", "--carerelay.db.password=unused");
             try {

@@ -57,7 +57,7 @@ class OperationsIT {
         try (ServerSocket squatter = new ServerSocket()) {
             squatter.bind(new InetSocketAddress(0));
             int taken = squatter.getLocalPort();
-            GatewayProcess gateway = new GatewayProcess("ops-hl7-port", "-Xmx512m",
+            GatewayProcess gateway = new GatewayProcess("ops-hl7-port", "-Xmx512m " + GatewayProcess.TEST_JVM_OPTIONS,
                     java.nio.file.Path.of("target", "ops-hl7-port", java.util.UUID.randomUUID().toString()),
                     GatewayProcess.freePort(), taken);
             try {
@@ -84,7 +84,7 @@ class OperationsIT {
         try (ServerSocket squatter = new ServerSocket()) {
             squatter.bind(new InetSocketAddress(0));
             int taken = squatter.getLocalPort();
-            GatewayProcess gateway = new GatewayProcess("ops-http-port", "-Xmx512m",
+            GatewayProcess gateway = new GatewayProcess("ops-http-port", "-Xmx512m " + GatewayProcess.TEST_JVM_OPTIONS,
                     java.nio.file.Path.of("target", "ops-http-port", java.util.UUID.randomUUID().toString()),
                     taken, GatewayProcess.freePort());
             try {
@@ -108,7 +108,7 @@ class OperationsIT {
 
     @Test
     void productionProfileWithoutItsSettings_namesEveryMissingVariableInOneSentence() throws Exception {
-        GatewayProcess gateway = new GatewayProcess("ops-production", "-Xmx512m",
+        GatewayProcess gateway = new GatewayProcess("ops-production", "-Xmx512m " + GatewayProcess.TEST_JVM_OPTIONS,
                 "--spring.profiles.active=production",
                 // the production profile as shipped, from the working directory's config/ as for java -jar
                 "--spring.config.additional-location=file:../config/application-production.yml");
@@ -137,8 +137,8 @@ class OperationsIT {
 
     @Test
     void secondGatewayOnTheSameDataDirectory_stopsAtOnceAndLeavesTheFirstRunning() throws Exception {
-        GatewayProcess first = new GatewayProcess("ops-data-dir", "-Xmx512m");
-        GatewayProcess second = new GatewayProcess("ops-data-dir", "-Xmx512m", first.dataDir, GatewayProcess.freePort(),
+        GatewayProcess first = new GatewayProcess("ops-data-dir", "-Xmx512m " + GatewayProcess.TEST_JVM_OPTIONS);
+        GatewayProcess second = new GatewayProcess("ops-data-dir", "-Xmx512m " + GatewayProcess.TEST_JVM_OPTIONS, first.dataDir, GatewayProcess.freePort(),
                 GatewayProcess.freePort());
         try {
             first.start();
@@ -184,7 +184,7 @@ class OperationsIT {
             return message.generateACK();
         });
         // long response timeout, so the deliveries are still waiting for their ACK at SIGTERM
-        GatewayProcess gateway = new GatewayProcess("ops-shutdown", "-Xmx768m", "--carerelay.pipeline.response-timeout=60s");
+        GatewayProcess gateway = new GatewayProcess("ops-shutdown", "-Xmx768m " + GatewayProcess.TEST_JVM_OPTIONS, "--carerelay.pipeline.response-timeout=60s");
         try {
             gateway.start();
             gateway.awaitUp(Duration.ofSeconds(180));

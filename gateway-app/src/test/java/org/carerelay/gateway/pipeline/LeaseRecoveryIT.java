@@ -40,7 +40,7 @@ class LeaseRecoveryIT {
 
     @Test
     void sigkillWhileDeliveriesAreClaimed_defaultSettings_everyAcceptedMessageIsDeliveredOnce() throws Exception {
-        GatewayProcess gateway = new GatewayProcess("lease-test", "-Xmx512m",
+        GatewayProcess gateway = new GatewayProcess("lease-test", "-Xmx512m " + GatewayProcess.TEST_JVM_OPTIONS,
                 // the shipped defaults instead of the short timeouts the other process tests use
                 "--carerelay.pipeline.redelivery-delay=2s",
                 "--carerelay.pipeline.max-redelivery-delay=1h",
