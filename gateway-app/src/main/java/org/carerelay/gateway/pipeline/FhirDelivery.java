@@ -24,6 +24,7 @@ import java.net.URI;
 import java.net.UnknownHostException;
 import java.util.List;
 import org.apache.http.HttpHost;
+import org.apache.http.client.HttpClient;
 import org.apache.http.client.config.RequestConfig;
 import org.apache.http.client.methods.CloseableHttpResponse;
 import org.apache.http.client.methods.HttpPost;
@@ -84,6 +85,7 @@ public class FhirDelivery {
     private final ResourceStore store;
     private final DirectoryService directory;
     private final FhirContext clientContext;
+    private final PinnedClientFactory clients;
     private final EgressPolicy egress;
     private final CareRelayProperties.Pipeline settings;
 
@@ -96,6 +98,8 @@ public class FhirDelivery {
         this.settings = props.pipeline();
         this.egress = egress;
         this.clientContext = FhirContext.forR4();
+        this.clients = new PinnedClientFactory(clientContext);
+        clientContext.setRestfulClientFactory(clients);
     }
 
     public void deliver(String messageId, String recipient) {
@@ -125,11 +129,8 @@ public class FhirDelivery {
         } catch (UnknownHostException e) {
             return DeliveryAttempt.Outcome.retry("unknown host " + host);
         }
-        try (CloseableHttpClient http = pinnedClient(host, checked)) {
-            ApacheRestfulClientFactory factory = new ApacheRestfulClientFactory(clientContext);
-            factory.setServerValidationMode(ServerValidationModeEnum.NEVER);
-            factory.setHttpClient(http);
-            IGenericClient client = factory.newGenericClient(base);
+        try (CloseableHttpClient http = pinnedClient(host, checked); PinnedClientFactory.Binding bound = clients.bind(http)) {
+            IGenericClient client = clients.newGenericClient(base);
             AdditionalRequestHeadersInterceptor headers = new AdditionalRequestHeadersInterceptor();
             forEachHeader(context.endpoint(), headers::addHeaderValue);
             client.registerInterceptor(headers);
@@ -185,6 +186,52 @@ public class FhirDelivery {
                 .disableRedirectHandling()
                 .disableAutomaticRetries()
                 .build();
+    }
+
+    /**
+     * The restful client factory of this class's FhirContext. HAPI's generic client sends every
+     * request through the factory of its FhirContext (it asks the context when it builds a request),
+     * not through the factory that created it. So the context gets this one, and it hands out only
+     * the pinned client the delivery on the current thread has bound; with none bound it refuses.
+     * No request can go out through a client of HAPI's own making, which would resolve the host
+     * again, connect unchecked, follow redirects and time out after HAPI's 10 s instead of the
+     * pipeline's settings.
+     */
+    static final class PinnedClientFactory extends ApacheRestfulClientFactory {
+        private final ThreadLocal<HttpClient> bound = new ThreadLocal<>();
+
+        PinnedClientFactory(FhirContext context) {
+            super(context);
+            setServerValidationMode(ServerValidationModeEnum.NEVER);
+        }
+
+        /** Binds {@code http} to the current thread until the returned binding is closed. */
+        Binding bind(HttpClient http) {
+            if (bound.get() != null) {
+                throw new IllegalStateException("a pinned HTTP client is bound to this thread already");
+            }
+            bound.set(http);
+            return bound::remove;
+        }
+
+        @Override
+        public HttpClient getNativeHttpClient() {
+            HttpClient http = bound.get();
+            if (http == null) {
+                throw new IllegalStateException("no pinned HTTP client is bound to this thread; HAPI's own client is never used");
+            }
+            return http;
+        }
+
+        @Override
+        public void setHttpClient(Object httpClient) {
+            throw new UnsupportedOperationException("the client is bound per delivery");
+        }
+
+        interface Binding extends AutoCloseable {
+            @Override
+            void close();
+        }
     }
 
     /** Checks the resolved address against the egress policy right before the socket connects to it. */

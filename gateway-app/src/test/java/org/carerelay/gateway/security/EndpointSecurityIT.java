@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
+import com.sun.net.httpserver.HttpServer;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
@@ -237,6 +239,43 @@ class EndpointSecurityIT extends GatewayIntegrationTest {
             // nothing came back in through the gateway's own listeners either
             assertThat(jdbc.sql("select count(*) from message where sender_org = ?").param(sender.organizationId())
                     .query(Integer.class).single()).isEqualTo(4);
+        }
+    }
+
+    @Test
+    void partnerAnsweringTheDeliveryWithARedirect_isNotFollowed_andNeitherTheMessageNorItsHeadersGoElsewhere() throws Exception {
+        Participants.Registered sender = Participants.registerNew(this, "Praxis Umleitung");
+        List<String> atTarget = new CopyOnWriteArrayList<>();
+        AtomicInteger redirected = new AtomicInteger();
+        HttpServer target = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        target.createContext("/", exchange -> {
+            atTarget.add(exchange.getRequestMethod() + " " + exchange.getRequestURI() + " " + exchange.getRequestHeaders().keySet());
+            exchange.sendResponseHeaders(200, -1);
+            exchange.close();
+        });
+        HttpServer redirecting = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        redirecting.createContext("/", exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            redirected.incrementAndGet();
+            // 303 turns any method into a GET of the new location: e.g. an internal service or a metadata address
+            exchange.getResponseHeaders().add("Location", "http://127.0.0.1:" + target.getAddress().getPort() + "/internal/admin");
+            exchange.sendResponseHeaders(303, -1);
+            exchange.close();
+        });
+        target.start();
+        redirecting.start();
+        try {
+            Participants.Registered partner = Participants.registerNew(this, "Klinik Umleitung");
+            createEndpoint(partner.token(), endpoint(partner.organizationId(), "hl7-fhir-rest",
+                    "http://127.0.0.1:" + redirecting.getAddress().getPort() + "/fhir", "X-Partner-Key: geheim-umleitung"));
+            String id = sendAndAwaitFailure(sender, partner.organizationId());
+
+            assertThat(redirected.get()).as("the partner's server was reached").isPositive();
+            assertThat(atTarget).as("requests that followed the partner's redirect").isEmpty();
+            assertThat(Conversations.deliveryPart(admin(), id, "detail")).contains("HTTP 303");
+        } finally {
+            redirecting.stop(0);
+            target.stop(0);
         }
     }
 
