@@ -3,17 +3,15 @@ package org.carerelay.gateway.pipeline;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.rest.api.Constants;
 import ca.uhn.fhir.rest.api.MethodOutcome;
-import ca.uhn.fhir.rest.client.api.IGenericClient;
 import ca.uhn.fhir.rest.client.apache.ApacheRestfulClientFactory;
+import ca.uhn.fhir.rest.client.api.IGenericClient;
 import ca.uhn.fhir.rest.client.api.ServerValidationModeEnum;
 import ca.uhn.fhir.rest.client.exceptions.FhirClientConnectionException;
 import ca.uhn.fhir.rest.client.interceptor.AdditionalRequestHeadersInterceptor;
 import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import ca.uhn.fhir.util.FhirTerser;
-import java.util.Base64;
-import java.util.function.BiConsumer;
-import org.apache.http.Header;
-import org.carerelay.fhir.Systems;
+import jakarta.annotation.PreDestroy;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -22,8 +20,19 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.Base64;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiConsumer;
+import org.apache.http.Header;
+import org.apache.http.HttpEntity;
 import org.apache.http.HttpHost;
+import org.apache.http.HttpResponseInterceptor;
 import org.apache.http.client.HttpClient;
 import org.apache.http.client.config.RequestConfig;
 import org.apache.http.client.methods.CloseableHttpResponse;
@@ -36,11 +45,13 @@ import org.apache.http.conn.socket.LayeredConnectionSocketFactory;
 import org.apache.http.conn.socket.PlainConnectionSocketFactory;
 import org.apache.http.conn.ssl.SSLConnectionSocketFactory;
 import org.apache.http.entity.AbstractHttpEntity;
+import org.apache.http.entity.HttpEntityWrapper;
 import org.apache.http.impl.client.CloseableHttpClient;
 import org.apache.http.impl.client.HttpClients;
 import org.apache.http.impl.conn.BasicHttpClientConnectionManager;
 import org.apache.http.protocol.HttpContext;
 import org.apache.http.util.EntityUtils;
+import org.carerelay.fhir.Systems;
 import org.carerelay.gateway.config.CareRelayProperties;
 import org.carerelay.gateway.directory.DirectoryService;
 import org.carerelay.gateway.fhir.GatewayException;
@@ -71,6 +82,8 @@ public class FhirDelivery {
     static final String URN_SYSTEM = "urn:ietf:rfc:3986";
     /** Local id of the subject patient contained in a delivered Communication. */
     static final String CONTAINED_PATIENT = "patient";
+    /** The most of a partner's answer that is read (an OperationOutcome or the created Communication is far smaller). */
+    static final long MAX_RESPONSE_BYTES = 4L * 1024 * 1024;
 
     /**
      * The {@code If-None-Exist} header of the conditional create: only the search query, as the
@@ -86,6 +99,12 @@ public class FhirDelivery {
     private final DirectoryService directory;
     private final FhirContext clientContext;
     private final PinnedClientFactory clients;
+    /** Ends attempts that outrun their limit (see {@link #attemptLimit}). */
+    private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "fhir-delivery-watchdog");
+        thread.setDaemon(true);
+        return thread;
+    });
     private final EgressPolicy egress;
     private final CareRelayProperties.Pipeline settings;
 
@@ -104,11 +123,28 @@ public class FhirDelivery {
 
     public void deliver(String messageId, String recipient) {
         // attachments stream within the lease: one second per MB on top
-        attempt.run(messageId, recipient, settings.responseTimeout().multipliedBy(4)
-                .plusSeconds(recipientAttachments.totalBytes(messageId) / 1_000_000), this::send);
+        Duration lease = settings.responseTimeout().multipliedBy(4)
+                .plusSeconds(recipientAttachments.totalBytes(messageId) / 1_000_000);
+        attempt.run(messageId, recipient, lease, context -> send(context, attemptLimit(lease, settings.responseTimeout())));
     }
 
-    private DeliveryAttempt.Outcome send(DeliveryAttempt.Context context) {
+    /**
+     * How long one attempt may take in all: its lease less one response timeout, so that an attempt
+     * has ended, and its outcome is being written, before another may claim the delivery. The
+     * timeouts alone do not bound an attempt: a read timeout starts again with every byte, and a
+     * write to a partner that reads nothing has none.
+     */
+    static Duration attemptLimit(Duration lease, Duration responseTimeout) {
+        Duration limit = lease.minus(responseTimeout);
+        return limit.compareTo(responseTimeout) < 0 ? responseTimeout : limit;
+    }
+
+    @PreDestroy
+    void stopWatchdog() {
+        watchdog.shutdownNow();
+    }
+
+    private DeliveryAttempt.Outcome send(DeliveryAttempt.Context context, Duration limit) {
         String base = context.endpoint().getAddress().replaceAll("/+$", "");
         URI uri;
         try {
@@ -129,7 +165,9 @@ public class FhirDelivery {
         } catch (UnknownHostException e) {
             return DeliveryAttempt.Outcome.retry("unknown host " + host);
         }
-        try (CloseableHttpClient http = pinnedClient(host, checked); PinnedClientFactory.Binding bound = clients.bind(http)) {
+        AtomicBoolean overdue = new AtomicBoolean();
+        try (CloseableHttpClient http = pinnedClient(host, checked); PinnedClientFactory.Binding bound = clients.bind(http);
+                Watch watch = watch(http, limit, overdue)) {
             IGenericClient client = clients.newGenericClient(base);
             AdditionalRequestHeadersInterceptor headers = new AdditionalRequestHeadersInterceptor();
             forEachHeader(context.endpoint(), headers::addHeaderValue);
@@ -142,8 +180,10 @@ public class FhirDelivery {
             return DeliveryAttempt.Outcome.delivered("FHIR " + remoteId);
         } catch (FhirClientConnectionException e) {
             EgressPolicy.EgressRefusedException refused = refusalIn(e);
-            return refused != null ? DeliveryAttempt.Outcome.refused(refused.getMessage())
-                    : DeliveryAttempt.Outcome.retry("connection failed: " + rootMessage(e));
+            if (refused != null) {
+                return DeliveryAttempt.Outcome.refused(refused.getMessage());
+            }
+            return DeliveryAttempt.Outcome.retry(overdue.get() ? overdueDetail(limit) : "connection failed: " + rootMessage(e));
         } catch (GatewayException e) {
             throw e; // ours, not the recipient's answer
         } catch (BaseServerResponseException e) {
@@ -153,8 +193,30 @@ public class FhirDelivery {
             }
             return DeliveryAttempt.Outcome.permanentFailure("HTTP " + status + " from recipient");
         } catch (IOException e) {
-            return DeliveryAttempt.Outcome.retry("connection failed: " + rootMessage(e));
+            return DeliveryAttempt.Outcome.retry(overdue.get() ? overdueDetail(limit) : "connection failed: " + rootMessage(e));
         }
+    }
+
+    private static String overdueDetail(Duration limit) {
+        return "connection failed: attempt did not complete within " + limit.toMillis() + " ms";
+    }
+
+    /** Ends a running attempt: closing its client closes the connection, and a blocked read or write fails at once. */
+    private interface Watch extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    private Watch watch(CloseableHttpClient http, Duration limit, AtomicBoolean overdue) {
+        ScheduledFuture<?> guard = watchdog.schedule(() -> {
+            overdue.set(true);
+            try {
+                http.close();
+            } catch (IOException | RuntimeException ignored) {
+                // the attempt fails either way
+            }
+        }, limit.toMillis(), TimeUnit.MILLISECONDS);
+        return () -> guard.cancel(false);
     }
 
     /**
@@ -182,6 +244,11 @@ public class FhirDelivery {
                 .build();
         return HttpClients.custom()
                 .setConnectionManager(new BasicHttpClientConnectionManager(sockets, null, null, pinned))
+                .addInterceptorLast((HttpResponseInterceptor) (response, context) -> {
+                    if (response.getEntity() != null) {
+                        response.setEntity(new CappedEntity(response.getEntity(), MAX_RESPONSE_BYTES));
+                    }
+                })
                 .setDefaultRequestConfig(timeouts)
                 .disableRedirectHandling()
                 .disableAutomaticRetries()
@@ -231,6 +298,63 @@ public class FhirDelivery {
         interface Binding extends AutoCloseable {
             @Override
             void close();
+        }
+    }
+
+    /**
+     * A partner's answer, read no further than {@code max} bytes: HAPI reads an error answer whole
+     * into memory, and an endless one would take the node's heap.
+     */
+    static final class CappedEntity extends HttpEntityWrapper {
+        private final long max;
+
+        CappedEntity(HttpEntity wrapped, long max) {
+            super(wrapped);
+            this.max = max;
+        }
+
+        @Override
+        public InputStream getContent() throws IOException {
+            return new FilterInputStream(super.getContent()) {
+                private long read;
+
+                @Override
+                public int read() throws IOException {
+                    int b = super.read();
+                    if (b >= 0) {
+                        count(1);
+                    }
+                    return b;
+                }
+
+                @Override
+                public int read(byte[] b, int off, int len) throws IOException {
+                    int n = super.read(b, off, len);
+                    if (n > 0) {
+                        count(n);
+                    }
+                    return n;
+                }
+
+                private void count(int n) throws IOException {
+                    read += n;
+                    if (read > max) {
+                        throw new IOException("answer longer than " + max + " bytes");
+                    }
+                }
+            };
+        }
+
+        @Override
+        public void writeTo(OutputStream out) throws IOException {
+            try (InputStream in = getContent()) {
+                in.transferTo(out);
+            }
+        }
+
+        @Override
+        public boolean isRepeatable() {
+            return false;
         }
     }
 

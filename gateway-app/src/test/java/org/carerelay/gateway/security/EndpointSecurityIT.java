@@ -279,6 +279,104 @@ class EndpointSecurityIT extends GatewayIntegrationTest {
         }
     }
 
+    /**
+     * A partner that reads the request and then answers through {@code answer}, on a raw socket:
+     * what a slow or hostile HTTP server can do that a well-behaved one would not.
+     */
+    private static ServerSocket rawPartner(java.util.function.Consumer<java.io.OutputStream> answer) throws java.io.IOException {
+        ServerSocket server = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
+        Thread acceptor = new Thread(() -> {
+            while (!server.isClosed()) {
+                try {
+                    Socket socket = server.accept();
+                    Thread handler = new Thread(() -> {
+                        try (socket) {
+                            java.io.InputStream in = socket.getInputStream();
+                            // the request head, then as much of the body as has come
+                            byte[] buffer = new byte[65536];
+                            int n = in.read(buffer);
+                            while (n > 0 && in.available() > 0) {
+                                n = in.read(buffer);
+                            }
+                            answer.accept(socket.getOutputStream());
+                        } catch (java.io.IOException | RuntimeException e) {
+                            // the gateway closed the connection
+                        }
+                    });
+                    handler.setDaemon(true);
+                    handler.start();
+                } catch (java.io.IOException e) {
+                    return;
+                }
+            }
+        });
+        acceptor.setDaemon(true);
+        acceptor.start();
+        return server;
+    }
+
+    private String awaitOperatorDetail(String messageId, String expected) {
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                .until(() -> String.valueOf(Conversations.deliveryPart(admin(), messageId, "detail")).contains(expected));
+        return Conversations.deliveryPart(admin(), messageId, "detail");
+    }
+
+    @Test
+    void partnerDribblingItsAnswer_aByteASecond_doesNotHoldTheAttemptPastItsLimit() throws Exception {
+        Participants.Registered sender = Participants.registerNew(this, "Praxis Geduld");
+        try (ServerSocket slow = rawPartner(out -> {
+            try {
+                // each byte well within the 2 s read timeout, so only a limit on the whole attempt ends it
+                for (byte b : "HTTP/1.1 201 Created\r\nContent-Type: application/fhir+json\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII)) {
+                    out.write(b);
+                    out.flush();
+                    Thread.sleep(1000);
+                }
+            } catch (java.io.IOException | InterruptedException e) {
+                // cut off
+            }
+        })) {
+            Participants.Registered partner = Participants.registerNew(this, "Klinik Tropfen");
+            createEndpoint(partner.token(), endpoint(partner.organizationId(), "hl7-fhir-rest", "http://127.0.0.1:" + slow.getLocalPort() + "/fhir"));
+            String id = Conversations.send(client(sender.token()), Conversations.message(null, "Langsam?", partner.organizationId()));
+            // lease 4 x 2 s response timeout, the attempt ends one response timeout before it: after 6 s
+            assertThat(awaitOperatorDetail(id, "did not complete within")).contains("6000 ms");
+            assertThat(Conversations.deliveryStates(client(sender.token()), id).get(partner.organizationId())).isNotEqualTo("delivered");
+        }
+    }
+
+    @Test
+    void partnerAnsweringWithAnEndlessErrorBody_isReadNoFurtherThanTheCap() throws Exception {
+        Participants.Registered sender = Participants.registerNew(this, "Praxis Flut");
+        byte[] junk = new byte[64 * 1024];
+        java.util.Arrays.fill(junk, (byte) 'x');
+        List<Long> writtenPerConnection = new CopyOnWriteArrayList<>();
+        try (ServerSocket flooding = rawPartner(out -> {
+            long written = 0;
+            try {
+                out.write("HTTP/1.1 500 Server Error\r\nContent-Type: application/fhir+json\r\nConnection: close\r\n\r\n{\"x\":\""
+                        .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                while (written < 1L << 32) { // 4 GiB: more than the test JVM's heap
+                    out.write(junk);
+                    written += junk.length;
+                }
+            } catch (java.io.IOException e) {
+                // the gateway stopped reading and closed the connection
+            } finally {
+                writtenPerConnection.add(written);
+            }
+        })) {
+            Participants.Registered partner = Participants.registerNew(this, "Klinik Flut");
+            createEndpoint(partner.token(), endpoint(partner.organizationId(), "hl7-fhir-rest", "http://127.0.0.1:" + flooding.getLocalPort() + "/fhir"));
+            String id = Conversations.send(client(sender.token()), Conversations.message(null, "Viel?", partner.organizationId()));
+
+            assertThat(awaitOperatorDetail(id, "HTTP 500")).startsWith("HTTP 500");
+            await().atMost(Duration.ofSeconds(10)).until(() -> !writtenPerConnection.isEmpty());
+            // 4 MiB read, plus what the two sockets' buffers hold on the way
+            assertThat(writtenPerConnection).as("bytes the partner got rid of per connection").allMatch(n -> n < 64L << 20);
+        }
+    }
+
     @Test
     void deliveryStatusDetail_isTheSameForConnectionRefusedTimeoutAndRefusedByPolicy() throws Exception {
         Participants.Registered sender = Participants.registerNew(this, "Praxis Portscan");
