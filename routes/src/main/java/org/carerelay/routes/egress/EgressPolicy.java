@@ -33,7 +33,7 @@ import org.carerelay.fhir.directory.AddressAllowList;
  * {@code 0.0.0.0/8}, private ranges (RFC 1918, {@code fc00::/7}, site-local), carrier-grade NAT
  * {@code 100.64.0.0/10}, {@code 240.0.0.0/4} and this host's own interface addresses; IPv6 forms
  * that embed an IPv4 address (NAT64 {@code 64:ff9b::/96}, IPv4-compatible) are judged by that
- * address. The gateway's own listener ports on a local address are refused even when a CIDR entry
+ * address; Teredo ({@code 2001::/32}) and local-use NAT64 ({@code 64:ff9b:1::/48}) are refused. The gateway's own listener ports on a local address are refused even when a CIDR entry
  * allows the address (e.g. loopback): only an explicit {@code host:port} entry opens one.
  *
  * <p>Allow-list entries: a CIDR ({@code 10.20.0.0/16}, {@code fd00::/8}), a single address
@@ -221,6 +221,9 @@ public final class EgressPolicy {
             return "private (fc00::/7)";
         } else if ((b[0] & 0xff) == 0x20 && (b[1] & 0xff) == 0x01 && b[2] == 0 && b[3] == 0) {
             return "Teredo (2001::/32), a tunnel to addresses it hides";
+        } else if (b[0] == 0 && (b[1] & 0xff) == 0x64 && (b[2] & 0xff) == 0xff && (b[3] & 0xff) == 0x9b && b[4] == 0 && b[5] == 1) {
+            // RFC 8215: where the IPv4 address sits depends on the prefix length the network chose
+            return "local-use NAT64 (64:ff9b:1::/48), a translator to IPv4 addresses it hides";
         } else if ((b[0] & 0xff) == 0x01 && Arrays.equals(Arrays.copyOfRange(b, 1, 8), new byte[7])) {
             return "discard-only (100::/64)";
         }
