@@ -3,6 +3,7 @@ package org.carerelay.gateway.pipeline;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.rest.api.Constants;
 import ca.uhn.fhir.rest.api.MethodOutcome;
+import ca.uhn.fhir.rest.api.PreferReturnEnum;
 import ca.uhn.fhir.rest.client.apache.ApacheRestfulClientFactory;
 import ca.uhn.fhir.rest.client.api.IGenericClient;
 import ca.uhn.fhir.rest.client.api.ServerValidationModeEnum;
@@ -23,11 +24,12 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiConsumer;
 import org.apache.http.Header;
 import org.apache.http.HttpEntity;
@@ -39,6 +41,7 @@ import org.apache.http.client.methods.CloseableHttpResponse;
 import org.apache.http.client.methods.HttpPost;
 import org.apache.http.config.Registry;
 import org.apache.http.config.RegistryBuilder;
+import org.apache.http.conn.ConnectionReleaseTrigger;
 import org.apache.http.conn.DnsResolver;
 import org.apache.http.conn.socket.ConnectionSocketFactory;
 import org.apache.http.conn.socket.LayeredConnectionSocketFactory;
@@ -100,11 +103,15 @@ public class FhirDelivery {
     private final FhirContext clientContext;
     private final PinnedClientFactory clients;
     /** Ends attempts that outrun their limit (see {@link #attemptLimit}). */
-    private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(runnable -> {
+    private final ScheduledThreadPoolExecutor watchdog = new ScheduledThreadPoolExecutor(1, runnable -> {
         Thread thread = new Thread(runnable, "fhir-delivery-watchdog");
         thread.setDaemon(true);
         return thread;
     });
+
+    {
+        watchdog.setRemoveOnCancelPolicy(true); // an attempt that ended in time leaves nothing queued
+    }
     private final EgressPolicy egress;
     private final CareRelayProperties.Pipeline settings;
 
@@ -125,7 +132,10 @@ public class FhirDelivery {
         // attachments stream within the lease: one second per MB on top
         Duration lease = settings.responseTimeout().multipliedBy(4)
                 .plusSeconds(recipientAttachments.totalBytes(messageId) / 1_000_000);
-        attempt.run(messageId, recipient, lease, context -> send(context, attemptLimit(lease, settings.responseTimeout())));
+        Duration limit = attemptLimit(lease, settings.responseTimeout());
+        // counted from before the claim, so the attempt ends before the lease does whatever comes first
+        long deadline = System.nanoTime() + limit.toNanos();
+        attempt.run(messageId, recipient, lease, context -> send(context, limit, deadline));
     }
 
     /**
@@ -144,7 +154,18 @@ public class FhirDelivery {
         watchdog.shutdownNow();
     }
 
-    private DeliveryAttempt.Outcome send(DeliveryAttempt.Context context, Duration limit) {
+    private DeliveryAttempt.Outcome send(DeliveryAttempt.Context context, Duration limit, long deadline) {
+        AtomicBoolean overdue = new AtomicBoolean();
+        AtomicReference<CloseableHttpClient> running = new AtomicReference<>();
+        try (Watch watch = watch(running, deadline, overdue)) {
+            return send(context, limit, overdue, running);
+        } catch (RejectedExecutionException e) {
+            return DeliveryAttempt.Outcome.retry("shutting down");
+        }
+    }
+
+    private DeliveryAttempt.Outcome send(DeliveryAttempt.Context context, Duration limit, AtomicBoolean overdue,
+            AtomicReference<CloseableHttpClient> running) {
         String base = context.endpoint().getAddress().replaceAll("/+$", "");
         URI uri;
         try {
@@ -165,16 +186,19 @@ public class FhirDelivery {
         } catch (UnknownHostException e) {
             return DeliveryAttempt.Outcome.retry("unknown host " + host);
         }
-        AtomicBoolean overdue = new AtomicBoolean();
-        try (CloseableHttpClient http = pinnedClient(host, checked); PinnedClientFactory.Binding bound = clients.bind(http);
-                Watch watch = watch(http, limit, overdue)) {
+        try (CloseableHttpClient http = pinnedClient(host, checked); PinnedClientFactory.Binding bound = clients.bind(http)) {
+            running.set(http);
+            if (overdue.get()) {
+                return DeliveryAttempt.Outcome.retry(overdueDetail(limit)); // the host's name took the attempt's time
+            }
             IGenericClient client = clients.newGenericClient(base);
             AdditionalRequestHeadersInterceptor headers = new AdditionalRequestHeadersInterceptor();
             forEachHeader(context.endpoint(), headers::addHeaderValue);
             client.registerInterceptor(headers);
             Communication outgoing = outgoing(context, client, http, base);
             String id = context.message().id();
-            MethodOutcome outcome = client.create().resource(outgoing)
+            // the partner need not send the Communication back (an echo above the answer cap would fail the attempt)
+            MethodOutcome outcome = client.create().resource(outgoing).prefer(PreferReturnEnum.MINIMAL)
                     .withAdditionalHeader(Constants.HEADER_IF_NONE_EXIST, ifNoneExist(id)).execute();
             String remoteId = outcome.getId() == null ? "?" : outcome.getId().toUnqualifiedVersionless().getValue();
             return DeliveryAttempt.Outcome.delivered("FHIR " + remoteId);
@@ -207,15 +231,18 @@ public class FhirDelivery {
         void close();
     }
 
-    private Watch watch(CloseableHttpClient http, Duration limit, AtomicBoolean overdue) {
+    private Watch watch(AtomicReference<CloseableHttpClient> running, long deadline, AtomicBoolean overdue) {
         ScheduledFuture<?> guard = watchdog.schedule(() -> {
             overdue.set(true);
-            try {
-                http.close();
-            } catch (IOException | RuntimeException ignored) {
-                // the attempt fails either way
+            CloseableHttpClient http = running.get();
+            if (http != null) {
+                try {
+                    http.close();
+                } catch (IOException | RuntimeException ignored) {
+                    // the attempt fails either way
+                }
             }
-        }, limit.toMillis(), TimeUnit.MILLISECONDS);
+        }, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         return () -> guard.cancel(false);
     }
 
@@ -315,7 +342,8 @@ public class FhirDelivery {
 
         @Override
         public InputStream getContent() throws IOException {
-            return new FilterInputStream(super.getContent()) {
+            InputStream content = super.getContent();
+            return new FilterInputStream(content) {
                 private long read;
 
                 @Override
@@ -339,6 +367,10 @@ public class FhirDelivery {
                 private void count(int n) throws IOException {
                     read += n;
                     if (read > max) {
+                        // closing would read the rest of a chunked or sized body to reuse the connection
+                        if (content instanceof ConnectionReleaseTrigger trigger) {
+                            trigger.abortConnection();
+                        }
                         throw new IOException("answer longer than " + max + " bytes");
                     }
                 }

@@ -347,17 +347,36 @@ class EndpointSecurityIT extends GatewayIntegrationTest {
 
     @Test
     void partnerAnsweringWithAnEndlessErrorBody_isReadNoFurtherThanTheCap() throws Exception {
+        endlessErrorBody_isCutOff(false);
+    }
+
+    @Test
+    void partnerAnsweringWithAnEndlessChunkedErrorBody_isReadNoFurtherThanTheCap() throws Exception {
+        // closing a chunked body normally reads it to the end, to reuse the connection
+        endlessErrorBody_isCutOff(true);
+    }
+
+    private void endlessErrorBody_isCutOff(boolean chunked) throws Exception {
         Participants.Registered sender = Participants.registerNew(this, "Praxis Flut");
         byte[] junk = new byte[64 * 1024];
         java.util.Arrays.fill(junk, (byte) 'x');
+        byte[] chunkHead = (Integer.toHexString(junk.length) + "\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] chunkEnd = "\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         List<Long> writtenPerConnection = new CopyOnWriteArrayList<>();
         try (ServerSocket flooding = rawPartner(out -> {
             long written = 0;
             try {
-                out.write("HTTP/1.1 500 Server Error\r\nContent-Type: application/fhir+json\r\nConnection: close\r\n\r\n{\"x\":\""
+                out.write(("HTTP/1.1 500 Server Error\r\nContent-Type: application/fhir+json\r\n"
+                        + (chunked ? "Transfer-Encoding: chunked\r\n\r\n" : "Connection: close\r\n\r\n"))
                         .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
                 while (written < 1L << 32) { // 4 GiB: more than the test JVM's heap
+                    if (chunked) {
+                        out.write(chunkHead);
+                    }
                     out.write(junk);
+                    if (chunked) {
+                        out.write(chunkEnd);
+                    }
                     written += junk.length;
                 }
             } catch (java.io.IOException e) {
