@@ -108,10 +108,6 @@ public class FhirDelivery {
         thread.setDaemon(true);
         return thread;
     });
-
-    {
-        watchdog.setRemoveOnCancelPolicy(true); // an attempt that ended in time leaves nothing queued
-    }
     private final EgressPolicy egress;
     private final CareRelayProperties.Pipeline settings;
 
@@ -126,6 +122,7 @@ public class FhirDelivery {
         this.clientContext = FhirContext.forR4();
         this.clients = new PinnedClientFactory(clientContext);
         clientContext.setRestfulClientFactory(clients);
+        watchdog.setRemoveOnCancelPolicy(true); // an attempt that ended in time leaves nothing queued
     }
 
     public void deliver(String messageId, String recipient) {
@@ -145,8 +142,7 @@ public class FhirDelivery {
      * write to a partner that reads nothing has none.
      */
     static Duration attemptLimit(Duration lease, Duration responseTimeout) {
-        Duration limit = lease.minus(responseTimeout);
-        return limit.compareTo(responseTimeout) < 0 ? responseTimeout : limit;
+        return lease.minus(responseTimeout); // the lease is at least four response timeouts
     }
 
     @PreDestroy
@@ -157,10 +153,14 @@ public class FhirDelivery {
     private DeliveryAttempt.Outcome send(DeliveryAttempt.Context context, Duration limit, long deadline) {
         AtomicBoolean overdue = new AtomicBoolean();
         AtomicReference<CloseableHttpClient> running = new AtomicReference<>();
-        try (Watch watch = watch(running, deadline, overdue)) {
-            return send(context, limit, overdue, running);
+        Watch watch;
+        try {
+            watch = watch(running, deadline, overdue);
         } catch (RejectedExecutionException e) {
-            return DeliveryAttempt.Outcome.retry("shutting down");
+            return DeliveryAttempt.Outcome.retry("shutting down"); // nothing sent
+        }
+        try (watch) {
+            return send(context, limit, overdue, running);
         }
     }
 
@@ -195,7 +195,7 @@ public class FhirDelivery {
             AdditionalRequestHeadersInterceptor headers = new AdditionalRequestHeadersInterceptor();
             forEachHeader(context.endpoint(), headers::addHeaderValue);
             client.registerInterceptor(headers);
-            Communication outgoing = outgoing(context, client, http, base);
+            Communication outgoing = outgoing(context, http, base);
             String id = context.message().id();
             // the partner need not send the Communication back (an echo above the answer cap would fail the attempt)
             MethodOutcome outcome = client.create().resource(outgoing).prefer(PreferReturnEnum.MINIMAL)
@@ -428,7 +428,7 @@ public class FhirDelivery {
         return null;
     }
 
-    private Communication outgoing(DeliveryAttempt.Context context, IGenericClient client, CloseableHttpClient http, String base) {
+    private Communication outgoing(DeliveryAttempt.Context context, CloseableHttpClient http, String base) {
         Communication out = context.communication().copy();
         String id = context.message().id();
         out.setId((String) null);

@@ -5,16 +5,22 @@ import static org.awaitility.Awaitility.await;
 
 import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import org.carerelay.fhir.ErrorCode;
 import org.carerelay.fhir.Systems;
 import org.carerelay.gateway.Conversations;
@@ -283,7 +289,7 @@ class EndpointSecurityIT extends GatewayIntegrationTest {
      * A partner that reads the request and then answers through {@code answer}, on a raw socket:
      * what a slow or hostile HTTP server can do that a well-behaved one would not.
      */
-    private static ServerSocket rawPartner(java.util.function.Consumer<java.io.OutputStream> answer) throws java.io.IOException {
+    private static ServerSocket rawPartner(Consumer<OutputStream> answer) throws IOException {
         ServerSocket server = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
         Thread acceptor = new Thread(() -> {
             while (!server.isClosed()) {
@@ -291,7 +297,7 @@ class EndpointSecurityIT extends GatewayIntegrationTest {
                     Socket socket = server.accept();
                     Thread handler = new Thread(() -> {
                         try (socket) {
-                            java.io.InputStream in = socket.getInputStream();
+                            InputStream in = socket.getInputStream();
                             // the request head, then as much of the body as has come
                             byte[] buffer = new byte[65536];
                             int n = in.read(buffer);
@@ -299,13 +305,13 @@ class EndpointSecurityIT extends GatewayIntegrationTest {
                                 n = in.read(buffer);
                             }
                             answer.accept(socket.getOutputStream());
-                        } catch (java.io.IOException | RuntimeException e) {
+                        } catch (IOException | RuntimeException e) {
                             // the gateway closed the connection
                         }
                     });
                     handler.setDaemon(true);
                     handler.start();
-                } catch (java.io.IOException e) {
+                } catch (IOException e) {
                     return;
                 }
             }
@@ -327,12 +333,12 @@ class EndpointSecurityIT extends GatewayIntegrationTest {
         try (ServerSocket slow = rawPartner(out -> {
             try {
                 // each byte well within the 2 s read timeout, so only a limit on the whole attempt ends it
-                for (byte b : "HTTP/1.1 201 Created\r\nContent-Type: application/fhir+json\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII)) {
+                for (byte b : "HTTP/1.1 201 Created\r\nContent-Type: application/fhir+json\r\n".getBytes(StandardCharsets.US_ASCII)) {
                     out.write(b);
                     out.flush();
                     Thread.sleep(1000);
                 }
-            } catch (java.io.IOException | InterruptedException e) {
+            } catch (IOException | InterruptedException e) {
                 // cut off
             }
         })) {
@@ -359,16 +365,16 @@ class EndpointSecurityIT extends GatewayIntegrationTest {
     private void endlessErrorBody_isCutOff(boolean chunked) throws Exception {
         Participants.Registered sender = Participants.registerNew(this, "Praxis Flut");
         byte[] junk = new byte[64 * 1024];
-        java.util.Arrays.fill(junk, (byte) 'x');
-        byte[] chunkHead = (Integer.toHexString(junk.length) + "\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        byte[] chunkEnd = "\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        Arrays.fill(junk, (byte) 'x');
+        byte[] chunkHead = (Integer.toHexString(junk.length) + "\r\n").getBytes(StandardCharsets.US_ASCII);
+        byte[] chunkEnd = "\r\n".getBytes(StandardCharsets.US_ASCII);
         List<Long> writtenPerConnection = new CopyOnWriteArrayList<>();
         try (ServerSocket flooding = rawPartner(out -> {
             long written = 0;
             try {
                 out.write(("HTTP/1.1 500 Server Error\r\nContent-Type: application/fhir+json\r\n"
                         + (chunked ? "Transfer-Encoding: chunked\r\n\r\n" : "Connection: close\r\n\r\n"))
-                        .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                        .getBytes(StandardCharsets.US_ASCII));
                 while (written < 1L << 32) { // 4 GiB: more than the test JVM's heap
                     if (chunked) {
                         out.write(chunkHead);
@@ -379,7 +385,7 @@ class EndpointSecurityIT extends GatewayIntegrationTest {
                     }
                     written += junk.length;
                 }
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 // the gateway stopped reading and closed the connection
             } finally {
                 writtenPerConnection.add(written);
@@ -407,7 +413,7 @@ class EndpointSecurityIT extends GatewayIntegrationTest {
                     try {
                         open.add(silent.accept()); // never answers: the gateway runs into its response timeout
                         accepted.incrementAndGet();
-                    } catch (java.io.IOException e) {
+                    } catch (IOException e) {
                         return;
                     }
                 }

@@ -33,8 +33,9 @@ import org.carerelay.fhir.directory.AddressAllowList;
  * {@code 0.0.0.0/8}, private ranges (RFC 1918, {@code fc00::/7}, site-local), carrier-grade NAT
  * {@code 100.64.0.0/10}, {@code 240.0.0.0/4} and this host's own interface addresses; IPv6 forms
  * that embed an IPv4 address (NAT64 {@code 64:ff9b::/96}, IPv4-compatible) are judged by that
- * address; Teredo ({@code 2001::/32}) and local-use NAT64 ({@code 64:ff9b:1::/48}) are refused. The gateway's own listener ports on a local address are refused even when a CIDR entry
- * allows the address (e.g. loopback): only an explicit {@code host:port} entry opens one.
+ * address; Teredo ({@code 2001::/32}) and local-use NAT64 ({@code 64:ff9b:1::/48}) are refused.
+ * The gateway's own listener ports on a local address are refused even when a CIDR entry allows the
+ * address (e.g. loopback): only an explicit {@code host:port} entry opens one.
  *
  * <p>Allow-list entries: a CIDR ({@code 10.20.0.0/16}, {@code fd00::/8}), a single address
  * ({@code 10.20.30.40}, {@code ::1}), or {@code host:port} / {@code [v6]:port} (the host as written
