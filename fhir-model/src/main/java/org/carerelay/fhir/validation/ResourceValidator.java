@@ -70,7 +70,7 @@ public final class ResourceValidator {
         this.ctx = ctx;
         // ValidationSupportChain caches lookups itself (Caffeine via hapi-fhir-caching-caffeine);
         // CachingValidationSupport is deprecated for removal since HAPI 8.0.
-        definitions = new DefaultProfileValidationSupport(ctx);
+        definitions = new CoreDefinitions(ctx);
         support = new ValidationSupportChain(
                 ValidationSupportChain.CacheConfiguration.defaultValues(),
                 definitions,
@@ -78,6 +78,30 @@ public final class ResourceValidator {
                 new InMemoryTerminologyServerValidationSupport(ctx),
                 new SnapshotGeneratingValidationSupport(ctx));
         fastPath = new FastPath(ctx, support);
+    }
+
+    /**
+     * HAPI's definitions of the core types, asked only for URLs that name one. HAPI 8.8 reads the first
+     * character after {@code http://hl7.org/fhir/StructureDefinition/} without checking that there is
+     * one, and its instance validator asks for exactly that URL when a reference has an empty type
+     * segment ({@code "http://example.org"}, {@code "a//1"}): the validation then ended in a
+     * {@code StringIndexOutOfBoundsException} instead of a message about the reference.
+     */
+    static final class CoreDefinitions extends DefaultProfileValidationSupport {
+
+        static final String CORE_PREFIX = "http://hl7.org/fhir/StructureDefinition/";
+
+        CoreDefinitions(FhirContext ctx) {
+            super(ctx);
+        }
+
+        @Override
+        public IBaseResource fetchStructureDefinition(String url) {
+            if (url == null || (url.startsWith(CORE_PREFIX) && url.length() == CORE_PREFIX.length())) {
+                return null;
+            }
+            return super.fetchStructureDefinition(url);
+        }
     }
 
     /**

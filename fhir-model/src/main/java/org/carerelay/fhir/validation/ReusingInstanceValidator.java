@@ -67,6 +67,8 @@ public class ReusingInstanceValidator extends FhirInstanceValidator {
 
     private static final Gson GSON = new GsonBuilder().create();
 
+    private static final System.Logger LOG = System.getLogger(ReusingInstanceValidator.class.getName());
+
     /** How long a validation waits for a validator in use before it builds one of its own. */
     private static final long WAIT_MILLIS = 1000;
 
@@ -102,7 +104,7 @@ public class ReusingInstanceValidator extends FhirInstanceValidator {
             validator.prepare();
             configure(validator);
             List<ValidationMessage> messages = validate(validator, workerContext, context);
-            reusable = true;
+            reusable = !validator.failed;
             return messages;
         } finally {
             giveBack(validator, reusable);
@@ -180,7 +182,7 @@ public class ReusingInstanceValidator extends FhirInstanceValidator {
         v.setAllowXsiLocation(true);
     }
 
-    private List<ValidationMessage> validate(InstanceValidator v, IWorkerContext workerContext, IValidationContext<?> context) {
+    private List<ValidationMessage> validate(Reusable v, IWorkerContext workerContext, IValidationContext<?> context) {
         List<ValidationMessage> messages = new ArrayList<>();
         List<StructureDefinition> profiles = new ArrayList<>();
         List<ValidationMessage> invalidProfiles = new ArrayList<>();
@@ -204,7 +206,9 @@ public class ReusingInstanceValidator extends FhirInstanceValidator {
             for (String url : xmlProfiles(document)) {
                 fetchAndAddProfile(workerContext, profiles, url, invalidProfiles);
             }
-            v.validate(null, messages, in, Manager.FhirFormat.XML, profiles);
+            if (!guarded(v, () -> v.validate(null, messages, in, Manager.FhirFormat.XML, profiles), messages)) {
+                return messages;
+            }
         } else if (encoding == EncodingEnum.JSON) {
             JsonObject json = GSON.fromJson(input, JsonObject.class);
             JsonObject meta = json.getAsJsonObject("meta");
@@ -217,21 +221,55 @@ public class ReusingInstanceValidator extends FhirInstanceValidator {
                     }
                 }
             }
-            v.validate(context.getOptions().getAppContext(), messages, in, Manager.FhirFormat.JSON, profiles);
+            if (!guarded(v, () -> v.validate(context.getOptions().getAppContext(), messages, in, Manager.FhirFormat.JSON,
+                    profiles), messages)) {
+                return messages;
+            }
         } else {
             throw new IllegalArgumentException("Unknown encoding: " + encoding);
         }
         if (profiles.isEmpty() && !invalidProfiles.isEmpty()) {
             messages.addAll(invalidProfiles);
         }
-        messages = new ArrayList<>(messages.stream().filter(ReusingInstanceValidator::kept).toList());
+        List<ValidationMessage> kept = new ArrayList<>(messages.stream().filter(ReusingInstanceValidator::kept).toList());
         ValidationMessage.IssueSeverity unknownProfile =
                 isErrorForUnknownProfiles() ? ValidationMessage.IssueSeverity.ERROR : ValidationMessage.IssueSeverity.WARNING;
-        messages.stream()
+        kept.stream()
                 .filter(m -> I18nConstants.VALIDATION_VAL_PROFILE_UNKNOWN.equals(m.getMessageId())
                         || I18nConstants.VALIDATION_VAL_PROFILE_UNKNOWN_NOT_POLICY.equals(m.getMessageId()))
                 .forEach(m -> m.setLevel(unknownProfile));
-        return messages;
+        return kept;
+    }
+
+    /** One call into the {@link InstanceValidator}. */
+    @FunctionalInterface
+    private interface Validation {
+        void run();
+    }
+
+    /**
+     * Runs {@code validation}. When the instance validator itself fails on the input with a runtime
+     * exception (HAPI 8.8 indexes past the end of a reference made of slashes only, {@code "/"}),
+     * the resource is not accepted: {@code messages} then hold one fatal message, {@code v} is marked
+     * failed so that it is not reused, and false is returned. The log names where the validator
+     * failed, not the exception's text, which may quote the input; the client is told neither.
+     */
+    private static boolean guarded(Reusable v, Validation validation, List<ValidationMessage> messages) {
+        try {
+            validation.run();
+            return true;
+        } catch (RuntimeException e) {
+            v.failed = true;
+            StackTraceElement[] frames = e.getStackTrace();
+            LOG.log(System.Logger.Level.WARNING, "The FHIR validator failed on a resource ({0}{1}); it was not accepted",
+                    e.getClass().getName(), frames.length == 0 ? "" : " at " + frames[0]);
+            ValidationMessage m = new ValidationMessage();
+            m.setLevel(ValidationMessage.IssueSeverity.FATAL);
+            m.setMessage("The resource cannot be checked: the FHIR validator failed on it, so it is not accepted");
+            messages.clear();
+            messages.add(m);
+            return false;
+        }
     }
 
     /** The messages {@code ValidatorWrapper} drops: bindings without a source, the unknown mimetypes value set. */
@@ -282,6 +320,8 @@ public class ReusingInstanceValidator extends FhirInstanceValidator {
     private static final class Reusable extends InstanceValidator {
         final IWorkerContext workerContext;
         int uses;
+        /** Whether the validation in progress ended in an exception of the validator's own. */
+        boolean failed;
 
         Reusable(IWorkerContext workerContext, IHostApplicationServices host, XVerExtensionManagerOld xver) throws Exception {
             super(workerContext, host, xver, new ValidatorSession(), new ValidatorSettings());
@@ -291,6 +331,7 @@ public class ReusingInstanceValidator extends FhirInstanceValidator {
         /** What {@code validate} itself does not reset: warn-once definition statuses, texts for the AI check. */
         void prepare() {
             uses++;
+            failed = false;
             statusWarnings.clear();
             getTextsToCheck().clear();
         }

@@ -144,6 +144,43 @@ class ResourceValidatorTest {
         assertThat(validator.validate(consent().setStatus(Consent.ConsentState.ACTIVE)).isValid()).isTrue();
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"http://example.org", "https://example.org/", "a//1", "//1"})
+    void aReferenceWithAnEmptyTypeSegment_isJudged_notACrashOfTheValidator(String reference) {
+        // HAPI's definitions read the first character of an empty type name for these (HAPI 8.8)
+        Consent consent = consent();
+        consent.getProvision().addActor().setReference(new Reference(reference)).getRole().addCoding()
+                .setSystem("http://terminology.hl7.org/CodeSystem/v3-ParticipationType").setCode("IRCP");
+        String json = CTX.newJsonParser().encodeResourceToString(consent);
+
+        Result result = VALIDATOR.validate(json);
+
+        assertThat(result.isValid()).as("%s", result).isTrue();
+        consent.setStatus(null);
+        assertThat(VALIDATOR.validate(CTX.newJsonParser().encodeResourceToString(consent)).errors())
+                .singleElement().satisfies(issue -> assertThat(issue.message()).contains("Consent.status"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"/", "//", "///"})
+    void aReferenceTheValidatorFailsOn_isNotAccepted_andTheValidatorsGoOn(String reference) {
+        // HAPI 8.8's instance validator indexes past the end of such a reference
+        Consent consent = consent();
+        consent.getProvision().addActor().setReference(new Reference(reference)).getRole().addCoding()
+                .setSystem("http://terminology.hl7.org/CodeSystem/v3-ParticipationType").setCode("IRCP");
+
+        for (String text : List.of(CTX.newJsonParser().encodeResourceToString(consent),
+                CTX.newXmlParser().encodeResourceToString(consent))) {
+            Result result = VALIDATOR.validate(text);
+
+            assertThat(result.errors()).singleElement().satisfies(issue -> {
+                assertThat(issue.severity()).isEqualTo("fatal");
+                assertThat(issue.message()).isEqualTo("The resource cannot be checked: the FHIR validator failed on it, so it is not accepted");
+            });
+        }
+        assertThat(VALIDATOR.validate(CTX.newJsonParser().encodeResourceToString(consent())).isValid()).isTrue();
+    }
+
     @Test
     void consentWithoutStatus_isAnError() {
         Consent consent = consent();

@@ -44,7 +44,9 @@ import org.junit.jupiter.api.Test;
  * resourceType) and sent as create and update; every search parameter of every type gets odd
  * values. For a fixed time (property {@code fhir.fuzz.seconds}, 60 by default; seed
  * {@code fhir.fuzz.seed}) every answer must come within the per-request timeout, none may be a
- * 5xx, and every error body must be an OperationOutcome with a code of the catalogue.
+ * 5xx, and every error body must be an OperationOutcome with a code of the catalogue. The request
+ * of each problem case is kept in {@code target/fhir-fuzz/case-N.txt}; the same seed with at least
+ * as many seconds sends the same cases again.
  */
 class FhirMutationIT extends GatewayIntegrationTest {
 
@@ -107,9 +109,11 @@ class FhirMutationIT extends GatewayIntegrationTest {
                 String problem = judge(response);
                 if (problem != null) {
                     problems.add(where + " -> " + response.statusCode() + " " + problem);
+                    keep(cases, request);
                 }
             } catch (HttpTimeoutException e) {
                 problems.add(where + " -> no answer within " + REQUEST_TIMEOUT.toSeconds() + " s");
+                keep(cases, request);
             }
         }
         System.out.printf("FhirMutationIT: seed %d, %d cases, statuses %s, %d problems%n", SEED, cases, statuses,
@@ -118,6 +122,21 @@ class FhirMutationIT extends GatewayIntegrationTest {
         assertThat(problems).as("answers with 5xx, hangs or error bodies that are not OperationOutcomes (seed " + SEED + ")")
                 .isEmpty();
     }
+
+    /** Keeps the request of a problem case in {@code target/fhir-fuzz/} so that it can be replayed alone. */
+    private void keep(int caseNumber, HttpRequest request) throws java.io.IOException {
+        java.nio.file.Path dir = java.nio.file.Path.of("target", "fhir-fuzz");
+        java.nio.file.Files.createDirectories(dir);
+        String body = lastBody;
+        java.nio.file.Files.writeString(dir.resolve("case-" + caseNumber + ".txt"),
+                request.method() + " " + request.uri().getRawPath()
+                        + (request.uri().getRawQuery() == null ? "" : "?" + request.uri().getRawQuery()) + "\n"
+                        + request.headers().firstValue("Content-Type").orElse("") + "\n\n" + (body == null ? "" : body),
+                StandardCharsets.UTF_8);
+    }
+
+    /** The body of the request built last. */
+    private String lastBody;
 
     /** Null when the answer is acceptable, otherwise what is wrong with it. */
     private static String judge(HttpResponse<String> response) {
@@ -139,6 +158,7 @@ class FhirMutationIT extends GatewayIntegrationTest {
 
     private HttpRequest request(String method, String path, String token, String body, String contentType) {
         // characters a URI may not hold raw are sent percent-encoded, as any client would
+        lastBody = body;
         String uri = "http://127.0.0.1:" + port + path.replace("|", "%7C").replace("\\", "%5C");
         HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(uri))
                 .timeout(REQUEST_TIMEOUT)
