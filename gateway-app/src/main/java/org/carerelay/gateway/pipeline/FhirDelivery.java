@@ -218,6 +218,13 @@ public class FhirDelivery {
             return DeliveryAttempt.Outcome.permanentFailure("HTTP " + status + " from recipient");
         } catch (IOException e) {
             return DeliveryAttempt.Outcome.retry(overdue.get() ? overdueDetail(limit) : "connection failed: " + rootMessage(e));
+        } catch (IllegalStateException e) {
+            if (overdue.get()) {
+                // the watchdog closed the client between two requests (after a Binary upload, before the
+                // next one): Apache's client refuses with "Connection pool shut down"
+                return DeliveryAttempt.Outcome.retry(overdueDetail(limit));
+            }
+            throw e;
         }
     }
 
