@@ -36,14 +36,14 @@ class DocumentedJvmOptionsTest {
     /**
      * The container image and the Kubernetes manifests size the heap from the memory limit instead
      * of {@code -Xmx} and leave the collector to the JVM (serial below 1,792 MB), but shape the
-     * heap with the same options as the benchmarked node.
+     * heap with the same options as the benchmarked node, and hand back freed native memory as it does.
      */
     @Test
     void containerImageAndKubernetes_shapeTheHeapAsTheBenchmarkedNode() throws IOException {
         List<String> shaping = Arrays.stream(GatewayProcess.DOCUMENTED_JVM_OPTIONS.split(" "))
-                .filter(option -> option.contains("HeapFreeRatio="))
+                .filter(option -> option.contains("HeapFreeRatio=") || option.startsWith("-XX:TrimNativeHeapInterval="))
                 .toList();
-        assertThat(shaping).hasSize(2);
+        assertThat(shaping).hasSize(3);
         String pom = Files.readString(ROOT.resolve("gateway-app").resolve("pom.xml"));
         String configMap = Files.readString(ROOT.resolve("deploy").resolve("kubernetes").resolve("configmap.yaml"));
         String javaToolOptions = configMap.lines().filter(line -> line.strip().startsWith("JAVA_TOOL_OPTIONS:"))

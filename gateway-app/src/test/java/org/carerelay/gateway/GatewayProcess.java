@@ -53,7 +53,8 @@ public final class GatewayProcess {
      * (section "Memory"); {@code DocumentedJvmOptionsTest} keeps the three equal.
      */
     public static final String DOCUMENTED_JVM_OPTIONS =
-            "-XX:+UseSerialGC -Xms128m -Xmx1g -XX:MaxHeapFreeRatio=30 -XX:MinHeapFreeRatio=10 -XX:+ExitOnOutOfMemoryError";
+            "-XX:+UseSerialGC -Xms128m -Xmx1g -XX:MaxHeapFreeRatio=30 -XX:MinHeapFreeRatio=10 -XX:TrimNativeHeapInterval=10000"
+                    + " -XX:+ExitOnOutOfMemoryError";
 
     /**
      * JVM options for the gateways the process tests start beside their heap size: they test recovery,

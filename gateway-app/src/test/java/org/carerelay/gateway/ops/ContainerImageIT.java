@@ -117,8 +117,16 @@ class ContainerImageIT {
     void imagesJavaRunsTheHealthProbeWithTheImagesLibrariesOnly() throws Exception {
         assumeTrue(canChroot(), "no unprivileged chroot (unshare) on this machine");
         Files.createDirectories(root.resolve("proc"));
-        // java -version with the image's heap setting, inside the unpacked image
-        Result version = inImage(Map.of(), "/opt/java/bin/java", "-XX:MaxRAMPercentage=75", "-XshowSettings:vm", "-version");
+        // java -version with the JVM options of the image's entrypoint (the runtime must know every one), inside the image
+        List<String> command = new ArrayList<>(List.of("/opt/java/bin/java"));
+        for (JsonNode argument : config.get("config").get("Entrypoint")) {
+            if (argument.asText().startsWith("-XX:") || argument.asText().startsWith("-D")) {
+                command.add(argument.asText());
+            }
+        }
+        assertThat(command).contains("-XX:TrimNativeHeapInterval=10000");
+        command.addAll(List.of("-XshowSettings:vm", "-version"));
+        Result version = inImage(Map.of(), command.toArray(String[]::new));
         assertThat(version.exit).as(version.output).isZero();
         assertThat(version.output).contains("OpenJDK", "Max. Heap Size");
 
