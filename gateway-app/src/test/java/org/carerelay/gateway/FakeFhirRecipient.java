@@ -42,6 +42,8 @@ public final class FakeFhirRecipient implements AutoCloseable {
     /** Requests answered with a 4xx, as "status: reason". */
     public final List<String> refusals = new CopyOnWriteArrayList<>();
     public volatile int failNext;
+    /** Communication creates still to answer with 503 after reading them (Binary uploads are accepted). */
+    public final AtomicInteger failNextCommunications = new AtomicInteger();
     public volatile boolean down;
     /** The server's id of each received Communication, by position in {@link #communications}. */
     private final List<String> communicationIds = new CopyOnWriteArrayList<>();
@@ -87,6 +89,10 @@ public final class FakeFhirRecipient implements AutoCloseable {
             }
             respond(exchange, 201, "Binary/" + UUID.randomUUID(), null);
         } else if (path.endsWith("/Communication")) {
+            if (failNextCommunications.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                respond(exchange, 503, null, null);
+                return;
+            }
             createCommunication(exchange, type, body);
         } else {
             refuse(exchange, 404, "not-found", "Unknown resource type.");

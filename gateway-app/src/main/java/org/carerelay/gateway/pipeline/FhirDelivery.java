@@ -70,6 +70,8 @@ import org.hl7.fhir.r4.model.Organization;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
 /**
@@ -97,7 +99,10 @@ public class FhirDelivery {
     }
 
     private final DeliveryAttempt attempt;
+    private static final Logger log = LoggerFactory.getLogger(FhirDelivery.class);
+
     private final RecipientAttachments recipientAttachments;
+    private final UploadedBinaries uploaded;
     private final ResourceStore store;
     private final DirectoryService directory;
     private final FhirContext clientContext;
@@ -111,9 +116,10 @@ public class FhirDelivery {
     private final EgressPolicy egress;
     private final CareRelayProperties.Pipeline settings;
 
-    public FhirDelivery(DeliveryAttempt attempt, RecipientAttachments recipientAttachments, ResourceStore store, DirectoryService directory,
-            CareRelayProperties props, EgressPolicy egress) {
+    public FhirDelivery(DeliveryAttempt attempt, RecipientAttachments recipientAttachments, UploadedBinaries uploaded,
+            ResourceStore store, DirectoryService directory, CareRelayProperties props, EgressPolicy egress) {
         this.attempt = attempt;
+        this.uploaded = uploaded;
         this.recipientAttachments = recipientAttachments;
         this.store = store;
         this.directory = directory;
@@ -201,6 +207,7 @@ public class FhirDelivery {
             MethodOutcome outcome = client.create().resource(outgoing).prefer(PreferReturnEnum.MINIMAL)
                     .withAdditionalHeader(Constants.HEADER_IF_NONE_EXIST, ifNoneExist(id)).execute();
             String remoteId = outcome.getId() == null ? "?" : outcome.getId().toUnqualifiedVersionless().getValue();
+            forgetUploads(context);
             return DeliveryAttempt.Outcome.delivered("FHIR " + remoteId);
         } catch (FhirClientConnectionException e) {
             EgressPolicy.EgressRefusedException refused = refusalIn(e);
@@ -225,6 +232,16 @@ public class FhirDelivery {
                 return DeliveryAttempt.Outcome.retry(overdueDetail(limit));
             }
             throw e;
+        }
+    }
+
+    /** The uploads of a delivered message are not needed any more; left behind they only take a row each. */
+    private void forgetUploads(DeliveryAttempt.Context context) {
+        try {
+            uploaded.forget(context.message().id(), context.recipient().getIdElement().getIdPart());
+        } catch (RuntimeException e) {
+            log.warn("Could not remove the recorded Binary uploads of delivered message {}: {}", context.message().id(),
+                    e.getClass().getSimpleName());
         }
     }
 
@@ -463,8 +480,16 @@ public class FhirDelivery {
             if (binaryId == null) {
                 continue;
             }
-            RecipientAttachments.Planned planned = recipientAttachments.plan(binaryId, context.recipient().getIdElement().getIdPart());
-            String url = postBinary(context, planned, http, base);
+            String recipient = context.recipient().getIdElement().getIdPart();
+            RecipientAttachments.Planned planned = recipientAttachments.plan(binaryId, recipient);
+            // an earlier attempt of this delivery may have uploaded it already (its create then failed)
+            String url = uploaded.find(context.message().id(), recipient, binaryId, base).orElse(null);
+            if (url == null) {
+                url = postBinary(context, planned, http, base);
+                if (url != null) {
+                    uploaded.record(context.message().id(), recipient, binaryId, base, url);
+                }
+            }
             Attachment attachment = payload.hasContentAttachment() ? payload.getContentAttachment()
                     : new Attachment().setContentType(planned.meta().contentType());
             attachment.setUrl(url);

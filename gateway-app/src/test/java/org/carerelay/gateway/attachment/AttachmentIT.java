@@ -370,6 +370,29 @@ class AttachmentIT extends GatewayIntegrationTest {
     }
 
     @Test
+    void aRetryAfterTheCommunicationCreateFailed_refersToTheBinaryAlreadyUploaded_insteadOfUploadingItAgain() throws Exception {
+        byte[] pdf = Conversations.signedScan();
+        String id = idFrom(send("POST", "/fhir/Binary", clinic.token(), "application/pdf", null, pdf));
+        int binariesBefore = hospitalServer.binaryResources.size();
+        int communicationsBefore = hospitalServer.communications.size();
+        hospitalServer.failNextCommunications.set(1); // the Binary is taken, the create after it answered 503
+        Communication message = Conversations.message(null, "Nachtrag Befund", hospital.organizationId());
+        message.addPayload().setContent(new Attachment().setUrl("Binary/" + id).setTitle("Nachtrag.pdf"));
+        String messageId = Conversations.send(client(clinic.token()), message);
+
+        await().atMost(Duration.ofSeconds(60)).until(() -> "delivered".equals(recipientPart(messageId, "state")));
+        assertThat(hospitalServer.failNextCommunications).hasValue(0);
+        assertThat(hospitalServer.binaryResources).as("one upload of the one attachment").hasSize(binariesBefore + 1);
+        assertThat(hospitalServer.communications).hasSize(communicationsBefore + 1);
+        Communication received = hospitalServer.communications.get(hospitalServer.communications.size() - 1);
+        String url = received.getPayload().stream().filter(p -> p.hasContentAttachment()).findFirst().orElseThrow()
+                .getContentAttachment().getUrl();
+        assertThat(url).startsWith("Binary/");
+        assertThat(jdbc.sql("select count(*) from delivery_binary where message_id = ?").param(messageId)
+                .query(Long.class).single()).as("forgotten once delivered").isZero();
+    }
+
+    @Test
     void deliveryOfATamperedAttachment_failsForGood_andNothingReachesTheRecipient() throws Exception {
         byte[] pdf = Conversations.signedScan();
         String id = idFrom(send("POST", "/fhir/Binary", clinic.token(), "application/pdf", null, pdf));
