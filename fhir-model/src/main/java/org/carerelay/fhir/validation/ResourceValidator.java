@@ -81,15 +81,16 @@ public final class ResourceValidator {
     }
 
     /**
-     * HAPI's definitions of the core types, asked only for URLs that name one. HAPI 8.8 reads the first
-     * character after {@code http://hl7.org/fhir/StructureDefinition/} without checking that there is
-     * one, and its instance validator asks for exactly that URL when a reference has an empty type
-     * segment ({@code "http://example.org"}, {@code "a//1"}): the validation then ended in a
-     * {@code StringIndexOutOfBoundsException} instead of a message about the reference.
+     * HAPI's definitions of the core types, asked only for URLs that can name one. HAPI 8.8 turns a
+     * URL without a slash, or with one only, into a core URL ({@code ""} and {@code "StructureDefinition/"}
+     * become {@code http://hl7.org/fhir/StructureDefinition/}) and then reads the first character after
+     * that prefix without checking that there is one. Its instance validator asks for exactly that URL
+     * when a reference has an empty type segment ({@code "http://example.org"}, {@code "a//1"}), and a
+     * {@code meta.profile} can name it: the validation then ended in a
+     * {@code StringIndexOutOfBoundsException} instead of a message. A URL that is empty or ends with a
+     * slash names no StructureDefinition; for it there is none.
      */
     static final class CoreDefinitions extends DefaultProfileValidationSupport {
-
-        static final String CORE_PREFIX = "http://hl7.org/fhir/StructureDefinition/";
 
         CoreDefinitions(FhirContext ctx) {
             super(ctx);
@@ -97,7 +98,7 @@ public final class ResourceValidator {
 
         @Override
         public IBaseResource fetchStructureDefinition(String url) {
-            if (url == null || (url.startsWith(CORE_PREFIX) && url.length() == CORE_PREFIX.length())) {
+            if (url == null || url.isEmpty() || url.endsWith("/")) {
                 return null;
             }
             return super.fetchStructureDefinition(url);

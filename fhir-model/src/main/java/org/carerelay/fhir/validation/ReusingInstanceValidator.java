@@ -248,28 +248,41 @@ public class ReusingInstanceValidator extends FhirInstanceValidator {
     }
 
     /**
-     * Runs {@code validation}. When the instance validator itself fails on the input with a runtime
-     * exception (HAPI 8.8 indexes past the end of a reference made of slashes only, {@code "/"}),
-     * the resource is not accepted: {@code messages} then hold one fatal message, {@code v} is marked
-     * failed so that it is not reused, and false is returned. The log names where the validator
-     * failed, not the exception's text, which may quote the input; the client is told neither.
+     * Runs {@code validation}. When the instance validator fails on the input with an index error (HAPI
+     * 8.8 indexes past the end of a reference made of slashes only, {@code "/"}), the resource is not
+     * accepted: one fatal message is added to what the validator had reported so far, {@code v} is
+     * marked failed so that it is not reused, and false is returned. The log names the first frame
+     * outside the JDK, not the exception's text, which may quote the input; the client is told neither.
+     * Any other exception is the validator's own or the gateway's fault, not the input's: it is thrown
+     * on (a server error, which the sender may retry), and {@code v} is dropped as well.
      */
     private static boolean guarded(Reusable v, Validation validation, List<ValidationMessage> messages) {
         try {
             validation.run();
             return true;
-        } catch (RuntimeException e) {
+        } catch (IndexOutOfBoundsException e) {
             v.failed = true;
-            StackTraceElement[] frames = e.getStackTrace();
             LOG.log(System.Logger.Level.WARNING, "The FHIR validator failed on a resource ({0}{1}); it was not accepted",
-                    e.getClass().getName(), frames.length == 0 ? "" : " at " + frames[0]);
+                    e.getClass().getName(), firstOwnFrame(e));
             ValidationMessage m = new ValidationMessage();
             m.setLevel(ValidationMessage.IssueSeverity.FATAL);
             m.setMessage("The resource cannot be checked: the FHIR validator failed on it, so it is not accepted");
-            messages.clear();
             messages.add(m);
             return false;
+        } catch (RuntimeException e) {
+            v.failed = true;
+            throw e;
         }
+    }
+
+    /** " at" the first stack frame outside {@code java.*}, or nothing when the JVM left out the stack. */
+    private static String firstOwnFrame(Throwable e) {
+        for (StackTraceElement frame : e.getStackTrace()) {
+            if (!frame.getClassName().startsWith("java.")) {
+                return " at " + frame;
+            }
+        }
+        return "";
     }
 
     /** The messages {@code ValidatorWrapper} drops: bindings without a source, the unknown mimetypes value set. */

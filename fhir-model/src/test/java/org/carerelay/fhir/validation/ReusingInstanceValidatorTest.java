@@ -113,6 +113,23 @@ class ReusingInstanceValidatorTest {
         assertThat(single.validatorsBuilt()).isEqualTo(2);
     }
 
+    @Test
+    void aValidatorThatFailedOnAnInput_isNotReused() {
+        ReusingInstanceValidator single = new ReusingInstanceValidator(support, 1);
+        single.setAnyExtensionsAllowed(true);
+        FhirValidator validator = validator(single);
+        String crashing = "{\"resourceType\":\"Communication\",\"status\":\"completed\",\"recipient\":[{\"reference\":\"/\"}]}";
+        messages(validator, "{\"resourceType\":\"Communication\",\"status\":\"completed\"}");
+        long built = single.validatorsBuilt();
+
+        List<String> failed = messages(validator, crashing);
+        assertThat(failed).anySatisfy(m -> assertThat(m).startsWith("FATAL").contains("the FHIR validator failed on it"));
+        assertThat(single.validatorsBuilt()).as("the pooled validator served the failing input").isEqualTo(built);
+
+        messages(validator, "{\"resourceType\":\"Communication\",\"status\":\"completed\"}");
+        assertThat(single.validatorsBuilt()).as("a new validator after the failure").isEqualTo(built + 1);
+    }
+
     /** Severity, location and text of every message, in order. */
     private static List<String> messages(FhirValidator validator, String input) {
         List<String> out = new ArrayList<>();

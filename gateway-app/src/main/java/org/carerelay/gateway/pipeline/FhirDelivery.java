@@ -228,7 +228,7 @@ public class FhirDelivery {
         } catch (IllegalStateException e) {
             if (overdue.get()) {
                 // the watchdog closed the client between two requests (after a Binary upload, before the
-                // next one): Apache's client refuses with "Connection pool shut down"
+                // next one): Apache's client refuses with "Connection manager is shut down"
                 return DeliveryAttempt.Outcome.retry(overdueDetail(limit));
             }
             throw e;

@@ -129,4 +129,17 @@ class HardeningIT extends GatewayIntegrationTest {
             }
         }
     }
+
+    @Test
+    void aProfileThatNamesNoStructureDefinition_getsAClearAnswer_notAServerError() throws Exception {
+        // HAPI 8.8 made "StructureDefinition/" the bare core prefix and read past its end (a 500)
+        var practice = Participants.registerNew(this, "Praxis Profil");
+        var patient = Conversations.patient("Profil", "Paula", Conversations.kvnr());
+        patient.getMeta().addProfile("StructureDefinition/");
+        HttpResponse<String> response = http("POST", "/fhir/Patient", practice.token(), "application/fhir+json",
+                FHIR.newJsonParser().encodeResourceToString(patient).getBytes(StandardCharsets.UTF_8));
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(422); // a relative canonical URL
+        assertThat(codeOf(response)).isEqualTo(ErrorCode.INVALID_RESOURCE);
+        assertThat(response.body()).contains("Canonical URLs must be absolute").doesNotContain("Exception");
+    }
 }
