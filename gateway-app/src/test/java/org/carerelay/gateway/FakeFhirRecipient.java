@@ -42,8 +42,10 @@ public final class FakeFhirRecipient implements AutoCloseable {
     /** Requests answered with a 4xx, as "status: reason". */
     public final List<String> refusals = new CopyOnWriteArrayList<>();
     public volatile int failNext;
-    /** Communication creates still to answer with 503 after reading them (Binary uploads are accepted). */
-    public final AtomicInteger failNextCommunications = new AtomicInteger();
+    /** Statuses (503, 422, …) to answer the next Communication creates with, in turn, after reading them. */
+    public final java.util.Queue<Integer> communicationFailures = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** The {@code Binary/<id>} of every Binary accepted, in the order of {@link #binaryResources}. */
+    public final List<String> binaryIds = new CopyOnWriteArrayList<>();
     public volatile boolean down;
     /** The server's id of each received Communication, by position in {@link #communications}. */
     private final List<String> communicationIds = new CopyOnWriteArrayList<>();
@@ -87,10 +89,17 @@ public final class FakeFhirRecipient implements AutoCloseable {
             } else { // HAPI's client posts a Binary as its raw bytes with their content type
                 binaryResources.add(new org.hl7.fhir.r4.model.Binary().setContentType(type).setData(body));
             }
-            respond(exchange, 201, "Binary/" + UUID.randomUUID(), null);
+            String binaryId = "Binary/" + UUID.randomUUID();
+            binaryIds.add(binaryId);
+            respond(exchange, 201, binaryId, null);
         } else if (path.endsWith("/Communication")) {
-            if (failNextCommunications.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-                respond(exchange, 503, null, null);
+            Integer failure = communicationFailures.poll();
+            if (failure != null) {
+                if (failure >= 500) {
+                    respond(exchange, failure, null, null);
+                } else {
+                    refuse(exchange, failure, "invalid", "Told to refuse this Communication.");
+                }
                 return;
             }
             createCommunication(exchange, type, body);

@@ -165,9 +165,14 @@ public class FhirDelivery {
         } catch (RejectedExecutionException e) {
             return DeliveryAttempt.Outcome.retry("shutting down"); // nothing sent
         }
+        DeliveryAttempt.Outcome outcome;
         try (watch) {
-            return send(context, limit, overdue, running);
+            outcome = send(context, limit, overdue, running);
         }
+        if (!outcome.retry()) { // delivered or failed for good: its uploads are not needed any more
+            forgetUploads(context);
+        }
+        return outcome;
     }
 
     private DeliveryAttempt.Outcome send(DeliveryAttempt.Context context, Duration limit, AtomicBoolean overdue,
@@ -192,6 +197,7 @@ public class FhirDelivery {
         } catch (UnknownHostException e) {
             return DeliveryAttempt.Outcome.retry("unknown host " + host);
         }
+        AtomicBoolean reused = new AtomicBoolean(); // whether the message refers to a Binary an earlier attempt uploaded
         try (CloseableHttpClient http = pinnedClient(host, checked); PinnedClientFactory.Binding bound = clients.bind(http)) {
             running.set(http);
             if (overdue.get()) {
@@ -201,13 +207,12 @@ public class FhirDelivery {
             AdditionalRequestHeadersInterceptor headers = new AdditionalRequestHeadersInterceptor();
             forEachHeader(context.endpoint(), headers::addHeaderValue);
             client.registerInterceptor(headers);
-            Communication outgoing = outgoing(context, http, base);
+            Communication outgoing = outgoing(context, http, base, reused);
             String id = context.message().id();
             // the partner need not send the Communication back (an echo above the answer cap would fail the attempt)
             MethodOutcome outcome = client.create().resource(outgoing).prefer(PreferReturnEnum.MINIMAL)
                     .withAdditionalHeader(Constants.HEADER_IF_NONE_EXIST, ifNoneExist(id)).execute();
             String remoteId = outcome.getId() == null ? "?" : outcome.getId().toUnqualifiedVersionless().getValue();
-            forgetUploads(context);
             return DeliveryAttempt.Outcome.delivered("FHIR " + remoteId);
         } catch (FhirClientConnectionException e) {
             EgressPolicy.EgressRefusedException refused = refusalIn(e);
@@ -222,6 +227,12 @@ public class FhirDelivery {
             if (status == 408 || status == 429 || status >= 500) {
                 return DeliveryAttempt.Outcome.retry("HTTP " + status);
             }
+            if (reused.get()) {
+                // the server may have removed a Binary an earlier attempt uploaded: once more with fresh uploads
+                forgetUploads(context);
+                return DeliveryAttempt.Outcome.retry("HTTP " + status + " from recipient for a Communication that referred to"
+                        + " attachments uploaded in an earlier attempt; uploading them again");
+            }
             return DeliveryAttempt.Outcome.permanentFailure("HTTP " + status + " from recipient");
         } catch (IOException e) {
             return DeliveryAttempt.Outcome.retry(overdue.get() ? overdueDetail(limit) : "connection failed: " + rootMessage(e));
@@ -235,12 +246,29 @@ public class FhirDelivery {
         }
     }
 
-    /** The uploads of a delivered message are not needed any more; left behind they only take a row each. */
+    /**
+     * How an attachment goes to the recipient: {@code plain}, or {@code cms:} and the SHA-256 of the certificate it is
+     * enveloped for. An upload is reused only in the same form: not after the recipient registered, removed or
+     * replaced its certificate.
+     */
+    private static String formOf(RecipientAttachments.Planned planned) {
+        if (!planned.enveloped()) {
+            return "plain";
+        }
+        try {
+            return "cms:" + java.util.HexFormat.of().formatHex(
+                    java.security.MessageDigest.getInstance("SHA-256").digest(planned.certificate().getEncoded()));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("cannot fingerprint the recipient's certificate", e);
+        }
+    }
+
+    /** The uploads of a delivery that ended are not needed any more; left behind they would take a row each. */
     private void forgetUploads(DeliveryAttempt.Context context) {
         try {
             uploaded.forget(context.message().id(), context.recipient().getIdElement().getIdPart());
         } catch (RuntimeException e) {
-            log.warn("Could not remove the recorded Binary uploads of delivered message {}: {}", context.message().id(),
+            log.warn("Could not remove the recorded Binary uploads of the delivery of message {}: {}", context.message().id(),
                     e.getClass().getSimpleName());
         }
     }
@@ -452,7 +480,7 @@ public class FhirDelivery {
         return null;
     }
 
-    private Communication outgoing(DeliveryAttempt.Context context, CloseableHttpClient http, String base) {
+    private Communication outgoing(DeliveryAttempt.Context context, CloseableHttpClient http, String base, AtomicBoolean reused) {
         Communication out = context.communication().copy();
         String id = context.message().id();
         out.setId((String) null);
@@ -483,11 +511,14 @@ public class FhirDelivery {
             String recipient = context.recipient().getIdElement().getIdPart();
             RecipientAttachments.Planned planned = recipientAttachments.plan(binaryId, recipient);
             // an earlier attempt of this delivery may have uploaded it already (its create then failed)
-            String url = uploaded.find(context.message().id(), recipient, binaryId, base).orElse(null);
-            if (url == null) {
+            String form = formOf(planned);
+            String url = uploaded.find(context.message().id(), recipient, binaryId, base, form).orElse(null);
+            if (url != null) {
+                reused.set(true);
+            } else {
                 url = postBinary(context, planned, http, base);
                 if (url != null) {
-                    uploaded.record(context.message().id(), recipient, binaryId, base, url);
+                    uploaded.record(context.message().id(), recipient, binaryId, base, form, url);
                 }
             }
             Attachment attachment = payload.hasContentAttachment() ? payload.getContentAttachment()

@@ -371,25 +371,49 @@ class AttachmentIT extends GatewayIntegrationTest {
 
     @Test
     void aRetryAfterTheCommunicationCreateFailed_refersToTheBinaryAlreadyUploaded_insteadOfUploadingItAgain() throws Exception {
-        byte[] pdf = Conversations.signedScan();
-        String id = idFrom(send("POST", "/fhir/Binary", clinic.token(), "application/pdf", null, pdf));
         int binariesBefore = hospitalServer.binaryResources.size();
         int communicationsBefore = hospitalServer.communications.size();
-        hospitalServer.failNextCommunications.set(1); // the Binary is taken, the create after it answered 503
-        Communication message = Conversations.message(null, "Nachtrag Befund", hospital.organizationId());
-        message.addPayload().setContent(new Attachment().setUrl("Binary/" + id).setTitle("Nachtrag.pdf"));
-        String messageId = Conversations.send(client(clinic.token()), message);
+        hospitalServer.communicationFailures.add(503); // the Binary is taken, the create after it answered 503
+        String messageId = sendWithAttachment("Nachtrag Befund");
 
         await().atMost(Duration.ofSeconds(60)).until(() -> "delivered".equals(recipientPart(messageId, "state")));
-        assertThat(hospitalServer.failNextCommunications).hasValue(0);
+        assertThat(hospitalServer.communicationFailures).isEmpty();
         assertThat(hospitalServer.binaryResources).as("one upload of the one attachment").hasSize(binariesBefore + 1);
         assertThat(hospitalServer.communications).hasSize(communicationsBefore + 1);
+        assertThat(lastAttachmentUrl()).isEqualTo(hospitalServer.binaryIds.get(binariesBefore));
+        assertThat(uploadRows(messageId)).as("forgotten once delivered").isZero();
+    }
+
+    @Test
+    void aRecipientThatRefusesACommunicationReferringToAnEarlierUpload_getsAFreshUpload() throws Exception {
+        int binariesBefore = hospitalServer.binaryResources.size();
+        // 503 after the first upload; then 422 for the Communication that refers to it (the server removed it, say)
+        hospitalServer.communicationFailures.addAll(List.of(503, 422));
+        String messageId = sendWithAttachment("Nachtrag Labor");
+
+        await().atMost(Duration.ofSeconds(90)).until(() -> "delivered".equals(recipientPart(messageId, "state")));
+        assertThat(hospitalServer.communicationFailures).isEmpty();
+        assertThat(hospitalServer.binaryResources).as("uploaded again after the refusal").hasSize(binariesBefore + 2);
+        assertThat(lastAttachmentUrl()).isEqualTo(hospitalServer.binaryIds.get(binariesBefore + 1));
+        assertThat(uploadRows(messageId)).isZero();
+    }
+
+    private String sendWithAttachment(String text) throws Exception {
+        byte[] pdf = Conversations.signedScan();
+        String id = idFrom(send("POST", "/fhir/Binary", clinic.token(), "application/pdf", null, pdf));
+        Communication message = Conversations.message(null, text, hospital.organizationId());
+        message.addPayload().setContent(new Attachment().setUrl("Binary/" + id).setTitle("Nachtrag.pdf"));
+        return Conversations.send(client(clinic.token()), message);
+    }
+
+    private String lastAttachmentUrl() {
         Communication received = hospitalServer.communications.get(hospitalServer.communications.size() - 1);
-        String url = received.getPayload().stream().filter(p -> p.hasContentAttachment()).findFirst().orElseThrow()
+        return received.getPayload().stream().filter(p -> p.hasContentAttachment()).findFirst().orElseThrow()
                 .getContentAttachment().getUrl();
-        assertThat(url).startsWith("Binary/");
-        assertThat(jdbc.sql("select count(*) from delivery_binary where message_id = ?").param(messageId)
-                .query(Long.class).single()).as("forgotten once delivered").isZero();
+    }
+
+    private long uploadRows(String messageId) {
+        return jdbc.sql("select count(*) from delivery_binary where message_id = ?").param(messageId).query(Long.class).single();
     }
 
     @Test
