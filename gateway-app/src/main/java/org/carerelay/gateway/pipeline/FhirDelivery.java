@@ -21,8 +21,11 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.net.UnknownHostException;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
@@ -256,9 +259,8 @@ public class FhirDelivery {
             return "plain";
         }
         try {
-            return "cms:" + java.util.HexFormat.of().formatHex(
-                    java.security.MessageDigest.getInstance("SHA-256").digest(planned.certificate().getEncoded()));
-        } catch (java.security.GeneralSecurityException e) {
+            return "cms:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(planned.certificate().getEncoded()));
+        } catch (GeneralSecurityException e) {
             throw new IllegalStateException("cannot fingerprint the recipient's certificate", e);
         }
     }
