@@ -253,8 +253,9 @@ public class ReusingInstanceValidator extends FhirInstanceValidator {
      * accepted: one fatal message is added to what the validator had reported so far, {@code v} is
      * marked failed so that it is not reused, and false is returned. The log names the first frame
      * outside the JDK, not the exception's text, which may quote the input; the client is told neither.
-     * Any other exception is the validator's own or the gateway's fault, not the input's: it is thrown
-     * on (a server error, which the sender may retry), and {@code v} is dropped as well.
+     * Any other exception is the validator's own or the gateway's fault, not the input's: it goes on
+     * (a server error, which the sender may retry), and {@link #validate(IValidationContext)} drops
+     * {@code v} as it drops a validator after any exception.
      */
     private static boolean guarded(Reusable v, Validation validation, List<ValidationMessage> messages) {
         try {
@@ -269,9 +270,6 @@ public class ReusingInstanceValidator extends FhirInstanceValidator {
             m.setMessage("The resource cannot be checked: the FHIR validator failed on it, so it is not accepted");
             messages.add(m);
             return false;
-        } catch (RuntimeException e) {
-            v.failed = true;
-            throw e;
         }
     }
 

@@ -168,18 +168,30 @@ public class FhirDelivery {
         } catch (RejectedExecutionException e) {
             return DeliveryAttempt.Outcome.retry("shutting down"); // nothing sent
         }
+        Uploads uploads = new Uploads();
         DeliveryAttempt.Outcome outcome;
         try (watch) {
-            outcome = send(context, limit, overdue, running);
+            outcome = send(context, limit, overdue, running, uploads);
         }
-        if (!outcome.retry()) { // delivered or failed for good: its uploads are not needed any more
+        if (!outcome.retry() && (uploads.reused || uploads.recorded)) { // ended: its recorded uploads are not needed
             forgetUploads(context);
         }
         return outcome;
     }
 
+    /**
+     * What one attempt found and left in {@link UploadedBinaries}. An attempt looks up every attachment before
+     * its create, so a delivery that ends with neither has no records to remove (most have no attachments).
+     */
+    private static final class Uploads {
+        /** The message refers to a Binary an earlier attempt uploaded. */
+        boolean reused;
+        /** This attempt recorded an upload. */
+        boolean recorded;
+    }
+
     private DeliveryAttempt.Outcome send(DeliveryAttempt.Context context, Duration limit, AtomicBoolean overdue,
-            AtomicReference<CloseableHttpClient> running) {
+            AtomicReference<CloseableHttpClient> running, Uploads uploads) {
         String base = context.endpoint().getAddress().replaceAll("/+$", "");
         URI uri;
         try {
@@ -200,7 +212,6 @@ public class FhirDelivery {
         } catch (UnknownHostException e) {
             return DeliveryAttempt.Outcome.retry("unknown host " + host);
         }
-        AtomicBoolean reused = new AtomicBoolean(); // whether the message refers to a Binary an earlier attempt uploaded
         try (CloseableHttpClient http = pinnedClient(host, checked); PinnedClientFactory.Binding bound = clients.bind(http)) {
             running.set(http);
             if (overdue.get()) {
@@ -210,7 +221,7 @@ public class FhirDelivery {
             AdditionalRequestHeadersInterceptor headers = new AdditionalRequestHeadersInterceptor();
             forEachHeader(context.endpoint(), headers::addHeaderValue);
             client.registerInterceptor(headers);
-            Communication outgoing = outgoing(context, http, base, reused);
+            Communication outgoing = outgoing(context, http, base, uploads);
             String id = context.message().id();
             // the partner need not send the Communication back (an echo above the answer cap would fail the attempt)
             MethodOutcome outcome = client.create().resource(outgoing).prefer(PreferReturnEnum.MINIMAL)
@@ -230,7 +241,7 @@ public class FhirDelivery {
             if (status == 408 || status == 429 || status >= 500) {
                 return DeliveryAttempt.Outcome.retry("HTTP " + status);
             }
-            if (reused.get()) {
+            if (uploads.reused) {
                 // the server may have removed a Binary an earlier attempt uploaded: once more with fresh uploads
                 forgetUploads(context);
                 return DeliveryAttempt.Outcome.retry("HTTP " + status + " from recipient for a Communication that referred to"
@@ -482,7 +493,7 @@ public class FhirDelivery {
         return null;
     }
 
-    private Communication outgoing(DeliveryAttempt.Context context, CloseableHttpClient http, String base, AtomicBoolean reused) {
+    private Communication outgoing(DeliveryAttempt.Context context, CloseableHttpClient http, String base, Uploads uploads) {
         Communication out = context.communication().copy();
         String id = context.message().id();
         out.setId((String) null);
@@ -516,11 +527,12 @@ public class FhirDelivery {
             String form = formOf(planned);
             String url = uploaded.find(context.message().id(), recipient, binaryId, base, form).orElse(null);
             if (url != null) {
-                reused.set(true);
+                uploads.reused = true;
             } else {
                 url = postBinary(context, planned, http, base);
                 if (url != null) {
                     uploaded.record(context.message().id(), recipient, binaryId, base, form, url);
+                    uploads.recorded = true;
                 }
             }
             Attachment attachment = payload.hasContentAttachment() ? payload.getContentAttachment()

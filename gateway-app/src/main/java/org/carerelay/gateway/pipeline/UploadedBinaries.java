@@ -4,6 +4,7 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 
@@ -14,13 +15,17 @@ import org.springframework.stereotype.Repository;
  * without this, an attempt whose Communication create failed (or whose answer was lost) left its
  * Binaries on the server, and the next attempt uploaded them again. Each upload is recorded as soon as
  * the server has answered it, in its own transaction. The rows of a delivery go when it ends; a row is
- * not reused after {@link #REUSE_WINDOW} (a server may clean up Binaries nothing refers to), and the
- * next upload removes such rows.
+ * not reused after {@link #REUSE_WINDOW} (a server may clean up Binaries nothing refers to), and a
+ * later upload removes such rows.
  */
 @Repository
 public class UploadedBinaries {
 
     static final Duration REUSE_WINDOW = Duration.ofDays(1);
+    /** Rows past {@link #REUSE_WINDOW} are removed by an upload at most this often (as {@code OwnFrames} does). */
+    private static final Duration PURGE_INTERVAL = Duration.ofMinutes(10);
+
+    private final AtomicLong lastPurge = new AtomicLong();
 
     private final JdbcClient jdbc;
 
@@ -42,7 +47,10 @@ public class UploadedBinaries {
                         + " values (?, ?, ?, ?, ?, ?, ?) on conflict (message_id, recipient_org, binary_id, base_url, form)"
                         + " do update set remote_ref = excluded.remote_ref, created_at = excluded.created_at")
                 .params(messageId, recipient, binaryId, baseUrl, form, remoteRef, Timestamp.from(now)).update();
-        jdbc.sql("delete from delivery_binary where created_at < ?").param(Timestamp.from(now.minus(REUSE_WINDOW))).update();
+        long last = lastPurge.get();
+        if (now.toEpochMilli() - last > PURGE_INTERVAL.toMillis() && lastPurge.compareAndSet(last, now.toEpochMilli())) {
+            jdbc.sql("delete from delivery_binary where created_at < ?").param(Timestamp.from(now.minus(REUSE_WINDOW))).update();
+        }
     }
 
     /** Forgets the uploads of a delivery: it is done, or its server refused what referred to them. */
