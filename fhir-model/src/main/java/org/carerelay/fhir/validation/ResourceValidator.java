@@ -47,7 +47,7 @@ import org.hl7.fhir.r4.model.StringType;
  *
  * <p>Expensive to warm up: the fast path's first use loads the core R4 StructureDefinitions
  * (several seconds), and the first full validation converts them to the R5 copies HAPI's validator
- * engine works on and builds its worker context (several seconds more, and about 110 MB of heap
+ * engine works on and builds its worker context (several seconds more, and about 90 MB of heap
  * that stays). Create one instance per {@link FhirContext} and share it; call
  * {@link #warmUpFastPath()} in the background at startup (what most resources need), or
  * {@link #warmUp()} to load the full validator as well. Thread-safe.
@@ -89,8 +89,17 @@ public final class ResourceValidator {
      * {@code meta.profile} can name it: the validation then ended in a
      * {@code StringIndexOutOfBoundsException} instead of a message. A URL that is empty or ends with a
      * slash names no StructureDefinition; for it there is none.
+     *
+     * <p>Every definition it hands out is stripped of its prose first (see {@link DefinitionDocumentation}).
      */
     static final class CoreDefinitions extends DefaultProfileValidationSupport {
+
+        // HAPI keeps what it loaded once per JVM and FHIR version, for all its instances: so does this
+        private static final Object LOAD_LOCK = new Object();
+        /** Set once everything is loaded and stripped; read without the lock. */
+        private static volatile boolean loaded;
+        /** Set while a thread loads, for a call HAPI makes back into this class meanwhile. */
+        private static boolean loading;
 
         CoreDefinitions(FhirContext ctx) {
             super(ctx);
@@ -101,8 +110,78 @@ public final class ResourceValidator {
             if (url == null || url.isEmpty() || url.endsWith("/")) {
                 return null;
             }
+            load();
             return super.fetchStructureDefinition(url);
         }
+
+        @Override
+        public <T extends IBaseResource> List<T> fetchAllStructureDefinitions() {
+            load();
+            return super.fetchAllStructureDefinitions();
+        }
+
+        @Override
+        public <T extends IBaseResource> List<T> fetchAllNonBaseStructureDefinitions() {
+            load();
+            return super.fetchAllNonBaseStructureDefinitions();
+        }
+
+        @Override
+        public List<IBaseResource> fetchAllConformanceResources() {
+            load();
+            return super.fetchAllConformanceResources();
+        }
+
+        @Override
+        public IBaseResource fetchValueSet(String url) {
+            load();
+            return super.fetchValueSet(url);
+        }
+
+        @Override
+        public IBaseResource fetchCodeSystem(String url) {
+            load();
+            return super.fetchCodeSystem(url);
+        }
+
+        @Override
+        public void flush() {
+            synchronized (LOAD_LOCK) {
+                super.flush();
+                loaded = false;
+            }
+        }
+
+        /**
+         * Loads HAPI's StructureDefinitions, ValueSets and CodeSystems (HAPI loads each kind as a
+         * whole on its first use anyway) and strips what validation never reads (see
+         * {@link DefinitionDocumentation}) before any caller gets one: the stripping changes them,
+         * so no other thread may be reading them meanwhile.
+         */
+        private void load() {
+            if (loaded) {
+                return;
+            }
+            synchronized (LOAD_LOCK) {
+                if (loaded || loading) {
+                    return;
+                }
+                loading = true;
+                try {
+                    super.fetchAllStructureDefinitions();
+                    super.fetchValueSet(ANY_VALUE_SET);
+                    super.fetchCodeSystem(ANY_CODE_SYSTEM);
+                    DefinitionDocumentation.strip(super.fetchAllConformanceResources());
+                    loaded = true;
+                } finally {
+                    loading = false;
+                }
+            }
+        }
+
+        /** A value set and a code system of HAPI's bundles: asking for one loads them all. */
+        private static final String ANY_VALUE_SET = "http://hl7.org/fhir/ValueSet/event-status";
+        private static final String ANY_CODE_SYSTEM = "http://hl7.org/fhir/event-status";
     }
 
     /**
