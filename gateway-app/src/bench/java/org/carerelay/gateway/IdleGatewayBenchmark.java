@@ -28,17 +28,25 @@ import org.junit.jupiter.api.Timeout;
  * {@code <data-dir>/postgres/postmaster.pid} and all its processes; PSS, because they share their
  * code and shared buffers). Runs early in a bench run (the classes run in alphabetical order),
  * before the throughput benchmarks load the machine. Linux only (without {@code /proc} it reports
- * the time to ready alone). After the memory figures, as diagnostics: the JVM's thread count
+ * the time to ready alone). The same again after {@code bench.idle-late-seconds} (90), when the
+ * start's leftovers are gone. After the memory figures, as diagnostics: the JVM's thread count
  * ({@code /proc/<pid>/status}) and its live heap ({@code jcmd <pid> GC.run}, then
  * {@code GC.heap_info}).
  *
- * <p>Options: {@code -Dbench.idle-seconds} (30), {@code -Dbench.idle-jvm-options} (the documented
+ * <p>Options: {@code -Dbench.idle-seconds} (30), {@code -Dbench.idle-late-seconds} (90; not above
+ * {@code bench.idle-seconds}: no second reading), {@code -Dbench.idle-jvm-options} (the documented
  * options, separated by spaces).
  */
 @Tag("benchmark")
 class IdleGatewayBenchmark {
 
     private static final Duration IDLE = BenchmarkSupport.seconds("bench.idle-seconds", 30);
+    /**
+     * A second reading, once the start's leftovers are gone: the JIT compilers still work for a
+     * minute or so after health UP, and the JDK keeps the temporary direct buffers of a first
+     * start's PostgreSQL extraction until its I/O pool threads end, 60 s after their last use.
+     */
+    private static final Duration IDLE_LATE = BenchmarkSupport.seconds("bench.idle-late-seconds", 90);
     private static final String JVM_OPTIONS = System.getProperty("bench.idle-jvm-options", GatewayProcess.DOCUMENTED_JVM_OPTIONS);
 
     @Test
@@ -52,37 +60,56 @@ class IdleGatewayBenchmark {
             gateway.awaitUp(Duration.ofMinutes(3));
             double ready = (System.nanoTime() - start) / 1e9;
             Thread.sleep(IDLE.toMillis());
+            Memory early = Memory.of(gateway);
+            Thread.sleep(Math.max(0, IDLE_LATE.minus(IDLE).toMillis()));
+            Memory late = IDLE_LATE.compareTo(IDLE) > 0 ? Memory.of(gateway) : null;
 
-            Optional<Long> jvmRss = kib(gateway.pid(), "Rss");
-            Optional<Long> jvmPss = kib(gateway.pid(), "Pss");
-            List<Long> postgres = postgresProcesses(gateway.dataDir);
-            long pgPss = postgres.stream().mapToLong(pid -> kib(pid, "Pss").orElse(0L)).sum();
-            Optional<Long> threads = status(gateway.pid(), "Threads");
             String liveHeap = liveHeap(gateway.pid());
             String report = String.format(Locale.ROOT,
-                    "CareRelay idle gateway (%s): ready (health UP) %.1f s after the java process started; after %d s idle: "
-                            + "JVM RSS %s, JVM PSS %s, embedded PostgreSQL PSS %s (%d processes), sum (JVM RSS + PostgreSQL PSS) %s; "
-                            + "JVM threads %s, heap after a full GC %s%n",
-                    JVM_OPTIONS, ready, IDLE.toSeconds(), mb(jvmRss), mb(jvmPss), postgres.isEmpty() ? "–" : mb(Optional.of(pgPss)),
-                    postgres.size(), mb(jvmRss.map(rss -> rss + pgPss)), threads.map(String::valueOf).orElse("–"), liveHeap);
+                    "CareRelay idle gateway (%s): ready (health UP) %.1f s after the java process started; %s%s; heap after a full GC %s%n",
+                    JVM_OPTIONS, ready, early.describe(IDLE), late == null ? "" : "; " + late.describe(IDLE_LATE), liveHeap);
             System.out.println(report);
             BenchmarkSupport.results(report);
             BenchmarkSupport.summaryRow("idle gateway: start → health UP (documented JVM options)", String.format(Locale.ROOT, "%.1f s", ready), "", "",
                     "", "");
-            if (jvmRss.isPresent()) {
-                long total = jvmRss.get() + pgPss;
-                BenchmarkSupport.summaryRow(String.format(Locale.ROOT, "idle gateway memory after %d s: JVM RSS + PostgreSQL PSS",
-                                IDLE.toSeconds()),
-                        mb(Optional.of(total)), "", "", String.format(Locale.ROOT,
-                                "JVM RSS %s, PostgreSQL PSS %s (%d processes); %s JVM threads, heap after full GC %s",
-                                mb(jvmRss), mb(Optional.of(pgPss)), postgres.size(), threads.map(String::valueOf).orElse("–"), liveHeap),
-                        "");
+            early.summaryRow(IDLE, liveHeap);
+            if (late != null) {
+                late.summaryRow(IDLE_LATE, liveHeap);
             }
             assertThat(ready).isPositive();
         } finally {
             List<String> problems = gateway.stop();
             problems.forEach(p -> System.out.println("[bench] idle gateway: " + p));
             gateway.deleteDataDir();
+        }
+    }
+
+    /** What the idle gateway holds at one moment (kB figures; empty where {@code /proc} has none). */
+    record Memory(Optional<Long> jvmRss, Optional<Long> jvmPss, long pgPss, int pgProcesses, Optional<Long> threads) {
+
+        static Memory of(GatewayProcess gateway) throws IOException {
+            List<Long> postgres = postgresProcesses(gateway.dataDir);
+            long pgPss = postgres.stream().mapToLong(pid -> kib(pid, "Pss").orElse(0L)).sum();
+            return new Memory(kib(gateway.pid(), "Rss"), kib(gateway.pid(), "Pss"), pgPss, postgres.size(),
+                    status(gateway.pid(), "Threads"));
+        }
+
+        String describe(Duration idle) {
+            return String.format(Locale.ROOT, "after %d s idle: JVM RSS %s, JVM PSS %s, embedded PostgreSQL PSS %s (%d processes), "
+                            + "sum (JVM RSS + PostgreSQL PSS) %s, JVM threads %s",
+                    idle.toSeconds(), mb(jvmRss), mb(jvmPss), pgProcesses == 0 ? "–" : mb(Optional.of(pgPss)), pgProcesses,
+                    mb(jvmRss.map(rss -> rss + pgPss)), threads.map(String::valueOf).orElse("–"));
+        }
+
+        void summaryRow(Duration idle, String liveHeap) {
+            if (jvmRss.isEmpty()) {
+                return;
+            }
+            BenchmarkSupport.summaryRow(String.format(Locale.ROOT, "idle gateway memory after %d s: JVM RSS + PostgreSQL PSS", idle.toSeconds()),
+                    mb(Optional.of(jvmRss.get() + pgPss)), "", "", String.format(Locale.ROOT,
+                            "JVM RSS %s, PostgreSQL PSS %s (%d processes); %s JVM threads, heap after full GC (at the end) %s",
+                            mb(jvmRss), mb(Optional.of(pgPss)), pgProcesses, threads.map(String::valueOf).orElse("–"), liveHeap),
+                    "");
         }
     }
 
