@@ -3,6 +3,7 @@ package org.carerelay.fhir.validation;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.context.FhirVersionEnum;
 import ca.uhn.fhir.context.support.DefaultProfileValidationSupport;
+import ca.uhn.fhir.context.support.IValidationSupport;
 import ca.uhn.fhir.parser.DataFormatException;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import ca.uhn.fhir.validation.FhirValidator;
@@ -55,7 +56,7 @@ import org.hl7.fhir.r4.model.StringType;
 public final class ResourceValidator {
 
     private final FhirContext ctx;
-    private final DefaultProfileValidationSupport definitions;
+    private final IValidationSupport definitions;
     private final ValidationSupportChain support;
     private final FastPath fastPath;
     /** HAPI's validator with its worker context, built by the first validation that needs it. */
@@ -63,6 +64,11 @@ public final class ResourceValidator {
     private final Object buildLock = new Object();
 
     public ResourceValidator(FhirContext ctx) {
+        this(ctx, new CoreDefinitions(ctx));
+    }
+
+    /** With {@code definitions} of the core types in place of HAPI's, stripped ones (for tests). */
+    ResourceValidator(FhirContext ctx, IValidationSupport definitions) {
         Objects.requireNonNull(ctx, "ctx");
         if (ctx.getVersion().getVersion() != FhirVersionEnum.R4) {
             throw new IllegalArgumentException("R4 FhirContext required, got " + ctx.getVersion().getVersion());
@@ -70,7 +76,7 @@ public final class ResourceValidator {
         this.ctx = ctx;
         // ValidationSupportChain caches lookups itself (Caffeine via hapi-fhir-caching-caffeine);
         // CachingValidationSupport is deprecated for removal since HAPI 8.0.
-        definitions = new CoreDefinitions(ctx);
+        this.definitions = definitions;
         support = new ValidationSupportChain(
                 ValidationSupportChain.CacheConfiguration.defaultValues(),
                 definitions,
@@ -98,8 +104,6 @@ public final class ResourceValidator {
         private static final Object LOAD_LOCK = new Object();
         /** Set once everything is loaded and stripped; read without the lock. */
         private static volatile boolean loaded;
-        /** Set while a thread loads, for a call HAPI makes back into this class meanwhile. */
-        private static boolean loading;
 
         CoreDefinitions(FhirContext ctx) {
             super(ctx);
@@ -144,44 +148,33 @@ public final class ResourceValidator {
             return super.fetchCodeSystem(url);
         }
 
-        @Override
-        public void flush() {
-            synchronized (LOAD_LOCK) {
-                super.flush();
-                loaded = false;
-            }
-        }
-
         /**
          * Loads HAPI's StructureDefinitions, ValueSets and CodeSystems (HAPI loads each kind as a
          * whole on its first use anyway) and strips what validation never reads (see
-         * {@link DefinitionDocumentation}) before any caller gets one: the stripping changes them,
-         * so no other thread may be reading them meanwhile.
+         * {@link DefinitionDocumentation}) before this class hands out any of them: the stripping
+         * changes them, so none of its callers may be reading them meanwhile. HAPI shares them with
+         * every {@link DefaultProfileValidationSupport} of the JVM; one that is not a
+         * {@code CoreDefinitions} does not wait for this (CareRelay has none). After HAPI's
+         * {@link #flush()} (CareRelay never calls it) HAPI loads them again, and they keep their
+         * prose: more memory, the same validation.
          */
         private void load() {
             if (loaded) {
                 return;
             }
             synchronized (LOAD_LOCK) {
-                if (loaded || loading) {
+                if (loaded) {
                     return;
                 }
-                loading = true;
-                try {
-                    super.fetchAllStructureDefinitions();
-                    super.fetchValueSet(ANY_VALUE_SET);
-                    super.fetchCodeSystem(ANY_CODE_SYSTEM);
-                    DefinitionDocumentation.strip(super.fetchAllConformanceResources());
-                    loaded = true;
-                } finally {
-                    loading = false;
-                }
+                super.fetchAllStructureDefinitions();
+                super.fetchValueSet(ANY_VALUE_SET); // loads the code systems as well
+                DefinitionDocumentation.strip(super.fetchAllConformanceResources());
+                loaded = true;
             }
         }
 
-        /** A value set and a code system of HAPI's bundles: asking for one loads them all. */
+        /** A value set of HAPI's bundles: asking for one loads them all. */
         private static final String ANY_VALUE_SET = "http://hl7.org/fhir/ValueSet/event-status";
-        private static final String ANY_CODE_SYSTEM = "http://hl7.org/fhir/event-status";
     }
 
     /**

@@ -4,15 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.context.support.DefaultProfileValidationSupport;
-import org.carerelay.fhir.validation.ResourceValidator.Issue;
-import org.carerelay.fhir.validation.ResourceValidator.Result;
+import java.util.List;
 import org.hl7.fhir.r4.model.CodeSystem;
-import org.hl7.fhir.r4.model.CodeableConcept;
-import org.hl7.fhir.r4.model.Coding;
-import org.hl7.fhir.r4.model.Consent;
 import org.hl7.fhir.r4.model.ElementDefinition;
 import org.hl7.fhir.r4.model.Narrative;
-import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.StructureDefinition;
 import org.hl7.fhir.r4.model.ValueSet;
 import org.junit.jupiter.api.Test;
@@ -65,51 +60,62 @@ class DefinitionDocumentationTest {
     void strippingTwice_changesNothing() {
         var definitions = new ResourceValidator.CoreDefinitions(CTX);
         StructureDefinition consent = (StructureDefinition) definitions.fetchStructureDefinition(CORE + "Consent");
-        int elements = consent.getSnapshot().getElement().size();
+        StructureDefinition before = consent.copy();
 
         DefinitionDocumentation.strip(consent);
 
-        assertThat(consent.getSnapshot().getElement()).hasSize(elements);
-        assertThat(consent.hasDifferential()).isFalse();
+        assertThat(consent.equalsDeep(before)).isTrue();
     }
 
     @Test
     void aDefinitionWithProse_losesItWhenStripped() {
         StructureDefinition sd = new StructureDefinition();
         sd.setText(new Narrative().setStatus(Narrative.NarrativeStatus.GENERATED));
-        sd.setDescription("about");
+        sd.setDescription("about").setPurpose("why").setCopyright("whose");
+        sd.addMapping().setIdentity("rim");
         sd.getDifferential().addElement().setPath("X");
         ElementDefinition element = sd.getSnapshot().addElement().setPath("X").setDefinition("what X is").setComment("more")
-                .setRequirements("why").setShort("X");
+                .setRequirements("why").setMeaningWhenMissing("nothing").setShort("X").setMin(1).setMax("1");
         element.addAlias("Y");
         element.addMapping().setIdentity("rim").setMap("X");
         element.addExample().setLabel("e");
+        element.addConstraint().setKey("x-1").setHuman("X is there").setExpression("exists()");
+        element.addType().setCode("string");
+        element.getBinding().setValueSet("http://example.org/ValueSet/x");
 
         DefinitionDocumentation.strip(sd);
 
-        assertThat(sd.hasText()).isFalse();
-        assertThat(sd.hasDescription()).isFalse();
-        assertThat(sd.hasDifferential()).isFalse();
+        assertThat(sd.hasText() || sd.hasDescription() || sd.hasPurpose() || sd.hasCopyright() || sd.hasMapping()
+                || sd.hasDifferential()).isFalse();
         assertThat(element.hasDefinition() || element.hasComment() || element.hasRequirements() || element.hasAlias()
-                || element.hasMapping() || element.hasExample()).isFalse();
+                || element.hasMapping() || element.hasExample() || element.hasMeaningWhenMissing()).isFalse();
         assertThat(element.getPath()).isEqualTo("X");
         assertThat(element.getShort()).isEqualTo("X");
+        assertThat(element.getMin()).isEqualTo(1);
+        assertThat(element.getMax()).isEqualTo("1");
+        assertThat(element.getConstraintFirstRep().getHuman()).isEqualTo("X is there");
+        assertThat(element.getTypeFirstRep().getCode()).isEqualTo("string");
+        assertThat(element.getBinding().getValueSet()).isEqualTo("http://example.org/ValueSet/x");
     }
 
     @Test
-    void theFullValidator_stillNamesAndQuotesAConstraintItFindsBroken() {
-        ResourceValidator validator = new ResourceValidator(CTX);
-        Consent consent = new Consent();
-        consent.setStatus(Consent.ConsentState.ACTIVE);
-        consent.setScope(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/consentscope", "patient-privacy", null)));
-        consent.addCategory(new CodeableConcept(new Coding("http://loinc.org", "59284-0", null)));
-        consent.setPatient(new Reference("Patient/123"));
-        // neither policy nor policyRule: ppc-1 "Either a Policy or PolicyRule"
+    void valueSetsAndCodeSystems_loseTheirProse_notTheirCodes() {
+        ValueSet valueSet = new ValueSet();
+        valueSet.setText(new Narrative().setStatus(Narrative.NarrativeStatus.GENERATED));
+        valueSet.setDescription("about").setPurpose("why").setCopyright("whose");
+        valueSet.getCompose().addInclude().setSystem("http://example.org/cs");
+        CodeSystem codeSystem = new CodeSystem();
+        codeSystem.setText(new Narrative().setStatus(Narrative.NarrativeStatus.GENERATED));
+        codeSystem.setDescription("about").setPurpose("why").setCopyright("whose");
+        codeSystem.addConcept().setCode("a").setDisplay("A").setDefinition("the letter a");
 
-        Result result = validator.validateFully(consent);
+        DefinitionDocumentation.strip(List.of(valueSet, codeSystem));
 
-        assertThat(result.errors()).extracting(Issue::message)
-                .anySatisfy(message -> assertThat(message).contains("ppc-1").contains("Either a Policy or PolicyRule"));
+        assertThat(valueSet.hasText() || valueSet.hasDescription() || valueSet.hasPurpose() || valueSet.hasCopyright()).isFalse();
+        assertThat(valueSet.getCompose().getIncludeFirstRep().getSystem()).isEqualTo("http://example.org/cs");
+        assertThat(codeSystem.hasText() || codeSystem.hasDescription() || codeSystem.hasPurpose() || codeSystem.hasCopyright()).isFalse();
+        assertThat(codeSystem.getConceptFirstRep().getCode()).isEqualTo("a");
+        assertThat(codeSystem.getConceptFirstRep().getDisplay()).isEqualTo("A");
     }
 
     private static ElementDefinition element(StructureDefinition sd, String path) {

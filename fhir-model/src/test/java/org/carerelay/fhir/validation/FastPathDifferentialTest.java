@@ -4,12 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.context.support.DefaultProfileValidationSupport;
 import ca.uhn.fhir.parser.DataFormatException;
 import ca.uhn.fhir.parser.IParser;
 import ca.uhn.fhir.parser.LenientErrorHandler;
 import ca.uhn.hl7v2.model.Message;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -50,6 +53,7 @@ import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Period;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.StringType;
+import org.hl7.fhir.r4.model.StructureDefinition;
 import org.hl7.fhir.r4.model.UnsignedIntType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -516,6 +520,58 @@ class FastPathDifferentialTest {
                 .toList();
         assertThat(missed).as("realistic shapes the fast path could not prove valid").isEmpty();
         REALISTIC.forEach((name, resource) -> assertThat(VALIDATOR.validateFully(resource).errors()).as(name).isEmpty());
+    }
+
+    /**
+     * The definitions lose their prose before the validators see them ({@link DefinitionDocumentation}):
+     * over the whole corpus, the fast path and the full validator answer as they do with the
+     * definitions as HAPI ships them, every message (warnings too) word for word.
+     */
+    @Test
+    void strippedDefinitions_giveTheSameAnswersAsTheShippedOnes() throws Exception {
+        ResourceValidator shipped = new ResourceValidator(CTX, shippedDefinitions());
+        int compared = 0;
+        for (Map.Entry<String, IBaseResource> variant : CORPUS.entrySet()) {
+            String name = variant.getKey();
+            IBaseResource resource = variant.getValue();
+            assertThat(VALIDATOR.fastPathProvesValid(resource)).as(name).isEqualTo(shipped.fastPathProvesValid(resource));
+            Result stripped;
+            try {
+                stripped = VALIDATOR.validateFully(resource);
+            } catch (DataFormatException e) {
+                assertThatThrownBy(() -> shipped.validateFully(resource)).as(name).isInstanceOf(DataFormatException.class);
+                continue;
+            }
+            Result original = shipped.validateFully(resource);
+            assertThat(stripped.errors()).as(name).isEqualTo(original.errors());
+            assertThat(stripped.warnings()).as(name).isEqualTo(original.warnings());
+            compared++;
+        }
+        assertThat(compared).isGreaterThan(100);
+        StructureDefinition communication = (StructureDefinition) shippedDefinitions()
+                .fetchStructureDefinition("http://hl7.org/fhir/StructureDefinition/Communication");
+        assertThat(communication.hasDifferential()).as("the comparison had the prose").isTrue();
+    }
+
+    private static DefaultProfileValidationSupport shippedDefinitions;
+
+    /**
+     * HAPI's core definitions with their prose: HAPI's own support, but with a loader of its own
+     * (HAPI shares one per JVM, and the gateway's definitions strip that one), made by reflection
+     * because HAPI's loader class is package-private.
+     */
+    private static synchronized DefaultProfileValidationSupport shippedDefinitions() throws ReflectiveOperationException {
+        if (shippedDefinitions == null) {
+            DefaultProfileValidationSupport support = new DefaultProfileValidationSupport(CTX);
+            Constructor<?> loader = Class.forName("ca.uhn.fhir.context.support.DefaultProfileValidationSupportBundleStrategy")
+                    .getDeclaredConstructor(FhirContext.class);
+            loader.setAccessible(true);
+            Field delegate = DefaultProfileValidationSupport.class.getDeclaredField("myDelegate");
+            delegate.setAccessible(true);
+            delegate.set(support, loader.newInstance(CTX));
+            shippedDefinitions = support;
+        }
+        return shippedDefinitions;
     }
 
     @Test
