@@ -96,7 +96,8 @@ public final class ResourceValidator {
      * {@code StringIndexOutOfBoundsException} instead of a message. A URL that is empty or ends with a
      * slash names no StructureDefinition; for it there is none.
      *
-     * <p>Every definition it hands out is stripped of its prose first (see {@link DefinitionDocumentation}).
+     * <p>Every definition it hands out is stripped of its prose first (see {@link DefinitionDocumentation}), and
+     * its equal texts share one string (see {@link DefinitionStrings}).
      */
     static final class CoreDefinitions extends DefaultProfileValidationSupport {
 
@@ -150,9 +151,10 @@ public final class ResourceValidator {
 
         /**
          * Loads HAPI's StructureDefinitions, ValueSets and CodeSystems (HAPI loads each kind as a
-         * whole on its first use anyway) and strips what validation never reads (see
-         * {@link DefinitionDocumentation}) before this class hands out any of them: the stripping
-         * changes them, so none of its callers may be reading them meanwhile. HAPI shares them with
+         * whole on its first use anyway), strips what validation never reads (see
+         * {@link DefinitionDocumentation}) and lets their equal texts share one string (see
+         * {@link DefinitionStrings}) before this class hands out any of them: both change them, so
+         * none of its callers may be reading them meanwhile. HAPI shares them with
          * every {@link DefaultProfileValidationSupport} of the JVM; one that is not a
          * {@code CoreDefinitions} does not wait for this (CareRelay has none). After HAPI's
          * {@link #flush()} (CareRelay never calls it) HAPI loads them again, and they keep their
@@ -168,7 +170,9 @@ public final class ResourceValidator {
                 }
                 super.fetchAllStructureDefinitions();
                 super.fetchValueSet(ANY_VALUE_SET); // loads the code systems as well
-                DefinitionDocumentation.strip(super.fetchAllConformanceResources());
+                List<IBaseResource> all = super.fetchAllConformanceResources();
+                DefinitionDocumentation.strip(all);
+                DefinitionStrings.share(getFhirContext(), all);
                 loaded = true;
             }
         }
@@ -297,14 +301,12 @@ public final class ResourceValidator {
     public void warmUp() {
         Communication communication = warmUpCommunication();
         fastPath.provesValid(communication);
-        shareDefinitionStrings();
         validateFully(communication);
     }
 
     /**
      * Checks one small Communication with the fast path only, so that the core R4 StructureDefinitions and value sets it walks
-     * are loaded before the first real request, and lets their equal text values share one string (see
-     * {@link DefinitionStrings}). The full validator's R5 copies and worker context are not built: the first validation the
+     * are loaded (stripped of their prose, equal texts shared: see {@link CoreDefinitions}) before the first real request. The full validator's R5 copies and worker context are not built: the first validation the
      * fast path cannot decide builds them (several seconds, and the heap they take from then on).
      *
      * @throws IllegalStateException when the fast path does not prove the warm-up resource valid (it would then not be loaded)
@@ -313,12 +315,11 @@ public final class ResourceValidator {
         if (!fastPath.provesValid(warmUpCommunication())) {
             throw new IllegalStateException("The fast path did not prove the warm-up Communication valid");
         }
-        shareDefinitionStrings();
     }
 
     /**
-     * Lets equal text values of the core definitions loaded so far share one string; returns how many values were replaced.
-     * HAPI loads them once per JVM, so a second call finds nothing left to replace.
+     * Lets equal text values of the core definitions share one string once more; returns how many values were replaced
+     * (for tests: loading them did it already, so nothing is left to replace).
      */
     int shareDefinitionStrings() {
         return DefinitionStrings.share(ctx, definitions.fetchAllConformanceResources());

@@ -3,7 +3,6 @@ package org.carerelay.fhir.validation;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ca.uhn.fhir.context.FhirContext;
-import ca.uhn.fhir.context.support.DefaultProfileValidationSupport;
 import ca.uhn.fhir.parser.IParser;
 import ca.uhn.fhir.parser.LenientErrorHandler;
 import java.io.IOException;
@@ -112,8 +111,8 @@ class ResourceValidatorTest {
     }
 
     @Test
-    void afterTheWarmUp_equalTextsOfTheCoreDefinitionsAreOneString() {
-        DefaultProfileValidationSupport definitions = new DefaultProfileValidationSupport(CTX); // HAPI loads them once per JVM
+    void onceLoaded_equalTextsOfTheCoreDefinitionsAreOneString() {
+        var definitions = new ResourceValidator.CoreDefinitions(CTX); // loads, strips and shares them once per JVM
         StructureDefinition communication = (StructureDefinition) definitions.fetchStructureDefinition(CORE + "Communication");
         StructureDefinition consent = (StructureDefinition) definitions.fetchStructureDefinition(CORE + "Consent");
         ElementDefinition communicationId = communication.getSnapshot().getElement().get(1);
@@ -121,7 +120,7 @@ class ResourceValidatorTest {
         assertThat(communicationId.getPath()).isEqualTo("Communication.id");
         assertThat(consentId.getPath()).isEqualTo("Consent.id");
 
-        // parsed from two places of HAPI's bundle, shared after the warm-up
+        // parsed from two places of HAPI's bundle, shared when loaded
         assertThat(consentId.getTypeFirstRep().getCode()).isSameAs(communicationId.getTypeFirstRep().getCode());
         assertThat(consentId.getShort()).isSameAs(communicationId.getShort()).isNotNull();
         assertThat(consentId.getBase().getPath()).isSameAs(communicationId.getBase().getPath()).isEqualTo("Resource.id");

@@ -101,9 +101,9 @@ public class FhirDelivery {
         return "identifier=" + URN_SYSTEM + "|urn:uuid:" + messageId;
     }
 
-    private final DeliveryAttempt attempt;
     private static final Logger log = LoggerFactory.getLogger(FhirDelivery.class);
 
+    private final DeliveryAttempt attempt;
     private final RecipientAttachments recipientAttachments;
     private final UploadedBinaries uploaded;
     private final ResourceStore store;
