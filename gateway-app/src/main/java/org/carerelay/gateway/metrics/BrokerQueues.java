@@ -7,8 +7,7 @@ import org.apache.activemq.artemis.api.core.SimpleString;
 import org.apache.activemq.artemis.api.core.client.ClientSession;
 import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
 import org.apache.activemq.artemis.jms.client.ActiveMQSession;
-import org.springframework.jms.connection.DelegatingConnectionFactory;
-import org.springframework.jms.connection.SingleConnectionFactory;
+import org.carerelay.gateway.infra.ArtemisClientSettings;
 
 /**
  * Message counts of queues, asked of the broker with Artemis' core queue query: one round trip per
@@ -23,29 +22,11 @@ final class BrokerQueues implements AutoCloseable {
     private ClientSession session;
 
     BrokerQueues(ConnectionFactory configured) {
-        this.factory = artemis(configured);
+        this.factory = ArtemisClientSettings.artemis(configured);
         if (factory == null) {
             throw new IllegalStateException("The JMS connection factory is not Artemis': "
                     + (configured == null ? "none" : configured.getClass().getName()));
         }
-    }
-
-    /** Spring wraps the broker's factory (caching, delegating); the core session needs the factory itself. */
-    static ActiveMQConnectionFactory artemis(ConnectionFactory factory) {
-        ConnectionFactory current = factory;
-        for (int depth = 0; depth < 5 && current != null; depth++) {
-            if (current instanceof ActiveMQConnectionFactory artemis) {
-                return artemis;
-            }
-            if (current instanceof SingleConnectionFactory single) {
-                current = single.getTargetConnectionFactory();
-            } else if (current instanceof DelegatingConnectionFactory delegating) {
-                current = delegating.getTargetConnectionFactory();
-            } else {
-                return null;
-            }
-        }
-        return null;
     }
 
     /** Messages in {@code queue}: waiting, scheduled for redelivery and in delivery; 0 if it does not exist yet. */

@@ -13,15 +13,13 @@ import java.util.List;
 import java.util.UUID;
 import org.apache.activemq.artemis.api.core.SimpleString;
 import org.apache.activemq.artemis.api.core.client.ClientSession;
-import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
 import org.apache.activemq.artemis.jms.client.ActiveMQSession;
 import org.carerelay.gateway.GatewayIntegrationTest;
 import org.carerelay.gateway.config.CareRelayProperties;
+import org.carerelay.gateway.infra.ArtemisClientSettings;
 import org.carerelay.routes.mail.OutboundMail;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.jms.connection.DelegatingConnectionFactory;
-import org.springframework.jms.connection.SingleConnectionFactory;
 
 /**
  * The mail queue is drained by {@code carerelay.mail.consumers} consumers (each mail waits for the
@@ -43,7 +41,7 @@ class MailQueueConsumersIT extends GatewayIntegrationTest {
         int configured = properties.mail().effectiveConsumers();
         assertThat(configured).as("default carerelay.mail.consumers").isGreaterThan(1);
 
-        try (Connection connection = artemis(connectionFactory).createConnection()) {
+        try (Connection connection = ArtemisClientSettings.artemis(connectionFactory).createConnection()) {
             ClientSession session = ((ActiveMQSession) connection.createSession(false, Session.AUTO_ACKNOWLEDGE)).getCoreSession();
             SimpleString queue = SimpleString.of(properties.queue().mail());
             await().atMost(Duration.ofSeconds(30))
@@ -70,23 +68,5 @@ class MailQueueConsumersIT extends GatewayIntegrationTest {
             expected.add("Test " + i);
         }
         assertThat(subjects).containsExactlyInAnyOrderElementsOf(expected);
-    }
-
-    /** Spring wraps the broker's factory (caching, delegating); the core session needs Artemis' own. */
-    private static ActiveMQConnectionFactory artemis(ConnectionFactory factory) {
-        ConnectionFactory current = factory;
-        for (int depth = 0; depth < 5; depth++) {
-            if (current instanceof ActiveMQConnectionFactory artemis) {
-                return artemis;
-            }
-            if (current instanceof SingleConnectionFactory single) {
-                current = single.getTargetConnectionFactory();
-            } else if (current instanceof DelegatingConnectionFactory delegating) {
-                current = delegating.getTargetConnectionFactory();
-            } else {
-                break;
-            }
-        }
-        throw new IllegalStateException("not an Artemis connection factory: " + factory.getClass().getName());
     }
 }

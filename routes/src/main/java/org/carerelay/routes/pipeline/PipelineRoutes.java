@@ -73,10 +73,20 @@ public class PipelineRoutes extends RouteBuilder {
         return consumer(queue, settings.concurrentConsumers());
     }
 
-    private String consumer(String queue, int consumers) {
+    /**
+     * A consumer on a locally transacted JMS session that it keeps: the work item is acknowledged
+     * in the commit of that session, and whatever a step or the route sends on the way (the
+     * fan-out's work items, an upgrade, a parked item) goes out on the same session and with the
+     * same commit, because the listener container exposes its session to every send on its thread.
+     * No transaction manager is made for it ({@code lazyCreateTransactionManager=false}): with one,
+     * the container would open and close a consumer for every work item, and the broker would take
+     * back everything the closed consumer had buffered, each time.
+     */
+    private static String consumer(String queue, int consumers) {
         // the listener container would log every failure again (WARN with the stack trace) after
         // this route: it only reports at DEBUG
-        return "jms:queue:" + queue + "?transacted=true&concurrentConsumers=" + consumers
+        return "jms:queue:" + queue + "?transacted=true&lazyCreateTransactionManager=false&cacheLevelName=CACHE_CONSUMER"
+                + "&concurrentConsumers=" + consumers
                 + "&errorHandlerLoggingLevel=DEBUG&errorHandlerLogStackTrace=false";
     }
 
