@@ -2,26 +2,33 @@ package org.carerelay.gateway.infra;
 
 import jakarta.jms.ConnectionFactory;
 import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.jms.connection.DelegatingConnectionFactory;
 import org.springframework.jms.connection.SingleConnectionFactory;
 import org.springframework.stereotype.Component;
 
 /**
- * Sets the Artemis client of the gateway's JMS connection factory to hand each consumer one message
- * at a time ({@code consumerWindowSize=0}), on the embedded broker and an external one alike.
+ * Sets the Artemis client of the gateway's JMS connection factory not to buffer messages for its
+ * consumers ({@code consumerWindowSize=0}: a consumer is sent the next message when it asks for one),
+ * on the embedded broker and an external one alike; a {@code consumerWindowSize} in
+ * {@code carerelay.broker.url} is overridden.
  *
  * <p>The pipeline's consumers keep their consumer from one work item to the next. With Artemis'
  * default window (1 MiB), each of them would take a buffer of waiting work items from the broker.
  * A delivery consumer waiting for a partner that does not answer would hold the work items for
- * every other recipient in its buffer, and a second node would find the queue empty while the
- * first holds its content. Without a buffer, a waiting work item goes to the next consumer that
- * is free, on any node.
+ * other recipients in its buffer, and a second node would find the queue empty while the first
+ * holds its content. Without a window, a waiting work item goes to the next consumer that asks,
+ * on any node. (The Artemis client may still hold one message in rare races around a receive that
+ * times out, or after a failover; the broker takes it back when the consumer closes.)
  */
 @Component
 public class ArtemisClientSettings implements BeanPostProcessor {
 
-    /** Messages, not bytes: the broker sends the next one when the consumer asks for it. */
+    private static final Logger log = LoggerFactory.getLogger(ArtemisClientSettings.class);
+
+    /** No window: the client asks the broker for one message at a time. */
     static final int CONSUMER_WINDOW_SIZE = 0;
 
     @Override
@@ -30,6 +37,9 @@ public class ArtemisClientSettings implements BeanPostProcessor {
             ActiveMQConnectionFactory artemis = artemis(factory);
             if (artemis != null) {
                 artemis.setConsumerWindowSize(CONSUMER_WINDOW_SIZE);
+            } else {
+                log.warn("JMS connection factory {} ({}) is not one the gateway can set up: its consumers keep the "
+                        + "broker client's default buffer", beanName, factory.getClass().getName());
             }
         }
         return bean;

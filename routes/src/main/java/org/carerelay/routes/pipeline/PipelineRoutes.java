@@ -80,13 +80,15 @@ public class PipelineRoutes extends RouteBuilder {
      * same commit, because the listener container exposes its session to every send on its thread.
      * No transaction manager is made for it ({@code lazyCreateTransactionManager=false}): with one,
      * the container would open and close a consumer for every work item, and the broker would take
-     * back everything the closed consumer had buffered, each time.
+     * back everything the closed consumer had buffered, each time. The container is
+     * {@link PipelineListenerContainer}.
      */
     private static String consumer(String queue, int consumers) {
         // the listener container would log every failure again (WARN with the stack trace) after
         // this route: it only reports at DEBUG
         return "jms:queue:" + queue + "?transacted=true&lazyCreateTransactionManager=false&cacheLevelName=CACHE_CONSUMER"
                 + "&concurrentConsumers=" + consumers
+                + "&consumerType=Custom&messageListenerContainerFactory=#class:" + PipelineListenerContainer.Factory.class.getName()
                 + "&errorHandlerLoggingLevel=DEBUG&errorHandlerLogStackTrace=false";
     }
 
