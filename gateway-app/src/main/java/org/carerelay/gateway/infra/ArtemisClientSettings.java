@@ -1,6 +1,7 @@
 package org.carerelay.gateway.infra;
 
 import jakarta.jms.ConnectionFactory;
+import org.apache.activemq.artemis.api.core.client.ActiveMQClient;
 import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,12 +32,23 @@ public class ArtemisClientSettings implements BeanPostProcessor {
     /** No window: the client asks the broker for one message at a time. */
     static final int CONSUMER_WINDOW_SIZE = 0;
 
+    /**
+     * Threads of the Artemis client's flow-control pool (its default is 10). Without a window, every
+     * receive of every consumer hands the broker a credit through this pool (each pipeline consumer
+     * waits in a receive of a second when idle); each task only writes one packet, and ten threads kept
+     * alive for it cost an idle node about ten threads' worth of memory.
+     */
+    static final int FLOW_CONTROL_THREADS = 2;
+
     @Override
     public Object postProcessAfterInitialization(Object bean, String beanName) {
         if (bean instanceof ConnectionFactory factory) {
             ActiveMQConnectionFactory artemis = artemis(factory);
             if (artemis != null) {
                 artemis.setConsumerWindowSize(CONSUMER_WINDOW_SIZE);
+                // before the client's first consumer creates the pool
+                ActiveMQClient.setGlobalThreadPoolProperties(ActiveMQClient.getGlobalThreadPoolSize(),
+                        ActiveMQClient.getGlobalScheduledThreadPoolSize(), FLOW_CONTROL_THREADS);
             } else {
                 log.warn("JMS connection factory {} ({}) is not one the gateway can set up: its consumers keep the "
                         + "broker client's default buffer", beanName, factory.getClass().getName());

@@ -16,6 +16,7 @@ import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.activemq.artemis.api.core.SimpleString;
+import org.apache.activemq.artemis.api.core.client.ActiveMQClient;
 import org.apache.activemq.artemis.core.server.Consumer;
 import org.apache.activemq.artemis.core.server.Queue;
 import org.apache.activemq.artemis.core.server.embedded.EmbeddedActiveMQ;
@@ -56,8 +57,11 @@ class PipelineConsumersIT extends GatewayIntegrationTest {
     CamelContext camel;
 
     @Test
-    void theConnectionFactoryBuffersNoMessagesForItsConsumers() {
+    void theConnectionFactoryBuffersNoMessagesForItsConsumers_andTheClientKeepsFewFlowControlThreads() {
         assertThat(ArtemisClientSettings.artemis(connectionFactory).getConsumerWindowSize()).isZero();
+        // every idle consumer hands the broker a credit per receive: a small pool carries them (the
+        // pool is the JVM's, made at the client's first use, so its threads are not counted here)
+        assertThat(ActiveMQClient.getGlobalFlowControlThreadPoolSize()).isEqualTo(2);
     }
 
     @Test
