@@ -57,7 +57,7 @@ class PipelineConsumersIT extends GatewayIntegrationTest {
     CamelContext camel;
 
     @Test
-    void theConnectionFactoryBuffersNoMessagesForItsConsumers_andTheClientKeepsFewFlowControlThreads() {
+    void theConnectionFactoryBuffersNoMessagesForItsConsumers_andTheClientsFlowControlPoolIsSetToTwoThreads() {
         assertThat(ArtemisClientSettings.artemis(connectionFactory).getConsumerWindowSize()).isZero();
         // every idle consumer hands the broker a credit per receive: a small pool carries them (the
         // pool is the JVM's, made at the client's first use, so its threads are not counted here)
