@@ -1,0 +1,138 @@
+package org.carerelay.gateway.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import jakarta.jms.ConnectionFactory;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.camel.CamelContext;
+import org.apache.camel.builder.RouteBuilder;
+import org.carerelay.gateway.Conversations;
+import org.carerelay.gateway.GatewayIntegrationTest;
+import org.carerelay.gateway.Participants;
+import org.carerelay.gateway.config.CareRelayProperties;
+import org.carerelay.routes.pipeline.PipelineRoutes;
+import org.carerelay.routes.pipeline.WorkItem.Stage;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jms.core.JmsTemplate;
+
+/**
+ * A step that records its mail as sent in the database (a recipient notified, an invitation made)
+ * commits that before its work item's acknowledgement. A node that dies between the two commits
+ * must not leave the mail unsent: the mail is durable before the database commit, so the worst case
+ * is the same mail twice, never none.
+ *
+ * <p>The death is played by a consumer with the pipeline's very options that fails after the step
+ * returned: its JMS transaction (work item and everything sent in it) rolls back, the database
+ * commit stays, and the broker hands the work item to the next attempt.
+ */
+class MailBeforeCommitIT extends GatewayIntegrationTest {
+
+    @Autowired
+    Notifications notifications;
+
+    @Autowired
+    Invitations invitations;
+
+    @Autowired
+    JdbcClient jdbc;
+
+    @Autowired
+    CamelContext camel;
+
+    @Autowired
+    ConnectionFactory connectionFactory;
+
+    @Autowired
+    CareRelayProperties properties;
+
+    @Test
+    void aNotificationWhoseWorkItemIsRolledBackAfterTheDatabaseCommit_isStillSent() throws Exception {
+        Participants.Registered clinic = Participants.registerNew(this, "Praxis Absturz");
+        Participants.Registered care = Participants.registerNew(this, "Pflegedienst Absturz");
+        String patientId = Conversations.createPatient(client(clinic.token()), Conversations.patient("Brandt", "Ilse", Conversations.kvnr()));
+        Conversations.uploadConsent(client(clinic.token()), patientId, clinic.organizationId(), care.organizationId());
+        String id = Conversations.send(client(clinic.token()), Conversations.message(patientId, "Bitte melden.", care.organizationId()));
+        String address = "kontakt@" + care.organizationId() + ".example.org";
+        await().atMost(Duration.ofSeconds(30)).until(() -> mailsTo(address).size() == 1 && notifiedAt(id, care.organizationId()));
+
+        // the pipeline notified the recipient; the ledger forgets it, as if the notification were still to do
+        jdbc.sql("update delivery set notified_at = null where message_id = ? and recipient_org = ?")
+                .params(id, care.organizationId()).update();
+
+        int attempts = runDyingAfterTheStep(() -> notifications.notifyRecipient(id, care.organizationId()));
+
+        assertThat(attempts).isEqualTo(2);
+        assertThat(notifiedAt(id, care.organizationId())).as("the first attempt's database commit").isTrue();
+        await().atMost(Duration.ofSeconds(30)).until(() -> mailsTo(address).size() >= 2);
+        Thread.sleep(1_000);
+        assertThat(mailsTo(address)).as("the pipeline's notification, and the one of the attempt that died").hasSize(2);
+    }
+
+    @Test
+    void anInvitationWhoseWorkItemIsRolledBackAfterTheDatabaseCommit_isStillSent() throws Exception {
+        Participants.Registered clinic = Participants.registerNew(this, "Praxis Einladung");
+        String digits = "4940" + (long) (Math.random() * 1_000_000_000L);
+        String newcomer = Participants.create(admin(), Participants.newOrganization(unique("Pflegeheim Absturz"), "+" + digits, null));
+        String faxMailbox = digits + "@" + FAX_DOMAIN;
+        String patientId = Conversations.createPatient(client(clinic.token()), Conversations.patient("Brandt", "Ilse", Conversations.kvnr()));
+        Conversations.uploadConsent(client(clinic.token()), patientId, clinic.organizationId(), newcomer);
+        String id = Conversations.send(client(clinic.token()), Conversations.message(patientId, "Bitte melden.", newcomer));
+        await().atMost(Duration.ofSeconds(30)).until(() -> mailsTo(faxMailbox).size() == 1 && invitations.open(newcomer).isPresent());
+
+        // the pipeline invited the organisation; the invitation is forgotten, as if it were still to do
+        jdbc.sql("delete from invitation where organization_id = ?").param(newcomer).update();
+
+        int attempts = runDyingAfterTheStep(() -> invitations.invite(id, newcomer));
+
+        assertThat(attempts).isEqualTo(2);
+        assertThat(invitations.open(newcomer)).as("the first attempt's database commit").isPresent();
+        await().atMost(Duration.ofSeconds(30)).until(() -> mailsTo(faxMailbox).size() >= 2);
+        Thread.sleep(1_000);
+        assertThat(mailsTo(faxMailbox)).as("the pipeline's invitation, and the one of the attempt that died").hasSize(2);
+    }
+
+    private boolean notifiedAt(String messageId, String recipient) {
+        return jdbc.sql("select notified_at is not null from delivery where message_id = ? and recipient_org = ?")
+                .params(messageId, recipient).query(Boolean.class).single();
+    }
+
+    /**
+     * Runs {@code step} on a work item of a test queue, consumed with the pipeline's options; the first
+     * attempt fails after the step returned (its database work committed). Returns the attempts made.
+     */
+    private int runDyingAfterTheStep(Runnable step) throws Exception {
+        String id = UUID.randomUUID().toString();
+        String input = "mail-before-commit-it." + id;
+        String notification = PipelineRoutes.queue(properties.pipeline().queuePrefix(), Stage.NOTIFY);
+        String endpoint = camel.getRoute("notification").getEndpoint().getEndpointUri().replace(notification, input);
+        assertThat(endpoint).contains(input);
+        AtomicInteger attempts = new AtomicInteger();
+        AtomicInteger done = new AtomicInteger();
+        camel.addRoutes(new RouteBuilder() {
+            @Override
+            public void configure() {
+                from(endpoint).routeId("mail-before-commit-it-" + id)
+                        .process(exchange -> {
+                            step.run();
+                            if (attempts.incrementAndGet() == 1) {
+                                throw new IllegalStateException("the node dies after the database commit");
+                            }
+                            done.incrementAndGet();
+                        });
+            }
+        });
+        try {
+            new JmsTemplate(connectionFactory).send(input, session -> session.createTextMessage(""));
+            await().atMost(Duration.ofSeconds(30)).until(() -> done.get() == 1);
+            return attempts.get();
+        } finally {
+            camel.getRouteController().stopRoute("mail-before-commit-it-" + id);
+            camel.removeRoute("mail-before-commit-it-" + id);
+        }
+    }
+}
