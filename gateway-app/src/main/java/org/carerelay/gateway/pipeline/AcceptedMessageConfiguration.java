@@ -4,6 +4,7 @@ import java.lang.reflect.Method;
 import java.util.concurrent.ThreadPoolExecutor;
 import org.apache.camel.builder.RouteBuilder;
 import org.carerelay.gateway.config.CareRelayProperties;
+import org.carerelay.gateway.infra.PublicationLeftOpen;
 import org.carerelay.gateway.kernel.MessageAccepted;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,7 +45,10 @@ public class AcceptedMessageConfiguration {
         return executor;
     }
 
-    /** A failed hand-over is one line (ids only); other asynchronous failures as Spring logs them. */
+    /**
+     * A failed hand-over is one line (ids only), a {@link PublicationLeftOpen} the line its listener
+     * logged; other asynchronous failures as Spring logs them.
+     */
     @Bean
     AsyncConfigurer asyncFailureLogging() {
         AsyncUncaughtExceptionHandler others = new SimpleAsyncUncaughtExceptionHandler();
@@ -56,7 +60,7 @@ public class AcceptedMessageConfiguration {
                             && params[0] instanceof MessageAccepted accepted) {
                         log.warn("Message {} not handed to the broker now ({}); its event publication is resubmitted",
                                 accepted.messageId(), e.getClass().getSimpleName());
-                    } else {
+                    } else if (!(e instanceof PublicationLeftOpen)) { // logged where it was thrown
                         others.handleUncaughtException(e, method, params);
                     }
                 };

@@ -17,11 +17,11 @@ import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * Open event publications (an accepted message not yet handed to the broker) are handed over
- * again: all of them once the gateway has started (after a crash), and on a running cluster those
+ * Open event publications (an accepted message not yet handed to the broker, a consent notice not
+ * yet on the mail queue) are handed over again: all of them once the gateway has started (after a crash), and on a running cluster those
  * whose last hand-over has been open for longer than {@link #STALE} (the node that took it died, or
  * its hand-over was dropped or could not record its completion) plus those whose listener failed.
- * At least once: a second fan-out of a message is harmless. Completed publications are deleted on
+ * At least once: a second fan-out of a message is harmless; a consent notice may be mailed twice. Completed publications are deleted on
  * completion ({@code spring.modulith.events.completion-mode=delete}), so the table holds open ones
  * only.
  *
@@ -88,7 +88,8 @@ public class EventPublicationResubmission {
             return -1;
         }
         if (stale > 0) {
-            log.warn("{} hand-over(s) of accepted messages did not finish within {} s; resubmitted", stale, STALE.toSeconds());
+            log.warn("{} event publication(s) (accepted messages, consent notices) not finished within {} s; resubmitted",
+                    stale, STALE.toSeconds());
         }
         incomplete.resubmitIncompletePublications(ResubmissionOptions.defaults().withBatchSize(BATCH).withMaxInFlight(BATCH));
         return stale;
