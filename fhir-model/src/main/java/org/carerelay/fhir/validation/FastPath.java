@@ -42,6 +42,7 @@ import org.hl7.fhir.r4.model.Enumerations.BindingStrength;
 import org.hl7.fhir.r4.model.Extension;
 import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.InstantType;
+import org.hl7.fhir.r4.model.Meta;
 import org.hl7.fhir.r4.model.Period;
 import org.hl7.fhir.r4.model.PrimitiveType;
 import org.hl7.fhir.r4.model.Property;
@@ -73,7 +74,8 @@ import org.hl7.fhir.utilities.Utilities.DecimalStatus;
  * the element's example, preferred or extensible binding (under an extensible binding the code
  * need not be in the value set when the support finds nothing but that, which the validator only
  * warns about; see {@link #knownCoding}), a required or maximum binding on a
- * coded datatype, {@code meta.profile}, {@code contained}, narrative {@code text},
+ * coded datatype, anything in {@code meta} but the {@code versionId} and {@code lastUpdated} of a
+ * stored resource (whose id may then carry that version), {@code contained}, narrative {@code text},
  * {@code implicitRules}, modifier extensions, extensions whose URL is a known
  * StructureDefinition (except simple ones on a primitive element their context names), primitive types it does not check ({@code time}, {@code canonical},
  * {@code oid}, {@code uuid}, {@code xhtml}), element ids, {@code urn:} URIs, {@code Quantity}
@@ -182,17 +184,31 @@ final class FastPath {
     private boolean resource(DomainResource r) {
         Definition d = definition(r.fhirType());
         if (d == null || r.hasContained() || r.hasText() || r.hasModifierExtension() || r.hasImplicitRules()
-                || r.hasMeta() || r.hasLanguage()) {
+                || r.hasLanguage() || (r.hasMeta() && !storedMeta(r.getMeta()))) {
             return false;
         }
         if (!r.getIdElement().isEmpty()) {
             String id = r.getIdElement().getIdPart();
-            if (id == null || !ID.matcher(id).matches() || r.getIdElement().hasBaseUrl() || r.getIdElement().hasVersionIdPart()) {
+            if (id == null || !ID.matcher(id).matches() || r.getIdElement().hasBaseUrl()) {
+                return false;
+            }
+            // a stored resource's id carries its version, which is its meta.versionId (checked there)
+            if (r.getIdElement().hasVersionIdPart() && !r.getIdElement().getVersionIdPart().equals(r.getMeta().getVersionId())) {
                 return false;
             }
         }
         return invariants(d.root(), r) && children(r, d, d.root().getPath(), Set.of("id", "meta", "implicitRules",
                 "language", "text", "contained", "modifierExtension"));
+    }
+
+    /**
+     * The meta a stored resource carries: its {@code versionId} and {@code lastUpdated}, nothing else,
+     * checked as the {@code id} and {@code instant} they are against Meta's definition. Profiles,
+     * security labels, tags, {@code source}, extensions and element ids are for the full validator.
+     */
+    private boolean storedMeta(Meta meta) {
+        return !meta.hasId() && !meta.hasExtension() && !meta.hasSource() && !meta.hasProfile() && !meta.hasSecurity()
+                && !meta.hasTag() && datatype(meta, "Meta");
     }
 
     /** The children of {@code value} (defined at {@code path} in {@code d}); {@code handled} names are checked by the caller. */

@@ -41,6 +41,7 @@ import org.hl7.fhir.r4.model.Encounter;
 import org.hl7.fhir.r4.model.ContactPoint;
 import org.hl7.fhir.r4.model.DateTimeType;
 import org.hl7.fhir.r4.model.DateType;
+import org.hl7.fhir.r4.model.DomainResource;
 import org.hl7.fhir.r4.model.Enumerations.AdministrativeGender;
 import org.hl7.fhir.r4.model.Extension;
 import org.hl7.fhir.r4.model.HumanName;
@@ -167,6 +168,10 @@ class FastPathDifferentialTest {
         realistic("ADT patient of the benchmark PID", benchPatient());
         realistic("ADT patient of the benchmark PID with street name and house number", streetPatient());
         realistic("ADT patient v2-0203 SS", withIdentifierType(new Coding(AdtToPatient.V2_0203, "SS", null)));
+        // an ADT^A08 updates the stored patient: it is validated as read, with its version and meta
+        realistic("stored patient updated by the benchmark PID", stored(benchPatient(), "3"));
+        realistic("stored patient as the FHIR API updates it", stored(patient(), "1"));
+        realistic("stored text message", stored(text(), "12"));
         variant("ADT patient gender D (gender-amtlich-de)", adtPatient(adt("D", "Straße der Einheit 5")));
         variant("ADT patient v2-0203 MR", with(benchPatient(), p -> p.getIdentifier().get(1).setType(
                 new CodeableConcept(new Coding(AdtToPatient.V2_0203, "MR", null)))));
@@ -432,6 +437,23 @@ class FastPathDifferentialTest {
         variant("meta.profile unknown", with(text(), c -> c.getMeta().addProfile("https://fhir.carerelay.org/StructureDefinition/communication")));
         variant("meta.profile core", with(text(), c -> c.getMeta().addProfile("http://hl7.org/fhir/StructureDefinition/Communication")));
         variant("meta.lastUpdated", with(text(), c -> c.getMeta().setLastUpdated(new Date())));
+        variant("meta.versionId only", with(text(), c -> c.getMeta().setVersionId("1")));
+        variant("stored: meta.versionId with a space", with(text(), c -> c.getMeta().setVersionId("1 2").setLastUpdated(new Date())));
+        variant("stored: meta.versionId of 65 characters", with(text(), c -> c.getMeta().setVersionId("1".repeat(65))));
+        variant("stored: meta.versionId with a slash", with(text(), c -> c.getMeta().setVersionId("1/2")));
+        variant("stored: meta.versionId empty with an extension", with(text(), c -> c.getMeta().getVersionIdElement()
+                .addExtension(UNKNOWN_EXT, new StringType("v"))));
+        variant("stored: id version other than meta.versionId", with(stored(text(), "2"), c -> c.getMeta().setVersionId("3")));
+        variant("stored: id version without meta", with(text(), c -> c.setId("Communication/" + c.getIdElement().getIdPart()
+                + "/_history/4")));
+        variant("stored: meta.tag", with(stored(text(), "1"), c -> c.getMeta().addTag(OWN_CATEGORY, "x", null)));
+        variant("stored: meta.security", with(stored(text(), "1"), c -> c.getMeta().addSecurity(
+                "http://terminology.hl7.org/CodeSystem/v3-ActCode", "REDACT", null)));
+        variant("stored: meta.security unknown code", with(stored(text(), "1"), c -> c.getMeta().addSecurity(
+                "http://terminology.hl7.org/CodeSystem/v3-ActCode", "NO-SUCH-CODE", null)));
+        variant("stored: meta.source", with(stored(text(), "1"), c -> c.getMeta().setSource("urn:uuid:123")));
+        variant("stored: meta extension", with(stored(text(), "1"), c -> c.getMeta().addExtension(UNKNOWN_EXT, new StringType("v"))));
+        variant("stored: meta element id", with(stored(text(), "1"), c -> c.getMeta().setId("m1")));
         variant("contained organization", with(text(), c -> c.addContained(new Organization().setName("x").setId("o1"))));
         variant("narrative", with(text(), c -> {
             Narrative narrative = new Narrative().setStatus(Narrative.NarrativeStatus.GENERATED);
@@ -703,6 +725,13 @@ class FastPathDifferentialTest {
         d.setCode(new CodeableConcept(new Coding("https://fhir.carerelay.org/CodeSystem/measurement", "weight", null)));
         d.getQuantitativeDetails().setUnit(new CodeableConcept(unit));
         return d;
+    }
+
+    /** {@code resource} as the store hands it out: its id with the version, which is also its meta.versionId, and lastUpdated. */
+    private static <T extends DomainResource> T stored(T resource, String version) {
+        resource.setId(resource.fhirType() + "/" + resource.getIdElement().getIdPart() + "/_history/" + version);
+        resource.getMeta().setVersionId(version).setLastUpdated(new Date());
+        return resource;
     }
 
     private static Patient benchPatient() {
