@@ -5,6 +5,7 @@ import java.util.LinkedHashSet;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadPoolExecutor;
 import org.carerelay.gateway.config.PublicUrls;
 import org.carerelay.gateway.directory.DirectoryService;
@@ -35,7 +36,9 @@ import org.springframework.transaction.event.TransactionalEventListener;
  * (a broker that does not answer never holds up the change's answer); the publication is
  * completed when the mail is on the queue and stays open otherwise (the node died, the broker was
  * down, the hand-over was dropped), to be resubmitted like every open publication. At least once:
- * a node that dies between queueing the mail and completing the publication sends it again.
+ * a node that dies between queueing the mail and completing the publication sends it again, and
+ * another node may resubmit a notice whose send takes longer than the resubmission threshold
+ * (this node does not send a notice again while it is sending it).
  */
 @Component
 public class ConsentNotices {
@@ -54,6 +57,8 @@ public class ConsentNotices {
     private final MailOutbox outbox;
     private final PublicUrls urls;
     private final ApplicationEventPublisher events;
+    /** Notices this node is sending now. */
+    private final Set<ConsentNoticeDue> inFlight = ConcurrentHashMap.newKeySet();
 
     public ConsentNotices(ParticipantRepository participants, DirectoryService directory, MailOutbox outbox,
             PublicUrls urls, ApplicationEventPublisher events) {
@@ -80,6 +85,12 @@ public class ConsentNotices {
     @Async(EXECUTOR)
     @TransactionalEventListener(id = LISTENER_ID, fallbackExecution = true)
     public void send(ConsentNoticeDue notice) {
+        if (!inFlight.add(notice)) {
+            // resubmitted while this node still sends it (a broker that takes longer than the
+            // resubmission threshold): open until that send ends, not a second mail
+            throw new PublicationLeftOpen("consent notice for Consent/" + notice.consentId() + " to Organization/"
+                    + notice.organization() + " is being sent", null);
+        }
         try {
             Kind kind = Kind.valueOf(notice.kind());
             Optional<String> address = participants.contactEmail(notice.organization());
@@ -94,6 +105,8 @@ public class ConsentNotices {
                     notice.consentId(), notice.organization(), SafeExceptions.describe(e));
             throw new PublicationLeftOpen("consent notice for Consent/" + notice.consentId() + " to Organization/"
                     + notice.organization() + " not sent", e);
+        } finally {
+            inFlight.remove(notice);
         }
     }
 

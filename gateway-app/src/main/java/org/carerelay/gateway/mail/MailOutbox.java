@@ -8,18 +8,24 @@ import org.carerelay.routes.mail.OutboundMail;
 import org.springframework.jms.connection.DelegatingConnectionFactory;
 import org.springframework.jms.core.JmsTemplate;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
  * Hands outbound mail to the persistent mail queue; the {@code outbound-mail} route sends it by
- * SMTP or writes it to the outbox folder. Once {@link #send} returns, the mail is durable on the
- * broker, whatever transaction the caller is in.
+ * SMTP or writes it to the outbox folder.
  *
- * <p>The send never joins a caller's transaction. A pipeline step runs in its work item's JMS
- * transaction, and marks its work done in the database (a recipient notified, an invitation
- * recorded), which commits before the work item's acknowledgement. Were the mail part of the JMS
- * transaction, a node dying between the two commits would leave the work recorded as done and the
- * mail never sent. Sent on its own, before the database commit, the mail is sent at least once: in
- * that window, the step's second attempt sends it a second time.
+ * <p>Called inside a database transaction, the mail goes to the queue just before that transaction
+ * commits, after all its writes: a transaction that fails sends nothing (no letter with a code that
+ * was never stored), and one whose mail cannot be queued fails. Called outside one, at once. Either
+ * way the mail is durable on the broker before {@link #send} (or the commit) returns.
+ *
+ * <p>The send never joins a JMS transaction of the caller. A pipeline step runs in its work item's
+ * JMS transaction and records its work in the database (a recipient notified, an invitation made),
+ * which commits before the work item's acknowledgement. Were the mail part of the JMS transaction, a
+ * node dying between the two commits would leave the work recorded as done and the mail never sent.
+ * Sent on its own, before the database commit, it is sent at least once: a failed database commit,
+ * or a node dying between the send and that commit, sends it again with the step's next attempt.
  */
 @Component
 public class MailOutbox {
@@ -43,6 +49,20 @@ public class MailOutbox {
 
     public void send(OutboundMail mail) {
         byte[] raw = composer.toRfc822(mail);
+        if (TransactionSynchronizationManager.isSynchronizationActive()
+                && TransactionSynchronizationManager.isActualTransactionActive()) {
+            TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+                @Override
+                public void beforeCommit(boolean readOnly) {
+                    queue(raw); // a failure rolls the transaction back
+                }
+            });
+        } else {
+            queue(raw);
+        }
+    }
+
+    private void queue(byte[] raw) {
         jms.send(queue, session -> {
             BytesMessage message = session.createBytesMessage();
             message.writeBytes(raw);

@@ -1,10 +1,12 @@
 package org.carerelay.gateway.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import jakarta.jms.ConnectionFactory;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.camel.CamelContext;
@@ -13,18 +15,22 @@ import org.carerelay.gateway.Conversations;
 import org.carerelay.gateway.GatewayIntegrationTest;
 import org.carerelay.gateway.Participants;
 import org.carerelay.gateway.config.CareRelayProperties;
+import org.carerelay.gateway.mail.MailOutbox;
+import org.carerelay.routes.mail.OutboundMail;
 import org.carerelay.routes.pipeline.PipelineRoutes;
 import org.carerelay.routes.pipeline.WorkItem.Stage;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jms.core.JmsTemplate;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * A step that records its mail as sent in the database (a recipient notified, an invitation made)
  * commits that before its work item's acknowledgement. A node that dies between the two commits
  * must not leave the mail unsent: the mail is durable before the database commit, so the worst case
- * is the same mail twice, never none.
+ * is the same mail twice, never none. And a transaction that fails after queueing a mail sends
+ * nothing: the mail goes to the queue only as the transaction commits.
  *
  * <p>The death is played by a consumer with the pipeline's very options that fails after the step
  * returned: its JMS transaction (work item and everything sent in it) rolls back, the database
@@ -49,6 +55,12 @@ class MailBeforeCommitIT extends GatewayIntegrationTest {
 
     @Autowired
     CareRelayProperties properties;
+
+    @Autowired
+    MailOutbox outbox;
+
+    @Autowired
+    TransactionTemplate tx;
 
     @Test
     void aNotificationWhoseWorkItemIsRolledBackAfterTheDatabaseCommit_isStillSent() throws Exception {
@@ -94,6 +106,21 @@ class MailBeforeCommitIT extends GatewayIntegrationTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> mailsTo(faxMailbox).size() >= 2);
         Thread.sleep(1_000);
         assertThat(mailsTo(faxMailbox)).as("the pipeline's invitation, and the one of the attempt that died").hasSize(2);
+    }
+
+    @Test
+    void aTransactionThatFailsAfterQueueingAMail_sendsNothing_andOneThatCommitsSendsIt() throws Exception {
+        String rolledBack = unique("zurueckgerollt") + "@example.org";
+        String committed = unique("bestaetigt") + "@example.org";
+        assertThatThrownBy(() -> tx.executeWithoutResult(status -> {
+            outbox.send(new OutboundMail("test", rolledBack, "Test", "Nicht senden.", List.of()));
+            throw new IllegalStateException("a write after the mail fails");
+        })).isInstanceOf(IllegalStateException.class);
+        tx.executeWithoutResult(status -> outbox.send(new OutboundMail("test", committed, "Test", "Senden.", List.of())));
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> mailsTo(committed).size() == 1);
+        Thread.sleep(1_000); // the mail queue keeps its order: the first one would have gone out by now
+        assertThat(mailsTo(rolledBack)).isEmpty();
     }
 
     private boolean notifiedAt(String messageId, String recipient) {
