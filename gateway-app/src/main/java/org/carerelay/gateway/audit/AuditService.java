@@ -1,24 +1,17 @@
 package org.carerelay.gateway.audit;
 
-import ca.uhn.fhir.context.FhirContext;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Date;
 import java.util.UUID;
 import org.carerelay.fhir.Systems;
 import org.carerelay.gateway.security.AuthenticationAudit;
 import org.carerelay.gateway.security.Caller;
 import org.hl7.fhir.instance.model.api.IBaseResource;
-import org.hl7.fhir.r4.model.AuditEvent;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventOutcome;
-import org.hl7.fhir.r4.model.CodeableConcept;
-import org.hl7.fhir.r4.model.Coding;
-import org.hl7.fhir.r4.model.Identifier;
-import org.hl7.fhir.r4.model.Reference;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Propagation;
@@ -31,15 +24,13 @@ import org.springframework.transaction.annotation.Transactional;
 @Service
 public class AuditService implements AuthenticationAudit {
 
-    private static final String OBSERVER = "CareRelay gateway";
+    static final String OBSERVER = "CareRelay gateway";
     /** Identifies a user account of the web inbox in an AuditEvent agent. */
     public static final String WEB_USER_SYSTEM = "https://fhir.carerelay.org/sid/web-user";
     private final JdbcClient jdbc;
-    private final FhirContext fhirContext;
 
-    public AuditService(JdbcClient jdbc, FhirContext fhirContext) {
+    public AuditService(JdbcClient jdbc) {
         this.jdbc = jdbc;
-        this.fhirContext = fhirContext;
     }
 
     /** One audit entry. {@code subtype} is a code of {@link Systems#AUDIT_SUBTYPE}. */
@@ -101,49 +92,9 @@ public class AuditService implements AuthenticationAudit {
             int history = entityWhat == null ? -1 : entityWhat.indexOf("/_history/");
             params.addAll(Arrays.asList(id, Timestamp.from(now), "rest", entry.subtype(),
                     entry.action() == null ? null : entry.action().toCode(), entry.outcome().toCode(),
-                    entry.agentWho(), history < 0 ? entityWhat : entityWhat.substring(0, history), json(id, now, entry)));
+                    entry.agentWho(), history < 0 ? entityWhat : entityWhat.substring(0, history), AuditJson.write(id, now, entry)));
         }
         jdbc.sql(sql.toString()).params(params).update();
-    }
-
-    private String json(String id, Instant now, Entry entry) {
-        AuditEvent event = new AuditEvent();
-        event.setId(id);
-        event.setType(new Coding(Systems.AUDIT_EVENT_TYPE, "rest", "RESTful Operation"));
-        if (entry.subtype() != null) {
-            event.addSubtype(new Coding(Systems.AUDIT_SUBTYPE, entry.subtype(), null));
-        }
-        event.setAction(entry.action());
-        event.setRecorded(Date.from(now));
-        event.setOutcome(entry.outcome());
-        if (entry.description() != null) {
-            event.setOutcomeDesc(entry.description());
-        }
-        AuditEvent.AuditEventAgentComponent agent = event.addAgent().setRequestor(true);
-        if (entry.agentWho() != null) {
-            if (entry.agentWho().startsWith("Organization/")) {
-                agent.setWho(new Reference(entry.agentWho()));
-            } else {
-                agent.setWho(new Reference().setDisplay(entry.agentWho()));
-            }
-        }
-        if (entry.clientAddress() != null) {
-            agent.getNetwork().setAddress(entry.clientAddress())
-                    .setType(AuditEvent.AuditEventAgentNetworkType._2);
-        }
-        if (entry.person() != null) {
-            // the person of the organisation who acted, signed in to the web inbox
-            event.addAgent().setRequestor(false)
-                    .setType(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/extra-security-role-type",
-                            "humanuser", "human user")))
-                    .setWho(new Reference().setDisplay(entry.person().name())
-                            .setIdentifier(new Identifier().setSystem(WEB_USER_SYSTEM).setValue(entry.person().userId())));
-        }
-        event.getSource().setObserver(new Reference().setDisplay(OBSERVER)).setSite("carerelay");
-        if (entry.entityWhat() != null) {
-            event.addEntity().setWhat(new Reference(entry.entityWhat()));
-        }
-        return fhirContext.newJsonParser().encodeResourceToString(event);
     }
 
     public void success(String subtype, AuditEventAction action, Caller caller, String clientAddress, String entity) {
