@@ -39,6 +39,7 @@ public class ResourceStore {
     private final JdbcClient jdbc;
     private final FhirContext fhirContext;
     private final ContentCipher cipher;
+    private final ParsedResources parsed = new ParsedResources();
 
     public ResourceStore(JdbcClient jdbc, FhirContext fhirContext, ContentCipher cipher) {
         this.jdbc = jdbc;
@@ -170,7 +171,7 @@ public class ResourceStore {
         return jdbc.sql("select content::text, sealed from fhir_resource where resource_type = ? and id = ?")
                 .params(typeName, id)
                 .query((rs, i) -> open(typeName, id, rs.getString(1), rs.getBytes(2))).optional()
-                .map(json -> parser().parseResource(type, json));
+                .map(json -> parsed.parse(type, typeName, id, json, text -> parser().parseResource(type, text)));
     }
 
     /**
@@ -229,9 +230,11 @@ public class ResourceStore {
                 .param("type", typeName)
                 .param("limit", limit)
                 .param("offset", offset)
-                .query((rs, i) -> open(typeName, rs.getString(1), rs.getString(2), rs.getBytes(3))).list().stream()
-                .map(json -> parser().parseResource(type, json))
-                .toList();
+                .query((rs, i) -> {
+                    String id = rs.getString(1);
+                    return parsed.parse(type, typeName, id, open(typeName, id, rs.getString(2), rs.getBytes(3)),
+                            text -> parser().parseResource(type, text));
+                }).list();
     }
 
     public int count(Class<? extends IBaseResource> type, String where, Map<String, ?> params) {
