@@ -193,7 +193,8 @@ final class FastPath {
                 return false;
             }
             // a stored resource's id carries its version, which is its meta.versionId (checked there)
-            if (r.getIdElement().hasVersionIdPart() && !r.getIdElement().getVersionIdPart().equals(r.getMeta().getVersionId())) {
+            if (r.getIdElement().hasVersionIdPart()
+                    && !r.getIdElement().getVersionIdPart().equals(r.hasMeta() ? r.getMeta().getVersionId() : null)) {
                 return false;
             }
         }

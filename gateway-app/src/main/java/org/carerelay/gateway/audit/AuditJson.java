@@ -121,7 +121,8 @@ final class AuditJson {
         }
     }
 
+    /** HAPI leaves out a value that is empty or whitespace only (and an element left with nothing in it). */
     private static boolean present(String value) {
-        return value != null && !value.isEmpty();
+        return value != null && !value.isBlank();
     }
 }

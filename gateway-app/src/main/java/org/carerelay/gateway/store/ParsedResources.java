@@ -13,7 +13,9 @@ import org.hl7.fhir.r4.model.Resource;
  * CPU in the pipeline benchmark). Kept by type and id with the JSON they were parsed from. The
  * store still reads the row every time (another node may have changed it) and parses only JSON it
  * has not seen; every caller gets a copy of its own, so what one changes reaches neither the cache
- * nor another caller. At most {@link #MAX} entries, the least recently used go first. Thread-safe.
+ * nor another caller (binary values, such as a certificate's bytes, are shared arrays: replace
+ * them, never change them in place). At most {@link #MAX} entries, the least recently used go
+ * first. Thread-safe.
  */
 final class ParsedResources {
 
@@ -32,7 +34,9 @@ final class ParsedResources {
 
     /** {@code json}, the stored form of {@code typeName/id}, as a resource of {@code type}. */
     <T extends IBaseResource> T parse(Class<T> type, String typeName, String id, String json, Function<String, T> parser) {
-        if (!TYPES.contains(typeName) || id == null) {
+        if (!TYPES.contains(typeName) || id == null || json.contains("\"_")) {
+            // a primitive's id or extensions ("_name": {...}): HAPI's copy of a coded value drops
+            // its element id, so such an entry is parsed every time
             return parser.apply(json);
         }
         String key = typeName + "/" + id;

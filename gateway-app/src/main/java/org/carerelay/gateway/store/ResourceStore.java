@@ -232,9 +232,10 @@ public class ResourceStore {
                 .param("offset", offset)
                 .query((rs, i) -> {
                     String id = rs.getString(1);
-                    return parsed.parse(type, typeName, id, open(typeName, id, rs.getString(2), rs.getBytes(3)),
-                            text -> parser().parseResource(type, text));
-                }).list();
+                    return new String[] {id, open(typeName, id, rs.getString(2), rs.getBytes(3))};
+                }).list().stream()
+                .map(row -> parsed.parse(type, typeName, row[0], row[1], text -> parser().parseResource(type, text)))
+                .toList();
     }
 
     public int count(Class<? extends IBaseResource> type, String where, Map<String, ?> params) {

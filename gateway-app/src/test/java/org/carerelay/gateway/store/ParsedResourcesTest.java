@@ -82,6 +82,23 @@ class ParsedResourcesTest {
     }
 
     @Test
+    void anEntryWithIdsOrExtensionsOnItsValues_isParsedEveryTime() {
+        Organization org = entry();
+        // HAPI's copy of a code keeps its extensions, not its id
+        org.getTelecomFirstRep().getSystemElement().setId("fax-system")
+                .addExtension("https://fhir.carerelay.org/StructureDefinition/test", new StringType("x"));
+        String json = stored(org, "o3", "1");
+        assertThat(json).contains("\"_system\"");
+        Organization first = cache.parse(Organization.class, "Organization", "o3", json, parser(Organization.class));
+        Organization second = cache.parse(Organization.class, "Organization", "o3", json, parser(Organization.class));
+
+        assertThat(parses).hasValue(2);
+        assertThat(cache.size()).isZero();
+        assertThat(second.getTelecomFirstRep().getSystemElement().getId()).isEqualTo("fax-system");
+        assertThat(FHIR.newJsonParser().encodeResourceToString(first)).isEqualTo(json);
+    }
+
+    @Test
     void otherTypes_areParsedEveryTime_andNotKept() {
         String json = FHIR.newJsonParser().encodeResourceToString(new Patient().setActive(true).setId("p1"));
         cache.parse(Patient.class, "Patient", "p1", json, parser(Patient.class));
