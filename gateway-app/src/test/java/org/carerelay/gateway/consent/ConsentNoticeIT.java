@@ -23,7 +23,7 @@ import org.springframework.scheduling.concurrent.ThreadPoolTaskExecutor;
 /**
  * The mail to every partner of a consent when it is revoked, through the real API, broker and SMTP
  * server: sent without patient data, and not lost when its hand-over after the commit never
- * happens (dropped, or its node died right after the commit).
+ * happens (dropped, or its node died right after the commit) or its send fails.
  */
 class ConsentNoticeIT extends GatewayIntegrationTest {
 
@@ -120,14 +120,42 @@ class ConsentNoticeIT extends GatewayIntegrationTest {
         }
     }
 
+    @Test
+    void noticeWhoseSendFails_staysOpen_andIsMailedOnceTheCauseIsGone() throws Exception {
+        Scenario s = scenario("Fehlschlag");
+        String address = contact(s.care());
+        // a contact address the mail cannot be written to: every send of the partner's notice fails
+        jdbc.sql("update participant set contact_email = ? where organization_id = ?")
+                .params("kein gültiger Empfänger <", s.care().organizationId()).update();
+
+        assertThat(revoke(s).getStatus()).isEqualTo(Consent.ConsentState.INACTIVE);
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> !noticesTo(s.clinic()).isEmpty());
+        await().atMost(Duration.ofSeconds(30)).until(() -> openPublications(s.consentId()) == 1);
+        Thread.sleep(1_500); // resubmitted on every tick, failing every time: still open, nothing sent
+        assertThat(openPublications(s.consentId())).isEqualTo(1);
+        assertThat(mailsTo(address)).noneMatch(ConsentNoticeIT::isNotice);
+
+        jdbc.sql("update participant set contact_email = ? where organization_id = ?")
+                .params(address, s.care().organizationId()).update();
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> !noticesTo(s.care()).isEmpty());
+        await().atMost(Duration.ofSeconds(10)).until(() -> openPublications(s.consentId()) == 0);
+        Thread.sleep(1_000);
+        assertThat(noticesTo(s.care())).singleElement().satisfies(mail -> assertNoPatientData(mail, s.kvnr()));
+        assertThat(noticesTo(s.clinic())).hasSize(1);
+    }
+
+    private static boolean isNotice(MimeMessage mail) {
+        try {
+            return mail.getSubject().contains("Einwilligung");
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private static List<MimeMessage> noticesTo(Participants.Registered org) {
-        return mailsTo(contact(org)).stream().filter(m -> {
-            try {
-                return m.getSubject().contains("Einwilligung");
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        }).toList();
+        return mailsTo(contact(org)).stream().filter(ConsentNoticeIT::isNotice).toList();
     }
 
     private int openPublications(String consentId) {
