@@ -66,7 +66,11 @@ class BrokerFailoverIT {
             gateway = new GatewayProcess("broker-failover", "-Xmx768m " + GatewayProcess.TEST_JVM_OPTIONS,
                     "--carerelay.broker.url=" + brokers.url(),
                     "--carerelay.broker.user=" + StandaloneArtemis.USER,
-                    "--carerelay.broker.password=" + StandaloneArtemis.PASSWORD);
+                    "--carerelay.broker.password=" + StandaloneArtemis.PASSWORD,
+                    // the senders post as fast as the gateway accepts while the old primary rejoins: more
+                    // than the default 600 messages per sender and 10 minutes on a fast run, and the
+                    // rate limit (not what this test is about) would then refuse them after the second kill
+                    "--carerelay.security.message-rate-limit=100000");
             gateway.start();
             gateway.awaitUp(Duration.ofSeconds(300));
             GatewayProcess node = gateway;
