@@ -20,17 +20,25 @@ public class ConsentRepository {
     }
 
     public ConsentState stateOf(String patientId) {
-        Optional<Instant> lastRevoked = jdbc.sql("select max(revoked_at) from consent_revocation where patient_id = ?")
-                .param(patientId).query(Timestamp.class).optional().map(Timestamp::toInstant);
-        return jdbc.sql("select consent_id, status, actors, author_org from patient_consent where patient_id = ?")
-                .param(patientId)
+        // one statement, so the current consent and the revocations are read from the same snapshot;
+        // the aggregate always yields one row, the consent columns are null when there is none
+        return jdbc.sql("""
+                select r.last_revoked, c.consent_id, c.status, c.actors, c.author_org
+                  from (select max(revoked_at) as last_revoked from consent_revocation where patient_id = ?) r
+                  left join patient_consent c on c.patient_id = ?
+                """)
+                .params(patientId, patientId)
                 .query((rs, i) -> {
-                    Array actors = rs.getArray(3);
-                    return new ConsentState(rs.getString(1), "active".equals(rs.getString(2)),
-                            Arrays.asList((String[]) actors.getArray()), lastRevoked, rs.getString(4));
+                    Timestamp revoked = rs.getTimestamp(1);
+                    Optional<Instant> lastRevoked = Optional.ofNullable(revoked).map(Timestamp::toInstant);
+                    Array actors = rs.getArray(4);
+                    if (actors == null) {
+                        return new ConsentState(null, false, List.of(), lastRevoked, null);
+                    }
+                    return new ConsentState(rs.getString(2), "active".equals(rs.getString(3)),
+                            Arrays.asList((String[]) actors.getArray()), lastRevoked, rs.getString(5));
                 })
-                .optional()
-                .orElse(new ConsentState(null, false, List.of(), lastRevoked, null));
+                .single();
     }
 
     /** Locks the patient's consent row (or its absence) for the rest of the transaction. */

@@ -6,9 +6,11 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 
@@ -48,19 +50,18 @@ public class MessageRepository {
                 values (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """).params(m.id(), m.conversationId(), m.senderOrg(), m.subjectPatient(), m.category(),
                 Timestamp.from(m.sent()), m.inResponseTo(), m.keyId(), m.content()).update();
-        for (String recipient : m.recipients()) {
-            jdbc.sql("insert into message_recipient (message_id, organization_id) values (?, ?)").params(m.id(), recipient).update();
+        // one statement per table, whatever the number of recipients and attachments
+        jdbc.sql("insert into message_recipient (message_id, organization_id) select ?, unnest(?::text[])")
+                .params(m.id(), m.recipients().toArray(new String[0])).update();
+        if (!m.binaryIds().isEmpty()) {
+            jdbc.sql("insert into message_attachment (message_id, binary_id) select ?, unnest(?::text[]) on conflict do nothing")
+                    .params(m.id(), m.binaryIds().toArray(new String[0])).update();
         }
-        for (String binaryId : m.binaryIds()) {
-            jdbc.sql("insert into message_attachment (message_id, binary_id) values (?, ?) on conflict do nothing")
-                    .params(m.id(), binaryId).update();
-        }
-        jdbc.sql("insert into conversation_participant (conversation_id, organization_id) values (?, ?) on conflict do nothing")
-                .params(m.conversationId(), m.senderOrg()).update();
-        for (String recipient : m.recipients()) {
-            jdbc.sql("insert into conversation_participant (conversation_id, organization_id) values (?, ?) on conflict do nothing")
-                    .params(m.conversationId(), recipient).update();
-        }
+        Set<String> participants = new LinkedHashSet<>();
+        participants.add(m.senderOrg());
+        participants.addAll(m.recipients());
+        jdbc.sql("insert into conversation_participant (conversation_id, organization_id) select ?, unnest(?::text[]) on conflict do nothing")
+                .params(m.conversationId(), participants.toArray(new String[0])).update();
     }
 
     /** The message if {@code viewer} sent or received it. */

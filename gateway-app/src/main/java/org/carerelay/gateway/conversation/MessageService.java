@@ -162,17 +162,22 @@ public class MessageService {
         if (!message.hasRecipient()) {
             throw new GatewayException(ErrorCode.INVALID_RESOURCE, "Communication.recipient names at least one organisation.");
         }
-        Set<String> ids = new LinkedHashSet<>();
-        List<String> unknown = new ArrayList<>();
+        Set<String> named = new LinkedHashSet<>();
         for (Reference recipient : message.getRecipient()) {
             var ref = recipient.getReferenceElement();
             if (!"Organization".equals(ref.getResourceType()) || ref.getIdPart() == null) {
                 throw new GatewayException(ErrorCode.INVALID_RESOURCE, "Recipients are organisations: Organization/<id>.");
             }
-            if (!directory.hasOrganization(ref.getIdPart())) {
-                unknown.add("Organization/" + ref.getIdPart());
+            named.add(ref.getIdPart());
+        }
+        Set<String> known = directory.organizationsAmong(named);
+        Set<String> ids = new LinkedHashSet<>();
+        List<String> unknown = new ArrayList<>();
+        for (String id : named) {
+            if (known.contains(id)) {
+                ids.add(id);
             } else {
-                ids.add(ref.getIdPart());
+                unknown.add("Organization/" + id);
             }
         }
         if (!unknown.isEmpty()) {

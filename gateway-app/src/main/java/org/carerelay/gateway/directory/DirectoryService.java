@@ -9,6 +9,7 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -75,6 +76,11 @@ public class DirectoryService implements OrganizationDirectory {
     /** Whether the directory has organisation {@code id} (without reading the entry). */
     public boolean hasOrganization(String id) {
         return store.exists("Organization", id);
+    }
+
+    /** Which of {@code ids} the directory has (without reading the entries). */
+    public Set<String> organizationsAmong(Collection<String> ids) {
+        return store.existing("Organization", ids);
     }
 
     @Override

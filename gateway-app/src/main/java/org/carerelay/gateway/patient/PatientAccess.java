@@ -34,9 +34,13 @@ public class PatientAccess implements PatientGrants {
     }
 
     public void grantAll(String patientId, Collection<String> organizationIds, String reason) {
-        for (String org : organizationIds) {
-            grant(patientId, org, reason);
+        if (organizationIds.isEmpty()) {
+            return;
         }
+        // one statement for all of them
+        jdbc.sql("insert into patient_access (patient_id, organization_id, granted_at, reason) select ?, unnest(?::text[]), ?, ?"
+                        + " on conflict do nothing")
+                .params(patientId, organizationIds.toArray(new String[0]), Timestamp.from(Instant.now()), reason).update();
     }
 
     /**

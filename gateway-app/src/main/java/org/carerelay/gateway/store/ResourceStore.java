@@ -5,6 +5,7 @@ import ca.uhn.fhir.parser.IParser;
 import java.nio.charset.StandardCharsets;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.Date;
 import java.util.List;
 import java.util.Map;
@@ -119,6 +120,15 @@ public class ResourceStore {
     public boolean exists(String type, String id) {
         return jdbc.sql("select count(*) from fhir_resource where resource_type = ? and id = ?")
                 .params(type, id).query(Integer.class).single() > 0;
+    }
+
+    /** Which of {@code ids} exist as resources of {@code type} (one statement for all of them). */
+    public Set<String> existing(String type, Collection<String> ids) {
+        if (ids.isEmpty()) {
+            return Set.of();
+        }
+        return Set.copyOf(jdbc.sql("select distinct id from fhir_resource where resource_type = ? and id = any (?)")
+                .params(type, ids.toArray(new String[0])).query(String.class).list());
     }
 
     private <T extends Resource> T write(T resource, String id, int version, boolean insert) {
