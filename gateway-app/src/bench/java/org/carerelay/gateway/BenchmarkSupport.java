@@ -213,7 +213,7 @@ final class BenchmarkSupport {
      */
     record Phase(String name, long ok, Map<String, Long> errorKinds, Map<String, String> firstErrors, long warmupOps,
             double seconds, Histogram latency, List<String> partNames, List<Histogram> parts, int maxPoolActive,
-            int maxPoolWaiting, double machineCpu, double jvmCpu, double loadAverage, long measureStart, long measureEnd,
+            int maxPoolWaiting, double machineCpu, double jvmCpu, double jitCpu, double loadAverage, long measureStart, long measureEnd,
             long stopped) {
         double opsPerSecond() {
             return ok / seconds;
@@ -335,7 +335,7 @@ final class BenchmarkSupport {
         Map<String, Long> errors = new TreeMap<>();
         errorKinds.forEach((k, v) -> errors.put(k, v.sum()));
         Phase phase = new Phase(name, total, errors, new TreeMap<>(firstErrors), warmupOps.sum(), seconds, latency,
-                List.of(partNames), mergedParts, maxActive, maxWaiting, cpu.machine(), cpu.jvm(), loadAverage, measureStart,
+                List.of(partNames), mergedParts, maxActive, maxWaiting, cpu.machine(), cpu.jvm(), cpu.jit(), loadAverage, measureStart,
                 measureEnd, stopped);
         System.out.printf(Locale.ROOT, "[bench] %s: %d ops in %.1f s = %.1f ops/s, p50 %.2f ms, p99 %.2f ms, errors %s, load %.2f%n",
                 name, total, seconds, phase.opsPerSecond(), ms(latency.getValueAtPercentile(50)),
@@ -477,7 +477,7 @@ final class BenchmarkSupport {
             errors.put(LATE_STARTS, lateStarts.sum());
         }
         Phase phase = new Phase(name, total, errors, new TreeMap<>(firstErrors), warmupOps.sum(), seconds, latency,
-                List.of(), List.of(), maxActive, maxWaiting, cpu.machine(), cpu.jvm(), loadAverage, measureStart, measureEnd, stopped);
+                List.of(), List.of(), maxActive, maxWaiting, cpu.machine(), cpu.jvm(), cpu.jit(), loadAverage, measureStart, measureEnd, stopped);
         System.out.printf(Locale.ROOT, "[bench] %s: %d ops in %.1f s = %.1f ops/s, p50 %.2f ms, p99 %.2f ms, errors %s, load %.2f%n",
                 name, total, seconds, phase.opsPerSecond(), ms(latency.getValueAtPercentile(50)),
                 ms(latency.getValueAtPercentile(99)), errors, loadAverage);
@@ -485,19 +485,28 @@ final class BenchmarkSupport {
         return phase;
     }
 
-    /** The cells every results table has: scenario, ops, errors, ops/s, p50/p99/max ms, ÷ baseline, pool max, cpu m/jvm. */
+    /** The cells every results table has: scenario, ops, errors, ops/s, p50/p99/max ms, ÷ baseline, pool max, cpu m/jvm/jit. */
     static List<Object> tableCells(Phase p, double baseline) {
         return new ArrayList<>(List.of(p.name(), p.ok(), p.errors(), String.format(Locale.ROOT, "%.1f", p.opsPerSecond()),
                 fmt(p.latency().getValueAtPercentile(50)), fmt(p.latency().getValueAtPercentile(99)),
                 fmt(p.latency().getMaxValue()), String.format(Locale.ROOT, "%.4f", p.opsPerSecond() / baseline),
                 p.maxPoolActive() + "/" + p.maxPoolWaiting(),
-                String.format(Locale.ROOT, "%.0f/%.0f%%", 100 * p.machineCpu(), 100 * p.jvmCpu())));
+                String.format(Locale.ROOT, "%.0f/%.0f/%.0f%%", 100 * p.machineCpu(), 100 * p.jvmCpu(), 100 * p.jitCpu())));
     }
 
-    /** Mean machine-wide and JVM CPU load over the samples taken since it was made; NaN without samples. */
+    /**
+     * Mean machine-wide and JVM CPU load over the samples taken since it was made (NaN without
+     * samples), and the share of the machine the JIT compilers took meanwhile: the CPU time of this
+     * JVM's compiler threads ({@code /proc/self/task}, Linux) over the elapsed time of all cores. A
+     * JVM still compiling much of its code measures the compilers as well as the gateway.
+     */
     static final class CpuSampler {
         private final com.sun.management.OperatingSystemMXBean os =
                 ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean sun ? sun : null;
+        private final long startNanos = System.nanoTime();
+        private final long startCompilerTicks = compilerTicks();
+        private long lastNanos = startNanos;
+        private long lastCompilerTicks = startCompilerTicks;
         private double machine;
         private double jvm;
         private int samples;
@@ -510,6 +519,8 @@ final class BenchmarkSupport {
         }
 
         void sample() {
+            lastNanos = System.nanoTime();
+            lastCompilerTicks = compilerTicks();
             if (os == null) {
                 return;
             }
@@ -520,6 +531,41 @@ final class BenchmarkSupport {
                 jvm += p;
                 samples++;
             }
+        }
+
+        /** User + system CPU time of the JIT compiler threads in clock ticks (1/100 s); -1 where unknown. */
+        static long compilerTicks() {
+            Path tasks = Path.of("/proc/self/task");
+            if (!Files.isDirectory(tasks)) {
+                return -1;
+            }
+            long ticks = 0;
+            try (var list = Files.list(tasks)) {
+                for (Path task : list.toList()) {
+                    try {
+                        if (!Files.readString(task.resolve("comm")).strip().matches("C[12] CompilerThre.*")) {
+                            continue;
+                        }
+                        String stat = Files.readString(task.resolve("stat"));
+                        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
+                        ticks += Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // utime, stime
+                    } catch (IOException | RuntimeException gone) {
+                        // the thread ended meanwhile (compiler threads come and go)
+                    }
+                }
+            } catch (IOException e) {
+                return -1;
+            }
+            return ticks;
+        }
+
+        /** The JIT compilers' share of all cores between creation and the last sample; NaN if unknown. */
+        double jit() {
+            if (startCompilerTicks < 0 || lastCompilerTicks < 0 || lastNanos == startNanos) {
+                return Double.NaN;
+            }
+            double coreTicks = (lastNanos - startNanos) / 1e7 * Runtime.getRuntime().availableProcessors();
+            return Math.max(0, lastCompilerTicks - startCompilerTicks) / coreTicks;
         }
 
         double machine() {

@@ -78,7 +78,8 @@ import org.springframework.test.context.ContextConfiguration;
  * Results go to the console and to {@code target/benchmark-results.txt}. Tunables (system
  * properties, {@code -D} on the Maven command line): {@code bench.threads} (8; at most 20, the
  * size of the gateway's connection pool, since the baseline holds one pooled connection per thread),
- * {@code bench.warmup-seconds} (5), {@code bench.measure-seconds} (20), {@code bench.max-ops}
+ * {@code bench.warmup-seconds} (5), {@code bench.measure-seconds} (20), {@code bench.warmup-round-seconds} (30;
+ * 0 = none), {@code bench.max-ops}
  * (cap on measured operations per scenario; default 2000000 for the baseline, 100000 for plain
  * messages, 20000 with attachment), {@code bench.attachment-bytes} (1048576).
  */
@@ -92,6 +93,12 @@ class MessageThroughputBenchmark extends GatewayIntegrationTest {
 
     private static final Duration WARMUP = seconds("bench.warmup-seconds", 5);
     private static final Duration MEASURE = seconds("bench.measure-seconds", 20);
+    /**
+     * A round of text messages before the scenarios, then the pipeline drained, so that they measure
+     * compiled code: in a fresh JVM on 2 cores the JIT compilers took a quarter to two fifths of its CPU time for
+     * minutes (the jit column shows what is left of it).
+     */
+    private static final Duration WARMUP_ROUND = seconds("bench.warmup-round-seconds", 30);
     private static final int ATTACHMENT_BYTES = Integer.getInteger("bench.attachment-bytes", MIB);
     private static final String BASELINE_TABLE = "bench_baseline";
 
@@ -158,14 +165,23 @@ class MessageThroughputBenchmark extends GatewayIntegrationTest {
         Environment environment = environment(dataSource);
         List<Phase> results = new ArrayList<>();
         List<String> pipeline = new ArrayList<>();
-        pipeline.add(drainPipeline("after the setup"));
+        pipeline.add(drainPipeline("after the setup").line());
         Phase baselineBefore = run("baseline: INSERT commit (before)", maxOps(2_000_000), i -> new InsertClient(dataSource, BASELINE_TABLE));
         results.add(baselineBefore);
+        if (!WARMUP_ROUND.isZero()) {
+            BenchmarkSupport.run(dataSource, "warm-up round (not reported)", WARMUP_ROUND, Duration.ofSeconds(1), maxOps(100_000),
+                    i -> new MessageClient(senders, patientId, i));
+            pipeline.add(drainPipeline("after the warm-up round").line());
+        }
         results.add(run("Communication, text only", maxOps(100_000), i -> new MessageClient(senders, patientId, i)));
-        pipeline.add(drainPipeline("after " + results.get(results.size() - 1).name()));
+        Drained textDrained = drainPipeline("after " + results.get(results.size() - 1).name());
+        pipeline.add(textDrained.line());
+        double textRouted = routedPerSecond(results.get(1), textDrained);
+        pipeline.add(String.format(Locale.ROOT, "%-36s %.1f messages/s (accepted and routed: %d creates, warm-up included, "
+                + "from the phase's start until idle)", "text only, routed", textRouted, results.get(1).warmupOps() + results.get(1).ok()));
         results.add(run("Communication + 1 MiB Binary", maxOps(20_000),
                 i -> new AttachmentMessageClient(senders, patientId, i), "Binary upload", "Communication create"));
-        pipeline.add(drainPipeline("after " + results.get(results.size() - 1).name()));
+        pipeline.add(drainPipeline("after " + results.get(results.size() - 1).name()).line());
         Phase baselineAfter = run("baseline: INSERT commit (after)", maxOps(2_000_000), i -> new InsertClient(dataSource, BASELINE_TABLE));
         results.add(baselineAfter);
         List<String> costs = inProcessCosts(patientId, senders[0]);
@@ -180,6 +196,10 @@ class MessageThroughputBenchmark extends GatewayIntegrationTest {
             BenchmarkSupport.summaryRow("FHIR create: " + r.name() + ", " + THREADS + " clients", BenchmarkSupport.rate(r.opsPerSecond(), "/s"),
                     fmt(r.latency().getValueAtPercentile(50)) + " ms", fmt(r.latency().getValueAtPercentile(99)) + " ms", insert,
                     BenchmarkSupport.ratio(r.opsPerSecond(), baseline));
+            if (r == results.get(1) && !Double.isNaN(textRouted)) {
+                BenchmarkSupport.summaryRow("FHIR create: text only, " + THREADS + " clients, until routed (fan-out, 2 notification mails each)",
+                        BenchmarkSupport.rate(textRouted, "/s"), "", "", insert, BenchmarkSupport.ratio(textRouted, baseline));
+            }
         }
         BenchmarkSupport.results(report);
 
@@ -314,24 +334,46 @@ class MessageThroughputBenchmark extends GatewayIntegrationTest {
      * notification mail per recipient). That work competes for the same CPU, so the next scenario
      * starts only when it is done: work left in the ledger is zero and no mail arrived for a second.
      */
-    private String drainPipeline(String when) throws Exception {
+    private Drained drainPipeline(String when) throws Exception {
         long start = System.nanoTime();
         long backlog = pipelineBacklog();
         long limit = start + Duration.ofMinutes(5).toNanos();
         long current = backlog;
         int mails = GREEN_MAIL.getReceivedMessages().length;
         int stable = 0;
+        long quietSince = start;
         while (System.nanoTime() < limit && stable < 2) {
             Thread.sleep(500);
             current = pipelineBacklog();
             int now = GREEN_MAIL.getReceivedMessages().length;
-            stable = current == 0 && now == mails ? stable + 1 : 0;
+            boolean quiet = current == 0 && now == mails;
+            if (quiet && stable == 0) {
+                quietSince = System.nanoTime();
+            }
+            stable = quiet ? stable + 1 : 0;
             mails = now;
         }
+        // idle from the first of the quiet samples on (the last change came at most 500 ms before it)
+        double idleSeconds = current == 0 ? (quietSince - start) / 1e9 : Double.NaN;
         String line = String.format(Locale.ROOT, "%-36s %6d work items open, %s after %.1f s", when, backlog,
-                current == 0 ? "idle" : "still " + current + " open", (System.nanoTime() - start) / 1e9);
+                current == 0 ? "idle" : "still " + current + " open", (current == 0 ? quietSince - start : System.nanoTime() - start) / 1e9);
         System.out.println("[bench] pipeline " + line);
-        return line;
+        return new Drained(line, idleSeconds);
+    }
+
+    /** @param idleSeconds from the drain's start until the pipeline was idle; NaN if it was not within the limit */
+    record Drained(String line, double idleSeconds) {
+    }
+
+    /**
+     * Messages per second accepted and routed (fanned out, every recipient notified): the phase's
+     * operations, warm-up included, over the time from its start until the pipeline was idle again.
+     * The create rate of the closed loop is what the FHIR port takes while the pipeline falls behind;
+     * this is what the gateway finishes.
+     */
+    private static double routedPerSecond(Phase phase, Drained drained) {
+        double seconds = WARMUP.toNanos() / 1e9 + (phase.stopped() - phase.measureStart()) / 1e9 + drained.idleSeconds();
+        return (phase.warmupOps() + phase.ok()) / seconds;
     }
 
     /** Messages not yet fanned out plus recipients not yet notified. */
@@ -403,14 +445,17 @@ class MessageThroughputBenchmark extends GatewayIntegrationTest {
         out.append(String.format(Locale.ROOT,
                 "%d client threads, warm-up %d s, measured phase up to %d s (or the operation cap), gateway and clients in one JVM%n",
                 THREADS, WARMUP.toSeconds(), MEASURE.toSeconds()));
+        out.append(String.format(Locale.ROOT,
+                "before the gateway scenarios: a warm-up round of %d s of text messages, then the pipeline drained (JIT)%n",
+                WARMUP_ROUND.toSeconds()));
         out.append(env.describe());
         out.append(String.format(Locale.ROOT,
                 "baseline = mean of the INSERT rates before and after the gateway scenarios = %.1f/s (drift %+.1f%%)%n%n",
                 baseline, 100.0 * (after.opsPerSecond() - before.opsPerSecond()) / before.opsPerSecond()));
-        String format = "%-36s %8s %6s %10s %9s %9s %9s %11s %10s %10s%n";
+        String format = "%-36s %8s %6s %10s %9s %9s %9s %11s %10s %13s%n";
         out.append(String.format(Locale.ROOT, format, "scenario", "ops", "errors", "ops/s", "p50 ms", "p99 ms", "max ms",
-                "÷ baseline", "pool max", "cpu m/jvm"));
-        out.append("-".repeat(126)).append('\n');
+                "÷ baseline", "pool max", "cpu m/jvm/jit"));
+        out.append("-".repeat(129)).append('\n');
         for (Phase r : results) {
             out.append(String.format(Locale.ROOT, format, tableCells(r, baseline).toArray()));
             for (int p = 0; p < r.partNames().size(); p++) {
@@ -425,7 +470,8 @@ class MessageThroughputBenchmark extends GatewayIntegrationTest {
                 results.get(2).opsPerSecond() / baseline, baseline / results.get(2).opsPerSecond()));
         out.append("ops = successful operations started in the measured phase; errors = failed operations, warm-up included;\n");
         out.append("pool max = most Hikari connections in use / most threads waiting for one, sampled every 20 ms (pool size 20);\n");
-        out.append("cpu m/jvm = mean machine-wide / gateway+client JVM CPU load during the measured phase (100% = all cores).\n");
+        out.append("cpu m/jvm/jit = mean machine-wide / gateway+client JVM CPU load / the JVM's JIT compiler threads' CPU time\n");
+        out.append("  during the measured phase (100% = all cores).\n");
         out.append("An operation with attachment = POST /fhir/Binary (raw bytes) + POST /fhir/Communication referencing it.\n");
         for (Phase r : results) {
             if (!r.errorKinds().isEmpty()) {

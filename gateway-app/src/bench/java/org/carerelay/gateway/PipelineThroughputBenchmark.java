@@ -556,7 +556,8 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
      * @param allDelivered seconds from the senders' stop until every accepted message was at the recipient (NaN: not all)
      * @param idle         seconds from the senders' stop until the ledger had no open work and no mail came for 1 s (NaN: limit)
      */
-    record Drain(String line, long start, long openAtStart, double allDelivered, double idle, double machineCpu, double jvmCpu) {
+    record Drain(String line, long start, long openAtStart, double allDelivered, double idle, double machineCpu, double jvmCpu,
+            double jitCpu) {
     }
 
     /**
@@ -596,12 +597,13 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
         double idleSeconds = idle < 0 ? Double.NaN : Math.max(0, (idle - start) / 1e9);
         double mCpu = cpu.machine();
         double jCpu = cpu.jvm();
-        String line = String.format(Locale.ROOT, "%-40s %6d work items open; %s; cpu m/jvm %.0f/%.0f%%", when, openAtStart,
+        double jitCpu = cpu.jit();
+        String line = String.format(Locale.ROOT, "%-40s %6d work items open; %s; cpu m/jvm/jit %.0f/%.0f/%.0f%%", when, openAtStart,
                 idle >= 0 ? String.format(Locale.ROOT, "idle after %.1f s", idleSeconds)
                         : String.format(Locale.ROOT, "still %d open after %.0f s (limit)", open, DRAIN_LIMIT.toSeconds() * 1.0),
-                100 * mCpu, 100 * jCpu);
+                100 * mCpu, 100 * jCpu, 100 * jitCpu);
         System.out.println("[bench] pipeline " + line);
-        return new Drain(line, start, openAtStart, allDeliveredSeconds, idleSeconds, mCpu, jCpu);
+        return new Drain(line, start, openAtStart, allDeliveredSeconds, idleSeconds, mCpu, jCpu, jitCpu);
     }
 
     /** Messages not yet fanned out, deliveries still queued, delivered but not yet notified. */
@@ -679,7 +681,8 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
             double phaseSeconds, double deliverySpanSeconds, Histogram latency, Histogram post, long backlogAtStop,
             double drainAllDelivered, double drainIdle, long frames, long duplicates, long retransmissions,
             long duplicatesMeasured, Map<String, Long> ledger, Map<String, Long> attempts, Map<String, Long> failures,
-            double drainMachineCpu, double drainJvmCpu, List<String> stages, Histogram fromPostStart, List<String> backlogSamples) {
+            double drainMachineCpu, double drainJvmCpu, double drainJitCpu, List<String> stages, Histogram fromPostStart,
+            List<String> backlogSamples) {
         double deliveredPerSecond() {
             return delivered / deliverySpanSeconds;
         }
@@ -743,7 +746,7 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
                 (phase.measureEnd() - phase.measureStart()) / 1e9, Math.max(1e-9, (lastDelivery - phase.measureStart()) / 1e9),
                 latency, phase.latency(), backlogAtStop, drainAll + offset, drain.idle() + offset, recipient.frames.sum(),
                 recipient.duplicates.sum(), recipient.retransmissions.sum(), duplicatesMeasured, ledger, attempts, failures,
-                drain.machineCpu(), drain.jvmCpu(), stages(recipientOrg, measuredIds), fromPostStart, backlogSamples);
+                drain.machineCpu(), drain.jvmCpu(), drain.jitCpu(), stages(recipientOrg, measuredIds), fromPostStart, backlogSamples);
     }
 
     /**
@@ -823,10 +826,10 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
         out.append(String.format(Locale.ROOT,
                 "baseline = mean of the INSERT rates before and after the scenarios = %.1f/s (drift %+.1f%%)%n%n",
                 baseline, 100.0 * (after.opsPerSecond() - before.opsPerSecond()) / before.opsPerSecond()));
-        String format = "%-38s %8s %6s %10s %9s %9s %9s %11s %9s %10s %6s%n";
+        String format = "%-38s %8s %6s %10s %9s %9s %9s %11s %9s %13s %6s%n";
         out.append(String.format(Locale.ROOT, format, "scenario", "ops", "errors", "ops/s", "p50 ms", "p99 ms", "max ms",
-                "÷ baseline", "pool max", "cpu m/jvm", "load"));
-        out.append("-".repeat(131)).append('\n');
+                "÷ baseline", "pool max", "cpu m/jvm/jit", "load"));
+        out.append("-".repeat(134)).append('\n');
         for (Phase p : phases) {
             List<Object> cells = tableCells(p, baseline);
             cells.add(String.format(Locale.ROOT, "%.2f", p.loadAverage()));
@@ -836,7 +839,8 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
                         e2e.acceptedMeasured() - e2e.delivered(), String.format(Locale.ROOT, "%.1f", e2e.deliveredPerSecond()),
                         fmt(e2e.latency().getValueAtPercentile(50)), fmt(e2e.latency().getValueAtPercentile(99)),
                         fmt(e2e.latency().getMaxValue()), String.format(Locale.ROOT, "%.4f", e2e.deliveredPerSecond() / baseline),
-                        "", String.format(Locale.ROOT, "%.0f/%.0f%%", 100 * e2e.drainMachineCpu(), 100 * e2e.drainJvmCpu()), ""));
+                        "", String.format(Locale.ROOT, "%.0f/%.0f/%.0f%%", 100 * e2e.drainMachineCpu(), 100 * e2e.drainJvmCpu(),
+                                100 * e2e.drainJitCpu()), ""));
             }
         }
         out.append('\n');
@@ -845,7 +849,8 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
         out.append("ops/s = ops ÷ (measured phase start → end of the last measured operation);\n");
         out.append("HL7 rows: p50/p99 = send frame → AA read back on a persistent connection (AA only after commit);\n");
         out.append("pool max = most Hikari connections in use / most threads waiting for one (pool size 20);\n");
-        out.append("cpu m/jvm = mean machine-wide / JVM CPU load in the measured phase (E2E delivered row: during the drain), 100% = all cores;\n");
+        out.append("cpu m/jvm/jit = mean machine-wide / JVM CPU load / the JIT compiler threads' CPU time in the measured phase\n");
+        out.append("  (E2E delivered row: during the drain), 100% = all cores;\n");
         out.append("load = 1-minute system load average at the end of the measured phase.\n");
         for (Phase p : phases) {
             if (!p.errorKinds().isEmpty()) {
