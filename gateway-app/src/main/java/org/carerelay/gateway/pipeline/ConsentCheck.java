@@ -2,7 +2,6 @@ package org.carerelay.gateway.pipeline;
 
 import java.time.Instant;
 import java.util.Optional;
-import java.util.function.Function;
 import org.carerelay.gateway.consent.ConsentRepository;
 import org.carerelay.gateway.consent.ConsentState;
 import org.springframework.stereotype.Component;
@@ -26,27 +25,7 @@ public class ConsentCheck {
         if (patientId == null) {
             return Optional.empty();
         }
-        return refusal(consents.stateOf(patientId), sent, sender, recipient);
-    }
-
-    /**
-     * The decisions for the recipients of one message, reading the patient's consent once (in the
-     * caller's transaction): for a step that decides for every recipient of the message at once.
-     */
-    public Function<String, Optional<String>> forMessage(String patientId, Instant sent, String sender) {
-        if (patientId == null) {
-            return recipient -> Optional.empty();
-        }
-        ConsentState[] read = new ConsentState[1];
-        return recipient -> {
-            if (read[0] == null) {
-                read[0] = consents.stateOf(patientId);
-            }
-            return refusal(read[0], sent, sender, recipient);
-        };
-    }
-
-    static Optional<String> refusal(ConsentState state, Instant sent, String sender, String recipient) {
+        ConsentState state = consents.stateOf(patientId);
         if (state.lastRevoked().isPresent() && !state.lastRevoked().get().isBefore(sent)) {
             return Optional.of("consent-revoked");
         }

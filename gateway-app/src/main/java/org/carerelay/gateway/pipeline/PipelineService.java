@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.Function;
 import org.carerelay.gateway.config.CareRelayProperties;
 import org.carerelay.gateway.conversation.MessageRepository;
 import org.carerelay.gateway.directory.DirectoryService;
@@ -71,9 +70,8 @@ public class PipelineService implements PipelineSteps {
             }
             MessageRepository.Row message = found.get();
             List<WorkItem> work = new ArrayList<>();
-            Function<String, Optional<String>> refusals = consent.forMessage(message.subjectPatient(), message.sent(), message.senderOrg());
             for (String recipient : messages.recipientsOf(messageId)) {
-                DeliveryPlan.Plan plan = DeliveryPlan.plan(facts(message, recipient, refusals));
+                DeliveryPlan.Plan plan = DeliveryPlan.plan(facts(message, recipient));
                 switch (plan.write()) {
                     case INSERT -> ledger.insert(messageId, recipient, plan.channel(), plan.state(), plan.detail());
                     case UPDATE -> ledger.setState(messageId, recipient, plan.channel(), plan.state(), plan.detail());
@@ -88,15 +86,14 @@ public class PipelineService implements PipelineSteps {
     }
 
     /** Loads what the plan decides on, asking consent and directory only when the recipient's route is decided now. */
-    private DeliveryPlan.Facts facts(MessageRepository.Row message, String recipient,
-            Function<String, Optional<String>> refusals) {
+    private DeliveryPlan.Facts facts(MessageRepository.Row message, String recipient) {
         Optional<DeliveryPlan.Existing> existing = ledger.lock(message.id(), recipient)
                 .map(entry -> new DeliveryPlan.Existing(entry.state(), entry.channel(), entry.notifiedAt() != null));
         boolean registered = participants.isRegistered(recipient);
         if (!DeliveryPlan.routesAnew(existing, registered)) {
             return DeliveryPlan.Facts.known(existing, registered);
         }
-        Optional<String> refusal = refusals.apply(recipient);
+        Optional<String> refusal = consent.refusal(message.subjectPatient(), message.sent(), message.senderOrg(), recipient);
         Optional<Channel> systemChannel = registered
                 ? directory.findOrganization(recipient).flatMap(channels::systemEndpoint).map(RecipientChannels::channelOf)
                 : Optional.empty();
