@@ -305,6 +305,7 @@ final class BenchmarkSupport {
             }
         }
         long measureEnd = System.nanoTime();
+        cpu.end();
         double loadAverage = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
         state.stop = true;
         for (Thread thread : threads) {
@@ -455,6 +456,7 @@ final class BenchmarkSupport {
                 nextCpuSample += 500_000_000L;
             }
         }
+        cpu.end();
         double loadAverage = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
         for (Thread thread : threads) {
             thread.join(Duration.ofSeconds(120).toMillis());
@@ -505,8 +507,8 @@ final class BenchmarkSupport {
                 ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean sun ? sun : null;
         private final long startNanos = System.nanoTime();
         private final long startCompilerTicks = compilerTicks();
-        private long lastNanos = startNanos;
-        private long lastCompilerTicks = startCompilerTicks;
+        private long endNanos;
+        private long endCompilerTicks = -1;
         private double machine;
         private double jvm;
         private int samples;
@@ -519,8 +521,6 @@ final class BenchmarkSupport {
         }
 
         void sample() {
-            lastNanos = System.nanoTime();
-            lastCompilerTicks = compilerTicks();
             if (os == null) {
                 return;
             }
@@ -559,13 +559,19 @@ final class BenchmarkSupport {
             return ticks;
         }
 
-        /** The JIT compilers' share of all cores between creation and the last sample; NaN if unknown. */
+        /** Ends the interval {@link #jit()} covers (the threads are listed at its start and end only). */
+        void end() {
+            endNanos = System.nanoTime();
+            endCompilerTicks = compilerTicks();
+        }
+
+        /** The JIT compilers' share of all cores between creation and {@link #end()}; NaN if unknown. */
         double jit() {
-            if (startCompilerTicks < 0 || lastCompilerTicks < 0 || lastNanos == startNanos) {
+            if (startCompilerTicks < 0 || endCompilerTicks < 0 || endNanos == startNanos) {
                 return Double.NaN;
             }
-            double coreTicks = (lastNanos - startNanos) / 1e7 * Runtime.getRuntime().availableProcessors();
-            return Math.max(0, lastCompilerTicks - startCompilerTicks) / coreTicks;
+            double coreTicks = (endNanos - startNanos) / 1e7 * Runtime.getRuntime().availableProcessors();
+            return Math.max(0, endCompilerTicks - startCompilerTicks) / coreTicks;
         }
 
         double machine() {

@@ -593,6 +593,7 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
             Thread.sleep(250);
             cpu.sample();
         }
+        cpu.end();
         double allDeliveredSeconds = allDelivered < 0 ? Double.NaN : (allDelivered - start) / 1e9;
         double idleSeconds = idle < 0 ? Double.NaN : Math.max(0, (idle - start) / 1e9);
         double mCpu = cpu.machine();

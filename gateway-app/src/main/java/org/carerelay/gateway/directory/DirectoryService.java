@@ -73,11 +73,6 @@ public class DirectoryService implements OrganizationDirectory {
         return store.read(Organization.class, id);
     }
 
-    /** Whether the directory has organisation {@code id} (without reading the entry). */
-    public boolean hasOrganization(String id) {
-        return store.exists("Organization", id);
-    }
-
     /** Which of {@code ids} the directory has (without reading the entries). */
     public Set<String> organizationsAmong(Collection<String> ids) {
         return store.existing("Organization", ids);

@@ -8,6 +8,7 @@ import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.stream.Collectors;
 import org.apache.pdfbox.Loader;
 import org.apache.pdfbox.pdmodel.PDDocument;
 import org.apache.pdfbox.text.PDFTextStripper;
@@ -22,6 +23,7 @@ import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Communication;
 import org.hl7.fhir.r4.model.Consent;
 import org.hl7.fhir.r4.model.Extension;
+import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Reference;
@@ -263,6 +265,30 @@ class ConversationIT extends GatewayIntegrationTest {
                 () -> Conversations.send(client(clinic.token()), Conversations.message(null, "x", "gibt-es-nicht")));
         assertThat(e.getStatusCode()).isEqualTo(422);
         assertThat(errorCodeOf(e)).isEqualTo(ErrorCode.UNKNOWN_RECIPIENT);
+    }
+
+    @Test
+    void knownAndUnknownRecipients_refusedNamingOnlyTheUnknownOnes_andNothingStored() {
+        String text = "gemischte Empfänger " + System.nanoTime();
+        BaseServerResponseException e = catchThrowableOfType(BaseServerResponseException.class,
+                () -> Conversations.send(client(clinic.token()),
+                        Conversations.message(null, text, practice.organizationId(), "gibt-es-nicht", "auch-nicht", "gibt-es-nicht")));
+        assertThat(e.getStatusCode()).isEqualTo(422);
+        assertThat(errorCodeOf(e)).isEqualTo(ErrorCode.UNKNOWN_RECIPIENT);
+        String diagnostics = ((OperationOutcome) e.getOperationOutcome()).getIssue().stream()
+                .map(OperationOutcome.OperationOutcomeIssueComponent::getDiagnostics).collect(Collectors.joining(" "));
+        assertThat(diagnostics).contains("Organization/gibt-es-nicht, Organization/auch-nicht")
+                .doesNotContain(practice.organizationId());
+        assertThat(search(practice.token(), "unread=true")).noneMatch(c -> c.getPayload().stream()
+                .anyMatch(p -> p.getContent() instanceof StringType st && text.equals(st.getValue())));
+    }
+
+    @Test
+    void recipientNamedTwice_getsTheMessageOnce() {
+        String id = Conversations.send(client(clinic.token()),
+                Conversations.message(null, "zweimal genannt", practice.organizationId(), practice.organizationId()));
+        assertThat(search(practice.token(), "unread=true")).extracting(c -> c.getIdElement().getIdPart())
+                .containsOnlyOnce(id);
     }
 
     @Test
