@@ -14,7 +14,8 @@ import org.springframework.stereotype.Component;
  * Sets the Artemis client of the gateway's JMS connection factory not to buffer messages for its
  * consumers ({@code consumerWindowSize=0}: a consumer is sent the next message when it asks for one),
  * on the embedded broker and an external one alike; a {@code consumerWindowSize} in
- * {@code carerelay.broker.url} is overridden.
+ * {@code carerelay.broker.url} is overridden. Spring's shared connection over it keeps a connection
+ * that the client has failed over ({@link FailoverAwareReset}).
  *
  * <p>The pipeline's consumers keep their consumer from one work item to the next. With Artemis'
  * default window (1 MiB), each of them would take a buffer of waiting work items from the broker.
@@ -45,6 +46,9 @@ public class ArtemisClientSettings implements BeanPostProcessor {
         if (bean instanceof ConnectionFactory factory) {
             ActiveMQConnectionFactory artemis = artemis(factory);
             if (artemis != null) {
+                if (factory instanceof SingleConnectionFactory single) {
+                    FailoverAwareReset.install(single);
+                }
                 artemis.setConsumerWindowSize(CONSUMER_WINDOW_SIZE);
                 // before the client's first consumer creates the pool
                 ActiveMQClient.setGlobalThreadPoolProperties(ActiveMQClient.getGlobalThreadPoolSize(),
