@@ -21,10 +21,10 @@ class DocumentedJvmOptionsTest {
     @Test
     void readmeJavaJarLines_startTheGatewayWithTheOptionsTheBenchmarkMeasures() throws IOException {
         String readme = Files.readString(ROOT.resolve("README.md"));
-        var lines = readme.lines().filter(line -> line.contains(" -jar gateway-app/target/gateway-app-*.jar")).toList();
+        var lines = readme.lines().filter(line -> line.contains(" -jar gateway-app/target/carerelay/carerelay.jar")).toList();
         assertThat(lines).isNotEmpty();
         assertThat(lines).allSatisfy(line -> assertThat(line)
-                .contains("java " + GatewayProcess.DOCUMENTED_JVM_OPTIONS + " -jar gateway-app/target/gateway-app-*.jar"));
+                .contains("java " + GatewayProcess.DOCUMENTED_JVM_OPTIONS + " -jar gateway-app/target/carerelay/carerelay.jar"));
     }
 
     @Test
