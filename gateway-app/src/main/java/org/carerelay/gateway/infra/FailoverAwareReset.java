@@ -21,6 +21,10 @@ import org.springframework.jms.connection.SingleConnectionFactory;
  * connection: deliveries stood still for minutes after the primary died. Here a {@code FAILOVER}
  * is one log line, and the transacted consumers carry on: the work item whose transaction the
  * fail-over rolled back is delivered again by the broker, as after any rollback.
+ *
+ * <p>Without {@code reconnectOnException}, Spring's shared connection refuses a listener container
+ * that sets its own exception listener on it (Spring's {@code SimpleMessageListenerContainer}); the
+ * gateway's consumers use the default (polling) container, which sets none.
  */
 final class FailoverAwareReset implements ExceptionListener {
 
