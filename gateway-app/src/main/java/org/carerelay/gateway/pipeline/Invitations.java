@@ -44,10 +44,11 @@ public class Invitations {
     private final WorkQueue workQueue;
     private final TransactionTemplate tx;
     private final CareRelayProperties.Invitation settings;
+    private final ConsentCheck consent;
 
     public Invitations(JdbcClient jdbc, DeliveryLedger ledger, MessageRepository messages, ParticipantRepository participants,
             DirectoryService directory, RegistrationService registration, WorkQueue workQueue, TransactionTemplate tx,
-            CareRelayProperties props) {
+            CareRelayProperties props, ConsentCheck consent) {
         this.jdbc = jdbc;
         this.ledger = ledger;
         this.messages = messages;
@@ -57,6 +58,7 @@ public class Invitations {
         this.workQueue = workQueue;
         this.tx = tx;
         this.settings = props.invitation();
+        this.consent = consent;
     }
 
     public void invite(String messageId, String recipient) {
@@ -78,7 +80,15 @@ public class Invitations {
                 ledger.failed(messageId, recipient, "recipient not reachable: inactive directory entry");
                 return false;
             }
-            String sender = messages.find(messageId).flatMap(m -> directory.findOrganization(m.senderOrg()))
+            Optional<MessageRepository.Row> message = messages.find(messageId);
+            // the consent may have been revoked since fan-out held the message (a redelivered work item,
+            // a slow queue): no letter about a message that can no longer be released
+            Optional<String> refusal = message.flatMap(m -> consent.refusal(m.subjectPatient(), m.sent(), m.senderOrg(), recipient));
+            if (refusal.isPresent()) {
+                ledger.failed(messageId, recipient, refusal.get());
+                return false;
+            }
+            String sender = message.flatMap(m -> directory.findOrganization(m.senderOrg()))
                     .map(Organization::getName).orElse("Eine Einrichtung");
             Optional<RegistrationService.Invitation> sent = registration.sendInvitation(org, sender, false);
             if (sent.isEmpty()) {

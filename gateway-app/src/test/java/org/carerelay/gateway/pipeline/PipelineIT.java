@@ -24,8 +24,16 @@ import org.hl7.fhir.r4.model.Task;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.simple.JdbcClient;
 
 class PipelineIT extends GatewayIntegrationTest {
+
+    @Autowired
+    Invitations invitations;
+
+    @Autowired
+    JdbcClient jdbc;
 
     static final String FAMILY = "Kowalczyk";
     static final String GIVEN = "Wilhelmine";
@@ -202,6 +210,32 @@ class PipelineIT extends GatewayIntegrationTest {
         Task done = (Task) client(clinic.token()).search().forResource(Task.class)
                 .where(Task.OWNER.hasId("Organization/" + newcomer)).returnBundle(Bundle.class).execute().getEntryFirstRep().getResource();
         assertThat(done.getStatus()).isEqualTo(Task.TaskStatus.COMPLETED);
+    }
+
+    @Test
+    void consentRevokedBeforeTheInvitationStepRunsAgain_noSecondLetter_andTheHeldMessageFails() throws Exception {
+        String digits = "4942" + (long) (Math.random() * 1_000_000_000L);
+        String faxMailbox = digits + "@" + FAX_DOMAIN;
+        String newcomer = Participants.create(admin(), Participants.newOrganization(unique("Praxis Widerruf"), "+" + digits, null));
+        String patientId = patientWithConsent(Conversations.kvnr(), clinic.organizationId(), newcomer);
+        String id = Conversations.send(client(clinic.token()), Conversations.message(patientId, "vor dem Widerruf", newcomer));
+        await().atMost(Duration.ofSeconds(30)).until(() -> mailsTo(faxMailbox).size() >= 1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "held-invited".equals(states(clinic.token(), id).get(newcomer)));
+        String consentId = client(clinic.token()).search().forResource(Consent.class)
+                .where(Consent.PATIENT.hasId("Patient/" + patientId)).returnBundle(Bundle.class).execute()
+                .getEntryFirstRep().getResource().getIdElement().getIdPart();
+        client(clinic.token()).operation().onInstance("Consent/" + consentId).named("$revoke")
+                .withNoParameters(Parameters.class).returnResourceType(Consent.class).execute();
+
+        // the invitation step for the held message runs again (its work item redelivered after a node
+        // died), and the first invitation is no longer open: it would send a new letter
+        jdbc.sql("update invitation set status = 'cancelled' where organization_id = ? and status = 'requested'").param(newcomer).update();
+        invitations.invite(id, newcomer);
+
+        assertThat(states(clinic.token(), id).get(newcomer)).isEqualTo("failed");
+        assertThat(detail(clinic.token(), id)).contains("consent-revoked");
+        Thread.sleep(1500);
+        assertThat(mailsTo(faxMailbox)).as("only the letter sent before the revocation").hasSize(1);
     }
 
     @Test
