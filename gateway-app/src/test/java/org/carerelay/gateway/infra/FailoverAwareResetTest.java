@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.activemq.artemis.jms.client.ActiveMQConnection;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.jms.connection.CachingConnectionFactory;
 
@@ -20,13 +21,17 @@ class FailoverAwareResetTest {
 
     private final List<Recorded> connections = new ArrayList<>();
     private final CachingConnectionFactory factory = new CachingConnectionFactory(target());
+    private Recorded first;
+
+    @BeforeEach
+    void firstConnection() throws Exception {
+        FailoverAwareReset.install(factory);
+        factory.createConnection();
+        first = connections.get(0);
+    }
 
     @Test
     void failover_keepsTheConnection() throws Exception {
-        FailoverAwareReset.install(factory);
-        factory.createConnection();
-        Recorded first = connections.get(0);
-
         first.listener.onException(new JMSException("failed over to the backup", ActiveMQConnection.EXCEPTION_FAILOVER));
 
         factory.createConnection();
@@ -36,10 +41,6 @@ class FailoverAwareResetTest {
 
     @Test
     void disconnect_opensANewConnection() throws Exception {
-        FailoverAwareReset.install(factory);
-        factory.createConnection();
-        Recorded first = connections.get(0);
-
         first.listener.onException(new JMSException("gone", ActiveMQConnection.EXCEPTION_DISCONNECT));
         first.listener.onException(new JMSException("no code"));
 

@@ -67,6 +67,15 @@ class PipelineIT extends GatewayIntegrationTest {
         return patientId;
     }
 
+    /** The clinic revokes the patient's consent ({@code $revoke}). */
+    private void revokeConsentOf(String patientId) {
+        String consentId = client(clinic.token()).search().forResource(Consent.class)
+                .where(Consent.PATIENT.hasId("Patient/" + patientId)).returnBundle(Bundle.class).execute()
+                .getEntryFirstRep().getResource().getIdElement().getIdPart();
+        client(clinic.token()).operation().onInstance("Consent/" + consentId).named("$revoke")
+                .withNoParameters(Parameters.class).returnResourceType(Consent.class).execute();
+    }
+
     private Map<String, String> states(String token, String messageId) {
         return Conversations.deliveryStates(client(token), messageId);
     }
@@ -221,11 +230,7 @@ class PipelineIT extends GatewayIntegrationTest {
         String id = Conversations.send(client(clinic.token()), Conversations.message(patientId, "vor dem Widerruf", newcomer));
         await().atMost(Duration.ofSeconds(30)).until(() -> mailsTo(faxMailbox).size() >= 1);
         await().atMost(Duration.ofSeconds(30)).until(() -> "held-invited".equals(states(clinic.token(), id).get(newcomer)));
-        String consentId = client(clinic.token()).search().forResource(Consent.class)
-                .where(Consent.PATIENT.hasId("Patient/" + patientId)).returnBundle(Bundle.class).execute()
-                .getEntryFirstRep().getResource().getIdElement().getIdPart();
-        client(clinic.token()).operation().onInstance("Consent/" + consentId).named("$revoke")
-                .withNoParameters(Parameters.class).returnResourceType(Consent.class).execute();
+        revokeConsentOf(patientId);
 
         // the invitation step for the held message runs again (its work item redelivered after a node
         // died), and the first invitation is no longer open: it would send a new letter
@@ -245,11 +250,7 @@ class PipelineIT extends GatewayIntegrationTest {
         String patientId = patientWithConsent(Conversations.kvnr(), clinic.organizationId(), newcomer);
         String id = Conversations.send(client(clinic.token()), Conversations.message(patientId, "vor dem Widerruf", newcomer));
         await().atMost(Duration.ofSeconds(30)).until(() -> mailsTo(digits + "@" + FAX_DOMAIN).size() >= 1);
-        String consentId = client(clinic.token()).search().forResource(Consent.class)
-                .where(Consent.PATIENT.hasId("Patient/" + patientId)).returnBundle(Bundle.class).execute()
-                .getEntryFirstRep().getResource().getIdElement().getIdPart();
-        client(clinic.token()).operation().onInstance("Consent/" + consentId).named("$revoke")
-                .withNoParameters(Parameters.class).returnResourceType(Consent.class).execute();
+        revokeConsentOf(patientId);
 
         String code = Participants.codeIn(mailsTo(digits + "@" + FAX_DOMAIN).get(0));
         Parameters in = new Parameters();
