@@ -3,13 +3,16 @@ package org.carerelay.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -18,10 +21,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Idle gateway benchmark, not a test: a gateway in a JVM of its own ({@link GatewayProcess}, the
- * JVM options of the documented {@code java -jar} command and systemd unit,
- * {@link GatewayProcess#DOCUMENTED_JVM_OPTIONS}, embedded PostgreSQL and Artemis as shipped, its own
- * data directory) is started; the time from the start of the {@code java}
+ * Idle gateway benchmark, not a test: a gateway in a JVM of its own is started as the README's
+ * {@code java -jar} line starts it ({@link GatewayProcess} with the unpacked application of the
+ * package phase, {@code target/carerelay/carerelay.jar}, the JVM options of the documented command
+ * and systemd unit, {@link GatewayProcess#DOCUMENTED_JVM_OPTIONS}, and the class-data archive that
+ * the shipped {@code carerelay-cds.sh} writes first; embedded PostgreSQL and Artemis as shipped, its
+ * own data directory); the time from the start of the {@code java}
  * process to {@code /actuator/health} UP is the time to ready. After {@code bench.idle-seconds}
  * (30) without requests, the memory it holds is read from {@code /proc/<pid>/smaps_rollup}: the
  * JVM's RSS, and the PSS of the embedded PostgreSQL (the postmaster named in
@@ -33,7 +38,8 @@ import org.junit.jupiter.api.Timeout;
  * ({@code /proc/<pid>/status}) and its live heap ({@code jcmd <pid> GC.run}, then
  * {@code GC.heap_info}). Then it is stopped and started again on the same data directory, and the
  * time to ready of that restart is the second start figure: the first start also unpacks
- * PostgreSQL, creates its cluster, runs every migration and makes the keys.
+ * PostgreSQL, creates its cluster, runs every migration and makes the keys. Last, the same restart
+ * without {@code -XX:SharedArchiveFile}: what the archive saves.
  *
  * <p>Options: {@code -Dbench.idle-seconds} (30), {@code -Dbench.idle-late-seconds} (90; not above
  * {@code bench.idle-seconds}: no second reading), {@code -Dbench.idle-jvm-options} (the documented
@@ -51,11 +57,22 @@ class IdleGatewayBenchmark {
     private static final Duration IDLE_LATE = BenchmarkSupport.seconds("bench.idle-late-seconds", 90);
     private static final String JVM_OPTIONS = System.getProperty("bench.idle-jvm-options", GatewayProcess.DOCUMENTED_JVM_OPTIONS);
 
+    /** The unpacked application of the package phase (the bench profile runs the benchmarks after it). */
+    private static final Path EXTRACTED = Path.of(System.getProperty("extracted.dir", "target/carerelay")).toAbsolutePath();
+
     @Test
     @Timeout(value = 10, unit = TimeUnit.MINUTES)
     void idleGateway() throws Exception {
         BenchmarkSupport.summaryStart();
-        GatewayProcess gateway = new GatewayProcess("idle-bench", JVM_OPTIONS);
+        Path dataDir = Path.of("target", "idle-bench", UUID.randomUUID().toString()).toAbsolutePath();
+        Files.createDirectories(dataDir);
+        String jar = EXTRACTED.resolve("carerelay.jar").toString();
+        assertThat(Path.of(jar)).as("the package phase's unpacked application").isRegularFile();
+        Path archive = dataDir.resolve("carerelay.jsa");
+        double archiveSeconds = classDataArchive(archive, jar);
+        String options = JVM_OPTIONS + " -XX:SharedArchiveFile=" + archive;
+        GatewayProcess gateway = new GatewayProcess("idle-bench", options, dataDir.resolve("node"), GatewayProcess.freePort(),
+                GatewayProcess.freePort()).fromJar(jar);
         try {
             long start = System.nanoTime();
             gateway.start();
@@ -68,11 +85,12 @@ class IdleGatewayBenchmark {
 
             String liveHeap = liveHeap(gateway.pid());
             String report = String.format(Locale.ROOT,
-                    "CareRelay idle gateway (%s): ready (health UP) %.1f s after the java process started; %s%s; heap after a full GC %s%n",
-                    JVM_OPTIONS, ready, early.describe(IDLE), late == null ? "" : "; " + late.describe(IDLE_LATE), liveHeap);
+                    "CareRelay idle gateway (java %s -jar %s; the archive written by carerelay-cds.sh in %.1f s before): ready (health UP)"
+                            + " %.1f s after the java process started; %s%s; heap after a full GC %s%n",
+                    options, jar, archiveSeconds, ready, early.describe(IDLE), late == null ? "" : "; " + late.describe(IDLE_LATE), liveHeap);
             System.out.println(report);
             BenchmarkSupport.results(report);
-            BenchmarkSupport.summaryRow("idle gateway: start → health UP (documented JVM options)", String.format(Locale.ROOT, "%.1f s", ready), "", "",
+            BenchmarkSupport.summaryRow("idle gateway: start → health UP (the documented java -jar line, with its class-data archive)", String.format(Locale.ROOT, "%.1f s", ready), "", "",
                     "", "");
             early.summaryRow(IDLE, liveHeap);
             if (late != null) {
@@ -93,12 +111,50 @@ class IdleGatewayBenchmark {
             BenchmarkSupport.results(restartReport);
             BenchmarkSupport.summaryRow("idle gateway: restart on its data directory → health UP", String.format(Locale.ROOT, "%.1f s", readyAgain),
                     "", "", "", "");
+
+            // the same restart without the class-data archive: what the archive saves
+            gateway.stop().forEach(p -> System.out.println("[bench] idle gateway, stop before the restart without CDS: " + p));
+            GatewayProcess plain = new GatewayProcess("idle-bench", JVM_OPTIONS, dataDir.resolve("node"), GatewayProcess.freePort(),
+                    GatewayProcess.freePort()).fromJar(jar);
+            gateway = plain;
+            long restartPlain = System.nanoTime();
+            plain.start();
+            plain.awaitUp(Duration.ofMinutes(3));
+            double readyPlain = (System.nanoTime() - restartPlain) / 1e9;
+            String plainReport = String.format(Locale.ROOT,
+                    "CareRelay idle gateway, restarted without -XX:SharedArchiveFile: ready (health UP) %.1f s after the java process"
+                            + " started; the archive saves %.1f s (%.0f%%)%n",
+                    readyPlain, readyPlain - readyAgain, 100 * (readyPlain - readyAgain) / readyPlain);
+            System.out.println(plainReport);
+            BenchmarkSupport.results(plainReport);
+            BenchmarkSupport.summaryRow("idle gateway: the same restart without the class-data archive (-XX:SharedArchiveFile left out)",
+                    String.format(Locale.ROOT, "%.1f s", readyPlain), "", "", "", "");
             assertThat(ready).isPositive();
         } finally {
             List<String> problems = gateway.stop();
             problems.forEach(p -> System.out.println("[bench] idle gateway: " + p));
             gateway.deleteDataDir();
+            try (var paths = Files.walk(dataDir)) {
+                for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(path);
+                }
+            }
         }
+    }
+
+    /** Runs the shipped {@code carerelay-cds.sh} as the README does; returns the seconds it took. */
+    private static double classDataArchive(Path archive, String jar) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(EXTRACTED.resolve("carerelay-cds.sh").toString(), archive.toString(), jar));
+        command.addAll(List.of(JVM_OPTIONS.split(" ")));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().put("JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        long start = System.nanoTime();
+        Process process = builder.start();
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (process.waitFor() != 0 || !Files.isRegularFile(archive)) {
+            throw new IOException("carerelay-cds.sh failed: " + out);
+        }
+        return (System.nanoTime() - start) / 1e9;
     }
 
     /** What the idle gateway holds at one moment (kB figures; empty where {@code /proc} has none). */

@@ -10,9 +10,10 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The idle gateway benchmark measures a node started with {@link GatewayProcess#DOCUMENTED_JVM_OPTIONS}:
- * those must be the options the README's {@code java -jar} lines and the systemd unit ship, or the
- * benchmark measures something nobody runs.
+ * The idle gateway benchmark measures a node started with {@link GatewayProcess#DOCUMENTED_JVM_OPTIONS}
+ * and the class-data archive {@code carerelay-cds.sh} writes: those must be the options and the
+ * archive the README's {@code java -jar} lines and the systemd unit ship, or the benchmark measures
+ * something nobody runs.
  */
 class DocumentedJvmOptionsTest {
 
@@ -23,14 +24,21 @@ class DocumentedJvmOptionsTest {
         String readme = Files.readString(ROOT.resolve("README.md"));
         var lines = readme.lines().filter(line -> line.contains(" -jar gateway-app/target/carerelay/carerelay.jar")).toList();
         assertThat(lines).isNotEmpty();
-        assertThat(lines).allSatisfy(line -> assertThat(line)
-                .contains("java " + GatewayProcess.DOCUMENTED_JVM_OPTIONS + " -jar gateway-app/target/carerelay/carerelay.jar"));
+        assertThat(lines).allSatisfy(line -> assertThat(line).contains("java " + GatewayProcess.DOCUMENTED_JVM_OPTIONS
+                + " -XX:SharedArchiveFile=gateway-app/target/carerelay/carerelay.jsa -jar gateway-app/target/carerelay/carerelay.jar"));
+        // the archive is written for the very jar path string and options of that line
+        assertThat(readme).contains("\ngateway-app/target/carerelay/carerelay-cds.sh gateway-app/target/carerelay/carerelay.jsa"
+                + " gateway-app/target/carerelay/carerelay.jar " + GatewayProcess.DOCUMENTED_JVM_OPTIONS + " ");
     }
 
     @Test
     void systemdUnit_startsTheGatewayWithTheOptionsTheBenchmarkMeasures() throws IOException {
         String unit = Files.readString(ROOT.resolve("deploy").resolve("systemd").resolve("carerelay.service"));
         assertThat(unit).contains("Environment=\"JAVA_OPTS=" + GatewayProcess.DOCUMENTED_JVM_OPTIONS + "\"");
+        // the class-data archive: written for the jar and options that ExecStart uses, by the same java
+        assertThat(unit).contains("\nEnvironment=JAVA=/usr/bin/java\n",
+                "\nExecStartPre=-/opt/carerelay/carerelay-cds.sh /var/lib/carerelay/carerelay.jsa /opt/carerelay/carerelay.jar $JAVA_OPTS\n",
+                "\nExecStart=/usr/bin/java $JAVA_OPTS -XX:SharedArchiveFile=/var/lib/carerelay/carerelay.jsa -jar /opt/carerelay/carerelay.jar\n");
     }
 
     /**

@@ -79,6 +79,7 @@ public final class GatewayProcess {
     private final Map<String, String> environment;
     private final boolean production;
     private final List<ProcessHandle> descendants = new ArrayList<>();
+    private String jar;
     private Process process;
     private Path log;
 
@@ -124,6 +125,16 @@ public final class GatewayProcess {
                 environment, true, Path.of("target", name, UUID.randomUUID().toString()), freePort(), freePort(), settings);
     }
 
+    /**
+     * Starts the node with {@code -jar jar} (e.g. the unpacked application of the package phase)
+     * instead of the test class path, as the README's {@code java -jar} line does; {@code jar} is
+     * passed exactly as given (a class-data archive only applies to the same class path string).
+     */
+    public GatewayProcess fromJar(String jar) {
+        this.jar = jar;
+        return this;
+    }
+
     public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
@@ -142,9 +153,9 @@ public final class GatewayProcess {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         command.addAll(List.of(xmx.strip().split("\\s+")));
+        command.addAll(jar == null ? List.of("-cp", System.getProperty("java.class.path"), "org.carerelay.gateway.CareRelayApplication")
+                : List.of("-jar", jar));
         command.addAll(List.of(
-                "-cp", System.getProperty("java.class.path"),
-                "org.carerelay.gateway.CareRelayApplication",
                 "--server.port=" + port,
                 "--carerelay.data-dir=" + dataDir,
                 "--carerelay.security.admin-token=" + adminToken,

@@ -5,13 +5,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.net.URL;
 import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.jar.Attributes;
 import java.util.jar.JarFile;
+import org.carerelay.gateway.GatewayProcess;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,7 +24,9 @@ import org.junit.jupiter.api.Test;
  * which the README's {@code java -jar} line and the systemd unit start: the jar names the main
  * class, every library its manifest's {@code Class-Path} lists is there, and a class loader over
  * the jar alone (as {@code java -jar} makes one) finds the gateway and the libraries it starts with.
- * Runs after {@code package} (failsafe).
+ * Runs after {@code package} (failsafe). The class-data archive the README's line names:
+ * {@code carerelay-cds.sh} writes one from the class list the build recorded, the JVM accepts it for
+ * the jar and finds the gateway's and its libraries' classes in it, and a second call keeps it.
  */
 class ExtractedLayoutIT {
 
@@ -55,5 +62,58 @@ class ExtractedLayoutIT {
                 assertThat(Class.forName(name, false, loader).getClassLoader()).as(name).isSameAs(loader);
             }
         }
+    }
+
+    @Test
+    void carerelayCds_writesAnArchiveTheJvmAcceptsForTheJar_andKeepsItWhileItIsValid() throws Exception {
+        Path work = Files.createTempDirectory(DIR.getParent(), "cds-it-");
+        Path archive = work.resolve("carerelay.jsa");
+        Files.writeString(archive, "an archive of another build"); // not one the JVM accepts: written anew
+        String jar = DIR.resolve("carerelay.jar").toAbsolutePath().toString();
+        List<String> options = List.of(GatewayProcess.DOCUMENTED_JVM_OPTIONS.split(" "));
+        List<String> script = new ArrayList<>(List.of(DIR.resolve("carerelay-cds.sh").toString(), archive.toString(), jar));
+        script.addAll(options);
+
+        Run first = run(script);
+        assertThat(first.exit()).as(first.output()).isZero();
+        assertThat(first.output()).contains("wrote " + archive);
+        assertThat(DIR.resolve("carerelay.classlist")).isRegularFile();
+
+        List<String> print = new ArrayList<>(List.of(JAVA));
+        print.addAll(options);
+        print.addAll(List.of("-XX:SharedArchiveFile=" + archive, "-XX:+PrintSharedArchiveAndExit", "-cp", jar));
+        Run shared = run(print);
+        assertThat(shared.exit()).as("the JVM accepts the archive for this jar").isZero();
+        assertThat(shared.output()).contains("archive is valid");
+        for (String name : List.of("org.carerelay.gateway.CareRelayApplication", "org.springframework.boot.SpringApplication",
+                "org.apache.camel.impl.engine.AbstractCamelContext", "ca.uhn.fhir.context.FhirContext",
+                "org.apache.activemq.artemis.core.server.impl.ActiveMQServerImpl")) {
+            assertThat(shared.output()).as(name).contains(" " + name + " app_loader");
+        }
+
+        FileTime written = Files.getLastModifiedTime(archive);
+        Run second = run(script);
+        assertThat(second.exit()).as(second.output()).isZero();
+        assertThat(second.output()).contains(archive + " is up to date");
+        assertThat(Files.getLastModifiedTime(archive)).isEqualTo(written);
+
+        try (var paths = Files.walk(work)) {
+            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
+            }
+        }
+    }
+
+    private static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+
+    record Run(int exit, String output) {
+    }
+
+    private static Run run(List<String> command) throws IOException, InterruptedException {
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().put("JAVA", JAVA);
+        Process process = builder.start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        return new Run(process.waitFor(), output);
     }
 }

@@ -1,0 +1,42 @@
+#!/bin/sh
+# Class-data sharing (CDS) for a faster start of the gateway: writes ARCHIVE, the classes listed in
+# carerelay.classlist (those a start loads, recorded by the build) parsed and verified once, for the
+# java command line that names JAR exactly as given here. Start the gateway with the same JVM
+# options plus -XX:SharedArchiveFile=ARCHIVE:
+#
+#   carerelay-cds.sh ARCHIVE JAR [JVM options of the java line]
+#   java [JVM options] -XX:SharedArchiveFile=ARCHIVE -jar JAR
+#
+# The JVM uses an archive only with the JDK that wrote it, the same class path string and the very
+# same jar files (size and modification time); otherwise it starts without it, silently. So an
+# ARCHIVE that the JVM accepts is kept, and any other one is written anew (about 30 s on 2 cores),
+# after every new build or JDK update. The JDK's messages while writing go to ARCHIVE.log.
+set -eu
+
+if [ "$#" -lt 2 ]; then
+  echo "usage: $0 ARCHIVE JAR [JVM options]" >&2
+  exit 2
+fi
+archive=$1
+jar=$2
+shift 2
+java=${JAVA:-java}
+classlist=$(dirname "$jar")/carerelay.classlist
+
+if [ -f "$archive" ] && "$java" "$@" -Xshare:on -XX:SharedArchiveFile="$archive" -cp "$jar" -version >/dev/null 2>&1; then
+  echo "carerelay-cds.sh: $archive is up to date"
+  exit 0
+fi
+if [ ! -f "$classlist" ]; then
+  echo "carerelay-cds.sh: no $classlist next to $jar" >&2
+  exit 1
+fi
+tmp="$archive.$$.tmp"
+trap 'rm -f "$tmp"' EXIT
+if ! "$java" "$@" -Xshare:dump -XX:SharedClassListFile="$classlist" -XX:SharedArchiveFile="$tmp" -cp "$jar" >"$archive.log" 2>&1; then
+  echo "carerelay-cds.sh: writing the archive failed, see $archive.log; the gateway starts without it" >&2
+  exit 1
+fi
+mv -f "$tmp" "$archive"
+trap - EXIT
+echo "carerelay-cds.sh: wrote $archive"
