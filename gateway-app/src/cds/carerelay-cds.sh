@@ -10,7 +10,8 @@
 # The JVM uses an archive only with the JDK that wrote it, the same class path string and the very
 # same jar files (size and modification time); otherwise it starts without it, silently. So an
 # ARCHIVE that the JVM accepts is kept, and any other one is written anew (about 30 s on 2 cores),
-# after every new build or JDK update. The JDK's messages while writing go to ARCHIVE.log.
+# after every new build or JDK update. The JDK's messages while writing go to ARCHIVE.log. The JVM
+# maps the archive as code: write it where only those who may change the jars can write.
 set -eu
 
 if [ "$#" -lt 2 ]; then
@@ -31,12 +32,14 @@ if [ ! -f "$classlist" ]; then
   echo "carerelay-cds.sh: no $classlist next to $jar" >&2
   exit 1
 fi
-tmp="$archive.$$.tmp"
+tmp=$(mktemp "$archive.XXXXXX")
 trap 'rm -f "$tmp"' EXIT
+trap 'exit 143' INT TERM
 if ! "$java" "$@" -Xshare:dump -XX:SharedClassListFile="$classlist" -XX:SharedArchiveFile="$tmp" -cp "$jar" >"$archive.log" 2>&1; then
   echo "carerelay-cds.sh: writing the archive failed, see $archive.log; the gateway starts without it" >&2
   exit 1
 fi
+chmod 0444 "$tmp" # readable by the service user whatever the umask of the one who wrote it
 mv -f "$tmp" "$archive"
 trap - EXIT
 echo "carerelay-cds.sh: wrote $archive"

@@ -154,7 +154,17 @@ class IdleGatewayBenchmark {
         if (process.waitFor() != 0 || !Files.isRegularFile(archive)) {
             throw new IOException("carerelay-cds.sh failed: " + out);
         }
-        return (System.nanoTime() - start) / 1e9;
+        double seconds = (System.nanoTime() - start) / 1e9;
+        // the JVM falls back silently on an archive it does not take: make sure the start measured uses it
+        List<String> check = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        check.addAll(List.of(JVM_OPTIONS.split(" ")));
+        check.addAll(List.of("-Xshare:on", "-XX:SharedArchiveFile=" + archive, "-cp", jar, "-version"));
+        Process strict = new ProcessBuilder(check).redirectErrorStream(true).start();
+        String checked = new String(strict.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (strict.waitFor() != 0) {
+            throw new IOException("the JVM does not take the archive: " + checked);
+        }
+        return seconds;
     }
 
     /** What the idle gateway holds at one moment (kB figures; empty where {@code /proc} has none). */

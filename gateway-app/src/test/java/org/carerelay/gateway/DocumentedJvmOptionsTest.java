@@ -37,8 +37,8 @@ class DocumentedJvmOptionsTest {
         assertThat(unit).contains("Environment=\"JAVA_OPTS=" + GatewayProcess.DOCUMENTED_JVM_OPTIONS + "\"");
         // the class-data archive: written for the jar and options that ExecStart uses, by the same java
         assertThat(unit).contains("\nEnvironment=JAVA=/usr/bin/java\n",
-                "\nExecStartPre=-/opt/carerelay/carerelay-cds.sh /var/lib/carerelay/carerelay.jsa /opt/carerelay/carerelay.jar $JAVA_OPTS\n",
-                "\nExecStart=/usr/bin/java $JAVA_OPTS -XX:SharedArchiveFile=/var/lib/carerelay/carerelay.jsa -jar /opt/carerelay/carerelay.jar\n");
+                "\nExecStartPre=-+/opt/carerelay/carerelay-cds.sh /opt/carerelay/carerelay.jsa /opt/carerelay/carerelay.jar $JAVA_OPTS\n",
+                "\nExecStart=/usr/bin/java $JAVA_OPTS -XX:SharedArchiveFile=/opt/carerelay/carerelay.jsa -jar /opt/carerelay/carerelay.jar\n");
     }
 
     /**

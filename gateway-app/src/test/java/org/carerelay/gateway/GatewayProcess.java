@@ -179,9 +179,9 @@ public final class GatewayProcess {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         command.addAll(List.of(xmx.strip().split("\\s+")));
         command.addAll(List.of(TEST_JVM_OPTIONS.split(" ")));
+        command.addAll(jar == null ? List.of("-cp", System.getProperty("java.class.path"), "org.carerelay.gateway.CareRelayApplication")
+                : List.of("-jar", jar));
         command.addAll(List.of(
-                "-cp", System.getProperty("java.class.path"),
-                "org.carerelay.gateway.CareRelayApplication",
                 "--server.port=" + port,
                 "--carerelay.data-dir=" + dataDir,
                 "--carerelay.hl7.port=" + hl7Port));

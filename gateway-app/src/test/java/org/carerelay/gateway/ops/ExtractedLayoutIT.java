@@ -26,7 +26,8 @@ import org.junit.jupiter.api.Test;
  * the jar alone (as {@code java -jar} makes one) finds the gateway and the libraries it starts with.
  * Runs after {@code package} (failsafe). The class-data archive the README's line names:
  * {@code carerelay-cds.sh} writes one from the class list the build recorded, the JVM accepts it for
- * the jar and finds the gateway's and its libraries' classes in it, and a second call keeps it.
+ * the jar and finds the gateway's and its libraries' classes in it, a second call keeps it, and the
+ * JVM refuses it once a library changed.
  */
 class ExtractedLayoutIT {
 
@@ -65,41 +66,62 @@ class ExtractedLayoutIT {
     }
 
     @Test
-    void carerelayCds_writesAnArchiveTheJvmAcceptsForTheJar_andKeepsItWhileItIsValid() throws Exception {
-        Path work = Files.createTempDirectory(DIR.getParent(), "cds-it-");
-        Path archive = work.resolve("carerelay.jsa");
-        Files.writeString(archive, "an archive of another build"); // not one the JVM accepts: written anew
-        String jar = DIR.resolve("carerelay.jar").toAbsolutePath().toString();
-        List<String> options = List.of(GatewayProcess.DOCUMENTED_JVM_OPTIONS.split(" "));
-        List<String> script = new ArrayList<>(List.of(DIR.resolve("carerelay-cds.sh").toString(), archive.toString(), jar));
-        script.addAll(options);
+    void carerelayCds_writesAnArchiveTheJvmAcceptsForTheJar_keepsIt_andTheJvmRejectsItOnceAJarChanged() throws Exception {
+        Path work = Files.createTempDirectory(DIR.toAbsolutePath().getParent(), "cds-it-");
+        try {
+            Path archive = work.resolve("carerelay.jsa");
+            Files.writeString(archive, "an archive of another build"); // not one the JVM accepts: written anew
+            String jar = DIR.resolve("carerelay.jar").toAbsolutePath().toString();
+            List<String> options = List.of(GatewayProcess.DOCUMENTED_JVM_OPTIONS.split(" "));
+            List<String> script = new ArrayList<>(List.of(DIR.resolve("carerelay-cds.sh").toString(), archive.toString(), jar));
+            script.addAll(options);
 
-        Run first = run(script);
-        assertThat(first.exit()).as(first.output()).isZero();
-        assertThat(first.output()).contains("wrote " + archive);
-        assertThat(DIR.resolve("carerelay.classlist")).isRegularFile();
+            Run first = run(script);
+            assertThat(first.exit()).as(first.output()).isZero();
+            assertThat(first.output()).contains("wrote " + archive);
 
-        List<String> print = new ArrayList<>(List.of(JAVA));
-        print.addAll(options);
-        print.addAll(List.of("-XX:SharedArchiveFile=" + archive, "-XX:+PrintSharedArchiveAndExit", "-cp", jar));
-        Run shared = run(print);
-        assertThat(shared.exit()).as("the JVM accepts the archive for this jar").isZero();
-        assertThat(shared.output()).contains("archive is valid");
-        for (String name : List.of("org.carerelay.gateway.CareRelayApplication", "org.springframework.boot.SpringApplication",
-                "org.apache.camel.impl.engine.AbstractCamelContext", "ca.uhn.fhir.context.FhirContext",
-                "org.apache.activemq.artemis.core.server.impl.ActiveMQServerImpl")) {
-            assertThat(shared.output()).as(name).contains(" " + name + " app_loader");
-        }
+            // as the README's line starts the gateway: -jar, the same path string and options
+            List<String> print = new ArrayList<>(List.of(JAVA));
+            print.addAll(options);
+            print.addAll(List.of("-XX:SharedArchiveFile=" + archive, "-XX:+PrintSharedArchiveAndExit", "-jar", jar));
+            Run shared = run(print);
+            assertThat(shared.exit()).as("the JVM accepts the archive for this jar").isZero();
+            assertThat(shared.output()).contains("archive is valid");
+            for (String name : List.of("org.carerelay.gateway.CareRelayApplication", "org.springframework.boot.SpringApplication",
+                    "org.apache.camel.impl.engine.AbstractCamelContext", "ca.uhn.fhir.context.FhirContext",
+                    "org.apache.activemq.artemis.core.server.impl.ActiveMQServerImpl")) {
+                assertThat(shared.output()).as(name).contains(" " + name + " app_loader");
+            }
 
-        FileTime written = Files.getLastModifiedTime(archive);
-        Run second = run(script);
-        assertThat(second.exit()).as(second.output()).isZero();
-        assertThat(second.output()).contains(archive + " is up to date");
-        assertThat(Files.getLastModifiedTime(archive)).isEqualTo(written);
+            FileTime written = Files.getLastModifiedTime(archive);
+            Run second = run(script);
+            assertThat(second.exit()).as(second.output()).isZero();
+            assertThat(second.output()).contains(archive + " is up to date");
+            assertThat(Files.getLastModifiedTime(archive)).isEqualTo(written);
 
-        try (var paths = Files.walk(work)) {
-            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(path);
+            // a library replaced (here: only its modification time): the JVM no longer takes the
+            // archive, which is what makes the script write it anew
+            List<String> strict = new ArrayList<>(List.of(JAVA));
+            strict.addAll(options);
+            strict.addAll(List.of("-Xshare:on", "-XX:SharedArchiveFile=" + archive, "-cp", jar, "-version"));
+            Path library;
+            try (var libs = Files.list(DIR.resolve("lib"))) {
+                library = libs.filter(p -> p.getFileName().toString().startsWith("spring-core-")).findFirst().orElseThrow();
+            }
+            FileTime built = Files.getLastModifiedTime(library);
+            try {
+                Files.setLastModifiedTime(library, FileTime.fromMillis(built.toMillis() + 60_000));
+                Run changed = run(strict);
+                assertThat(changed.exit()).as(changed.output()).isNotZero();
+            } finally {
+                Files.setLastModifiedTime(library, built);
+            }
+            assertThat(run(strict).exit()).as("the same jars again").isZero();
+        } finally {
+            try (var paths = Files.walk(work)) {
+                for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(path);
+                }
             }
         }
     }
