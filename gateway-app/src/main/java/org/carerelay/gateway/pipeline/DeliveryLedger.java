@@ -192,7 +192,7 @@ public class DeliveryLedger {
     }
 
     public List<String> heldFor(String organizationId) {
-        return jdbc.sql("select message_id from delivery where recipient_org = ? and state = 'held-invited'")
+        return jdbc.sql("select message_id from delivery where recipient_org = ? and state = 'held-invited' order by message_id")
                 .param(organizationId).query(String.class).list();
     }
 

@@ -63,6 +63,9 @@ public class Invitations {
 
     public void invite(String messageId, String recipient) {
         boolean registeredMeanwhile = Boolean.TRUE.equals(tx.execute(status -> {
+            // one open invitation per organisation: the lock serialises concurrent messages and the
+            // reminders (taken before the ledger row, as the reminders take it)
+            lockInvitationsOf(recipient);
             Optional<DeliveryLedger.Entry> entry = ledger.lock(messageId, recipient);
             if (entry.isEmpty() || entry.get().state() != DeliveryState.HELD_INVITED) {
                 return false;
@@ -70,8 +73,6 @@ public class Invitations {
             if (participants.isRegistered(recipient)) {
                 return true;
             }
-            // one open invitation per organisation; the lock serialises concurrent messages
-            jdbc.sql("select pg_advisory_xact_lock(hashtext(?))").param("invite:" + recipient).query(Object.class).optional();
             if (open(recipient).isPresent()) {
                 return false;
             }
@@ -83,7 +84,7 @@ public class Invitations {
             Optional<MessageRepository.Row> message = messages.find(messageId);
             // the consent may have been revoked since fan-out held the message (a redelivered work item,
             // a slow queue): no letter about a message that can no longer be released
-            Optional<String> refusal = message.flatMap(m -> consent.refusal(m.subjectPatient(), m.sent(), m.senderOrg(), recipient));
+            Optional<String> refusal = refusal(message, recipient);
             if (refusal.isPresent()) {
                 ledger.failed(messageId, recipient, refusal.get());
                 return false;
@@ -114,27 +115,82 @@ public class Invitations {
                 .param(organizationId).query(Invitations::row).optional();
     }
 
+    /**
+     * Reminders that are due, each in a transaction of its own (under the invitation's row lock, so
+     * that of several nodes one sends it): one with a new code to an organisation for which a message
+     * still waits; an invitation for which none waits any more is cancelled instead.
+     */
     public int sendDueReminders() {
-        Integer sent = tx.execute(status -> {
-            Instant due = Instant.now().minus(settings.reminderAfter());
-            List<Invitation> invitations = jdbc.sql("select " + COLUMNS + " from invitation where status = 'requested' "
-                    + "and last_sent_at < ? and reminders < ? order by last_sent_at limit 50 for update skip locked")
-                    .params(Timestamp.from(due), settings.maxReminders()).query(Invitations::row).list();
-            int count = 0;
-            for (Invitation invitation : invitations) {
-                Organization org = directory.findOrganization(invitation.organizationId()).orElse(null);
-                if (org == null || participants.isRegistered(invitation.organizationId())) {
-                    continue;
-                }
-                if (registration.sendInvitation(org, null, true).isPresent()) {
-                    jdbc.sql("update invitation set reminders = reminders + 1, last_sent_at = ? where id = ?")
-                            .params(Timestamp.from(Instant.now()), invitation.id()).update();
-                    count++;
-                }
+        Instant due = Instant.now().minus(settings.reminderAfter());
+        List<String> ids = jdbc.sql("select id from invitation where status = 'requested' and last_sent_at < ? and reminders < ? "
+                        + "order by last_sent_at limit 50")
+                .params(Timestamp.from(due), settings.maxReminders()).query(String.class).list();
+        int count = 0;
+        for (String id : ids) {
+            if (Boolean.TRUE.equals(tx.execute(status -> remind(id, due)))) {
+                count++;
             }
-            return count;
-        });
-        return sent == null ? 0 : sent;
+        }
+        return count;
+    }
+
+    private boolean remind(String id, Instant due) {
+        Optional<Invitation> locked = jdbc.sql("select " + COLUMNS + " from invitation where id = ? and status = 'requested' "
+                        + "and last_sent_at < ? and reminders < ? for update skip locked")
+                .params(id, Timestamp.from(due), settings.maxReminders()).query(Invitations::row).optional();
+        if (locked.isEmpty()) {
+            return false; // another node has it, or it was sent, completed or cancelled meanwhile
+        }
+        Invitation invitation = locked.get();
+        Organization org = directory.findOrganization(invitation.organizationId()).orElse(null);
+        if (org == null || participants.isRegistered(invitation.organizationId())) {
+            return false;
+        }
+        lockInvitationsOf(invitation.organizationId());
+        if (!messageWaits(invitation.organizationId())) {
+            // every message held for it failed meanwhile (a revoked consent, an operator's decision):
+            // a reminder would say that a message waits when none does
+            jdbc.sql("update invitation set status = 'cancelled' where id = ?").param(invitation.id()).update();
+            log.info("Invitation of organisation {} cancelled: no message waits for it any more", invitation.organizationId());
+            return false;
+        }
+        if (registration.sendInvitation(org, null, true).isEmpty()) {
+            return false;
+        }
+        jdbc.sql("update invitation set reminders = reminders + 1, last_sent_at = ? where id = ?")
+                .params(Timestamp.from(Instant.now()), invitation.id()).update();
+        return true;
+    }
+
+    /** Serialises, per organisation, the first invitation and the reminders (until the transaction ends). */
+    private void lockInvitationsOf(String organizationId) {
+        jdbc.sql("select pg_advisory_xact_lock(hashtext(?))").param("invite:" + organizationId).query(Object.class).optional();
+    }
+
+    /**
+     * Whether a message held for the organisation can still be released to it: a held message whose
+     * consent no longer covers it (revoked since fan-out held it) is failed here, as the release would.
+     */
+    private boolean messageWaits(String organizationId) {
+        boolean waits = false;
+        for (String messageId : ledger.heldFor(organizationId)) {
+            Optional<DeliveryLedger.Entry> entry = ledger.lock(messageId, organizationId);
+            if (entry.isEmpty() || entry.get().state() != DeliveryState.HELD_INVITED) {
+                continue;
+            }
+            Optional<String> refusal = refusal(messages.find(messageId), organizationId);
+            if (refusal.isPresent()) {
+                ledger.failed(messageId, organizationId, refusal.get());
+            } else {
+                waits = true;
+            }
+        }
+        return waits;
+    }
+
+    /** Why the consent no longer lets the message reach the recipient, if it does not (the rule of fan-out). */
+    private Optional<String> refusal(Optional<MessageRepository.Row> message, String recipient) {
+        return message.flatMap(m -> consent.refusal(m.subjectPatient(), m.sent(), m.senderOrg(), recipient));
     }
 
     public void complete(String organizationId) {

@@ -24,7 +24,7 @@ import org.springframework.stereotype.Component;
 
 /**
  * Invitations as FHIR Tasks ({@code requested} → {@code completed} when the organisation
- * registers). Read-only. Visible to the operator, the invited organisation, and organisations that
+ * registers, or {@code cancelled} when no message waits for it any more). Read-only. Visible to the operator, the invited organisation, and organisations that
  * have messages held for it.
  */
 @Component
@@ -53,7 +53,7 @@ public class TaskResourceProvider implements IResourceProvider {
         return toTask(invitation);
     }
 
-    /** {@code owner} = the invited organisation, {@code status} = requested or completed. */
+    /** {@code owner} = the invited organisation, {@code status} = requested, completed or cancelled. */
     @Search
     public IBundleProvider search(@OptionalParam(name = Task.SP_OWNER) ReferenceParam owner,
             @OptionalParam(name = Task.SP_STATUS) TokenParam status,

@@ -9,6 +9,7 @@ import jakarta.mail.internet.MimeMessage;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.carerelay.gateway.Conversations;
 import org.carerelay.gateway.FakeFhirRecipient;
@@ -241,6 +242,56 @@ class PipelineIT extends GatewayIntegrationTest {
         assertThat(detail(clinic.token(), id)).contains("consent-revoked");
         Thread.sleep(1500);
         assertThat(mailsTo(faxMailbox)).as("only the letter sent before the revocation").hasSize(1);
+    }
+
+    @Test
+    void reminders_goOutWhileAMessageWaits_revokedOnesFail_andWithNoneLeftTheInvitationIsCancelled() throws Exception {
+        String digits = "4943" + (long) (Math.random() * 1_000_000_000L);
+        String faxMailbox = digits + "@" + FAX_DOMAIN;
+        String newcomer = Participants.create(admin(), Participants.newOrganization(unique("Praxis Erinnerung"), "+" + digits, null));
+        String first = patientWithConsent(Conversations.kvnr(), clinic.organizationId(), newcomer);
+        String second = patientWithConsent(Conversations.kvnr(), clinic.organizationId(), newcomer);
+        String aboutFirst = Conversations.send(client(clinic.token()), Conversations.message(first, "wartet 1", newcomer));
+        String aboutSecond = Conversations.send(client(clinic.token()), Conversations.message(second, "wartet 2", newcomer));
+        await().atMost(Duration.ofSeconds(30)).until(() -> mailsTo(faxMailbox).size() >= 1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "held-invited".equals(states(clinic.token(), aboutFirst).get(newcomer))
+                && "held-invited".equals(states(clinic.token(), aboutSecond).get(newcomer)));
+        String backdate = "update invitation set last_sent_at = now() - interval '30 days' where organization_id = ? and status = 'requested'";
+
+        // one of the two consents revoked: its message fails when the reminder falls due, and the
+        // reminder goes out for the other one, which still waits
+        revokeConsentOf(first);
+        assertThat(jdbc.sql(backdate).param(newcomer).update()).isEqualTo(1);
+        invitations.sendDueReminders();
+        assertThat(states(clinic.token(), aboutFirst).get(newcomer)).isEqualTo("failed");
+        assertThat(detail(clinic.token(), aboutFirst)).contains("consent-revoked");
+        assertThat(states(clinic.token(), aboutSecond).get(newcomer)).isEqualTo("held-invited");
+        await().atMost(Duration.ofSeconds(30)).until(() -> mailsTo(faxMailbox).size() >= 2);
+        assertThat(task(newcomer, "requested")).isPresent();
+
+        // the other consent revoked too: no message can be released any more; the next reminder that
+        // falls due fails it and cancels the invitation, and no letter says that a message waits
+        revokeConsentOf(second);
+        assertThat(jdbc.sql(backdate).param(newcomer).update()).isEqualTo(1);
+        invitations.sendDueReminders();
+        assertThat(states(clinic.token(), aboutSecond).get(newcomer)).isEqualTo("failed");
+        assertThat(task(newcomer, "cancelled")).hasValueSatisfying(t -> assertThat(t.getStatus()).isEqualTo(Task.TaskStatus.CANCELLED));
+        assertThat(task(newcomer, "requested")).isEmpty();
+        Thread.sleep(1500);
+        assertThat(mailsTo(faxMailbox)).as("the invitation and the one reminder sent while a message waited").hasSize(2);
+
+        // a later message starts a new invitation
+        String third = patientWithConsent(Conversations.kvnr(), clinic.organizationId(), newcomer);
+        Conversations.send(client(clinic.token()), Conversations.message(third, "später", newcomer));
+        await().atMost(Duration.ofSeconds(30)).until(() -> mailsTo(faxMailbox).size() >= 3);
+        assertThat(task(newcomer, "requested")).isPresent();
+    }
+
+    /** The invitation of {@code organization} in the given status, as the inviting clinic sees it. */
+    private Optional<Task> task(String organization, String status) {
+        return client(clinic.token()).search().forResource(Task.class).where(Task.OWNER.hasId("Organization/" + organization))
+                .and(Task.STATUS.exactly().code(status)).returnBundle(Bundle.class).execute().getEntry().stream()
+                .map(e -> (Task) e.getResource()).findFirst();
     }
 
     @Test
