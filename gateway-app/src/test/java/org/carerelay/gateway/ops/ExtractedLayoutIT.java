@@ -18,6 +18,8 @@ import java.util.jar.Attributes;
 import java.util.jar.JarFile;
 import org.carerelay.gateway.GatewayProcess;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * The unpacked application the package phase writes (target/carerelay: carerelay.jar and lib/),
@@ -27,8 +29,10 @@ import org.junit.jupiter.api.Test;
  * Runs after {@code package} (failsafe). The class-data archive the README's line names:
  * {@code carerelay-cds.sh} writes one from the class list the build recorded, the JVM accepts it for
  * the jar and finds the gateway's and its libraries' classes in it, a second call keeps it, and the
- * JVM refuses it once a library changed.
+ * JVM refuses it once a library changed. Runs beside {@code ContainerImageIT} (junit-platform.properties):
+ * writing the archive keeps one core busy for half a minute, and the two share nothing.
  */
+@Execution(ExecutionMode.CONCURRENT)
 class ExtractedLayoutIT {
 
     private static final Path DIR = Paths.get(System.getProperty("extracted.dir", "target/carerelay"));
