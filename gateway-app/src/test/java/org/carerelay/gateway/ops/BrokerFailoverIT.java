@@ -171,11 +171,13 @@ class BrokerFailoverIT {
             assertThat(lost).as("accepted messages that never reached the recipient").isZero();
             assertThat(duplicates).as("documents processed twice").isZero();
             // a fail-over costs seconds, not minutes (the client's 30 s call timeout, over and over, when
-            // the gateway threw away the connection the client had just failed over)
+            // the gateway threw away the connection the client had just failed over); one call that
+            // waits out that timeout right after a kill still happens at times (41.6 s once, against
+            // 2.5-13 s usually), hence room for it
             assertThat(deliveringAgainSeconds).as("first delivery of a message accepted after the primary's kill, s")
-                    .isBetween(0.0, 60.0);
+                    .isBetween(0.0, 90.0);
             assertThat(deliveringAfterSecondFailoverSeconds).as("first delivery of a message accepted after the backup's kill, s")
-                    .isBetween(0.0, 60.0);
+                    .isBetween(0.0, 90.0);
         } catch (Throwable e) {
             System.out.println("primary broker log:\n" + brokers.primary().logTail(40));
             System.out.println("backup broker log:\n" + brokers.backup().logTail(40));
