@@ -177,9 +177,9 @@ class PipelineIT extends GatewayIntegrationTest {
 
     @Test
     void unregisteredRecipient_isInvitedOnce_andHeldMessagesAreDeliveredAfterRegistration() throws Exception {
-        String digits = "4940" + (long) (Math.random() * 1_000_000_000L);
-        String newcomer = Participants.create(admin(), Participants.newOrganization(unique("Pflegeheim Neu"), "+" + digits, null));
-        String faxMailbox = digits + "@" + FAX_DOMAIN;
+        Unregistered unregistered = unregistered("Pflegeheim Neu", "4940");
+        String newcomer = unregistered.id();
+        String faxMailbox = unregistered.faxMailbox();
         String kvnr = Conversations.kvnr();
         String patientId = patientWithConsent(kvnr, clinic.organizationId(), newcomer);
 
@@ -194,10 +194,8 @@ class PipelineIT extends GatewayIntegrationTest {
         assertNoPatientData(invitation, kvnr);
         assertThat(Participants.allText(invitation)).contains("Nachricht");
 
-        Bundle tasks = client(clinic.token()).search().forResource(Task.class)
-                .where(Task.OWNER.hasId("Organization/" + newcomer)).returnBundle(Bundle.class).execute();
-        assertThat(tasks.getEntry()).singleElement()
-                .satisfies(e -> assertThat(((Task) e.getResource()).getStatus()).isEqualTo(Task.TaskStatus.REQUESTED));
+        assertThat(task(newcomer, "requested")).hasValueSatisfying(t -> assertThat(t.getStatus()).isEqualTo(Task.TaskStatus.REQUESTED));
+        assertThat(task(newcomer, "completed")).isEmpty();
 
         String code = Participants.codeIn(invitation);
         Parameters in = new Parameters();
@@ -217,16 +215,15 @@ class PipelineIT extends GatewayIntegrationTest {
         List<MimeMessage> notifications = mailsTo("team@" + newcomer + ".example.org");
         assertThat(notifications).hasSize(2);
         notifications.forEach(m -> assertNoPatientData(m, kvnr));
-        Task done = (Task) client(clinic.token()).search().forResource(Task.class)
-                .where(Task.OWNER.hasId("Organization/" + newcomer)).returnBundle(Bundle.class).execute().getEntryFirstRep().getResource();
-        assertThat(done.getStatus()).isEqualTo(Task.TaskStatus.COMPLETED);
+        assertThat(task(newcomer, "completed")).hasValueSatisfying(t -> assertThat(t.getStatus()).isEqualTo(Task.TaskStatus.COMPLETED));
+        assertThat(task(newcomer, "requested")).isEmpty();
     }
 
     @Test
     void consentRevokedBeforeTheInvitationStepRunsAgain_noSecondLetter_andTheHeldMessageFails() throws Exception {
-        String digits = "4942" + (long) (Math.random() * 1_000_000_000L);
-        String faxMailbox = digits + "@" + FAX_DOMAIN;
-        String newcomer = Participants.create(admin(), Participants.newOrganization(unique("Praxis Widerruf"), "+" + digits, null));
+        Unregistered unregistered = unregistered("Praxis Widerruf", "4942");
+        String newcomer = unregistered.id();
+        String faxMailbox = unregistered.faxMailbox();
         String patientId = patientWithConsent(Conversations.kvnr(), clinic.organizationId(), newcomer);
         String id = Conversations.send(client(clinic.token()), Conversations.message(patientId, "vor dem Widerruf", newcomer));
         await().atMost(Duration.ofSeconds(30)).until(() -> mailsTo(faxMailbox).size() >= 1);
@@ -246,9 +243,9 @@ class PipelineIT extends GatewayIntegrationTest {
 
     @Test
     void reminders_goOutWhileAMessageWaits_revokedOnesFail_andWithNoneLeftTheInvitationIsCancelled() throws Exception {
-        String digits = "4943" + (long) (Math.random() * 1_000_000_000L);
-        String faxMailbox = digits + "@" + FAX_DOMAIN;
-        String newcomer = Participants.create(admin(), Participants.newOrganization(unique("Praxis Erinnerung"), "+" + digits, null));
+        Unregistered unregistered = unregistered("Praxis Erinnerung", "4943");
+        String newcomer = unregistered.id();
+        String faxMailbox = unregistered.faxMailbox();
         String first = patientWithConsent(Conversations.kvnr(), clinic.organizationId(), newcomer);
         String second = patientWithConsent(Conversations.kvnr(), clinic.organizationId(), newcomer);
         String aboutFirst = Conversations.send(client(clinic.token()), Conversations.message(first, "wartet 1", newcomer));
@@ -287,6 +284,16 @@ class PipelineIT extends GatewayIntegrationTest {
         assertThat(task(newcomer, "requested")).isPresent();
     }
 
+    /** A directory organisation that is not registered, with a fax number of its own, and the fax's mailbox. */
+    record Unregistered(String id, String faxMailbox) {
+    }
+
+    private Unregistered unregistered(String name, String faxPrefix) {
+        String digits = faxPrefix + (long) (Math.random() * 1_000_000_000L);
+        String id = Participants.create(admin(), Participants.newOrganization(unique(name), "+" + digits, null));
+        return new Unregistered(id, digits + "@" + FAX_DOMAIN);
+    }
+
     /** The invitation of {@code organization} in the given status, as the inviting clinic sees it. */
     private Optional<Task> task(String organization, String status) {
         return client(clinic.token()).search().forResource(Task.class).where(Task.OWNER.hasId("Organization/" + organization))
@@ -296,14 +303,15 @@ class PipelineIT extends GatewayIntegrationTest {
 
     @Test
     void revokedConsentBeforeRegistration_heldMessageIsNotReleased() {
-        String digits = "4941" + (long) (Math.random() * 1_000_000_000L);
-        String newcomer = Participants.create(admin(), Participants.newOrganization(unique("Praxis Spät"), "+" + digits, null));
+        Unregistered unregistered = unregistered("Praxis Spät", "4941");
+        String newcomer = unregistered.id();
+        String faxMailbox = unregistered.faxMailbox();
         String patientId = patientWithConsent(Conversations.kvnr(), clinic.organizationId(), newcomer);
         String id = Conversations.send(client(clinic.token()), Conversations.message(patientId, "vor dem Widerruf", newcomer));
-        await().atMost(Duration.ofSeconds(30)).until(() -> mailsTo(digits + "@" + FAX_DOMAIN).size() >= 1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> mailsTo(faxMailbox).size() >= 1);
         revokeConsentOf(patientId);
 
-        String code = Participants.codeIn(mailsTo(digits + "@" + FAX_DOMAIN).get(0));
+        String code = Participants.codeIn(mailsTo(faxMailbox).get(0));
         Parameters in = new Parameters();
         in.addParameter("code", new StringType(code));
         in.addParameter("email", new StringType("x@" + newcomer + ".example.org"));
