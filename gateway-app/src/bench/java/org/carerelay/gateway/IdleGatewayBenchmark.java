@@ -71,8 +71,8 @@ class IdleGatewayBenchmark {
         Path archive = dataDir.resolve("carerelay.jsa");
         double archiveSeconds = classDataArchive(archive, jar);
         String options = JVM_OPTIONS + " -XX:SharedArchiveFile=" + archive;
-        GatewayProcess gateway = new GatewayProcess("idle-bench", options, dataDir.resolve("node"), GatewayProcess.freePort(),
-                GatewayProcess.freePort()).fromJar(jar);
+        GatewayProcess gateway = new GatewayProcess("idle-bench", options, dataDir.resolve("node"), TestPorts.free(),
+                TestPorts.free()).fromJar(jar);
         try {
             long start = System.nanoTime();
             gateway.start();
@@ -114,8 +114,8 @@ class IdleGatewayBenchmark {
 
             // the same restart without the class-data archive: what the archive saves
             gateway.stop().forEach(p -> System.out.println("[bench] idle gateway, stop before the restart without CDS: " + p));
-            GatewayProcess plain = new GatewayProcess("idle-bench", JVM_OPTIONS, dataDir.resolve("node"), GatewayProcess.freePort(),
-                    GatewayProcess.freePort()).fromJar(jar);
+            GatewayProcess plain = new GatewayProcess("idle-bench", JVM_OPTIONS, dataDir.resolve("node"), TestPorts.free(),
+                    TestPorts.free()).fromJar(jar);
             gateway = plain;
             long restartPlain = System.nanoTime();
             plain.start();

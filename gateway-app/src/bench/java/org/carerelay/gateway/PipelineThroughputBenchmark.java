@@ -146,7 +146,7 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
                 Participants.registerNew(this, "Bench-E2E-Praxis"), Participants.registerNew(this, "Bench-E2E-Pflegedienst"));
         Participants.Registered mllpRecipient = Participants.registerNew(this, "Bench-E2E-Pflegeheim-MLLP");
         Recipient recipient = new Recipient();
-        int recipientPort = freePort();
+        int recipientPort = TestPorts.free();
         HapiContext hapi = new DefaultHapiContext();
         hapi.setValidationContext(ValidationContextFactory.noValidation());
         hapi.getParserConfiguration().setValidating(false);

@@ -32,7 +32,7 @@ public final class FakeMllpRecipient implements AutoCloseable {
     private final AtomicInteger connections = new AtomicInteger();
 
     public FakeMllpRecipient(Handler handler) throws IOException, InterruptedException {
-        this(freePort(), handler);
+        this(TestPorts.free(), handler);
     }
 
     /** On {@code port}, e.g. the port of a recipient stopped before: the same system restarted. */
@@ -82,11 +82,6 @@ public final class FakeMllpRecipient implements AutoCloseable {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 
     /** The endpoint address for {@link Participants#addEndpoint}. */
     public String address() {

@@ -39,31 +39,15 @@ public abstract class GatewayIntegrationTest {
     protected static final GreenMail GREEN_MAIL;
     private static final Path DATA_DIR = Path.of("target", "it-data", UUID.randomUUID().toString());
     /** The gateway's MLLP listener port in tests. */
-    protected static final int HL7_PORT = freePort();
+    protected static final int HL7_PORT = TestPorts.free();
     /**
      * The MLLP listener with mutual TLS, on in every integration test: all test classes share one
      * context (a second one would start a second embedded PostgreSQL and Artemis on the same data
      * directory). Its server key and CA are made by {@link TestPki} before the context starts.
      */
-    protected static final int HL7_TLS_PORT = freePortOtherThan(HL7_PORT);
+    protected static final int HL7_TLS_PORT = TestPorts.free();
     protected static final TestPki PKI = TestPki.create(Path.of("target", "it-pki", UUID.randomUUID().toString()), "CareRelay Test CA");
 
-    /** A port free at the moment of asking. */
-    protected static int freePort() {
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
-
-    private static int freePortOtherThan(int taken) {
-        int port;
-        do {
-            port = freePort();
-        } while (port == taken);
-        return port;
-    }
 
     static {
         GREEN_MAIL = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));

@@ -9,7 +9,6 @@ import ca.uhn.fhir.rest.client.interceptor.BearerTokenAuthInterceptor;
 import jakarta.mail.internet.MimeMessage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -91,7 +90,7 @@ public final class GatewayProcess {
      *                 setting this class sets (ports excepted) replaces it
      */
     public GatewayProcess(String name, String xmx, String... settings) throws IOException {
-        this(name, xmx, Path.of("target", name, UUID.randomUUID().toString()), freePort(), freePort(), settings);
+        this(name, xmx, Path.of("target", name, UUID.randomUUID().toString()), TestPorts.free(), TestPorts.free(), settings);
     }
 
     /** A gateway on the given data directory and HTTP and MLLP ports (e.g. ones already taken). */
@@ -122,7 +121,7 @@ public final class GatewayProcess {
     public static GatewayProcess production(String name, String xmx, Map<String, String> environment, String... settings)
             throws IOException {
         return new GatewayProcess(name, xmx, environment.get("CARERELAY_ADMIN_TOKEN"), environment.get("CARERELAY_FAX_DOMAIN"),
-                environment, true, Path.of("target", name, UUID.randomUUID().toString()), freePort(), freePort(), settings);
+                environment, true, Path.of("target", name, UUID.randomUUID().toString()), TestPorts.free(), TestPorts.free(), settings);
     }
 
     /**
@@ -133,12 +132,6 @@ public final class GatewayProcess {
     public GatewayProcess fromJar(String jar) {
         this.jar = jar;
         return this;
-    }
-
-    public static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
     }
 
     /** Starts the gateway (again: same data directory and ports), its output into a new log file. */

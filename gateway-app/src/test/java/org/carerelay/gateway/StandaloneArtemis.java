@@ -101,7 +101,7 @@ public final class StandaloneArtemis {
     /** One broker with persistence, login required, listening on a free loopback port. */
     public static StandaloneArtemis single(String name) throws IOException {
         Path base = Path.of("target", name, UUID.randomUUID().toString()).toAbsolutePath();
-        StandaloneArtemis broker = new StandaloneArtemis(name, base.resolve("broker"), freePort(), List.of(), null);
+        StandaloneArtemis broker = new StandaloneArtemis(name, base.resolve("broker"), TestPorts.free(), List.of(), null);
         broker.create();
         return broker;
     }
@@ -113,8 +113,8 @@ public final class StandaloneArtemis {
      */
     public static Pair replicatedPair(String name) throws IOException {
         Path base = Path.of("target", name, UUID.randomUUID().toString()).toAbsolutePath();
-        int primaryPort = freePort();
-        int backupPort = freePort();
+        int primaryPort = TestPorts.free();
+        int backupPort = TestPorts.free();
         StandaloneArtemis primary = new StandaloneArtemis(name + "-primary", base.resolve("primary"), primaryPort,
                 clusterOptions("primary", backupPort, false), PRIMARY_HA_POLICY);
         StandaloneArtemis backup = new StandaloneArtemis(name + "-backup", base.resolve("backup"), backupPort,
@@ -157,11 +157,6 @@ public final class StandaloneArtemis {
         }
     }
 
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 
     /** The unpacked distribution ({@code target/artemis-dist/apache-artemis-<version>}). */
     static Path distribution() {
@@ -184,7 +179,7 @@ public final class StandaloneArtemis {
                 "--silent", "--force",
                 "--user", USER, "--password", PASSWORD, "--require-login",
                 "--host", "127.0.0.1", "--default-port", Integer.toString(port),
-                "--no-web", "--http-port", Integer.toString(freePort()),
+                "--no-web", "--http-port", Integer.toString(TestPorts.free()),
                 "--no-amqp-acceptor", "--no-stomp-acceptor", "--no-hornetq-acceptor", "--no-mqtt-acceptor",
                 "--nio", "--no-autotune", "--java-memory", "384M",
                 "--data", instance.resolve("data").toString()));

@@ -33,7 +33,7 @@ public final class StandalonePostgres implements AutoCloseable {
 
     /** Creates the cluster, the user and the database, and starts the server. */
     public static StandalonePostgres start(Path dir) throws IOException, SQLException {
-        StandalonePostgres pg = new StandalonePostgres(dir, GatewayProcess.freePort());
+        StandalonePostgres pg = new StandalonePostgres(dir, TestPorts.free());
         pg.start();
         try (Connection c = DriverManager.getConnection(pg.jdbcUrl("postgres"), "postgres", SUPERUSER_PASSWORD);
                 Statement s = c.createStatement()) {

@@ -28,6 +28,7 @@ import org.carerelay.gateway.FakeMllpRecipient;
 import org.carerelay.gateway.GatewayProcess;
 import org.carerelay.gateway.Participants;
 import org.carerelay.gateway.PortForwarder;
+import org.carerelay.gateway.TestPorts;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -45,7 +46,7 @@ class BrokerOutageIT {
         Map<String, AtomicInteger> delivered = new ConcurrentHashMap<>();
         ExecutorService pool = Executors.newFixedThreadPool(DatabaseOutageIT.LOAD_THREADS);
         AtomicBoolean loadRunning = new AtomicBoolean(true);
-        int brokerPort = GatewayProcess.freePort();
+        int brokerPort = TestPorts.free();
         Path brokerDir = Files.createDirectories(Path.of("target", "broker-outage", UUID.randomUUID().toString()));
         EmbeddedActiveMQ broker = new EmbeddedActiveMQ().setConfiguration(new ConfigurationImpl()
                 .setPersistenceEnabled(true)

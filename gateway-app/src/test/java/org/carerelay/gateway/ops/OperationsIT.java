@@ -19,6 +19,7 @@ import org.carerelay.gateway.Conversations;
 import org.carerelay.gateway.FakeMllpRecipient;
 import org.carerelay.gateway.GatewayProcess;
 import org.carerelay.gateway.Participants;
+import org.carerelay.gateway.TestPorts;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -59,7 +60,7 @@ class OperationsIT {
             int taken = squatter.getLocalPort();
             GatewayProcess gateway = new GatewayProcess("ops-hl7-port", "-Xmx512m " + GatewayProcess.TEST_JVM_OPTIONS,
                     java.nio.file.Path.of("target", "ops-hl7-port", java.util.UUID.randomUUID().toString()),
-                    GatewayProcess.freePort(), taken);
+                    TestPorts.free(), taken);
             try {
                 long start = System.nanoTime();
                 gateway.start();
@@ -86,7 +87,7 @@ class OperationsIT {
             int taken = squatter.getLocalPort();
             GatewayProcess gateway = new GatewayProcess("ops-http-port", "-Xmx512m " + GatewayProcess.TEST_JVM_OPTIONS,
                     java.nio.file.Path.of("target", "ops-http-port", java.util.UUID.randomUUID().toString()),
-                    taken, GatewayProcess.freePort());
+                    taken, TestPorts.free());
             try {
                 long start = System.nanoTime();
                 gateway.start();
@@ -138,8 +139,8 @@ class OperationsIT {
     @Test
     void secondGatewayOnTheSameDataDirectory_stopsAtOnceAndLeavesTheFirstRunning() throws Exception {
         GatewayProcess first = new GatewayProcess("ops-data-dir", "-Xmx512m " + GatewayProcess.TEST_JVM_OPTIONS);
-        GatewayProcess second = new GatewayProcess("ops-data-dir", "-Xmx512m " + GatewayProcess.TEST_JVM_OPTIONS, first.dataDir, GatewayProcess.freePort(),
-                GatewayProcess.freePort());
+        GatewayProcess second = new GatewayProcess("ops-data-dir", "-Xmx512m " + GatewayProcess.TEST_JVM_OPTIONS, first.dataDir, TestPorts.free(),
+                TestPorts.free());
         try {
             first.start();
             first.awaitUp(Duration.ofSeconds(180));

@@ -13,6 +13,7 @@ import java.util.List;
 import org.carerelay.gateway.Conversations;
 import org.carerelay.gateway.GatewayIntegrationTest;
 import org.carerelay.gateway.Participants;
+import org.carerelay.gateway.TestPorts;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
@@ -27,7 +28,7 @@ class DeliveryRetryLogIT extends GatewayIntegrationTest {
     void partnerRefusingConnections_eachAttemptIsOneLineWithTheReasonAndNoStackTrace() throws Exception {
         Participants.Registered sender = Participants.registerNew(this, "Praxis Retry-Log");
         Participants.Registered recipient = Participants.registerNew(this, "Pflege Retry-Log");
-        int refused = freePort(); // nothing listens there: connection refused
+        int refused = TestPorts.free(); // nothing listens there: connection refused
         Participants.addEndpoint(admin(), recipient.organizationId(), "hl7v2-mllp", "mllp://127.0.0.1:" + refused, null);
         String kvnr = Conversations.kvnr();
         String patientId = Conversations.createPatient(client(sender.token()), Conversations.patient("Logarithmus", "Lotte", kvnr));

@@ -19,6 +19,8 @@ import org.carerelay.gateway.FakeMllpRecipient;
 import org.carerelay.gateway.GatewayProcess;
 import org.carerelay.gateway.Participants;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * A node dies between claiming a delivery (the ledger lease) and recording its outcome. With the
@@ -27,7 +29,12 @@ import org.junit.jupiter.api.Test;
  * the frames but not answered yet, and is restarted on the same data directory. The work items the
  * broker hands back find the dead attempts' leases; they must not be acknowledged as done, and
  * every accepted message must reach the partner once the leases have run out.
+ *
+ * <p>Runs beside the other test classes (junit-platform.properties): most of its time is the wait for
+ * the leases, and it shares nothing with them (a gateway process, data directory, ports from
+ * {@link org.carerelay.gateway.TestPorts} and a partner of its own).
  */
+@Execution(ExecutionMode.CONCURRENT)
 class LeaseRecoveryIT {
 
     static final int MESSAGES = 24;

@@ -28,6 +28,7 @@ import org.carerelay.gateway.FakeFhirRecipient;
 import org.carerelay.gateway.FakeMllpRecipient;
 import org.carerelay.gateway.GatewayIntegrationTest;
 import org.carerelay.gateway.Participants;
+import org.carerelay.gateway.TestPorts;
 import org.carerelay.gateway.directory.EndpointHeaderMigration;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Endpoint;
@@ -420,7 +421,7 @@ class EndpointSecurityIT extends GatewayIntegrationTest {
             });
             acceptor.setDaemon(true);
             acceptor.start();
-            int closedPort = freePort();
+            int closedPort = TestPorts.free();
 
             Participants.Registered closed = Participants.registerNew(this, "Ziel geschlossen");
             Participants.Registered timeout = Participants.registerNew(this, "Ziel stumm");

@@ -30,6 +30,7 @@ import org.carerelay.gateway.Conversations;
 import org.carerelay.gateway.GatewayIntegrationTest;
 import org.carerelay.gateway.Mllp;
 import org.carerelay.gateway.Participants;
+import org.carerelay.gateway.TestPorts;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.AuditEvent;
 import org.hl7.fhir.r4.model.Binary;
@@ -1117,7 +1118,7 @@ class AccessMatrixIT extends GatewayIntegrationTest {
         // K's FHIR endpoint with the partner's credentials; a practitioner and a role in the directory
         sc.secret = "partner-secret-" + UUID.randomUUID();
         // (a loopback port where nothing listens: deliveries that attackers might cause fail at once)
-        Participants.addEndpoint(admin(), sc.k.organizationId(), "hl7-fhir-rest", "http://127.0.0.1:" + freePort() + "/fhir",
+        Participants.addEndpoint(admin(), sc.k.organizationId(), "hl7-fhir-rest", "http://127.0.0.1:" + TestPorts.free() + "/fhir",
                 "Authorization: Bearer " + sc.secret);
         sc.kEndpoint = (Endpoint) admin().search().forResource(Endpoint.class)
                 .where(Endpoint.ORGANIZATION.hasId("Organization/" + sc.k.organizationId())).returnBundle(Bundle.class).execute()
