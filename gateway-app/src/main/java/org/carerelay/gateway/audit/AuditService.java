@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 import org.carerelay.fhir.Systems;
+import org.carerelay.gateway.infra.AutonomousJdbc;
 import org.carerelay.gateway.security.AuthenticationAudit;
 import org.carerelay.gateway.security.Caller;
 import org.hl7.fhir.instance.model.api.IBaseResource;
@@ -14,8 +15,6 @@ import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventOutcome;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
-import org.springframework.transaction.annotation.Propagation;
-import org.springframework.transaction.annotation.Transactional;
 
 /**
  * Writes the audit trail as FHIR AuditEvents. Entries name who, what, when and the outcome, never
@@ -28,9 +27,11 @@ public class AuditService implements AuthenticationAudit {
     /** Identifies a user account of the web inbox in an AuditEvent agent. */
     public static final String WEB_USER_SYSTEM = "https://fhir.carerelay.org/sid/web-user";
     private final JdbcClient jdbc;
+    private final AutonomousJdbc autonomous;
 
-    public AuditService(JdbcClient jdbc) {
+    public AuditService(JdbcClient jdbc, AutonomousJdbc autonomous) {
         this.jdbc = jdbc;
+        this.autonomous = autonomous;
     }
 
     /** One audit entry. {@code subtype} is a code of {@link Systems#AUDIT_SUBTYPE}. */
@@ -51,18 +52,28 @@ public class AuditService implements AuthenticationAudit {
         return version == null ? type + "/" + id : type + "/" + id + "/_history/" + version;
     }
 
-    /** Written in its own transaction, so a refused request still leaves its trace. */
-    @Transactional(propagation = Propagation.REQUIRES_NEW)
+    /**
+     * Written and committed at once, whatever becomes of the transaction the calling thread is in
+     * ({@link AutonomousJdbc}): a refused request still leaves its trace when its transaction rolls
+     * back.
+     */
     public void record(Entry entry) {
-        insert(List.of(entry));
+        insert(autonomous.jdbc(), List.of(entry));
+    }
+
+    /**
+     * Written in the calling thread's transaction (at once when there is none): the entry is kept
+     * exactly when what it records is committed, at no commit of its own.
+     */
+    public void recordWithin(Entry entry) {
+        insert(jdbc, List.of(entry));
     }
 
     /**
      * The audit of one search page: one event per resource the caller was shown, naming it, so the
      * trail says who saw which resource; an empty page leaves one event without an entity. All
-     * events go to the database in one statement.
+     * events go to the database in one statement, committed at once ({@link #record}).
      */
-    @Transactional(propagation = Propagation.REQUIRES_NEW)
     public void searchPage(String subtype, Caller caller, String clientAddress, List<? extends IBaseResource> page) {
         List<Entry> entries = new ArrayList<>();
         for (IBaseResource resource : page) {
@@ -73,10 +84,10 @@ public class AuditService implements AuthenticationAudit {
             entries.add(new Entry(subtype, AuditEventAction.R, AuditEventOutcome._0, caller.auditName(), clientAddress, null, null,
                     caller.person()));
         }
-        insert(entries);
+        insert(autonomous.jdbc(), entries);
     }
 
-    private void insert(List<Entry> entries) {
+    private static void insert(JdbcClient jdbc, List<Entry> entries) {
         StringBuilder sql = new StringBuilder("""
                 insert into audit_event (id, recorded, type_code, subtype_code, action, outcome, agent_who, entity_what, content)
                 values """);
@@ -97,11 +108,13 @@ public class AuditService implements AuthenticationAudit {
         jdbc.sql(sql.toString()).params(params).update();
     }
 
+    /** A success, in the caller's transaction ({@link #recordWithin}): rolled back with what it records. */
     public void success(String subtype, AuditEventAction action, Caller caller, String clientAddress, String entity) {
-        record(new Entry(subtype, action, AuditEventOutcome._0, caller.auditName(), clientAddress, entity, null,
+        recordWithin(new Entry(subtype, action, AuditEventOutcome._0, caller.auditName(), clientAddress, entity, null,
                 caller.person()));
     }
 
+    /** A refusal or failure, committed at once ({@link #record}): it stays when the caller's transaction rolls back. */
     public void failure(String subtype, AuditEventAction action, Caller caller, String clientAddress, String entity,
             String why) {
         record(new Entry(subtype, action, AuditEventOutcome._4, caller.auditName(), clientAddress, entity, why,

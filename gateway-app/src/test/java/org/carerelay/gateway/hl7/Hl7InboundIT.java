@@ -20,6 +20,7 @@ import org.carerelay.gateway.Conversations;
 import org.carerelay.gateway.GatewayIntegrationTest;
 import org.carerelay.gateway.Mllp;
 import org.carerelay.gateway.Participants;
+import org.hl7.fhir.r4.model.AuditEvent;
 import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Communication;
@@ -200,6 +201,12 @@ public class Hl7InboundIT extends GatewayIntegrationTest {
         String ack = send(mdm(senderAlias, recipientAlias, "E" + UUID.randomUUID().toString().substring(0, 8), kvnr, null), LATIN1);
         assertThat(Mllp.field(ack, "MSA", 1)).isEqualTo("AE");
         assertThat(ack).contains("consent-missing");
+        // the gate's refusal stays in the audit trail, although the message's transaction rolled back
+        String patientId = Conversations.patientIdByKvnr(client(careSoftware.token()), kvnr);
+        assertThat(admin().search().forResource(AuditEvent.class).where(AuditEvent.ENTITY.hasId("Patient/" + patientId))
+                .and(AuditEvent.SUBTYPE.exactly().code("consent-decision")).returnBundle(Bundle.class).execute().getEntry())
+                .extracting(e -> ((AuditEvent) e.getResource()).getOutcome().toCode() + " " + ((AuditEvent) e.getResource()).getOutcomeDesc())
+                .containsExactly("4 consent-missing");
     }
 
     @Test
