@@ -20,7 +20,8 @@ import org.springframework.transaction.support.TransactionTemplate;
 /**
  * Accepts an admitted, mapped HL7v2 message: the one transaction in which it is stored, through
  * the same services as the FHIR API (so the same consent gate and pipeline apply), together with
- * the ACK a repeat of its MSH-10 will get. The AA is sent only after that transaction committed.
+ * the ACK a repeat of its MSH-10 will get and its audit entry. The AA is sent only after that
+ * transaction committed.
  */
 @Component
 public class Hl7Acceptance {
@@ -51,11 +52,12 @@ public class Hl7Acceptance {
                     + "values (?, ?, ?, ?, ?, ?) on conflict do nothing")
                     .params(in.caller().organizationId(), parsed.controlId(), parsed.messageType() + "^" + parsed.triggerEvent(),
                             Timestamp.from(Instant.now()), stored, in.charset().name()).update();
+            // in the same transaction: the trail says AA exactly for what was stored, at no commit of its own
+            audit.recordWithin(new AuditService.Entry("hl7-inbound", AuditEventAction.C, AuditEventOutcome._0,
+                    in.caller().auditName(), in.remoteAddress(), null, parsed.messageType() + "^" + parsed.triggerEvent() + " AA"));
             return stored;
         });
         in.acceptedAck(ack);
-        audit.record(new AuditService.Entry("hl7-inbound", AuditEventAction.C, AuditEventOutcome._0, in.caller().auditName(),
-                in.remoteAddress(), null, parsed.messageType() + "^" + parsed.triggerEvent() + " AA"));
     }
 
     /** Stores the patient and the message; returns the reference the ACK names (MSA-3). */

@@ -39,6 +39,8 @@ public class PatientIndex {
 
     private final JdbcClient jdbc;
     private final SecretKeySpec key;
+    /** One initialised MAC per thread: looking one up and initialising it costs more than a hash. */
+    private final ThreadLocal<Mac> macs = ThreadLocal.withInitial(this::newMac);
 
     public PatientIndex(JdbcClient jdbc, ContentCipher dataKey) {
         this.jdbc = jdbc;
@@ -47,12 +49,17 @@ public class PatientIndex {
 
     /** The keyed hash of {@code value} as a {@code kind} (name parts normalised: NFC, lower case). */
     public String hash(String kind, String value) {
+        Mac mac = macs.get(); // doFinal leaves it ready for the next hash with the same key
+        mac.update(kind.getBytes(StandardCharsets.UTF_8));
+        mac.update((byte) 0);
+        return HexFormat.of().formatHex(mac.doFinal(value.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private Mac newMac() {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(key);
-            mac.update(kind.getBytes(StandardCharsets.UTF_8));
-            mac.update((byte) 0);
-            return HexFormat.of().formatHex(mac.doFinal(value.getBytes(StandardCharsets.UTF_8)));
+            return mac;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException(e);
         }
@@ -88,18 +95,15 @@ public class PatientIndex {
         return Normalizer.normalize(text, Normalizer.Form.NFC).trim().replaceAll("\\s+", " ").toLowerCase(Locale.ROOT);
     }
 
-    /** Rewrites the search hashes of one patient from its current content. */
+    /**
+     * Rewrites the search hashes of one patient from its current content: nothing when they are the
+     * ones stored (an update of other fields, such as the address of an HL7v2 ADT^A08), otherwise the
+     * old rows deleted and the new ones written in one statement.
+     */
     public void reindex(Patient patient) {
         String id = patient.getIdElement().getIdPart();
-        jdbc.sql("delete from patient_search_token where patient_id = ?").param(id).update();
-        Set<String[]> rows = new LinkedHashSet<>();
-        Set<String> seen = new HashSet<>();
-        BiConsumer<String, String> add = (kind, value) -> {
-            String h = hash(kind, value);
-            if (seen.add(kind + h)) {
-                rows.add(new String[] {kind, h});
-            }
-        };
+        Set<String> rows = new LinkedHashSet<>(); // "kind hash": a hash is hex, a kind has no space
+        BiConsumer<String, String> add = (kind, value) -> rows.add(kind + " " + hash(kind, value));
         for (HumanName name : patient.getName()) {
             tokens(name.getFamily()).forEach(t -> {
                 add.accept(FAMILY, t);
@@ -122,13 +126,24 @@ public class PatientIndex {
                 add.accept(IDENTIFIER_VALUE, identifier.getValue());
                 if (identifier.hasSystem()) {
                     add.accept(IDENTIFIER_SYSTEM, identifier.getSystem());
-                    rows.add(new String[] {IDENTIFIER, identifier(identifier.getSystem(), identifier.getValue())});
+                    rows.add(IDENTIFIER + " " + identifier(identifier.getSystem(), identifier.getValue()));
                 }
             }
         }
-        for (String[] row : rows) {
-            jdbc.sql("insert into patient_search_token (patient_id, kind, hash) values (?, ?, ?) on conflict do nothing")
-                    .params(id, row[0], row[1]).update();
+        Set<String> stored = new HashSet<>(jdbc.sql("select kind || ' ' || hash from patient_search_token where patient_id = ?")
+                .param(id).query(String.class).list());
+        if (stored.equals(rows)) {
+            return;
+        }
+        if (!stored.isEmpty()) {
+            jdbc.sql("delete from patient_search_token where patient_id = ?").param(id).update();
+        }
+        if (!rows.isEmpty()) {
+            String[] kinds = rows.stream().map(r -> r.substring(0, r.indexOf(' '))).toArray(String[]::new);
+            String[] hashes = rows.stream().map(r -> r.substring(r.indexOf(' ') + 1)).toArray(String[]::new);
+            jdbc.sql("insert into patient_search_token (patient_id, kind, hash) "
+                    + "select ?, kind, hash from unnest(?::text[], ?::text[]) as t(kind, hash) on conflict do nothing")
+                    .params(id, kinds, hashes).update();
         }
     }
 

@@ -209,12 +209,12 @@ public class PatientService {
     public Patient upsertFromHl7(Patient incoming, Caller caller, String clientAddress) {
         stripComputed(incoming);
         incoming.setId((String) null);
-        Optional<Patient> existing = findByIdentifiers(incoming, caller, clientAddress);
+        Optional<String> existing = findByIdentifiers(incoming, caller);
         if (existing.isEmpty()) {
             MethodOutcome created = create(incoming, null, caller, clientAddress, false);
             return (Patient) created.getResource();
         }
-        String id = existing.get().getIdElement().getIdPart();
+        String id = existing.get();
         store.lockVersion("Patient", id, null); // lock, then read the version this update replaces
         Patient patient = store.read(Patient.class, id).orElseThrow();
         stripComputed(patient);
@@ -272,7 +272,7 @@ public class PatientService {
      * one (a record it already sees, never one it would join); otherwise by another identifier the caller itself assigned —
      * but never a patient that has a different KVNR.
      */
-    private Optional<Patient> findByIdentifiers(Patient incoming, Caller caller, String clientAddress) {
+    private Optional<String> findByIdentifiers(Patient incoming, Caller caller) {
         String org = caller.organizationId();
         Optional<String> kvnr = kvnrOf(incoming);
         if (kvnr.isPresent()) {
@@ -280,7 +280,7 @@ public class PatientService {
             // sender may have been written by anyone who knew the KVNR)
             Optional<String> known = seenRecord(kvnr.get(), caller);
             if (known.isPresent()) {
-                return store.read(Patient.class, known.get());
+                return known;
             }
         }
         for (Identifier identifier : incoming.getIdentifier()) {
@@ -293,7 +293,7 @@ public class PatientService {
                     .filter(id -> access.canSee(org, id))
                     .flatMap(id -> store.read(Patient.class, id));
             if (found.isPresent() && (kvnr.isEmpty() || kvnrOf(found.get()).isEmpty())) {
-                return found;
+                return found.map(patient -> patient.getIdElement().getIdPart());
             }
         }
         return Optional.empty();
@@ -325,10 +325,20 @@ public class PatientService {
         return ids;
     }
 
-    /** The first record holding this KVNR that the caller already sees. */
+    /**
+     * The first record holding this KVNR that the caller already sees, in the order of
+     * {@link #recordsWithKvnr} (one statement: it runs for every HL7v2 message with a KVNR).
+     */
     private Optional<String> seenRecord(String kvnr, Caller caller) {
-        return recordsWithKvnr(kvnr, caller.organizationId()).stream()
-                .filter(id -> access.canSee(caller.organizationId(), id)).findFirst();
+        String org = caller.organizationId();
+        return jdbc.sql("""
+                select r.patient_id from (
+                    select patient_id, 0 as rank from patient_kvnr_local where kvnr = :kvnr and organization_id = :org
+                    union all select patient_id, 1 from patient_kvnr where kvnr = :kvnr
+                    union all select patient_id, 2 from patient_kvnr_local where kvnr = :kvnr and organization_id <> :org) r
+                where exists (select 1 from patient_access a where a.patient_id = r.patient_id and a.organization_id = :org)
+                order by r.rank, r.patient_id limit 1""")
+                .param("kvnr", index.kvnr(kvnr)).param("org", org).query(String.class).optional();
     }
 
     /** Joins the caller to every record holding this KVNR whose active consent names it; the records joined. */
