@@ -15,6 +15,7 @@ import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventOutcome;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
  * Writes the audit trail as FHIR AuditEvents. Entries name who, what, when and the outcome, never
@@ -53,12 +54,13 @@ public class AuditService implements AuthenticationAudit {
     }
 
     /**
-     * Written and committed at once, whatever becomes of the transaction the calling thread is in
-     * ({@link AutonomousJdbc}): a refused request still leaves its trace when its transaction rolls
-     * back.
+     * Written and committed at once, whatever becomes of the transaction the calling thread is in:
+     * a refused request still leaves its trace when its transaction rolls back. Inside a
+     * transaction on a connection of its own ({@link AutonomousJdbc}); outside one the main pool's
+     * connection commits it at once anyway.
      */
     public void record(Entry entry) {
-        insert(autonomous.jdbc(), List.of(entry));
+        insertNow(List.of(entry));
     }
 
     /**
@@ -66,13 +68,14 @@ public class AuditService implements AuthenticationAudit {
      * exactly when what it records is committed, at no commit of its own.
      */
     public void recordWithin(Entry entry) {
-        insert(jdbc, List.of(entry));
+        Statement statement = insert(List.of(entry));
+        jdbc.sql(statement.sql()).params(statement.params()).update();
     }
 
     /**
      * The audit of one search page: one event per resource the caller was shown, naming it, so the
      * trail says who saw which resource; an empty page leaves one event without an entity. All
-     * events go to the database in one statement, committed at once ({@link #record}).
+     * events go to the database in one statement, committed at once like {@link #record}.
      */
     public void searchPage(String subtype, Caller caller, String clientAddress, List<? extends IBaseResource> page) {
         List<Entry> entries = new ArrayList<>();
@@ -84,10 +87,22 @@ public class AuditService implements AuthenticationAudit {
             entries.add(new Entry(subtype, AuditEventAction.R, AuditEventOutcome._0, caller.auditName(), clientAddress, null, null,
                     caller.person()));
         }
-        insert(autonomous.jdbc(), entries);
+        insertNow(entries);
     }
 
-    private static void insert(JdbcClient jdbc, List<Entry> entries) {
+    private void insertNow(List<Entry> entries) {
+        Statement statement = insert(entries);
+        if (TransactionSynchronizationManager.isActualTransactionActive()) {
+            autonomous.update(statement.sql(), statement.params());
+        } else {
+            jdbc.sql(statement.sql()).params(statement.params()).update();
+        }
+    }
+
+    private record Statement(String sql, List<Object> params) {
+    }
+
+    private static Statement insert(List<Entry> entries) {
         StringBuilder sql = new StringBuilder("""
                 insert into audit_event (id, recorded, type_code, subtype_code, action, outcome, agent_who, entity_what, content)
                 values """);
@@ -105,7 +120,7 @@ public class AuditService implements AuthenticationAudit {
                     entry.action() == null ? null : entry.action().toCode(), entry.outcome().toCode(),
                     entry.agentWho(), history < 0 ? entityWhat : entityWhat.substring(0, history), AuditJson.write(id, now, entry)));
         }
-        jdbc.sql(sql.toString()).params(params).update();
+        return new Statement(sql.toString(), params);
     }
 
     /** A success, in the caller's transaction ({@link #recordWithin}): rolled back with what it records. */
