@@ -49,10 +49,12 @@ public class PatientIndex {
 
     /** The keyed hash of {@code value} as a {@code kind} (name parts normalised: NFC, lower case). */
     public String hash(String kind, String value) {
+        byte[] kindBytes = kind.getBytes(StandardCharsets.UTF_8);
+        byte[] valueBytes = value.getBytes(StandardCharsets.UTF_8); // before the first update: a failure leaves the MAC clean
         Mac mac = macs.get(); // doFinal leaves it ready for the next hash with the same key
-        mac.update(kind.getBytes(StandardCharsets.UTF_8));
+        mac.update(kindBytes);
         mac.update((byte) 0);
-        return HexFormat.of().formatHex(mac.doFinal(value.getBytes(StandardCharsets.UTF_8)));
+        return HexFormat.of().formatHex(mac.doFinal(valueBytes));
     }
 
     private Mac newMac() {
