@@ -42,8 +42,9 @@ final class StalePostmaster {
             return;
         }
         String command = handle.get().info().command().orElse("");
-        if (!command.contains("postgres")) {
-            return; // pid reused by something else; PostgreSQL will cope with the stale file
+        if (!command.contains("postgres") || !servesDirectory(pid, pgData)) {
+            // pid reused by something else (after a reboot even another PostgreSQL); it will cope with the stale file
+            return;
         }
         log.warn("Stopping an embedded PostgreSQL (pid {}) left over from an earlier run", pid);
         handle.get().destroy();
@@ -51,6 +52,23 @@ final class StalePostmaster {
             handle.get().onExit().get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             handle.get().destroyForcibly();
+        }
+    }
+
+    /**
+     * Whether process {@code pid} works in {@code pgData}: a postmaster changes into its data
+     * directory at start. Without {@code /proc} (not Linux) only the command name is checked; a
+     * process whose working directory cannot be read (another user's) is left alone.
+     */
+    static boolean servesDirectory(long pid, Path pgData) {
+        Path cwd = Path.of("/proc", Long.toString(pid), "cwd");
+        if (!Files.isDirectory(Path.of("/proc", "self"))) {
+            return true;
+        }
+        try {
+            return Files.readSymbolicLink(cwd).equals(pgData.toRealPath());
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            return false;
         }
     }
 }
