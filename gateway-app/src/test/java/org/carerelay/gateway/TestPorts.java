@@ -3,6 +3,8 @@ package org.carerelay.gateway;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -17,7 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class TestPorts {
 
     private static final int FIRST = 20_000;
-    private static final int COUNT = 12_000;
+    private static final int COUNT = Math.min(12_000, Math.max(1_000, ephemeralStart() - FIRST));
     /** Where this JVM starts, apart from a second test JVM's start (surefire and failsafe run one after the other). */
     private static final AtomicInteger NEXT = new AtomicInteger((int) (ProcessHandle.current().pid() * 1_009 % COUNT));
 
@@ -33,6 +35,15 @@ public final class TestPorts {
             }
         }
         throw new IllegalStateException("no free port in " + FIRST + "-" + (FIRST + COUNT - 1));
+    }
+
+    /** The first port of the kernel's ephemeral range (Linux), 32768 where it cannot be read. */
+    private static int ephemeralStart() {
+        try {
+            return Integer.parseInt(Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim().split("\\s+")[0]);
+        } catch (IOException | RuntimeException e) {
+            return 32_768;
+        }
     }
 
     private static boolean bindable(int port) {
