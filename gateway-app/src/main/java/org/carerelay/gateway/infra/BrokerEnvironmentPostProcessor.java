@@ -15,7 +15,8 @@ import org.springframework.core.env.MapPropertySource;
  * Boot would start it next to the external connection otherwise). A primary/backup pair
  * ({@code (tcp://a:61616,tcp://b:61616)?ha=true}) gets unlimited reconnect attempts unless the
  * URL names them: without them the Artemis client does not fail over to the backup by itself, and
- * every consumer would only recover by rebuilding its connection after an error.
+ * every consumer would only recover by rebuilding its connection after an error; and a call timeout
+ * of 10 s unless the URL names one ({@link #withFailoverDefaults}).
  */
 public class BrokerEnvironmentPostProcessor implements EnvironmentPostProcessor {
 
@@ -38,20 +39,36 @@ public class BrokerEnvironmentPostProcessor implements EnvironmentPostProcessor 
         environment.getPropertySources().addFirst(new MapPropertySource("carerelay-broker", props));
     }
 
-    /** {@code reconnectAttempts=-1} added to an {@code ha=true} URL that does not set it. */
+    /**
+     * An {@code ha=true} URL gets what it does not set itself: {@code reconnectAttempts=-1}, and
+     * {@code callTimeout=10000}. Right after a fail-over the client at times closes a session whose
+     * channel the new live broker never got; that close is never answered and waits out the call
+     * timeout, and the connection then counts as failed and fails over once more: three times in a
+     * row with Artemis' 30 s, deliveries stood still for 90 s. Each broker call the gateway makes
+     * (a send, a commit) is answered in milliseconds, and one that times out is safe: the message
+     * stays in the database until the broker has it, and a delivery repeated after an unknown commit
+     * is recognised by the ledger.
+     */
     static String withFailoverDefaults(String url) {
         int query = url.indexOf('?', Math.max(0, url.lastIndexOf(')')));
         if (query < 0) {
             return url;
         }
         boolean ha = false;
+        boolean reconnectAttempts = false;
+        boolean callTimeout = false;
         for (String parameter : url.substring(query + 1).split("&")) {
             String name = parameter.split("=", 2)[0].strip().toLowerCase(Locale.ROOT);
-            if (name.equals("reconnectattempts")) {
-                return url;
-            }
+            reconnectAttempts |= name.equals("reconnectattempts");
+            callTimeout |= name.equals("calltimeout");
             ha |= parameter.strip().equalsIgnoreCase("ha=true");
         }
-        return ha ? url + "&reconnectAttempts=-1" : url;
+        if (!ha) {
+            return url;
+        }
+        return url + (reconnectAttempts ? "" : "&reconnectAttempts=-1") + (callTimeout ? "" : "&callTimeout=" + HA_CALL_TIMEOUT_MS);
     }
+
+    /** The call timeout of an {@code ha=true} URL that does not set one (Artemis' default: 30 s). */
+    static final int HA_CALL_TIMEOUT_MS = 10_000;
 }

@@ -26,13 +26,15 @@ class BrokerEnvironmentPostProcessorTest {
     @Test
     void haPairWithoutReconnectAttempts_getsUnlimitedReconnectsSoTheClientFailsOver() {
         assertThat(configure("(tcp://a:61616,tcp://b:61616)?ha=true").getProperty("spring.artemis.broker-url"))
-                .isEqualTo("(tcp://a:61616,tcp://b:61616)?ha=true&reconnectAttempts=-1");
+                .isEqualTo("(tcp://a:61616,tcp://b:61616)?ha=true&reconnectAttempts=-1&callTimeout=10000");
     }
 
     @Test
     void reconnectAttemptsTheOperatorSet_areKept() {
         assertThat(BrokerEnvironmentPostProcessor.withFailoverDefaults("(tcp://a:1,tcp://b:2)?ha=true&reconnectAttempts=5"))
-                .isEqualTo("(tcp://a:1,tcp://b:2)?ha=true&reconnectAttempts=5");
+                .isEqualTo("(tcp://a:1,tcp://b:2)?ha=true&reconnectAttempts=5&callTimeout=10000");
+        assertThat(BrokerEnvironmentPostProcessor.withFailoverDefaults("(tcp://a:1,tcp://b:2)?callTimeout=60000&ha=true&reconnectAttempts=5"))
+                .isEqualTo("(tcp://a:1,tcp://b:2)?callTimeout=60000&ha=true&reconnectAttempts=5");
         assertThat(BrokerEnvironmentPostProcessor.withFailoverDefaults("tcp://a:1?retryInterval=500"))
                 .isEqualTo("tcp://a:1?retryInterval=500");
         assertThat(BrokerEnvironmentPostProcessor.withFailoverDefaults("tcp://a:1")).isEqualTo("tcp://a:1");
