@@ -310,34 +310,29 @@ public class PatientService {
     }
 
     /**
-     * Every patient holding this KVNR: the caller's own record first, then the canonical patient,
-     * then the records other organisations made for it.
+     * Every patient holding KVNR {@code :kvnr}, ranked: the caller's ({@code :org}) own record (0),
+     * the canonical patient (1), the records other organisations made for it (2).
      */
+    private static final String RECORDS_WITH_KVNR = """
+            select patient_id, 0 as rank from patient_kvnr_local where kvnr = :kvnr and organization_id = :org
+            union all select patient_id, 1 from patient_kvnr where kvnr = :kvnr
+            union all select patient_id, 2 from patient_kvnr_local where kvnr = :kvnr and organization_id <> :org""";
+
+    /** Every patient holding this KVNR, in the order of {@link #RECORDS_WITH_KVNR} (then by id). */
     private List<String> recordsWithKvnr(String kvnr, String organizationId) {
-        String key = index.kvnr(kvnr);
-        List<String> ids = new ArrayList<>();
-        jdbc.sql("select patient_id from patient_kvnr_local where kvnr = ? and organization_id = ?").params(key, organizationId)
-                .query(String.class).optional().ifPresent(ids::add);
-        jdbc.sql("select patient_id from patient_kvnr where kvnr = ?").param(key).query(String.class).optional()
-                .filter(id -> !ids.contains(id)).ifPresent(ids::add);
-        jdbc.sql("select patient_id from patient_kvnr_local where kvnr = ? and organization_id <> ? order by patient_id")
-                .params(key, organizationId).query(String.class).list().stream().filter(id -> !ids.contains(id)).forEach(ids::add);
-        return ids;
+        return jdbc.sql("select patient_id from (" + RECORDS_WITH_KVNR + ") r group by patient_id order by min(rank), patient_id")
+                .param("kvnr", index.kvnr(kvnr)).param("org", organizationId).query(String.class).list();
     }
 
     /**
-     * The first record holding this KVNR that the caller already sees, in the order of
-     * {@link #recordsWithKvnr} (one statement: it runs for every HL7v2 message with a KVNR).
+     * The first record holding this KVNR that the caller already sees, in the same order (one
+     * statement: it runs for every HL7v2 message with a KVNR).
      */
     private Optional<String> seenRecord(String kvnr, Caller caller) {
         String org = caller.organizationId();
-        return jdbc.sql("""
-                select r.patient_id from (
-                    select patient_id, 0 as rank from patient_kvnr_local where kvnr = :kvnr and organization_id = :org
-                    union all select patient_id, 1 from patient_kvnr where kvnr = :kvnr
-                    union all select patient_id, 2 from patient_kvnr_local where kvnr = :kvnr and organization_id <> :org) r
-                where exists (select 1 from patient_access a where a.patient_id = r.patient_id and a.organization_id = :org)
-                order by r.rank, r.patient_id limit 1""")
+        return jdbc.sql("select r.patient_id from (" + RECORDS_WITH_KVNR + ") r "
+                + "where exists (select 1 from patient_access a where a.patient_id = r.patient_id and a.organization_id = :org) "
+                + "order by r.rank, r.patient_id limit 1")
                 .param("kvnr", index.kvnr(kvnr)).param("org", org).query(String.class).optional();
     }
 
