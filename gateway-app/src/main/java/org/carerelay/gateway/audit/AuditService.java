@@ -68,8 +68,7 @@ public class AuditService implements AuthenticationAudit {
      * exactly when what it records is committed, at no commit of its own.
      */
     public void recordWithin(Entry entry) {
-        Statement statement = insert(List.of(entry));
-        jdbc.sql(statement.sql()).params(statement.params()).update();
+        insertWithin(List.of(entry));
     }
 
     /**
@@ -91,12 +90,17 @@ public class AuditService implements AuthenticationAudit {
     }
 
     private void insertNow(List<Entry> entries) {
-        Statement statement = insert(entries);
         if (TransactionSynchronizationManager.isActualTransactionActive()) {
+            Statement statement = insert(entries);
             autonomous.update(statement.sql(), statement.params());
         } else {
-            jdbc.sql(statement.sql()).params(statement.params()).update();
+            insertWithin(entries);
         }
+    }
+
+    private void insertWithin(List<Entry> entries) {
+        Statement statement = insert(entries);
+        jdbc.sql(statement.sql()).params(statement.params()).update();
     }
 
     private record Statement(String sql, List<Object> params) {

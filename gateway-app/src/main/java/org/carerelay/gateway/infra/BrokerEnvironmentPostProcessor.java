@@ -20,6 +20,9 @@ import org.springframework.core.env.MapPropertySource;
  */
 public class BrokerEnvironmentPostProcessor implements EnvironmentPostProcessor {
 
+    /** The call timeout of an {@code ha=true} URL that does not set one (Artemis' default: 30 s). */
+    static final int HA_CALL_TIMEOUT_MS = 10_000;
+
     @Override
     public void postProcessEnvironment(ConfigurableEnvironment environment, SpringApplication application) {
         String url = environment.getProperty("carerelay.broker.url");
@@ -68,7 +71,4 @@ public class BrokerEnvironmentPostProcessor implements EnvironmentPostProcessor 
         }
         return url + (reconnectAttempts ? "" : "&reconnectAttempts=-1") + (callTimeout ? "" : "&callTimeout=" + HA_CALL_TIMEOUT_MS);
     }
-
-    /** The call timeout of an {@code ha=true} URL that does not set one (Artemis' default: 30 s). */
-    static final int HA_CALL_TIMEOUT_MS = 10_000;
 }

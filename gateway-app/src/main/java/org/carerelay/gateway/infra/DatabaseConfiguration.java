@@ -34,27 +34,26 @@ public class DatabaseConfiguration {
 
     @Bean(destroyMethod = "close")
     DataSource dataSource(CareRelayProperties props, EmbeddedDatabase embedded) {
-        HikariConfig config = poolConfig(props, embedded);
-        config.setPoolName("carerelay");
-        config.setMaximumPoolSize(20);
         // an idle node keeps 4 connections open, not 20: each is a PostgreSQL backend process (≈ 2 MB
         // PSS); the pool opens more when requests wait for one and closes them after 10 idle minutes
-        config.setMinimumIdle(4);
-        return new HikariDataSource(config);
+        return pool(props, embedded, "carerelay", 20, 4);
     }
 
-    /** Up to 4 more connections, opened when needed and closed after 10 idle minutes. */
+    /** Up to 4 more connections, opened when needed (none at start) and closed after 10 idle minutes. */
     @Bean(destroyMethod = "close")
     AutonomousJdbc autonomousJdbc(CareRelayProperties props, EmbeddedDatabase embedded) {
-        HikariConfig config = poolConfig(props, embedded);
-        config.setPoolName("carerelay-autonomous");
-        config.setMaximumPoolSize(4);
-        config.setMinimumIdle(0);
-        return new AutonomousJdbc(new HikariDataSource(config));
+        return new AutonomousJdbc(pool(props, embedded, "carerelay-autonomous", 4, 0));
     }
 
-    private static HikariConfig poolConfig(CareRelayProperties props, EmbeddedDatabase embedded) {
+    private static HikariDataSource pool(CareRelayProperties props, EmbeddedDatabase embedded, String name, int maxSize,
+            int minIdle) {
         HikariConfig config = new HikariConfig();
+        config.setPoolName(name);
+        config.setMaximumPoolSize(maxSize);
+        config.setMinimumIdle(minIdle);
+        if (minIdle == 0) {
+            config.setInitializationFailTimeout(-1); // no test connection at start: the main pool's start already tells
+        }
         // while the database is unreachable a request waits this long for a connection, then gets a 503
         // (Hikari's default of 30 s would hold every request thread that long); the pool reconnects by itself
         long timeout = Math.max(250, props.db().connectionTimeoutOrDefault().toMillis());
@@ -69,7 +68,7 @@ public class DatabaseConfiguration {
             config.setUsername("postgres");
             config.setPassword(embedded.password());
         }
-        return config;
+        return new HikariDataSource(config);
     }
 
     @Bean(destroyMethod = "close")

@@ -61,12 +61,11 @@ final class StalePostmaster {
      * process whose working directory cannot be read (another user's) is left alone.
      */
     static boolean servesDirectory(long pid, Path pgData) {
-        Path cwd = Path.of("/proc", Long.toString(pid), "cwd");
         if (!Files.isDirectory(Path.of("/proc", "self"))) {
             return true;
         }
         try {
-            return Files.readSymbolicLink(cwd).equals(pgData.toRealPath());
+            return Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "cwd")).equals(pgData.toRealPath());
         } catch (IOException | UnsupportedOperationException | SecurityException e) {
             return false;
         }
