@@ -65,6 +65,10 @@ class RefusalAuditIT extends GatewayIntegrationTest {
 
         // nothing was stored, and no success claims otherwise
         assertThat(events("Patient/" + patientId, "consent-decision")).allMatch(e -> e.getOutcome() == AuditEvent.AuditEventOutcome._4);
+        assertThat(admin().search().forResource(AuditEvent.class)
+                .where(AuditEvent.AGENT.hasId("Organization/" + practice.organizationId()))
+                .and(AuditEvent.SUBTYPE.exactly().code("message-create")).and(AuditEvent.OUTCOME.exactly().code("0"))
+                .returnBundle(Bundle.class).execute().getEntry()).as("message-create successes").isEmpty();
         assertThat(sender.search().byUrl("Communication?patient=Patient/" + patientId).returnBundle(Bundle.class).execute()
                 .getEntry()).isEmpty();
     }

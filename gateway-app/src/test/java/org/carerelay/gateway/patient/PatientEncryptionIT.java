@@ -85,9 +85,11 @@ class PatientEncryptionIT extends GatewayIntegrationTest {
         String family = uniqueFamily();
         String piece = family.substring(0, family.indexOf('-'));
         String patientId = Conversations.createPatient(client(clinic.token()), patient(family, kvnr, mrn));
+        List<String> hashRows = hashRowVersions(patientId);
         Patient changed = client(clinic.token()).read().resource(Patient.class).withId(patientId).execute();
         changed.getAddressFirstRep().getLine().get(0).setValue("Yttriumgasse 3");
         client(clinic.token()).update().resource(changed).execute();
+        assertThat(hashRowVersions(patientId)).as("search hashes untouched by an address change").isEqualTo(hashRows);
 
         String rows = rowsAbout(patientId);
         assertThat(jdbc.sql("select count(*) from fhir_resource_history where resource_type = 'Patient' and id = ?")
@@ -110,7 +112,7 @@ class PatientEncryptionIT extends GatewayIntegrationTest {
         assertThat(search("family=" + piece.substring(0, piece.length() - 1))).as("no substring match").isEmpty();
         assertThat(search("family=" + piece + "&birthdate=1937-05-30")).isEmpty();
 
-        // an address change left the hashes as they were; a new name replaces them
+        // a new name replaces the hashes
         String married = uniqueFamily();
         Patient renamed = client(clinic.token()).read().resource(Patient.class).withId(patientId).execute();
         renamed.getNameFirstRep().setFamily(married);
@@ -119,6 +121,13 @@ class PatientEncryptionIT extends GatewayIntegrationTest {
         assertThat(search("name=Quirina%20" + married)).containsExactly(patientId);
         assertThat(search("family=" + family)).isEmpty();
         assertThat(search("given=quirina&birthdate=1937-05-29&identifier=" + mrn)).containsExactly(patientId);
+        assertThat(hashRowVersions(patientId)).doesNotContainAnyElementsOf(hashRows);
+    }
+
+    /** The search hash rows of a patient with the transaction that wrote each (PostgreSQL's xmin). */
+    private List<String> hashRowVersions(String patientId) {
+        return jdbc.sql("select kind || ' ' || hash || ' ' || xmin from patient_search_token where patient_id = ? order by kind, hash")
+                .param(patientId).query(String.class).list();
     }
 
     @Test
