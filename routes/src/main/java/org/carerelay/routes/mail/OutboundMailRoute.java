@@ -21,8 +21,8 @@ import java.util.UUID;
 
 /**
  * Delivers queued mails. The body is a complete RFC 822 mail as {@code byte[]} (see {@link MailComposer}).
- * With an SMTP host configured the mail goes out via SMTP, otherwise it is written as {@code .eml} file into an
- * outbox directory. Failures are redelivered with exponential backoff and finally moved, unchanged, to the
+ * With an SMTP host configured the mail goes out via SMTP, over connections kept open between mails
+ * ({@link KeptAliveMailSender}), otherwise it is written as {@code .eml} file into an outbox directory. Failures are redelivered with exponential backoff and finally moved, unchanged, to the
  * dead letter endpoint. A JMS {@code fromUri} must acknowledge a mail only after the route is done with it
  * (see {@link #DEFAULT_FROM_URI}): the in-memory redelivery can wait for many minutes.
  *
@@ -58,6 +58,7 @@ public final class OutboundMailRoute extends RouteBuilder {
     private final MailTransportSettings settings;
     private final String deadLetterUri;
     private final RedeliveryPolicySettings redelivery;
+    private final KeptAliveMailSender.Limits connectionLimits;
 
     /** Dead letters go to {@value #DEFAULT_DEAD_LETTER_URI}, default redelivery policy. */
     public OutboundMailRoute(String fromUri, MailTransportSettings settings) {
@@ -69,8 +70,15 @@ public final class OutboundMailRoute extends RouteBuilder {
         this(fromUri, settings, deadLetterUri, RedeliveryPolicySettings.DEFAULTS);
     }
 
+    /** SMTP connections kept as {@link KeptAliveMailSender.Limits#DEFAULTS} allows. */
     public OutboundMailRoute(String fromUri, MailTransportSettings settings, String deadLetterUri,
                              RedeliveryPolicySettings redelivery) {
+        this(fromUri, settings, deadLetterUri, redelivery, KeptAliveMailSender.Limits.DEFAULTS);
+    }
+
+    public OutboundMailRoute(String fromUri, MailTransportSettings settings, String deadLetterUri,
+                             RedeliveryPolicySettings redelivery, KeptAliveMailSender.Limits connectionLimits) {
+        this.connectionLimits = Objects.requireNonNull(connectionLimits, "connectionLimits");
         this.fromUri = Objects.requireNonNull(fromUri, "fromUri");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.deadLetterUri = Objects.requireNonNull(deadLetterUri, "deadLetterUri");
@@ -78,7 +86,7 @@ public final class OutboundMailRoute extends RouteBuilder {
     }
 
     @Override
-    public void configure() {
+    public void configure() throws Exception {
         DeadLetterChannelBuilder deadLetter = deadLetterChannel(deadLetterUri);
         deadLetter
                 .useOriginalMessage()
@@ -104,11 +112,16 @@ public final class OutboundMailRoute extends RouteBuilder {
         route.process(this::inspect).id("mail-inspect");
 
         if (settings.smtpEnabled()) {
+            KeptAliveMailSender sender = new KeptAliveMailSender(connectionLimits);
+            getContext().addService(sender); // stopped (its connections closed) with the context
             route.process(OutboundMailRoute::toMimeMessage).id("mail-parse")
-                    .to(smtpEndpoint()).id("mail-smtp")
+                    .to(smtpEndpoint(sender)).id("mail-smtp")
                     .process(ex -> LOG.info("Mail sent via SMTP: kind={}, messageId={}",
                             ex.getProperty(PROPERTY_KIND), ex.getProperty(PROPERTY_MESSAGE_ID)))
                     .id("mail-log-sent");
+            from("timer:" + ROUTE_ID + "-connections?period=" + Math.max(1_000, connectionLimits.idle().toMillis() / 2))
+                    .routeId(ROUTE_ID + "-connections")
+                    .process(exchange -> sender.closeIdle());
         } else {
             route.process(OutboundMailRoute::setOutboxFileName).id("mail-file-name")
                     .to(outboxUri()).id("mail-outbox")
@@ -138,11 +151,13 @@ public final class OutboundMailRoute extends RouteBuilder {
                 outboxFileName(LocalDateTime.now(), exchange.getProperty(PROPERTY_KIND, String.class), UUID.randomUUID()));
     }
 
-    private MailEndpoint smtpEndpoint() {
+    /** The SMTP endpoint, sending through {@code sender}: Camel configures it as it would its own sender. */
+    private MailEndpoint smtpEndpoint(KeptAliveMailSender sender) {
         String scheme = settings.sslOnConnect() ? "smtps" : "smtp";
         String uri = scheme + "://" + settings.smtpHost().strip()
                 + (settings.smtpPort() > 0 ? ":" + settings.smtpPort() : "");
         MailEndpoint endpoint = getContext().getEndpoint(uri, MailEndpoint.class);
+        endpoint.getConfiguration().setJavaMailSender(sender);
         if (settings.hasCredentials()) {
             // set programmatically so the password never appears in an endpoint URI
             endpoint.getConfiguration().setUsername(settings.username());
