@@ -24,9 +24,10 @@ public class MailRouteConfiguration {
     }
 
     /**
-     * Several consumers: a mail mostly waits for the SMTP server (connect, greeting, EHLO, TLS, AUTH,
-     * MAIL/RCPT/DATA, QUIT on a new connection per mail), and one consumer would send them one after the
-     * other, however long the queue. Each consumer keeps the route's redelivery and dead-lettering.
+     * Several consumers: a mail mostly waits for the SMTP server (MAIL/RCPT/DATA on a connection kept
+     * open between mails; connect, greeting, EHLO, TLS and AUTH when a new one is opened), and one
+     * consumer would send them one after the other, however long the queue. Each consumer keeps the
+     * route's redelivery and dead-lettering.
      *
      * <p>{@code CLIENT_ACKNOWLEDGE}: the listener container acknowledges a mail only after the route
      * is done with it, sent or moved to the dead letter queue. Its default ({@code AUTO_ACKNOWLEDGE})

@@ -4,6 +4,8 @@ import jakarta.mail.MessagingException;
 import jakarta.mail.PasswordAuthentication;
 import jakarta.mail.Transport;
 import jakarta.mail.internet.MimeMessage;
+import java.io.IOException;
+import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -13,6 +15,9 @@ import java.util.List;
 import java.util.function.LongSupplier;
 import org.apache.camel.Service;
 import org.apache.camel.component.mail.DefaultJavaMailSender;
+import org.eclipse.angus.mail.smtp.SMTPAddressFailedException;
+import org.eclipse.angus.mail.smtp.SMTPSendFailedException;
+import org.eclipse.angus.mail.smtp.SMTPSenderFailedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,11 +29,12 @@ import org.slf4j.LoggerFactory;
  * <p>A connection is used again only while it is young enough: idle for less than
  * {@link Limits#idle()}, open for less than {@link Limits#lifetime()}, and with fewer than
  * {@link Limits#mailsPerConnection()} mails sent. Servers close idle clients after some minutes and
- * some accept only so many mails per connection; a connection past a limit is closed ({@code QUIT})
- * and a new one opened. When a mail fails on a connection that was used before (the server may
- * have closed it meanwhile), it is sent once more on a new connection, and only a failure there
- * reaches the route's redelivery. That second try is what the redelivery would do anyway: a mail is
- * sent at least once, as before.
+ * some accept only so many mails per connection; a connection past a limit is closed ({@code QUIT},
+ * not waiting for the answer) and a new one opened. When a mail fails on a connection that was used
+ * before because that connection is gone (the server closed it meanwhile: {@link #connectionGone}),
+ * it is sent once more on a new connection, and only a failure there reaches the route's
+ * redelivery. Every other failure closes the connection and goes to the redelivery at once, as it
+ * did with a new connection per mail: a mail is sent at least once, as before.
  *
  * <p>Camel configures host, port, credentials and session properties as for its own sender.
  * {@link #closeIdle()} closes what has been idle too long (the route calls it on a timer) and
@@ -48,7 +54,7 @@ public class KeptAliveMailSender extends DefaultJavaMailSender implements Servic
         public static final Limits DEFAULTS = new Limits(Duration.ofSeconds(10), Duration.ofMinutes(5), 100);
 
         public Limits {
-            if (idle.isNegative() || lifetime.isNegative() || mailsPerConnection < 1) {
+            if (idle.isNegative() || idle.isZero() || lifetime.isNegative() || lifetime.isZero() || mailsPerConnection < 1) {
                 throw new IllegalArgumentException("limits are positive");
             }
         }
@@ -90,9 +96,12 @@ public class KeptAliveMailSender extends DefaultJavaMailSender implements Servic
             try {
                 sendOn(reused, message);
                 return;
-            } catch (MessagingException | RuntimeException e) { // e.g. IllegalStateException: not connected
-                LOG.debug("A kept SMTP connection failed ({}); the mail goes out on a new one", e.getClass().getSimpleName());
+            } catch (MessagingException | RuntimeException e) {
                 closeQuietly(reused);
+                if (!connectionGone(e)) {
+                    throw e;
+                }
+                LOG.debug("A kept SMTP connection was gone ({}); the mail goes out on a new one", e.getClass().getSimpleName());
             }
         }
         Connection fresh = open();
@@ -102,6 +111,49 @@ public class KeptAliveMailSender extends DefaultJavaMailSender implements Servic
             closeQuietly(fresh);
             throw e;
         }
+    }
+
+    /**
+     * Whether a failure says only that the kept connection is gone: not connected any more, the
+     * relay's {@code 421} (closing the channel) or no answer at all (end of stream, {@code -1}), or
+     * a broken connection. Then the mail cannot have been taken, and a new connection is tried at
+     * once. Any other answer of the relay to this mail, and a timeout (the relay may have taken the
+     * mail and not yet said so), go to the route's redelivery as on a new connection.
+     */
+    static boolean connectionGone(Exception failure) {
+        if (failure instanceof IllegalStateException) {
+            return true; // Jakarta Mail: the transport is not connected
+        }
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof SocketTimeoutException) {
+                return false;
+            }
+            int code = returnCode(cause);
+            if (code == 421 || code == -1) {
+                return true;
+            }
+            if (code > 0) {
+                return false;
+            }
+            if (cause instanceof IOException) {
+                return true; // reset, broken pipe
+            }
+        }
+        return false;
+    }
+
+    /** The relay's reply code an SMTP failure carries; 0 when it carries none. */
+    private static int returnCode(Throwable failure) {
+        if (failure instanceof SMTPSendFailedException e) {
+            return e.getReturnCode();
+        }
+        if (failure instanceof SMTPSenderFailedException e) {
+            return e.getReturnCode();
+        }
+        if (failure instanceof SMTPAddressFailedException e) {
+            return e.getReturnCode();
+        }
+        return 0;
     }
 
     /** What Camel's own sender does before sending: a date, and the Message-ID kept through {@code saveChanges}. */

@@ -163,12 +163,14 @@ public final class OutboundMailRoute extends RouteBuilder {
             endpoint.getConfiguration().setUsername(settings.username());
             endpoint.getConfiguration().setPassword(settings.password());
         }
+        Properties props = new Properties();
+        // a connection is closed after its mails were taken: QUIT need not wait for the relay's answer
+        props.setProperty("mail." + scheme + ".quitwait", "false");
         if (settings.startTls() && !settings.sslOnConnect()) {
-            Properties props = new Properties();
             props.setProperty("mail.smtp.starttls.enable", "true");
             props.setProperty("mail.smtp.starttls.required", "true");
-            endpoint.getConfiguration().setAdditionalJavaMailProperties(props);
         }
+        endpoint.getConfiguration().setAdditionalJavaMailProperties(props);
         return endpoint;
     }
 

@@ -1,5 +1,6 @@
 package org.carerelay.routes.mail;
 
+import com.icegreen.greenmail.configuration.GreenMailConfiguration;
 import com.icegreen.greenmail.junit5.GreenMailExtension;
 import com.icegreen.greenmail.util.ServerSetupTest;
 import jakarta.mail.MessagingException;
@@ -10,6 +11,8 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -21,6 +24,7 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.component.mail.MailEndpoint;
 import org.apache.camel.component.mock.MockEndpoint;
 import org.apache.camel.impl.DefaultCamelContext;
+import org.eclipse.angus.mail.smtp.SMTPSendFailedException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -36,7 +40,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class KeptAliveMailSenderTest {
 
     @RegisterExtension
-    static final GreenMailExtension GREEN_MAIL = new GreenMailExtension(ServerSetupTest.SMTP.dynamicPort());
+    static final GreenMailExtension GREEN_MAIL = new GreenMailExtension(ServerSetupTest.SMTP.dynamicPort())
+            .withConfiguration(GreenMailConfiguration.aConfig().withUser("relay@carerelay.example", "relay", "secret"));
 
     private final MailComposer composer = new MailComposer("CareRelay <noreply@carerelay.example>");
     private Relay relay;
@@ -56,8 +61,8 @@ class KeptAliveMailSenderTest {
     }
 
     @Test
-    void mailsThroughTheRoute_shareOneConnection_andStoppingTheRouteClosesIt() throws Exception {
-        startRoute(KeptAliveMailSender.Limits.DEFAULTS);
+    void mailsThroughTheRoute_shareOneAuthenticatedConnection_andStoppingTheRouteClosesIt() throws Exception {
+        startRoute(KeptAliveMailSender.Limits.DEFAULTS, "relay", "secret");
 
         List<String> ids = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
@@ -73,7 +78,8 @@ class KeptAliveMailSenderTest {
                 .map(MailEndpoint.class::cast).findFirst().orElseThrow();
         assertThat(endpoint.getConfiguration().getJavaMailSender()).isInstanceOf(KeptAliveMailSender.class);
         assertThat(endpoint.getConfiguration().getJavaMailSender().getSession().getProperties())
-                .containsEntry("mail.smtp.connectiontimeout", 30_000).containsEntry("mail.smtp.timeout", 30_000);
+                .containsEntry("mail.smtp.connectiontimeout", 30_000).containsEntry("mail.smtp.timeout", 30_000)
+                .containsEntry("mail.smtp.auth", "true").containsEntry("mail.smtp.quitwait", "false");
 
         context.close();
         context = null;
@@ -156,7 +162,7 @@ class KeptAliveMailSenderTest {
     void serverUnreachable_theFailureReachesTheCaller_andNothingIsKept() throws Exception {
         KeptAliveMailSender sender = sender(KeptAliveMailSender.Limits.DEFAULTS, new AtomicLong());
         sender.send(mail("a@example.org"));
-        relay.close(); // the server goes away: the kept connection is cut, new ones are refused
+        relay.refuseAll(); // the server goes away: the kept connection is cut, new ones are dropped at once
 
         assertThatThrownBy(() -> sender.send(mail("b@example.org"))).isInstanceOf(MessagingException.class);
         assertThat(sender.connectionsKept()).isZero();
@@ -164,15 +170,40 @@ class KeptAliveMailSenderTest {
     }
 
     @Test
+    void onlyAConnectionThatIsGone_isTriedAgainAtOnce() {
+        assertThat(KeptAliveMailSender.connectionGone(new IllegalStateException("Not connected"))).isTrue();
+        assertThat(KeptAliveMailSender.connectionGone(new MessagingException("Can't send command", new SocketException("Broken pipe"))))
+                .isTrue();
+        assertThat(KeptAliveMailSender.connectionGone(smtpFailure(421))).as("the relay closes the channel").isTrue();
+        assertThat(KeptAliveMailSender.connectionGone(smtpFailure(-1))).as("no answer: end of stream").isTrue();
+        // the relay answered this mail, or may have taken it: the route's redelivery decides
+        assertThat(KeptAliveMailSender.connectionGone(smtpFailure(550))).isFalse();
+        assertThat(KeptAliveMailSender.connectionGone(smtpFailure(451))).isFalse();
+        assertThat(KeptAliveMailSender.connectionGone(new MessagingException("Exception reading response",
+                new SocketTimeoutException("Read timed out")))).isFalse();
+        assertThat(KeptAliveMailSender.connectionGone(new MessagingException("no reason"))).isFalse();
+    }
+
+    private static MessagingException smtpFailure(int code) {
+        return new SMTPSendFailedException("MAIL FROM", code, code + " refused", null, null, null, null);
+    }
+
+    @Test
     void limitsArePositive() {
+        assertThatThrownBy(() -> new KeptAliveMailSender.Limits(Duration.ZERO, Duration.ofSeconds(1), 1))
+                .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new KeptAliveMailSender.Limits(Duration.ofSeconds(1), Duration.ofSeconds(1), 0))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 
     private void startRoute(KeptAliveMailSender.Limits limits) throws Exception {
+        startRoute(limits, null, null);
+    }
+
+    private void startRoute(KeptAliveMailSender.Limits limits, String username, String password) throws Exception {
         context = new DefaultCamelContext();
         context.addRoutes(new OutboundMailRoute("direct:mail",
-                new MailTransportSettings("localhost", relay.port(), null, null, false, false, null), "mock:dead",
+                new MailTransportSettings("localhost", relay.port(), username, password, false, false, null), "mock:dead",
                 new RedeliveryPolicySettings(2, 10, 2.0, 50), limits));
         context.start();
     }
@@ -213,6 +244,7 @@ class KeptAliveMailSenderTest {
         private final AtomicInteger accepted = new AtomicInteger();
         private final List<Socket> sockets = new ArrayList<>();
         private final AtomicInteger open = new AtomicInteger();
+        private volatile boolean refusing;
 
         Relay(int target) throws IOException {
             this.target = target;
@@ -234,6 +266,10 @@ class KeptAliveMailSenderTest {
             while (!server.isClosed()) {
                 try {
                     Socket client = server.accept();
+                    if (refusing) {
+                        client.close();
+                        continue;
+                    }
                     Socket upstream = new Socket(InetAddress.getLoopbackAddress(), target);
                     accepted.incrementAndGet();
                     open.incrementAndGet();
@@ -266,6 +302,12 @@ class KeptAliveMailSenderTest {
             }, "smtp-relay-pump");
             pump.setDaemon(true);
             pump.start();
+        }
+
+        /** Cuts every connection and drops new ones as soon as they are made. */
+        void refuseAll() throws InterruptedException {
+            refusing = true;
+            cutAll();
         }
 
         void cutAll() throws InterruptedException {
