@@ -48,7 +48,21 @@ public class MailOutbox {
     }
 
     public void send(OutboundMail mail) {
-        byte[] raw = composer.toRfc822(mail);
+        send(compose(mail));
+    }
+
+    /**
+     * The mail as it goes to the queue.
+     *
+     * @throws IllegalArgumentException when an address is refused by the mail library
+     * @throws IllegalStateException    when the MIME structure cannot be written
+     */
+    public byte[] compose(OutboundMail mail) {
+        return composer.toRfc822(mail);
+    }
+
+    /** Queues a mail made by {@link #compose}, as {@link #send(OutboundMail)} does. */
+    public void send(byte[] raw) {
         if (TransactionSynchronizationManager.isSynchronizationActive()
                 && TransactionSynchronizationManager.isActualTransactionActive()) {
             TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {

@@ -57,12 +57,16 @@ public class DeliveryLedger {
                 .params(messageId, recipient).query(DeliveryLedger::row).optional();
     }
 
-    public void insert(String messageId, String recipient, Channel channel, DeliveryState state, String detail) {
+    /**
+     * Writes the pair's entry; false when there is one already (a fan-out of the same message at the
+     * same time wrote it, and the insert waited for its commit), which is left as it is.
+     */
+    public boolean insert(String messageId, String recipient, Channel channel, DeliveryState state, String detail) {
         Timestamp now = Timestamp.from(Instant.now());
-        jdbc.sql("""
+        return jdbc.sql("""
                 insert into delivery (message_id, recipient_org, channel, state, detail, created_at, updated_at)
                 values (?, ?, ?, ?, ?, ?, ?) on conflict do nothing
-                """).params(messageId, recipient, channel.text(), state.text(), detail, now, now).update();
+                """).params(messageId, recipient, channel.text(), state.text(), detail, now, now).update() == 1;
     }
 
     public void setState(String messageId, String recipient, Channel channel, DeliveryState state, String detail) {

@@ -41,6 +41,7 @@ public class Notifications {
         this.urls = urls;
     }
 
+    /** The notification work item's step: in a transaction of its own. */
     public void notifyRecipient(String messageId, String recipient) {
         tx.executeWithoutResult(status -> {
             Optional<DeliveryLedger.Entry> entry = ledger.lock(messageId, recipient);
@@ -51,19 +52,73 @@ public class Notifications {
             if (message == null) {
                 return;
             }
-            boolean pullOnly = entry.get().channel() == Channel.PULL;
             if (consent.refusal(message.subjectPatient(), message.sent(), message.senderOrg(), recipient).isPresent()) {
                 return; // no notification about a patient whose consent was revoked
             }
-            Optional<String> address = participants.contactEmail(recipient);
-            if (address.isEmpty()) {
-                return;
-            }
-            String sender = directory.findOrganization(message.senderOrg()).map(Organization::getName).orElse("eine Einrichtung");
-            boolean reply = !message.conversationId().equals(messageId);
-            outbox.send(new OutboundMail("notification", address.get(), subject(reply, sender), text(reply, sender, message)));
-            ledger.notified(messageId, recipient, pullOnly);
+            notifyLocked(message, recipient, entry.get().channel(), senderName(message.senderOrg()));
         });
+    }
+
+    /**
+     * Fan-out's notification, in fan-out's transaction, which holds the recipient's ledger row
+     * locked, has just written its route (queued, not notified) and has checked the consent for it.
+     * The mail goes to the queue as that transaction commits; the ledger says notified with the same
+     * commit, so a redelivered fan-out does not notify again. False when the mail cannot be made
+     * (an address the mail library refuses): nothing was queued or written, and fan-out leaves the
+     * notification to a work item of its own, so that it fails alone and not the whole fan-out.
+     */
+    boolean notifyRouted(MessageRepository.Row message, String recipient, Channel channel, SenderName sender) {
+        Optional<String> address = participants.contactEmail(recipient);
+        if (address.isEmpty()) {
+            return true; // nobody to tell, as the work item would find
+        }
+        byte[] mail;
+        try {
+            mail = outbox.compose(notification(message, address.get(), sender));
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            return false;
+        }
+        outbox.send(mail);
+        ledger.notified(message.id(), recipient, channel == Channel.PULL);
+        return true;
+    }
+
+    private void notifyLocked(MessageRepository.Row message, String recipient, Channel channel, SenderName sender) {
+        Optional<String> address = participants.contactEmail(recipient);
+        if (address.isEmpty()) {
+            return;
+        }
+        outbox.send(notification(message, address.get(), sender));
+        ledger.notified(message.id(), recipient, channel == Channel.PULL);
+    }
+
+    private OutboundMail notification(MessageRepository.Row message, String address, SenderName sender) {
+        String name = sender.name();
+        boolean reply = !message.conversationId().equals(message.id());
+        return new OutboundMail("notification", address, subject(reply, name), text(reply, name, message));
+    }
+
+    /** The name of {@code organizationId}, looked up when first needed. */
+    SenderName senderName(String organizationId) {
+        return new SenderName(organizationId);
+    }
+
+    /** The sending organisation's name, looked up once for all recipients of a message. */
+    final class SenderName {
+
+        private final String organizationId;
+        private String name;
+
+        SenderName(String organizationId) {
+            this.organizationId = organizationId;
+        }
+
+        String name() {
+            if (name == null) {
+                name = directory.findOrganization(organizationId).map(Organization::getName).orElse("eine Einrichtung");
+            }
+            return name;
+        }
     }
 
     static String subject(boolean reply, String sender) {

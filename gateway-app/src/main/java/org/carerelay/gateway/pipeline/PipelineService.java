@@ -69,26 +69,46 @@ public class PipelineService implements PipelineSteps {
                 return List.<WorkItem>of();
             }
             MessageRepository.Row message = found.get();
+            Notifications.SenderName sender = notifications.senderName(message.senderOrg());
             List<WorkItem> work = new ArrayList<>();
             for (String recipient : messages.recipientsOf(messageId)) {
-                DeliveryPlan.Plan plan = DeliveryPlan.plan(facts(message, recipient));
+                DeliveryPlan.Facts facts = facts(message, recipient);
+                DeliveryPlan.Plan plan = DeliveryPlan.plan(facts);
                 switch (plan.write()) {
-                    case INSERT -> ledger.insert(messageId, recipient, plan.channel(), plan.state(), plan.detail());
+                    case INSERT -> {
+                        if (!ledger.insert(messageId, recipient, plan.channel(), plan.state(), plan.detail())) {
+                            // a fan-out of the same message at the same time routed the pair: plan from what it wrote
+                            Optional<DeliveryPlan.Existing> written = existing(messageId, recipient);
+                            plan = DeliveryPlan.plan(DeliveryPlan.Facts.known(written, facts.registered()));
+                        }
+                    }
                     case UPDATE -> ledger.setState(messageId, recipient, plan.channel(), plan.state(), plan.detail());
                     case NONE -> {
                         // the ledger already says what is left to do
                     }
                 }
-                plan.work().forEach(stage -> work.add(new WorkItem(stage, messageId, recipient)));
+                for (Stage stage : plan.work()) {
+                    // routed just now, consent checked just now, row locked: notified in this transaction
+                    boolean notifiedNow = stage == Stage.NOTIFY && plan.write() != DeliveryPlan.Write.NONE
+                            && notifications.notifyRouted(message, recipient, plan.channel(), sender);
+                    if (!notifiedNow) {
+                        work.add(new WorkItem(stage, messageId, recipient));
+                    }
+                }
             }
             return work;
         });
     }
 
+    /** What the ledger holds for the pair, its row locked until the transaction ends. */
+    private Optional<DeliveryPlan.Existing> existing(String messageId, String recipient) {
+        return ledger.lock(messageId, recipient)
+                .map(entry -> new DeliveryPlan.Existing(entry.state(), entry.channel(), entry.notifiedAt() != null));
+    }
+
     /** Loads what the plan decides on, asking consent and directory only when the recipient's route is decided now. */
     private DeliveryPlan.Facts facts(MessageRepository.Row message, String recipient) {
-        Optional<DeliveryPlan.Existing> existing = ledger.lock(message.id(), recipient)
-                .map(entry -> new DeliveryPlan.Existing(entry.state(), entry.channel(), entry.notifiedAt() != null));
+        Optional<DeliveryPlan.Existing> existing = existing(message.id(), recipient);
         boolean registered = participants.isRegistered(recipient);
         if (!DeliveryPlan.routesAnew(existing, registered)) {
             return DeliveryPlan.Facts.known(existing, registered);

@@ -69,7 +69,8 @@ class MetricsIT extends GatewayIntegrationTest {
                     .isGreaterThan(before.value("carerelay_delivery_latency_seconds_sum", "channel", "mllp"));
             assertThat(delivered.matching("carerelay_delivery_latency_seconds_bucket", "channel", "mllp"))
                     .as("histogram buckets for Prometheus").hasSizeGreaterThan(5);
-            for (String route : new String[] {"fan-out", "delivery-mllp", "notification"}) {
+            // the notification is queued in the fan-out's transaction (the notification route is for one left to do)
+            for (String route : new String[] {"fan-out", "delivery-mllp"}) {
                 assertThat(delivered.value("carerelay_route_exchanges_total", "route", route, "outcome", "completed"))
                         .as(route).isGreaterThanOrEqualTo(before.value("carerelay_route_exchanges_total", "route", route, "outcome", "completed") + 1);
             }

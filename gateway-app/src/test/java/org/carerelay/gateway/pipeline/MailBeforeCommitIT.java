@@ -8,6 +8,12 @@ import jakarta.jms.ConnectionFactory;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.camel.CamelContext;
 import org.apache.camel.builder.RouteBuilder;
@@ -18,6 +24,7 @@ import org.carerelay.gateway.config.CareRelayProperties;
 import org.carerelay.gateway.mail.MailOutbox;
 import org.carerelay.routes.mail.OutboundMail;
 import org.carerelay.routes.pipeline.PipelineRoutes;
+import org.carerelay.routes.pipeline.WorkItem;
 import org.carerelay.routes.pipeline.WorkItem.Stage;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -43,6 +50,9 @@ class MailBeforeCommitIT extends GatewayIntegrationTest {
 
     @Autowired
     Invitations invitations;
+
+    @Autowired
+    PipelineService pipeline;
 
     @Autowired
     JdbcClient jdbc;
@@ -83,6 +93,90 @@ class MailBeforeCommitIT extends GatewayIntegrationTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> mailsTo(address).size() >= 2);
         Thread.sleep(1_000);
         assertThat(mailsTo(address)).as("the pipeline's notification, and the one of the attempt that died").hasSize(2);
+    }
+
+    @Test
+    void aFanOutWhoseWorkItemIsRolledBackAfterTheDatabaseCommit_hasNotifiedInItsTransaction_once() throws Exception {
+        Participants.Registered clinic = Participants.registerNew(this, "Praxis Verteilung");
+        Participants.Registered care = Participants.registerNew(this, "Pflegedienst Verteilung");
+        String patientId = Conversations.createPatient(client(clinic.token()), Conversations.patient("Brandt", "Ilse", Conversations.kvnr()));
+        Conversations.uploadConsent(client(clinic.token()), patientId, clinic.organizationId(), care.organizationId());
+        String id = Conversations.send(client(clinic.token()), Conversations.message(patientId, "Bitte melden.", care.organizationId()));
+        String address = "kontakt@" + care.organizationId() + ".example.org";
+        await().atMost(Duration.ofSeconds(30)).until(() -> mailsTo(address).size() == 1 && notifiedAt(id, care.organizationId()));
+
+        // the ledger forgets the recipient, as if the message were still to fan out
+        jdbc.sql("delete from delivery where message_id = ? and recipient_org = ?").params(id, care.organizationId()).update();
+
+        List<List<WorkItem>> planned = new CopyOnWriteArrayList<>();
+        int attempts = runDyingAfterTheStep(() -> planned.add(pipeline.fanOut(id)));
+
+        assertThat(attempts).isEqualTo(2);
+        assertThat(planned).as("routed now and notified in the fan-out's transaction: no notification work item; "
+                + "the second attempt finds it notified").containsExactly(List.of(), List.of());
+        assertThat(notifiedAt(id, care.organizationId())).as("the first attempt's database commit").isTrue();
+        await().atMost(Duration.ofSeconds(30)).until(() -> mailsTo(address).size() >= 2);
+        Thread.sleep(1_000);
+        assertThat(mailsTo(address)).as("the pipeline's notification, and the one of the attempt that died; not a third").hasSize(2);
+    }
+
+    @Test
+    void twoFanOutsOfTheSameMessageAtTheSameTime_notifyOnce() throws Exception {
+        Participants.Registered clinic = Participants.registerNew(this, "Praxis Doppelt");
+        Participants.Registered care = Participants.registerNew(this, "Pflegedienst Doppelt");
+        String patientId = Conversations.createPatient(client(clinic.token()), Conversations.patient("Brandt", "Ilse", Conversations.kvnr()));
+        Conversations.uploadConsent(client(clinic.token()), patientId, clinic.organizationId(), care.organizationId());
+        String id = Conversations.send(client(clinic.token()), Conversations.message(patientId, "Einmal bitte.", care.organizationId()));
+        String address = "kontakt@" + care.organizationId() + ".example.org";
+        await().atMost(Duration.ofSeconds(30)).until(() -> mailsTo(address).size() == 1 && notifiedAt(id, care.organizationId()));
+        jdbc.sql("delete from delivery where message_id = ? and recipient_org = ?").params(id, care.organizationId()).update();
+
+        // the first fan-out has routed and notified the recipient but not committed yet when the second one starts
+        CountDownLatch firstRouted = new CountDownLatch(1);
+        CountDownLatch commitFirst = new CountDownLatch(1);
+        ExecutorService threads = Executors.newFixedThreadPool(2);
+        try {
+            Future<List<WorkItem>> first = threads.submit(() -> tx.execute(status -> {
+                List<WorkItem> work = pipeline.fanOut(id);
+                firstRouted.countDown();
+                await().atMost(Duration.ofSeconds(30)).until(() -> commitFirst.getCount() == 0);
+                return work;
+            }));
+            assertThat(firstRouted.await(30, TimeUnit.SECONDS)).isTrue();
+            Future<List<WorkItem>> second = threads.submit(() -> pipeline.fanOut(id));
+            Thread.sleep(500); // the second one waits for the first one's ledger row
+            commitFirst.countDown();
+
+            assertThat(first.get(30, TimeUnit.SECONDS)).isEmpty();
+            assertThat(second.get(30, TimeUnit.SECONDS)).as("it finds the recipient routed and notified").isEmpty();
+        } finally {
+            threads.shutdownNow();
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> mailsTo(address).size() >= 2);
+        Thread.sleep(1_000);
+        assertThat(mailsTo(address)).as("the pipeline's notification and the first fan-out's; not the second's").hasSize(2);
+    }
+
+    @Test
+    void aRecipientWhoseAddressTheMailLibraryRefuses_failsAlone_theOtherRecipientIsNotified() throws Exception {
+        Participants.Registered clinic = Participants.registerNew(this, "Praxis Adresse");
+        Participants.Registered good = Participants.registerNew(this, "Pflegedienst Adresse");
+        Participants.Registered odd = Participants.registerNew(this, "Pflegeheim Adresse");
+        // plausible enough for the settings page, refused by the strict address parser of the mail library
+        jdbc.sql("update participant set contact_email = 'pflege.@heim.example.org' where organization_id = ?")
+                .param(odd.organizationId()).update();
+        String patientId = Conversations.createPatient(client(clinic.token()), Conversations.patient("Brandt", "Ilse", Conversations.kvnr()));
+        Conversations.uploadConsent(client(clinic.token()), patientId, clinic.organizationId(), good.organizationId(),
+                odd.organizationId());
+
+        String id = Conversations.send(client(clinic.token()),
+                Conversations.message(patientId, "An beide.", good.organizationId(), odd.organizationId()));
+
+        String address = "kontakt@" + good.organizationId() + ".example.org";
+        await().atMost(Duration.ofSeconds(30)).until(() -> mailsTo(address).size() == 1 && notifiedAt(id, good.organizationId()));
+        assertThat(notifiedAt(id, odd.organizationId())).as("its notification work item fails on its own").isFalse();
+        assertThat(jdbc.sql("select state from delivery where message_id = ? and recipient_org = ?")
+                .params(id, odd.organizationId()).query(String.class).single()).isEqualTo("queued");
     }
 
     @Test
