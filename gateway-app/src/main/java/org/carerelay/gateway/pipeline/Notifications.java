@@ -72,9 +72,10 @@ public class Notifications {
         if (address.isEmpty()) {
             return true; // nobody to tell, as the work item would find
         }
+        OutboundMail notification = notification(message, address.get(), sender);
         byte[] mail;
         try {
-            mail = outbox.compose(notification(message, address.get(), sender));
+            mail = outbox.compose(notification);
         } catch (IllegalArgumentException | IllegalStateException e) {
             return false;
         }

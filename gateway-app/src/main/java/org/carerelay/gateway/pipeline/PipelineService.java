@@ -72,20 +72,18 @@ public class PipelineService implements PipelineSteps {
             Notifications.SenderName sender = notifications.senderName(message.senderOrg());
             List<WorkItem> work = new ArrayList<>();
             for (String recipient : messages.recipientsOf(messageId)) {
-                DeliveryPlan.Facts facts = facts(message, recipient);
-                DeliveryPlan.Plan plan = DeliveryPlan.plan(facts);
-                switch (plan.write()) {
-                    case INSERT -> {
-                        if (!ledger.insert(messageId, recipient, plan.channel(), plan.state(), plan.detail())) {
-                            // a fan-out of the same message at the same time routed the pair: plan from what it wrote
-                            Optional<DeliveryPlan.Existing> written = existing(messageId, recipient);
-                            plan = DeliveryPlan.plan(DeliveryPlan.Facts.known(written, facts.registered()));
-                        }
+                DeliveryPlan.Plan plan = DeliveryPlan.plan(facts(message, recipient));
+                if (plan.write() == DeliveryPlan.Write.INSERT
+                        && !ledger.insert(messageId, recipient, plan.channel(), plan.state(), plan.detail())) {
+                    // a fan-out of the same message at the same time routed the pair: plan again from what it wrote
+                    plan = DeliveryPlan.plan(facts(message, recipient));
+                    if (plan.write() == DeliveryPlan.Write.INSERT) {
+                        throw new IllegalStateException("The delivery entry of message " + messageId + " for " + recipient
+                                + " was neither written nor found");
                     }
-                    case UPDATE -> ledger.setState(messageId, recipient, plan.channel(), plan.state(), plan.detail());
-                    case NONE -> {
-                        // the ledger already says what is left to do
-                    }
+                }
+                if (plan.write() == DeliveryPlan.Write.UPDATE) {
+                    ledger.setState(messageId, recipient, plan.channel(), plan.state(), plan.detail());
                 }
                 for (Stage stage : plan.work()) {
                     // routed just now, consent checked just now, row locked: notified in this transaction
@@ -100,15 +98,13 @@ public class PipelineService implements PipelineSteps {
         });
     }
 
-    /** What the ledger holds for the pair, its row locked until the transaction ends. */
-    private Optional<DeliveryPlan.Existing> existing(String messageId, String recipient) {
-        return ledger.lock(messageId, recipient)
-                .map(entry -> new DeliveryPlan.Existing(entry.state(), entry.channel(), entry.notifiedAt() != null));
-    }
-
-    /** Loads what the plan decides on, asking consent and directory only when the recipient's route is decided now. */
+    /**
+     * Loads what the plan decides on, asking consent and directory only when the recipient's route is
+     * decided now. The pair's ledger row, if there is one, stays locked until the transaction ends.
+     */
     private DeliveryPlan.Facts facts(MessageRepository.Row message, String recipient) {
-        Optional<DeliveryPlan.Existing> existing = existing(message.id(), recipient);
+        Optional<DeliveryPlan.Existing> existing = ledger.lock(message.id(), recipient)
+                .map(entry -> new DeliveryPlan.Existing(entry.state(), entry.channel(), entry.notifiedAt() != null));
         boolean registered = participants.isRegistered(recipient);
         if (!DeliveryPlan.routesAnew(existing, registered)) {
             return DeliveryPlan.Facts.known(existing, registered);

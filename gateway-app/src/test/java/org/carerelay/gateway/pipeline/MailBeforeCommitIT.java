@@ -144,7 +144,9 @@ class MailBeforeCommitIT extends GatewayIntegrationTest {
             }));
             assertThat(firstRouted.await(30, TimeUnit.SECONDS)).isTrue();
             Future<List<WorkItem>> second = threads.submit(() -> pipeline.fanOut(id));
-            Thread.sleep(500); // the second one waits for the first one's ledger row
+            // the second one found no ledger row and waits to insert its own, until the first one commits
+            await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.sql("select count(*) from pg_stat_activity "
+                    + "where wait_event_type = 'Lock' and query like '%insert into delivery%'").query(Integer.class).single() > 0);
             commitFirst.countDown();
 
             assertThat(first.get(30, TimeUnit.SECONDS)).isEmpty();

@@ -114,11 +114,13 @@ public class KeptAliveMailSender extends DefaultJavaMailSender implements Servic
     }
 
     /**
-     * Whether a failure says only that the kept connection is gone: not connected any more, the
-     * relay's {@code 421} (closing the channel) or no answer at all (end of stream, {@code -1}), or
-     * a broken connection. Then the mail cannot have been taken, and a new connection is tried at
-     * once. Any other answer of the relay to this mail, and a timeout (the relay may have taken the
-     * mail and not yet said so), go to the route's redelivery as on a new connection.
+     * Whether a failure says that the kept connection is gone: not connected any more, the relay's
+     * {@code 421} (closing the channel) or no answer at all (end of stream, {@code -1}), or a broken
+     * connection. Then a new connection is tried at once. Mostly the relay had closed the idle
+     * connection before the mail; if it went away just after the mail's final dot, it may have taken
+     * the mail, which then goes out twice, as it would with the route's redelivery (at least once).
+     * Any other answer of the relay to this mail, and a timeout, go to the route's redelivery as on a
+     * new connection.
      */
     static boolean connectionGone(Exception failure) {
         if (failure instanceof IllegalStateException) {

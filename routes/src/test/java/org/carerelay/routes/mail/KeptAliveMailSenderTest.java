@@ -102,6 +102,20 @@ class KeptAliveMailSenderTest {
     }
 
     @Test
+    void keptConnectionCut_theSenderItselfSendsOnANewConnectionAtOnce() throws Exception {
+        KeptAliveMailSender sender = sender(KeptAliveMailSender.Limits.DEFAULTS, new AtomicLong());
+        sender.send(mail("a@example.org"));
+
+        relay.cutAll();
+        sender.send(mail("b@example.org")); // no failure reaches the caller
+
+        assertThat(sender.connectionsOpened()).isEqualTo(2);
+        assertThat(GREEN_MAIL.waitForIncomingEmail(5_000, 2)).isTrue();
+        assertThat(relay.accepted()).isEqualTo(2);
+        sender.stop();
+    }
+
+    @Test
     void idleTooLong_theConnectionIsClosedAndANewOneOpened() throws Exception {
         AtomicLong now = new AtomicLong();
         KeptAliveMailSender sender = sender(new KeptAliveMailSender.Limits(Duration.ofSeconds(10), Duration.ofMinutes(5), 100), now);
