@@ -79,17 +79,21 @@ public class Notifications {
         } catch (IllegalArgumentException | IllegalStateException e) {
             return false;
         }
-        outbox.send(mail);
-        ledger.notified(message.id(), recipient, channel == Channel.PULL);
+        queue(mail, message, recipient, channel);
         return true;
     }
 
+    /** The work item's notification: a mail that cannot be made fails the step. */
     private void notifyLocked(MessageRepository.Row message, String recipient, Channel channel, SenderName sender) {
         Optional<String> address = participants.contactEmail(recipient);
-        if (address.isEmpty()) {
-            return;
+        if (address.isPresent()) {
+            queue(outbox.compose(notification(message, address.get(), sender)), message, recipient, channel);
         }
-        outbox.send(notification(message, address.get(), sender));
+    }
+
+    /** Queued as the transaction commits, and recorded as notified in the same commit. */
+    private void queue(byte[] mail, MessageRepository.Row message, String recipient, Channel channel) {
+        outbox.send(mail);
         ledger.notified(message.id(), recipient, channel == Channel.PULL);
     }
 

@@ -253,11 +253,6 @@ public class KeptAliveMailSender extends DefaultJavaMailSender implements Servic
         all.forEach(KeptAliveMailSender::closeQuietly);
     }
 
-    @Override
-    public void close() {
-        stop();
-    }
-
     /** Connections opened so far. */
     public synchronized int connectionsOpened() {
         return opened;

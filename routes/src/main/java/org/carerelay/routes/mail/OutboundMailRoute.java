@@ -22,8 +22,9 @@ import java.util.UUID;
 /**
  * Delivers queued mails. The body is a complete RFC 822 mail as {@code byte[]} (see {@link MailComposer}).
  * With an SMTP host configured the mail goes out via SMTP, over connections kept open between mails
- * ({@link KeptAliveMailSender}), otherwise it is written as {@code .eml} file into an outbox directory. Failures are redelivered with exponential backoff and finally moved, unchanged, to the
- * dead letter endpoint. A JMS {@code fromUri} must acknowledge a mail only after the route is done with it
+ * ({@link KeptAliveMailSender}), otherwise it is written as {@code .eml} file into an outbox directory.
+ * Failures are redelivered with exponential backoff and finally moved, unchanged, to the dead letter
+ * endpoint. A JMS {@code fromUri} must acknowledge a mail only after the route is done with it
  * (see {@link #DEFAULT_FROM_URI}): the in-memory redelivery can wait for many minutes.
  *
  * <p>Logs contain only the mail kind and Message-ID, never recipients or content.
