@@ -400,9 +400,16 @@ class MllpSenderTest {
                         new MllpSender.Pool(2, Duration.ofSeconds(60)))) {
             List<Thread> threads = new ArrayList<>();
             List<Outcome> outcomes = java.util.Collections.synchronizedList(new ArrayList<>());
+            List<String> details = java.util.Collections.synchronizedList(new ArrayList<>());
             for (int i = 0; i < 6; i++) {
                 String controlId = "msg-bounded-" + i;
-                Thread thread = new Thread(() -> outcomes.add(bounded.send(LOCALHOST, recipient.port, mdm(controlId)).outcome()));
+                Thread thread = new Thread(() -> {
+                    long start = System.nanoTime();
+                    Result result = bounded.send(LOCALHOST, recipient.port, mdm(controlId));
+                    outcomes.add(result.outcome());
+                    details.add(controlId + ": " + result.outcome() + " after " + (System.nanoTime() - start) / 1_000_000 + " ms, "
+                            + result.detail());
+                });
                 threads.add(thread);
                 thread.start();
             }
@@ -410,7 +417,10 @@ class MllpSenderTest {
                 thread.join(60_000);
             }
 
-            assertThat(outcomes).hasSize(6).containsOnly(Outcome.ACCEPTED);
+            // a failure says which send waited for what, and what the recipient had by then
+            assertThat(outcomes).as("%s; the recipient received %s over %d connections", details,
+                    recipient.received().stream().map(m -> m.split("\r")[0].split("\\|")[9]).toList(),
+                    recipient.connections()).hasSize(6).containsOnly(Outcome.ACCEPTED);
             assertThat(recipient.received()).hasSize(6);
             assertThat(recipient.connections()).isEqualTo(2);
         }
