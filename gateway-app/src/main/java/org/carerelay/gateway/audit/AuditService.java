@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
+import javax.sql.DataSource;
 import org.carerelay.fhir.Systems;
 import org.carerelay.gateway.infra.AutonomousJdbc;
 import org.carerelay.gateway.security.AuthenticationAudit;
@@ -14,7 +15,9 @@ import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventOutcome;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.core.Ordered;
 import org.springframework.stereotype.Service;
+import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
@@ -25,13 +28,16 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
 public class AuditService implements AuthenticationAudit {
 
     static final String OBSERVER = "CareRelay gateway";
+    static final int MAX_ROWS_PER_INSERT = 1000;
     /** Identifies a user account of the web inbox in an AuditEvent agent. */
     public static final String WEB_USER_SYSTEM = "https://fhir.carerelay.org/sid/web-user";
     private final JdbcClient jdbc;
+    private final DataSource dataSource;
     private final AutonomousJdbc autonomous;
 
-    public AuditService(JdbcClient jdbc, AutonomousJdbc autonomous) {
+    public AuditService(JdbcClient jdbc, DataSource dataSource, AutonomousJdbc autonomous) {
         this.jdbc = jdbc;
+        this.dataSource = dataSource;
         this.autonomous = autonomous;
     }
 
@@ -65,7 +71,9 @@ public class AuditService implements AuthenticationAudit {
 
     /**
      * Written in the calling thread's transaction (at once when there is none): the entry is kept
-     * exactly when what it records is committed, at no commit of its own.
+     * exactly when what it records is committed, at no commit of its own. The entries of one
+     * database transaction go to the database together, in one statement just before it commits
+     * (each with the time it was recorded); a failure of that statement rolls the transaction back.
      */
     public void recordWithin(Entry entry) {
         insertWithin(List.of(entry));
@@ -91,7 +99,7 @@ public class AuditService implements AuthenticationAudit {
 
     private void insertNow(List<Entry> entries) {
         if (TransactionSynchronizationManager.isActualTransactionActive()) {
-            Statement statement = insert(entries);
+            Statement statement = insert(rows(entries));
             autonomous.update(statement.sql(), statement.params());
         } else {
             insertWithin(entries);
@@ -99,30 +107,92 @@ public class AuditService implements AuthenticationAudit {
     }
 
     private void insertWithin(List<Entry> entries) {
-        Statement statement = insert(entries);
+        List<List<Object>> rows = rows(entries);
+        Pending pending = pendingOfThisTransaction();
+        if (pending != null) {
+            pending.rows.addAll(rows);
+            return;
+        }
+        Statement statement = insert(rows);
         jdbc.sql(statement.sql()).params(statement.params()).update();
+    }
+
+    /**
+     * The entries waiting for the commit of the database transaction the calling thread is in (a
+     * new, empty list when it has none yet), or {@code null} outside one: a transaction of another
+     * resource alone, or none at all.
+     */
+    private Pending pendingOfThisTransaction() {
+        if (!TransactionSynchronizationManager.isSynchronizationActive() || !TransactionSynchronizationManager.isActualTransactionActive()
+                || TransactionSynchronizationManager.getResource(dataSource) == null) {
+            return null;
+        }
+        // the synchronizations of this transaction only: those of a transaction it suspended (REQUIRES_NEW) are set aside
+        for (TransactionSynchronization synchronization : TransactionSynchronizationManager.getSynchronizations()) {
+            if (synchronization instanceof Pending pending && pending.owner() == this) {
+                return pending;
+            }
+        }
+        Pending pending = new Pending();
+        TransactionSynchronizationManager.registerSynchronization(pending);
+        return pending;
+    }
+
+    /** Audit entries recorded in one transaction, written in one statement before anything else its commit runs. */
+    private final class Pending implements TransactionSynchronization {
+        private final List<List<Object>> rows = new ArrayList<>();
+
+        AuditService owner() {
+            return AuditService.this;
+        }
+
+        @Override
+        public int getOrder() {
+            // before the other work done just before the commit (mail handed to the broker): a failed
+            // insert rolls the transaction back before any of that has left the gateway
+            return Ordered.HIGHEST_PRECEDENCE;
+        }
+
+        @Override
+        public void beforeCommit(boolean readOnly) {
+            // PostgreSQL takes at most 65,535 parameters in one statement, 9 per entry
+            for (int from = 0; from < rows.size(); from += MAX_ROWS_PER_INSERT) {
+                Statement statement = insert(rows.subList(from, Math.min(rows.size(), from + MAX_ROWS_PER_INSERT)));
+                jdbc.sql(statement.sql()).params(statement.params()).update();
+            }
+            rows.clear();
+        }
     }
 
     private record Statement(String sql, List<Object> params) {
     }
 
-    private static Statement insert(List<Entry> entries) {
+    /** The column values of each entry, with its id and the time it is recorded (now). */
+    private static List<List<Object>> rows(List<Entry> entries) {
+        List<List<Object>> rows = new ArrayList<>();
+        for (Entry entry : entries) {
+            Instant now = Instant.now();
+            String id = UUID.randomUUID().toString();
+            String entityWhat = entry.entityWhat();
+            int history = entityWhat == null ? -1 : entityWhat.indexOf("/_history/");
+            rows.add(Arrays.asList(id, Timestamp.from(now), "rest", entry.subtype(),
+                    entry.action() == null ? null : entry.action().toCode(), entry.outcome().toCode(),
+                    entry.agentWho(), history < 0 ? entityWhat : entityWhat.substring(0, history), AuditJson.write(id, now, entry)));
+        }
+        return rows;
+    }
+
+    private static Statement insert(List<List<Object>> rows) {
         StringBuilder sql = new StringBuilder("""
                 insert into audit_event (id, recorded, type_code, subtype_code, action, outcome, agent_who, entity_what, content)
                 values """);
         List<Object> params = new ArrayList<>();
-        for (Entry entry : entries) {
-            Instant now = Instant.now();
-            String id = UUID.randomUUID().toString();
+        for (List<Object> row : rows) {
             if (!params.isEmpty()) {
                 sql.append(", ");
             }
             sql.append("(?::uuid, ?, ?, ?, ?, ?, ?, ?, ?::jsonb)");
-            String entityWhat = entry.entityWhat();
-            int history = entityWhat == null ? -1 : entityWhat.indexOf("/_history/");
-            params.addAll(Arrays.asList(id, Timestamp.from(now), "rest", entry.subtype(),
-                    entry.action() == null ? null : entry.action().toCode(), entry.outcome().toCode(),
-                    entry.agentWho(), history < 0 ? entityWhat : entityWhat.substring(0, history), AuditJson.write(id, now, entry)));
+            params.addAll(row);
         }
         return new Statement(sql.toString(), params);
     }

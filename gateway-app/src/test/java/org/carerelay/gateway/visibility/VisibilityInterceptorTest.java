@@ -64,7 +64,7 @@ class VisibilityInterceptorTest {
         final List<String> events = new ArrayList<>();
 
         RecordedAudit() {
-            super(null, null);
+            super(null, null, null);
         }
 
         @Override
