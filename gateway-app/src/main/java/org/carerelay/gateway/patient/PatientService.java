@@ -175,7 +175,7 @@ public class PatientService {
             throw new ResourceNotFoundException(new IdType("Patient", id)); // before If-Match: existence does not leak
         }
         // lock first, then read: the checks below (KVNR unchanged) run against the version this update replaces
-        store.lockVersion("Patient", id, expectedVersion);
+        Integer locked = store.lockVersion("Patient", id, expectedVersion);
         Patient existing = requireVisible(id, caller);
         stripComputed(patient);
         patient.setId(id);
@@ -191,7 +191,7 @@ public class PatientService {
         // only what this caller added: the body repeats the identifiers other organisations assigned
         List<Identifier> added = patient.getIdentifier().stream()
                 .filter(i -> existing.getIdentifier().stream().noneMatch(e -> sameIdentifier(e, i))).toList();
-        Patient saved = store.update(patient);
+        Patient saved = store.updateLocked(patient, locked);
         index.reindex(saved);
         indexIdentifiers(id, added, caller.organizationId());
         audit.success("patient-update", AuditEventAction.U, caller, clientAddress, "Patient/" + id);
@@ -215,7 +215,7 @@ public class PatientService {
             return (Patient) created.getResource();
         }
         String id = existing.get();
-        store.lockVersion("Patient", id, null); // lock, then read the version this update replaces
+        Integer locked = store.lockVersion("Patient", id, null); // lock, then read the version this update replaces
         Patient patient = store.read(Patient.class, id).orElseThrow();
         stripComputed(patient);
         Patient before = patient.copy();
@@ -260,7 +260,7 @@ public class PatientService {
             return patient;
         }
         validate(patient, stored);
-        Patient saved = store.update(patient);
+        Patient saved = store.updateLocked(patient, locked);
         index.reindex(saved);
         indexIdentifiers(id, incoming.getIdentifier(), caller.organizationId());
         audit.success("patient-update", AuditEventAction.U, caller, clientAddress, "Patient/" + id);

@@ -22,6 +22,7 @@ import org.hl7.fhir.instance.model.api.IIdType;
 import org.hl7.fhir.r4.model.Resource;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
+import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
 
 /**
@@ -88,6 +89,16 @@ public class ResourceStore {
         String id = resource.getIdElement().getIdPart();
         Integer current = lockVersion(type, id, expectedVersion);
         return write(resource, id, current == null ? 1 : current + 1, current == null);
+    }
+
+    /**
+     * Writes the next version of a resource whose row the surrounding transaction has locked with
+     * {@link #lockVersion}, which returned {@code lockedVersion} ({@code null}: it did not exist):
+     * the update without locking and reading the version again.
+     */
+    @Transactional(propagation = Propagation.MANDATORY)
+    public <T extends Resource> T updateLocked(T resource, Integer lockedVersion) {
+        return write(resource, resource.getIdElement().getIdPart(), lockedVersion == null ? 1 : lockedVersion + 1, lockedVersion == null);
     }
 
     /**
