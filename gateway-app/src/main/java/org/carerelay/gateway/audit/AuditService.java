@@ -74,6 +74,8 @@ public class AuditService implements AuthenticationAudit {
      * exactly when what it records is committed, at no commit of its own. The entries of one
      * database transaction go to the database together, in one statement just before it commits
      * (each with the time it was recorded); a failure of that statement rolls the transaction back.
+     * Not for a transaction's own commit callbacks: an entry recorded in its before-commit work
+     * after the entries went out is written at once, one recorded after its commit is lost.
      */
     public void recordWithin(Entry entry) {
         insertWithin(List.of(entry));
@@ -109,7 +111,7 @@ public class AuditService implements AuthenticationAudit {
     private void insertWithin(List<Entry> entries) {
         List<List<Object>> rows = rows(entries);
         Pending pending = pendingOfThisTransaction();
-        if (pending != null) {
+        if (pending != null && !pending.written) {
             pending.rows.addAll(rows);
             return;
         }
@@ -141,6 +143,8 @@ public class AuditService implements AuthenticationAudit {
     /** Audit entries recorded in one transaction, written in one statement before anything else its commit runs. */
     private final class Pending implements TransactionSynchronization {
         private final List<List<Object>> rows = new ArrayList<>();
+        /** Its entries went to the database: what is recorded later in the commit is written at once. */
+        private boolean written;
 
         AuditService owner() {
             return AuditService.this;
@@ -161,6 +165,7 @@ public class AuditService implements AuthenticationAudit {
                 jdbc.sql(statement.sql()).params(statement.params()).update();
             }
             rows.clear();
+            written = true;
         }
     }
 

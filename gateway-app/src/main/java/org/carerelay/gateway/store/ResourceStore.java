@@ -154,8 +154,13 @@ public class ResourceStore {
             jdbc.sql("insert into fhir_resource (resource_type, id, version_id, last_updated, content, sealed, key_id) values (?, ?, ?, ?, ?::jsonb, ?, ?)")
                     .params(type, id, version, ts, stored.content(), stored.sealed(), stored.keyId()).update();
         } else {
-            jdbc.sql("update fhir_resource set version_id = ?, last_updated = ?, content = ?::jsonb, sealed = ?, key_id = ? where resource_type = ? and id = ?")
-                    .params(version, ts, stored.content(), stored.sealed(), stored.keyId(), type, id).update();
+            // the version this one follows: a caller that locked another version (or none) writes nothing
+            int updated = jdbc.sql("update fhir_resource set version_id = ?, last_updated = ?, content = ?::jsonb, sealed = ?, key_id = ? "
+                    + "where resource_type = ? and id = ? and version_id = ?")
+                    .params(version, ts, stored.content(), stored.sealed(), stored.keyId(), type, id, version - 1).update();
+            if (updated != 1) {
+                throw new IllegalStateException(type + "/" + id + " is not at version " + (version - 1) + ", which this update follows");
+            }
         }
         jdbc.sql("insert into fhir_resource_history (resource_type, id, version_id, last_updated, content, sealed, key_id) values (?, ?, ?, ?, ?::jsonb, ?, ?)")
                 .params(type, id, version, ts, stored.content(), stored.sealed(), stored.keyId()).update();

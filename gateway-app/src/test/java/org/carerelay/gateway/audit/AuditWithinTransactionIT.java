@@ -14,6 +14,8 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
@@ -77,6 +79,23 @@ class AuditWithinTransactionIT extends GatewayIntegrationTest {
         });
 
         assertThat(written(marker)).containsExactly("Marker/" + marker + "-2");
+    }
+
+    @Test
+    void recordedInTheCommitsOwnWork_afterTheEntriesWentOut_writtenAtOnce() {
+        String marker = UUID.randomUUID().toString();
+        new TransactionTemplate(transactions).executeWithoutResult(status -> {
+            audit.recordWithin(entry(marker, 1));
+            // runs after the audit's own before-commit work (lowest precedence, the default)
+            TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+                @Override
+                public void beforeCommit(boolean readOnly) {
+                    audit.recordWithin(entry(marker, 2));
+                }
+            });
+        });
+
+        assertThat(written(marker)).containsExactly("Marker/" + marker + "-1", "Marker/" + marker + "-2");
     }
 
     @Test
