@@ -85,10 +85,7 @@ public class ResourceStore {
      */
     @Transactional
     public <T extends Resource> T update(T resource, String expectedVersion) {
-        String type = resource.fhirType();
-        String id = resource.getIdElement().getIdPart();
-        Integer current = lockVersion(type, id, expectedVersion);
-        return write(resource, id, current == null ? 1 : current + 1, current == null);
+        return updateLocked(resource, lockVersion(resource.fhirType(), resource.getIdElement().getIdPart(), expectedVersion));
     }
 
     /**
