@@ -52,6 +52,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
 import javax.sql.DataSource;
 import org.HdrHistogram.Histogram;
 import org.carerelay.gateway.BenchmarkSupport.BenchClient;
@@ -201,20 +202,24 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
             List<String> drains = new ArrayList<>();
             drains.add(drain("after the setup", null).line());
 
+            // the clients of each scenario; the warm-up rounds use the same ones (control ids of their own)
+            Function<Map<String, Posted>, ClientFactory> e2eClients = posted -> i -> new PostClient(senders.get(i % senders.size()),
+                    e2ePatients[i % senders.size()], mllpRecipient.organizationId(), posted);
+            Function<String, ClientFactory> adtClients = prefix -> i -> new Hl7Client(seq -> adtA08(senderAlias,
+                    runId + prefix + i + "-" + Long.toString(seq, 36).toUpperCase(Locale.ROOT),
+                    kvnrs[(int) Math.floorMod(seq * 7919L + i, (long) kvnrs.length)], seq));
+            Function<String, ClientFactory> mdmClients = prefix -> i -> new Hl7Client(seq -> mdmT02(senderAlias, recipientAlias,
+                    runId + prefix + i + "-" + Long.toString(seq, 36).toUpperCase(Locale.ROOT),
+                    consented[(int) Math.floorMod(seq * 7919L + i, (long) consented.length)], seq));
+
             if (!WARMUP_ROUND.isZero()) {
                 Map<String, Posted> warmupPosted = new ConcurrentHashMap<>();
                 BenchmarkSupport.runPaced(dataSource, "E2E warm-up round (not reported)", E2E_RATE, WARMUP_ROUND, Duration.ofSeconds(1),
-                        i -> new PostClient(senders.get(i % senders.size()), e2ePatients[i % senders.size()], mllpRecipient.organizationId(),
-                                warmupPosted));
+                        e2eClients.apply(warmupPosted));
                 drains.add(drain("after the E2E warm-up round", new DrainTarget(warmupPosted.keySet(), recipient)).line());
                 Duration hl7Round = WARMUP_ROUND.dividedBy(3);
-                run("HL7 in: ADT^A08 warm-up round (not reported)", hl7Round, Duration.ofSeconds(1), maxOps(50_000),
-                        i -> new Hl7Client(seq -> adtA08(senderAlias, runId + "WU" + i + "-" + Long.toString(seq, 36).toUpperCase(Locale.ROOT),
-                                kvnrs[(int) Math.floorMod(seq * 7919L + i, (long) kvnrs.length)], seq)));
-                run("HL7 in: MDM^T02 warm-up round (not reported)", hl7Round, Duration.ofSeconds(1), maxOps(50_000),
-                        i -> new Hl7Client(seq -> mdmT02(senderAlias, recipientAlias,
-                                runId + "WD" + i + "-" + Long.toString(seq, 36).toUpperCase(Locale.ROOT),
-                                consented[(int) Math.floorMod(seq * 7919L + i, (long) consented.length)], seq)));
+                run("HL7 in: ADT^A08 warm-up round (not reported)", hl7Round, Duration.ofSeconds(1), maxOps(50_000), adtClients.apply("WU"));
+                run("HL7 in: MDM^T02 warm-up round (not reported)", hl7Round, Duration.ofSeconds(1), maxOps(50_000), mdmClients.apply("WD"));
                 drains.add(drain("after the warm-up rounds", null).line());
             }
 
@@ -226,24 +231,18 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
             BacklogSampler backlog = new BacklogSampler(posted, recipient);
             backlog.start();
             Phase e2ePost = BenchmarkSupport.runPaced(dataSource, String.format(Locale.ROOT, "E2E: POST Communication, %.0f/s (→ MLLP)", E2E_RATE),
-                    E2E_RATE, WARMUP, E2E_MEASURE,
-                    i -> new PostClient(senders.get(i % senders.size()), e2ePatients[i % senders.size()], mllpRecipient.organizationId(), posted));
+                    E2E_RATE, WARMUP, E2E_MEASURE, e2eClients.apply(posted));
             backlog.stop(e2ePost);
             Drain e2eDrain = drain("after E2E", new DrainTarget(posted.keySet(), recipient));
             drains.add(e2eDrain.line());
             EndToEnd e2e = endToEnd(e2ePost, posted, recipient, e2eDrain, mllpRecipient.organizationId(), backlog.lines());
 
             // 2. HL7 inbound ADT^A08
-            Phase adt = run("HL7 in: ADT^A08 (8 MLLP conn.)", WARMUP, MEASURE, maxOps(50_000),
-                    i -> new Hl7Client(seq -> adtA08(senderAlias, runId + "U" + i + "-" + Long.toString(seq, 36).toUpperCase(Locale.ROOT),
-                            kvnrs[(int) Math.floorMod(seq * 7919L + i, (long) kvnrs.length)], seq)));
+            Phase adt = run("HL7 in: ADT^A08 (8 MLLP conn.)", WARMUP, MEASURE, maxOps(50_000), adtClients.apply("U"));
             drains.add(drain("after " + adt.name(), null).line());
 
             // 3. HL7 inbound MDM^T02, text only, with consent
-            Phase mdm = run("HL7 in: MDM^T02 text (8 MLLP conn.)", WARMUP, MEASURE, maxOps(50_000),
-                    i -> new Hl7Client(seq -> mdmT02(senderAlias, recipientAlias,
-                            runId + "D" + i + "-" + Long.toString(seq, 36).toUpperCase(Locale.ROOT),
-                            consented[(int) Math.floorMod(seq * 7919L + i, (long) consented.length)], seq)));
+            Phase mdm = run("HL7 in: MDM^T02 text (8 MLLP conn.)", WARMUP, MEASURE, maxOps(50_000), mdmClients.apply("D"));
             drains.add(drain("after " + mdm.name(), null).line());
 
             Phase baselineAfter = run("baseline: INSERT commit (after)", BASELINE_WARMUP, BASELINE_MEASURE,
