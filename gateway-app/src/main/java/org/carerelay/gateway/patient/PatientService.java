@@ -17,6 +17,7 @@ import java.util.Arrays;
 import java.util.Date;
 import java.util.Objects;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -215,11 +216,40 @@ public class PatientService {
             return (Patient) created.getResource();
         }
         String id = existing.get();
+        // first without a lock: a message that repeats what is stored (the PID of every MDM^T02, an
+        // ADT^A08 sent for a visit) writes nothing, so it need not wait for, nor hold up, the other
+        // messages about the same patient; it is ordered before any update committed after this read
+        Patient current = store.read(Patient.class, id).orElseThrow();
+        stripComputed(current);
+        Patient merged = current.copy();
+        merge(merged, incoming, kvnr -> { });
+        stripComputed(merged);
+        if (store.sameContent(merged, current)) {
+            return unchanged(id, current, incoming, caller, clientAddress);
+        }
         Integer locked = store.lockVersion("Patient", id, null); // lock, then read the version this update replaces
         Patient patient = store.read(Patient.class, id).orElseThrow();
         stripComputed(patient);
         Patient before = patient.copy();
         List<Identifier> stored = List.copyOf(patient.getIdentifier());
+        merge(patient, incoming, kvnr -> claimKvnr(kvnr, id, caller));
+        stripComputed(patient);
+        if (store.sameContent(patient, before)) {
+            return unchanged(id, patient, incoming, caller, clientAddress); // changed back in between
+        }
+        validate(patient, stored);
+        Patient saved = store.updateLocked(patient, locked);
+        index.reindex(saved);
+        indexIdentifiers(id, incoming.getIdentifier(), caller.organizationId());
+        audit.success("patient-update", AuditEventAction.U, caller, clientAddress, "Patient/" + id);
+        return saved;
+    }
+
+    /**
+     * The incoming demographics over the stored ones, and the incoming identifiers the patient does
+     * not have yet (never a second KVNR); {@code newKvnr} is told of a KVNR the patient gets.
+     */
+    private static void merge(Patient patient, Patient incoming, Consumer<String> newKvnr) {
         if (incoming.hasName()) {
             patient.setName(incoming.getName());
         }
@@ -245,26 +275,22 @@ public class PatientService {
             if (!known && !secondKvnr) {
                 patient.addIdentifier(identifier);
                 if (Systems.KVNR.equals(identifier.getSystem())) {
-                    claimKvnr(identifier.getValue(), id, caller);
+                    newKvnr.accept(identifier.getValue());
                     hasKvnr = true;
                 }
             }
         }
-        stripComputed(patient);
-        if (store.sameContent(patient, before)) {
-            // what the message says is what is stored, to the letter (e.g. the PID of every MDM^T02,
-            // an ADT^A08 sent for a visit): that version was validated when it was written; no new
-            // version (compared as JSON: a more precise date parses to the same value as a year)
-            indexIdentifiers(id, incoming.getIdentifier(), caller.organizationId());
-            audit.success("patient-update", AuditEventAction.U, caller, clientAddress, "Patient/" + id);
-            return patient;
-        }
-        validate(patient, stored);
-        Patient saved = store.updateLocked(patient, locked);
-        index.reindex(saved);
+    }
+
+    /**
+     * What the message says is what is stored, to the letter: that version was validated when it
+     * was written; no new version (compared as JSON: a more precise date parses to the same value
+     * as a year).
+     */
+    private Patient unchanged(String id, Patient stored, Patient incoming, Caller caller, String clientAddress) {
         indexIdentifiers(id, incoming.getIdentifier(), caller.organizationId());
         audit.success("patient-update", AuditEventAction.U, caller, clientAddress, "Patient/" + id);
-        return saved;
+        return stored;
     }
 
     /**

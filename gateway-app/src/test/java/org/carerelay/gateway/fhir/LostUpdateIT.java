@@ -5,15 +5,20 @@ import static org.awaitility.Awaitility.await;
 
 import ca.uhn.fhir.rest.client.api.IGenericClient;
 import ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.carerelay.fhir.ErrorCode;
 import org.carerelay.fhir.Systems;
 import org.carerelay.gateway.Conversations;
 import org.carerelay.gateway.GatewayIntegrationTest;
+import org.carerelay.gateway.Mllp;
 import org.carerelay.gateway.Participants;
 import org.carerelay.gateway.Participants.Registered;
+import org.carerelay.gateway.hl7.Hl7InboundIT;
 import org.carerelay.gateway.store.ResourceStore;
 import org.hl7.fhir.r4.model.Endpoint;
 import org.hl7.fhir.r4.model.Organization;
@@ -105,5 +110,78 @@ class LostUpdateIT extends GatewayIntegrationTest {
         Patient after = store.read(Patient.class, id).orElseThrow();
         assertThat(after.getIdentifier()).filteredOn(i -> Systems.KVNR.equals(i.getSystem()))
                 .extracting(i -> i.getValue()).containsExactly(setMeanwhile);
+    }
+
+    /** A new sender with an HL7 alias, and a patient it created by ADT^A01: {alias, patient id, KVNR}. */
+    private String[] hl7PatientOfANewSender() throws IOException {
+        Registered careService = Participants.registerNew(this, "Pflegedienst");
+        String alias = "LU" + UUID.randomUUID().toString().substring(0, 8).toUpperCase();
+        Participants.addHl7Alias(admin(), careService.organizationId(), alias);
+        String kvnr = Conversations.kvnr();
+        assertThat(Mllp.field(adt(alias, "A01", kvnr), "MSA", 1)).isEqualTo("AA");
+        return new String[] {alias, Conversations.patientIdByKvnr(client(careService.token()), kvnr), kvnr};
+    }
+
+    /** An ADT^A08 (fresh control id) with {@code Hl7InboundIT}'s demographics, {@code change} applied; returns the ACK. */
+    private static String adt(String alias, String type, String kvnr, java.util.function.UnaryOperator<String> change) throws IOException {
+        String er7 = Hl7InboundIT.adt(alias, type + UUID.randomUUID().toString().substring(0, 8), kvnr);
+        if (!"A01".equals(type)) {
+            er7 = er7.replace("ADT^A01^", "ADT^" + type + "^").replace("EVN|A01|", "EVN|" + type + "|");
+        }
+        return Hl7InboundIT.send(change.apply(er7), Hl7InboundIT.LATIN1);
+    }
+
+    private static String adt(String alias, String type, String kvnr) throws IOException {
+        return adt(alias, type, kvnr, er7 -> er7);
+    }
+
+    @Test
+    void anHl7MessageRepeatingTheStoredDemographics_isAcknowledgedWhileAnUpdateOfThePatientIsUnderWay() throws Exception {
+        String[] sent = hl7PatientOfANewSender();
+        String id = sent[1];
+        String ack = new TransactionTemplate(transactions).execute(status -> {
+            // another request holds the patient's row, not yet committed
+            store.lockVersion("Patient", id, null);
+            CompletableFuture<String> repeat = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return adt(sent[0], "A08", sent[2]);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            try {
+                // it writes nothing, so it neither waits for that lock nor takes it
+                return repeat.get(15, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                throw new AssertionError("The repeated ADT^A08 waited for the patient's row lock", e);
+            }
+        });
+        assertThat(Mllp.field(ack, "MSA", 1)).isEqualTo("AA");
+        assertThat(store.currentVersion("Patient", id)).contains(1);
+    }
+
+    @Test
+    void anHl7MessageThatChangesThePatient_buildsOnTheVersionCommittedMeanwhile() throws Exception {
+        String[] sent = hl7PatientOfANewSender();
+        String id = sent[1];
+        String ack = whileARequestWaits(() -> {
+            // another request adds a phone number, not yet committed
+            store.lockVersion("Patient", id, null);
+            Patient current = store.read(Patient.class, id).orElseThrow();
+            current.addTelecom().setSystem(org.hl7.fhir.r4.model.ContactPoint.ContactPointSystem.PHONE).setValue("+49 3581 4711");
+            store.update(current);
+        }, () -> {
+            try {
+                return adt(sent[0], "A08", sent[2], er7 -> er7.replace("Straße der Einheit 5", "Straße der Einheit 7"));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+
+        assertThat(Mllp.field(ack, "MSA", 1)).isEqualTo("AA");
+        Patient after = store.read(Patient.class, id).orElseThrow();
+        assertThat(after.getMeta().getVersionId()).isEqualTo("3");
+        assertThat(after.getTelecomFirstRep().getValue()).as("the change committed meanwhile").isEqualTo("+49 3581 4711");
+        assertThat(after.getAddressFirstRep().getLine().get(0).getValue()).isEqualTo("Straße der Einheit 7");
     }
 }
