@@ -221,22 +221,34 @@ public class PatientService {
         // messages about the same patient; it is ordered before any update committed after this read
         Patient current = store.read(Patient.class, id).orElseThrow();
         stripComputed(current);
-        Patient merged = current.copy();
-        merge(merged, incoming, kvnr -> { });
-        stripComputed(merged);
-        if (store.sameContent(merged, current)) {
+        Patient patient = current.copy();
+        List<String> newKvnrs = new ArrayList<>();
+        merge(patient, incoming, newKvnrs::add);
+        stripComputed(patient);
+        if (store.sameContent(patient, current)) {
             return unchanged(id, current, incoming, caller, clientAddress);
         }
-        Integer locked = store.lockVersion("Patient", id, null); // lock, then read the version this update replaces
-        Patient patient = store.read(Patient.class, id).orElseThrow();
-        stripComputed(patient);
-        Patient before = patient.copy();
-        List<Identifier> stored = List.copyOf(patient.getIdentifier());
-        merge(patient, incoming, kvnr -> claimKvnr(kvnr, id, caller));
-        stripComputed(patient);
-        if (store.sameContent(patient, before)) {
-            return unchanged(id, patient, incoming, caller, clientAddress); // changed back in between
+        Integer locked = store.lockVersion("Patient", id, null);
+        boolean changedMeanwhile = !current.getMeta().getVersionId().equals(String.valueOf(locked));
+        Patient before = changedMeanwhile ? store.read(Patient.class, id).orElseThrow() : current; // the version this update replaces
+        stripComputed(before);
+        if (kvnrOf(incoming).isPresent() && kvnrOf(before).isPresent() && !kvnrOf(incoming).equals(kvnrOf(before))) {
+            // it got another KVNR since the lookup above: another person, whom that lookup would not have matched
+            return upsertFromHl7(incoming, caller, clientAddress);
         }
+        if (changedMeanwhile) {
+            patient = before.copy();
+            newKvnrs.clear();
+            merge(patient, incoming, newKvnrs::add);
+            stripComputed(patient);
+            if (store.sameContent(patient, before)) {
+                return unchanged(id, before, incoming, caller, clientAddress); // changed to what the message says
+            }
+        }
+        for (String kvnr : newKvnrs) {
+            claimKvnr(kvnr, id, caller);
+        }
+        List<Identifier> stored = before.getIdentifier();
         validate(patient, stored);
         Patient saved = store.updateLocked(patient, locked);
         index.reindex(saved);

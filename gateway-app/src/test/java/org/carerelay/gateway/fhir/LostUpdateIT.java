@@ -151,7 +151,7 @@ class LostUpdateIT extends GatewayIntegrationTest {
             });
             try {
                 // it writes nothing, so it neither waits for that lock nor takes it
-                return repeat.get(15, TimeUnit.SECONDS);
+                return repeat.get(30, TimeUnit.SECONDS);
             } catch (Exception e) {
                 throw new AssertionError("The repeated ADT^A08 waited for the patient's row lock", e);
             }
@@ -183,5 +183,69 @@ class LostUpdateIT extends GatewayIntegrationTest {
         assertThat(after.getMeta().getVersionId()).isEqualTo("3");
         assertThat(after.getTelecomFirstRep().getValue()).as("the change committed meanwhile").isEqualTo("+49 3581 4711");
         assertThat(after.getAddressFirstRep().getLine().get(0).getValue()).isEqualTo("Straße der Einheit 7");
+    }
+
+    @Test
+    void anHl7MessageSayingWhatWasCommittedMeanwhile_writesNoVersionOfItsOwn() throws Exception {
+        String[] sent = hl7PatientOfANewSender();
+        String id = sent[1];
+        String ack = whileARequestWaits(() -> {
+            // another request moves the patient, not yet committed
+            store.lockVersion("Patient", id, null);
+            Patient current = store.read(Patient.class, id).orElseThrow();
+            current.getAddressFirstRep().getLine().get(0).setValue("Straße der Einheit 7");
+            store.update(current);
+        }, () -> {
+            try {
+                return adt(sent[0], "A08", sent[2], er7 -> er7.replace("Straße der Einheit 5", "Straße der Einheit 7"));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+
+        assertThat(Mllp.field(ack, "MSA", 1)).isEqualTo("AA");
+        assertThat(store.currentVersion("Patient", id)).contains(2);
+    }
+
+    @Test
+    void aPatientMatchedByTheSendersOwnIdentifier_thatGetsAnotherKvnrMeanwhile_isNotOverwrittenWithTheMessagesPerson() throws Exception {
+        Registered careService = Participants.registerNew(this, "Pflegedienst");
+        IGenericClient careClient = client(careService.token());
+        String alias = "LU" + UUID.randomUUID().toString().substring(0, 8).toUpperCase();
+        Participants.addHl7Alias(admin(), careService.organizationId(), alias);
+        String mrn = "M" + UUID.randomUUID().toString().substring(0, 8);
+        String kvnrInMessage = Conversations.kvnr();
+        // the patient as the sender first knew it: its own number, no KVNR
+        String first = adt(alias, "A01", kvnrInMessage, er7 -> er7.replace(kvnrInMessage + "^^^KVNR^KVNR~4711^", mrn + "^"));
+        assertThat(Mllp.field(first, "MSA", 1)).isEqualTo("AA");
+        org.hl7.fhir.r4.model.Bundle seen = careClient.search().forResource(Patient.class).returnBundle(org.hl7.fhir.r4.model.Bundle.class)
+                .execute();
+        assertThat(seen.getEntry()).hasSize(1);
+        String id = seen.getEntryFirstRep().getResource().getIdElement().getIdPart();
+        String kvnrGivenMeanwhile = Conversations.kvnr();
+
+        String ack = whileARequestWaits(() -> {
+            // another request gives that patient a KVNR, not yet committed
+            store.lockVersion("Patient", id, null);
+            Patient current = store.read(Patient.class, id).orElseThrow();
+            current.addIdentifier().setSystem(Systems.KVNR).setValue(kvnrGivenMeanwhile);
+            store.update(current);
+        }, () -> {
+            try {
+                // the same number of the sender's, with another KVNR and another person's name
+                return adt(alias, "A08", kvnrInMessage, er7 -> er7.replace("~4711^", "~" + mrn + "^").replace("Müßig^Jürgen", "Anders^Karl"));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+
+        assertThat(Mllp.field(ack, "MSA", 1)).isEqualTo("AA");
+        Patient matched = store.read(Patient.class, id).orElseThrow();
+        assertThat(matched.getNameFirstRep().getFamily()).as("the patient that has the other KVNR now").isEqualTo("Müßig");
+        assertThat(matched.getIdentifier()).filteredOn(i -> Systems.KVNR.equals(i.getSystem()))
+                .extracting(i -> i.getValue()).containsExactly(kvnrGivenMeanwhile);
+        Patient messages = store.read(Patient.class, Conversations.patientIdByKvnr(careClient, kvnrInMessage)).orElseThrow();
+        assertThat(messages.getIdElement().getIdPart()).isNotEqualTo(id);
+        assertThat(messages.getNameFirstRep().getFamily()).isEqualTo("Anders");
     }
 }
