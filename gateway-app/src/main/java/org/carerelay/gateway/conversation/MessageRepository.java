@@ -45,23 +45,24 @@ public class MessageRepository {
     }
 
     public void insert(NewMessage m) {
-        jdbc.sql("""
-                insert into message (id, conversation_id, sender_org, subject_patient, category, sent, in_response_to, key_id, content)
-                values (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """).params(m.id(), m.conversationId(), m.senderOrg(), m.subjectPatient(), m.category(),
-                Timestamp.from(m.sent()), m.inResponseTo(), m.keyId(), m.content()).update();
-        // one statement per table, whatever the number of recipients and attachments
-        jdbc.sql("insert into message_recipient (message_id, organization_id) select ?, unnest(?::text[])")
-                .params(m.id(), m.recipients().toArray(new String[0])).update();
-        if (!m.binaryIds().isEmpty()) {
-            jdbc.sql("insert into message_attachment (message_id, binary_id) select ?, unnest(?::text[]) on conflict do nothing")
-                    .params(m.id(), m.binaryIds().toArray(new String[0])).update();
-        }
         Set<String> participants = new LinkedHashSet<>();
         participants.add(m.senderOrg());
         participants.addAll(m.recipients());
-        jdbc.sql("insert into conversation_participant (conversation_id, organization_id) select ?, unnest(?::text[]) on conflict do nothing")
-                .params(m.conversationId(), participants.toArray(new String[0])).update();
+        // one statement for the message and its rows in the other tables, whatever the number of
+        // recipients and attachments (each statement is a round trip to the database)
+        jdbc.sql("""
+                with m as (
+                    insert into message (id, conversation_id, sender_org, subject_patient, category, sent, in_response_to, key_id, content)
+                    values (?, ?, ?, ?, ?, ?, ?, ?, ?) returning id),
+                recipients as (insert into message_recipient (message_id, organization_id) select m.id, unnest(?::text[]) from m),
+                attachments as (insert into message_attachment (message_id, binary_id) select m.id, unnest(?::text[]) from m
+                    on conflict do nothing)
+                insert into conversation_participant (conversation_id, organization_id) select ?, unnest(?::text[]) from m
+                on conflict do nothing
+                """).params(m.id(), m.conversationId(), m.senderOrg(), m.subjectPatient(), m.category(),
+                Timestamp.from(m.sent()), m.inResponseTo(), m.keyId(), m.content(),
+                m.recipients().toArray(new String[0]), m.binaryIds().toArray(new String[0]),
+                m.conversationId(), participants.toArray(new String[0])).update();
     }
 
     /** The message if {@code viewer} sent or received it. */
