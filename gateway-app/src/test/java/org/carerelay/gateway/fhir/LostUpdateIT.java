@@ -9,6 +9,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.UUID;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.carerelay.fhir.ErrorCode;
@@ -112,27 +114,48 @@ class LostUpdateIT extends GatewayIntegrationTest {
                 .extracting(i -> i.getValue()).containsExactly(setMeanwhile);
     }
 
-    /** A new sender with an HL7 alias, and a patient it created by ADT^A01: {alias, patient id, KVNR}. */
-    private String[] hl7PatientOfANewSender() throws IOException {
+    /** A new registered sender and its HL7 alias. */
+    private record Hl7Sender(Registered organization, String alias) {
+    }
+
+    private Hl7Sender newHl7Sender() {
         Registered careService = Participants.registerNew(this, "Pflegedienst");
         String alias = "LU" + UUID.randomUUID().toString().substring(0, 8).toUpperCase();
         Participants.addHl7Alias(admin(), careService.organizationId(), alias);
-        String kvnr = Conversations.kvnr();
-        assertThat(Mllp.field(adt(alias, "A01", kvnr), "MSA", 1)).isEqualTo("AA");
-        return new String[] {alias, Conversations.patientIdByKvnr(client(careService.token()), kvnr), kvnr};
+        return new Hl7Sender(careService, alias);
     }
 
-    /** An ADT^A08 (fresh control id) with {@code Hl7InboundIT}'s demographics, {@code change} applied; returns the ACK. */
-    private static String adt(String alias, String type, String kvnr, java.util.function.UnaryOperator<String> change) throws IOException {
+    /** A new sender and a patient it created by ADT^A01: {alias, patient id, KVNR}. */
+    private String[] hl7PatientOfANewSender() {
+        Hl7Sender sender = newHl7Sender();
+        String kvnr = Conversations.kvnr();
+        assertThat(Mllp.field(adt(sender.alias(), "A01", kvnr), "MSA", 1)).isEqualTo("AA");
+        return new String[] {sender.alias(), Conversations.patientIdByKvnr(client(sender.organization().token()), kvnr), kvnr};
+    }
+
+    /** An ADT (fresh control id) with {@code Hl7InboundIT}'s demographics, {@code change} applied; returns the ACK. */
+    private static String adt(String alias, String type, String kvnr, UnaryOperator<String> change) {
         String er7 = Hl7InboundIT.adt(alias, type + UUID.randomUUID().toString().substring(0, 8), kvnr);
         if (!"A01".equals(type)) {
             er7 = er7.replace("ADT^A01^", "ADT^" + type + "^").replace("EVN|A01|", "EVN|" + type + "|");
         }
-        return Hl7InboundIT.send(change.apply(er7), Hl7InboundIT.LATIN1);
+        try {
+            return Hl7InboundIT.send(change.apply(er7), Hl7InboundIT.LATIN1);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
-    private static String adt(String alias, String type, String kvnr) throws IOException {
+    private static String adt(String alias, String type, String kvnr) {
         return adt(alias, type, kvnr, er7 -> er7);
+    }
+
+    /** Another request's change to the patient, under its row lock; not committed until the surrounding transaction is. */
+    private void changeOfAnotherRequest(String id, Consumer<Patient> change) {
+        store.lockVersion("Patient", id, null);
+        Patient current = store.read(Patient.class, id).orElseThrow();
+        change.accept(current);
+        store.update(current);
     }
 
     @Test
@@ -142,13 +165,7 @@ class LostUpdateIT extends GatewayIntegrationTest {
         String ack = new TransactionTemplate(transactions).execute(status -> {
             // another request holds the patient's row, not yet committed
             store.lockVersion("Patient", id, null);
-            CompletableFuture<String> repeat = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return adt(sent[0], "A08", sent[2]);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
+            CompletableFuture<String> repeat = CompletableFuture.supplyAsync(() -> adt(sent[0], "A08", sent[2]));
             try {
                 // it writes nothing, so it neither waits for that lock nor takes it
                 return repeat.get(30, TimeUnit.SECONDS);
@@ -164,19 +181,10 @@ class LostUpdateIT extends GatewayIntegrationTest {
     void anHl7MessageThatChangesThePatient_buildsOnTheVersionCommittedMeanwhile() throws Exception {
         String[] sent = hl7PatientOfANewSender();
         String id = sent[1];
-        String ack = whileARequestWaits(() -> {
-            // another request adds a phone number, not yet committed
-            store.lockVersion("Patient", id, null);
-            Patient current = store.read(Patient.class, id).orElseThrow();
-            current.addTelecom().setSystem(org.hl7.fhir.r4.model.ContactPoint.ContactPointSystem.PHONE).setValue("+49 3581 4711");
-            store.update(current);
-        }, () -> {
-            try {
-                return adt(sent[0], "A08", sent[2], er7 -> er7.replace("Straße der Einheit 5", "Straße der Einheit 7"));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        });
+        // another request adds a phone number, not yet committed
+        String ack = whileARequestWaits(() -> changeOfAnotherRequest(id, current -> current.addTelecom()
+                        .setSystem(org.hl7.fhir.r4.model.ContactPoint.ContactPointSystem.PHONE).setValue("+49 3581 4711")),
+                () -> adt(sent[0], "A08", sent[2], er7 -> er7.replace("Straße der Einheit 5", "Straße der Einheit 7")));
 
         assertThat(Mllp.field(ack, "MSA", 1)).isEqualTo("AA");
         Patient after = store.read(Patient.class, id).orElseThrow();
@@ -189,19 +197,10 @@ class LostUpdateIT extends GatewayIntegrationTest {
     void anHl7MessageSayingWhatWasCommittedMeanwhile_writesNoVersionOfItsOwn() throws Exception {
         String[] sent = hl7PatientOfANewSender();
         String id = sent[1];
-        String ack = whileARequestWaits(() -> {
-            // another request moves the patient, not yet committed
-            store.lockVersion("Patient", id, null);
-            Patient current = store.read(Patient.class, id).orElseThrow();
-            current.getAddressFirstRep().getLine().get(0).setValue("Straße der Einheit 7");
-            store.update(current);
-        }, () -> {
-            try {
-                return adt(sent[0], "A08", sent[2], er7 -> er7.replace("Straße der Einheit 5", "Straße der Einheit 7"));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        });
+        // another request moves the patient, not yet committed
+        String ack = whileARequestWaits(
+                () -> changeOfAnotherRequest(id, current -> current.getAddressFirstRep().getLine().get(0).setValue("Straße der Einheit 7")),
+                () -> adt(sent[0], "A08", sent[2], er7 -> er7.replace("Straße der Einheit 5", "Straße der Einheit 7")));
 
         assertThat(Mllp.field(ack, "MSA", 1)).isEqualTo("AA");
         assertThat(store.currentVersion("Patient", id)).contains(2);
@@ -209,10 +208,9 @@ class LostUpdateIT extends GatewayIntegrationTest {
 
     @Test
     void aPatientMatchedByTheSendersOwnIdentifier_thatGetsAnotherKvnrMeanwhile_isNotOverwrittenWithTheMessagesPerson() throws Exception {
-        Registered careService = Participants.registerNew(this, "Pflegedienst");
-        IGenericClient careClient = client(careService.token());
-        String alias = "LU" + UUID.randomUUID().toString().substring(0, 8).toUpperCase();
-        Participants.addHl7Alias(admin(), careService.organizationId(), alias);
+        Hl7Sender sender = newHl7Sender();
+        IGenericClient careClient = client(sender.organization().token());
+        String alias = sender.alias();
         String mrn = "M" + UUID.randomUUID().toString().substring(0, 8);
         String kvnrInMessage = Conversations.kvnr();
         // the patient as the sender first knew it: its own number, no KVNR
@@ -224,20 +222,11 @@ class LostUpdateIT extends GatewayIntegrationTest {
         String id = seen.getEntryFirstRep().getResource().getIdElement().getIdPart();
         String kvnrGivenMeanwhile = Conversations.kvnr();
 
-        String ack = whileARequestWaits(() -> {
-            // another request gives that patient a KVNR, not yet committed
-            store.lockVersion("Patient", id, null);
-            Patient current = store.read(Patient.class, id).orElseThrow();
-            current.addIdentifier().setSystem(Systems.KVNR).setValue(kvnrGivenMeanwhile);
-            store.update(current);
-        }, () -> {
-            try {
-                // the same number of the sender's, with another KVNR and another person's name
-                return adt(alias, "A08", kvnrInMessage, er7 -> er7.replace("~4711^", "~" + mrn + "^").replace("Müßig^Jürgen", "Anders^Karl"));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        });
+        // another request gives that patient a KVNR, not yet committed; the message has the same
+        // number of the sender's, with another KVNR and another person's name
+        String ack = whileARequestWaits(
+                () -> changeOfAnotherRequest(id, current -> current.addIdentifier().setSystem(Systems.KVNR).setValue(kvnrGivenMeanwhile)),
+                () -> adt(alias, "A08", kvnrInMessage, er7 -> er7.replace("~4711^", "~" + mrn + "^").replace("Müßig^Jürgen", "Anders^Karl")));
 
         assertThat(Mllp.field(ack, "MSA", 1)).isEqualTo("AA");
         Patient matched = store.read(Patient.class, id).orElseThrow();
