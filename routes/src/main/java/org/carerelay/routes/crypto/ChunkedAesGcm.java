@@ -21,7 +21,9 @@ import javax.crypto.spec.GCMParameterSpec;
  * ends with a chunk flagged last (empty only when the whole plaintext is).
  *
  * <p>Memory: one chunk per stream. Plaintext is released a chunk at a time, each after its tag
- * verified; a stream is verified as a whole only when its end has been read.
+ * verified; a stream is verified as a whole only when its end has been read. After a failure a
+ * stream stays failed: a writer writes nothing more (no last chunk, so the object never looks
+ * whole), a reader gets the same error again (never a later chunk).
  */
 final class ChunkedAesGcm {
 
@@ -70,6 +72,8 @@ final class ChunkedAesGcm {
         private int filled;
         private long index;
         private boolean closed;
+        /** Set when a chunk could not be encrypted or written: nothing more is written, not even a last chunk. */
+        private IOException failure;
 
         Encrypting(OutputStream sink, SecretKey key, byte[] objectId, SecureRandom random) {
             this.sink = Objects.requireNonNull(sink, "sink");
@@ -89,6 +93,9 @@ final class ChunkedAesGcm {
             if (closed) {
                 throw new IOException("Stream closed");
             }
+            if (failure != null) {
+                throw new IOException("An earlier write failed: " + failure.getMessage(), failure);
+            }
             while (len > 0) {
                 if (filled == CHUNK_BYTES) {
                     writeChunk(false); // more follows, so this one is not the last
@@ -102,6 +109,15 @@ final class ChunkedAesGcm {
         }
 
         private void writeChunk(boolean last) throws IOException {
+            try {
+                encryptAndWrite(last);
+            } catch (IOException e) {
+                failure = e;
+                throw e;
+            }
+        }
+
+        private void encryptAndWrite(boolean last) throws IOException {
             random.nextBytes(nonce);
             System.arraycopy(nonce, 0, sealed, 0, NONCE_BYTES);
             try {
@@ -121,12 +137,15 @@ final class ChunkedAesGcm {
             sink.flush();
         }
 
+        /** Writes the last chunk; after a failed write nothing more, so a broken stream never ends like a whole one. */
         @Override
         public void close() throws IOException {
             if (!closed) {
                 closed = true;
-                writeChunk(true);
-                sink.flush();
+                if (failure == null) {
+                    writeChunk(true);
+                    sink.flush();
+                }
             }
         }
     }
@@ -140,10 +159,13 @@ final class ChunkedAesGcm {
         private final byte[] plain = new byte[CHUNK_BYTES];
         private int plainLength;
         private int position;
+        /** The index the next chunk read from the source gets. */
         private long index;
         /** The first byte of the next chunk, read to learn whether the current one is the last; -1 if none. */
         private int lookahead = -1;
         private boolean lastSeen;
+        /** Thrown again on every later read, so that no chunk after a failed one is ever handed out. */
+        private IOException failure;
 
         Decrypting(InputStream source, SecretKey key, byte[] objectId) {
             this.source = Objects.requireNonNull(source, "source");
@@ -171,7 +193,15 @@ final class ChunkedAesGcm {
                 if (lastSeen) {
                     return -1;
                 }
-                nextChunk();
+                if (failure != null) {
+                    throw failure;
+                }
+                try {
+                    nextChunk();
+                } catch (IOException e) {
+                    failure = e;
+                    throw e;
+                }
             }
             int n = Math.min(len, plainLength - position);
             System.arraycopy(plain, position, b, off, n);

@@ -6,6 +6,7 @@ import static org.carerelay.routes.crypto.TestPki.data;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -15,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.crypto.KeyGenerator;
 import javax.crypto.SecretKey;
 import org.junit.jupiter.api.BeforeAll;
@@ -165,6 +167,42 @@ class ChunkedAesGcmTest {
         InputStream in = ChunkedAesGcm.decrypting(new ByteArrayInputStream(sealed), key, ID);
         assertThat(in.readNBytes(MIB)).isEqualTo(Arrays.copyOf(plain, MIB));
         assertThatThrownBy(in::read).isInstanceOf(IntegrityException.class).hasMessageContaining("chunk 1");
+    }
+
+    @Test
+    void afterAFailedWrite_nothingMoreReachesTheSink_soTheObjectNeverLooksWhole() throws Exception {
+        ByteArrayOutputStream written = new ByteArrayOutputStream();
+        AtomicInteger writes = new AtomicInteger();
+        OutputStream sink = new FilterOutputStream(written) {
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                if (writes.incrementAndGet() == 2) {
+                    throw new IOException("disk full");
+                }
+                out.write(b, off, len);
+            }
+        };
+        OutputStream out = ChunkedAesGcm.encrypting(sink, key, ID, RANDOM);
+        byte[] plain = data(4 * MIB, 13);
+        assertThatThrownBy(() -> out.write(plain)).isInstanceOf(IOException.class).hasMessageContaining("disk full");
+        int before = written.size();
+        assertThatThrownBy(() -> out.write(1)).isInstanceOf(IOException.class);
+        out.close();
+        assertThat(written.size()).isEqualTo(before).isEqualTo(SEALED_CHUNK);
+        assertThatThrownBy(() -> decrypt(written.toByteArray(), key, ID)).isInstanceOf(IntegrityException.class);
+    }
+
+    @Test
+    void afterAChunkFailed_everyLaterReadFails_andNoLaterChunkIsHandedOut() throws Exception {
+        byte[] plain = data(3 * MIB, 14);
+        byte[] sealed = encrypt(plain, key, ID);
+        sealed[SEALED_CHUNK + 50] ^= 0x04; // chunk 1 of 0, 1, 2
+
+        InputStream in = ChunkedAesGcm.decrypting(new ByteArrayInputStream(sealed), key, ID);
+        assertThat(in.readNBytes(MIB)).isEqualTo(Arrays.copyOf(plain, MIB));
+        for (int attempt = 0; attempt < 3; attempt++) {
+            assertThatThrownBy(() -> in.read(new byte[MIB])).isInstanceOf(IntegrityException.class).hasMessageContaining("chunk 1");
+        }
     }
 
     private static byte[] encrypt(byte[] plain, SecretKey key, byte[] id) throws IOException {
