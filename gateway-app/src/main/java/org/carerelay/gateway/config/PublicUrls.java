@@ -26,6 +26,7 @@ public class PublicUrls {
 
     private final Optional<String> configuredFhirBase;
     private final Environment env;
+    private volatile String listeningPort;
 
     public PublicUrls(CareRelayProperties props, Environment env) {
         this.env = env;
@@ -87,9 +88,20 @@ public class PublicUrls {
         return webBase() + path;
     }
 
-    /** The port the HTTP server listens on (known once it has started), else the configured one. */
+    /**
+     * The port the HTTP server listens on (known once it has started, then kept: a lookup in the
+     * environment walks every property source, and every notification asks), else the configured one.
+     */
     private String httpPort() {
-        return env.getProperty("local.server.port", env.getProperty("server.port", "8080"));
+        String port = listeningPort;
+        if (port == null) {
+            port = env.getProperty("local.server.port");
+            if (port == null) {
+                return env.getProperty("server.port", "8080");
+            }
+            listeningPort = port;
+        }
+        return port;
     }
 
     private static boolean isSet(String value) {

@@ -38,6 +38,7 @@ class PublicUrlsTest {
         assertThat(urls.configuredFhirBase()).isEmpty();
         env.setProperty("local.server.port", "40123");
         assertThat(urls.fhirBase()).isEqualTo("http://localhost:40123/fhir");
+        assertThat(urls.webLink("/inbox")).isEqualTo("http://localhost:40123/inbox");
     }
 
     @Test
