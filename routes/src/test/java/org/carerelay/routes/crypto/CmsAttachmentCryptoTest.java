@@ -28,14 +28,18 @@ import org.bouncycastle.asn1.cms.Attribute;
 import org.bouncycastle.asn1.cms.AttributeTable;
 import org.bouncycastle.asn1.cms.CMSObjectIdentifiers;
 import org.bouncycastle.asn1.cms.ContentInfo;
+import org.bouncycastle.asn1.cms.OriginatorIdentifierOrKey;
+import org.bouncycastle.asn1.cms.OriginatorPublicKey;
 import org.bouncycastle.asn1.esf.SignerAttribute;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.sec.SECObjectIdentifiers;
 import org.bouncycastle.asn1.x500.style.BCStyle;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
 import org.bouncycastle.cms.CMSAlgorithm;
 import org.bouncycastle.cms.CMSAuthEnvelopedData;
 import org.bouncycastle.cms.CMSSignedData;
+import org.bouncycastle.cms.KeyAgreeRecipientInformation;
 import org.bouncycastle.cms.RecipientInformation;
 import org.bouncycastle.cms.SignerInformation;
 import org.bouncycastle.cms.jcajce.JceKeyAgreeAuthEnvelopedRecipient;
@@ -139,6 +143,10 @@ class CmsAttachmentCryptoTest {
         CMSAuthEnvelopedData keyBlock = TestPki.keyBlock(sealed);
         RecipientInformation recipient = keyBlock.getRecipientInfos().getRecipients().iterator().next();
         assertThat(recipient.getKeyEncryptionAlgOID()).isEqualTo(CMSAlgorithm.ECDH_SHA256KDF.getId());
+        OriginatorPublicKey ephemeral = OriginatorIdentifierOrKey.getInstance(((KeyAgreeRecipientInformation) recipient).getOriginator())
+                .getOriginatorKey();
+        assertThat(ephemeral.getAlgorithm().getParameters()).as("the ephemeral key names its curve, P-256")
+                .isEqualTo(SECObjectIdentifiers.secp256r1);
         assertThat(recipient.getContent(new JceKeyAgreeAuthEnvelopedRecipient(keys.currentStorageKey().privateKey()).setProvider(BC)))
                 .as("a per-object AES-256 key").hasSize(32);
         assertThat(TestPki.chunks(sealed)).hasSize(1);
