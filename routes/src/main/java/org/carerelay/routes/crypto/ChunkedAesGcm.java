@@ -36,7 +36,10 @@ final class ChunkedAesGcm {
     private ChunkedAesGcm() {
     }
 
-    /** A stream that encrypts what is written into {@code sink}; closing it writes the last chunk but leaves the sink open. */
+    /**
+     * A stream that encrypts what is written into {@code sink}; closing it writes the last chunk but
+     * leaves the sink open. After a failed write it writes nothing more, and closing it fails.
+     */
     static OutputStream encrypting(OutputStream sink, SecretKey key, byte[] objectId, SecureRandom random) {
         return new Encrypting(sink, key, objectId, random);
     }
@@ -114,6 +117,10 @@ final class ChunkedAesGcm {
             } catch (IOException e) {
                 failure = e;
                 throw e;
+            } catch (RuntimeException | Error e) {
+                // a sink in the database fails unchecked (Spring's DataAccessException)
+                failure = new IOException("Cannot write chunk " + index + ": " + e, e);
+                throw e;
             }
         }
 
@@ -137,16 +144,18 @@ final class ChunkedAesGcm {
             sink.flush();
         }
 
-        /** Writes the last chunk; after a failed write nothing more, so a broken stream never ends like a whole one. */
+        /** Writes the last chunk; after a failed write nothing more (so a broken stream never ends like a whole one), and fails. */
         @Override
         public void close() throws IOException {
-            if (!closed) {
-                closed = true;
-                if (failure == null) {
-                    writeChunk(true);
-                    sink.flush();
-                }
+            if (closed) {
+                return;
             }
+            closed = true;
+            if (failure != null) {
+                throw new IOException("Not completed: an earlier write failed", failure);
+            }
+            writeChunk(true);
+            sink.flush();
         }
     }
 
@@ -200,6 +209,9 @@ final class ChunkedAesGcm {
                     nextChunk();
                 } catch (IOException e) {
                     failure = e;
+                    throw e;
+                } catch (RuntimeException e) {
+                    failure = new IOException("Cannot read chunk " + index + ": " + e, e);
                     throw e;
                 }
             }

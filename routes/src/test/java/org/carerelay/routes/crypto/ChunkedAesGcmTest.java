@@ -2,6 +2,7 @@ package org.carerelay.routes.crypto;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.carerelay.routes.crypto.TestPki.data;
 
 import java.io.ByteArrayInputStream;
@@ -10,6 +11,7 @@ import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -169,14 +171,19 @@ class ChunkedAesGcmTest {
         assertThatThrownBy(in::read).isInstanceOf(IntegrityException.class).hasMessageContaining("chunk 1");
     }
 
-    @Test
-    void afterAFailedWrite_nothingMoreReachesTheSink_soTheObjectNeverLooksWhole() throws Exception {
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void afterAFailedWrite_nothingMoreReachesTheSink_soTheObjectNeverLooksWhole(boolean unchecked) throws Exception {
         ByteArrayOutputStream written = new ByteArrayOutputStream();
         AtomicInteger writes = new AtomicInteger();
         OutputStream sink = new FilterOutputStream(written) {
             @Override
             public void write(byte[] b, int off, int len) throws IOException {
                 if (writes.incrementAndGet() == 2) {
+                    // a sink in the database fails unchecked
+                    if (unchecked) {
+                        throw new UncheckedIOException(new IOException("disk full"));
+                    }
                     throw new IOException("disk full");
                 }
                 out.write(b, off, len);
@@ -184,24 +191,26 @@ class ChunkedAesGcmTest {
         };
         OutputStream out = ChunkedAesGcm.encrypting(sink, key, ID, RANDOM);
         byte[] plain = data(4 * MIB, 13);
-        assertThatThrownBy(() -> out.write(plain)).isInstanceOf(IOException.class).hasMessageContaining("disk full");
+        assertThatThrownBy(() -> out.write(plain)).hasMessageContaining("disk full");
         int before = written.size();
-        assertThatThrownBy(() -> out.write(1)).isInstanceOf(IOException.class);
-        out.close();
+        assertThatThrownBy(() -> out.write(1)).isInstanceOf(IOException.class).hasMessageContaining("earlier write failed");
+        assertThatThrownBy(out::close).isInstanceOf(IOException.class).hasMessageContaining("earlier write failed");
         assertThat(written.size()).isEqualTo(before).isEqualTo(SEALED_CHUNK);
         assertThatThrownBy(() -> decrypt(written.toByteArray(), key, ID)).isInstanceOf(IntegrityException.class);
     }
 
     @Test
-    void afterAChunkFailed_everyLaterReadFails_andNoLaterChunkIsHandedOut() throws Exception {
+    void afterAChunkFailed_everyLaterReadFailsTheSameWay_andNoLaterChunkIsHandedOut() throws Exception {
         byte[] plain = data(3 * MIB, 14);
         byte[] sealed = encrypt(plain, key, ID);
         sealed[SEALED_CHUNK + 50] ^= 0x04; // chunk 1 of 0, 1, 2
 
         InputStream in = ChunkedAesGcm.decrypting(new ByteArrayInputStream(sealed), key, ID);
         assertThat(in.readNBytes(MIB)).isEqualTo(Arrays.copyOf(plain, MIB));
+        Throwable first = catchThrowable(() -> in.read(new byte[MIB]));
+        assertThat(first).isInstanceOf(IntegrityException.class).hasMessageContaining("chunk 1 does not verify");
         for (int attempt = 0; attempt < 3; attempt++) {
-            assertThatThrownBy(() -> in.read(new byte[MIB])).isInstanceOf(IntegrityException.class).hasMessageContaining("chunk 1");
+            assertThat(catchThrowable(() -> in.read(new byte[MIB]))).isSameAs(first);
         }
     }
 
