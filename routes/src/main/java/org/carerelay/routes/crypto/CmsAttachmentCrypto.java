@@ -65,6 +65,7 @@ import org.bouncycastle.asn1.cms.CMSObjectIdentifiers;
 import org.bouncycastle.asn1.cms.Time;
 import org.bouncycastle.asn1.esf.SignerAttribute;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.sec.SECObjectIdentifiers;
 import org.bouncycastle.asn1.x500.DirectoryString;
 import org.bouncycastle.asn1.x500.style.BCStyle;
 import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
@@ -162,6 +163,8 @@ public final class CmsAttachmentCrypto implements AttachmentCrypto {
     /** Starts an object in the chunked storage format; never the first bytes of a DER or BER ContentInfo (0x30). */
     static final byte[] MAGIC = {'C', 'R', 'G', '1'};
     private static final int MAX_KEY_BLOCK_BYTES = 16 * 1024;
+    private static final Set<ASN1ObjectIdentifier> NIST_CURVES =
+            Set.of(SECObjectIdentifiers.secp256r1, SECObjectIdentifiers.secp384r1, SECObjectIdentifiers.secp521r1);
 
     private final GatewayKeys keys;
     private final SecureRandom random = new SecureRandom();
@@ -277,15 +280,15 @@ public final class CmsAttachmentCrypto implements AttachmentCrypto {
     }
 
     /**
-     * A fresh key pair on the recipient's curve. For a named curve (every key the gateway makes),
-     * Bouncy Castle's generator, given the curve's name so that the public key is encoded with it
-     * (about six times as fast as the JDK's here: a seal's largest fixed cost was this key pair);
-     * for explicit curve parameters, the JDK's.
+     * A fresh key pair on the recipient's curve. For P-256, P-384 and P-521 by name (every key the
+     * gateway makes), Bouncy Castle's generator, given the curve's name so that the public key is
+     * encoded with it (about six times as fast as the JDK's here: a seal's largest fixed cost was
+     * this key pair); for any other curve, the JDK's, which takes only the curves it supports.
      */
     private KeyPair ephemeralKeyPair(ECPublicKey recipient) throws GeneralSecurityException {
         ASN1Encodable parameters = SubjectPublicKeyInfo.getInstance(recipient.getEncoded()).getAlgorithm().getParameters();
         KeyPairGenerator generator;
-        if (parameters instanceof ASN1ObjectIdentifier curve) {
+        if (parameters instanceof ASN1ObjectIdentifier curve && NIST_CURVES.contains(curve)) {
             generator = KeyPairGenerator.getInstance("EC", BC);
             generator.initialize(new ECGenParameterSpec(curve.getId()), random);
         } else {
