@@ -228,11 +228,21 @@ public class PatientService {
         if (store.sameContent(patient, current)) {
             return unchanged(id, current, incoming, caller, clientAddress);
         }
+        if (newKvnrs.isEmpty() && !anotherKvnr(incoming, current)) {
+            // the common case, no KVNR to claim: validated against the version read and written as the
+            // next one in one statement, which applies only while that version is still the stored one
+            // (no lock taken before); a refusal, like an unchanged message, is ordered at the read
+            validate(patient, current.getIdentifier());
+            if (store.updateIfStill(patient, Integer.parseInt(current.getMeta().getVersionId()))) {
+                return updated(id, patient, incoming, caller, clientAddress);
+            }
+            // another version was written meanwhile: locked, read again and decided again below
+        }
         Integer locked = store.lockVersion("Patient", id, null);
         boolean changedMeanwhile = !current.getMeta().getVersionId().equals(String.valueOf(locked));
         Patient before = changedMeanwhile ? store.read(Patient.class, id).orElseThrow() : current; // the version this update replaces
         stripComputed(before);
-        if (kvnrOf(incoming).isPresent() && kvnrOf(before).isPresent() && !kvnrOf(incoming).equals(kvnrOf(before))) {
+        if (anotherKvnr(incoming, before)) {
             // it got another KVNR since the lookup above: another person, whom that lookup would not have matched
             return upsertFromHl7(incoming, caller, clientAddress);
         }
@@ -250,7 +260,16 @@ public class PatientService {
         }
         List<Identifier> stored = before.getIdentifier();
         validate(patient, stored);
-        Patient saved = store.updateLocked(patient, locked);
+        return updated(id, store.updateLocked(patient, locked), incoming, caller, clientAddress);
+    }
+
+    /** The stored patient has another KVNR than the incoming one: another person. */
+    private static boolean anotherKvnr(Patient incoming, Patient stored) {
+        return kvnrOf(incoming).isPresent() && kvnrOf(stored).isPresent() && !kvnrOf(incoming).equals(kvnrOf(stored));
+    }
+
+    /** What follows a new version written from a message: the search index, the sender's identifiers, the audit. */
+    private Patient updated(String id, Patient saved, Patient incoming, Caller caller, String clientAddress) {
         index.reindex(saved);
         indexIdentifiers(id, incoming.getIdentifier(), caller.organizationId());
         audit.success("patient-update", AuditEventAction.U, caller, clientAddress, "Patient/" + id);

@@ -140,6 +140,21 @@ public class ResourceStore {
     }
 
     private <T extends Resource> T write(T resource, String id, int version, boolean insert) {
+        if (!tryWrite(resource, id, version, insert)) {
+            throw new IllegalStateException(resource.fhirType() + "/" + id + " is not at version " + (version - 1)
+                    + ", which this update follows");
+        }
+        return resource;
+    }
+
+    /**
+     * Writes version {@code version} of the resource and its history row in one statement (one round
+     * trip to the database). An update applies only where the stored version is the one before:
+     * {@code false} (nothing written) otherwise. The statement takes the row lock, so a caller that
+     * read version {@code n} without a lock and writes {@code n + 1} this way cannot overwrite a
+     * version written meanwhile.
+     */
+    private <T extends Resource> boolean tryWrite(T resource, String id, int version, boolean insert) {
         String type = resource.fhirType();
         Instant now = Instant.now();
         resource.setId(type + "/" + id + "/_history/" + version);
@@ -147,21 +162,34 @@ public class ResourceStore {
         String json = parser().encodeResourceToString(resource);
         Timestamp ts = Timestamp.from(now);
         Stored stored = seal(type, id, resource, json);
+        int written;
         if (insert) {
-            jdbc.sql("insert into fhir_resource (resource_type, id, version_id, last_updated, content, sealed, key_id) values (?, ?, ?, ?, ?::jsonb, ?, ?)")
+            written = jdbc.sql("with r as (insert into fhir_resource (resource_type, id, version_id, last_updated, content, sealed, key_id) "
+                    + "values (?, ?, ?, ?, ?::jsonb, ?, ?) returning resource_type, id, version_id, last_updated, content, sealed, key_id) "
+                    + HISTORY_FROM_R)
                     .params(type, id, version, ts, stored.content(), stored.sealed(), stored.keyId()).update();
         } else {
-            // the version this one follows: a caller that locked another version (or none) writes nothing
-            int updated = jdbc.sql("update fhir_resource set version_id = ?, last_updated = ?, content = ?::jsonb, sealed = ?, key_id = ? "
-                    + "where resource_type = ? and id = ? and version_id = ?")
+            // the version this one follows: a caller that locked or read another version (or none) writes nothing
+            written = jdbc.sql("with r as (update fhir_resource set version_id = ?, last_updated = ?, content = ?::jsonb, sealed = ?, key_id = ? "
+                    + "where resource_type = ? and id = ? and version_id = ? "
+                    + "returning resource_type, id, version_id, last_updated, content, sealed, key_id) " + HISTORY_FROM_R)
                     .params(version, ts, stored.content(), stored.sealed(), stored.keyId(), type, id, version - 1).update();
-            if (updated != 1) {
-                throw new IllegalStateException(type + "/" + id + " is not at version " + (version - 1) + ", which this update follows");
-            }
         }
-        jdbc.sql("insert into fhir_resource_history (resource_type, id, version_id, last_updated, content, sealed, key_id) values (?, ?, ?, ?, ?::jsonb, ?, ?)")
-                .params(type, id, version, ts, stored.content(), stored.sealed(), stored.keyId()).update();
-        return resource;
+        return written == 1;
+    }
+
+    private static final String HISTORY_FROM_R = "insert into fhir_resource_history "
+            + "(resource_type, id, version_id, last_updated, content, sealed, key_id) "
+            + "select resource_type, id, version_id, last_updated, content, sealed, key_id from r";
+
+    /**
+     * Writes the version after {@code readVersion} (a version read without a lock) when that is still
+     * the stored one, without locking first; {@code false}, and nothing written, when another
+     * version was written meanwhile (the caller then locks, reads again and decides again).
+     */
+    @Transactional(propagation = Propagation.MANDATORY)
+    public <T extends Resource> boolean updateIfStill(T resource, int readVersion) {
+        return tryWrite(resource, resource.getIdElement().getIdPart(), readVersion + 1, false);
     }
 
     /** What goes into the row: the JSON itself, or for a sealed type a stub plus the encrypted JSON. */

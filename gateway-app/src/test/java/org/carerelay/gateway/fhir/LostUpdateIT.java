@@ -46,14 +46,17 @@ class LostUpdateIT extends GatewayIntegrationTest {
     @Autowired
     JdbcClient jdbc;
 
-    /** Runs {@code change} in a transaction that commits only once {@code request} waits for its row lock. */
+    /**
+     * Runs {@code change} in a transaction that commits only once {@code request} waits for its row
+     * lock (by {@code select … for update}, or by the update it tries first on the version it read).
+     */
     private <T> T whileARequestWaits(Runnable change, java.util.function.Supplier<T> request) throws Exception {
         CompletableFuture<T>[] running = new CompletableFuture[1];
         new TransactionTemplate(transactions).executeWithoutResult(status -> {
             change.run();
             running[0] = CompletableFuture.supplyAsync(request);
             await().atMost(Duration.ofSeconds(20)).until(() -> running[0].isDone() || jdbc.sql(
-                    "select count(*) from pg_stat_activity where wait_event_type = 'Lock' and query like '%fhir_resource%for update%'")
+                    "select count(*) from pg_stat_activity where wait_event_type = 'Lock' and query like '%fhir_resource%'")
                     .query(Integer.class).single() > 0);
         });
         return running[0].get(20, TimeUnit.SECONDS);
