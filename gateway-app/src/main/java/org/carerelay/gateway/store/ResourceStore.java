@@ -185,7 +185,9 @@ public class ResourceStore {
     /**
      * Writes the version after {@code readVersion} (a version read without a lock) when that is still
      * the stored one, without locking first; {@code false}, and nothing written, when another
-     * version was written meanwhile (the caller then locks, reads again and decides again).
+     * version was written meanwhile (the caller then locks, reads again and decides again). Either
+     * way the row may be locked afterwards, until the transaction ends: PostgreSQL locks the row it
+     * waited for before it finds that the version no longer matches.
      */
     @Transactional(propagation = Propagation.MANDATORY)
     public <T extends Resource> boolean updateIfStill(T resource, int readVersion) {
