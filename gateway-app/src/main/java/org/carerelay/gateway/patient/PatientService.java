@@ -210,16 +210,16 @@ public class PatientService {
     public Patient upsertFromHl7(Patient incoming, Caller caller, String clientAddress) {
         stripComputed(incoming);
         incoming.setId((String) null);
-        Optional<String> existing = findByIdentifiers(incoming, caller);
+        // read without a lock: a message that repeats what is stored (the PID of every MDM^T02, an
+        // ADT^A08 sent for a visit) writes nothing, so it need not wait for, nor hold up, the other
+        // messages about the same patient; it is ordered before any update committed after this read
+        Optional<Patient> existing = findByIdentifiers(incoming, caller);
         if (existing.isEmpty()) {
             MethodOutcome created = create(incoming, null, caller, clientAddress, false);
             return (Patient) created.getResource();
         }
-        String id = existing.get();
-        // first without a lock: a message that repeats what is stored (the PID of every MDM^T02, an
-        // ADT^A08 sent for a visit) writes nothing, so it need not wait for, nor hold up, the other
-        // messages about the same patient; it is ordered before any update committed after this read
-        Patient current = store.read(Patient.class, id).orElseThrow();
+        Patient current = existing.get();
+        String id = current.getIdElement().getIdPart();
         stripComputed(current);
         Patient patient = current.copy();
         List<String> newKvnrs = new ArrayList<>();
@@ -329,15 +329,16 @@ public class PatientService {
      * one (a record it already sees, never one it would join); otherwise by another identifier the caller itself assigned —
      * but never a patient that has a different KVNR.
      */
-    private Optional<String> findByIdentifiers(Patient incoming, Caller caller) {
+    private Optional<Patient> findByIdentifiers(Patient incoming, Caller caller) {
         String org = caller.organizationId();
         Optional<String> kvnr = kvnrOf(incoming);
         if (kvnr.isPresent()) {
             // only a record the sender already sees: a message never joins one (a consent naming the
-            // sender may have been written by anyone who knew the KVNR)
-            Optional<String> known = seenRecord(kvnr.get(), caller);
-            if (known.isPresent()) {
-                return known;
+            // sender may have been written by anyone who knew the KVNR); found and read in one statement
+            List<Patient> known = store.search(Patient.class, "id = (" + SEEN_RECORD + ")",
+                    Map.of("kvnr", index.kvnr(kvnr.get()), "org", org), 1, 0);
+            if (!known.isEmpty()) {
+                return Optional.of(known.get(0));
             }
         }
         for (Identifier identifier : incoming.getIdentifier()) {
@@ -350,7 +351,7 @@ public class PatientService {
                     .filter(id -> access.canSee(org, id))
                     .flatMap(id -> store.read(Patient.class, id));
             if (found.isPresent() && (kvnr.isEmpty() || kvnrOf(found.get()).isEmpty())) {
-                return found.map(patient -> patient.getIdElement().getIdPart());
+                return found;
             }
         }
         return Optional.empty();
@@ -375,6 +376,14 @@ public class PatientService {
             union all select patient_id, 1 from patient_kvnr where kvnr = :kvnr
             union all select patient_id, 2 from patient_kvnr_local where kvnr = :kvnr and organization_id <> :org""";
 
+    /**
+     * The first of the records holding KVNR {@code :kvnr} ({@link #RECORDS_WITH_KVNR}) that the
+     * caller {@code :org} already sees.
+     */
+    private static final String SEEN_RECORD = "select r.patient_id from (" + RECORDS_WITH_KVNR + ") r "
+            + "where exists (select 1 from patient_access a where a.patient_id = r.patient_id and a.organization_id = :org) "
+            + "order by r.rank, r.patient_id limit 1";
+
     /** Every patient holding this KVNR, in the order of {@link #RECORDS_WITH_KVNR} (then by id). */
     private List<String> recordsWithKvnr(String kvnr, String organizationId) {
         return jdbc.sql("select patient_id from (" + RECORDS_WITH_KVNR + ") r group by patient_id order by min(rank), patient_id")
@@ -386,11 +395,8 @@ public class PatientService {
      * statement: it runs for every HL7v2 message with a KVNR).
      */
     private Optional<String> seenRecord(String kvnr, Caller caller) {
-        String org = caller.organizationId();
-        return jdbc.sql("select r.patient_id from (" + RECORDS_WITH_KVNR + ") r "
-                + "where exists (select 1 from patient_access a where a.patient_id = r.patient_id and a.organization_id = :org) "
-                + "order by r.rank, r.patient_id limit 1")
-                .param("kvnr", index.kvnr(kvnr)).param("org", org).query(String.class).optional();
+        return jdbc.sql(SEEN_RECORD).param("kvnr", index.kvnr(kvnr)).param("org", caller.organizationId())
+                .query(String.class).optional();
     }
 
     /** Joins the caller to every record holding this KVNR whose active consent names it; the records joined. */
