@@ -2,14 +2,9 @@ package org.carerelay.gateway.pipeline;
 
 import jakarta.annotation.PreDestroy;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.Locale;
 import org.carerelay.fhir.Systems;
 import org.carerelay.fhir.hl7.CommunicationToMdm;
 import org.carerelay.fhir.hl7.MdmToCommunication;
@@ -101,7 +96,7 @@ public class MllpDelivery {
             }
         }
         Organization from = directory.findOrganization(context.message().senderOrg()).orElse(null);
-        String controlId = controlId(context.message().id(), context.recipient().getIdElement().getIdPart());
+        String controlId = OwnFrames.controlId(context.message().id(), context.recipient().getIdElement().getIdPart());
         var mdm = CommunicationToMdm.map(new CommunicationToMdm.Input(communication, patient,
                 contents, "CareRelay", facility(from), "", facility(context.recipient()), controlId, Instant.now(),
                 parentDocument(communication, context.recipient().getIdElement().getIdPart())));
@@ -164,15 +159,5 @@ public class MllpDelivery {
             }
         }
         return org.getIdElement().getIdPart();
-    }
-
-    /** MSH-10 has at most 20 characters: a stable digest of message and recipient. */
-    static String controlId(String messageId, String recipient) {
-        try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest((messageId + "|" + recipient).getBytes(StandardCharsets.UTF_8));
-            return "CR" + HexFormat.of().formatHex(digest, 0, 9).toUpperCase(Locale.ROOT);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }
