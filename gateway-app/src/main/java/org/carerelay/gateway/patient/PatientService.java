@@ -392,7 +392,7 @@ public class PatientService {
 
     /**
      * The first record holding this KVNR that the caller already sees, in the same order (one
-     * statement: it runs for every HL7v2 message with a KVNR).
+     * statement; an HL7v2 message looks it up and reads it in one, see {@link #findByIdentifiers}).
      */
     private Optional<String> seenRecord(String kvnr, Caller caller) {
         return jdbc.sql(SEEN_RECORD).param("kvnr", index.kvnr(kvnr)).param("org", caller.organizationId())
