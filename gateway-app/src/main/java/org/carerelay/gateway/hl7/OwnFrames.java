@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
 import org.carerelay.gateway.config.CareRelayProperties;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
@@ -53,17 +54,10 @@ public class OwnFrames {
 
     /** Whether {@code controlId} (stripped) has the shape of {@link #controlId}, the only ids ever recorded here. */
     static boolean mayBeOwn(String controlId) {
-        if (controlId.length() != 20 || !controlId.startsWith("CR")) {
-            return false;
-        }
-        for (int i = 2; i < controlId.length(); i++) {
-            char c = controlId.charAt(i);
-            if (!(c >= '0' && c <= '9' || c >= 'A' && c <= 'F')) {
-                return false;
-            }
-        }
-        return true;
+        return OWN_SHAPE.matcher(controlId).matches();
     }
+
+    private static final Pattern OWN_SHAPE = Pattern.compile("CR[0-9A-F]{18}");
 
     /** Records a control id about to be sent; a retry of the same frame refreshes it. Call outside a transaction. */
     public void recordSent(String controlId) {

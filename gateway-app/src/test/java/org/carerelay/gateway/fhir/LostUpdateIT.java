@@ -56,7 +56,7 @@ class LostUpdateIT extends GatewayIntegrationTest {
             change.run();
             running[0] = CompletableFuture.supplyAsync(request);
             await().atMost(Duration.ofSeconds(20)).until(() -> running[0].isDone() || jdbc.sql(
-                    "select count(*) from pg_stat_activity where wait_event_type = 'Lock' and query like '%fhir_resource%'")
+                    "select count(*) from pg_stat_activity where wait_event_type = 'Lock' and (query like '%fhir_resource%for update%' or query like '%update fhir_resource%')")
                     .query(Integer.class).single() > 0);
         });
         return running[0].get(20, TimeUnit.SECONDS);
