@@ -5,7 +5,9 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.carerelay.gateway.registration.ParticipantRepository;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -52,6 +54,18 @@ public class DeliveryLedger {
                 .params(messageId, recipient).query(DeliveryLedger::row).optional();
     }
 
+    /**
+     * {@link #lock} for every recipient of a message at once: the entries there are, by recipient,
+     * locked until the transaction ends. Taken in the order of the recipients, the order in which
+     * fan-out took them one by one before.
+     */
+    public Map<String, Entry> lockAll(String messageId) {
+        Map<String, Entry> entries = new HashMap<>();
+        jdbc.sql("select " + COLUMNS + " from delivery where message_id = ? order by recipient_org for update")
+                .param(messageId).query(DeliveryLedger::row).list().forEach(entry -> entries.put(entry.recipient(), entry));
+        return entries;
+    }
+
     public Optional<Entry> find(String messageId, String recipient) {
         return jdbc.sql("select " + COLUMNS + " from delivery where message_id = ? and recipient_org = ?")
                 .params(messageId, recipient).query(DeliveryLedger::row).optional();
@@ -62,11 +76,23 @@ public class DeliveryLedger {
      * same time wrote it, and the insert waited for its commit), which is left as it is.
      */
     public boolean insert(String messageId, String recipient, Channel channel, DeliveryState state, String detail) {
+        return insert(messageId, recipient, channel, state, detail, false);
+    }
+
+    /**
+     * {@link #insert}, and when {@code notified}, {@link #notified} in the same statement: the entry
+     * is written as the recipient's notification is queued in this transaction (a pull-only
+     * delivery is then {@code notified}, any other keeps {@code state}).
+     */
+    public boolean insert(String messageId, String recipient, Channel channel, DeliveryState state, String detail,
+            boolean notified) {
         Timestamp now = Timestamp.from(Instant.now());
+        DeliveryState written = notified && channel == Channel.PULL ? DeliveryState.NOTIFIED : state;
         return jdbc.sql("""
-                insert into delivery (message_id, recipient_org, channel, state, detail, created_at, updated_at)
-                values (?, ?, ?, ?, ?, ?, ?) on conflict do nothing
-                """).params(messageId, recipient, channel.text(), state.text(), detail, now, now).update() == 1;
+                insert into delivery (message_id, recipient_org, channel, state, detail, created_at, updated_at, notified_at)
+                values (?, ?, ?, ?, ?, ?, ?, ?) on conflict do nothing
+                """).params(messageId, recipient, channel.text(), written.text(), detail, now, now, notified ? now : null)
+                .update() == 1;
     }
 
     public void setState(String messageId, String recipient, Channel channel, DeliveryState state, String detail) {

@@ -66,21 +66,54 @@ public class Notifications {
      * commit, so a redelivered fan-out does not notify again. False when the mail cannot be made
      * (an address the mail library refuses): nothing was queued or written, and fan-out leaves the
      * notification to a work item of its own, so that it fails alone and not the whole fan-out.
+     *
+     * @param address the recipient's notification address, as fan-out read it with its registration
      */
-    boolean notifyRouted(MessageRepository.Row message, String recipient, Channel channel, SenderName sender) {
-        Optional<String> address = participants.contactEmail(recipient);
+    boolean notifyRouted(MessageRepository.Row message, String recipient, Channel channel, SenderName sender,
+            Optional<String> address) {
+        Notice notice = routedNotice(message, address, sender);
+        if (notice.sends()) {
+            queue(notice.mail(), message, recipient, channel);
+        }
+        return notice.handled();
+    }
+
+    /**
+     * Fan-out's notification for a recipient it routes now, made but not yet queued, so that the
+     * recipient's new ledger entry can say notified from its first version ({@link #send} once it is
+     * written). Nobody to tell (no address) needs no mail; a mail that cannot be made (an address
+     * the mail library refuses) is left to a work item of its own.
+     */
+    Notice routedNotice(MessageRepository.Row message, Optional<String> address, SenderName sender) {
         if (address.isEmpty()) {
-            return true; // nobody to tell, as the work item would find
+            return Notice.NOBODY;
         }
-        OutboundMail notification = notification(message, address.get(), sender);
-        byte[] mail;
         try {
-            mail = outbox.compose(notification);
+            return new Notice(outbox.compose(notification(message, address.get(), sender)), true);
         } catch (IllegalArgumentException | IllegalStateException e) {
-            return false;
+            return Notice.UNMAKEABLE;
         }
-        queue(mail, message, recipient, channel);
-        return true;
+    }
+
+    /** Queues the notice's mail as the transaction commits. */
+    void send(Notice notice) {
+        if (notice.sends()) {
+            outbox.send(notice.mail());
+        }
+    }
+
+    /**
+     * A notification made for fan-out: {@code mail} to queue (null: none), {@code handled} false
+     * when the notification is left to a work item.
+     */
+    record Notice(byte[] mail, boolean handled) {
+
+        static final Notice NOBODY = new Notice(null, true);
+        static final Notice UNMAKEABLE = new Notice(null, false);
+
+        boolean sends() {
+            return mail != null;
+        }
     }
 
     /** The work item's notification: a mail that cannot be made fails the step. */

@@ -3,7 +3,9 @@ package org.carerelay.gateway.pipeline;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import org.carerelay.gateway.config.CareRelayProperties;
 import org.carerelay.gateway.conversation.MessageRepository;
 import org.carerelay.gateway.directory.DirectoryService;
@@ -70,26 +72,41 @@ public class PipelineService implements PipelineSteps {
             }
             MessageRepository.Row message = found.get();
             Notifications.SenderName sender = notifications.senderName(message.senderOrg());
+            Function<String, Optional<String>> refusal = consent.forMessage(message.subjectPatient(), message.sent(),
+                    message.senderOrg());
+            Map<String, DeliveryLedger.Entry> entries = ledger.lockAll(messageId);
             List<WorkItem> work = new ArrayList<>();
             for (String recipient : messages.recipientsOf(messageId)) {
-                DeliveryPlan.Plan plan = DeliveryPlan.plan(facts(message, recipient));
-                if (plan.write() == DeliveryPlan.Write.INSERT
-                        && !ledger.insert(messageId, recipient, plan.channel(), plan.state(), plan.detail())) {
-                    // a fan-out of the same message at the same time routed the pair: plan again from what it wrote
-                    plan = DeliveryPlan.plan(facts(message, recipient));
-                    if (plan.write() == DeliveryPlan.Write.INSERT) {
-                        throw new IllegalStateException("The delivery entry of message " + messageId + " for " + recipient
-                                + " was neither written nor found");
+                Optional<ParticipantRepository.Registered> registered = participants.registered(recipient);
+                Optional<String> address = registered.flatMap(ParticipantRepository.Registered::contactEmail);
+                DeliveryPlan.Plan plan = DeliveryPlan.plan(
+                        facts(message, recipient, Optional.ofNullable(entries.get(recipient)), registered.isPresent(), refusal));
+                boolean notifiedNow = false;
+                if (plan.write() == DeliveryPlan.Write.INSERT) {
+                    // made before the entry is written, so that the entry says notified from its first version
+                    Notifications.Notice notice = plan.work().contains(Stage.NOTIFY)
+                            ? notifications.routedNotice(message, address, sender) : Notifications.Notice.NOBODY;
+                    if (ledger.insert(messageId, recipient, plan.channel(), plan.state(), plan.detail(), notice.sends())) {
+                        notifications.send(notice);
+                        notifiedNow = notice.handled();
+                    } else {
+                        // a fan-out of the same message at the same time routed the pair: plan again from what it wrote
+                        plan = DeliveryPlan.plan(facts(message, recipient, ledger.lock(messageId, recipient),
+                                registered.isPresent(), refusal));
+                        if (plan.write() == DeliveryPlan.Write.INSERT) {
+                            throw new IllegalStateException("The delivery entry of message " + messageId + " for " + recipient
+                                    + " was neither written nor found");
+                        }
                     }
                 }
                 if (plan.write() == DeliveryPlan.Write.UPDATE) {
                     ledger.setState(messageId, recipient, plan.channel(), plan.state(), plan.detail());
+                    // routed just now, consent checked just now, row locked: notified in this transaction
+                    notifiedNow = plan.work().contains(Stage.NOTIFY)
+                            && notifications.notifyRouted(message, recipient, plan.channel(), sender, address);
                 }
                 for (Stage stage : plan.work()) {
-                    // routed just now, consent checked just now, row locked: notified in this transaction
-                    boolean notifiedNow = stage == Stage.NOTIFY && plan.write() != DeliveryPlan.Write.NONE
-                            && notifications.notifyRouted(message, recipient, plan.channel(), sender);
-                    if (!notifiedNow) {
+                    if (!(stage == Stage.NOTIFY && notifiedNow)) {
                         work.add(new WorkItem(stage, messageId, recipient));
                     }
                 }
@@ -99,21 +116,21 @@ public class PipelineService implements PipelineSteps {
     }
 
     /**
-     * Loads what the plan decides on, asking consent and directory only when the recipient's route is
-     * decided now. The pair's ledger row, if there is one, stays locked until the transaction ends.
+     * What the plan decides on, from the pair's ledger entry (locked until the transaction ends) and
+     * the recipient's registration, asking consent and directory only when the recipient's route is
+     * decided now.
      */
-    private DeliveryPlan.Facts facts(MessageRepository.Row message, String recipient) {
-        Optional<DeliveryPlan.Existing> existing = ledger.lock(message.id(), recipient)
-                .map(entry -> new DeliveryPlan.Existing(entry.state(), entry.channel(), entry.notifiedAt() != null));
-        boolean registered = participants.isRegistered(recipient);
+    private DeliveryPlan.Facts facts(MessageRepository.Row message, String recipient, Optional<DeliveryLedger.Entry> entry,
+            boolean registered, Function<String, Optional<String>> refusal) {
+        Optional<DeliveryPlan.Existing> existing = entry
+                .map(e -> new DeliveryPlan.Existing(e.state(), e.channel(), e.notifiedAt() != null));
         if (!DeliveryPlan.routesAnew(existing, registered)) {
             return DeliveryPlan.Facts.known(existing, registered);
         }
-        Optional<String> refusal = consent.refusal(message.subjectPatient(), message.sent(), message.senderOrg(), recipient);
         Optional<Channel> systemChannel = registered
                 ? directory.findOrganization(recipient).flatMap(channels::systemEndpoint).map(RecipientChannels::channelOf)
                 : Optional.empty();
-        return new DeliveryPlan.Facts(existing, registered, refusal, systemChannel);
+        return new DeliveryPlan.Facts(existing, registered, refusal.apply(recipient), systemChannel);
     }
 
     @Override

@@ -54,6 +54,20 @@ public class ParticipantRepository implements TokenHolders {
                 .param("ids", List.copyOf(organizationIds)).query(String.class).list());
     }
 
+    /** A participant that {@link #isRegistered is registered}, with the address its notifications go to (empty: none). */
+    public record Registered(Optional<String> contactEmail) {
+    }
+
+    /**
+     * {@link #isRegistered} and {@link #contactEmail} in one statement: empty when the organisation
+     * is not registered (or deactivated); otherwise its notification address, if it has one.
+     */
+    public Optional<Registered> registered(String organizationId) {
+        return jdbc.sql("select contact_email from participant where organization_id = ? and status = 'registered' and "
+                + ENTRY_ACTIVE)
+                .param(organizationId).query((rs, i) -> new Registered(Optional.ofNullable(rs.getString(1)))).optional();
+    }
+
     public Optional<String> contactEmail(String organizationId) {
         return jdbc.sql("select contact_email from participant where organization_id = ? and status = 'registered' and "
                 + ENTRY_ACTIVE)
