@@ -73,6 +73,17 @@ public class DirectoryService implements OrganizationDirectory {
         return store.read(Organization.class, id);
     }
 
+    /** The entries of {@code ids} the directory has, by id, read in one statement. */
+    public Map<String, Organization> findOrganizations(Collection<String> ids) {
+        if (ids.isEmpty()) {
+            return Map.of();
+        }
+        Map<String, Organization> found = new HashMap<>();
+        store.search(Organization.class, "id in (:ids)", Map.of("ids", List.copyOf(ids)), ids.size(), 0)
+                .forEach(entry -> found.put(entry.getIdElement().getIdPart(), entry));
+        return found;
+    }
+
     /** Which of {@code ids} the directory has (without reading the entries). */
     public Set<String> organizationsAmong(Collection<String> ids) {
         return store.existing("Organization", ids);

@@ -1,6 +1,7 @@
 package org.carerelay.gateway.pipeline;
 
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.carerelay.gateway.config.PublicUrls;
 import org.carerelay.gateway.conversation.MessageRepository;
 import org.carerelay.gateway.directory.DirectoryService;
@@ -138,22 +139,27 @@ public class Notifications {
 
     /** The name of {@code organizationId}, looked up when first needed. */
     SenderName senderName(String organizationId) {
-        return new SenderName(organizationId);
+        return senderName(() -> directory.findOrganization(organizationId));
+    }
+
+    /** The name in the sender's directory entry, taken from {@code entry} when first needed. */
+    SenderName senderName(Supplier<Optional<Organization>> entry) {
+        return new SenderName(entry);
     }
 
     /** The sending organisation's name, looked up once for all recipients of a message. */
-    final class SenderName {
+    static final class SenderName {
 
-        private final String organizationId;
+        private final Supplier<Optional<Organization>> entry;
         private String name;
 
-        SenderName(String organizationId) {
-            this.organizationId = organizationId;
+        SenderName(Supplier<Optional<Organization>> entry) {
+            this.entry = entry;
         }
 
         String name() {
             if (name == null) {
-                name = directory.findOrganization(organizationId).map(Organization::getName).orElse("eine Einrichtung");
+                name = entry.get().map(Organization::getName).orElse("eine Einrichtung");
             }
             return name;
         }

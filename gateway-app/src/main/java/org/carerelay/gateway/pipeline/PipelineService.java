@@ -6,17 +6,21 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
 import org.carerelay.gateway.config.CareRelayProperties;
 import org.carerelay.gateway.conversation.MessageRepository;
 import org.carerelay.gateway.directory.DirectoryService;
 import org.carerelay.gateway.registration.ParticipantRepository;
 import org.carerelay.routes.pipeline.PipelineSteps;
+import org.hl7.fhir.r4.model.Organization;
 import org.carerelay.routes.pipeline.WorkItem;
 import org.carerelay.routes.pipeline.WorkItem.Stage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.support.TransactionTemplate;
+import org.springframework.util.function.SingletonSupplier;
 
 /**
  * The pipeline's steps. Every step is keyed by message and recipient in the delivery ledger, so
@@ -71,16 +75,22 @@ public class PipelineService implements PipelineSteps {
                 return List.<WorkItem>of();
             }
             MessageRepository.Row message = found.get();
-            Notifications.SenderName sender = notifications.senderName(message.senderOrg());
+            List<String> recipients = messages.recipientsOf(messageId);
+            // what the recipients' routes are decided on, each read once for all recipients
+            Map<String, DeliveryLedger.Entry> entries = ledger.lockAll(messageId);
+            Map<String, ParticipantRepository.Registered> registrations = participants.registered(recipients);
             Function<String, Optional<String>> refusal = consent.forMessage(message.subjectPatient(), message.sent(),
                     message.senderOrg());
-            Map<String, DeliveryLedger.Entry> entries = ledger.lockAll(messageId);
+            Supplier<Map<String, Organization>> directoryEntries = SingletonSupplier.of(() -> directory.findOrganizations(
+                    Stream.concat(Stream.of(message.senderOrg()), recipients.stream()).distinct().toList()));
+            Notifications.SenderName sender = notifications.senderName(
+                    () -> Optional.ofNullable(directoryEntries.get().get(message.senderOrg())));
             List<WorkItem> work = new ArrayList<>();
-            for (String recipient : messages.recipientsOf(messageId)) {
-                Optional<ParticipantRepository.Registered> registered = participants.registered(recipient);
+            for (String recipient : recipients) {
+                Optional<ParticipantRepository.Registered> registered = Optional.ofNullable(registrations.get(recipient));
                 Optional<String> address = registered.flatMap(ParticipantRepository.Registered::contactEmail);
-                DeliveryPlan.Plan plan = DeliveryPlan.plan(
-                        facts(message, recipient, Optional.ofNullable(entries.get(recipient)), registered.isPresent(), refusal));
+                DeliveryPlan.Plan plan = DeliveryPlan.plan(facts(recipient, Optional.ofNullable(entries.get(recipient)),
+                        registered.isPresent(), refusal, directoryEntries));
                 boolean notifiedNow = false;
                 if (plan.write() == DeliveryPlan.Write.INSERT) {
                     // made before the entry is written, so that the entry says notified from its first version
@@ -91,8 +101,8 @@ public class PipelineService implements PipelineSteps {
                         notifiedNow = notice.handled();
                     } else {
                         // a fan-out of the same message at the same time routed the pair: plan again from what it wrote
-                        plan = DeliveryPlan.plan(facts(message, recipient, ledger.lock(messageId, recipient),
-                                registered.isPresent(), refusal));
+                        plan = DeliveryPlan.plan(facts(recipient, ledger.lock(messageId, recipient),
+                                registered.isPresent(), refusal, directoryEntries));
                         if (plan.write() == DeliveryPlan.Write.INSERT) {
                             throw new IllegalStateException("The delivery entry of message " + messageId + " for " + recipient
                                     + " was neither written nor found");
@@ -120,15 +130,16 @@ public class PipelineService implements PipelineSteps {
      * the recipient's registration, asking consent and directory only when the recipient's route is
      * decided now.
      */
-    private DeliveryPlan.Facts facts(MessageRepository.Row message, String recipient, Optional<DeliveryLedger.Entry> entry,
-            boolean registered, Function<String, Optional<String>> refusal) {
+    private DeliveryPlan.Facts facts(String recipient, Optional<DeliveryLedger.Entry> entry, boolean registered,
+            Function<String, Optional<String>> refusal, Supplier<Map<String, Organization>> directoryEntries) {
         Optional<DeliveryPlan.Existing> existing = entry
                 .map(e -> new DeliveryPlan.Existing(e.state(), e.channel(), e.notifiedAt() != null));
         if (!DeliveryPlan.routesAnew(existing, registered)) {
             return DeliveryPlan.Facts.known(existing, registered);
         }
         Optional<Channel> systemChannel = registered
-                ? directory.findOrganization(recipient).flatMap(channels::systemEndpoint).map(RecipientChannels::channelOf)
+                ? Optional.ofNullable(directoryEntries.get().get(recipient)).flatMap(channels::systemEndpoint)
+                        .map(RecipientChannels::channelOf)
                 : Optional.empty();
         return new DeliveryPlan.Facts(existing, registered, refusal.apply(recipient), systemChannel);
     }

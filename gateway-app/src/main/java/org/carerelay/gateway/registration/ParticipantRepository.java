@@ -3,11 +3,14 @@ package org.carerelay.gateway.registration;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.carerelay.gateway.security.TokenHolders;
+import org.springframework.jdbc.core.RowCallbackHandler;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 
@@ -59,13 +62,21 @@ public class ParticipantRepository implements TokenHolders {
     }
 
     /**
-     * {@link #isRegistered} and {@link #contactEmail} in one statement: empty when the organisation
-     * is not registered (or deactivated); otherwise its notification address, if it has one.
+     * {@link #isRegistered} and {@link #contactEmail} for several organisations in one statement:
+     * those among {@code organizationIds} that are registered (and not deactivated), with their
+     * notification addresses.
      */
-    public Optional<Registered> registered(String organizationId) {
-        return jdbc.sql("select contact_email from participant where organization_id = ? and status = 'registered' and "
-                + ENTRY_ACTIVE)
-                .param(organizationId).query((rs, i) -> new Registered(Optional.ofNullable(rs.getString(1)))).optional();
+    public Map<String, Registered> registered(Collection<String> organizationIds) {
+        if (organizationIds.isEmpty()) {
+            return Map.of();
+        }
+        Map<String, Registered> registered = new HashMap<>();
+        jdbc.sql("select organization_id, contact_email from participant where organization_id in (:ids) "
+                        + "and status = 'registered' and " + ENTRY_ACTIVE)
+                .param("ids", List.copyOf(organizationIds))
+                .query((RowCallbackHandler) rs -> registered.put(rs.getString(1),
+                        new Registered(Optional.ofNullable(rs.getString(2)))));
+        return registered;
     }
 
     public Optional<String> contactEmail(String organizationId) {
