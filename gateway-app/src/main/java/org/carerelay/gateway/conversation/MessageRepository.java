@@ -158,6 +158,18 @@ public class MessageRepository {
                 .param("c", conversationId).param("viewer", viewer).query(String.class).list();
     }
 
+    /** A message and its recipients, ordered as {@link #recipientsOf} orders them. */
+    public record Addressed(Row message, List<String> recipients) {
+    }
+
+    /** {@link #find} and {@link #recipientsOf} in one statement. */
+    public Optional<Addressed> findAddressed(String id) {
+        return jdbc.sql("select " + COLUMNS + ", array(select r.organization_id from message_recipient r "
+                        + "where r.message_id = m.id order by r.organization_id) from message m where m.id = :id")
+                .param("id", id).param("viewer", "")
+                .query((rs, i) -> new Addressed(row(rs, i), List.of((String[]) rs.getArray(11).getArray()))).optional();
+    }
+
     public List<String> recipientsOf(String messageId) {
         return jdbc.sql("select organization_id from message_recipient where message_id = ? order by organization_id")
                 .param(messageId).query(String.class).list();

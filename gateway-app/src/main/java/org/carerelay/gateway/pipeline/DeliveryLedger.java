@@ -73,16 +73,10 @@ public class DeliveryLedger {
 
     /**
      * Writes the pair's entry; false when there is one already (a fan-out of the same message at the
-     * same time wrote it, and the insert waited for its commit), which is left as it is.
-     */
-    public boolean insert(String messageId, String recipient, Channel channel, DeliveryState state, String detail) {
-        return insert(messageId, recipient, channel, state, detail, false);
-    }
-
-    /**
-     * {@link #insert}, and when {@code notified}, {@link #notified} in the same statement: the entry
-     * is written as the recipient's notification is queued in this transaction (a pull-only
-     * delivery is then {@code notified}, any other keeps {@code state}).
+     * same time wrote it, and the insert waited for its commit), which is left as it is. With
+     * {@code notified}, the entry is written as {@link #notified} would leave it (a pull-only
+     * delivery {@code notified}, any other in {@code state}): its notification is queued in this
+     * transaction.
      */
     public boolean insert(String messageId, String recipient, Channel channel, DeliveryState state, String detail,
             boolean notified) {

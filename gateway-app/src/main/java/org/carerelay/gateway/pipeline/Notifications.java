@@ -61,8 +61,8 @@ public class Notifications {
     }
 
     /**
-     * Fan-out's notification, in fan-out's transaction, which holds the recipient's ledger row
-     * locked, has just written its route (queued, not notified) and has checked the consent for it.
+     * Fan-out's notification for a held entry it has just routed (updated to queued, not notified),
+     * in fan-out's transaction, which holds the entry locked and has checked the consent for it.
      * The mail goes to the queue as that transaction commits; the ledger says notified with the same
      * commit, so a redelivered fan-out does not notify again. False when the mail cannot be made
      * (an address the mail library refuses): nothing was queued or written, and fan-out leaves the
@@ -109,7 +109,11 @@ public class Notifications {
      */
     record Notice(byte[] mail, boolean handled) {
 
+        /** No notification is due: nothing to queue, no work item. */
+        static final Notice NONE = new Notice(null, true);
+        /** Nobody to tell (no address): nothing to queue, no work item. */
         static final Notice NOBODY = new Notice(null, true);
+        /** The mail cannot be made: left to a work item of its own. */
         static final Notice UNMAKEABLE = new Notice(null, false);
 
         boolean sends() {

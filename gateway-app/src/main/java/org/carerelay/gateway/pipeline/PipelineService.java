@@ -13,9 +13,9 @@ import org.carerelay.gateway.conversation.MessageRepository;
 import org.carerelay.gateway.directory.DirectoryService;
 import org.carerelay.gateway.registration.ParticipantRepository;
 import org.carerelay.routes.pipeline.PipelineSteps;
-import org.hl7.fhir.r4.model.Organization;
 import org.carerelay.routes.pipeline.WorkItem;
 import org.carerelay.routes.pipeline.WorkItem.Stage;
+import org.hl7.fhir.r4.model.Organization;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Service;
@@ -69,20 +69,22 @@ public class PipelineService implements PipelineSteps {
     @Override
     public List<WorkItem> fanOut(String messageId) {
         return tx.execute(status -> {
-            Optional<MessageRepository.Row> found = messages.find(messageId);
+            Optional<MessageRepository.Addressed> found = messages.findAddressed(messageId);
             if (found.isEmpty()) {
                 log.warn("Fan-out for unknown message {}; dropped", messageId);
                 return List.<WorkItem>of();
             }
-            MessageRepository.Row message = found.get();
-            List<String> recipients = messages.recipientsOf(messageId);
+            MessageRepository.Row message = found.get().message();
+            List<String> recipients = found.get().recipients();
             // what the recipients' routes are decided on, each read once for all recipients
             Map<String, DeliveryLedger.Entry> entries = ledger.lockAll(messageId);
             Map<String, ParticipantRepository.Registered> registrations = participants.registered(recipients);
             Function<String, Optional<String>> refusal = consent.forMessage(message.subjectPatient(), message.sent(),
                     message.senderOrg());
+            // the sender's for its name, a registered recipient's for its system endpoint
             Supplier<Map<String, Organization>> directoryEntries = SingletonSupplier.of(() -> directory.findOrganizations(
-                    Stream.concat(Stream.of(message.senderOrg()), recipients.stream()).distinct().toList()));
+                    Stream.concat(Stream.of(message.senderOrg()), recipients.stream().filter(registrations::containsKey))
+                            .distinct().toList()));
             Notifications.SenderName sender = notifications.senderName(
                     () -> Optional.ofNullable(directoryEntries.get().get(message.senderOrg())));
             List<WorkItem> work = new ArrayList<>();
@@ -95,7 +97,7 @@ public class PipelineService implements PipelineSteps {
                 if (plan.write() == DeliveryPlan.Write.INSERT) {
                     // made before the entry is written, so that the entry says notified from its first version
                     Notifications.Notice notice = plan.work().contains(Stage.NOTIFY)
-                            ? notifications.routedNotice(message, address, sender) : Notifications.Notice.NOBODY;
+                            ? notifications.routedNotice(message, address, sender) : Notifications.Notice.NONE;
                     if (ledger.insert(messageId, recipient, plan.channel(), plan.state(), plan.detail(), notice.sends())) {
                         notifications.send(notice);
                         notifiedNow = notice.handled();
