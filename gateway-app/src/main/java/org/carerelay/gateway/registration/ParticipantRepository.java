@@ -45,8 +45,7 @@ public class ParticipantRepository implements TokenHolders {
 
     /** Registered and not deactivated: may send, receive and be notified. */
     public boolean isRegistered(String organizationId) {
-        return jdbc.sql("select count(*) from participant where organization_id = ? and status = 'registered' and "
-                + ENTRY_ACTIVE).param(organizationId).query(Integer.class).single() > 0;
+        return registered(List.of(organizationId)).containsKey(organizationId);
     }
 
     public Set<String> registeredAmong(Collection<String> organizationIds) {
@@ -57,14 +56,14 @@ public class ParticipantRepository implements TokenHolders {
                 .param("ids", List.copyOf(organizationIds)).query(String.class).list());
     }
 
-    /** A participant that {@link #isRegistered is registered}, with the address its notifications go to (empty: none). */
+    /** A registered participant, with the address its notifications go to (empty: none). */
     public record Registered(Optional<String> contactEmail) {
     }
 
     /**
-     * {@link #isRegistered} and {@link #contactEmail} for several organisations in one statement:
-     * those among {@code organizationIds} that are registered (and not deactivated), with their
-     * notification addresses.
+     * Those among {@code organizationIds} that are registered and not deactivated (they may send,
+     * receive and be notified), with their notification addresses: one statement for all of them,
+     * and the one place that condition is written for a participant by id.
      */
     public Map<String, Registered> registered(Collection<String> organizationIds) {
         if (organizationIds.isEmpty()) {
@@ -79,10 +78,9 @@ public class ParticipantRepository implements TokenHolders {
         return registered;
     }
 
+    /** Where a registered, not deactivated participant's notifications go; empty for any other organisation. */
     public Optional<String> contactEmail(String organizationId) {
-        return jdbc.sql("select contact_email from participant where organization_id = ? and status = 'registered' and "
-                + ENTRY_ACTIVE)
-                .param(organizationId).query(String.class).optional();
+        return Optional.ofNullable(registered(List.of(organizationId)).get(organizationId)).flatMap(Registered::contactEmail);
     }
 
     public void register(String organizationId, String tokenHash, String contactEmail, Instant now) {
