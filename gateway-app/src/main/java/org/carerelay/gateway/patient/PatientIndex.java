@@ -124,9 +124,10 @@ public class PatientIndex {
             add.accept(GENDER, patient.getGender().toCode());
         }
         for (Identifier identifier : patient.getIdentifier()) {
-            if (identifier.hasValue()) {
+            // the elements' values: an element may be there with only an id or extension (no value)
+            if (identifier.getValueElement().hasValue()) {
                 add.accept(IDENTIFIER_VALUE, identifier.getValue());
-                if (identifier.hasSystem()) {
+                if (identifier.getSystemElement().hasValue()) {
                     add.accept(IDENTIFIER_SYSTEM, identifier.getSystem());
                     rows.add(IDENTIFIER + " " + identifier(identifier.getSystem(), identifier.getValue()));
                 }

@@ -342,7 +342,8 @@ public class PatientService {
             }
         }
         for (Identifier identifier : incoming.getIdentifier()) {
-            if (!identifier.hasSystem() || !identifier.hasValue() || Systems.KVNR.equals(identifier.getSystem())) {
+            if (!identifier.getSystemElement().hasValue() || !identifier.getValueElement().hasValue()
+                    || Systems.KVNR.equals(identifier.getSystem())) {
                 continue;
             }
             Optional<Patient> found = jdbc.sql("select patient_id from patient_identifier where assigner_org = ? and system = ? and value = ? and hashed")
@@ -446,7 +447,8 @@ public class PatientService {
      */
     private void indexIdentifiers(String patientId, List<Identifier> identifiers, String organizationId) {
         for (Identifier identifier : identifiers) {
-            if (identifier.hasSystem() && identifier.hasValue() && !Systems.KVNR.equals(identifier.getSystem())) {
+            if (identifier.getSystemElement().hasValue() && identifier.getValueElement().hasValue()
+                    && !Systems.KVNR.equals(identifier.getSystem())) {
                 String value = index.identifier(identifier.getSystem(), identifier.getValue());
                 jdbc.sql("""
                         insert into patient_identifier (assigner_org, system, value, patient_id, hashed)
@@ -630,7 +632,7 @@ public class PatientService {
 
     static Optional<String> kvnrOf(Patient patient) {
         return patient.getIdentifier().stream()
-                .filter(i -> Systems.KVNR.equals(i.getSystem()) && i.hasValue())
+                .filter(i -> Systems.KVNR.equals(i.getSystem()) && i.getValueElement().hasValue())
                 .map(Identifier::getValue).findFirst();
     }
 
