@@ -17,6 +17,7 @@ import javax.sql.DataSource;
 import org.carerelay.gateway.config.CareRelayProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -71,12 +72,22 @@ public class DatabaseConfiguration {
         return new HikariDataSource(config);
     }
 
+    /** The embedded server {@link EmbeddedDatabaseEarlyStart} began to start, or else one started now. */
     @Bean(destroyMethod = "close")
-    EmbeddedDatabase embeddedDatabase(CareRelayProperties props) {
+    EmbeddedDatabase embeddedDatabase(CareRelayProperties props, ObjectProvider<EmbeddedDatabaseEarlyStart.Starting> early) {
         if (props.db().external()) {
             return EmbeddedDatabase.NONE;
         }
-        return EmbeddedDatabase.start(props.dataDir().toAbsolutePath().normalize(), props.db().embeddedDurable());
+        Path dataDir = props.dataDir().toAbsolutePath().normalize();
+        boolean durable = props.db().embeddedDurable();
+        EmbeddedDatabaseEarlyStart.Starting starting = early.getIfAvailable();
+        if (starting != null) {
+            if (starting.serves(dataDir, durable)) {
+                return starting.claim();
+            }
+            starting.stopUnclaimed(); // started for other settings than those bound now: not this one
+        }
+        return EmbeddedDatabase.start(dataDir, durable);
     }
 
     /** Owns the embedded server process, if one was started. */
