@@ -9,6 +9,7 @@ import org.carerelay.gateway.config.CareRelayProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.annotation.DependsOn;
 import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
 
@@ -19,6 +20,10 @@ import org.springframework.stereotype.Component;
  * and then every few seconds. The gateway's own secrets and outbox mail are created owner-only.
  */
 @Component
+// after the embedded PostgreSQL has started: its binaries are unpacked on a thread of their own
+// (EmbeddedDatabaseEarlyStart), and a walk between a file's creation and its execute bit would take
+// the bit away for good (the unpacked binaries are not unpacked again)
+@DependsOn("embeddedDatabase")
 public class DataDirectoryPermissions {
 
     static final long INTERVAL_SECONDS = 10;

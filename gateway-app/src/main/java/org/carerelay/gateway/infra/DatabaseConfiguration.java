@@ -85,7 +85,11 @@ public class DatabaseConfiguration {
             if (starting.serves(dataDir, durable)) {
                 return starting.claim();
             }
-            starting.stopUnclaimed(); // started for other settings than those bound now: not this one
+            // settings added after the context's initializers (a bean factory post-processor's property
+            // source) differ from those the early start read: that server is not the one asked for
+            log.warn("The embedded PostgreSQL started early for other settings than the beans have (data directory or"
+                    + " durability); it is stopped and started again with the beans' settings");
+            starting.stopUnclaimed();
         }
         return EmbeddedDatabase.start(dataDir, durable);
     }

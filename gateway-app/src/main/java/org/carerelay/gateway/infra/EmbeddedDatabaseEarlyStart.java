@@ -1,5 +1,6 @@
 package org.carerelay.gateway.infra;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -99,17 +100,33 @@ public class EmbeddedDatabaseEarlyStart implements ApplicationContextInitializer
             return await();
         }
 
-        /** Stops the server unless it was taken; waits for a start still under way. */
+        /**
+         * Stops the server unless it was taken; waits for a start still under way (a start that the
+         * process does not live to finish, killed or stopped by a signal, leaves a server that the
+         * next start stops, as it did before).
+         */
         void stopUnclaimed() {
             if (!taken.compareAndSet(false, true)) {
                 return;
             }
+            EmbeddedDatabase started;
             try {
-                await().close();
-            } catch (Exception e) {
-                // it did not start, or does not stop: the next start stops a server left running
-                log.warn("Embedded PostgreSQL not stopped: {}", SafeExceptions.describe(e));
+                started = await();
+            } catch (RuntimeException | Error e) {
+                // the failure of another bean came first and ended the start: this one may be the cause
+                log.warn("Embedded PostgreSQL did not start: {}", SafeExceptions.describe(e));
+                return;
             }
+            try {
+                started.close();
+            } catch (IOException | RuntimeException e) {
+                log.warn("Embedded PostgreSQL not stopped, the next start stops it: {}", SafeExceptions.describe(e));
+            }
+        }
+
+        /** The server once started, without taking it (tests). */
+        EmbeddedDatabase started() {
+            return await();
         }
 
         private EmbeddedDatabase await() {

@@ -9,10 +9,13 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import javax.sql.DataSource;
 import org.carerelay.gateway.config.CareRelayProperties;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.BeanFactoryPostProcessor;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
@@ -21,6 +24,8 @@ import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
+import org.springframework.core.env.ConfigurableEnvironment;
+import org.springframework.core.env.MapPropertySource;
 import org.springframework.core.io.support.SpringFactoriesLoader;
 
 /**
@@ -35,7 +40,8 @@ class EmbeddedDatabaseEarlyStartTest {
         try (ConfigurableApplicationContext context = run(dataDir, WithDatabase.class)) {
             EmbeddedDatabaseEarlyStart.Starting starting = context.getBean(EmbeddedDatabaseEarlyStart.BEAN_NAME,
                     EmbeddedDatabaseEarlyStart.Starting.class);
-            // the bean took it: nobody else can, and it is not started a second time
+            // the bean took it: it is that very server, and nobody else can take it
+            assertThat(context.getBean(DatabaseConfiguration.EmbeddedDatabase.class)).isSameAs(starting.started());
             assertThatThrownBy(starting::claim).isInstanceOf(IllegalStateException.class);
             try (Connection connection = context.getBean(DataSource.class).getConnection();
                     Statement statement = connection.createStatement();
@@ -51,7 +57,8 @@ class EmbeddedDatabaseEarlyStartTest {
     @Test
     void aContextClosedBeforeTheBeanTookTheServer_stopsIt(@TempDir Path dataDir) {
         ConfigurableApplicationContext context = run(dataDir, WithoutDatabase.class);
-        assertThat(context.containsBean(EmbeddedDatabaseEarlyStart.BEAN_NAME)).isTrue();
+        context.getBean(EmbeddedDatabaseEarlyStart.BEAN_NAME, EmbeddedDatabaseEarlyStart.Starting.class).started();
+        assertThat(postmasterPid(dataDir)).exists();
         context.close();
         assertThat(postmasterPid(dataDir)).doesNotExist();
         assertThat(dataDir.resolve("postgres").resolve("PG_VERSION")).exists(); // it had started
@@ -108,10 +115,40 @@ class EmbeddedDatabaseEarlyStartTest {
     static class WithoutDatabase {
     }
 
+    @Test
+    void settingsChangedAfterTheEarlyStart_theBeanStartsTheServerTheyAskFor(@TempDir Path dataDir) throws Exception {
+        // as a bean factory post-processor's property source does (the throughput benchmark's)
+        try (ConfigurableApplicationContext context = run(dataDir, WithDatabaseMadeDurableLate.class)) {
+            EmbeddedDatabaseEarlyStart.Starting starting = context.getBean(EmbeddedDatabaseEarlyStart.BEAN_NAME,
+                    EmbeddedDatabaseEarlyStart.Starting.class);
+            assertThat(context.getBean(DatabaseConfiguration.EmbeddedDatabase.class)).isNotSameAs(starting.started());
+            try (Connection connection = context.getBean(DataSource.class).getConnection();
+                    Statement statement = connection.createStatement();
+                    ResultSet rows = statement.executeQuery("show fsync")) {
+                assertThat(rows.next()).isTrue();
+                assertThat(rows.getString(1)).isEqualTo("on"); // the early one, without, was stopped for it
+            }
+        }
+        assertThat(postmasterPid(dataDir)).doesNotExist();
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @EnableConfigurationProperties(CareRelayProperties.class)
+    @Import(DatabaseConfiguration.class)
+    static class WithDatabaseMadeDurableLate {
+        @Bean
+        static BeanFactoryPostProcessor durable(ConfigurableEnvironment environment) {
+            return beanFactory -> environment.getPropertySources().addFirst(
+                    new MapPropertySource("late", Map.of("carerelay.db.embedded-durable", true)));
+        }
+    }
+
     @Configuration(proxyBeanMethods = false)
     static class Failing {
+        /** Fails once the early start has finished, so a server is running when the start fails. */
         @Bean
-        String unmakeable() {
+        String unmakeable(ObjectProvider<EmbeddedDatabaseEarlyStart.Starting> starting) {
+            starting.getObject().started();
             throw new IllegalStateException("a bean that cannot be made");
         }
     }
