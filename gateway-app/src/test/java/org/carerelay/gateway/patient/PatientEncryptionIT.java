@@ -2,6 +2,7 @@ package org.carerelay.gateway.patient;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ca.uhn.fhir.context.FhirContext;
 import java.nio.charset.StandardCharsets;
 import java.sql.Timestamp;
 import java.time.Instant;
@@ -162,5 +163,28 @@ class PatientEncryptionIT extends GatewayIntegrationTest {
         assertThat(search("family=" + family + "&birthdate=1937-05-29")).containsExactly(patientId);
         // the same KVNR again finds the converted patient, not a twin
         assertThat(Conversations.createPatient(client(clinic.token()), patient(family, kvnr, mrn))).isEqualTo(patientId);
+    }
+
+    /**
+     * An identifier whose system or value element is there with only an id (no value), as FHIR allows
+     * ({@code "_system": {"id": …}}): accepted, neither indexed nor looked up, not a 500.
+     */
+    @Test
+    void identifierElementsWithoutAValue_areNeitherIndexedNorLookedUp() {
+        String kvnr = Conversations.kvnr();
+        Patient patient = patient(uniqueFamily(), kvnr, "MRN" + UUID.randomUUID().toString().substring(0, 8));
+        String json = FhirContext.forR4Cached().newJsonParser().encodeResourceToString(patient);
+        // as the client would send them: the element's id under "_system" / "_value", no value
+        String extra = ",{\"_system\":{\"id\":\"s1\"},\"value\":\"V" + UUID.randomUUID()
+                + "\"},{\"system\":\"" + MRN_SYSTEM + "\",\"_value\":{\"id\":\"v1\"}}";
+        int end = json.indexOf(']', json.indexOf("\"identifier\""));
+        String withElementsWithoutValue = json.substring(0, end) + extra + json.substring(end);
+        assertThat(withElementsWithoutValue).contains("\"_system\":{\"id\":\"s1\"}");
+        String patientId = client(clinic.token()).create().resource(withElementsWithoutValue).execute().getId().getIdPart();
+        // the second create looks the patient up by its identifiers and KVNR
+        assertThat(client(clinic.token()).create().resource(withElementsWithoutValue).execute().getId().getIdPart())
+                .isEqualTo(patientId);
+        assertThat(jdbc.sql("select count(*) from patient_identifier where patient_id = ?").param(patientId)
+                .query(Integer.class).single()).as("only the MRN with system and value").isEqualTo(1);
     }
 }
