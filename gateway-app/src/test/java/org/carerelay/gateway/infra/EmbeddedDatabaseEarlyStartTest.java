@@ -38,17 +38,10 @@ class EmbeddedDatabaseEarlyStartTest {
     @Test
     void theDatabaseBeanTakesTheServerStartedBeforeTheBeans(@TempDir Path dataDir) throws Exception {
         try (ConfigurableApplicationContext context = run(dataDir, WithDatabase.class)) {
-            EmbeddedDatabaseEarlyStart.Starting starting = context.getBean(EmbeddedDatabaseEarlyStart.BEAN_NAME,
-                    EmbeddedDatabaseEarlyStart.Starting.class);
             // the bean took it: it is that very server, and nobody else can take it
-            assertThat(context.getBean(DatabaseConfiguration.EmbeddedDatabase.class)).isSameAs(starting.started());
-            assertThatThrownBy(starting::claim).isInstanceOf(IllegalStateException.class);
-            try (Connection connection = context.getBean(DataSource.class).getConnection();
-                    Statement statement = connection.createStatement();
-                    ResultSet rows = statement.executeQuery("select current_setting('data_directory')")) {
-                assertThat(rows.next()).isTrue();
-                assertThat(Path.of(rows.getString(1)).toRealPath()).isEqualTo(dataDir.resolve("postgres").toRealPath());
-            }
+            assertThat(context.getBean(DatabaseConfiguration.EmbeddedDatabase.class)).isSameAs(starting(context).started());
+            assertThatThrownBy(starting(context)::claim).isInstanceOf(IllegalStateException.class);
+            assertThat(Path.of(setting(context, "data_directory")).toRealPath()).isEqualTo(dataDir.resolve("postgres").toRealPath());
             assertThat(postmasterPid(dataDir)).exists();
         }
         assertThat(postmasterPid(dataDir)).doesNotExist(); // stopped with the context, by the bean
@@ -57,7 +50,7 @@ class EmbeddedDatabaseEarlyStartTest {
     @Test
     void aContextClosedBeforeTheBeanTookTheServer_stopsIt(@TempDir Path dataDir) {
         ConfigurableApplicationContext context = run(dataDir, WithoutDatabase.class);
-        context.getBean(EmbeddedDatabaseEarlyStart.BEAN_NAME, EmbeddedDatabaseEarlyStart.Starting.class).started();
+        starting(context).started();
         assertThat(postmasterPid(dataDir)).exists();
         context.close();
         assertThat(postmasterPid(dataDir)).doesNotExist();
@@ -82,6 +75,16 @@ class EmbeddedDatabaseEarlyStartTest {
     }
 
     @Test
+    void settingsChangedAfterTheEarlyStart_theBeanStartsTheServerTheyAskFor(@TempDir Path dataDir) throws Exception {
+        // as a bean factory post-processor's property source does (the throughput benchmark's)
+        try (ConfigurableApplicationContext context = run(dataDir, WithDatabaseMadeDurableLate.class)) {
+            assertThat(context.getBean(DatabaseConfiguration.EmbeddedDatabase.class)).isNotSameAs(starting(context).started());
+            assertThat(setting(context, "fsync")).isEqualTo("on"); // the early one, without, was stopped for it
+        }
+        assertThat(postmasterPid(dataDir)).doesNotExist();
+    }
+
+    @Test
     void runsAfterTheStartupChecks_whichHoldTheDataDirectoryLockByThen() {
         List<ApplicationContextInitializer> initializers = SpringFactoriesLoader.forDefaultResourceLocation()
                 .load(ApplicationContextInitializer.class);
@@ -101,6 +104,20 @@ class EmbeddedDatabaseEarlyStartTest {
         return application.run(args.toArray(String[]::new));
     }
 
+    private static EmbeddedDatabaseEarlyStart.Starting starting(ConfigurableApplicationContext context) {
+        return context.getBean(EmbeddedDatabaseEarlyStart.BEAN_NAME, EmbeddedDatabaseEarlyStart.Starting.class);
+    }
+
+    /** A setting of the server the context's pool connects to. */
+    private static String setting(ConfigurableApplicationContext context, String name) throws Exception {
+        try (Connection connection = context.getBean(DataSource.class).getConnection();
+                Statement statement = connection.createStatement();
+                ResultSet rows = statement.executeQuery("select current_setting('" + name + "')")) {
+            assertThat(rows.next()).isTrue();
+            return rows.getString(1);
+        }
+    }
+
     private static Path postmasterPid(Path dataDir) {
         return dataDir.resolve("postgres").resolve("postmaster.pid");
     }
@@ -113,23 +130,6 @@ class EmbeddedDatabaseEarlyStartTest {
 
     @Configuration(proxyBeanMethods = false)
     static class WithoutDatabase {
-    }
-
-    @Test
-    void settingsChangedAfterTheEarlyStart_theBeanStartsTheServerTheyAskFor(@TempDir Path dataDir) throws Exception {
-        // as a bean factory post-processor's property source does (the throughput benchmark's)
-        try (ConfigurableApplicationContext context = run(dataDir, WithDatabaseMadeDurableLate.class)) {
-            EmbeddedDatabaseEarlyStart.Starting starting = context.getBean(EmbeddedDatabaseEarlyStart.BEAN_NAME,
-                    EmbeddedDatabaseEarlyStart.Starting.class);
-            assertThat(context.getBean(DatabaseConfiguration.EmbeddedDatabase.class)).isNotSameAs(starting.started());
-            try (Connection connection = context.getBean(DataSource.class).getConnection();
-                    Statement statement = connection.createStatement();
-                    ResultSet rows = statement.executeQuery("show fsync")) {
-                assertThat(rows.next()).isTrue();
-                assertThat(rows.getString(1)).isEqualTo("on"); // the early one, without, was stopped for it
-            }
-        }
-        assertThat(postmasterPid(dataDir)).doesNotExist();
     }
 
     @Configuration(proxyBeanMethods = false)
