@@ -14,8 +14,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
 import java.util.jar.Attributes;
 import java.util.jar.JarFile;
+import java.util.stream.Collectors;
 import org.carerelay.gateway.GatewayProcess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.Execution;
@@ -66,6 +68,32 @@ class ExtractedLayoutIT {
                     "io.zonky.test.db.postgres.embedded.EmbeddedPostgres")) {
                 assertThat(Class.forName(name, false, loader).getClassLoader()).as(name).isSameAs(loader);
             }
+        }
+    }
+
+    /**
+     * The class list covers a complete start, not only the Spring context's refresh: the classes the
+     * web server's, the MLLP listener's and the JMS listeners' start and the FHIR validator's warm-up
+     * load are in it (a list recorded until the refresh lacked them all, and a start loaded about
+     * 2,600 classes from the jars).
+     */
+    @Test
+    void classList_coversTheCompleteStart() throws IOException {
+        Path list = DIR.resolve("carerelay.classlist");
+        assertThat(list).as("the package phase records the class list").isRegularFile();
+        Set<String> classes;
+        try (var lines = Files.lines(list)) {
+            classes = lines.filter(line -> !line.startsWith("#") && !line.startsWith("@"))
+                    .map(line -> line.split(" ", 2)[0]).collect(Collectors.toSet());
+        }
+        assertThat(classes).hasSizeGreaterThan(15_000).contains(
+                "org/apache/tomcat/util/net/NioEndpoint$Poller", // the HTTP connector started
+                "org/apache/camel/component/mllp/internal/TcpServerAcceptThread", // the MLLP listener started
+                "org/springframework/jms/listener/DefaultMessageListenerContainer$AsyncMessageListenerInvoker", // JMS listeners
+                "org/hl7/fhir/r4/model/StructureDefinition"); // the FHIR validator's warm-up
+        try (var lines = Files.lines(list)) {
+            assertThat(lines.filter(line -> line.startsWith("@lambda-proxy")))
+                    .as("lambda proxies, on which JDK 17's -Xshare:dump crashes").isEmpty();
         }
     }
 
