@@ -65,7 +65,7 @@ for _ in $(seq 1 600); do
   sleep 0.1
 done
 sleep 1
-kill -TERM "$pid"
+stop_all # SIGTERM: the JVM writes out the list as it exits; SIGKILL after 60 s
 wait "$pid" || true # 143 after SIGTERM
 pid=
 [ -s "$scratch/loaded.classlist" ] || failed "the start that records the classes wrote no class list"
