@@ -9,7 +9,7 @@
 #
 # The JVM uses an archive only with the JDK that wrote it, the same class path string and the very
 # same jar files (size and modification time); otherwise it starts without it, silently. So an
-# ARCHIVE that the JVM accepts is kept, and any other one is written anew (about 30 s on 2 cores),
+# ARCHIVE that the JVM accepts is kept, and any other one is written anew (about 40 s on 2 cores),
 # after every new build or JDK update. The JDK's messages while writing go to ARCHIVE.log. The JVM
 # maps the archive as code: write it where only those who may change the jars can write.
 set -eu

@@ -32,7 +32,7 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
  * {@code carerelay-cds.sh} writes one from the class list the build recorded, the JVM accepts it for
  * the jar and finds the gateway's and its libraries' classes in it, a second call keeps it, and the
  * JVM refuses it once a library changed. Runs beside {@code ContainerImageIT} (junit-platform.properties):
- * writing the archive keeps one core busy for half a minute, and the two share nothing.
+ * writing the archive keeps one core busy for 40 s, and the two share nothing.
  */
 @Execution(ExecutionMode.CONCURRENT)
 class ExtractedLayoutIT {
