@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Class-data sharing (CDS), build step: starts the unpacked application once with the embedded
-# defaults in a scratch directory (ports chosen by the system), lets it start completely (web server,
-# MLLP listener, routes, JMS listeners, the FHIR validator's warm-up), stops it with SIGTERM, records
-# the classes it loaded until then, and puts that class list and carerelay-cds.sh, which turns it
-# into an archive where the gateway runs, next to carerelay.jar. Run by the package phase. The
-# archive is an optimisation: when the recording start fails (e.g. the embedded PostgreSQL cannot run
-# on the build machine), the build goes on without a class list, with a warning, and the gateway
-# starts as before.
+# Class-data sharing (CDS), build step: starts the unpacked application once with its built-in
+# defaults (embedded PostgreSQL and Artemis, no config/ overlay) in a scratch directory, on loopback
+# ports the system chooses, lets it start completely (web server, MLLP listener, routes, JMS
+# listeners, the FHIR validator's warm-up), stops it with SIGTERM, records the classes it loaded
+# (its shutdown's included) and puts that class list and carerelay-cds.sh, which turns it into an
+# archive where the gateway runs, next to carerelay.jar. Run by the package phase. The archive is an
+# optimisation: when the recording start fails (e.g. the embedded PostgreSQL cannot run on the build
+# machine), the build goes on without a class list, with a warning, and the gateway starts as before.
 #
 #   class-list.sh <unpacked application directory> <scratch directory> [<JDK home>]
 set -euo pipefail
@@ -21,18 +21,17 @@ here=$(cd "$(dirname "$0")" && pwd)
 rm -f "$app/carerelay.classlist"
 install -m 0755 "$here/carerelay-cds.sh" "$app/carerelay-cds.sh"
 
-# stop the recording start and the embedded PostgreSQL it started, whatever became of the run
-# (SIGTERM closes both; should the JVM be gone without that: fast shutdown, then immediate)
+# stop the recording start (SIGTERM; timeout, which runs it, sends SIGKILL 30 s later) and the
+# embedded PostgreSQL it started, whatever became of the run
 pid=
 stop_all() {
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 1 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
   fi
   local pidfile="$scratch/data/postgres/postmaster.pid" pg
   [ -f "$pidfile" ] || return 0
-  pg=$(head -n 1 "$pidfile")
+  pg=$(head -n 1 "$pidfile" 2>/dev/null) || return 0
   kill -INT "$pg" 2>/dev/null || return 0
   for _ in $(seq 1 300); do kill -0 "$pg" 2>/dev/null || return 0; sleep 0.1; done
   kill -QUIT "$pg" 2>/dev/null || true
@@ -47,28 +46,41 @@ failed() {
 }
 
 # a clean environment: no CARERELAY_* setting or Spring profile of the build machine reaches the run;
-# ports 0: a gateway or test already listening on the defaults does not stop the recording
-(cd "$scratch" && exec env -i PATH="$PATH" HOME="$scratch" LANG=C.UTF-8 \
-    "$jdk/bin/java" -Xmx1g -XX:DumpLoadedClassList="$scratch/loaded.classlist" \
-    -jar "$app/carerelay.jar" --server.port=0 --carerelay.hl7.port=0 >"$scratch/start.log" 2>&1) &
+# ports 0 on loopback: nothing already listening stops the recording, and nothing outside reaches it.
+# timeout ends the JVM after 10 minutes even if this script is killed and never stops it.
+: >"$scratch/start.log"
+(cd "$scratch" && exec env -i PATH="$PATH" HOME="$scratch" LANG=C.UTF-8 timeout -k 30s 10m \
+    "$jdk/bin/java" -Xmx1g -XX:DumpLoadedClassList="$scratch/loaded.classlist" -jar "$app/carerelay.jar" \
+    --server.address=127.0.0.1 --server.port=0 --carerelay.hl7.host=127.0.0.1 --carerelay.hl7.port=0 \
+    >"$scratch/start.log" 2>&1) &
 pid=$!
-# started (health UP follows within a second), then the validator's warm-up, which runs beside the
-# first requests; at most 5 minutes in all
+# up to 5 minutes for the start (health UP follows "Started" within a second)
 for _ in $(seq 1 3000); do
   kill -0 "$pid" 2>/dev/null || failed "the start that records the classes ended before it was up"
   grep -q 'Started CareRelayApplication' "$scratch/start.log" && break
   sleep 0.1
 done
 grep -q 'Started CareRelayApplication' "$scratch/start.log" || failed "the start that records the classes was not up within 5 minutes"
+# then up to a minute for the validator's warm-up, which runs beside the first requests (the two
+# lines of org.carerelay.gateway.fhir.Validation)
+warmed=
 for _ in $(seq 1 600); do
-  grep -q 'FHIR validator .* ready\|FHIR validator warm-up failed' "$scratch/start.log" && break
+  kill -0 "$pid" 2>/dev/null || break
+  if grep -qE 'FHIR validator \(fast path\) ready|FHIR validator warm-up failed' "$scratch/start.log"; then
+    warmed=yes
+    break
+  fi
   sleep 0.1
 done
 sleep 1
-stop_all # SIGTERM: the JVM writes out the list as it exits; SIGKILL after 60 s
-wait "$pid" || true # 143 after SIGTERM
+stop_all
+status=0
+wait "$pid" || status=$?
 pid=
+[ "$status" -eq 143 ] || failed "the start that records the classes ended with status $status, not by SIGTERM"
 [ -s "$scratch/loaded.classlist" ] || failed "the start that records the classes wrote no class list"
+[ -n "$warmed" ] || echo "[WARNING] class-list.sh: the FHIR validator's warm-up did not finish within a minute;" \
+  "the class list lacks some of its classes" >&2
 # without the lambda proxies: JDK 17's -Xshare:dump crashes on some of them
 # (SystemDictionaryShared::adjust_lambda_proxy_class_dictionary); their classes are generated at run time
 grep -v '^@lambda-proxy' "$scratch/loaded.classlist" >"$app/carerelay.classlist"
