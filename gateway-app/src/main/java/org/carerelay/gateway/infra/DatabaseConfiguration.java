@@ -13,7 +13,6 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.Optional;
 import javax.sql.DataSource;
 import org.carerelay.gateway.config.CareRelayProperties;
 import org.slf4j.Logger;
@@ -119,15 +118,7 @@ public class DatabaseConfiguration {
                 // the embedded server's library defaults (fsync, synchronous_commit, full_page_writes off)
                 // suit throwaway test databases; a commit the gateway acknowledges must survive a power loss
                 String onOff = durable ? "on" : "off";
-                EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder();
-                Optional<PostgresBinaries> shipped = PostgresBinaries.shipped();
-                if (shipped.isPresent()) {
-                    if (shipped.get().unpack(pgBin)) {
-                        log.info("Embedded PostgreSQL binaries unpacked into {}", shipped.get().directory(pgBin));
-                    }
-                    builder.setPgBinaryResolver(shipped.get());
-                }
-                EmbeddedPostgres pg = builder
+                EmbeddedPostgres pg = EmbeddedPostgres.builder()
                         .setServerConfig("fsync", onOff)
                         .setServerConfig("synchronous_commit", onOff)
                         .setServerConfig("full_page_writes", onOff)
