@@ -72,7 +72,7 @@ for _ in $(seq 1 600); do
   fi
   sleep 0.1
 done
-sleep 1
+sleep 1 # what the warm-up's thread loads as it ends, after its log line
 stop_all
 status=0
 wait "$pid" || status=$?
