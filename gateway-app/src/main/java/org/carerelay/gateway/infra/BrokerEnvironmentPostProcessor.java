@@ -15,13 +15,13 @@ import org.springframework.core.env.MapPropertySource;
  * Boot would start it next to the external connection otherwise). A primary/backup pair
  * ({@code (tcp://a:61616,tcp://b:61616)?ha=true}) gets unlimited reconnect attempts unless the
  * URL names them: without them the Artemis client does not fail over to the backup by itself, and
- * every consumer would only recover by rebuilding its connection after an error; and a call timeout
- * of 10 s unless the URL names one ({@link #withFailoverDefaults}).
+ * every consumer would only recover by rebuilding its connection after an error. Every URL gets a
+ * call timeout of 10 s unless it names one ({@link #withFailoverDefaults}).
  */
 public class BrokerEnvironmentPostProcessor implements EnvironmentPostProcessor {
 
-    /** The call timeout of an {@code ha=true} URL that does not set one (Artemis' default: 30 s). */
-    static final int HA_CALL_TIMEOUT_MS = 10_000;
+    /** The call timeout of a URL that does not set one (Artemis' default: 30 s). */
+    static final int CALL_TIMEOUT_MS = 10_000;
 
     @Override
     public void postProcessEnvironment(ConfigurableEnvironment environment, SpringApplication application) {
@@ -43,32 +43,43 @@ public class BrokerEnvironmentPostProcessor implements EnvironmentPostProcessor 
     }
 
     /**
-     * An {@code ha=true} URL gets what it does not set itself: {@code reconnectAttempts=-1}, and
-     * {@code callTimeout=10000}. Right after a fail-over the client at times closes a session whose
-     * channel the new live broker never got; that close is never answered and waits out the call
-     * timeout, and the connection then counts as failed and fails over once more: three times in a
-     * row with Artemis' 30 s, deliveries stood still for 90 s. Each broker call the gateway makes
-     * (a send, a commit) is answered in milliseconds, and one that times out is safe: the message
-     * stays in the database until the broker has it, and a delivery repeated after an unknown commit
-     * is recognised by the ledger.
+     * A URL gets {@code callTimeout=10000} unless it names a call timeout, and an {@code ha=true} URL
+     * {@code reconnectAttempts=-1} unless it names reconnect attempts.
+     *
+     * <p>The call timeout bounds every call to the broker that waits for an answer, and also how long
+     * the client waits for the broker's topology after opening a connection. A connection the
+     * network accepts and then drops (a load balancer or proxy in front of a broker that is down)
+     * is not seen as failed during that wait: with Artemis' 30 s, the listener containers' attempts
+     * to reconnect held the shared connection for 30 s each, and every hand-over of an accepted
+     * message waited behind them, so deliveries stood still for half a minute after the broker was
+     * back. Right after a fail-over the client at times closes a session whose channel the new live
+     * broker never got; that close is never answered and waits out the call timeout, and the
+     * connection then counts as failed and fails over once more: three times in a row with 30 s,
+     * deliveries stood still for 90 s. Each broker call the gateway makes (a send, a commit) is
+     * answered in milliseconds, and one that times out is safe: the message stays in the database
+     * until the broker has it, and a delivery repeated after an unknown commit is recognised by the
+     * ledger.
      */
     static String withFailoverDefaults(String url) {
         int query = url.indexOf('?', Math.max(0, url.lastIndexOf(')')));
-        if (query < 0) {
-            return url;
-        }
         boolean ha = false;
         boolean reconnectAttempts = false;
         boolean callTimeout = false;
-        for (String parameter : url.substring(query + 1).split("&")) {
-            String name = parameter.split("=", 2)[0].strip().toLowerCase(Locale.ROOT);
-            reconnectAttempts |= name.equals("reconnectattempts");
-            callTimeout |= name.equals("calltimeout");
-            ha |= parameter.strip().equalsIgnoreCase("ha=true");
+        if (query >= 0) {
+            for (String parameter : url.substring(query + 1).split("&")) {
+                String name = parameter.split("=", 2)[0].strip().toLowerCase(Locale.ROOT);
+                reconnectAttempts |= name.equals("reconnectattempts");
+                callTimeout |= name.equals("calltimeout");
+                ha |= parameter.strip().equalsIgnoreCase("ha=true");
+            }
         }
-        if (!ha) {
-            return url;
+        StringBuilder result = new StringBuilder(url);
+        if (ha && !reconnectAttempts) {
+            result.append('&').append("reconnectAttempts=-1");
         }
-        return url + (reconnectAttempts ? "" : "&reconnectAttempts=-1") + (callTimeout ? "" : "&callTimeout=" + HA_CALL_TIMEOUT_MS);
+        if (!callTimeout) {
+            result.append(query < 0 ? '?' : '&').append("callTimeout=").append(CALL_TIMEOUT_MS);
+        }
+        return result.toString();
     }
 }

@@ -19,7 +19,7 @@ class BrokerEnvironmentPostProcessorTest {
         MockEnvironment environment = configure("tcp://artemis-1:61616");
         assertThat(environment.getProperty("spring.artemis.mode")).isEqualTo("native");
         assertThat(environment.getProperty("spring.artemis.embedded.enabled")).isEqualTo("false");
-        assertThat(environment.getProperty("spring.artemis.broker-url")).isEqualTo("tcp://artemis-1:61616");
+        assertThat(environment.getProperty("spring.artemis.broker-url")).isEqualTo("tcp://artemis-1:61616?callTimeout=10000");
         assertThat(environment.getProperty("spring.artemis.user")).isEqualTo("carerelay");
     }
 
@@ -35,8 +35,17 @@ class BrokerEnvironmentPostProcessorTest {
                 .isEqualTo("(tcp://a:1,tcp://b:2)?ha=true&reconnectAttempts=5&callTimeout=10000");
         assertThat(BrokerEnvironmentPostProcessor.withFailoverDefaults("(tcp://a:1,tcp://b:2)?callTimeout=60000&ha=true&reconnectAttempts=5"))
                 .isEqualTo("(tcp://a:1,tcp://b:2)?callTimeout=60000&ha=true&reconnectAttempts=5");
+    }
+
+    @Test
+    void everyUrl_getsTheShorterCallTimeout_unlessItNamesOne() {
+        assertThat(BrokerEnvironmentPostProcessor.withFailoverDefaults("tcp://a:1")).isEqualTo("tcp://a:1?callTimeout=10000");
         assertThat(BrokerEnvironmentPostProcessor.withFailoverDefaults("tcp://a:1?retryInterval=500"))
-                .isEqualTo("tcp://a:1?retryInterval=500");
-        assertThat(BrokerEnvironmentPostProcessor.withFailoverDefaults("tcp://a:1")).isEqualTo("tcp://a:1");
+                .isEqualTo("tcp://a:1?retryInterval=500&callTimeout=10000");
+        assertThat(BrokerEnvironmentPostProcessor.withFailoverDefaults("tcp://a:1?CallTimeout=45000"))
+                .isEqualTo("tcp://a:1?CallTimeout=45000");
+        // a parameter inside the parentheses belongs to that connector, not to the client
+        assertThat(BrokerEnvironmentPostProcessor.withFailoverDefaults("(tcp://a:1?sslEnabled=true,tcp://b:2?sslEnabled=true)"))
+                .isEqualTo("(tcp://a:1?sslEnabled=true,tcp://b:2?sslEnabled=true)?callTimeout=10000");
     }
 }
