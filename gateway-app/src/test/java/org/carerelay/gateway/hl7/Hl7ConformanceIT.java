@@ -31,9 +31,12 @@ import org.carerelay.gateway.FakeMllpRecipient;
 import org.carerelay.gateway.GatewayIntegrationTest;
 import org.carerelay.gateway.Mllp;
 import org.carerelay.gateway.Participants;
+import org.carerelay.gateway.TestLocks;
 import org.hl7.fhir.r4.model.Patient;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.ResourceAccessMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -449,6 +452,7 @@ class Hl7ConformanceIT extends GatewayIntegrationTest {
     }
 
     @Test
+    @ResourceLock(value = TestLocks.TEST_JVM_LOG, mode = ResourceAccessMode.READ_WRITE) // reads all that is logged
     void framesUnderFourBytes_getACloseOrAnAr_andNoInternalErrorInTheLog() throws Exception {
         ListAppender<ILoggingEvent> logged = new ListAppender<>();
         logged.setContext((LoggerContext) LoggerFactory.getILoggerFactory());

@@ -19,7 +19,12 @@ import org.carerelay.gateway.Conversations;
 import org.carerelay.gateway.FakeMllpRecipient;
 import org.carerelay.gateway.GatewayProcess;
 import org.carerelay.gateway.Participants;
+import org.carerelay.gateway.TestLocks;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceAccessMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * Crash test: N messages from several senders to an MLLP recipient; the gateway process is killed
@@ -32,6 +37,8 @@ import org.junit.jupiter.api.Test;
  * processing it twice. Such retransmissions are counted and printed; documents processed twice
  * (duplicates) must be zero.
  */
+@Execution(ExecutionMode.CONCURRENT) // beside the other classes: see junit-platform.properties
+@ResourceLock(value = TestLocks.TEST_JVM_LOG, mode = ResourceAccessMode.READ)
 class CrashRecoveryIT {
 
     static final int MESSAGES = 120;

@@ -13,8 +13,11 @@ import java.util.List;
 import org.carerelay.gateway.Conversations;
 import org.carerelay.gateway.GatewayIntegrationTest;
 import org.carerelay.gateway.Participants;
+import org.carerelay.gateway.TestLocks;
 import org.carerelay.gateway.TestPorts;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.ResourceAccessMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -25,6 +28,7 @@ import org.slf4j.LoggerFactory;
 class DeliveryRetryLogIT extends GatewayIntegrationTest {
 
     @Test
+    @ResourceLock(value = TestLocks.TEST_JVM_LOG, mode = ResourceAccessMode.READ_WRITE) // reads all that is logged
     void partnerRefusingConnections_eachAttemptIsOneLineWithTheReasonAndNoStackTrace() throws Exception {
         Participants.Registered sender = Participants.registerNew(this, "Praxis Retry-Log");
         Participants.Registered recipient = Participants.registerNew(this, "Pflege Retry-Log");
