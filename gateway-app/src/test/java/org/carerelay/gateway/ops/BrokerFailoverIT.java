@@ -20,12 +20,9 @@ import org.carerelay.gateway.FakeMllpRecipient;
 import org.carerelay.gateway.GatewayProcess;
 import org.carerelay.gateway.Participants;
 import org.carerelay.gateway.StandaloneArtemis;
-import org.carerelay.gateway.TestLocks;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
-import org.junit.jupiter.api.parallel.ResourceAccessMode;
-import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * Broker high availability: a gateway connected to a replicated Artemis primary/backup pair
@@ -40,7 +37,6 @@ import org.junit.jupiter.api.parallel.ResourceLock;
  * {@code accepted/delivered/lost/duplicates} and the fail-over times.
  */
 @Execution(ExecutionMode.CONCURRENT) // beside the other classes: see junit-platform.properties
-@ResourceLock(value = TestLocks.TEST_JVM_LOG, mode = ResourceAccessMode.READ)
 class BrokerFailoverIT {
 
     static final int MESSAGES = 120;

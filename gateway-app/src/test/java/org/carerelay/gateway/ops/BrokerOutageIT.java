@@ -28,13 +28,10 @@ import org.carerelay.gateway.FakeMllpRecipient;
 import org.carerelay.gateway.GatewayProcess;
 import org.carerelay.gateway.Participants;
 import org.carerelay.gateway.PortForwarder;
-import org.carerelay.gateway.TestLocks;
 import org.carerelay.gateway.TestPorts;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
-import org.junit.jupiter.api.parallel.ResourceAccessMode;
-import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * The broker goes away under load and comes back, while the gateway keeps running in a JVM of its
@@ -45,7 +42,6 @@ import org.junit.jupiter.api.parallel.ResourceLock;
  * event publications are handed over again and every one is delivered, within seconds.
  */
 @Execution(ExecutionMode.CONCURRENT) // beside the other classes: see junit-platform.properties
-@ResourceLock(value = TestLocks.TEST_JVM_LOG, mode = ResourceAccessMode.READ)
 class BrokerOutageIT {
 
     @Test

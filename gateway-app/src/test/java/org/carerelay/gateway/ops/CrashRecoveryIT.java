@@ -19,12 +19,9 @@ import org.carerelay.gateway.Conversations;
 import org.carerelay.gateway.FakeMllpRecipient;
 import org.carerelay.gateway.GatewayProcess;
 import org.carerelay.gateway.Participants;
-import org.carerelay.gateway.TestLocks;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
-import org.junit.jupiter.api.parallel.ResourceAccessMode;
-import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * Crash test: N messages from several senders to an MLLP recipient; the gateway process is killed
@@ -38,7 +35,6 @@ import org.junit.jupiter.api.parallel.ResourceLock;
  * (duplicates) must be zero.
  */
 @Execution(ExecutionMode.CONCURRENT) // beside the other classes: see junit-platform.properties
-@ResourceLock(value = TestLocks.TEST_JVM_LOG, mode = ResourceAccessMode.READ)
 class CrashRecoveryIT {
 
     static final int MESSAGES = 120;

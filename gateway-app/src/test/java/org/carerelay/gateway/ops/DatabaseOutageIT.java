@@ -38,7 +38,6 @@ import org.carerelay.gateway.GatewayProcess;
 import org.carerelay.gateway.Mllp;
 import org.carerelay.gateway.Participants;
 import org.carerelay.gateway.PortForwarder;
-import org.carerelay.gateway.TestLocks;
 import org.carerelay.gateway.hl7.Hl7InboundIT;
 import org.hl7.fhir.r4.model.Communication;
 import org.hl7.fhir.r4.model.OperationOutcome;
@@ -46,8 +45,6 @@ import org.hl7.fhir.r4.model.Patient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
-import org.junit.jupiter.api.parallel.ResourceAccessMode;
-import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * The database goes away under load and comes back, while the gateway keeps running
@@ -61,7 +58,6 @@ import org.junit.jupiter.api.parallel.ResourceLock;
  * delivered, and a refused HL7 message sent again is accepted once.
  */
 @Execution(ExecutionMode.CONCURRENT) // beside the other classes: see junit-platform.properties
-@ResourceLock(value = TestLocks.TEST_JVM_LOG, mode = ResourceAccessMode.READ)
 class DatabaseOutageIT {
 
     private static final FhirContext FHIR = FhirContext.forR4Cached();

@@ -39,13 +39,10 @@ import org.carerelay.gateway.GatewayProcess;
 import org.carerelay.gateway.Participants;
 import org.carerelay.gateway.StandaloneArtemis;
 import org.carerelay.gateway.StandalonePostgres;
-import org.carerelay.gateway.TestLocks;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
-import org.junit.jupiter.api.parallel.ResourceAccessMode;
-import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * Two gateway nodes as the README's production section sets them up — profile {@code production},
@@ -59,7 +56,6 @@ import org.junit.jupiter.api.parallel.ResourceLock;
  * Prints {@code accepted=N delivered=N lost=0 delivered-twice=0} and the recovery times.
  */
 @Execution(ExecutionMode.CONCURRENT) // beside the other classes: see junit-platform.properties
-@ResourceLock(value = TestLocks.TEST_JVM_LOG, mode = ResourceAccessMode.READ)
 class MultiNodeIT {
 
     static final int SENDERS = 8;

@@ -13,12 +13,9 @@ import jakarta.jms.TextMessage;
 import java.time.Duration;
 import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
 import org.carerelay.gateway.StandaloneArtemis;
-import org.carerelay.gateway.TestLocks;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
-import org.junit.jupiter.api.parallel.ResourceAccessMode;
-import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * The standalone broker the broker tests run: made from the released distribution, it keeps a
@@ -26,7 +23,6 @@ import org.junit.jupiter.api.parallel.ResourceLock;
  * queues.
  */
 @Execution(ExecutionMode.CONCURRENT) // beside the other classes: see junit-platform.properties
-@ResourceLock(value = TestLocks.TEST_JVM_LOG, mode = ResourceAccessMode.READ)
 class StandaloneArtemisIT {
 
     static final Duration START = Duration.ofSeconds(90);

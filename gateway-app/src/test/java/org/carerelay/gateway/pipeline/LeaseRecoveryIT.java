@@ -18,12 +18,9 @@ import org.carerelay.gateway.Conversations;
 import org.carerelay.gateway.FakeMllpRecipient;
 import org.carerelay.gateway.GatewayProcess;
 import org.carerelay.gateway.Participants;
-import org.carerelay.gateway.TestLocks;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
-import org.junit.jupiter.api.parallel.ResourceAccessMode;
-import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * A node dies between claiming a delivery (the ledger lease) and recording its outcome. With the
@@ -38,7 +35,6 @@ import org.junit.jupiter.api.parallel.ResourceLock;
  * {@link org.carerelay.gateway.TestPorts} and a partner of its own).
  */
 @Execution(ExecutionMode.CONCURRENT)
-@ResourceLock(value = TestLocks.TEST_JVM_LOG, mode = ResourceAccessMode.READ)
 class LeaseRecoveryIT {
 
     static final int MESSAGES = 24;
