@@ -1,7 +1,8 @@
 package org.carerelay.gateway.infra;
 
+import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Locale;
+import java.util.List;
 import java.util.Map;
 import org.springframework.boot.EnvironmentPostProcessor;
 import org.springframework.boot.SpringApplication;
@@ -44,7 +45,8 @@ public class BrokerEnvironmentPostProcessor implements EnvironmentPostProcessor 
 
     /**
      * A URL gets {@code callTimeout=10000} unless it names a call timeout, and an {@code ha=true} URL
-     * {@code reconnectAttempts=-1} unless it names reconnect attempts.
+     * {@code reconnectAttempts=-1} unless it names reconnect attempts (anywhere: the parameters of the
+     * first connector in a list apply to the client as well); they go after the client's parameters.
      *
      * <p>The call timeout bounds every call to the broker that waits for an answer, and also how long
      * the client waits for the broker's topology after opening a connection. A connection the
@@ -58,28 +60,53 @@ public class BrokerEnvironmentPostProcessor implements EnvironmentPostProcessor 
      * deliveries stood still for 90 s. Each broker call the gateway makes (a send, a commit) is
      * answered in milliseconds, and one that times out is safe: the message stays in the database
      * until the broker has it, and a delivery repeated after an unknown commit is recognised by the
-     * ledger.
+     * ledger, and a mail is sent again (at least once, as the mail queue promises).
      */
     static String withFailoverDefaults(String url) {
-        int query = url.indexOf('?', Math.max(0, url.lastIndexOf(')')));
+        int query = clientQuery(url);
         boolean ha = false;
-        boolean reconnectAttempts = false;
-        boolean callTimeout = false;
         if (query >= 0) {
-            for (String parameter : url.substring(query + 1).split("&")) {
-                String name = parameter.split("=", 2)[0].strip().toLowerCase(Locale.ROOT);
-                reconnectAttempts |= name.equals("reconnectattempts");
-                callTimeout |= name.equals("calltimeout");
+            for (String parameter : url.substring(query + 1).split("[&;]")) {
                 ha |= parameter.strip().equalsIgnoreCase("ha=true");
             }
         }
-        StringBuilder result = new StringBuilder(url);
+        // Artemis reads parameter names as written, and those of the first connector in parentheses
+        // apply to the client as well: a name anywhere in the URL counts as set
+        boolean reconnectAttempts = url.contains("reconnectAttempts=");
+        boolean callTimeout = url.contains("callTimeout=");
+        List<String> added = new ArrayList<>();
         if (ha && !reconnectAttempts) {
-            result.append('&').append("reconnectAttempts=-1");
+            added.add("reconnectAttempts=-1");
         }
         if (!callTimeout) {
-            result.append(query < 0 ? '?' : '&').append("callTimeout=").append(CALL_TIMEOUT_MS);
+            added.add("callTimeout=" + CALL_TIMEOUT_MS);
         }
-        return result.toString();
+        if (added.isEmpty()) {
+            return url;
+        }
+        char last = url.charAt(url.length() - 1);
+        String separator = query < 0 ? "?" : last == '?' || last == '&' || last == ';' ? "" : "&";
+        return url + separator + String.join("&", added);
+    }
+
+    /**
+     * Where the client's parameters begin (the {@code ?}), or -1: after the closing parenthesis of a
+     * list of connectors {@code (tcp://a:61616,tcp://b:61616)?…}, else the first {@code ?}. Values
+     * may hold parentheses themselves (a masked password {@code ENC(…)}).
+     */
+    static int clientQuery(String url) {
+        if (!url.startsWith("(")) {
+            return url.indexOf('?');
+        }
+        int depth = 0;
+        for (int i = 0; i < url.length(); i++) {
+            char c = url.charAt(i);
+            if (c == '(') {
+                depth++;
+            } else if (c == ')' && --depth == 0) {
+                return i + 1 < url.length() && url.charAt(i + 1) == '?' ? i + 1 : -1;
+            }
+        }
+        return -1;
     }
 }

@@ -40,12 +40,28 @@ class BrokerEnvironmentPostProcessorTest {
     @Test
     void everyUrl_getsTheShorterCallTimeout_unlessItNamesOne() {
         assertThat(BrokerEnvironmentPostProcessor.withFailoverDefaults("tcp://a:1")).isEqualTo("tcp://a:1?callTimeout=10000");
+        assertThat(BrokerEnvironmentPostProcessor.withFailoverDefaults("vm://0")).isEqualTo("vm://0?callTimeout=10000");
         assertThat(BrokerEnvironmentPostProcessor.withFailoverDefaults("tcp://a:1?retryInterval=500"))
                 .isEqualTo("tcp://a:1?retryInterval=500&callTimeout=10000");
+        assertThat(BrokerEnvironmentPostProcessor.withFailoverDefaults("tcp://a:1?")).isEqualTo("tcp://a:1?callTimeout=10000");
+        assertThat(BrokerEnvironmentPostProcessor.withFailoverDefaults("tcp://a:1?retryInterval=500;callTimeout=60000"))
+                .as("Artemis also separates parameters with ;").isEqualTo("tcp://a:1?retryInterval=500;callTimeout=60000");
+        // Artemis reads names as written: CallTimeout is not its call timeout
         assertThat(BrokerEnvironmentPostProcessor.withFailoverDefaults("tcp://a:1?CallTimeout=45000"))
-                .isEqualTo("tcp://a:1?CallTimeout=45000");
-        // a parameter inside the parentheses belongs to that connector, not to the client
+                .isEqualTo("tcp://a:1?CallTimeout=45000&callTimeout=10000");
+    }
+
+    @Test
+    void parametersOfTheConnectorsAndParenthesesInValues_areTakenForWhatTheyAre() {
         assertThat(BrokerEnvironmentPostProcessor.withFailoverDefaults("(tcp://a:1?sslEnabled=true,tcp://b:2?sslEnabled=true)"))
                 .isEqualTo("(tcp://a:1?sslEnabled=true,tcp://b:2?sslEnabled=true)?callTimeout=10000");
+        // the first connector's parameters apply to the client as well
+        assertThat(BrokerEnvironmentPostProcessor.withFailoverDefaults("(tcp://a:1?callTimeout=60000,tcp://b:2)?ha=true"))
+                .isEqualTo("(tcp://a:1?callTimeout=60000,tcp://b:2)?ha=true&reconnectAttempts=-1");
+        // a masked password: its parentheses do not end the list of connectors, nor start one
+        assertThat(BrokerEnvironmentPostProcessor.withFailoverDefaults("tcp://a:1?sslEnabled=true&trustStorePassword=ENC(3a34fd21b82bf2a822fa49a8d8fa115d)"))
+                .isEqualTo("tcp://a:1?sslEnabled=true&trustStorePassword=ENC(3a34fd21b82bf2a822fa49a8d8fa115d)&callTimeout=10000");
+        assertThat(BrokerEnvironmentPostProcessor.withFailoverDefaults("(tcp://a:1?trustStorePassword=ENC(ab),tcp://b:2)?ha=true&keyStorePassword=ENC(cd)"))
+                .isEqualTo("(tcp://a:1?trustStorePassword=ENC(ab),tcp://b:2)?ha=true&keyStorePassword=ENC(cd)&reconnectAttempts=-1&callTimeout=10000");
     }
 }
