@@ -17,7 +17,7 @@ import org.springframework.core.env.MapPropertySource;
  * ({@code (tcp://a:61616,tcp://b:61616)?ha=true}) gets unlimited reconnect attempts unless the
  * URL names them: without them the Artemis client does not fail over to the backup by itself, and
  * every consumer would only recover by rebuilding its connection after an error. Every URL gets a
- * call timeout of 10 s unless it names one ({@link #withFailoverDefaults}).
+ * call timeout of 10 s unless it names one ({@link #withClientDefaults}).
  */
 public class BrokerEnvironmentPostProcessor implements EnvironmentPostProcessor {
 
@@ -34,7 +34,7 @@ public class BrokerEnvironmentPostProcessor implements EnvironmentPostProcessor 
         props.put("spring.artemis.mode", "native");
         // Spring Boot starts the embedded server whenever its classes are present, whatever the mode
         props.put("spring.artemis.embedded.enabled", "false");
-        props.put("spring.artemis.broker-url", withFailoverDefaults(url.strip()));
+        props.put("spring.artemis.broker-url", withClientDefaults(url.strip()));
         String user = environment.getProperty("carerelay.broker.user");
         if (user != null && !user.isBlank()) {
             props.put("spring.artemis.user", user);
@@ -45,8 +45,9 @@ public class BrokerEnvironmentPostProcessor implements EnvironmentPostProcessor 
 
     /**
      * A URL gets {@code callTimeout=10000} unless it names a call timeout, and an {@code ha=true} URL
-     * {@code reconnectAttempts=-1} unless it names reconnect attempts (anywhere: the parameters of the
-     * first connector in a list apply to the client as well); they go after the client's parameters.
+     * {@code reconnectAttempts=-1} unless it names reconnect attempts; they go after the client's
+     * parameters. A parameter counts wherever Artemis reads it for the client: in the client's
+     * parameters or in the first connector's of a list, by its name as written ({@link #parameter}).
      *
      * <p>The call timeout bounds every call to the broker that waits for an answer, and also how long
      * the client waits for the broker's topology after opening a connection. A connection the
@@ -57,36 +58,46 @@ public class BrokerEnvironmentPostProcessor implements EnvironmentPostProcessor 
      * back. Right after a fail-over the client at times closes a session whose channel the new live
      * broker never got; that close is never answered and waits out the call timeout, and the
      * connection then counts as failed and fails over once more: three times in a row with 30 s,
-     * deliveries stood still for 90 s. Each broker call the gateway makes (a send, a commit) is
-     * answered in milliseconds, and one that times out is safe: the message stays in the database
-     * until the broker has it, and a delivery repeated after an unknown commit is recognised by the
-     * ledger, and a mail is sent again (at least once, as the mail queue promises).
+     * deliveries stood still for 90 s. A broker that is well answers the gateway's calls (a send, a
+     * commit) in milliseconds, and a call that times out loses nothing: the message stays in the
+     * database until the broker has it, a delivery repeated after an unknown commit is recognised by
+     * the ledger, and a mail whose hand-over timed out after the broker had it may go out twice.
      */
-    static String withFailoverDefaults(String url) {
-        int query = clientQuery(url);
-        boolean ha = false;
-        if (query >= 0) {
-            for (String parameter : url.substring(query + 1).split("[&;]")) {
-                ha |= parameter.strip().equalsIgnoreCase("ha=true");
-            }
-        }
-        // Artemis reads parameter names as written, and those of the first connector in parentheses
-        // apply to the client as well: a name anywhere in the URL counts as set
-        boolean reconnectAttempts = url.contains("reconnectAttempts=");
-        boolean callTimeout = url.contains("callTimeout=");
+    static String withClientDefaults(String url) {
         List<String> added = new ArrayList<>();
-        if (ha && !reconnectAttempts) {
+        if ("true".equalsIgnoreCase(parameter(url, "ha")) && parameter(url, "reconnectAttempts") == null) {
             added.add("reconnectAttempts=-1");
         }
-        if (!callTimeout) {
+        if (parameter(url, "callTimeout") == null) {
             added.add("callTimeout=" + CALL_TIMEOUT_MS);
         }
         if (added.isEmpty()) {
             return url;
         }
         char last = url.charAt(url.length() - 1);
-        String separator = query < 0 ? "?" : last == '?' || last == '&' || last == ';' ? "" : "&";
+        String separator = clientQuery(url) < 0 ? "?" : last == '?' || last == '&' || last == ';' ? "" : "&";
         return url + separator + String.join("&", added);
+    }
+
+    /**
+     * The value of the parameter {@code name} in {@code url}, or null: after a {@code ?}, {@code &} or
+     * {@code ;} (Artemis separates parameters with both), the name as written (Artemis reads names
+     * case-sensitively). A connector's parameters in a list count as well: those of the first apply
+     * to the client.
+     */
+    static String parameter(String url, String name) {
+        String prefix = name + "=";
+        for (int i = url.indexOf(prefix); i >= 0; i = url.indexOf(prefix, i + 1)) {
+            char before = i == 0 ? ' ' : url.charAt(i - 1);
+            if (before == '?' || before == '&' || before == ';') {
+                int end = i + prefix.length();
+                while (end < url.length() && "&;,)".indexOf(url.charAt(end)) < 0) {
+                    end++;
+                }
+                return url.substring(i + prefix.length(), end);
+            }
+        }
+        return null;
     }
 
     /**
