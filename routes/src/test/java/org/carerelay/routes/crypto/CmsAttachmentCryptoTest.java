@@ -255,6 +255,42 @@ class CmsAttachmentCryptoTest {
         }
     }
 
+    /**
+     * Content changed inside the SignedData and encrypted again correctly to the storage key (as
+     * someone holding that key could): only the signature's content digest, hashed beside the
+     * decryption, can notice, wherever in the content the byte is.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {10, 262_144, 2_000_000, 3 * (1 << 20) + 8})
+    void contentChangedUnderAValidEncryption_failsTheSignature(int position) throws Exception {
+        byte[] content = data(3 * (1 << 20) + 40, 13);
+        byte[] signedData = TestPki.storedSignedData(seal(crypto, content, ORIGIN), keys.currentStorageKey().privateKey());
+        int at = positionInSignedData(signedData, content, position);
+        assertThat(at).as("the content's byte is in the SignedData").isNotNegative();
+        signedData[at] ^= 0x01;
+        byte[] tampered = TestPki.authEnveloped(CMSObjectIdentifiers.data, signedData, keys.currentStorageKey().certificate(), null, null);
+
+        try (AttachmentCrypto.OpenedAttachment opened = crypto.open(new ByteArrayInputStream(tampered), "Binary/tampered")) {
+            assertThatThrownBy(opened::readAllBytes).isInstanceOf(IntegrityException.class).hasMessageContaining("does not verify");
+            assertThat(opened.origin()).isNull();
+        }
+    }
+
+    /**
+     * Where the content's byte at {@code position} is in the encoded SignedData: found by the 32 bytes
+     * from it on (or up to it, at the end), which the BER chunks of the content do not split here.
+     */
+    private static int positionInSignedData(byte[] signedData, byte[] content, int position) {
+        int from = position + 32 <= content.length ? position : position - 31;
+        byte[] window = Arrays.copyOfRange(content, from, from + 32);
+        for (int i = 0; i + window.length <= signedData.length; i++) {
+            if (Arrays.equals(signedData, i, i + window.length, window, 0, window.length)) {
+                return i + position - from;
+            }
+        }
+        return -1;
+    }
+
     @Test
     void flippedByteInTheTag_fails() throws Exception {
         byte[] content = data(200_000, 12);
