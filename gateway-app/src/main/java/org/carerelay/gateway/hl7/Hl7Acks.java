@@ -28,7 +28,7 @@ import org.springframework.stereotype.Component;
  * MSH-15/MSH-16 ({@link AcknowledgmentModes}), MSA-2 = MSH-10 exactly as sent, a random MSH-10 of its
  * own, MSH-18 naming the charset the ACK is encoded in, ERR with table 0357 and the catalogue code;
  * and a raw AR for frames without a usable header. Returns the encoded bytes, or {@code null} where
- * no answer is to be sent. Plain class, no Spring.
+ * no answer is to be sent. A Spring component without dependencies; its methods are plain.
  */
 @Component
 public class Hl7Acks {
@@ -160,8 +160,9 @@ public class Hl7Acks {
     /**
      * What HAPI's {@code Message.generateACK(code, null)} builds (its {@code instantiateACK} and
      * {@code fillResponseHeader}, field by field: the ACK structure of the message's version, MSH-1/2
-     * and MSH-11/12 from the message, MSH-3..6 swapped, MSH-9 {@code ACK^<event>} with the structure
-     * from v2.5 on, MSA-1/2), with MSH-10 from {@link #CONTROL_IDS} and MSH-7 written by
+     * and MSH-11/12 from the message, MSH-3..6 swapped, MSH-9 {@code ACK^<event>}, with the structure
+     * {@code ACK} when the ACK's own structures are v2.5 or later, MSA-1/2), with MSH-10 from
+     * {@link #CONTROL_IDS} and MSH-7 written by
      * {@link #hl7Timestamp}: HAPI formats the time through {@code CommonTS} (a {@code String.format}
      * per component), which was three fifths of building an ACK and about a tenth of the gateway's
      * CPU time for an accepted ADT^A08 in a profile of the bench command.
@@ -197,7 +198,10 @@ public class Hl7Acks {
         return out;
     }
 
-    /** The ACK structure of the message's version (a generic one with MSA and ERR for a version HAPI does not know). */
+    /**
+     * The ACK structure of the message's version; a generic one where HAPI has no structures for it
+     * or the parser's factory makes generic messages, with MSA and ERR added.
+     */
     private static Message instantiateAck(Message message) throws HL7Exception {
         ModelClassFactory factory = message.getParser().getFactory();
         String messageVersion = message.getVersion();
