@@ -16,6 +16,8 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeFormatterBuilder;
+import java.time.temporal.ChronoField;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -34,8 +36,13 @@ import org.springframework.stereotype.Component;
 public class Hl7Acks {
 
     private static final DateTimeFormatter HL7_TS = DateTimeFormatter.ofPattern("yyyyMMddHHmmss").withZone(ZoneId.of("Europe/Berlin"));
-    private static final DateTimeFormatter HL7_SECONDS = DateTimeFormatter.ofPattern("yyyyMMddHHmmss");
-    private static final DateTimeFormatter HL7_OFFSET = DateTimeFormatter.ofPattern("xx");
+    /**
+     * MSH-7 of an ACK built from the message's header, as HAPI's {@code CommonTS.toHl7TSFormat}
+     * writes it: {@code yyyyMMddHHmmss}, the milliseconds after a dot without trailing zeros (none
+     * when they are 0), the offset as {@code +HHMM}.
+     */
+    private static final DateTimeFormatter HL7_TS_WITH_OFFSET = new DateTimeFormatterBuilder().appendPattern("yyyyMMddHHmmss")
+            .appendFraction(ChronoField.MILLI_OF_SECOND, 0, 3, true).appendPattern("xx").toFormatter();
 
     /** MSH-10 of every ACK: 20 random characters, unique without any state ({@link ControlIds}). */
     private static final ControlIds CONTROL_IDS = new ControlIds();
@@ -229,23 +236,9 @@ public class Hl7Acks {
         return out;
     }
 
-    /**
-     * A time as HAPI's {@code CommonTS.toHl7TSFormat} writes it: {@code yyyyMMddHHmmss}, the
-     * milliseconds without trailing zeros after a dot (none when they are 0), the UTC offset as
-     * {@code +HHMM}.
-     */
+    /** A time as HAPI's {@code CommonTS.toHl7TSFormat} writes it ({@link #HL7_TS_WITH_OFFSET}). */
     static String hl7Timestamp(ZonedDateTime time) {
-        StringBuilder text = new StringBuilder(24).append(HL7_SECONDS.format(time));
-        int millis = time.getNano() / 1_000_000;
-        if (millis > 0) {
-            String digits = String.valueOf(1000 + millis).substring(1);
-            int end = digits.length();
-            while (digits.charAt(end - 1) == '0') {
-                end--;
-            }
-            text.append('.').append(digits, 0, end);
-        }
-        return text.append(HL7_OFFSET.format(time)).toString();
+        return HL7_TS_WITH_OFFSET.format(time);
     }
 
     private static void truncateEchoedHeader(Terser terser) throws HL7Exception {

@@ -82,22 +82,48 @@ public class BrokerEnvironmentPostProcessor implements EnvironmentPostProcessor 
     /**
      * The value of the parameter {@code name} in {@code url}, or null: after a {@code ?}, {@code &} or
      * {@code ;} (Artemis separates parameters with both), the name as written (Artemis reads names
-     * case-sensitively). A connector's parameters in a list count as well: those of the first apply
-     * to the client.
+     * case-sensitively), where Artemis applies it to the client ({@link #clientScope}): a later
+     * connector's parameters in a list are its own (checked with Artemis 2.43: a call timeout there
+     * leaves the client's at its default).
      */
     static String parameter(String url, String name) {
+        String scope = clientScope(url);
         String prefix = name + "=";
-        for (int i = url.indexOf(prefix); i >= 0; i = url.indexOf(prefix, i + 1)) {
-            char before = i == 0 ? ' ' : url.charAt(i - 1);
+        for (int i = scope.indexOf(prefix); i >= 0; i = scope.indexOf(prefix, i + 1)) {
+            char before = i == 0 ? ' ' : scope.charAt(i - 1);
             if (before == '?' || before == '&' || before == ';') {
                 int end = i + prefix.length();
-                while (end < url.length() && "&;,)".indexOf(url.charAt(end)) < 0) {
+                while (end < scope.length() && "&;,)".indexOf(scope.charAt(end)) < 0) {
                     end++;
                 }
-                return url.substring(i + prefix.length(), end);
+                return scope.substring(i + prefix.length(), end);
             }
         }
         return null;
+    }
+
+    /**
+     * The parts of {@code url} whose parameters Artemis applies to the client: for a list of
+     * connectors the first connector and what follows the list, otherwise the whole URL.
+     */
+    private static String clientScope(String url) {
+        if (!url.startsWith("(")) {
+            return url;
+        }
+        int depth = 0;
+        for (int i = 0; i < url.length(); i++) {
+            char c = url.charAt(i);
+            if (c == '(') {
+                depth++;
+            } else if (c == ')') {
+                depth--;
+            }
+            if (depth == 1 && c == ',' || depth == 0) {
+                int query = clientQuery(url);
+                return url.substring(0, i) + (query < 0 ? "" : url.substring(query));
+            }
+        }
+        return url;
     }
 
     /**

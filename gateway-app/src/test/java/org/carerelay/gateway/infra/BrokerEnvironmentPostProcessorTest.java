@@ -50,6 +50,8 @@ class BrokerEnvironmentPostProcessorTest {
             # connectors' own parameters; those of the first apply to the client as well
             (tcp://a:1?sslEnabled=true,tcp://b:2?sslEnabled=true)             | (tcp://a:1?sslEnabled=true,tcp://b:2?sslEnabled=true)?callTimeout=10000
             (tcp://a:1?callTimeout=60000,tcp://b:2)?ha=true                   | (tcp://a:1?callTimeout=60000,tcp://b:2)?ha=true&reconnectAttempts=-1
+            # a later connector's parameters are its own only
+            (tcp://a:1,tcp://b:2?callTimeout=60000)?ha=true                   | (tcp://a:1,tcp://b:2?callTimeout=60000)?ha=true&reconnectAttempts=-1&callTimeout=10000
             # masked passwords: their parentheses neither end nor start a list of connectors
             tcp://a:1?sslEnabled=true&trustStorePassword=ENC(3a34fd21b82bf2a8) | tcp://a:1?sslEnabled=true&trustStorePassword=ENC(3a34fd21b82bf2a8)&callTimeout=10000
             (tcp://a:1?trustStorePassword=ENC(ab),tcp://b:2)?ha=true&keyStorePassword=ENC(cd) | (tcp://a:1?trustStorePassword=ENC(ab),tcp://b:2)?ha=true&keyStorePassword=ENC(cd)&reconnectAttempts=-1&callTimeout=10000
