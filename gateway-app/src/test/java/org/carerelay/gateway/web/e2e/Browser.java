@@ -20,6 +20,7 @@ import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
@@ -172,11 +173,24 @@ public final class Browser implements AutoCloseable {
         return this;
     }
 
-    /** Clicks the element and waits until the page it leads to has loaded. */
+    /**
+     * Clicks the element (a link or a form's button) and waits until the page it leads to has
+     * loaded: first until the page shown before is gone, then until the new one is complete. Waiting
+     * for the ready state alone can see the old page, still complete while the browser has not yet
+     * begun to navigate, and the next step would then act on the page left behind.
+     */
     public Browser click(String css) {
         WebElement element = find(css);
+        WebElement before = driver.findElement(By.tagName("html"));
         element.click();
+        new WebDriverWait(driver, WAIT).until(ExpectedConditions.stalenessOf(before));
         new WebDriverWait(driver, WAIT).until(d -> "complete".equals(driver.executeScript("return document.readyState")));
+        return this;
+    }
+
+    /** Clicks a link that downloads a file, which leaves the page as it is (see {@link #awaitDownload}). */
+    public Browser clickToDownload(String css) {
+        find(css).click();
         return this;
     }
 

@@ -82,7 +82,7 @@ class WebInboxScenarioIT extends GatewayIntegrationTest {
 
             step("3 A downloads the consent template", () -> {
                 var before = a.downloadedFiles();
-                a.click("a#vorlage-herunterladen");
+                a.clickToDownload("a#vorlage-herunterladen");
                 Path template = a.awaitDownload(before);
                 assertThat(new String(Files.readAllBytes(template), 0, 5, java.nio.charset.StandardCharsets.US_ASCII))
                         .isEqualTo("%PDF-");
