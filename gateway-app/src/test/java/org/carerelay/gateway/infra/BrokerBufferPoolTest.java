@@ -6,6 +6,7 @@ import io.netty.buffer.PooledByteBufAllocator;
 import java.io.IOException;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -58,7 +59,7 @@ class BrokerBufferPoolTest {
     /**
      * In a JVM of its own (Netty reads the setting once per JVM): the buffers Artemis' in-VM
      * connections take come from 1 MiB chunks after the post-processor ran, from Netty's 4 MiB chunks
-     * without it, and each arena that served one keeps a chunk.
+     * without it, and the arena that served one keeps its chunk after the buffer was released.
      */
     @Test
     void inAFreshJvm_theInVmConnectionsBuffersComeFromOneMiBChunks() throws Exception {
@@ -69,14 +70,22 @@ class BrokerBufferPoolTest {
     private static List<String> probe(boolean postProcess) throws Exception {
         List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
                 System.getProperty("java.class.path"), Probe.class.getName(), String.valueOf(postProcess));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(process.exitValue()).as(out).isZero();
-        return out.lines().filter(line -> line.startsWith("probe ")).map(line -> line.substring("probe ".length())).toList();
+        Path output = Files.createTempFile("netty-probe", ".txt");
+        try {
+            Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new AssertionError("the probe JVM did not end within 60 s: " + Files.readString(output));
+            }
+            String out = Files.readString(output, StandardCharsets.UTF_8);
+            assertThat(process.exitValue()).as(out).isZero();
+            return out.lines().filter(line -> line.startsWith("probe ")).map(line -> line.substring("probe ".length())).toList();
+        } finally {
+            Files.deleteIfExists(output);
+        }
     }
 
-    /** Prints the pool's chunk size and the heap its arenas took for one in-VM packet buffer. */
+    /** Prints the pool's chunk size and the heap its arenas hold after one in-VM packet buffer was used and released. */
     public static final class Probe {
         public static void main(String[] args) {
             if (Boolean.parseBoolean(args[0])) {
@@ -84,6 +93,7 @@ class BrokerBufferPoolTest {
             }
             ActiveMQBuffer buffer = ActiveMQBuffers.pooledBuffer(4096);
             buffer.writeBytes(new byte[4096]);
+            buffer.release();
             var metric = PooledByteBufAllocator.DEFAULT.metric();
             long held = metric.heapArenas().stream().mapToLong(arena -> arena.chunkLists().stream()
                     .mapToLong(list -> {
@@ -95,7 +105,6 @@ class BrokerBufferPoolTest {
                     }).sum()).sum();
             System.out.println("probe " + metric.chunkSize());
             System.out.println("probe " + held);
-            buffer.release();
         }
     }
 }
