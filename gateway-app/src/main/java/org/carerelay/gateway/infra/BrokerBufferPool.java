@@ -35,12 +35,6 @@ public class BrokerBufferPool implements EnvironmentPostProcessor {
 
     /** Sets {@value #MAX_ORDER_PROPERTY} to {@value #MAX_ORDER} unless it is set; true if it was set here. */
     static boolean apply() {
-        synchronized (System.getProperties()) {
-            if (System.getProperty(MAX_ORDER_PROPERTY) != null) {
-                return false;
-            }
-            System.setProperty(MAX_ORDER_PROPERTY, Integer.toString(MAX_ORDER));
-            return true;
-        }
+        return System.getProperties().putIfAbsent(MAX_ORDER_PROPERTY, Integer.toString(MAX_ORDER)) == null;
     }
 }

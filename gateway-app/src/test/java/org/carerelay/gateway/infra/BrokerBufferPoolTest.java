@@ -95,16 +95,8 @@ class BrokerBufferPoolTest {
             buffer.writeBytes(new byte[4096]);
             buffer.release();
             var metric = PooledByteBufAllocator.DEFAULT.metric();
-            long held = metric.heapArenas().stream().mapToLong(arena -> arena.chunkLists().stream()
-                    .mapToLong(list -> {
-                        long sum = 0;
-                        for (var chunk : list) {
-                            sum += chunk.chunkSize();
-                        }
-                        return sum;
-                    }).sum()).sum();
             System.out.println("probe " + metric.chunkSize());
-            System.out.println("probe " + held);
+            System.out.println("probe " + metric.usedHeapMemory()); // the arenas' chunks, in use or not
         }
     }
 }
