@@ -81,7 +81,11 @@ pid=
 [ -s "$scratch/loaded.classlist" ] || failed "the start that records the classes wrote no class list"
 [ -n "$warmed" ] || echo "[WARNING] class-list.sh: the FHIR validator's warm-up did not finish within a minute;" \
   "the class list lacks some of its classes" >&2
-# without the lambda proxies: JDK 17's -Xshare:dump crashes on some of them
+# without the classes of multi-release jars' version directories (VersionedClasses.java says why)
+"$jdk/bin/java" "$here/VersionedClasses.java" "$app/carerelay.jar" >"$scratch/versioned.classes" 2>"$scratch/versioned.log" \
+  || failed "listing the classes of multi-release jars failed: $(tail -n 1 "$scratch/versioned.log")"
+# and without the lambda proxies: JDK 17's -Xshare:dump crashes on some of them
 # (SystemDictionaryShared::adjust_lambda_proxy_class_dictionary); their classes are generated at run time
-grep -v '^@lambda-proxy' "$scratch/loaded.classlist" >"$app/carerelay.classlist"
+awk 'FILENAME == ARGV[1] { versioned[$1]; next } !/^@lambda-proxy/ && !($1 in versioned)' \
+  "$scratch/versioned.classes" "$scratch/loaded.classlist" >"$app/carerelay.classlist"
 echo "class-list.sh: $(grep -vc '^[@#]' "$app/carerelay.classlist") classes in $app/carerelay.classlist"

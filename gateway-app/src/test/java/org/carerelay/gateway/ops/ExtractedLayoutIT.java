@@ -2,6 +2,7 @@ package org.carerelay.gateway.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.File;
 import java.io.IOException;
 import java.net.URL;
 import java.net.URLClassLoader;
@@ -15,8 +16,12 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.jar.Attributes;
+import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
 import java.util.stream.Collectors;
 import org.carerelay.gateway.GatewayProcess;
 import org.junit.jupiter.api.Test;
@@ -30,8 +35,9 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
  * the jar alone (as {@code java -jar} makes one) finds the gateway and the libraries it starts with.
  * Runs after {@code package} (failsafe). The class-data archive the README's line names:
  * {@code carerelay-cds.sh} writes one from the class list the build recorded, the JVM accepts it for
- * the jar and finds the gateway's and its libraries' classes in it, a second call keeps it, and the
- * JVM refuses it once a library changed. Runs beside {@code ContainerImageIT} (junit-platform.properties):
+ * the jar and finds the gateway's and its libraries' classes in it, a JVM with a Java agent that
+ * watches class loading runs with it, a second call keeps it, and the JVM refuses it once a library
+ * changed. Runs beside {@code ContainerImageIT} (junit-platform.properties):
  * writing the archive keeps one core busy for 40 s, and the two share nothing.
  */
 @Execution(ExecutionMode.CONCURRENT)
@@ -91,6 +97,31 @@ class ExtractedLayoutIT {
                 "org/carerelay/fhir/validation/DefinitionStrings"); // the FHIR validator's warm-up
         assertThat(lines).as("lambda proxies, on which JDK 17's -Xshare:dump crashes")
                 .noneMatch(line -> line.startsWith("@lambda-proxy"));
+        Set<String> versioned = versionedClasses();
+        assertThat(versioned).as("multi-release jars among the libraries")
+                .contains("org/postgresql/util/LazyCleanerImpl$CleanableWrapper");
+        assertThat(classes).as("classes from a multi-release jar's version directories (the archive test below loads them with an agent)")
+                .doesNotContainAnyElementsOf(versioned);
+    }
+
+    /** The classes the libraries' multi-release jars ship in a version directory, as internal names. */
+    static Set<String> versionedClasses() throws IOException {
+        Set<String> versioned = new TreeSet<>();
+        try (var libs = Files.list(DIR.resolve("lib"))) {
+            for (Path lib : libs.toList()) {
+                try (JarFile jar = new JarFile(lib.toFile())) {
+                    if (jar.getManifest() == null
+                            || !"true".equalsIgnoreCase(jar.getManifest().getMainAttributes().getValue("Multi-Release"))) {
+                        continue;
+                    }
+                    jar.stream().map(JarEntry::getName).filter(name -> name.startsWith("META-INF/versions/")
+                            && name.endsWith(".class") && !name.endsWith("module-info.class"))
+                            .map(name -> name.substring(name.indexOf('/', "META-INF/versions/".length()) + 1, name.length() - ".class".length()))
+                            .forEach(versioned::add);
+                }
+            }
+        }
+        return versioned;
     }
 
     @Test
@@ -120,6 +151,22 @@ class ExtractedLayoutIT {
                     "org.apache.activemq.artemis.core.server.impl.ActiveMQServerImpl")) {
                 assertThat(shared.output()).as(name).contains(" " + name + " app_loader");
             }
+
+            // with a Java agent that watches class loading, as monitoring agents and a flight recording
+            // started by -XX:StartFlightRecording do: JDK 17 crashed (SIGSEGV) loading a class the
+            // archive held from a multi-release jar's version directory (the PostgreSQL driver's, at
+            // the gateway's first database connection), so the list leaves those out
+            Path agent = agentJar(work);
+            List<String> monitored = new ArrayList<>(List.of(JAVA));
+            monitored.addAll(options);
+            monitored.addAll(List.of("-Xshare:on", "-XX:SharedArchiveFile=" + archive, "-javaagent:" + agent,
+                    "-XX:ErrorFile=" + work.resolve("hs_err_pid%p.log"), // a crash's report not in the module
+                    "-cp", jar + File.pathSeparator + agent, AgentProbe.class.getName()));
+            monitored.addAll(versionedClasses());
+            Run probe = run(monitored);
+            assertThat(probe.exit()).as(probe.output()).isZero();
+            assertThat(probe.output()).as("the multi-release jars' classes loaded with the agent and the archive")
+                    .containsPattern("loaded [1-9][0-9]* of [0-9]+ classes; the agent saw [1-9]");
 
             FileTime written = Files.getLastModifiedTime(archive);
             Run second = run(script);
@@ -155,6 +202,22 @@ class ExtractedLayoutIT {
     }
 
     private static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+
+    /** {@link AgentProbe} as an agent jar. */
+    private static Path agentJar(Path dir) throws IOException {
+        Path jar = dir.resolve("agent-probe.jar");
+        Manifest manifest = new Manifest();
+        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        manifest.getMainAttributes().putValue("Premain-Class", AgentProbe.class.getName());
+        String entry = AgentProbe.class.getName().replace('.', '/') + ".class";
+        try (var out = new JarOutputStream(Files.newOutputStream(jar), manifest);
+                var in = AgentProbe.class.getClassLoader().getResourceAsStream(entry)) {
+            out.putNextEntry(new JarEntry(entry));
+            in.transferTo(out);
+            out.closeEntry();
+        }
+        return jar;
+    }
 
     record Run(int exit, String output) {
     }
