@@ -23,8 +23,10 @@ import java.util.regex.Pattern;
  * reads an archived class's bytes again from the jar under its plain name: for a class that exists
  * only in a version directory there is none, and the JVM crashed (SIGSEGV in
  * {@code KlassFactory::check_shared_class_file_load_hook}) on the first of them the gateway loads,
- * before it was up; for one that has a plain entry as well, the agent would get the wrong bytes.
- * Left out, they load from the jars as without an archive.
+ * before it was up; for one that has a plain entry as well, the agent would get the wrong bytes
+ * (JDK-8343427, fixed in later JDKs by reading the bytes through the class loader). Left out, they
+ * load from the jars as without an archive. Every version directory counts, also those above the
+ * running JDK's: the list stays right for the JDK that writes the archive where the gateway runs.
  *
  * <pre>java VersionedClasses.java path/to/carerelay.jar</pre>
  */

@@ -3,8 +3,9 @@
 # defaults (embedded PostgreSQL and Artemis, no config/ overlay) in a scratch directory, on loopback
 # ports the system chooses, lets it start completely (web server, MLLP listener, routes, JMS
 # listeners, the FHIR validator's warm-up), stops it with SIGTERM, records the classes it loaded
-# (its shutdown's included) and puts that class list and carerelay-cds.sh, which turns it into an
-# archive where the gateway runs, next to carerelay.jar. Run by the package phase. The archive is an
+# (its shutdown's included; neither the lambda proxies nor the classes of multi-release jars'
+# version directories: see below) and puts that class list and carerelay-cds.sh, which turns it
+# into an archive where the gateway runs, next to carerelay.jar. Run by the package phase. The archive is an
 # optimisation: when the recording start fails (e.g. the embedded PostgreSQL cannot run on the build
 # machine), the build goes on without a class list, with a warning, and the gateway starts as before.
 #
@@ -38,9 +39,11 @@ stop_all() {
 }
 trap stop_all EXIT
 
+# failed <what went wrong> [<log>]: warns (with the log's end) and ends without a class list
 failed() {
-  tail -n 20 "$scratch/start.log" >&2
-  echo "[WARNING] class-list.sh: $1 (log: $scratch/start.log);" \
+  local log=${2:-$scratch/start.log}
+  tail -n 20 "$log" >&2
+  echo "[WARNING] class-list.sh: $1 (log: $log);" \
     "no carerelay.classlist, so carerelay-cds.sh cannot write an archive and the gateway starts without one" >&2
   exit 0
 }
@@ -83,9 +86,11 @@ pid=
   "the class list lacks some of its classes" >&2
 # without the classes of multi-release jars' version directories (VersionedClasses.java says why)
 "$jdk/bin/java" "$here/VersionedClasses.java" "$app/carerelay.jar" >"$scratch/versioned.classes" 2>"$scratch/versioned.log" \
-  || failed "listing the classes of multi-release jars failed: $(tail -n 1 "$scratch/versioned.log")"
+  || failed "listing the classes of multi-release jars failed" "$scratch/versioned.log"
 # and without the lambda proxies: JDK 17's -Xshare:dump crashes on some of them
 # (SystemDictionaryShared::adjust_lambda_proxy_class_dictionary); their classes are generated at run time
 awk 'FILENAME == ARGV[1] { versioned[$1]; next } !/^@lambda-proxy/ && !($1 in versioned)' \
-  "$scratch/versioned.classes" "$scratch/loaded.classlist" >"$app/carerelay.classlist"
+  "$scratch/versioned.classes" "$scratch/loaded.classlist" >"$scratch/filtered.classlist" \
+  || failed "filtering the class list failed"
+mv "$scratch/filtered.classlist" "$app/carerelay.classlist"
 echo "class-list.sh: $(grep -vc '^[@#]' "$app/carerelay.classlist") classes in $app/carerelay.classlist"

@@ -157,16 +157,14 @@ class ExtractedLayoutIT {
             // archive held from a multi-release jar's version directory (the PostgreSQL driver's, at
             // the gateway's first database connection), so the list leaves those out
             Path agent = agentJar(work);
-            List<String> monitored = new ArrayList<>(List.of(JAVA));
-            monitored.addAll(options);
-            monitored.addAll(List.of("-Xshare:on", "-XX:SharedArchiveFile=" + archive, "-javaagent:" + agent,
-                    "-XX:ErrorFile=" + work.resolve("hs_err_pid%p.log"), // a crash's report not in the module
-                    "-cp", jar + File.pathSeparator + agent, AgentProbe.class.getName()));
-            monitored.addAll(versionedClasses());
-            Run probe = run(monitored);
-            assertThat(probe.exit()).as(probe.output()).isZero();
-            assertThat(probe.output()).as("the multi-release jars' classes loaded with the agent and the archive")
+            String probeClassPath = jar + File.pathSeparator + agent;
+            Run withAgent = probe(work, options, archive, probeClassPath, "-javaagent:" + agent);
+            assertThat(withAgent.output()).as("the multi-release jars' classes loaded with the agent and the archive")
                     .containsPattern("loaded [1-9][0-9]* of [0-9]+ classes; the agent saw [1-9]");
+            Run withRecording = probe(work, options, archive, probeClassPath,
+                    "-XX:StartFlightRecording=filename=" + work.resolve("probe.jfr"));
+            assertThat(withRecording.output()).as("the multi-release jars' classes loaded with a recording and the archive")
+                    .containsPattern("loaded [1-9][0-9]* of [0-9]+ classes");
 
             FileTime written = Files.getLastModifiedTime(archive);
             Run second = run(script);
@@ -202,6 +200,30 @@ class ExtractedLayoutIT {
     }
 
     private static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+
+    /**
+     * {@link AgentProbe}'s main over the classes of the multi-release jars' version directories, in
+     * a JVM with the archive (required) and {@code watcher}; fails with the output and the JVM's
+     * crash report, if any.
+     */
+    private static Run probe(Path work, List<String> options, Path archive, String classPath, String watcher) throws Exception {
+        List<String> command = new ArrayList<>(List.of(JAVA));
+        command.addAll(options);
+        command.addAll(List.of("-Xshare:on", "-XX:SharedArchiveFile=" + archive, watcher,
+                "-XX:-CreateCoredumpOnCrash", "-XX:ErrorFile=" + work.resolve("hs_err_pid%p.log"),
+                "-cp", classPath, AgentProbe.class.getName()));
+        command.addAll(versionedClasses());
+        Run run = run(command);
+        StringBuilder report = new StringBuilder(run.output());
+        try (var files = Files.list(work)) {
+            for (Path file : files.filter(f -> f.getFileName().toString().startsWith("hs_err_pid")).toList()) {
+                String crash = Files.readString(file, StandardCharsets.ISO_8859_1);
+                report.append('\n').append(crash, 0, Math.min(crash.length(), 4_000));
+            }
+        }
+        assertThat(run.exit()).as("%s with %s and the archive:%n%s", AgentProbe.class.getSimpleName(), watcher, report).isZero();
+        return run;
+    }
 
     /** {@link AgentProbe} as an agent jar. */
     private static Path agentJar(Path dir) throws IOException {
