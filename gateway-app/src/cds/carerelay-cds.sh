@@ -24,6 +24,21 @@ shift 2
 java=${JAVA:-java}
 classlist=$(dirname "$jar")/carerelay.classlist
 
+# A Java agent or a flight recording on the java line (-javaagent:, -agentlib:, -agentpath:,
+# -XX:StartFlightRecording, -XX:FlightRecorderOptions) does not change which archive fits, and
+# -Xshare:dump refuses to run with an agent: they are left out here. The archive works under both
+# (the build's class list leaves out the classes that would not).
+n=$#
+while [ "$n" -gt 0 ]; do
+  option=$1
+  shift
+  case $option in
+    -javaagent:* | -agentlib:* | -agentpath:* | -XX:StartFlightRecording* | -XX:FlightRecorderOptions*) ;;
+    *) set -- "$@" "$option" ;;
+  esac
+  n=$((n - 1))
+done
+
 if [ -f "$archive" ] && "$java" "$@" -Xshare:on -XX:SharedArchiveFile="$archive" -cp "$jar" -version >/dev/null 2>&1; then
   echo "carerelay-cds.sh: $archive is up to date"
   exit 0

@@ -34,10 +34,10 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
  * class, every library its manifest's {@code Class-Path} lists is there, and a class loader over
  * the jar alone (as {@code java -jar} makes one) finds the gateway and the libraries it starts with.
  * Runs after {@code package} (failsafe). The class-data archive the README's line names:
- * {@code carerelay-cds.sh} writes one from the class list the build recorded, the JVM accepts it for
- * the jar and finds the gateway's and its libraries' classes in it, a JVM with a Java agent that
- * watches class loading runs with it, a second call keeps it, and the JVM refuses it once a library
- * changed. Runs beside {@code ContainerImageIT} (junit-platform.properties):
+ * {@code carerelay-cds.sh} writes one from the class list the build recorded (also when the java
+ * line has a Java agent and a flight recording), the JVM accepts it for the jar and finds the
+ * gateway's and its libraries' classes in it, a JVM with a Java agent or a recording that watches
+ * class loading runs with it, a second call keeps it, and the JVM refuses it once a library changed. Runs beside {@code ContainerImageIT} (junit-platform.properties):
  * writing the archive keeps one core busy for 40 s, and the two share nothing.
  */
 @Execution(ExecutionMode.CONCURRENT)
@@ -135,7 +135,13 @@ class ExtractedLayoutIT {
             List<String> script = new ArrayList<>(List.of(DIR.resolve("carerelay-cds.sh").toString(), archive.toString(), jar));
             script.addAll(options);
 
-            Run first = run(script);
+            // the java line of an operator who added an APM agent and a flight recording (the systemd
+            // unit passes its JAVA_OPTS to the script): -Xshare:dump refuses agents, the script leaves
+            // them out, and the archive is the one for the plain options (the second call keeps it)
+            Path agent = agentJar(work);
+            List<String> monitoredScript = new ArrayList<>(script);
+            monitoredScript.addAll(List.of("-javaagent:" + agent, "-XX:StartFlightRecording=filename=" + work.resolve("cds.jfr")));
+            Run first = run(monitoredScript);
             assertThat(first.exit()).as(first.output()).isZero();
             assertThat(first.output()).contains("wrote " + archive);
 
@@ -156,7 +162,6 @@ class ExtractedLayoutIT {
             // started by -XX:StartFlightRecording do: JDK 17 crashed (SIGSEGV) loading a class the
             // archive held from a multi-release jar's version directory (the PostgreSQL driver's, at
             // the gateway's first database connection), so the list leaves those out
-            Path agent = agentJar(work);
             String probeClassPath = jar + File.pathSeparator + agent;
             Run withAgent = probe(work, options, archive, probeClassPath, "-javaagent:" + agent);
             assertThat(withAgent.output()).as("the multi-release jars' classes loaded with the agent and the archive")
