@@ -24,7 +24,7 @@ shift 2
 java=${JAVA:-java}
 classlist=$(dirname "$jar")/carerelay.classlist
 
-# A Java agent or a flight recording on the java line (-javaagent:, -agentlib:, -agentpath:,
+# A Java agent or a flight recording on the java line (-javaagent:, -agentlib:, -agentpath:, -Xrun,
 # -XX:StartFlightRecording, -XX:FlightRecorderOptions) does not change which archive fits, and
 # -Xshare:dump refuses to run with an agent: they are left out here. The archive works under both
 # (the build's class list leaves out the classes that would not).
@@ -33,7 +33,7 @@ while [ "$n" -gt 0 ]; do
   option=$1
   shift
   case $option in
-    -javaagent:* | -agentlib:* | -agentpath:* | -XX:StartFlightRecording* | -XX:FlightRecorderOptions*) ;;
+    -javaagent:* | -agentlib:* | -agentpath:* | -Xrun* | -XX:StartFlightRecording* | -XX:FlightRecorderOptions*) ;;
     *) set -- "$@" "$option" ;;
   esac
   n=$((n - 1))
