@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
 import java.util.jar.Attributes;
-import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.jar.Manifest;
 import java.util.regex.Matcher;
@@ -70,12 +69,9 @@ public final class VersionedClasses {
             if (manifest == null || !"true".equalsIgnoreCase(manifest.getMainAttributes().getValue("Multi-Release"))) {
                 return;
             }
-            for (JarEntry entry : (Iterable<JarEntry>) jar.stream()::iterator) {
-                Matcher matcher = VERSIONED_CLASS.matcher(entry.getName());
-                if (matcher.matches() && !matcher.group(1).endsWith("module-info")) {
-                    into.add(matcher.group(1));
-                }
-            }
+            jar.stream().map(entry -> VERSIONED_CLASS.matcher(entry.getName())).filter(Matcher::matches)
+                    .map(matcher -> matcher.group(1)).filter(name -> !name.endsWith("module-info"))
+                    .forEach(into::add);
         }
     }
 }

@@ -5,9 +5,10 @@
 # listeners, the FHIR validator's warm-up), stops it with SIGTERM, records the classes it loaded
 # (its shutdown's included; neither the lambda proxies nor the classes of multi-release jars'
 # version directories: see below) and puts that class list and carerelay-cds.sh, which turns it
-# into an archive where the gateway runs, next to carerelay.jar. Run by the package phase. The archive is an
-# optimisation: when the recording start fails (e.g. the embedded PostgreSQL cannot run on the build
-# machine), the build goes on without a class list, with a warning, and the gateway starts as before.
+# into an archive where the gateway runs, next to carerelay.jar. Run by the package phase. The
+# archive is an optimisation: when the recording start fails (e.g. the embedded PostgreSQL cannot
+# run on the build machine), the build goes on without a class list, with a warning, and the
+# gateway starts as before.
 #
 #   class-list.sh <unpacked application directory> <scratch directory> [<JDK home>]
 set -euo pipefail

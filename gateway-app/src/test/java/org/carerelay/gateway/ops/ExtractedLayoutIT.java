@@ -164,10 +164,11 @@ class ExtractedLayoutIT {
             // archive held from a multi-release jar's version directory (the PostgreSQL driver's, at
             // the gateway's first database connection), so the list leaves those out
             String probeClassPath = jar + File.pathSeparator + agent;
-            Run withAgent = probe(work, options, archive, probeClassPath, "-javaagent:" + agent);
+            Set<String> versioned = versionedClasses();
+            Run withAgent = probe(work, options, archive, probeClassPath, versioned, "-javaagent:" + agent);
             assertThat(withAgent.output()).as("the multi-release jars' classes loaded with the agent and the archive")
                     .containsPattern("loaded [1-9][0-9]* of [0-9]+ classes; the agent saw [1-9]");
-            Run withRecording = probe(work, options, archive, probeClassPath,
+            Run withRecording = probe(work, options, archive, probeClassPath, versioned,
                     "-XX:StartFlightRecording=filename=" + work.resolve("probe.jfr"));
             assertThat(withRecording.output()).as("the multi-release jars' classes loaded with a recording and the archive")
                     .containsPattern("loaded [1-9][0-9]* of [0-9]+ classes");
@@ -210,17 +211,18 @@ class ExtractedLayoutIT {
     private static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
 
     /**
-     * {@link AgentProbe}'s main over the classes of the multi-release jars' version directories, in
-     * a JVM with the archive (required) and {@code watcher}; fails with the output and the JVM's
-     * crash report, if any.
+     * {@link AgentProbe}'s main over {@code classes} (those of the multi-release jars' version
+     * directories), in a JVM with the archive (required) and {@code watcher}; fails with the output
+     * and the JVM's crash report, if any.
      */
-    private static Run probe(Path work, List<String> options, Path archive, String classPath, String watcher) throws Exception {
+    private static Run probe(Path work, List<String> options, Path archive, String classPath, Set<String> classes,
+            String watcher) throws Exception {
         List<String> command = new ArrayList<>(List.of(JAVA));
         command.addAll(options);
         command.addAll(List.of("-Xshare:on", "-XX:SharedArchiveFile=" + archive, watcher,
                 "-XX:-CreateCoredumpOnCrash", "-XX:ErrorFile=" + work.resolve("hs_err_pid%p.log"),
                 "-cp", classPath, AgentProbe.class.getName()));
-        command.addAll(versionedClasses());
+        command.addAll(classes);
         Run run = run(command);
         StringBuilder report = new StringBuilder(run.output());
         try (var files = Files.list(work)) {
