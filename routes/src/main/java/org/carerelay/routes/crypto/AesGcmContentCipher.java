@@ -16,6 +16,10 @@ import javax.crypto.spec.SecretKeySpec;
  * AES-256-GCM with a random 96-bit nonce per value: authenticated encryption from the JDK, no
  * extra provider needed. The record id is bound as associated data, so a ciphertext cannot be
  * moved to another record unnoticed. Layout: version byte, 12-byte nonce, ciphertext with tag.
+ *
+ * <p>Each thread keeps one {@link Cipher} object and initialises it afresh (key, new nonce) for
+ * every value: looking the transformation up through the provider list ({@code Cipher.getInstance})
+ * took two thirds of the time an encryption of a message took (a profile of FHIR creates).
  */
 public final class AesGcmContentCipher implements ContentCipher {
 
@@ -26,6 +30,7 @@ public final class AesGcmContentCipher implements ContentCipher {
 
     private final SecretKeySpec key;
     private final String keyId;
+    private final ThreadLocal<Cipher> ciphers = ThreadLocal.withInitial(AesGcmContentCipher::newCipher);
 
     public AesGcmContentCipher(byte[] key) {
         if (key.length != 32) {
@@ -40,6 +45,14 @@ public final class AesGcmContentCipher implements ContentCipher {
         }
     }
 
+    private static Cipher newCipher() {
+        try {
+            return Cipher.getInstance("AES/GCM/NoPadding");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES/GCM is not available", e);
+        }
+    }
+
     @Override
     public String keyId() {
         return keyId;
@@ -50,7 +63,7 @@ public final class AesGcmContentCipher implements ContentCipher {
         try {
             byte[] nonce = new byte[NONCE_BYTES];
             RANDOM.nextBytes(nonce);
-            Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+            Cipher cipher = ciphers.get();
             cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));
             if (associatedData != null) {
                 cipher.updateAAD(associatedData);
@@ -82,7 +95,7 @@ public final class AesGcmContentCipher implements ContentCipher {
             throw new IntegrityException("Unknown ciphertext format", null);
         }
         try {
-            Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+            Cipher cipher = ciphers.get();
             cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, ciphertext, 1, NONCE_BYTES));
             if (associatedData != null) {
                 cipher.updateAAD(associatedData);
