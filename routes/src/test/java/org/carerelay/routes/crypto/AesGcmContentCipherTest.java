@@ -77,6 +77,9 @@ class AesGcmContentCipherTest {
             for (Future<Boolean> result : results) {
                 assertThat(result.get()).isTrue();
             }
+            // sealed on one thread, opened on another
+            byte[] sealed = cipher.encrypt(new byte[] {7, 8, 9}, null);
+            assertThat(pool.submit(() -> cipher.decrypt(sealed, null)).get()).containsExactly(7, 8, 9);
         } finally {
             pool.shutdownNow();
         }
