@@ -59,6 +59,52 @@ final class BenchmarkSupport {
         return MAX_OPS != null ? MAX_OPS : scenarioDefault;
     }
 
+    /**
+     * The JIT compilers are taken as quiet once their threads used less than this share of all cores
+     * during a warm-up round ({@code bench.jit-quiet-percent}, 5).
+     */
+    static final double JIT_QUIET = Double.parseDouble(System.getProperty("bench.jit-quiet-percent", "5")) / 100;
+    /** No further warm-up round starts after this much warm-up ({@code bench.warmup-limit-seconds}, 300). */
+    static final Duration WARMUP_LIMIT = seconds("bench.warmup-limit-seconds", 300);
+
+    /** One warm-up round: load, then the pipeline drained. */
+    @FunctionalInterface
+    interface WarmUpRound {
+        void run() throws Exception;
+    }
+
+    /**
+     * Runs {@code round} until the JIT compilers are quiet: again as long as their threads took at
+     * least {@link #JIT_QUIET} of all cores during the last round and {@link #WARMUP_LIMIT} has not
+     * passed. A JVM as big as the gateway's still compiles for minutes under load (thousands of
+     * methods reach the optimising compiler one after the other), and a scenario measured meanwhile
+     * measures the compilers and the code not yet compiled. Returns a line for the report; where the
+     * compilers' CPU time cannot be read, one round.
+     */
+    static String warmUp(String what, WarmUpRound round) throws Exception {
+        long start = System.nanoTime();
+        int rounds = 0;
+        double share;
+        do {
+            CpuSampler cpu = new CpuSampler();
+            round.run();
+            cpu.end();
+            share = cpu.jit();
+            rounds++;
+            System.out.printf(Locale.ROOT, "[bench] warm-up round %d (%s): JIT compilers %.1f%% of all cores, %.0f s of warm-up so far%n",
+                    rounds, what, 100 * share, (System.nanoTime() - start) / 1e9);
+        } while (!Double.isNaN(share) && share >= JIT_QUIET && System.nanoTime() - start < WARMUP_LIMIT.toNanos());
+        double seconds = (System.nanoTime() - start) / 1e9;
+        String line = Double.isNaN(share)
+                ? String.format(Locale.ROOT, "warm-up: 1 round of %s (%.0f s; the JIT compilers' CPU time is not readable here)", what, seconds)
+                : String.format(Locale.ROOT, "warm-up: %d round%s of %s in %.0f s, until the JIT compilers took %s %.0f%% of all cores "
+                        + "(last round: %.1f%%)", rounds, rounds == 1 ? "" : "s", what, seconds,
+                        share < JIT_QUIET ? "less than" : "still more than (limit of " + WARMUP_LIMIT.toSeconds() + " s reached)",
+                        100 * JIT_QUIET, 100 * share);
+        summaryFact("warm-up " + what, line);
+        return line;
+    }
+
     static Duration seconds(String property, long defaultSeconds) {
         return Duration.ofSeconds(Long.getLong(property, defaultSeconds));
     }
@@ -214,7 +260,7 @@ final class BenchmarkSupport {
     record Phase(String name, long ok, Map<String, Long> errorKinds, Map<String, String> firstErrors, long warmupOps,
             double seconds, Histogram latency, List<String> partNames, List<Histogram> parts, int maxPoolActive,
             int maxPoolWaiting, double machineCpu, double jvmCpu, double jitCpu, double loadAverage, long measureStart, long measureEnd,
-            long stopped) {
+            long stopped, DbWork db) {
         double opsPerSecond() {
             return ok / seconds;
         }
@@ -288,6 +334,7 @@ final class BenchmarkSupport {
 
         go.countDown();
         Thread.sleep(warmup.toMillis());
+        DbWork.Counters dbStart = DbWork.read(dataSource);
         long measureStart = System.nanoTime();
         state.measuring = true;
         long deadline = measureStart + measure.toNanos();
@@ -306,6 +353,7 @@ final class BenchmarkSupport {
         }
         long measureEnd = System.nanoTime();
         cpu.end();
+        DbWork.Counters dbEnd = DbWork.read(dataSource);
         double loadAverage = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
         state.stop = true;
         for (Thread thread : threads) {
@@ -337,7 +385,7 @@ final class BenchmarkSupport {
         errorKinds.forEach((k, v) -> errors.put(k, v.sum()));
         Phase phase = new Phase(name, total, errors, new TreeMap<>(firstErrors), warmupOps.sum(), seconds, latency,
                 List.of(partNames), mergedParts, maxActive, maxWaiting, cpu.machine(), cpu.jvm(), cpu.jit(), loadAverage, measureStart,
-                measureEnd, stopped);
+                measureEnd, stopped, DbWork.per(dbStart, dbEnd, total));
         System.out.printf(Locale.ROOT, "[bench] %s: %d ops in %.1f s = %.1f ops/s, p50 %.2f ms, p99 %.2f ms, errors %s, load %.2f%n",
                 name, total, seconds, phase.opsPerSecond(), ms(latency.getValueAtPercentile(50)),
                 ms(latency.getValueAtPercentile(99)), errors, loadAverage);
@@ -443,6 +491,7 @@ final class BenchmarkSupport {
         while (System.nanoTime() < measureStart) {
             Thread.sleep(20);
         }
+        DbWork.Counters dbStart = DbWork.read(dataSource);
         long nextCpuSample = System.nanoTime() + 500_000_000L;
         CpuSampler cpu = new CpuSampler();
         while (System.nanoTime() < measureEnd) {
@@ -457,6 +506,7 @@ final class BenchmarkSupport {
             }
         }
         cpu.end();
+        DbWork.Counters dbEnd = DbWork.read(dataSource);
         double loadAverage = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
         for (Thread thread : threads) {
             thread.join(Duration.ofSeconds(120).toMillis());
@@ -479,7 +529,8 @@ final class BenchmarkSupport {
             errors.put(LATE_STARTS, lateStarts.sum());
         }
         Phase phase = new Phase(name, total, errors, new TreeMap<>(firstErrors), warmupOps.sum(), seconds, latency,
-                List.of(), List.of(), maxActive, maxWaiting, cpu.machine(), cpu.jvm(), cpu.jit(), loadAverage, measureStart, measureEnd, stopped);
+                List.of(), List.of(), maxActive, maxWaiting, cpu.machine(), cpu.jvm(), cpu.jit(), loadAverage, measureStart, measureEnd, stopped,
+                DbWork.per(dbStart, dbEnd, total));
         System.out.printf(Locale.ROOT, "[bench] %s: %d ops in %.1f s = %.1f ops/s, p50 %.2f ms, p99 %.2f ms, errors %s, load %.2f%n",
                 name, total, seconds, phase.opsPerSecond(), ms(latency.getValueAtPercentile(50)),
                 ms(latency.getValueAtPercentile(99)), errors, loadAverage);
@@ -502,6 +553,51 @@ final class BenchmarkSupport {
      * JVM's compiler threads ({@code /proc/self/task}, Linux) over the elapsed time of all cores. A
      * JVM still compiling much of its code measures the compilers as well as the gateway.
      */
+    /**
+     * What the database did per successful operation of a measured phase, from PostgreSQL's
+     * cumulative statistics ({@code pg_stat_database}, {@code pg_stat_wal}) at its start and end:
+     * transactions (read-only ones included), WAL flushes, rows written and WAL bytes. Everything the
+     * database did meanwhile counts, the pipeline's work for earlier operations too. PostgreSQL
+     * publishes a backend's counts up to about a second late, at both ends alike. Null where the
+     * statistics cannot be read.
+     */
+    record DbWork(double transactions, double walFlushes, double rowsInserted, double rowsUpdated, double rowsDeleted,
+            double walBytes) {
+
+        record Counters(long commits, long rollbacks, long inserted, long updated, long deleted, long walSyncs, long walBytes) {
+        }
+
+        static Counters read(DataSource dataSource) {
+            try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();
+                    var rs = s.executeQuery("""
+                            select d.xact_commit, d.xact_rollback, d.tup_inserted, d.tup_updated, d.tup_deleted, w.wal_sync, w.wal_bytes
+                            from pg_stat_database d, pg_stat_wal w where d.datname = current_database()""")) {
+                return rs.next() ? new Counters(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5),
+                        rs.getLong(6), rs.getLong(7)) : null;
+            } catch (SQLException e) {
+                return null;
+            }
+        }
+
+        static DbWork per(Counters start, Counters end, long operations) {
+            if (start == null || end == null || operations <= 0) {
+                return null;
+            }
+            double n = operations;
+            return new DbWork((end.commits - start.commits + end.rollbacks - start.rollbacks) / n, (end.walSyncs - start.walSyncs) / n,
+                    (end.inserted - start.inserted) / n, (end.updated - start.updated) / n, (end.deleted - start.deleted) / n,
+                    (end.walBytes - start.walBytes) / n);
+        }
+
+        /** One report line: {@code name} and the figures per operation. */
+        static String line(String name, DbWork db) {
+            return db == null ? String.format(Locale.ROOT, "%-38s not read", name)
+                    : String.format(Locale.ROOT, "%-38s %6.2f transactions, %5.2f WAL flushes, rows %5.2f inserted / %5.2f updated / "
+                            + "%5.2f deleted, %,7.0f WAL bytes", name, db.transactions, db.walFlushes, db.rowsInserted, db.rowsUpdated,
+                            db.rowsDeleted, db.walBytes);
+        }
+    }
+
     static final class CpuSampler {
         private final com.sun.management.OperatingSystemMXBean os =
                 ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean sun ? sun : null;

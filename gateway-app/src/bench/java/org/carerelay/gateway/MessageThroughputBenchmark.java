@@ -94,9 +94,11 @@ class MessageThroughputBenchmark extends GatewayIntegrationTest {
     private static final Duration WARMUP = seconds("bench.warmup-seconds", 5);
     private static final Duration MEASURE = seconds("bench.measure-seconds", 20);
     /**
-     * A round of text messages before the scenarios, then the pipeline drained, so that they measure
-     * compiled code: in a fresh JVM on 2 cores the JIT compilers took a quarter to two fifths of its CPU time for
-     * minutes (the jit column shows what is left of it).
+     * Rounds of text messages before the scenarios, each followed by draining the pipeline, until the
+     * JIT compilers are quiet ({@link BenchmarkSupport#warmUp}), so that the scenarios measure compiled
+     * code: in a fresh JVM on 2 cores the compilers took a quarter to two fifths of its CPU time for
+     * minutes, and after one round of 30 s still 15 % while the text messages were measured (the jit
+     * column shows what is left of it). This is the length of one round.
      */
     private static final Duration WARMUP_ROUND = seconds("bench.warmup-round-seconds", 30);
     private static final int ATTACHMENT_BYTES = Integer.getInteger("bench.attachment-bytes", MIB);
@@ -168,10 +170,13 @@ class MessageThroughputBenchmark extends GatewayIntegrationTest {
         pipeline.add(drainPipeline("after the setup").line());
         Phase baselineBefore = run("baseline: INSERT commit (before)", maxOps(2_000_000), i -> new InsertClient(dataSource, BASELINE_TABLE));
         results.add(baselineBefore);
+        String warmUp = "warm-up: none (bench.warmup-round-seconds=0), the scenarios measure a fresh JVM";
         if (!WARMUP_ROUND.isZero()) {
-            BenchmarkSupport.run(dataSource, "warm-up round (not reported)", WARMUP_ROUND, Duration.ofSeconds(1), maxOps(100_000),
-                    i -> new MessageClient(senders, patientId, i));
-            pipeline.add(drainPipeline("after the warm-up round").line());
+            warmUp = BenchmarkSupport.warmUp(WARMUP_ROUND.toSeconds() + " s of text messages, then the pipeline drained", () -> {
+                BenchmarkSupport.run(dataSource, "warm-up round (not reported)", WARMUP_ROUND, Duration.ofSeconds(1), maxOps(100_000),
+                        i -> new MessageClient(senders, patientId, i));
+                pipeline.add(drainPipeline("after a warm-up round").line());
+            });
         }
         results.add(run("Communication, text only", maxOps(100_000), i -> new MessageClient(senders, patientId, i)));
         Drained textDrained = drainPipeline("after " + results.get(results.size() - 1).name());
@@ -191,7 +196,7 @@ class MessageThroughputBenchmark extends GatewayIntegrationTest {
 
         dropBaselineTable(dataSource, BASELINE_TABLE);
 
-        String report = report(environment, results, baselineBefore, baselineAfter, pipeline, costs);
+        String report = report(environment, warmUp, results, baselineBefore, baselineAfter, pipeline, costs);
         System.out.println(report);
         double baseline = (baselineBefore.opsPerSecond() + baselineAfter.opsPerSecond()) / 2;
         String insert = "INSERT commits, " + THREADS + " conn.: " + BenchmarkSupport.rate(baseline, "/s");
@@ -440,17 +445,15 @@ class MessageThroughputBenchmark extends GatewayIntegrationTest {
 
     // --- the report
 
-    private static String report(Environment env, List<Phase> results, Phase before, Phase after, List<String> pipeline,
-            List<String> costs) {
+    private static String report(Environment env, String warmUp, List<Phase> results, Phase before, Phase after,
+            List<String> pipeline, List<String> costs) {
         double baseline = (before.opsPerSecond() + after.opsPerSecond()) / 2;
         StringBuilder out = new StringBuilder();
         out.append("CareRelay message throughput benchmark, ").append(Instant.now()).append('\n');
         out.append(String.format(Locale.ROOT,
                 "%d client threads, warm-up %d s, measured phase up to %d s (or the operation cap), gateway and clients in one JVM%n",
                 THREADS, WARMUP.toSeconds(), MEASURE.toSeconds()));
-        out.append(String.format(Locale.ROOT,
-                "before the gateway scenarios: a warm-up round of %d s of text messages, then the pipeline drained (JIT)%n",
-                WARMUP_ROUND.toSeconds()));
+        out.append("before the gateway scenarios, ").append(warmUp).append('\n');
         out.append(env.describe());
         out.append(String.format(Locale.ROOT,
                 "baseline = mean of the INSERT rates before and after the gateway scenarios = %.1f/s (drift %+.1f%%)%n%n",
@@ -481,6 +484,8 @@ class MessageThroughputBenchmark extends GatewayIntegrationTest {
                 out.append("errors in ").append(r.name()).append(": ").append(r.errorKinds()).append('\n');
             }
         }
+        out.append("\ndatabase work per operation during the measured phase (PostgreSQL's statistics; the pipeline's work included):\n");
+        results.forEach(r -> out.append("  ").append(BenchmarkSupport.DbWork.line(r.name(), r.db())).append('\n'));
         out.append("\nasynchronous routing pipeline (fan-out, delivery ledger, notification mail; same JVM, runs during the scenarios):\n");
         pipeline.forEach(line -> out.append("  ").append(line).append('\n'));
         out.append("\nin-process cost, for reading the figures:\n");

@@ -119,11 +119,12 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
     private static final Duration BASELINE_MEASURE = seconds("bench.baseline-seconds", 10);
     private static final Duration DRAIN_LIMIT = seconds("bench.drain-seconds", 120);
     /**
-     * A round of each scenario's load before the measured ones, then the pipeline drained, as in
-     * {@link MessageThroughputBenchmark}: in a JVM where this path had not run yet, the JIT compilers
-     * took a fifth to a third of the CPU for the first minute of the end-to-end load (about 11,000
-     * compilations), and the delivery fell behind the 50 messages/s offered until they were done.
-     * Set to 0 to measure that cold start.
+     * Rounds of each scenario's load before the measured ones, each followed by draining the pipeline,
+     * until the JIT compilers are quiet, as in {@link MessageThroughputBenchmark}: in a JVM where this
+     * path had not run yet, the JIT compilers took a fifth to a third of the CPU for the first minute
+     * of the end-to-end load (about 11,000 compilations), and the delivery fell behind the 50
+     * messages/s offered until they were done. The E2E part of a round lasts this long, the HL7 parts
+     * a third of it each. Set to 0 to measure that cold start.
      */
     private static final Duration WARMUP_ROUND = seconds("bench.warmup-round-seconds", 30);
     /** The end-to-end target: a steady offered rate (messages/s) for a fixed time, not a closed loop. */
@@ -212,15 +213,23 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
                     runId + prefix + i + "-" + Long.toString(seq, 36).toUpperCase(Locale.ROOT),
                     consented[(int) Math.floorMod(seq * 7919L + i, (long) consented.length)], seq));
 
+            String warmUp = "warm-up: none (bench.warmup-round-seconds=0), the scenarios measure a fresh JVM";
             if (!WARMUP_ROUND.isZero()) {
-                Map<String, Posted> warmupPosted = new ConcurrentHashMap<>();
-                BenchmarkSupport.runPaced(dataSource, "E2E warm-up round (not reported)", E2E_RATE, WARMUP_ROUND, Duration.ofSeconds(1),
-                        e2eClients.apply(warmupPosted));
-                drains.add(drain("after the E2E warm-up round", new DrainTarget(warmupPosted.keySet(), recipient)).line());
                 Duration hl7Round = WARMUP_ROUND.dividedBy(3);
-                run("HL7 in: ADT^A08 warm-up round (not reported)", hl7Round, Duration.ofSeconds(1), maxOps(50_000), adtClients.apply("WU"));
-                run("HL7 in: MDM^T02 warm-up round (not reported)", hl7Round, Duration.ofSeconds(1), maxOps(50_000), mdmClients.apply("WD"));
-                drains.add(drain("after the warm-up rounds", null).line());
+                int[] round = {0};
+                warmUp = BenchmarkSupport.warmUp(String.format(Locale.ROOT, "%d s at the E2E rate, %d s each of ADT^A08 and MDM^T02, "
+                        + "then the pipeline drained", WARMUP_ROUND.toSeconds(), hl7Round.toSeconds()), () -> {
+                    round[0]++;
+                    Map<String, Posted> warmupPosted = new ConcurrentHashMap<>();
+                    BenchmarkSupport.runPaced(dataSource, "E2E warm-up round (not reported)", E2E_RATE, WARMUP_ROUND, Duration.ofSeconds(1),
+                            e2eClients.apply(warmupPosted));
+                    drains.add(drain("after E2E warm-up round " + round[0], new DrainTarget(warmupPosted.keySet(), recipient)).line());
+                    run("HL7 in: ADT^A08 warm-up round (not reported)", hl7Round, Duration.ofSeconds(1), maxOps(50_000),
+                            adtClients.apply("WU" + round[0] + "-"));
+                    run("HL7 in: MDM^T02 warm-up round (not reported)", hl7Round, Duration.ofSeconds(1), maxOps(50_000),
+                            mdmClients.apply("WD" + round[0] + "-"));
+                    drains.add(drain("after warm-up round " + round[0], null).line());
+                });
             }
 
             Phase baselineBefore = run("baseline: INSERT commit (before)", BASELINE_WARMUP, BASELINE_MEASURE,
@@ -263,7 +272,7 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
             dropBaselineTable(dataSource, BASELINE_TABLE);
 
             List<Phase> phases = List.of(baselineBefore, e2ePost, adt, mdm, baselineAfter, adtParse, mdmParse);
-            String report = report(environment, gatewaySettings(), phases, baselineBefore, baselineAfter, e2e, drains);
+            String report = report(environment, warmUp, gatewaySettings(), phases, baselineBefore, baselineAfter, e2e, drains);
             System.out.println(report);
             summarise(baselineBefore, baselineAfter, e2ePost, e2e, adt, adtParse, mdm, mdmParse);
             BenchmarkSupport.results(report);
@@ -835,7 +844,7 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
                 properties.mail().effectiveConsumers());
     }
 
-    private String report(Environment env, String gateway, List<Phase> phases, Phase before, Phase after, EndToEnd e2e,
+    private String report(Environment env, String warmUp, String gateway, List<Phase> phases, Phase before, Phase after, EndToEnd e2e,
             List<String> drains) {
         double baseline = (before.opsPerSecond() + after.opsPerSecond()) / 2;
         StringBuilder out = new StringBuilder();
@@ -844,10 +853,9 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
                 "%d client threads, warm-up %d s, measured phase up to %d s (or the operation cap), baseline %d+%d s; "
                         + "E2E: open loop, %.1f messages/s offered for %d s after the warm-up; "
                         + "gateway, clients and MLLP recipient in one JVM%n"
-                        + "before the scenarios: warm-up rounds (JIT) of %d s at the E2E rate, then %d s of ADT^A08 and of MDM^T02, "
-                        + "then the pipeline drained%n",
+                        + "before the scenarios, %s%n",
                 THREADS, WARMUP.toSeconds(), MEASURE.toSeconds(), BASELINE_WARMUP.toSeconds(), BASELINE_MEASURE.toSeconds(),
-                E2E_RATE, E2E_MEASURE.toSeconds(), WARMUP_ROUND.toSeconds(), WARMUP_ROUND.dividedBy(3).toSeconds()));
+                E2E_RATE, E2E_MEASURE.toSeconds(), warmUp));
         out.append(env.describe());
         out.append(gateway).append('\n');
         out.append(String.format(Locale.ROOT,
@@ -886,6 +894,8 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
             }
         }
 
+        out.append("\ndatabase work per operation during the measured phase (PostgreSQL's statistics; the pipeline's work included):\n");
+        phases.forEach(p -> out.append("  ").append(BenchmarkSupport.DbWork.line(p.name(), p.db())).append('\n'));
         out.append("\nend-to-end (FHIR POST → gateway → Artemis → MLLP → in-test HAPI HL7 server, AA):\n");
         out.append(String.format(Locale.ROOT,
                 "  accepted in the measured phase: %d in %.1f s = %.1f/s (POST p50 %s ms, p99 %s ms); accepted in all (warm-up too): %d%n",

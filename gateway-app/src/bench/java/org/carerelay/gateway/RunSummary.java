@@ -59,6 +59,11 @@ class RunSummary {
         out.append("- durability: ").append(facts.getOrDefault("PostgreSQL", "not read (no database benchmark ran)"))
                 .append('\n');
         out.append("- machine: ").append(facts.getOrDefault("machine", "?")).append('\n');
+        facts.forEach((key, value) -> {
+            if (key.startsWith("warm-up ")) {
+                out.append("- ").append(value).append('\n');
+            }
+        });
         out.append("- load average (/proc/loadavg: 1, 5, 15 min, runnable/all tasks): start ")
                 .append(facts.getOrDefault("load average at start", "?")).append(", end ").append(BenchmarkSupport.loadAverage()).append('\n');
         Map<String, String> options = new TreeMap<>();
