@@ -96,8 +96,8 @@ final class BenchmarkSupport {
         } while (!Double.isNaN(share) && share >= JIT_QUIET && System.nanoTime() - start < WARMUP_LIMIT.toNanos());
         double seconds = (System.nanoTime() - start) / 1e9;
         String line = Double.isNaN(share)
-                ? String.format(Locale.ROOT, "warm-up: 1 round of %s (%.0f s; the JIT compilers' CPU time is not readable here)", what, seconds)
-                : String.format(Locale.ROOT, "warm-up: %d round%s of %s in %.0f s, until the JIT compilers took %s %.0f%% of all cores "
+                ? String.format(Locale.ROOT, "warm-up: 1 round (%s) in %.0f s; the JIT compilers' CPU time is not readable here", what, seconds)
+                : String.format(Locale.ROOT, "warm-up: %d round%s (each: %s) in %.0f s, until the JIT compilers took %s %.0f%% of all cores "
                         + "(last round: %.1f%%)", rounds, rounds == 1 ? "" : "s", what, seconds,
                         share < JIT_QUIET ? "less than" : "still more than (limit of " + WARMUP_LIMIT.toSeconds() + " s reached)",
                         100 * JIT_QUIET, 100 * share);
