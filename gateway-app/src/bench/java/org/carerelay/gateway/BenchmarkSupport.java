@@ -95,12 +95,16 @@ final class BenchmarkSupport {
                     rounds, what, 100 * share, (System.nanoTime() - start) / 1e9);
         } while (!Double.isNaN(share) && share >= JIT_QUIET && System.nanoTime() - start < WARMUP_LIMIT.toNanos());
         double seconds = (System.nanoTime() - start) / 1e9;
+        String rounds_ = rounds + " round" + (rounds == 1 ? "" : "s");
         String line = Double.isNaN(share)
-                ? String.format(Locale.ROOT, "warm-up: 1 round (%s) in %.0f s; the JIT compilers' CPU time is not readable here", what, seconds)
-                : String.format(Locale.ROOT, "warm-up: %d round%s (each: %s) in %.0f s, until the JIT compilers took %s %.0f%% of all cores "
-                        + "(last round: %.1f%%)", rounds, rounds == 1 ? "" : "s", what, seconds,
-                        share < JIT_QUIET ? "less than" : "still more than (limit of " + WARMUP_LIMIT.toSeconds() + " s reached)",
-                        100 * JIT_QUIET, 100 * share);
+                ? String.format(Locale.ROOT, "warm-up: %s (each: %s) in %.0f s; the JIT compilers' CPU time is not readable here",
+                        rounds_, what, seconds)
+                : share < JIT_QUIET
+                        ? String.format(Locale.ROOT, "warm-up: %s (each: %s) in %.0f s, until the JIT compilers took less than %.0f%% "
+                                + "of all cores (last round: %.1f%%)", rounds_, what, seconds, 100 * JIT_QUIET, 100 * share)
+                        : String.format(Locale.ROOT, "warm-up: %s (each: %s) in %.0f s; limit of %d s reached, the JIT compilers still "
+                                + "took %.1f%% of all cores in the last round (quiet: below %.0f%%)", rounds_, what, seconds,
+                                WARMUP_LIMIT.toSeconds(), 100 * share, 100 * JIT_QUIET);
         summaryFact("warm-up " + what, line);
         return line;
     }
@@ -352,10 +356,10 @@ final class BenchmarkSupport {
             }
         }
         long measureEnd = System.nanoTime();
+        state.stop = true; // no operation starts after the measured phase; those running finish and count
         cpu.end();
         DbWork.Counters dbEnd = DbWork.read(dataSource);
         double loadAverage = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-        state.stop = true;
         for (Thread thread : threads) {
             thread.join(Duration.ofSeconds(120).toMillis());
         }
@@ -548,18 +552,12 @@ final class BenchmarkSupport {
     }
 
     /**
-     * Mean machine-wide and JVM CPU load over the samples taken since it was made (NaN without
-     * samples), and the share of the machine the JIT compilers took meanwhile: the CPU time of this
-     * JVM's compiler threads ({@code /proc/self/task}, Linux) over the elapsed time of all cores. A
-     * JVM still compiling much of its code measures the compilers as well as the gateway.
-     */
-    /**
      * What the database did per successful operation of a measured phase, from PostgreSQL's
      * cumulative statistics ({@code pg_stat_database}, {@code pg_stat_wal}) at its start and end:
      * transactions (read-only ones included), WAL flushes, rows written and WAL bytes. Everything the
      * database did meanwhile counts, the pipeline's work for earlier operations too. PostgreSQL
      * publishes a backend's counts up to about a second late, at both ends alike. Null where the
-     * statistics cannot be read.
+     * statistics cannot be read; NaN figures without a successful operation.
      */
     record DbWork(double transactions, double walFlushes, double rowsInserted, double rowsUpdated, double rowsDeleted,
             double walBytes) {
@@ -580,8 +578,11 @@ final class BenchmarkSupport {
         }
 
         static DbWork per(Counters start, Counters end, long operations) {
-            if (start == null || end == null || operations <= 0) {
+            if (start == null || end == null) {
                 return null;
+            }
+            if (operations <= 0) {
+                return new DbWork(Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
             }
             double n = operations;
             return new DbWork((end.commits - start.commits + end.rollbacks - start.rollbacks) / n, (end.walSyncs - start.walSyncs) / n,
@@ -592,12 +593,19 @@ final class BenchmarkSupport {
         /** One report line: {@code name} and the figures per operation. */
         static String line(String name, DbWork db) {
             return db == null ? String.format(Locale.ROOT, "%-38s not read", name)
+                    : Double.isNaN(db.transactions) ? String.format(Locale.ROOT, "%-38s no operations", name)
                     : String.format(Locale.ROOT, "%-38s %6.2f transactions, %5.2f WAL flushes, rows %5.2f inserted / %5.2f updated / "
                             + "%5.2f deleted, %,7.0f WAL bytes", name, db.transactions, db.walFlushes, db.rowsInserted, db.rowsUpdated,
                             db.rowsDeleted, db.walBytes);
         }
     }
 
+    /**
+     * Mean machine-wide and JVM CPU load over the samples taken since it was made (NaN without
+     * samples), and the share of the machine the JIT compilers took meanwhile: the CPU time of this
+     * JVM's compiler threads ({@code /proc/self/task}, Linux) over the elapsed time of all cores. A
+     * JVM still compiling much of its code measures the compilers as well as the gateway.
+     */
     static final class CpuSampler {
         private final com.sun.management.OperatingSystemMXBean os =
                 ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean sun ? sun : null;
@@ -617,6 +625,7 @@ final class BenchmarkSupport {
         }
 
         void sample() {
+            compilerTicks(); // keeps the count of a compiler thread that retires before the end
             if (os == null) {
                 return;
             }
@@ -629,13 +638,19 @@ final class BenchmarkSupport {
             }
         }
 
-        /** User + system CPU time of the JIT compiler threads in clock ticks (1/100 s); -1 where unknown. */
-        static long compilerTicks() {
+        /** The last CPU time read of every compiler thread seen, by thread id: a retired thread keeps its count. */
+        private static final Map<String, Long> COMPILER_THREAD_TICKS = new ConcurrentHashMap<>();
+
+        /**
+         * User + system CPU time of the JIT compiler threads in clock ticks (1/100 s), including what
+         * threads retired since they were seen took until then (the JVM adds and retires compiler
+         * threads with the load); -1 where unknown.
+         */
+        static synchronized long compilerTicks() {
             Path tasks = Path.of("/proc/self/task");
             if (!Files.isDirectory(tasks)) {
                 return -1;
             }
-            long ticks = 0;
             try (var list = Files.list(tasks)) {
                 for (Path task : list.toList()) {
                     try {
@@ -644,15 +659,16 @@ final class BenchmarkSupport {
                         }
                         String stat = Files.readString(task.resolve("stat"));
                         String[] fields = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
-                        ticks += Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // utime, stime
+                        COMPILER_THREAD_TICKS.put(task.getFileName().toString(),
+                                Long.parseLong(fields[11]) + Long.parseLong(fields[12])); // utime, stime
                     } catch (IOException | RuntimeException gone) {
-                        // the thread ended meanwhile (compiler threads come and go)
+                        // the thread ended meanwhile: its last count stays
                     }
                 }
             } catch (IOException e) {
                 return -1;
             }
-            return ticks;
+            return COMPILER_THREAD_TICKS.values().stream().mapToLong(Long::longValue).sum();
         }
 
         /** Ends the interval {@link #jit()} covers (the threads are listed at its start and end only). */

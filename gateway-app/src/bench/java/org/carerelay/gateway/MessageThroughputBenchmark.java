@@ -79,7 +79,7 @@ import org.springframework.test.context.ContextConfiguration;
  * properties, {@code -D} on the Maven command line): {@code bench.threads} (8; at most 20, the
  * size of the gateway's connection pool, since the baseline holds one pooled connection per thread),
  * {@code bench.warmup-seconds} (5), {@code bench.measure-seconds} (20), {@code bench.warmup-round-seconds} (30;
- * 0 = none), {@code bench.max-ops}
+ * 0 = none), {@code bench.jit-quiet-percent} (5), {@code bench.warmup-limit-seconds} (300), {@code bench.max-ops}
  * (cap on measured operations per scenario; default 2000000 for the baseline, 100000 for plain
  * messages, 20000 with attachment), {@code bench.attachment-bytes} (1048576).
  */

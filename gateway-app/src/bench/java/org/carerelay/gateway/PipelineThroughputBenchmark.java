@@ -107,7 +107,9 @@ import org.springframework.test.context.ContextConfiguration;
  * {@code bench.measure-seconds} (20, at most; HL7 scenarios), {@code bench.baseline-warmup-seconds} (3),
  * {@code bench.baseline-seconds} (10), {@code bench.drain-seconds} (120), {@code bench.max-ops} (cap
  * on measured operations per closed-loop scenario; defaults 50000 HL7, 2000000 baseline),
- * {@code bench.hl7-patients} (50), {@code bench.warmup-round-seconds} (30; 0 measures a cold start).
+ * {@code bench.hl7-patients} (50), {@code bench.warmup-round-seconds} (30, the end-to-end part of a warm-up round, the
+ * HL7 parts a third of it each; 0 measures a cold start), {@code bench.jit-quiet-percent} (5),
+ * {@code bench.warmup-limit-seconds} (300).
  */
 @Tag("benchmark")
 @ContextConfiguration(initializers = MessageThroughputBenchmark.RoomForAttachments.class)
