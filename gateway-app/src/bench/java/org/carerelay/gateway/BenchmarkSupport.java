@@ -20,6 +20,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -67,10 +68,10 @@ final class BenchmarkSupport {
     /** No further warm-up round starts after this much warm-up ({@code bench.warmup-limit-seconds}, 300). */
     static final Duration WARMUP_LIMIT = seconds("bench.warmup-limit-seconds", 300);
 
-    /** One warm-up round: load, then the pipeline drained. */
+    /** One warm-up round (numbered from 1): load, then the pipeline drained. */
     @FunctionalInterface
     interface WarmUpRound {
-        void run() throws Exception;
+        void run(int round) throws Exception;
     }
 
     /**
@@ -86,24 +87,24 @@ final class BenchmarkSupport {
         int rounds = 0;
         double share;
         do {
+            rounds++;
             CpuSampler cpu = new CpuSampler();
-            round.run();
+            round.run(rounds);
             cpu.end();
             share = cpu.jit();
-            rounds++;
             System.out.printf(Locale.ROOT, "[bench] warm-up round %d (%s): JIT compilers %.1f%% of all cores, %.0f s of warm-up so far%n",
                     rounds, what, 100 * share, (System.nanoTime() - start) / 1e9);
         } while (!Double.isNaN(share) && share >= JIT_QUIET && System.nanoTime() - start < WARMUP_LIMIT.toNanos());
         double seconds = (System.nanoTime() - start) / 1e9;
-        String rounds_ = rounds + " round" + (rounds == 1 ? "" : "s");
+        String count = rounds + " round" + (rounds == 1 ? "" : "s");
         String line = Double.isNaN(share)
                 ? String.format(Locale.ROOT, "warm-up: %s (each: %s) in %.0f s; the JIT compilers' CPU time is not readable here",
-                        rounds_, what, seconds)
+                        count, what, seconds)
                 : share < JIT_QUIET
                         ? String.format(Locale.ROOT, "warm-up: %s (each: %s) in %.0f s, until the JIT compilers took less than %.0f%% "
-                                + "of all cores (last round: %.1f%%)", rounds_, what, seconds, 100 * JIT_QUIET, 100 * share)
+                                + "of all cores (last round: %.1f%%)", count, what, seconds, 100 * JIT_QUIET, 100 * share)
                         : String.format(Locale.ROOT, "warm-up: %s (each: %s) in %.0f s; limit of %d s reached, the JIT compilers still "
-                                + "took %.1f%% of all cores in the last round (quiet: below %.0f%%)", rounds_, what, seconds,
+                                + "took %.1f%% of all cores in the last round (quiet: below %.0f%%)", count, what, seconds,
                                 WARMUP_LIMIT.toSeconds(), 100 * share, 100 * JIT_QUIET);
         summaryFact("warm-up " + what, line);
         return line;
@@ -638,8 +639,10 @@ final class BenchmarkSupport {
             }
         }
 
+        /** Whether a thread (by id) is one of the JIT compiler threads: its name is read once, not at every sample. */
+        private static final Map<String, Boolean> IS_COMPILER_THREAD = new HashMap<>();
         /** The last CPU time read of every compiler thread seen, by thread id: a retired thread keeps its count. */
-        private static final Map<String, Long> COMPILER_THREAD_TICKS = new ConcurrentHashMap<>();
+        private static final Map<String, Long> COMPILER_THREAD_TICKS = new HashMap<>();
 
         /**
          * User + system CPU time of the JIT compiler threads in clock ticks (1/100 s), including what
@@ -653,14 +656,19 @@ final class BenchmarkSupport {
             }
             try (var list = Files.list(tasks)) {
                 for (Path task : list.toList()) {
+                    String id = task.getFileName().toString();
                     try {
-                        if (!Files.readString(task.resolve("comm")).strip().matches("C[12] CompilerThre.*")) {
+                        Boolean compiler = IS_COMPILER_THREAD.get(id);
+                        if (compiler == null) {
+                            compiler = Files.readString(task.resolve("comm")).strip().matches("C[12] CompilerThre.*");
+                            IS_COMPILER_THREAD.put(id, compiler);
+                        }
+                        if (!compiler) {
                             continue;
                         }
                         String stat = Files.readString(task.resolve("stat"));
                         String[] fields = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
-                        COMPILER_THREAD_TICKS.put(task.getFileName().toString(),
-                                Long.parseLong(fields[11]) + Long.parseLong(fields[12])); // utime, stime
+                        COMPILER_THREAD_TICKS.put(id, Long.parseLong(fields[11]) + Long.parseLong(fields[12])); // utime, stime
                     } catch (IOException | RuntimeException gone) {
                         // the thread ended meanwhile: its last count stays
                     }
@@ -671,7 +679,10 @@ final class BenchmarkSupport {
             return COMPILER_THREAD_TICKS.values().stream().mapToLong(Long::longValue).sum();
         }
 
-        /** Ends the interval {@link #jit()} covers (the threads are listed at its start and end only). */
+        /**
+         * Ends the interval {@link #jit()} covers (the compiler threads are read at its start, at every
+         * {@link #sample()} and at its end).
+         */
         void end() {
             endNanos = System.nanoTime();
             endCompilerTicks = compilerTicks();

@@ -172,10 +172,10 @@ class MessageThroughputBenchmark extends GatewayIntegrationTest {
         results.add(baselineBefore);
         String warmUp = "warm-up: none (bench.warmup-round-seconds=0), the scenarios measure a fresh JVM";
         if (!WARMUP_ROUND.isZero()) {
-            warmUp = BenchmarkSupport.warmUp(WARMUP_ROUND.toSeconds() + " s of text messages, then the pipeline drained", () -> {
-                BenchmarkSupport.run(dataSource, "warm-up round (not reported)", WARMUP_ROUND, Duration.ofSeconds(1), maxOps(100_000),
-                        i -> new MessageClient(senders, patientId, i));
-                pipeline.add(drainPipeline("after a warm-up round").line());
+            warmUp = BenchmarkSupport.warmUp(WARMUP_ROUND.toSeconds() + " s of text messages, then the pipeline drained", round -> {
+                BenchmarkSupport.run(dataSource, "warm-up round " + round + " (not reported)", WARMUP_ROUND, Duration.ofSeconds(1),
+                        maxOps(100_000), i -> new MessageClient(senders, patientId, i));
+                pipeline.add(drainPipeline("after warm-up round " + round).line());
             });
         }
         results.add(run("Communication, text only", maxOps(100_000), i -> new MessageClient(senders, patientId, i)));

@@ -218,19 +218,17 @@ class PipelineThroughputBenchmark extends GatewayIntegrationTest {
             String warmUp = "warm-up: none (bench.warmup-round-seconds=0), the scenarios measure a fresh JVM";
             if (!WARMUP_ROUND.isZero()) {
                 Duration hl7Round = WARMUP_ROUND.dividedBy(3);
-                int[] round = {0};
                 warmUp = BenchmarkSupport.warmUp(String.format(Locale.ROOT, "%d s at the E2E rate, %d s each of ADT^A08 and MDM^T02, "
-                        + "then the pipeline drained", WARMUP_ROUND.toSeconds(), hl7Round.toSeconds()), () -> {
-                    round[0]++;
+                        + "then the pipeline drained", WARMUP_ROUND.toSeconds(), hl7Round.toSeconds()), round -> {
                     Map<String, Posted> warmupPosted = new ConcurrentHashMap<>();
                     BenchmarkSupport.runPaced(dataSource, "E2E warm-up round (not reported)", E2E_RATE, WARMUP_ROUND, Duration.ofSeconds(1),
                             e2eClients.apply(warmupPosted));
-                    drains.add(drain("after E2E warm-up round " + round[0], new DrainTarget(warmupPosted.keySet(), recipient)).line());
+                    drains.add(drain("after E2E warm-up round " + round, new DrainTarget(warmupPosted.keySet(), recipient)).line());
                     run("HL7 in: ADT^A08 warm-up round (not reported)", hl7Round, Duration.ofSeconds(1), maxOps(50_000),
-                            adtClients.apply("WU" + round[0] + "-"));
+                            adtClients.apply("WU" + round + "-"));
                     run("HL7 in: MDM^T02 warm-up round (not reported)", hl7Round, Duration.ofSeconds(1), maxOps(50_000),
-                            mdmClients.apply("WD" + round[0] + "-"));
-                    drains.add(drain("after warm-up round " + round[0], null).line());
+                            mdmClients.apply("WD" + round + "-"));
+                    drains.add(drain("after warm-up round " + round, null).line());
                 });
             }
 
