@@ -144,13 +144,19 @@ public class ResourceStore {
                 .params(type, id).query(Integer.class).single() > 0;
     }
 
-    /** Which of {@code ids} exist as resources of {@code type} (one statement for all of them). */
+    /**
+     * Which of {@code ids} exist as resources of {@code type} (one statement for all of them). The
+     * ids are parameters of their own ({@code in (?, ?)}), one prepared statement per count: with
+     * one array parameter ({@code = any (?)}) PostgreSQL planned the statement at every execution
+     * (its plan for an array of unknown length looks dearer than one for the array at hand), four
+     * times as long as it ran (0.19 against 0.05 ms per accepted message in the pipeline benchmark).
+     */
     public Set<String> existing(String type, Collection<String> ids) {
         if (ids.isEmpty()) {
             return Set.of();
         }
-        return Set.copyOf(jdbc.sql("select distinct id from fhir_resource where resource_type = ? and id = any (?)")
-                .params(type, ids.toArray(new String[0])).query(String.class).list());
+        return Set.copyOf(jdbc.sql("select id from fhir_resource where resource_type = :type and id in (:ids)")
+                .param("type", type).param("ids", Set.copyOf(ids)).query(String.class).list());
     }
 
     private <T extends Resource> T write(T resource, String id, int version, boolean insert) {
