@@ -28,18 +28,18 @@ import org.springframework.stereotype.Component;
  * <p>Why: sent as the registry sends them, as prepared statements that the driver keeps on the
  * server after five executions, PostgreSQL plans each once per connection and keeps that plan. The
  * table is nearly empty while the pipeline keeps up, so that plan is a sequential scan (cheaper than
- * the primary key for a table of a page or two), and it was kept when the table filled: with a backlog
- * of open publications (a burst of messages, a broker that was away) every hand-over then read the
- * whole table, so that catching up on n publications cost time in n². Seen in the pipeline
+ * the primary key for a table of a page or two), and it was kept when the table filled: with a
+ * backlog of open publications (a burst of messages, a broker that was away) every hand-over then
+ * read the whole table, so that catching up on n publications cost time in n². Seen in the pipeline
  * benchmark (MDM^T02 phase, a backlog of a few thousand): 58–60 blocks and 0.35–0.47 ms per
  * statement, one sequential scan per completed publication; planned per execution, 4–7 blocks and
  * 0.05–0.15 ms, plus 0.10–0.13 ms of planning, about half of what a hand-over cost the database
  * before. The plan kept lasted until the table's statistics were next updated (autovacuum). The
  * planning is paid also while the pipeline keeps up (where the old plan read a page or a few): a
  * bounded cost per hand-over instead of one that grows with the backlog. The statements stay
- * Modulith's own, to the letter (schema v2, Flyway V21). With the publications in a schema of their own or in the legacy structure, the
- * registry's statements are left alone. (A connection URL with {@code prepareThreshold=-1} would
- * prepare even these on the server; the gateway's does not set it.)
+ * Modulith's own, to the letter (schema v2, Flyway V21). With the publications in a schema of their
+ * own or in the legacy structure, the registry's statements are left alone. (A connection URL with
+ * {@code prepareThreshold=-1} would prepare even these on the server; the gateway's does not set it.)
  */
 @Component
 public class PublicationStatements implements BeanPostProcessor {
