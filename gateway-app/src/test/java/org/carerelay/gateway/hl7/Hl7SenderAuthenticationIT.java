@@ -116,6 +116,49 @@ class Hl7SenderAuthenticationIT extends GatewayIntegrationTest {
         assertRefusedAsNotAuthenticated(send("127.0.0.1", Hl7InboundIT.adt(rehabAlias, other, kvnr)), other);
     }
 
+    private static void assertRefusedAsUnknownSender(String ack, String controlId) {
+        assertThat(Mllp.field(ack, "MSA", 1)).as(ack).isEqualTo("AR");
+        assertThat(Mllp.field(ack, "MSA", 2)).isEqualTo(controlId);
+        assertThat(Mllp.field(ack, "ERR", 3)).startsWith("204^");
+        assertThat(Mllp.field(ack, "ERR", 5)).startsWith("unknown-sender^");
+    }
+
+    @Test
+    void directoryOrganisationThatIsNotRegistered_isAnUnknownSender_andMsh3DoesNotStandInForIt() throws Exception {
+        // in the directory, with an alias and this address on its allow-list, but never registered
+        String digits = "4930" + (long) (Math.random() * 1_000_000_000L);
+        String unregistered = Participants.create(admin(),
+                Participants.newOrganization(unique("Pflegedienst unregistriert"), "+" + digits, null));
+        String alias = "NRG" + UUID.randomUUID().toString().substring(0, 6).toUpperCase();
+        Participants.addHl7Alias(admin(), unregistered, alias, "127.0.0.1");
+        String kvnr = Conversations.kvnr();
+
+        String controlId = controlId();
+        assertRefusedAsUnknownSender(send("127.0.0.1", Hl7InboundIT.adt(alias, controlId, kvnr)), controlId);
+
+        // MSH-4 names it: MSH-3 naming the registered Klinikum (from the Klinikum's address) does not count
+        String withMsh3 = controlId();
+        assertRefusedAsUnknownSender(send("127.0.0.1", Hl7InboundIT.adt(alias, withMsh3, kvnr)
+                .replace("|PFLEGE_SW|", "|" + klinikumAlias + "|")), withMsh3);
+        assertThat(patientsByKvnr(kvnr).getEntry()).isEmpty();
+
+        // MSH-3 counts only where MSH-4 names no organisation at all
+        String fallback = controlId();
+        String ack = send("127.0.0.1", Hl7InboundIT.adt("NOBODY" + UUID.randomUUID().toString().substring(0, 6), fallback, kvnr)
+                .replace("|PFLEGE_SW|", "|" + klinikumAlias + "|"));
+        assertThat(Mllp.field(ack, "MSA", 1)).as(ack).isEqualTo("AA");
+        assertThat(patientsByKvnr(kvnr).getEntry()).hasSize(1);
+
+        // registered from now on: the same frame as the first is accepted
+        String faxMailbox = digits + "@" + FAX_DOMAIN;
+        int faxes = mailsTo(faxMailbox).size();
+        Participants.requestCode(anonymous(), unregistered, "kontakt@" + unregistered + ".example.org");
+        Participants.confirm(anonymous(), unregistered, Participants.awaitCode(faxMailbox, faxes + 1));
+        String afterwards = controlId();
+        String accepted = send("127.0.0.1", Hl7InboundIT.adt(alias, afterwards, Conversations.kvnr()));
+        assertThat(Mllp.field(accepted, "MSA", 1)).as(accepted).isEqualTo("AA");
+    }
+
     @Test
     void organisationWithoutAllowList_isRefusedOnThePlainListener_evenFromLoopback() throws Exception {
         Participants.Registered practice = Participants.registerNew(this, "Praxis ohne Allow-List");
