@@ -9,6 +9,7 @@ import java.util.LinkedHashSet;
 import java.util.Locale;
 import java.util.Set;
 import java.util.function.BiConsumer;
+import java.util.function.BinaryOperator;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.carerelay.routes.crypto.ContentCipher;
@@ -103,9 +104,31 @@ public class PatientIndex {
      * old rows deleted and the new ones written in one statement.
      */
     public void reindex(Patient patient) {
-        String id = patient.getIdElement().getIdPart();
-        Set<String> rows = new LinkedHashSet<>(); // "kind hash": a hash is hex, a kind has no space
-        BiConsumer<String, String> add = (kind, value) -> rows.add(kind + " " + hash(kind, value));
+        write(patient.getIdElement().getIdPart(), rows(patient, this::hash));
+    }
+
+    /**
+     * As {@link #reindex(Patient)} for a new version of a patient that replaces {@code replaced}
+     * (read in the same transaction, the version the new one was written over): without a statement
+     * when the hashes would be made of the same values as the replaced version's. Those are the
+     * stored ones, as every version of a patient is written together with its hashes.
+     */
+    public void reindex(Patient patient, Patient replaced) {
+        if (replaced != null && rows(patient, PatientIndex::unhashed).equals(rows(replaced, PatientIndex::unhashed))) {
+            return;
+        }
+        reindex(patient);
+    }
+
+    /** The values a patient's rows are hashed from, each as {@code kind + " " + value}. */
+    private static String unhashed(String kind, String value) {
+        return value;
+    }
+
+    /** The search rows of a patient: {@code kind + " " + hash(kind, value)} (a kind has no space). */
+    private static Set<String> rows(Patient patient, BinaryOperator<String> hash) {
+        Set<String> rows = new LinkedHashSet<>();
+        BiConsumer<String, String> add = (kind, value) -> rows.add(kind + " " + hash.apply(kind, value));
         for (HumanName name : patient.getName()) {
             tokens(name.getFamily()).forEach(t -> {
                 add.accept(FAMILY, t);
@@ -129,10 +152,14 @@ public class PatientIndex {
                 add.accept(IDENTIFIER_VALUE, identifier.getValue());
                 if (identifier.getSystemElement().hasValue()) {
                     add.accept(IDENTIFIER_SYSTEM, identifier.getSystem());
-                    rows.add(IDENTIFIER + " " + identifier(identifier.getSystem(), identifier.getValue()));
+                    add.accept(IDENTIFIER, identifier.getSystem() + "|" + identifier.getValue()); // as identifier(system, value)
                 }
             }
         }
+        return rows;
+    }
+
+    private void write(String id, Set<String> rows) {
         Set<String> stored = new HashSet<>(jdbc.sql("select kind || ' ' || hash from patient_search_token where patient_id = ?")
                 .param(id).query(String.class).list());
         if (stored.equals(rows)) {

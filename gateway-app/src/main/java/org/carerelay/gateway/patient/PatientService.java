@@ -193,6 +193,7 @@ public class PatientService {
         List<Identifier> added = patient.getIdentifier().stream()
                 .filter(i -> existing.getIdentifier().stream().noneMatch(e -> sameIdentifier(e, i))).toList();
         Patient saved = store.updateLocked(patient, locked);
+        // compared with the stored hashes: an update by id also reaches a patient not yet migrated (PatientSealingMigration)
         index.reindex(saved);
         indexIdentifiers(id, added, caller.organizationId());
         audit.success("patient-update", AuditEventAction.U, caller, clientAddress, "Patient/" + id);
@@ -213,12 +214,13 @@ public class PatientService {
         // read without a lock: a message that repeats what is stored (the PID of every MDM^T02, an
         // ADT^A08 sent for a visit) writes nothing, so it need not wait for, nor hold up, the other
         // messages about the same patient; it is ordered before any update committed after this read
-        Optional<Patient> existing = findByIdentifiers(incoming, caller);
+        Optional<Found> existing = findByIdentifiers(incoming, caller);
         if (existing.isEmpty()) {
             MethodOutcome created = create(incoming, null, caller, clientAddress, false);
             return (Patient) created.getResource();
         }
-        Patient current = existing.get();
+        Patient current = existing.get().patient();
+        boolean identifiersIndexed = existing.get().identifiersIndexed();
         String id = current.getIdElement().getIdPart();
         stripComputed(current);
         Patient patient = current.copy();
@@ -226,7 +228,7 @@ public class PatientService {
         merge(patient, incoming, newKvnrs::add);
         stripComputed(patient);
         if (store.sameContent(patient, current)) {
-            return unchanged(id, current, incoming, caller, clientAddress);
+            return unchanged(id, current, incoming, identifiersIndexed, caller, clientAddress);
         }
         if (newKvnrs.isEmpty() && !anotherKvnr(incoming, current)) {
             // the common case, no KVNR to claim: validated against the version read and written as the
@@ -234,7 +236,7 @@ public class PatientService {
             // (no lock taken before); a refusal, like an unchanged message, is ordered at the read
             validate(patient, current.getIdentifier());
             if (store.updateIfStill(patient, Integer.parseInt(current.getMeta().getVersionId()))) {
-                return updated(id, patient, incoming, caller, clientAddress);
+                return updated(id, patient, current, incoming, identifiersIndexed, caller, clientAddress);
             }
             // another version was written meanwhile: locked, read again and decided again below
         }
@@ -252,7 +254,7 @@ public class PatientService {
             merge(patient, incoming, newKvnrs::add);
             stripComputed(patient);
             if (store.sameContent(patient, before)) {
-                return unchanged(id, before, incoming, caller, clientAddress); // changed to what the message says
+                return unchanged(id, before, incoming, identifiersIndexed, caller, clientAddress); // changed to what the message says
             }
         }
         for (String kvnr : newKvnrs) {
@@ -260,7 +262,7 @@ public class PatientService {
         }
         List<Identifier> stored = before.getIdentifier();
         validate(patient, stored);
-        return updated(id, store.updateLocked(patient, locked), incoming, caller, clientAddress);
+        return updated(id, store.updateLocked(patient, locked), before, incoming, identifiersIndexed, caller, clientAddress);
     }
 
     /** The stored patient has another KVNR than the incoming one: another person. */
@@ -268,10 +270,17 @@ public class PatientService {
         return kvnrOf(incoming).isPresent() && kvnrOf(stored).isPresent() && !kvnrOf(incoming).equals(kvnrOf(stored));
     }
 
-    /** What follows a new version written from a message: the search index, the sender's identifiers, the audit. */
-    private Patient updated(String id, Patient saved, Patient incoming, Caller caller, String clientAddress) {
-        index.reindex(saved);
-        indexIdentifiers(id, incoming.getIdentifier(), caller.organizationId());
+    /**
+     * What follows a new version written from a message: the search index (against {@code replaced},
+     * the version it replaces), the sender's identifiers (unless {@code identifiersIndexed}: the
+     * lookup found them all indexed for this patient already), the audit.
+     */
+    private Patient updated(String id, Patient saved, Patient replaced, Patient incoming, boolean identifiersIndexed, Caller caller,
+            String clientAddress) {
+        index.reindex(saved, replaced);
+        if (!identifiersIndexed) {
+            indexIdentifiers(id, incoming.getIdentifier(), caller.organizationId());
+        }
         audit.success("patient-update", AuditEventAction.U, caller, clientAddress, "Patient/" + id);
         return saved;
     }
@@ -318,8 +327,11 @@ public class PatientService {
      * was written; no new version (compared as JSON: a more precise date parses to the same value
      * as a year).
      */
-    private Patient unchanged(String id, Patient stored, Patient incoming, Caller caller, String clientAddress) {
-        indexIdentifiers(id, incoming.getIdentifier(), caller.organizationId());
+    private Patient unchanged(String id, Patient stored, Patient incoming, boolean identifiersIndexed, Caller caller,
+            String clientAddress) {
+        if (!identifiersIndexed) {
+            indexIdentifiers(id, incoming.getIdentifier(), caller.organizationId());
+        }
         audit.success("patient-update", AuditEventAction.U, caller, clientAddress, "Patient/" + id);
         return stored;
     }
@@ -329,21 +341,22 @@ public class PatientService {
      * one (a record it already sees, never one it would join); otherwise by another identifier the caller itself assigned —
      * but never a patient that has a different KVNR.
      */
-    private Optional<Patient> findByIdentifiers(Patient incoming, Caller caller) {
+    private Optional<Found> findByIdentifiers(Patient incoming, Caller caller) {
         String org = caller.organizationId();
         Optional<String> kvnr = kvnrOf(incoming);
         if (kvnr.isPresent()) {
             // only a record the sender already sees: a message never joins one (a consent naming the
-            // sender may have been written by anyone who knew the KVNR); found and read in one statement
-            List<Patient> known = store.search(Patient.class, "id = (" + SEEN_RECORD + ")",
-                    Map.of("kvnr", index.kvnr(kvnr.get()), "org", org), 1, 0);
+            // sender may have been written by anyone who knew the KVNR); found and read in one
+            // statement, which also tells whether the identifiers the message brings are indexed for it
+            Map<String, Object> params = new HashMap<>(Map.of("kvnr", index.kvnr(kvnr.get()), "org", org));
+            List<ResourceStore.Found<Patient>> known = store.search(Patient.class, "id = (" + SEEN_RECORD + ")", params,
+                    identifiersIndexed(incoming.getIdentifier(), params), 1, 0);
             if (!known.isEmpty()) {
-                return Optional.of(known.get(0));
+                return Optional.of(new Found(known.get(0).resource(), known.get(0).condition()));
             }
         }
         for (Identifier identifier : incoming.getIdentifier()) {
-            if (!identifier.getSystemElement().hasValue() || !identifier.getValueElement().hasValue()
-                    || Systems.KVNR.equals(identifier.getSystem())) {
+            if (!indexable(identifier)) {
                 continue;
             }
             Optional<Patient> found = jdbc.sql("select patient_id from patient_identifier where assigner_org = ? and system = ? and value = ? and hashed")
@@ -352,10 +365,42 @@ public class PatientService {
                     .filter(id -> access.canSee(org, id))
                     .flatMap(id -> store.read(Patient.class, id));
             if (found.isPresent() && (kvnr.isEmpty() || kvnrOf(found.get()).isEmpty())) {
-                return found;
+                return found.map(patient -> new Found(patient, false));
             }
         }
         return Optional.empty();
+    }
+
+    /** A stored patient an incoming one is, and whether the identifiers it brings are all indexed for it. */
+    private record Found(Patient patient, boolean identifiersIndexed) {
+    }
+
+    /**
+     * SQL condition on a patient row ({@code fhir_resource.id}): each of {@code identifiers} that
+     * {@link #indexIdentifiers} would index has a row for this patient already (rows are only ever
+     * added), so indexing them again would write nothing. Its parameters go into {@code params}.
+     */
+    private String identifiersIndexed(List<Identifier> identifiers, Map<String, Object> params) {
+        List<String> rows = new ArrayList<>();
+        for (Identifier identifier : identifiers) {
+            if (indexable(identifier)) {
+                int i = rows.size();
+                params.put("indexedSystem" + i, identifier.getSystem());
+                params.put("indexedValue" + i, index.identifier(identifier.getSystem(), identifier.getValue()));
+                rows.add("(:indexedSystem" + i + ", :indexedValue" + i + ")");
+            }
+        }
+        if (rows.isEmpty()) {
+            return "true";
+        }
+        return "not exists (select 1 from (values " + String.join(", ", rows) + ") as i(system, value) where not exists "
+                + "(select 1 from patient_identifier pi where pi.patient_id = fhir_resource.id and pi.system = i.system and pi.value = i.value))";
+    }
+
+    /** An identifier kept in {@code patient_identifier}: with system and value, not the KVNR (it has tables of its own). */
+    private static boolean indexable(Identifier identifier) {
+        return identifier.getSystemElement().hasValue() && identifier.getValueElement().hasValue()
+                && !Systems.KVNR.equals(identifier.getSystem());
     }
 
     /**
@@ -447,8 +492,7 @@ public class PatientService {
      */
     private void indexIdentifiers(String patientId, List<Identifier> identifiers, String organizationId) {
         for (Identifier identifier : identifiers) {
-            if (identifier.getSystemElement().hasValue() && identifier.getValueElement().hasValue()
-                    && !Systems.KVNR.equals(identifier.getSystem())) {
+            if (indexable(identifier)) {
                 String value = index.identifier(identifier.getSystem(), identifier.getValue());
                 jdbc.sql("""
                         insert into patient_identifier (assigner_org, system, value, patient_id, hashed)

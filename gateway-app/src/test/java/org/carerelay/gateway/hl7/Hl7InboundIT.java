@@ -129,6 +129,52 @@ public class Hl7InboundIT extends GatewayIntegrationTest {
         assertThat(updated.getAddressFirstRep().getLine().get(0).getValue()).isEqualTo("Straße der Einheit 7");
     }
 
+    private List<String> patientsFound(String query) {
+        return client(careSoftware.token()).search().byUrl("Patient?" + query).returnBundle(Bundle.class).execute()
+                .getEntry().stream().map(e -> e.getResource().getIdElement().getIdPart()).toList();
+    }
+
+    @Test
+    void adtUpdates_keepTheSearchIndexAndTheSendersIdentifiers_inStepWithTheStoredVersion() throws Exception {
+        String kvnr = Conversations.kvnr();
+        String family = "Quast" + UUID.randomUUID().toString().substring(0, 6).replaceAll("[0-9-]", "x");
+        String married = "Rieck" + UUID.randomUUID().toString().substring(0, 6).replaceAll("[0-9-]", "x");
+        String mrn = "M" + UUID.randomUUID().toString().substring(0, 8);
+        String other = "N" + UUID.randomUUID().toString().substring(0, 8);
+        String created = adt(senderAlias, "IX1" + UUID.randomUUID().toString().substring(0, 8), kvnr).replace("Müßig", family)
+                .replace("4711^^^PFL^PI", mrn + "^^^PFL^PI");
+        assertThat(Mllp.field(send(created, LATIN1), "MSA", 1)).isEqualTo("AA");
+        String id = patientIdByKvnr(careSoftware.token(), kvnr);
+        assertThat(patientsFound("family=" + family)).containsExactly(id);
+
+        // another address only: a new version, the search rows stay those of the names, birth date and identifiers
+        String moved = created.replace("IX1", "IX2").replace("Straße der Einheit 5", "Straße der Einheit 9")
+                .replace("ADT^A01^", "ADT^A08^").replace("EVN|A01|", "EVN|A08|");
+        assertThat(Mllp.field(send(moved, LATIN1), "MSA", 1)).isEqualTo("AA");
+        assertThat(client(careSoftware.token()).read().resource(Patient.class).withId(id).execute()
+                .getAddressFirstRep().getLine().get(0).getValue()).isEqualTo("Straße der Einheit 9");
+        assertThat(patientsFound("family=" + family + "&birthdate=1938-04-12")).containsExactly(id);
+        assertThat(patientsFound("identifier=" + mrn)).containsExactly(id);
+
+        // a new name and another identifier of the sender's: the search rows follow the name ...
+        String renamed = moved.replace("IX2", "IX3").replace(family, married)
+                .replace(mrn + "^^^PFL^PI", mrn + "^^^PFL^PI~" + other + "^^^PFL^PI");
+        assertThat(Mllp.field(send(renamed, LATIN1), "MSA", 1)).isEqualTo("AA");
+        assertThat(patientsFound("family=" + married)).containsExactly(id);
+        assertThat(patientsFound("family=" + family)).isEmpty();
+        assertThat(patientsFound("identifier=" + other)).containsExactly(id);
+
+        // ... and the new identifier is the sender's: a message naming the patient by it alone (no KVNR) finds it
+        String byOther = msh(senderAlias, "CARERELAY", "ADT^A08^ADT_A01", "IX4" + UUID.randomUUID().toString().substring(0, 8), "2.5",
+                "8859/1") + "EVN|A08|20261128120000\r"
+                + "PID|1||" + other + "^^^PFL^PI||" + married + "^Jürgen||19380412|M|||Straße der Einheit 11^^Görlitz^^02826^DEU\r"
+                + "PV1|1|O\r";
+        assertThat(Mllp.field(send(byOther, LATIN1), "MSA", 1)).isEqualTo("AA");
+        assertThat(patientsFound("family=" + married)).containsExactly(id);
+        assertThat(client(careSoftware.token()).read().resource(Patient.class).withId(id).execute()
+                .getAddressFirstRep().getLine().get(0).getValue()).isEqualTo("Straße der Einheit 11");
+    }
+
     @Test
     void aMorePreciseBirthDate_isAChange_thoughItParsesToTheSameDay() throws Exception {
         String kvnr = Conversations.kvnr();

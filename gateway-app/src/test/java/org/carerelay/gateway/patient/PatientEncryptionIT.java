@@ -166,6 +166,37 @@ class PatientEncryptionIT extends GatewayIntegrationTest {
     }
 
     /**
+     * A patient row the migration cannot convert keeps its lookups as they were, so no HL7v2 message
+     * finds it (and updates it) before its current version is sealed and indexed.
+     */
+    @Test
+    void aPatientTheMigrationCannotConvert_keepsItsLookupsInPlaintext() {
+        String kvnr = Conversations.kvnr();
+        String mrn = "MRN" + UUID.randomUUID().toString().substring(0, 8);
+        String patientId = UUID.randomUUID().toString();
+        // not a Patient: the conversion fails (logged, retried on the next start)
+        String json = "{\"resourceType\":\"Observation\",\"id\":\"" + patientId + "\",\"status\":\"final\"}";
+        try {
+            jdbc.sql("insert into fhir_resource (resource_type, id, version_id, last_updated, content) values ('Patient', ?, 1, ?, ?::jsonb)")
+                    .params(patientId, Timestamp.from(Instant.now()), json).update();
+            jdbc.sql("insert into patient_kvnr (kvnr, patient_id) values (?, ?)").params(kvnr, patientId).update();
+            jdbc.sql("insert into patient_identifier (assigner_org, system, value, patient_id) values (?, ?, ?, ?)")
+                    .params(clinic.organizationId(), MRN_SYSTEM, mrn, patientId).update();
+
+            migration.migrate();
+
+            assertThat(jdbc.sql("select kvnr from patient_kvnr where patient_id = ?").param(patientId).query(String.class).list())
+                    .containsExactly(kvnr);
+            assertThat(jdbc.sql("select value || ' ' || hashed from patient_identifier where patient_id = ?").param(patientId)
+                    .query(String.class).list()).containsExactly(mrn + " false");
+        } finally {
+            jdbc.sql("delete from patient_identifier where patient_id = ?").param(patientId).update();
+            jdbc.sql("delete from patient_kvnr where patient_id = ?").param(patientId).update();
+            jdbc.sql("delete from fhir_resource where resource_type = 'Patient' and id = ?").param(patientId).update();
+        }
+    }
+
+    /**
      * An identifier whose system or value element is there with only an id (no value), as FHIR allows
      * ({@code "_system": {"id": …}}): accepted, neither indexed nor looked up, not a 500.
      */

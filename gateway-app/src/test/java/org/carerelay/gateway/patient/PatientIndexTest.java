@@ -1,9 +1,18 @@
 package org.carerelay.gateway.patient;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.mockito.ArgumentMatchers.anyString;
+import static org.mockito.ArgumentMatchers.contains;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.never;
+import static org.mockito.Mockito.verify;
 
 import org.carerelay.routes.crypto.AesGcmContentCipher;
+import org.hl7.fhir.r4.model.Enumerations.AdministrativeGender;
+import org.hl7.fhir.r4.model.Patient;
 import org.junit.jupiter.api.Test;
+import org.springframework.jdbc.core.simple.JdbcClient;
 
 class PatientIndexTest {
 
@@ -26,5 +35,56 @@ class PatientIndexTest {
         assertThat(index.kvnr("A123456789")).isEqualTo(index.kvnr("A123456789")).hasSize(64)
                 .isNotEqualTo(otherIndex.kvnr("A123456789"))
                 .isNotEqualTo(index.hash(PatientIndex.IDENTIFIER_VALUE, "A123456789"));
+    }
+
+    private static Patient patient() {
+        Patient patient = new Patient();
+        patient.setId("p1");
+        patient.addName().setFamily("Müller-Lüdenscheidt").addGiven("Anna");
+        patient.setBirthDateElement(new org.hl7.fhir.r4.model.DateType("1937-05-29"));
+        patient.setGender(AdministrativeGender.FEMALE);
+        patient.addIdentifier().setSystem("urn:oid:1.2.276.0.76.4.8").setValue("A123456789");
+        patient.addAddress().setCity("Görlitz");
+        return patient;
+    }
+
+    @Test
+    void aNewVersionWithTheSameIndexedValues_asksTheDatabaseNothing() {
+        JdbcClient jdbc = mock(JdbcClient.class);
+        PatientIndex index = new PatientIndex(jdbc, new AesGcmContentCipher(new byte[32]));
+        Patient replaced = patient();
+        Patient moved = patient();
+        moved.getAddressFirstRep().setCity("Bautzen");
+        moved.addTelecom().setValue("0351 1234");
+
+        index.reindex(moved, replaced);
+
+        verify(jdbc, never()).sql(anyString());
+    }
+
+    @Test
+    void aNewVersionWithAnotherIndexedValue_isIndexedAgain() {
+        Patient replaced = patient();
+        Patient renamed = patient();
+        renamed.getNameFirstRep().setFamily("Müller");
+        Patient born = patient();
+        born.setBirthDateElement(new org.hl7.fhir.r4.model.DateType("1937-05-30"));
+        Patient gender = patient();
+        gender.setGender(AdministrativeGender.OTHER);
+        Patient identified = patient();
+        identified.addIdentifier().setSystem("https://example.org/mrn").setValue("4711");
+        Patient given = patient();
+        given.getNameFirstRep().addGiven("Luise");
+        for (Patient changed : new Patient[] {renamed, born, gender, identified, given}) {
+            JdbcClient jdbc = mock(JdbcClient.class); // answers null: the first statement ends the call
+            PatientIndex index = new PatientIndex(jdbc, new AesGcmContentCipher(new byte[32]));
+            assertThatThrownBy(() -> index.reindex(changed, replaced)).isInstanceOf(NullPointerException.class);
+            verify(jdbc).sql(contains("patient_search_token"));
+        }
+        // without the replaced version: always compared with what is stored
+        JdbcClient jdbc = mock(JdbcClient.class);
+        assertThatThrownBy(() -> new PatientIndex(jdbc, new AesGcmContentCipher(new byte[32])).reindex(patient(), null))
+                .isInstanceOf(NullPointerException.class);
+        verify(jdbc).sql(contains("patient_search_token"));
     }
 }
