@@ -37,7 +37,7 @@ public class Facilities {
     }
 
     public Optional<Organization> find(String facility) {
-        return match(facility, "false").map(Match::organization);
+        return match(facility, null).map(Match::organization);
     }
 
     /**

@@ -12,6 +12,7 @@ import java.util.function.BiConsumer;
 import java.util.function.BinaryOperator;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import org.carerelay.gateway.store.ResourceStore;
 import org.carerelay.routes.crypto.ContentCipher;
 import org.hl7.fhir.r4.model.HumanName;
 import org.hl7.fhir.r4.model.Identifier;
@@ -111,10 +112,13 @@ public class PatientIndex {
      * As {@link #reindex(Patient)} for a new version of a patient that replaces {@code replaced}
      * (read in the same transaction, the version the new one was written over): without a statement
      * when the hashes would be made of the same values as the replaced version's. Those are the
-     * stored ones, as every version of a patient is written together with its hashes.
+     * stored ones: every sealed version of a patient is written together with its hashes. A version
+     * an earlier release stored in plaintext ({@link ResourceStore#storedInPlaintext}) may have none,
+     * so it is compared with what is stored.
      */
     public void reindex(Patient patient, Patient replaced) {
-        if (replaced != null && rows(patient, PatientIndex::unhashed).equals(rows(replaced, PatientIndex::unhashed))) {
+        if (replaced != null && !ResourceStore.storedInPlaintext(replaced)
+                && rows(patient, PatientIndex::unhashed).equals(rows(replaced, PatientIndex::unhashed))) {
             return;
         }
         reindex(patient);

@@ -16,10 +16,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  * Encrypts patients stored in plaintext by earlier versions, on start: current version and history
  * are sealed with the data key, their search hashes written, and KVNRs and identifier values in the
  * lookup tables replaced by their keyed hashes. Each patient is converted in its own transaction;
- * a failure is logged (without content) and retried on the next start. A patient's lookups are
- * converted only once its current version is sealed (and so indexed): an HL7v2 message finds a
- * patient only through the hashed lookups, and may then rely on the patient's search hashes being
- * those of its stored version ({@link PatientIndex#reindex(Patient, Patient)}).
+ * a failure is logged (without content) and retried on the next start.
  */
 @Component
 public class PatientSealingMigration implements ApplicationRunner {
@@ -91,28 +88,22 @@ public class PatientSealingMigration implements ApplicationRunner {
         return converted;
     }
 
-    /** SQL condition on a lookup row: its patient's current version is sealed. */
-    private static final String PATIENT_SEALED =
-            "patient_id in (select id from fhir_resource where resource_type = 'Patient' and sealed is not null)";
-
     private int convertLookups() {
         int converted = 0;
         for (String table : List.of("patient_kvnr", "patient_kvnr_local")) {
             for (String kvnr : jdbc.sql("select distinct kvnr from " + table + " where kvnr ~ ?").param(PLAIN_KVNR)
                     .query(String.class).list()) {
-                converted += jdbc.sql("update " + table + " set kvnr = ? where kvnr = ? and " + PATIENT_SEALED)
-                        .params(index.kvnr(kvnr), kvnr).update();
+                converted += jdbc.sql("update " + table + " set kvnr = ? where kvnr = ?").params(index.kvnr(kvnr), kvnr).update();
             }
         }
         record Plain(String org, String system, String value, String patientId) {
         }
-        for (Plain p : jdbc.sql("select assigner_org, system, value, patient_id from patient_identifier where not hashed and "
-                + PATIENT_SEALED)
+        for (Plain p : jdbc.sql("select assigner_org, system, value, patient_id from patient_identifier where not hashed")
                 .query((rs, i) -> new Plain(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4))).list()) {
             jdbc.sql("insert into patient_identifier (assigner_org, system, value, patient_id, hashed) values (?, ?, ?, ?, true)"
                     + " on conflict do nothing").params(p.org(), p.system(), index.identifier(p.system(), p.value()), p.patientId()).update();
-            converted += jdbc.sql("delete from patient_identifier where assigner_org = ? and system = ? and value = ? and not hashed"
-                    + " and patient_id = ?").params(p.org(), p.system(), p.value(), p.patientId()).update();
+            converted += jdbc.sql("delete from patient_identifier where assigner_org = ? and system = ? and value = ? and not hashed")
+                    .params(p.org(), p.system(), p.value()).update();
         }
         return converted;
     }

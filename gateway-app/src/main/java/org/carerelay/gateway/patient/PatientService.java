@@ -193,8 +193,7 @@ public class PatientService {
         List<Identifier> added = patient.getIdentifier().stream()
                 .filter(i -> existing.getIdentifier().stream().noneMatch(e -> sameIdentifier(e, i))).toList();
         Patient saved = store.updateLocked(patient, locked);
-        // compared with the stored hashes: an update by id also reaches a patient not yet migrated (PatientSealingMigration)
-        index.reindex(saved);
+        index.reindex(saved, existing);
         indexIdentifiers(id, added, caller.organizationId());
         audit.success("patient-update", AuditEventAction.U, caller, clientAddress, "Patient/" + id);
         decorate(saved);

@@ -39,6 +39,26 @@ public class ResourceStore {
     /** Resource types stored encrypted. */
     public static final Set<String> SEALED_TYPES = Set.of("Patient");
 
+    /**
+     * User data key ({@code IBase.getUserData}) set on a resource of a {@link #SEALED_TYPES sealed type}
+     * that {@link #read} or {@link #search} found stored in plaintext: written by an earlier version
+     * and not yet converted on start, so nothing kept beside such a row (a patient's search hashes)
+     * can be assumed to match it.
+     */
+    public static final String STORED_IN_PLAINTEXT = "carerelay.stored-in-plaintext";
+
+    /** Whether {@code resource}, as read or found here, was stored in plaintext though its type is sealed. */
+    public static boolean storedInPlaintext(IBaseResource resource) {
+        return Boolean.TRUE.equals(resource.getUserData(STORED_IN_PLAINTEXT));
+    }
+
+    private static <T extends IBaseResource> T marked(T resource, String typeName, byte[] sealed) {
+        if (sealed == null && SEALED_TYPES.contains(typeName)) {
+            resource.setUserData(STORED_IN_PLAINTEXT, Boolean.TRUE);
+        }
+        return resource;
+    }
+
     private final JdbcClient jdbc;
     private final FhirContext fhirContext;
     private final ContentCipher cipher;
@@ -251,10 +271,16 @@ public class ResourceStore {
 
     public <T extends IBaseResource> Optional<T> read(Class<T> type, String id) {
         String typeName = fhirContext.getResourceType(type);
+        record Row(String json, byte[] sealed) {
+        }
         return jdbc.sql("select content::text, sealed from fhir_resource where resource_type = ? and id = ?")
                 .params(typeName, id)
-                .query((rs, i) -> open(typeName, id, rs.getString(1), rs.getBytes(2))).optional()
-                .map(json -> parsed.parse(type, typeName, id, json, text -> parser().parseResource(type, text)));
+                .query((rs, i) -> {
+                    byte[] sealed = rs.getBytes(2);
+                    return new Row(open(typeName, id, rs.getString(1), sealed), sealed);
+                }).optional()
+                .map(row -> marked(parsed.parse(type, typeName, id, row.json(), text -> parser().parseResource(type, text)), typeName,
+                        row.sealed()));
     }
 
     /**
@@ -304,7 +330,7 @@ public class ResourceStore {
      * {@code content}, with named parameters), ordered by last update, newest first.
      */
     public <T extends IBaseResource> List<T> search(Class<T> type, String where, Map<String, ?> params, int limit, int offset) {
-        return search(type, where, params, "false", limit, offset).stream().map(Found::resource).toList();
+        return search(type, where, params, null, limit, offset).stream().map(Found::resource).toList();
     }
 
     /** A resource a search found, and whether its row met the search's {@code condition}. */
@@ -315,14 +341,19 @@ public class ResourceStore {
      * As {@link #search(Class, String, Map, int, int)}, each resource with the value of
      * {@code condition} (an SQL condition over the row, {@code fhir_resource.id} its id) read in the
      * same statement: what would otherwise be asked of each resource found in a statement of its own.
+     * Limit and offset are part of such a statement's text: with them as parameters, PostgreSQL
+     * rates its kept plan (which must assume an offset) dearer by the condition's cost per row than
+     * a plan for the values at hand, and so plans the statement anew at every execution.
      */
     public <T extends IBaseResource> List<Found<T>> search(Class<T> type, String where, Map<String, ?> params, String condition,
             int limit, int offset) {
         String typeName = fhirContext.getResourceType(type);
-        String sql = "select id, content::text, sealed, coalesce(" + condition + ", false) from fhir_resource where resource_type = :type"
+        String sql = "select id, content::text, sealed" + (condition == null ? "" : ", coalesce(" + condition + ", false)")
+                + " from fhir_resource where resource_type = :type"
                 + (where == null || where.isBlank() ? "" : " and (" + where + ")")
-                + " order by last_updated desc, id limit :limit offset :offset";
-        record Row(String id, String json, boolean condition) {
+                + " order by last_updated desc, id"
+                + (condition == null ? " limit :limit offset :offset" : " limit " + Math.max(limit, 0) + " offset " + Math.max(offset, 0));
+        record Row(String id, String json, byte[] sealed, boolean condition) {
         }
         return jdbc.sql(sql)
                 .params(params)
@@ -331,10 +362,11 @@ public class ResourceStore {
                 .param("offset", offset)
                 .query((rs, i) -> {
                     String id = rs.getString(1);
-                    return new Row(id, open(typeName, id, rs.getString(2), rs.getBytes(3)), rs.getBoolean(4));
+                    byte[] sealed = rs.getBytes(3);
+                    return new Row(id, open(typeName, id, rs.getString(2), sealed), sealed, condition != null && rs.getBoolean(4));
                 }).list().stream()
-                .map(row -> new Found<>(parsed.parse(type, typeName, row.id(), row.json(), text -> parser().parseResource(type, text)),
-                        row.condition()))
+                .map(row -> new Found<>(marked(parsed.parse(type, typeName, row.id(), row.json(),
+                        text -> parser().parseResource(type, text)), typeName, row.sealed()), row.condition()))
                 .toList();
     }
 

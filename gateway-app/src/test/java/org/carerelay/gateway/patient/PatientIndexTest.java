@@ -8,6 +8,7 @@ import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.never;
 import static org.mockito.Mockito.verify;
 
+import org.carerelay.gateway.store.ResourceStore;
 import org.carerelay.routes.crypto.AesGcmContentCipher;
 import org.hl7.fhir.r4.model.Enumerations.AdministrativeGender;
 import org.hl7.fhir.r4.model.Patient;
@@ -81,6 +82,13 @@ class PatientIndexTest {
             assertThatThrownBy(() -> index.reindex(changed, replaced)).isInstanceOf(NullPointerException.class);
             verify(jdbc).sql(contains("patient_search_token"));
         }
+        // a replaced version stored in plaintext by an earlier release may have no search rows: compared with what is stored
+        JdbcClient plain = mock(JdbcClient.class);
+        Patient legacy = patient();
+        legacy.setUserData(ResourceStore.STORED_IN_PLAINTEXT, Boolean.TRUE);
+        assertThatThrownBy(() -> new PatientIndex(plain, new AesGcmContentCipher(new byte[32])).reindex(patient(), legacy))
+                .isInstanceOf(NullPointerException.class);
+        verify(plain).sql(contains("patient_search_token"));
         // without the replaced version: always compared with what is stored
         JdbcClient jdbc = mock(JdbcClient.class);
         assertThatThrownBy(() -> new PatientIndex(jdbc, new AesGcmContentCipher(new byte[32])).reindex(patient(), null))
