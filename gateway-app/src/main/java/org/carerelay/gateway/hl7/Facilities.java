@@ -52,13 +52,14 @@ public class Facilities {
     public record Match(Organization organization, boolean registered) {
     }
 
-    private Optional<Match> match(String facility, String registered) {
+    private Optional<Match> match(String facility, String registrationCondition) {
         if (facility == null || facility.isBlank()) {
             return Optional.empty();
         }
         String value = facility.trim();
         SearchBuilder sb = new SearchBuilder().identifier("identifier", new TokenParam(null, value));
-        List<ResourceStore.Found<Organization>> candidates = store.search(Organization.class, sb.sql(), sb.params(), registered, 10, 0);
+        List<ResourceStore.Found<Organization>> candidates = store.search(Organization.class, sb.sql(), sb.params(),
+                registrationCondition, 10, 0);
         for (String system : SYSTEMS) {
             for (ResourceStore.Found<Organization> candidate : candidates) {
                 Organization org = candidate.resource();

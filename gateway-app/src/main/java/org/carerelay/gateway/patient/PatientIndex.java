@@ -124,12 +124,16 @@ public class PatientIndex {
         reindex(patient);
     }
 
-    /** The values a patient's rows are hashed from, each as {@code kind + " " + value}. */
+    /** In place of the hash: the value itself, so {@link #rows} gives what the hashes are made of. */
     private static String unhashed(String kind, String value) {
         return value;
     }
 
-    /** The search rows of a patient: {@code kind + " " + hash(kind, value)} (a kind has no space). */
+    /**
+     * The search rows of a patient: {@code kind + " " + hash(kind, value)} (a kind has no space). A
+     * change to what goes into them (here, {@link #tokens}, {@link #normalize}, the key) needs every
+     * patient indexed anew once: an update that keeps a patient's values no longer rewrites its rows.
+     */
     private static Set<String> rows(Patient patient, BinaryOperator<String> hash) {
         Set<String> rows = new LinkedHashSet<>();
         BiConsumer<String, String> add = (kind, value) -> rows.add(kind + " " + hash.apply(kind, value));

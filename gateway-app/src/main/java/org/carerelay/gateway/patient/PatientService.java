@@ -213,7 +213,7 @@ public class PatientService {
         // read without a lock: a message that repeats what is stored (the PID of every MDM^T02, an
         // ADT^A08 sent for a visit) writes nothing, so it need not wait for, nor hold up, the other
         // messages about the same patient; it is ordered before any update committed after this read
-        Optional<Found> existing = findByIdentifiers(incoming, caller);
+        Optional<Known> existing = findByIdentifiers(incoming, caller);
         if (existing.isEmpty()) {
             MethodOutcome created = create(incoming, null, caller, clientAddress, false);
             return (Patient) created.getResource();
@@ -340,7 +340,7 @@ public class PatientService {
      * one (a record it already sees, never one it would join); otherwise by another identifier the caller itself assigned —
      * but never a patient that has a different KVNR.
      */
-    private Optional<Found> findByIdentifiers(Patient incoming, Caller caller) {
+    private Optional<Known> findByIdentifiers(Patient incoming, Caller caller) {
         String org = caller.organizationId();
         Optional<String> kvnr = kvnrOf(incoming);
         if (kvnr.isPresent()) {
@@ -351,7 +351,7 @@ public class PatientService {
             List<ResourceStore.Found<Patient>> known = store.search(Patient.class, "id = (" + SEEN_RECORD + ")", params,
                     identifiersIndexed(incoming.getIdentifier(), params), 1, 0);
             if (!known.isEmpty()) {
-                return Optional.of(new Found(known.get(0).resource(), known.get(0).condition()));
+                return Optional.of(new Known(known.get(0).resource(), known.get(0).condition()));
             }
         }
         for (Identifier identifier : incoming.getIdentifier()) {
@@ -364,20 +364,21 @@ public class PatientService {
                     .filter(id -> access.canSee(org, id))
                     .flatMap(id -> store.read(Patient.class, id));
             if (found.isPresent() && (kvnr.isEmpty() || kvnrOf(found.get()).isEmpty())) {
-                return found.map(patient -> new Found(patient, false));
+                return found.map(patient -> new Known(patient, false));
             }
         }
         return Optional.empty();
     }
 
     /** A stored patient an incoming one is, and whether the identifiers it brings are all indexed for it. */
-    private record Found(Patient patient, boolean identifiersIndexed) {
+    private record Known(Patient patient, boolean identifiersIndexed) {
     }
 
     /**
      * SQL condition on a patient row ({@code fhir_resource.id}): each of {@code identifiers} that
-     * {@link #indexIdentifiers} would index has a row for this patient already (rows are only ever
-     * added), so indexing them again would write nothing. Its parameters go into {@code params}.
+     * {@link #indexIdentifiers} would index has a row for this patient already (a row with a hashed
+     * value is never deleted; the start-up conversion deletes only plaintext ones), so indexing them
+     * again would write nothing. Its parameters go into {@code params}.
      */
     private String identifiersIndexed(List<Identifier> identifiers, Map<String, Object> params) {
         List<String> rows = new ArrayList<>();

@@ -341,25 +341,29 @@ public class ResourceStore {
      * As {@link #search(Class, String, Map, int, int)}, each resource with the value of
      * {@code condition} (an SQL condition over the row, {@code fhir_resource.id} its id) read in the
      * same statement: what would otherwise be asked of each resource found in a statement of its own.
-     * Limit and offset are part of such a statement's text: with them as parameters, PostgreSQL
+     * {@code condition} is SQL written in the code, never anything a caller sent. Limit and offset
+     * are part of such a statement's text: with them as parameters, PostgreSQL
      * rates its kept plan (which must assume an offset) dearer by the condition's cost per row than
      * a plan for the values at hand, and so plans the statement anew at every execution.
      */
     public <T extends IBaseResource> List<Found<T>> search(Class<T> type, String where, Map<String, ?> params, String condition,
             int limit, int offset) {
+        if (limit < 0 || offset < 0) {
+            throw new IllegalArgumentException("limit and offset are not negative");
+        }
         String typeName = fhirContext.getResourceType(type);
         String sql = "select id, content::text, sealed" + (condition == null ? "" : ", coalesce(" + condition + ", false)")
                 + " from fhir_resource where resource_type = :type"
                 + (where == null || where.isBlank() ? "" : " and (" + where + ")")
                 + " order by last_updated desc, id"
-                + (condition == null ? " limit :limit offset :offset" : " limit " + Math.max(limit, 0) + " offset " + Math.max(offset, 0));
+                + (condition == null ? " limit :limit offset :offset" : " limit " + limit + " offset " + offset);
         record Row(String id, String json, byte[] sealed, boolean condition) {
         }
-        return jdbc.sql(sql)
-                .params(params)
-                .param("type", typeName)
-                .param("limit", limit)
-                .param("offset", offset)
+        JdbcClient.StatementSpec statement = jdbc.sql(sql).params(params).param("type", typeName);
+        if (condition == null) {
+            statement = statement.param("limit", limit).param("offset", offset);
+        }
+        return statement
                 .query((rs, i) -> {
                     String id = rs.getString(1);
                     byte[] sealed = rs.getBytes(3);

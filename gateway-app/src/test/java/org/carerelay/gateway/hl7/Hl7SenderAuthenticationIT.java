@@ -140,7 +140,6 @@ class Hl7SenderAuthenticationIT extends GatewayIntegrationTest {
         String withMsh3 = controlId();
         assertRefusedAsUnknownSender(send("127.0.0.1", Hl7InboundIT.adt(alias, withMsh3, kvnr)
                 .replace("|PFLEGE_SW|", "|" + klinikumAlias + "|")), withMsh3);
-        assertThat(patientsByKvnr(kvnr).getEntry()).isEmpty();
 
         // MSH-3 counts only where MSH-4 names no organisation at all
         String fallback = controlId();

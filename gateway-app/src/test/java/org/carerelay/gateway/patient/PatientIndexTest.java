@@ -76,7 +76,11 @@ class PatientIndexTest {
         identified.addIdentifier().setSystem("https://example.org/mrn").setValue("4711");
         Patient given = patient();
         given.getNameFirstRep().addGiven("Luise");
-        for (Patient changed : new Patient[] {renamed, born, gender, identified, given}) {
+        Patient text = patient();
+        text.getNameFirstRep().setText("Anna Müller");
+        Patient otherSystem = patient();
+        otherSystem.getIdentifierFirstRep().setSystem("https://example.org/mrn");
+        for (Patient changed : new Patient[] {renamed, born, gender, identified, given, text, otherSystem}) {
             JdbcClient jdbc = mock(JdbcClient.class); // answers null: the first statement ends the call
             PatientIndex index = new PatientIndex(jdbc, new AesGcmContentCipher(new byte[32]));
             assertThatThrownBy(() -> index.reindex(changed, replaced)).isInstanceOf(NullPointerException.class);
