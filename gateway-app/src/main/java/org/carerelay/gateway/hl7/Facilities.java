@@ -13,7 +13,6 @@ import javax.naming.ldap.LdapName;
 import javax.naming.ldap.Rdn;
 import javax.security.auth.x500.X500Principal;
 import org.carerelay.fhir.Systems;
-import org.carerelay.gateway.registration.ParticipantRepository;
 import org.carerelay.gateway.store.ResourceStore;
 import org.carerelay.gateway.store.SearchBuilder;
 import org.hl7.fhir.r4.model.Organization;
@@ -37,36 +36,18 @@ public class Facilities {
     }
 
     public Optional<Organization> find(String facility) {
-        return match(facility, null).map(Match::organization);
-    }
-
-    /**
-     * The organisation a facility name stands for, as {@link #find}, and whether it is a registered
-     * participant ({@link ParticipantRepository#REGISTERED_ENTRY}), asked in the same statement.
-     */
-    public Optional<Match> findWithRegistration(String facility) {
-        return match(facility, ParticipantRepository.REGISTERED_ENTRY);
-    }
-
-    /** A directory organisation a facility name stands for, and whether it is a registered participant. */
-    public record Match(Organization organization, boolean registered) {
-    }
-
-    private Optional<Match> match(String facility, String registrationCondition) {
         if (facility == null || facility.isBlank()) {
             return Optional.empty();
         }
         String value = facility.trim();
         SearchBuilder sb = new SearchBuilder().identifier("identifier", new TokenParam(null, value));
-        List<ResourceStore.Found<Organization>> candidates = store.search(Organization.class, sb.sql(), sb.params(),
-                registrationCondition, 10, 0);
+        List<Organization> candidates = store.search(Organization.class, sb.sql(), sb.params(), 10, 0);
         for (String system : SYSTEMS) {
-            for (ResourceStore.Found<Organization> candidate : candidates) {
-                Organization org = candidate.resource();
+            for (Organization org : candidates) {
                 boolean match = org.getIdentifier().stream()
                         .anyMatch(i -> system.equals(i.getSystem()) && value.equals(i.getValue()));
                 if (match && (!org.hasActive() || org.getActive())) {
-                    return Optional.of(new Match(org, candidate.condition()));
+                    return Optional.of(org);
                 }
             }
         }

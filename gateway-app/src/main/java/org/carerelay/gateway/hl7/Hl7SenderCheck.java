@@ -5,6 +5,7 @@ import java.util.Optional;
 import org.carerelay.fhir.ErrorCode;
 import org.carerelay.fhir.hl7.Hl7Inbound;
 import org.carerelay.gateway.audit.AuditService;
+import org.carerelay.gateway.registration.ParticipantRepository;
 import org.carerelay.gateway.security.Caller;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
 import org.hl7.fhir.r4.model.Organization;
@@ -26,13 +27,15 @@ public class Hl7SenderCheck {
     private static final Logger log = LoggerFactory.getLogger(Hl7SenderCheck.class);
 
     private final Facilities facilities;
+    private final ParticipantRepository participants;
     private final SenderAuthentication senderAuthentication;
     private final OwnFrames ownFrames;
     private final AuditService audit;
 
-    public Hl7SenderCheck(Facilities facilities, SenderAuthentication senderAuthentication,
+    public Hl7SenderCheck(Facilities facilities, ParticipantRepository participants, SenderAuthentication senderAuthentication,
             OwnFrames ownFrames, AuditService audit) {
         this.facilities = facilities;
+        this.participants = participants;
         this.senderAuthentication = senderAuthentication;
         this.ownFrames = ownFrames;
         this.audit = audit;
@@ -49,11 +52,9 @@ public class Hl7SenderCheck {
             audit.failure("hl7-inbound", AuditEventAction.C, Caller.ANONYMOUS, remoteAddress, null, "own frame came back (delivery loop)");
             throw new Hl7Refusal(Hl7Outcome.rejected(ErrorCode.LOOPED_MESSAGE));
         }
-        // the directory entry and its registration in one statement; MSH-3 only when MSH-4 names no organisation
-        Optional<Facilities.Match> match = facilities.findWithRegistration(parsed.sendingFacility())
-                .or(() -> facilities.findWithRegistration(parsed.sendingApplication()));
-        Optional<Organization> sender = match.map(Facilities.Match::organization);
-        if (match.isEmpty() || !match.get().registered()) {
+        Optional<Organization> sender = facilities.find(parsed.sendingFacility())
+                .or(() -> facilities.find(parsed.sendingApplication()));
+        if (sender.isEmpty() || !participants.isRegistered(sender.get().getIdElement().getIdPart())) {
             audit.failure("hl7-inbound", AuditEventAction.C, Caller.ANONYMOUS, remoteAddress, null, "unknown sender");
             throw new Hl7Refusal(AcknowledgmentCode.AR, ErrorCode.UNKNOWN_SENDER, "204",
                     "Unknown sender: MSH-4 '" + Hl7Refusals.safe(parsed.sendingFacility()) + "' is not a registered participant.");

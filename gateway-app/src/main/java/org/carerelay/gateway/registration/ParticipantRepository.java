@@ -33,14 +33,6 @@ public class ParticipantRepository implements TokenHolders {
     public static final String ENTRY_ACTIVE = "coalesce((select (r.content->>'active')::boolean from fhir_resource r "
             + "where r.resource_type = 'Organization' and r.id = participant.organization_id), true)";
 
-    /**
-     * SQL condition on an {@code Organization} row of {@code fhir_resource}: a registered participant
-     * whose entry is not deactivated, as {@link #registered} decides it, for a statement that reads
-     * the directory entry anyway (the HL7 sender's check: entry and registration in one statement).
-     */
-    public static final String REGISTERED_ENTRY = "exists (select 1 from participant where participant.organization_id = fhir_resource.id "
-            + "and participant.status = 'registered' and " + ENTRY_ACTIVE + ")";
-
     @Override
     public Optional<TokenHolder> tokenHolder(String tokenHash) {
         return jdbc.sql("select organization_id, " + ENTRY_ACTIVE + ", token_issued_at from participant "
