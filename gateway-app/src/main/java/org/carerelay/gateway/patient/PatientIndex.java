@@ -101,8 +101,8 @@ public class PatientIndex {
 
     /**
      * Rewrites the search hashes of one patient from its current content: nothing when they are the
-     * ones stored (an update of other fields, such as the address of an HL7v2 ADT^A08), otherwise the
-     * old rows deleted and the new ones written in one statement.
+     * ones stored (read back and compared), otherwise the old rows deleted and the new ones written
+     * in one statement for all of them.
      */
     public void reindex(Patient patient) {
         write(patient.getIdElement().getIdPart(), rows(patient, this::hash));

@@ -324,7 +324,8 @@ public class PatientService {
     /**
      * What the message says is what is stored, to the letter: that version was validated when it
      * was written; no new version (compared as JSON: a more precise date parses to the same value
-     * as a year).
+     * as a year). The sender's identifiers are indexed unless {@code identifiersIndexed} (the lookup
+     * found them all indexed for this patient already).
      */
     private Patient unchanged(String id, Patient stored, Patient incoming, boolean identifiersIndexed, Caller caller,
             String clientAddress) {

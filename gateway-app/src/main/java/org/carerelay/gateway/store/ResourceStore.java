@@ -341,16 +341,17 @@ public class ResourceStore {
      * As {@link #search(Class, String, Map, int, int)}, each resource with the value of
      * {@code condition} (an SQL condition over the row, {@code fhir_resource.id} its id) read in the
      * same statement: what would otherwise be asked of each resource found in a statement of its own.
-     * {@code condition} is SQL written in the code, never anything a caller sent.
+     * {@code condition} is SQL written in the code, never anything a caller sent; its named
+     * parameters go into {@code params}.
      * <p>
      * The condition costs PostgreSQL's estimate something per row found. The plan it keeps for a
      * prepared statement is made for unknown values; where it expects more rows for those than for
      * the values at hand, it rates that plan dearer and plans the statement anew at every execution,
-     * which costs more than a second statement would (seen with a condition on a search by
-     * identifier: 0.3–0.5 ms of planning per call). So use it where {@code where} finds one row by
-     * its key whatever the values (such as {@code id = (…)}). Limit and offset are part of the text
-     * for the same reason: as parameters, the kept plan must assume an offset, a row skipped at the
-     * condition's cost.
+     * which costs more than a second statement would (seen on the HL7 sender's directory lookup by
+     * identifier, which therefore asks the registration apart). So use it where {@code where} finds
+     * one row by its key whatever the values (such as {@code id = (…)}). Limit and offset are part
+     * of the text for the same reason: as parameters, the kept plan must assume an offset, a row
+     * skipped at the condition's cost.
      */
     public <T extends IBaseResource> List<Found<T>> search(Class<T> type, String where, Map<String, ?> params, String condition,
             int limit, int offset) {

@@ -7,9 +7,11 @@ import static org.mockito.ArgumentMatchers.contains;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.never;
 import static org.mockito.Mockito.verify;
+import static org.mockito.Mockito.when;
 
 import org.carerelay.gateway.store.ResourceStore;
 import org.carerelay.routes.crypto.AesGcmContentCipher;
+import org.hl7.fhir.r4.model.DateType;
 import org.hl7.fhir.r4.model.Enumerations.AdministrativeGender;
 import org.hl7.fhir.r4.model.Patient;
 import org.junit.jupiter.api.Test;
@@ -38,11 +40,20 @@ class PatientIndexTest {
                 .isNotEqualTo(index.hash(PatientIndex.IDENTIFIER_VALUE, "A123456789"));
     }
 
+    private static final String ASKED = "the database was asked";
+
+    /** A database that refuses every statement: the first one ends the call. */
+    private static JdbcClient asked() {
+        JdbcClient jdbc = mock(JdbcClient.class);
+        when(jdbc.sql(anyString())).thenThrow(new IllegalStateException(ASKED));
+        return jdbc;
+    }
+
     private static Patient patient() {
         Patient patient = new Patient();
         patient.setId("p1");
         patient.addName().setFamily("Müller-Lüdenscheidt").addGiven("Anna");
-        patient.setBirthDateElement(new org.hl7.fhir.r4.model.DateType("1937-05-29"));
+        patient.setBirthDateElement(new DateType("1937-05-29"));
         patient.setGender(AdministrativeGender.FEMALE);
         patient.addIdentifier().setSystem("urn:oid:1.2.276.0.76.4.8").setValue("A123456789");
         patient.addAddress().setCity("Görlitz");
@@ -69,7 +80,7 @@ class PatientIndexTest {
         Patient renamed = patient();
         renamed.getNameFirstRep().setFamily("Müller");
         Patient born = patient();
-        born.setBirthDateElement(new org.hl7.fhir.r4.model.DateType("1937-05-30"));
+        born.setBirthDateElement(new DateType("1937-05-30"));
         Patient gender = patient();
         gender.setGender(AdministrativeGender.OTHER);
         Patient identified = patient();
@@ -81,22 +92,22 @@ class PatientIndexTest {
         Patient otherSystem = patient();
         otherSystem.getIdentifierFirstRep().setSystem("https://example.org/mrn");
         for (Patient changed : new Patient[] {renamed, born, gender, identified, given, text, otherSystem}) {
-            JdbcClient jdbc = mock(JdbcClient.class); // answers null: the first statement ends the call
+            JdbcClient jdbc = asked();
             PatientIndex index = new PatientIndex(jdbc, new AesGcmContentCipher(new byte[32]));
-            assertThatThrownBy(() -> index.reindex(changed, replaced)).isInstanceOf(NullPointerException.class);
+            assertThatThrownBy(() -> index.reindex(changed, replaced)).hasMessage(ASKED);
             verify(jdbc).sql(contains("patient_search_token"));
         }
         // a replaced version stored in plaintext by an earlier release may have no search rows: compared with what is stored
-        JdbcClient plain = mock(JdbcClient.class);
+        JdbcClient plain = asked();
         Patient legacy = patient();
         legacy.setUserData(ResourceStore.STORED_IN_PLAINTEXT, Boolean.TRUE);
         assertThatThrownBy(() -> new PatientIndex(plain, new AesGcmContentCipher(new byte[32])).reindex(patient(), legacy))
-                .isInstanceOf(NullPointerException.class);
+                .hasMessage(ASKED);
         verify(plain).sql(contains("patient_search_token"));
         // without the replaced version: always compared with what is stored
-        JdbcClient jdbc = mock(JdbcClient.class);
+        JdbcClient jdbc = asked();
         assertThatThrownBy(() -> new PatientIndex(jdbc, new AesGcmContentCipher(new byte[32])).reindex(patient(), null))
-                .isInstanceOf(NullPointerException.class);
+                .hasMessage(ASKED);
         verify(jdbc).sql(contains("patient_search_token"));
     }
 }
