@@ -349,28 +349,22 @@ public class ResourceStore {
      * the values at hand, it rates that plan dearer and plans the statement anew at every execution,
      * which costs more than a second statement would (seen on the HL7 sender's directory lookup by
      * identifier, which therefore asks the registration apart). So use it where {@code where} finds
-     * one row by its key whatever the values (such as {@code id = (…)}). Limit and offset are part
-     * of the text for the same reason: as parameters, the kept plan must assume an offset, a row
-     * skipped at the condition's cost.
+     * one row by its key whatever the values (such as {@code id = (…)}).
      */
     public <T extends IBaseResource> List<Found<T>> search(Class<T> type, String where, Map<String, ?> params, String condition,
             int limit, int offset) {
-        if (limit < 0 || offset < 0) {
-            throw new IllegalArgumentException("limit and offset are not negative");
-        }
         String typeName = fhirContext.getResourceType(type);
         String sql = "select id, content::text, sealed" + (condition == null ? "" : ", coalesce(" + condition + ", false)")
                 + " from fhir_resource where resource_type = :type"
                 + (where == null || where.isBlank() ? "" : " and (" + where + ")")
-                + " order by last_updated desc, id"
-                + (condition == null ? " limit :limit offset :offset" : " limit " + limit + " offset " + offset);
+                + " order by last_updated desc, id limit :limit offset :offset";
         record Row(String id, String json, byte[] sealed, boolean condition) {
         }
-        JdbcClient.StatementSpec statement = jdbc.sql(sql).params(params).param("type", typeName);
-        if (condition == null) {
-            statement = statement.param("limit", limit).param("offset", offset);
-        }
-        return statement
+        return jdbc.sql(sql)
+                .params(params)
+                .param("type", typeName)
+                .param("limit", limit)
+                .param("offset", offset)
                 .query((rs, i) -> {
                     String id = rs.getString(1);
                     byte[] sealed = rs.getBytes(3);

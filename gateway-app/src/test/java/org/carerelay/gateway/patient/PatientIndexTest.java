@@ -62,7 +62,7 @@ class PatientIndexTest {
 
     @Test
     void aNewVersionWithTheSameIndexedValues_asksTheDatabaseNothing() {
-        JdbcClient jdbc = mock(JdbcClient.class);
+        JdbcClient jdbc = asked();
         PatientIndex index = new PatientIndex(jdbc, new AesGcmContentCipher(new byte[32]));
         Patient replaced = patient();
         Patient moved = patient();
